@@ -1,0 +1,292 @@
+//! Rejection codes: one stable machine code per way a credential can fail,
+//! each with a sentence in English and Chinese
+//! that a counter clerk can act on.
+//!
+//! The codes are part of Tongban's public interface (they appear in `--json`
+//! reports and in `specs/credential-format.md`): never rename one, only add.
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident => ($code:literal, $en:literal, $zh:literal), )+) => {
+        /// Why a presentation or credential was rejected.
+        ///
+        /// Each variant has a stable snake_case [`code`](ErrorCode::code) and
+        /// clerk-facing sentences in English
+        /// ([`message_en`](ErrorCode::message_en)) and Chinese
+        /// ([`message_zh`](ErrorCode::message_zh)).
+        #[non_exhaustive]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order (for documentation and tests).
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )+ ];
+
+            /// The stable machine code, e.g. `disclosure_unreferenced`.
+            pub const fn code(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code, )+ }
+            }
+
+            /// A sentence in English for the clerk.
+            pub const fn message_en(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $en, )+ }
+            }
+
+            /// A sentence in Chinese for the clerk.
+            pub const fn message_zh(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $zh, )+ }
+            }
+
+            /// Looks a code up by its machine string.
+            pub fn from_code(code: &str) -> Option<ErrorCode> {
+                match code { $( $code => Some(ErrorCode::$variant), )+ _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // ---- structure -------------------------------------------------------
+    /// The input is larger than the configured bound.
+    InputTooLarge => ("input_too_large",
+        "The presentation is larger than any genuine credential; it was not read.",
+        "出示内容超出正常证照的大小上限，未予读取。"),
+    /// The input or a decoded part of it is not valid UTF-8.
+    InvalidUtf8 => ("invalid_utf8",
+        "The presentation contains bytes that are not valid text (UTF-8).",
+        "出示内容含有无效的文本字节（非 UTF-8）。"),
+    /// The `~`-separated SD-JWT structure is wrong.
+    SdJwtMalformed => ("sd_jwt_malformed",
+        "The presentation is not a well-formed SD-JWT (its ~-separated parts are wrong).",
+        "出示内容不是格式正确的 SD-JWT（以 ~ 分隔的各部分有误）。"),
+    /// A JWS is not three `.`-separated parts.
+    JwsMalformed => ("jws_malformed",
+        "A signed part is not a well-formed compact JWS (header.payload.signature).",
+        "签名部分不是格式正确的紧凑 JWS（头部.载荷.签名）。"),
+    /// A segment is not canonical unpadded base64url.
+    Base64Invalid => ("base64_invalid",
+        "A part is not canonical base64url; the presentation may have been altered.",
+        "某部分不是规范的 base64url 编码，出示内容可能被改动过。"),
+    /// A JSON document does not parse, or is of the wrong type.
+    JsonInvalid => ("json_invalid",
+        "A part does not contain valid JSON of the expected form.",
+        "某部分不是预期格式的有效 JSON。"),
+    /// JSON nesting exceeds the fixed bound.
+    JsonTooDeep => ("json_too_deep",
+        "A part is nested more deeply than any genuine credential.",
+        "某部分的嵌套层级超出正常证照的上限。"),
+    /// A JSON object repeats a member name.
+    JsonDuplicateKey => ("json_duplicate_key",
+        "A part repeats the same field name; such input is ambiguous and refused.",
+        "某部分重复出现同一字段名，存在歧义，予以拒绝。"),
+    /// More disclosures than the configured bound.
+    TooManyDisclosures => ("too_many_disclosures",
+        "The presentation carries more disclosures than allowed.",
+        "出示内容包含的披露项数量超出上限。"),
+
+    // ---- header policy ---------------------------------------------------
+    /// `alg` is missing, `none`, an HMAC, or not on the allow-list.
+    AlgUnsupported => ("alg_unsupported",
+        "The credential uses a signature algorithm Tongban does not accept.",
+        "该证照使用了通办不接受的签名算法。"),
+    /// `alg` does not fit the key that must verify it.
+    AlgKeyMismatch => ("alg_key_mismatch",
+        "The signature algorithm does not match the issuer's registered key.",
+        "签名算法与签发机构登记的密钥类型不符。"),
+    /// The header tries to choose its own verification key.
+    HeaderKeyInjection => ("header_key_injection",
+        "The credential tries to supply its own verification key (jwk/jku/x5u/x5c); refused.",
+        "该证照试图自带验证密钥（jwk/jku/x5u/x5c），予以拒绝。"),
+    /// The header lists a critical extension we do not understand.
+    CritUnsupported => ("crit_unsupported",
+        "The credential requires an extension this verifier does not understand.",
+        "该证照要求本核验端不支持的扩展。"),
+    /// The header has no `typ`.
+    TypMissing => ("typ_missing",
+        "The credential does not declare its type (typ); it is not a Tongban credential.",
+        "该证照未声明类型（typ），不是通办证照。"),
+    /// The header `typ` is not the expected media type.
+    TypInvalid => ("typ_invalid",
+        "The credential declares the wrong type (typ); it is not an SD-JWT VC.",
+        "该证照声明的类型（typ）有误，不是 SD-JWT VC。"),
+
+    // ---- signature -------------------------------------------------------
+    /// No trusted key is known for this issuer.
+    IssuerUnknown => ("issuer_unknown",
+        "The issuer is not one this counter trusts.",
+        "签发机构不在本窗口信任的范围内。"),
+    /// The issuer is known but not the `kid` the credential names.
+    KeyUnknown => ("key_unknown",
+        "The issuer's signing key named by the credential is not known.",
+        "证照所指的签发机构签名密钥未登记。"),
+    /// The issuer signature does not verify.
+    SignatureInvalid => ("signature_invalid",
+        "The issuer's signature is not valid: the credential was altered or forged.",
+        "签发机构的签名无效：证照被篡改或伪造。"),
+
+    // ---- disclosures (RFC 9901 section 7) ---------------------------------
+    /// `_sd_alg` names a hash we do not support.
+    SdAlgUnsupported => ("sd_alg_unsupported",
+        "The credential uses a digest algorithm Tongban does not accept.",
+        "该证照使用了通办不接受的摘要算法。"),
+    /// `_sd_alg` appears below the top level.
+    SdAlgMisplaced => ("sd_alg_misplaced",
+        "The credential's digest algorithm field is in the wrong place.",
+        "证照的摘要算法字段位置错误。"),
+    /// `_sd` is not an array of strings, or an array digest is not a string.
+    SdInvalid => ("sd_invalid",
+        "The credential's list of hidden-field digests is malformed.",
+        "证照中隐藏字段摘要列表格式错误。"),
+    /// A disclosure is not a 2- or 3-element array of the right types.
+    DisclosureMalformed => ("disclosure_malformed",
+        "A disclosed field is malformed.",
+        "某个披露字段格式错误。"),
+    /// The same disclosure occurs twice.
+    DisclosureDuplicate => ("disclosure_duplicate",
+        "The same disclosed field appears twice.",
+        "同一披露字段出现了两次。"),
+    /// A disclosure is not referenced by any digest.
+    DisclosureUnreferenced => ("disclosure_unreferenced",
+        "A disclosed field does not belong to this credential.",
+        "某个披露字段不属于该证照。"),
+    /// A digest value occurs more than once.
+    DigestDuplicate => ("digest_duplicate",
+        "The credential lists the same field digest twice.",
+        "证照中同一字段摘要出现了两次。"),
+    /// A disclosure names a claim `_sd` or `...`.
+    DisclosureNameReserved => ("disclosure_name_reserved",
+        "A disclosed field uses a reserved name (_sd or ...).",
+        "某个披露字段使用了保留名称（_sd 或 ...）。"),
+    /// A disclosed claim name already exists at that level.
+    DisclosureNameCollision => ("disclosure_name_collision",
+        "A disclosed field would overwrite a field already present.",
+        "某个披露字段会覆盖已存在的字段。"),
+    /// A 2-element disclosure from `_sd`, or a 3-element one from `...`.
+    DisclosureKindMismatch => ("disclosure_kind_mismatch",
+        "A disclosed field is of the wrong kind for where it is referenced.",
+        "某个披露字段的类型与其引用位置不符。"),
+    /// A claim that must never be selectively disclosed was disclosed.
+    ClaimNotDisclosable => ("claim_not_disclosable",
+        "A field that must always be visible (such as iss, vct, exp, cnf or status) was hidden.",
+        "必须明示的字段（如 iss、vct、exp、cnf、status）被设为可选披露。"),
+
+    // ---- credential claims and validity ----------------------------------
+    /// `iss` is missing or not a string.
+    IssMissing => ("iss_missing",
+        "The credential does not name its issuer (iss).",
+        "证照未写明签发机构（iss）。"),
+    /// `vct` is missing or not a string.
+    VctMissing => ("vct_missing",
+        "The credential does not name its licence type (vct).",
+        "证照未写明证照类型（vct）。"),
+    /// A registered claim has the wrong JSON type.
+    ClaimTypeInvalid => ("claim_type_invalid",
+        "A standard field of the credential (iat, exp, nbf, cnf, status) has the wrong form.",
+        "证照的标准字段（iat、exp、nbf、cnf、status）格式错误。"),
+    /// `exp` has passed.
+    Expired => ("expired",
+        "The credential has expired.",
+        "证照已过有效期。"),
+    /// `nbf` is still in the future.
+    NotYetValid => ("not_yet_valid",
+        "The credential is not valid yet.",
+        "证照尚未生效。"),
+    /// `iat` is in the future beyond the allowed clock skew.
+    IssuedInFuture => ("issued_in_future",
+        "The credential claims to be issued in the future; check this terminal's clock.",
+        "证照的签发时间晚于当前时间，请检查本终端时钟。"),
+
+    // ---- holder binding --------------------------------------------------
+    /// Holder binding is required but the credential has no `cnf.jwk`.
+    CnfMissing => ("cnf_missing",
+        "The credential is not bound to a holder's key, but this counter requires it.",
+        "证照未绑定持有人密钥，而本窗口要求绑定。"),
+    /// `cnf.jwk` is not a supported public key.
+    CnfInvalid => ("cnf_invalid",
+        "The holder key in the credential is malformed or of an unsupported kind.",
+        "证照中的持有人密钥格式错误或类型不受支持。"),
+    /// Holder binding is required but no KB-JWT is present.
+    KbMissing => ("kb_missing",
+        "The holder did not sign this presentation; ask them to present it from their wallet.",
+        "持有人未对本次出示签名，请让持有人从钱包重新出示。"),
+    /// The KB-JWT `typ` is not `kb+jwt`.
+    KbTypInvalid => ("kb_typ_invalid",
+        "The holder's signature part has the wrong type.",
+        "持有人签名部分的类型有误。"),
+    /// A required KB-JWT claim is missing or of the wrong type.
+    KbClaimMissing => ("kb_claim_missing",
+        "The holder's signature part lacks a required field (iat, aud, nonce or sd_hash).",
+        "持有人签名部分缺少必需字段（iat、aud、nonce 或 sd_hash）。"),
+    /// The KB-JWT `sd_hash` does not match the presentation.
+    KbSdHashMismatch => ("kb_sd_hash_mismatch",
+        "The holder's signature does not cover exactly what was presented.",
+        "持有人签名与出示内容不一致。"),
+    /// The KB-JWT `iat` is outside the accepted window.
+    KbIatInvalid => ("kb_iat_invalid",
+        "The holder signed this presentation too long ago or in the future; ask for a fresh one.",
+        "持有人签名时间过早或晚于当前时间，请重新出示。"),
+    /// The KB-JWT is not signed by the key in `cnf`.
+    KbSignatureInvalid => ("kb_signature_invalid",
+        "The presentation was not signed by the credential's holder.",
+        "本次出示并非由证照持有人签名。"),
+
+    // ---- nonce and audience ---------------------------------------------
+    /// The KB-JWT `aud` is not this verifier.
+    KbAudMismatch => ("kb_aud_mismatch",
+        "The presentation was made for a different counter.",
+        "本次出示是为其他窗口生成的。"),
+    /// The KB-JWT `nonce` is not the one this verifier asked for.
+    KbNonceMismatch => ("kb_nonce_mismatch",
+        "The presentation does not answer this counter's request (nonce); it may be replayed.",
+        "本次出示与本窗口的请求（nonce）不符，可能是重放。"),
+}
+
+impl core::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A rejection: the stable code plus a detail for engineers (never shown
+/// as the clerk's sentence, never containing secrets).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {detail}")]
+pub struct Rejection {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// What exactly was wrong, in English, for logs and `--json`.
+    pub detail: String,
+}
+
+impl Rejection {
+    /// A rejection with a detail.
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Rejection {
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_round_trip() {
+        let mut seen = std::collections::BTreeSet::new();
+        for &c in ErrorCode::ALL {
+            assert!(seen.insert(c.code()), "duplicate code {}", c.code());
+            assert!(
+                c.code()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{} is not snake_case",
+                c.code()
+            );
+            assert_eq!(ErrorCode::from_code(c.code()), Some(c));
+            assert!(!c.message_en().is_empty() && !c.message_zh().is_empty());
+        }
+    }
+}

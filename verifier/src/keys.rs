@@ -1,0 +1,400 @@
+//! Algorithms, public keys (as JWKs) and the [`Signer`] trait.
+//!
+//! The algorithm set is a closed enum: anything not listed — `none`, every
+//! HMAC, RSA, other curves — cannot be represented, so it cannot be accepted.
+//! Ed25519 signatures are checked with `verify_strict` (no small-order keys
+//! or `R`, canonical `S`); ES256 signatures use the IEEE P1363 form JWS uses.
+
+use ed25519_dalek::Verifier as _;
+use serde_json::{Map, Value, json};
+use sha2::{Digest as _, Sha256};
+
+use crate::encoding::{b64_decode, b64_encode};
+
+/// A JWS signature algorithm Tongban accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// `EdDSA` with an Ed25519 key (RFC 8037); what Tongban signs with.
+    EdDsa,
+    /// The fully specified `Ed25519` of RFC 9864.
+    Ed25519,
+    /// `ES256`: ECDSA on P-256 with SHA-256 (EU high-assurance profile).
+    Es256,
+}
+
+impl Algorithm {
+    /// Parses a JWS `alg` value; anything not on the allow-list is `None`.
+    pub fn from_jws(alg: &str) -> Option<Algorithm> {
+        match alg {
+            "EdDSA" => Some(Algorithm::EdDsa),
+            "Ed25519" => Some(Algorithm::Ed25519),
+            "ES256" => Some(Algorithm::Es256),
+            _ => None,
+        }
+    }
+
+    /// The JWS `alg` value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::EdDsa => "EdDSA",
+            Algorithm::Ed25519 => "Ed25519",
+            Algorithm::Es256 => "ES256",
+        }
+    }
+
+    /// Whether signatures of this algorithm can be made by `key`.
+    pub fn fits(self, key: &PublicKey) -> bool {
+        matches!(
+            (self, key),
+            (Algorithm::EdDsa | Algorithm::Ed25519, PublicKey::Ed25519(_))
+                | (Algorithm::Es256, PublicKey::P256(_))
+        )
+    }
+}
+
+/// Why a JWK was not accepted as a public key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwkError {
+    /// The JWK is not a JSON object.
+    #[error("the JWK is not a JSON object")]
+    NotAnObject,
+    /// `kty`/`crv` name a key type Tongban does not accept.
+    #[error("unsupported key type {0} (accepted: OKP/Ed25519, EC/P-256)")]
+    Unsupported(String),
+    /// A required member is missing or not a string.
+    #[error("the JWK member {0:?} is missing or not a string")]
+    Missing(&'static str),
+    /// The JWK carries private key material.
+    #[error("the JWK contains private key material (\"d\"); a public key was expected")]
+    PrivateMaterial,
+    /// A coordinate is not canonical base64url of the right length.
+    #[error("the JWK member {0:?} is not canonical base64url of the right length")]
+    BadCoordinate(&'static str),
+    /// The bytes do not encode a valid point (or a small-order Ed25519 key).
+    #[error("the JWK does not encode a valid, non-weak public key")]
+    InvalidPoint,
+}
+
+/// A public key that can verify Tongban signatures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicKey {
+    /// An Ed25519 key (`kty` `OKP`, `crv` `Ed25519`).
+    Ed25519(ed25519_dalek::VerifyingKey),
+    /// A P-256 key (`kty` `EC`, `crv` `P-256`).
+    P256(p256::ecdsa::VerifyingKey),
+}
+
+impl PublicKey {
+    /// Parses a public JWK strictly (RFC 7517, RFC 8037).
+    pub fn from_jwk(jwk: &Value) -> Result<PublicKey, JwkError> {
+        let obj = jwk.as_object().ok_or(JwkError::NotAnObject)?;
+        if obj.contains_key("d") {
+            return Err(JwkError::PrivateMaterial);
+        }
+        let member = |name: &'static str| {
+            obj.get(name)
+                .and_then(Value::as_str)
+                .ok_or(JwkError::Missing(name))
+        };
+        let coord = |name: &'static str| -> Result<[u8; 32], JwkError> {
+            let bytes =
+                b64_decode(member(name)?, name).map_err(|_| JwkError::BadCoordinate(name))?;
+            bytes.try_into().map_err(|_| JwkError::BadCoordinate(name))
+        };
+        match (member("kty")?, member("crv")?) {
+            ("OKP", "Ed25519") => {
+                let key = ed25519_dalek::VerifyingKey::from_bytes(&coord("x")?)
+                    .map_err(|_| JwkError::InvalidPoint)?;
+                if key.is_weak() {
+                    return Err(JwkError::InvalidPoint);
+                }
+                Ok(PublicKey::Ed25519(key))
+            }
+            ("EC", "P-256") => {
+                let (x, y) = (coord("x")?, coord("y")?);
+                let point =
+                    p256::EncodedPoint::from_affine_coordinates(&x.into(), &y.into(), false);
+                let key = p256::ecdsa::VerifyingKey::from_encoded_point(&point)
+                    .map_err(|_| JwkError::InvalidPoint)?;
+                Ok(PublicKey::P256(key))
+            }
+            (kty, crv) => Err(JwkError::Unsupported(format!("{kty}/{crv}"))),
+        }
+    }
+
+    /// The public JWK with only the required members, in RFC 7638 order.
+    pub fn to_jwk(&self) -> Value {
+        match self {
+            PublicKey::Ed25519(k) => {
+                json!({"crv": "Ed25519", "kty": "OKP", "x": b64_encode(k.as_bytes())})
+            }
+            PublicKey::P256(k) => {
+                let point = k.to_encoded_point(false);
+                let x = point.x().map(|x| b64_encode(x)).unwrap_or_default();
+                let y = point.y().map(|y| b64_encode(y)).unwrap_or_default();
+                json!({"crv": "P-256", "kty": "EC", "x": x, "y": y})
+            }
+        }
+    }
+
+    /// The RFC 7638 JWK thumbprint (SHA-256, base64url), a good `kid`.
+    pub fn thumbprint(&self) -> String {
+        // to_jwk already emits the required members in lexicographic order
+        // and compact form, as RFC 7638 §3 requires.
+        let canonical = crate::encoding::to_compact_json(&self.to_jwk());
+        b64_encode(Sha256::digest(canonical.as_bytes()))
+    }
+
+    /// Verifies `signature` over `message` with `alg`. Returns `false` on any
+    /// mismatch, malformed signature or failed check; never panics.
+    pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        if !alg.fits(self) {
+            return false;
+        }
+        match self {
+            PublicKey::Ed25519(key) => {
+                let Ok(sig) = ed25519_dalek::Signature::from_slice(signature) else {
+                    return false;
+                };
+                key.verify_strict(message, &sig).is_ok()
+            }
+            PublicKey::P256(key) => {
+                let Ok(sig) = p256::ecdsa::Signature::from_slice(signature) else {
+                    return false;
+                };
+                key.verify(message, &sig).is_ok()
+            }
+        }
+    }
+}
+
+/// A JWK with its optional `kid`, as keys are published and pinned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyWithId {
+    /// The key.
+    pub key: PublicKey,
+    /// Its `kid`, when the JWK has one.
+    pub kid: Option<String>,
+}
+
+impl KeyWithId {
+    /// Parses a public JWK and its `kid`.
+    pub fn from_jwk(jwk: &Value) -> Result<KeyWithId, JwkError> {
+        let key = PublicKey::from_jwk(jwk)?;
+        let kid = jwk.get("kid").and_then(Value::as_str).map(str::to_owned);
+        Ok(KeyWithId { key, kid })
+    }
+}
+
+/// Why a signer could not sign.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("signing failed: {0}")]
+pub struct SignError(pub String);
+
+/// Something that signs JWS signing inputs: a software key today, a
+/// hardware security module later.
+pub trait Signer {
+    /// The `alg` written into headers this signer signs.
+    fn algorithm(&self) -> Algorithm;
+    /// The `kid` written into headers, if any.
+    fn key_id(&self) -> Option<&str>;
+    /// The public key that verifies this signer's signatures.
+    fn public_key(&self) -> PublicKey;
+    /// Signs the JWS signing input (`header.payload`), returning the raw
+    /// signature (64 bytes for both Ed25519 and ES256).
+    fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, SignError>;
+}
+
+/// An Ed25519 key held in memory (zeroized on drop).
+pub struct Ed25519Signer {
+    key: ed25519_dalek::SigningKey,
+    kid: Option<String>,
+}
+
+impl Ed25519Signer {
+    /// A signer from a 32-byte seed.
+    pub fn from_seed(seed: &[u8; 32], kid: Option<String>) -> Self {
+        Ed25519Signer {
+            key: ed25519_dalek::SigningKey::from_bytes(seed),
+            kid,
+        }
+    }
+
+    /// A fresh random key.
+    pub fn generate(rng: &mut impl rand_core::CryptoRngCore, kid: Option<String>) -> Self {
+        Ed25519Signer {
+            key: ed25519_dalek::SigningKey::generate(rng),
+            kid,
+        }
+    }
+
+    /// The 32-byte seed (secret: store it encrypted).
+    pub fn seed(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// The private JWK (secret), with `kid` when set.
+    pub fn to_private_jwk(&self) -> Value {
+        let mut jwk = self.public_key().to_jwk();
+        if let Value::Object(map) = &mut jwk {
+            map.insert("d".into(), Value::String(b64_encode(self.key.to_bytes())));
+            if let Some(kid) = &self.kid {
+                map.insert("kid".into(), Value::String(kid.clone()));
+            }
+        }
+        jwk
+    }
+}
+
+impl core::fmt::Debug for Ed25519Signer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Ed25519Signer")
+            .field("public", &b64_encode(self.key.verifying_key().as_bytes()))
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer for Ed25519Signer {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::EdDsa
+    }
+    fn key_id(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+    fn public_key(&self) -> PublicKey {
+        PublicKey::Ed25519(self.key.verifying_key())
+    }
+    fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, SignError> {
+        use ed25519_dalek::Signer as _;
+        Ok(self.key.sign(signing_input).to_bytes().to_vec())
+    }
+}
+
+/// A P-256 key held in memory, signing ES256 (for holders and interop).
+pub struct P256Signer {
+    key: p256::ecdsa::SigningKey,
+    kid: Option<String>,
+}
+
+impl P256Signer {
+    /// A signer from a 32-byte secret scalar.
+    pub fn from_bytes(secret: &[u8; 32], kid: Option<String>) -> Result<Self, SignError> {
+        let key = p256::ecdsa::SigningKey::from_bytes(secret.into())
+            .map_err(|_| SignError("not a valid P-256 secret scalar".into()))?;
+        Ok(P256Signer { key, kid })
+    }
+
+    /// A signer from a private JWK (`kty` EC, `crv` P-256, with `d`).
+    pub fn from_private_jwk(jwk: &Map<String, Value>) -> Result<Self, SignError> {
+        let d = jwk
+            .get("d")
+            .and_then(Value::as_str)
+            .ok_or_else(|| SignError("the JWK has no \"d\"".into()))?;
+        let bytes: [u8; 32] = b64_decode(d, "d")
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| SignError("\"d\" is not 32 bytes of base64url".into()))?;
+        let kid = jwk.get("kid").and_then(Value::as_str).map(str::to_owned);
+        P256Signer::from_bytes(&bytes, kid)
+    }
+
+    /// A fresh random key.
+    pub fn generate(rng: &mut impl rand_core::CryptoRngCore, kid: Option<String>) -> Self {
+        P256Signer {
+            key: p256::ecdsa::SigningKey::random(rng),
+            kid,
+        }
+    }
+}
+
+impl core::fmt::Debug for P256Signer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("P256Signer")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer for P256Signer {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::Es256
+    }
+    fn key_id(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+    fn public_key(&self) -> PublicKey {
+        PublicKey::P256(*self.key.verifying_key())
+    }
+    fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, SignError> {
+        use p256::ecdsa::signature::Signer as _;
+        let sig: p256::ecdsa::Signature = self.key.sign(signing_input);
+        Ok(sig.to_bytes().to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jwk_round_trip_and_strictness() {
+        let signer = Ed25519Signer::from_seed(&[7; 32], Some("k1".into()));
+        let jwk = signer.public_key().to_jwk();
+        assert_eq!(PublicKey::from_jwk(&jwk).unwrap(), signer.public_key());
+        assert_eq!(
+            PublicKey::from_jwk(&signer.to_private_jwk()).unwrap_err(),
+            JwkError::PrivateMaterial
+        );
+        let mut bad = jwk.clone();
+        bad["x"] = Value::String("AAAA".into());
+        assert_eq!(
+            PublicKey::from_jwk(&bad).unwrap_err(),
+            JwkError::BadCoordinate("x")
+        );
+        // The identity point is a small-order (weak) key.
+        let mut weak = jwk.clone();
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        weak["x"] = Value::String(b64_encode(identity));
+        assert_eq!(
+            PublicKey::from_jwk(&weak).unwrap_err(),
+            JwkError::InvalidPoint
+        );
+        assert!(matches!(
+            PublicKey::from_jwk(&json!({"kty":"RSA","crv":"x"})),
+            Err(JwkError::Unsupported(_))
+        ));
+    }
+
+    #[test]
+    fn signatures_verify_only_with_their_algorithm() {
+        let ed = Ed25519Signer::from_seed(&[1; 32], None);
+        let sig = ed.sign(b"msg").unwrap();
+        assert!(ed.public_key().verify(Algorithm::EdDsa, b"msg", &sig));
+        assert!(ed.public_key().verify(Algorithm::Ed25519, b"msg", &sig));
+        assert!(!ed.public_key().verify(Algorithm::Es256, b"msg", &sig));
+        assert!(!ed.public_key().verify(Algorithm::EdDsa, b"msh", &sig));
+        assert!(!ed.public_key().verify(Algorithm::EdDsa, b"msg", &sig[..63]));
+
+        let ec = P256Signer::from_bytes(&[3; 32], None).unwrap();
+        let sig = ec.sign(b"msg").unwrap();
+        assert_eq!(sig.len(), 64);
+        assert!(ec.public_key().verify(Algorithm::Es256, b"msg", &sig));
+        assert!(!ec.public_key().verify(Algorithm::EdDsa, b"msg", &sig));
+        let jwk = ec.public_key().to_jwk();
+        assert_eq!(PublicKey::from_jwk(&jwk).unwrap(), ec.public_key());
+    }
+
+    #[test]
+    fn rfc8037_thumbprint() {
+        // RFC 8037 appendix A.3.
+        let jwk =
+            json!({"crv":"Ed25519","kty":"OKP","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        assert_eq!(
+            PublicKey::from_jwk(&jwk).unwrap().thumbprint(),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! Where issuer keys come from. The library asks a [`KeyResolver`]; the
+//! signed trust list will be one, and [`InMemoryKeys`] is the simple one
+//! (keys pinned by a test or by a counter that trusts one issuer directly).
+
+use std::collections::HashMap;
+
+use crate::error::{ErrorCode, Rejection};
+use crate::keys::{Algorithm, KeyWithId, PublicKey};
+
+/// What the verifier knows about a credential when it asks for the key.
+/// Nothing here is verified yet: the resolver decides which keys would be
+/// acceptable, and the signature check then proves one of them signed.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyQuery<'a> {
+    /// The credential's `iss` (always present in an SD-JWT VC; a plain
+    /// SD-JWT may have none, and then only keys pinned for any issuer apply).
+    pub iss: Option<&'a str>,
+    /// The header `kid`, if any.
+    pub kid: Option<&'a str>,
+    /// The header `alg`.
+    pub alg: Algorithm,
+    /// The credential's `vct`, if any.
+    pub vct: Option<&'a str>,
+    /// The credential's `iat`, if any.
+    pub iat: Option<i64>,
+}
+
+/// Supplies the keys that may have signed a credential.
+pub trait KeyResolver {
+    /// The candidate keys for this credential, or the rejection that
+    /// explains why none is acceptable. Keys returned must fit `query.alg`.
+    fn resolve(&self, query: &KeyQuery<'_>) -> Result<Vec<PublicKey>, Rejection>;
+}
+
+/// Keys held in memory: per issuer, and optionally pinned for any issuer.
+#[derive(Debug, Clone, Default)]
+pub struct InMemoryKeys {
+    by_issuer: HashMap<String, Vec<KeyWithId>>,
+    any_issuer: Vec<KeyWithId>,
+}
+
+impl InMemoryKeys {
+    /// No keys: every credential is `issuer_unknown`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Trusts `key` for credentials whose `iss` is `issuer`.
+    pub fn add_issuer_key(&mut self, issuer: impl Into<String>, key: KeyWithId) -> &mut Self {
+        self.by_issuer.entry(issuer.into()).or_default().push(key);
+        self
+    }
+
+    /// Trusts `key` whatever the credential's `iss` (a counter that pins
+    /// one issuer's key directly).
+    pub fn pin_for_any_issuer(&mut self, key: KeyWithId) -> &mut Self {
+        self.any_issuer.push(key);
+        self
+    }
+
+    /// Whether no key is held at all.
+    pub fn is_empty(&self) -> bool {
+        self.by_issuer.is_empty() && self.any_issuer.is_empty()
+    }
+}
+
+impl KeyResolver for InMemoryKeys {
+    fn resolve(&self, q: &KeyQuery<'_>) -> Result<Vec<PublicKey>, Rejection> {
+        let listed = q
+            .iss
+            .and_then(|iss| self.by_issuer.get(iss))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let all: Vec<&KeyWithId> = listed.iter().chain(&self.any_issuer).collect();
+        if all.is_empty() {
+            return Err(Rejection::new(
+                ErrorCode::IssuerUnknown,
+                format!("no trusted key for issuer {:?}", q.iss),
+            ));
+        }
+        // A key without a kid matches any kid (it was pinned as is).
+        let by_kid: Vec<&KeyWithId> = all
+            .into_iter()
+            .filter(|k| match (q.kid, &k.kid) {
+                (Some(want), Some(have)) => want == have,
+                _ => true,
+            })
+            .collect();
+        if by_kid.is_empty() {
+            return Err(Rejection::new(
+                ErrorCode::KeyUnknown,
+                format!(
+                    "issuer {:?} has no key with kid {:?}",
+                    q.iss.unwrap_or("(none)"),
+                    q.kid.unwrap_or_default()
+                ),
+            ));
+        }
+        let fitting: Vec<PublicKey> = by_kid
+            .into_iter()
+            .filter(|k| q.alg.fits(&k.key))
+            .map(|k| k.key.clone())
+            .collect();
+        if fitting.is_empty() {
+            return Err(Rejection::new(
+                ErrorCode::AlgKeyMismatch,
+                format!(
+                    "alg {} does not fit any key of issuer {:?}",
+                    q.alg.as_str(),
+                    q.iss
+                ),
+            ));
+        }
+        Ok(fitting)
+    }
+}

@@ -1,0 +1,672 @@
+//! SD-JWT (RFC 9901): the `~` serialization, disclosures, digests, and the
+//! processing of disclosures into claims with every rule of section 7.1.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+use crate::encoding::{b64_decode, b64_encode, parse_json, to_compact_json};
+use crate::error::{ErrorCode, Rejection};
+
+/// The `_sd_alg` Tongban accepts (RFC 9901 §4.1.1; the default when absent).
+pub const SD_ALG_SHA256: &str = "sha-256";
+
+/// How deeply disclosed values may nest inside each other while processing.
+pub const MAX_PROCESSING_DEPTH: usize = 64;
+
+/// `base64url(SHA-256(ascii(text)))`, the digest of a disclosure and the
+/// `sd_hash` of a presentation.
+pub fn sha256_b64(text: &str) -> String {
+    b64_encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The parts of an SD-JWT or SD-JWT+KB (RFC 9901 §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdJwtParts<'a> {
+    /// The issuer-signed JWT.
+    pub issuer_jwt: &'a str,
+    /// The encoded disclosures, in presentation order.
+    pub disclosures: Vec<&'a str>,
+    /// The Key Binding JWT, when present.
+    pub kb_jwt: Option<&'a str>,
+    /// Everything up to and including the last `~`: the `sd_hash` input.
+    pub sd_hash_input: &'a str,
+}
+
+impl<'a> SdJwtParts<'a> {
+    /// Splits `<JWT>~<D1>~…~<Dn>~[<KB-JWT>]`.
+    pub fn split(input: &'a str, max_disclosures: usize) -> Result<SdJwtParts<'a>, Rejection> {
+        let Some(last_tilde) = input.rfind('~') else {
+            return Err(Rejection::new(
+                ErrorCode::SdJwtMalformed,
+                "no '~' separator: a bare JWT is not an SD-JWT (it must end in '~' or a KB-JWT)",
+            ));
+        };
+        let sd_hash_input = &input[..=last_tilde];
+        let tail = &input[last_tilde + 1..];
+        let mut parts = input[..last_tilde].split('~');
+        let issuer_jwt = parts.next().unwrap_or_default();
+        if issuer_jwt.is_empty() {
+            return Err(Rejection::new(
+                ErrorCode::SdJwtMalformed,
+                "the issuer-signed JWT before the first '~' is empty",
+            ));
+        }
+        let mut disclosures = Vec::new();
+        for d in parts {
+            if d.is_empty() {
+                return Err(Rejection::new(
+                    ErrorCode::SdJwtMalformed,
+                    "an empty disclosure between two '~'",
+                ));
+            }
+            if disclosures.len() == max_disclosures {
+                return Err(Rejection::new(
+                    ErrorCode::TooManyDisclosures,
+                    format!("more than {max_disclosures} disclosures"),
+                ));
+            }
+            disclosures.push(d);
+        }
+        Ok(SdJwtParts {
+            issuer_jwt,
+            disclosures,
+            kb_jwt: (!tail.is_empty()).then_some(tail),
+            sd_hash_input,
+        })
+    }
+}
+
+/// One disclosure (RFC 9901 §4.2): `[salt, name, value]` for an object
+/// property or `[salt, value]` for an array element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Disclosure {
+    /// The base64url text exactly as it appears in the SD-JWT.
+    pub encoded: String,
+    /// Its digest, `base64url(SHA-256(encoded))`.
+    pub digest: String,
+    /// The salt.
+    pub salt: String,
+    /// The claim name; `None` for an array element.
+    pub name: Option<String>,
+    /// The claim value (may itself hold digests).
+    pub value: Value,
+}
+
+impl Disclosure {
+    /// Decodes and checks one disclosure.
+    pub fn parse(encoded: &str) -> Result<Disclosure, Rejection> {
+        let bytes = b64_decode(encoded, "a disclosure")?;
+        let Value::Array(mut items) = parse_json(&bytes, "a disclosure")? else {
+            return Err(Rejection::new(
+                ErrorCode::DisclosureMalformed,
+                "a disclosure is not a JSON array",
+            ));
+        };
+        let malformed = |why: &str| Rejection::new(ErrorCode::DisclosureMalformed, why.to_owned());
+        let (salt, name, value) = match items.len() {
+            2 => {
+                let value = items.pop().unwrap_or_default();
+                (items.pop().unwrap_or_default(), None, value)
+            }
+            3 => {
+                let value = items.pop().unwrap_or_default();
+                let Some(Value::String(name)) = items.pop() else {
+                    return Err(malformed("a disclosure's claim name is not a string"));
+                };
+                (items.pop().unwrap_or_default(), Some(name), value)
+            }
+            n => {
+                return Err(malformed(&format!(
+                    "a disclosure has {n} elements, not 2 or 3"
+                )));
+            }
+        };
+        let Value::String(salt) = salt else {
+            return Err(malformed("a disclosure's salt is not a string"));
+        };
+        Ok(Disclosure {
+            digest: sha256_b64(encoded),
+            encoded: encoded.to_owned(),
+            salt,
+            name,
+            value,
+        })
+    }
+
+    /// Makes a new disclosure with compact, raw-UTF-8 JSON.
+    pub fn create(salt: String, name: Option<String>, value: Value) -> Disclosure {
+        let array = match &name {
+            Some(n) => Value::Array(vec![
+                Value::String(salt.clone()),
+                Value::String(n.clone()),
+                value.clone(),
+            ]),
+            None => Value::Array(vec![Value::String(salt.clone()), value.clone()]),
+        };
+        let encoded = b64_encode(to_compact_json(&array));
+        Disclosure {
+            digest: sha256_b64(&encoded),
+            encoded,
+            salt,
+            name,
+            value,
+        }
+    }
+}
+
+/// One step of a path into the claims.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PathSegment {
+    /// An object member.
+    Key(String),
+    /// An array position (in the issued array).
+    Index(usize),
+}
+
+/// A path to a claim, written `address.locality` or `nationalities.0`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ClaimPath(pub Vec<PathSegment>);
+
+impl ClaimPath {
+    /// Parses a dotted path; all-digit segments are array positions.
+    pub fn parse(text: &str) -> Option<ClaimPath> {
+        if text.is_empty() {
+            return None;
+        }
+        let mut out = Vec::new();
+        for seg in text.split('.') {
+            if seg.is_empty() {
+                return None;
+            }
+            out.push(match seg.parse::<usize>() {
+                Ok(i) if seg.bytes().all(|b| b.is_ascii_digit()) => PathSegment::Index(i),
+                _ => PathSegment::Key(seg.to_owned()),
+            });
+        }
+        Some(ClaimPath(out))
+    }
+
+    /// Whether `self` is `other` or one of its ancestors.
+    pub fn is_prefix_of(&self, other: &ClaimPath) -> bool {
+        other.0.starts_with(&self.0)
+    }
+}
+
+impl core::fmt::Display for ClaimPath {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            match seg {
+                PathSegment::Key(k) => f.write_str(k)?,
+                PathSegment::Index(n) => write!(f, "{n}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The result of processing: the claims a verifier may use, and where each
+/// disclosure landed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Processed {
+    /// The payload with every disclosed claim in place and `_sd`, `_sd_alg`
+    /// and undisclosed array placeholders removed (RFC 9901 §7.1 step 3).
+    pub claims: Map<String, Value>,
+    /// For each disclosure (same order as given), the path it disclosed.
+    pub paths: Vec<ClaimPath>,
+}
+
+/// Checks `_sd_alg` at the top level of an issuer payload.
+pub fn check_sd_alg(payload: &Map<String, Value>) -> Result<(), Rejection> {
+    match payload.get("_sd_alg") {
+        None => Ok(()),
+        Some(Value::String(a)) if a == SD_ALG_SHA256 => Ok(()),
+        Some(other) => Err(Rejection::new(
+            ErrorCode::SdAlgUnsupported,
+            format!("_sd_alg {other} is not supported (only \"sha-256\")"),
+        )),
+    }
+}
+
+/// Processes `disclosures` against an issuer-signed payload, enforcing
+/// every rule of RFC 9901 §7.1 step 3 (and step 4: no unreferenced
+/// disclosure).
+pub fn process(
+    payload: &Map<String, Value>,
+    disclosures: &[Disclosure],
+) -> Result<Processed, Rejection> {
+    let mut by_digest = HashMap::with_capacity(disclosures.len());
+    for (i, d) in disclosures.iter().enumerate() {
+        if by_digest.insert(d.digest.as_str(), i).is_some() {
+            return Err(Rejection::new(
+                ErrorCode::DisclosureDuplicate,
+                format!("disclosure {} is presented twice", d.encoded),
+            ));
+        }
+    }
+    let mut ctx = Ctx {
+        disclosures,
+        by_digest,
+        seen: HashSet::new(),
+        paths: vec![None; disclosures.len()],
+    };
+    let mut path = Vec::new();
+    let claims = ctx.object(payload, &mut path, 0)?;
+    let mut paths = Vec::with_capacity(disclosures.len());
+    for (d, p) in disclosures.iter().zip(ctx.paths) {
+        match p {
+            Some(p) => paths.push(p),
+            None => {
+                return Err(Rejection::new(
+                    ErrorCode::DisclosureUnreferenced,
+                    format!(
+                        "disclosure {} (digest {}) is not referenced",
+                        d.encoded, d.digest
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(Processed { claims, paths })
+}
+
+struct Ctx<'a> {
+    disclosures: &'a [Disclosure],
+    by_digest: HashMap<&'a str, usize>,
+    seen: HashSet<&'a str>,
+    paths: Vec<Option<ClaimPath>>,
+}
+
+impl<'a> Ctx<'a> {
+    fn note_digest(&mut self, digest: &'a str) -> Result<Option<&'a Disclosure>, Rejection> {
+        if !self.seen.insert(digest) {
+            return Err(Rejection::new(
+                ErrorCode::DigestDuplicate,
+                format!("digest {digest} appears more than once"),
+            ));
+        }
+        Ok(self.by_digest.get(digest).map(|&i| &self.disclosures[i]))
+    }
+
+    fn record(&mut self, d: &Disclosure, path: &[PathSegment]) {
+        if let Some(&i) = self.by_digest.get(d.digest.as_str()) {
+            self.paths[i] = Some(ClaimPath(path.to_vec()));
+        }
+    }
+
+    fn too_deep(depth: usize) -> Result<(), Rejection> {
+        if depth > MAX_PROCESSING_DEPTH {
+            return Err(Rejection::new(
+                ErrorCode::JsonTooDeep,
+                format!("disclosed claims nest deeper than {MAX_PROCESSING_DEPTH}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn object(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        path: &mut Vec<PathSegment>,
+        depth: usize,
+    ) -> Result<Map<String, Value>, Rejection> {
+        Self::too_deep(depth)?;
+        let mut out = Map::new();
+        for (k, v) in obj {
+            match k.as_str() {
+                "_sd" => continue,
+                "_sd_alg" if depth == 0 => continue,
+                "_sd_alg" => {
+                    return Err(Rejection::new(
+                        ErrorCode::SdAlgMisplaced,
+                        "_sd_alg appears below the top level",
+                    ));
+                }
+                _ => {}
+            }
+            path.push(PathSegment::Key(k.clone()));
+            let value = self.value(v, path, depth + 1)?;
+            path.pop();
+            out.insert(k.clone(), value);
+        }
+        let Some(sd) = obj.get("_sd") else {
+            return Ok(out);
+        };
+        let Value::Array(digests) = sd else {
+            return Err(Rejection::new(ErrorCode::SdInvalid, "_sd is not an array"));
+        };
+        for digest in digests {
+            let Value::String(digest) = digest else {
+                return Err(Rejection::new(
+                    ErrorCode::SdInvalid,
+                    "_sd holds a non-string digest",
+                ));
+            };
+            let Some(d) = self.note_digest(digest)? else {
+                continue; // a decoy, or a claim not disclosed
+            };
+            let Some(name) = &d.name else {
+                return Err(Rejection::new(
+                    ErrorCode::DisclosureKindMismatch,
+                    format!(
+                        "array-element disclosure {} is referenced from _sd",
+                        d.encoded
+                    ),
+                ));
+            };
+            if name == "_sd" || name == "..." {
+                return Err(Rejection::new(
+                    ErrorCode::DisclosureNameReserved,
+                    format!("a disclosure names a claim {name:?}"),
+                ));
+            }
+            if out.contains_key(name) || obj.contains_key(name) {
+                return Err(Rejection::new(
+                    ErrorCode::DisclosureNameCollision,
+                    format!("disclosed claim {name:?} already exists at this level"),
+                ));
+            }
+            path.push(PathSegment::Key(name.clone()));
+            self.record(d, path);
+            let value = self.value(&d.value, path, depth + 1)?;
+            path.pop();
+            out.insert(name.clone(), value);
+        }
+        Ok(out)
+    }
+
+    fn value(
+        &mut self,
+        v: &'a Value,
+        path: &mut Vec<PathSegment>,
+        depth: usize,
+    ) -> Result<Value, Rejection> {
+        match v {
+            Value::Object(o) => Ok(Value::Object(self.object(o, path, depth)?)),
+            Value::Array(a) => self.array(a, path, depth),
+            other => Ok(other.clone()),
+        }
+    }
+
+    fn array(
+        &mut self,
+        items: &'a [Value],
+        path: &mut Vec<PathSegment>,
+        depth: usize,
+    ) -> Result<Value, Rejection> {
+        Self::too_deep(depth)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (idx, item) in items.iter().enumerate() {
+            path.push(PathSegment::Index(idx));
+            if let Some(placeholder) = array_placeholder(item) {
+                let Value::String(digest) = placeholder else {
+                    return Err(Rejection::new(
+                        ErrorCode::SdInvalid,
+                        "an array element's \"...\" is not a string",
+                    ));
+                };
+                if let Some(d) = self.note_digest(digest)? {
+                    if d.name.is_some() {
+                        return Err(Rejection::new(
+                            ErrorCode::DisclosureKindMismatch,
+                            format!(
+                                "object-property disclosure {} is referenced from \"...\"",
+                                d.encoded
+                            ),
+                        ));
+                    }
+                    self.record(d, path);
+                    out.push(self.value(&d.value, path, depth + 1)?);
+                }
+            } else {
+                out.push(self.value(item, path, depth + 1)?);
+            }
+            path.pop();
+        }
+        Ok(Value::Array(out))
+    }
+}
+
+/// `{"...": digest}`, the placeholder of a selectively disclosable array
+/// element (an object with exactly that one member).
+fn array_placeholder(item: &Value) -> Option<&Value> {
+    match item {
+        Value::Object(o) if o.len() == 1 => o.get("..."),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn disc(salt: &str, name: Option<&str>, value: Value) -> Disclosure {
+        Disclosure::create(salt.into(), name.map(Into::into), value)
+    }
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    fn code(r: Result<Processed, Rejection>) -> ErrorCode {
+        r.unwrap_err().code
+    }
+
+    #[test]
+    fn rfc9901_disclosure_digest() {
+        // RFC 9901 §4.2.1/§4.2.3: the given_name disclosure of the examples.
+        let d =
+            Disclosure::parse("WyIyR0xDNDJzS1F2ZUNmR2ZyeU5STjl3IiwgImdpdmVuX25hbWUiLCAiSm9obiJd")
+                .unwrap();
+        assert_eq!(d.digest, "jsu9yVulwQQlhFlM_3JlzMaSFzglhQG0DpfayQwLUK4");
+        assert_eq!(d.name.as_deref(), Some("given_name"));
+        assert_eq!(d.value, json!("John"));
+    }
+
+    #[test]
+    fn split_forms() {
+        let p = SdJwtParts::split("a.b.c~d1~d2~", 10).unwrap();
+        assert_eq!(p.disclosures, vec!["d1", "d2"]);
+        assert_eq!(p.kb_jwt, None);
+        let p = SdJwtParts::split("a.b.c~d1~k.b.j", 10).unwrap();
+        assert_eq!(p.kb_jwt, Some("k.b.j"));
+        assert_eq!(p.sd_hash_input, "a.b.c~d1~");
+        let p = SdJwtParts::split("a.b.c~", 10).unwrap();
+        assert!(p.disclosures.is_empty());
+        for bad in ["a.b.c", "~d~", "a.b.c~~d~", "a.b.c~d~~"] {
+            assert_eq!(
+                SdJwtParts::split(bad, 10).unwrap_err().code,
+                ErrorCode::SdJwtMalformed,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            SdJwtParts::split("a~1~2~3~", 2).unwrap_err().code,
+            ErrorCode::TooManyDisclosures
+        );
+    }
+
+    #[test]
+    fn disclosure_shapes() {
+        use crate::encoding::b64_encode as e;
+        for bad in [
+            r#"["s"]"#,
+            r#"["s","n","v","x"]"#,
+            r#"[1,"n","v"]"#,
+            r#"["s",2,"v"]"#,
+            r#"{"a":1}"#,
+        ] {
+            assert_eq!(
+                Disclosure::parse(&e(bad)).unwrap_err().code,
+                ErrorCode::DisclosureMalformed,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            Disclosure::parse(&e("[")).unwrap_err().code,
+            ErrorCode::JsonInvalid
+        );
+    }
+
+    #[test]
+    fn processes_nested_and_array_disclosures() {
+        let street = disc("s1", Some("street"), json!("淮海中路"));
+        let addr = disc(
+            "s2",
+            Some("address"),
+            json!({"_sd": [street.digest], "city": "上海"}),
+        );
+        let el = disc("s3", None, json!("CN"));
+        let payload = obj(json!({
+            "iss": "x", "_sd_alg": "sha-256",
+            "_sd": [addr.digest, "decoy-digest"],
+            "nat": [{"...": el.digest}, {"...": "undisclosed"}, "plain"]
+        }));
+        let p = process(&payload, &[street.clone(), addr.clone(), el.clone()]).unwrap();
+        assert_eq!(
+            Value::Object(p.claims),
+            json!({"iss":"x","nat":["CN","plain"],"address":{"city":"上海","street":"淮海中路"}})
+        );
+        assert_eq!(p.paths[0].to_string(), "address.street");
+        assert_eq!(p.paths[1].to_string(), "address");
+        assert_eq!(p.paths[2].to_string(), "nat.0");
+    }
+
+    #[test]
+    fn section_7_rules() {
+        let a = disc("s", Some("a"), json!(1));
+        let el = disc("s", None, json!(1));
+        // unreferenced
+        assert_eq!(
+            code(process(&obj(json!({"_sd": []})), &[a.clone()])),
+            ErrorCode::DisclosureUnreferenced
+        );
+        // the same digest twice
+        assert_eq!(
+            code(process(
+                &obj(json!({"_sd": [a.digest, a.digest]})),
+                &[a.clone()]
+            )),
+            ErrorCode::DigestDuplicate
+        );
+        assert_eq!(
+            code(process(
+                &obj(json!({"_sd": [a.digest], "o": {"_sd": [a.digest]}})),
+                &[a.clone()]
+            )),
+            ErrorCode::DigestDuplicate
+        );
+        // the same disclosure twice
+        assert_eq!(
+            code(process(
+                &obj(json!({"_sd": [a.digest]})),
+                &[a.clone(), a.clone()]
+            )),
+            ErrorCode::DisclosureDuplicate
+        );
+        // reserved names
+        for name in ["_sd", "..."] {
+            let r = disc("s", Some(name), json!(1));
+            assert_eq!(
+                code(process(&obj(json!({"_sd": [r.digest]})), &[r.clone()])),
+                ErrorCode::DisclosureNameReserved
+            );
+        }
+        // collision with a plaintext claim
+        assert_eq!(
+            code(process(
+                &obj(json!({"_sd": [a.digest], "a": 2})),
+                &[a.clone()]
+            )),
+            ErrorCode::DisclosureNameCollision
+        );
+        // collision between two disclosures of the same name
+        let a2 = disc("t", Some("a"), json!(2));
+        assert_eq!(
+            code(process(
+                &obj(json!({"_sd": [a.digest, a2.digest]})),
+                &[a.clone(), a2.clone()]
+            )),
+            ErrorCode::DisclosureNameCollision
+        );
+        // 2-element disclosure from _sd; 3-element from "..."
+        assert_eq!(
+            code(process(&obj(json!({"_sd": [el.digest]})), &[el.clone()])),
+            ErrorCode::DisclosureKindMismatch
+        );
+        assert_eq!(
+            code(process(
+                &obj(json!({"x": [{"...": a.digest}]})),
+                &[a.clone()]
+            )),
+            ErrorCode::DisclosureKindMismatch
+        );
+        // _sd_alg below the top level, also inside a disclosed value
+        assert_eq!(
+            code(process(&obj(json!({"o": {"_sd_alg": "sha-256"}})), &[])),
+            ErrorCode::SdAlgMisplaced
+        );
+        let hidden = disc("s", Some("o"), json!({"_sd_alg": "sha-256"}));
+        assert_eq!(
+            code(process(
+                &obj(json!({"_sd": [hidden.digest]})),
+                &[hidden.clone()]
+            )),
+            ErrorCode::SdAlgMisplaced
+        );
+        // malformed _sd
+        assert_eq!(
+            code(process(&obj(json!({"_sd": "x"})), &[])),
+            ErrorCode::SdInvalid
+        );
+        assert_eq!(
+            code(process(&obj(json!({"_sd": [1]})), &[])),
+            ErrorCode::SdInvalid
+        );
+        assert_eq!(
+            code(process(&obj(json!({"x": [{"...": 1}]})), &[])),
+            ErrorCode::SdInvalid
+        );
+        // unsupported _sd_alg
+        assert_eq!(
+            check_sd_alg(&obj(json!({"_sd_alg": "sha-1"})))
+                .unwrap_err()
+                .code,
+            ErrorCode::SdAlgUnsupported
+        );
+        assert_eq!(
+            check_sd_alg(&obj(json!({"_sd_alg": 5}))).unwrap_err().code,
+            ErrorCode::SdAlgUnsupported
+        );
+        assert!(check_sd_alg(&obj(json!({}))).is_ok());
+    }
+
+    #[test]
+    fn chained_disclosures_are_depth_bounded() {
+        let mut ds = vec![disc("s0", Some("c"), json!(0))];
+        for i in 1..=(MAX_PROCESSING_DEPTH + 2) {
+            let prev = ds[i - 1].digest.clone();
+            ds.push(disc(&format!("s{i}"), Some("c"), json!({"_sd": [prev]})));
+        }
+        let top = ds.last().unwrap().digest.clone();
+        assert_eq!(
+            code(process(&obj(json!({"_sd": [top]})), &ds)),
+            ErrorCode::JsonTooDeep
+        );
+    }
+
+    #[test]
+    fn claim_paths() {
+        let p = ClaimPath::parse("address.0.street").unwrap();
+        assert_eq!(p.0[1], PathSegment::Index(0));
+        assert_eq!(p.to_string(), "address.0.street");
+        assert!(ClaimPath::parse("address").unwrap().is_prefix_of(&p));
+        assert!(ClaimPath::parse("a..b").is_none());
+        assert!(ClaimPath::parse("").is_none());
+    }
+}

@@ -1,0 +1,603 @@
+//! Verification of a presentation, alone or in a batch.
+//!
+//! The checks run in the order of [`Check::ALL`]. Signature checks are
+//! collected as they are reached and verified at the end (one by one with
+//! `verify_strict`, or all Ed25519 ones at once in [`verify_batch`]); a
+//! failed signature then takes its place in the order, so the report always
+//! names the first check that failed, whichever mode ran.
+
+use serde_json::{Map, Value};
+
+use crate::error::{ErrorCode, Rejection};
+use crate::jws::CompactJws;
+use crate::keys::{Algorithm, PublicKey};
+use crate::policy::{HolderBinding, Policy, Profile};
+use crate::report::{Check, CheckResult, CredentialInfo, Outcome, Report, Verdict};
+use crate::resolver::{KeyQuery, KeyResolver};
+use crate::sdjwt::{Disclosure, Processed, SdJwtParts, check_sd_alg, process, sha256_b64};
+
+/// The `typ` of an SD-JWT VC issuer-signed JWT.
+pub const TYP_SD_JWT_VC: &str = "dc+sd-jwt";
+/// The `typ` of a Key Binding JWT.
+pub const TYP_KB_JWT: &str = "kb+jwt";
+
+/// Top-level claims an SD-JWT VC may never disclose selectively (the
+/// SD-JWT VC draft's list, plus `iat` in Tongban's profile).
+pub const NEVER_DISCLOSABLE: &[&str] = &[
+    "iss",
+    "vct",
+    "vct#integrity",
+    "iat",
+    "exp",
+    "nbf",
+    "cnf",
+    "status",
+];
+
+/// Verifies one presentation given as text.
+pub fn verify(input: &str, policy: &Policy, resolver: &dyn KeyResolver) -> Report {
+    verify_bytes(input.as_bytes(), policy, resolver)
+}
+
+/// Verifies one presentation given as bytes (invalid UTF-8 is a rejection).
+pub fn verify_bytes(input: &[u8], policy: &Policy, resolver: &dyn KeyResolver) -> Report {
+    let run = Run::prepare(input, policy, resolver);
+    let ok: Vec<bool> = run.pending.iter().map(Pending::verify).collect();
+    run.finish(&ok)
+}
+
+/// Verifies many presentations (a day's scans), checking all Ed25519
+/// signatures with one batch verification. Reports come back in input order
+/// and are the same as [`verify_bytes`] would give, except that batch
+/// verification, like every Ed25519 batch equation, does not reject
+/// small-order `R` components the way `verify_strict` does; weak (small-order)
+/// public keys are refused when keys are parsed, so this only concerns a
+/// key owner's own malleated signatures, never a forgery.
+pub fn verify_batch(inputs: &[&[u8]], policy: &Policy, resolver: &dyn KeyResolver) -> Vec<Report> {
+    let runs: Vec<Run<'_>> = inputs
+        .iter()
+        .map(|i| Run::prepare(i, policy, resolver))
+        .collect();
+    let mut results: Vec<Vec<Option<bool>>> =
+        runs.iter().map(|r| vec![None; r.pending.len()]).collect();
+
+    let mut messages: Vec<&[u8]> = Vec::new();
+    let mut signatures = Vec::new();
+    let mut keys = Vec::new();
+    let mut slots = Vec::new();
+    for (ri, run) in runs.iter().enumerate() {
+        for (pi, p) in run.pending.iter().enumerate() {
+            let batchable = match (
+                p.keys.as_slice(),
+                <[u8; 64]>::try_from(p.signature.as_slice()),
+            ) {
+                ([PublicKey::Ed25519(k)], Ok(sig)) if p.alg != Algorithm::Es256 => Some((*k, sig)),
+                _ => None,
+            };
+            match batchable {
+                Some((k, sig)) => {
+                    messages.push(p.message);
+                    signatures.push(ed25519_dalek::Signature::from_bytes(&sig));
+                    keys.push(k);
+                    slots.push((ri, pi));
+                }
+                None => results[ri][pi] = Some(p.verify()),
+            }
+        }
+    }
+    let all_good =
+        !slots.is_empty() && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
+    for (ri, pi) in slots {
+        // When the batch fails, find the culprits one by one.
+        results[ri][pi] = Some(all_good || runs[ri].pending[pi].verify());
+    }
+    runs.into_iter()
+        .zip(results)
+        .map(|(run, res)| {
+            let ok: Vec<bool> = res.into_iter().map(|r| r.unwrap_or(false)).collect();
+            run.finish(&ok)
+        })
+        .collect()
+}
+
+/// A signature check reached but not yet performed.
+struct Pending<'a> {
+    check: Check,
+    code: ErrorCode,
+    alg: Algorithm,
+    keys: Vec<PublicKey>,
+    message: &'a [u8],
+    signature: Vec<u8>,
+}
+
+impl Pending<'_> {
+    fn verify(&self) -> bool {
+        self.keys
+            .iter()
+            .any(|k| k.verify(self.alg, self.message, &self.signature))
+    }
+}
+
+enum StageOutcome {
+    Passed,
+    Skipped(&'static str),
+}
+
+/// One presentation's checks, before its signatures are verified.
+#[derive(Default)]
+struct Run<'a> {
+    stages: Vec<(Check, StageOutcome)>,
+    failure: Option<(Check, Rejection)>,
+    pending: Vec<Pending<'a>>,
+    credential: CredentialInfo,
+    processed: Option<Processed>,
+}
+
+/// The parsed parts of a presentation.
+struct Parsed<'a> {
+    parts: SdJwtParts<'a>,
+    jws: CompactJws<'a>,
+    kb: Option<CompactJws<'a>>,
+}
+
+/// The registered claims, type-checked.
+struct Registered<'p> {
+    iss: Option<&'p str>,
+    vct: Option<&'p str>,
+    iat: Option<i64>,
+    nbf: Option<i64>,
+    exp: Option<i64>,
+    cnf: Option<&'p Map<String, Value>>,
+}
+
+impl<'a> Run<'a> {
+    fn prepare(input: &'a [u8], policy: &Policy, resolver: &dyn KeyResolver) -> Run<'a> {
+        let mut run = Run::default();
+        run.run(input, policy, resolver);
+        run
+    }
+
+    fn stage<T>(&mut self, check: Check, result: Result<T, Rejection>) -> Option<T> {
+        match result {
+            Ok(v) => {
+                self.stages.push((check, StageOutcome::Passed));
+                Some(v)
+            }
+            Err(e) => {
+                self.failure = Some((check, e));
+                None
+            }
+        }
+    }
+
+    fn run(&mut self, input: &'a [u8], policy: &Policy, resolver: &dyn KeyResolver) -> Option<()> {
+        let parsed = self.stage(Check::Structure, structure(input, policy))?;
+        let Parsed { parts, jws, kb } = parsed;
+        self.describe(&jws, kb.is_some());
+
+        let expected_typ = match &policy.profile {
+            Profile::SdJwtVc => Some(TYP_SD_JWT_VC),
+            Profile::PlainSdJwt { typ } => typ.as_deref(),
+        };
+        let alg = self.stage(
+            Check::HeaderPolicy,
+            jws.check_header(
+                "the credential",
+                expected_typ,
+                ErrorCode::TypMissing,
+                ErrorCode::TypInvalid,
+            ),
+        )?;
+
+        let reg = self.stage(Check::Claims, registered(&jws.payload, &policy.profile))?;
+
+        let query = KeyQuery {
+            iss: reg.iss,
+            kid: jws.kid(),
+            alg,
+            vct: reg.vct,
+            iat: reg.iat,
+        };
+        let keys = self.stage(Check::Signature, resolver.resolve(&query))?;
+        self.pending.push(Pending {
+            check: Check::Signature,
+            code: ErrorCode::SignatureInvalid,
+            alg,
+            keys,
+            message: jws.signing_input.as_bytes(),
+            signature: jws.signature.clone(),
+        });
+
+        let processed = self.stage(
+            Check::Disclosures,
+            disclosures(&parts, &jws.payload, &policy.profile),
+        )?;
+        self.processed = Some(processed);
+
+        self.stage(Check::ValidityWindow, validity(&reg, policy))?;
+
+        let Some(kb) = kb else {
+            if let HolderBinding::Required { .. } = policy.holder_binding {
+                self.stage::<()>(
+                    Check::HolderBinding,
+                    Err(Rejection::new(
+                        ErrorCode::KbMissing,
+                        "no Key Binding JWT, and the policy requires holder binding",
+                    )),
+                )?;
+            }
+            self.stages.push((
+                Check::HolderBinding,
+                StageOutcome::Skipped("no KB-JWT presented; the policy does not require one"),
+            ));
+            self.stages.push((
+                Check::NonceAudience,
+                StageOutcome::Skipped("no KB-JWT presented"),
+            ));
+            return Some(());
+        };
+        let (kb_alg, holder_key) = self.stage(
+            Check::HolderBinding,
+            holder_binding(&kb, &reg, parts.sd_hash_input, policy),
+        )?;
+        self.pending.push(Pending {
+            check: Check::HolderBinding,
+            code: ErrorCode::KbSignatureInvalid,
+            alg: kb_alg,
+            keys: vec![holder_key],
+            message: kb.signing_input.as_bytes(),
+            signature: kb.signature.clone(),
+        });
+
+        match &policy.holder_binding {
+            HolderBinding::Required { audience, nonce } => {
+                self.stage(
+                    Check::NonceAudience,
+                    nonce_audience(&kb.payload, audience, nonce),
+                )?;
+            }
+            HolderBinding::NotRequired => {
+                self.stages.push((
+                    Check::NonceAudience,
+                    StageOutcome::Skipped("the policy names no audience or nonce"),
+                ));
+            }
+        }
+        Some(())
+    }
+
+    /// Copies what the credential says about itself into the report.
+    fn describe(&mut self, jws: &CompactJws<'_>, key_binding: bool) {
+        let p = &jws.payload;
+        let string = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        self.credential = CredentialInfo {
+            iss: string(p.get("iss")),
+            vct: string(p.get("vct")),
+            alg: string(jws.header.get("alg")),
+            kid: string(jws.header.get("kid")),
+            iat: p.get("iat").and_then(Value::as_i64),
+            nbf: p.get("nbf").and_then(Value::as_i64),
+            exp: p.get("exp").and_then(Value::as_i64),
+            status: p.get("status").cloned(),
+            key_binding,
+        };
+    }
+
+    /// Places failed signatures in the order and builds the report.
+    fn finish(self, signature_ok: &[bool]) -> Report {
+        let mut failure = self.failure;
+        for (p, &ok) in self.pending.iter().zip(signature_ok) {
+            let earlier = failure.as_ref().is_none_or(|(c, _)| p.check < *c);
+            if !ok && earlier {
+                let detail = match p.code {
+                    ErrorCode::KbSignatureInvalid => {
+                        "the KB-JWT signature does not verify with the key in cnf"
+                    }
+                    _ => "the issuer signature does not verify with any trusted key",
+                };
+                failure = Some((p.check, Rejection::new(p.code, detail)));
+            }
+        }
+        let failed_at = failure.as_ref().map(|(c, _)| *c);
+        let checks = Check::ALL
+            .iter()
+            .map(|&check| {
+                let outcome = match (failed_at, &failure) {
+                    (Some(f), Some((_, r))) if f == check => Outcome::Failed { code: r.code },
+                    (Some(f), _) if check > f => Outcome::NotRun,
+                    _ => match self.stages.iter().find(|(c, _)| *c == check) {
+                        Some((_, StageOutcome::Skipped(why))) => Outcome::Skipped {
+                            reason: (*why).to_owned(),
+                        },
+                        Some((_, StageOutcome::Passed)) => Outcome::Passed,
+                        None => Outcome::NotRun,
+                    },
+                };
+                CheckResult { check, outcome }
+            })
+            .collect();
+        let rejection = failure.map(|(_, r)| r);
+        let accepted = rejection.is_none();
+        let (claims, disclosed) = match (accepted, self.processed) {
+            (true, Some(p)) => (
+                Some(p.claims),
+                p.paths.iter().map(ToString::to_string).collect(),
+            ),
+            _ => (None, Vec::new()),
+        };
+        Report {
+            verdict: if accepted {
+                Verdict::Accepted
+            } else {
+                Verdict::Rejected
+            },
+            checks,
+            rejection,
+            credential: self.credential,
+            claims,
+            disclosed,
+        }
+    }
+}
+
+fn structure<'a>(input: &'a [u8], policy: &Policy) -> Result<Parsed<'a>, Rejection> {
+    if input.len() > policy.limits.max_input_bytes {
+        return Err(Rejection::new(
+            ErrorCode::InputTooLarge,
+            format!(
+                "{} bytes, the limit is {}",
+                input.len(),
+                policy.limits.max_input_bytes
+            ),
+        ));
+    }
+    let text = core::str::from_utf8(input).map_err(|e| {
+        Rejection::new(
+            ErrorCode::InvalidUtf8,
+            format!("the presentation is not UTF-8: {e}"),
+        )
+    })?;
+    let parts = SdJwtParts::split(text, policy.limits.max_disclosures)?;
+    let jws = CompactJws::parse(parts.issuer_jwt, "the credential")?;
+    let kb = parts
+        .kb_jwt
+        .map(|k| CompactJws::parse(k, "the KB-JWT"))
+        .transpose()?;
+    Ok(Parsed { parts, jws, kb })
+}
+
+/// Reads a NumericDate (RFC 7519): any JSON number; fractions are rounded
+/// towards the stricter side by the caller's choice of `round`.
+fn numeric_date(
+    p: &Map<String, Value>,
+    name: &str,
+    round: fn(f64) -> f64,
+) -> Result<Option<i64>, Rejection> {
+    match p.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Ok(Some(i)),
+            (None, Some(f)) if f.is_finite() && f.abs() < 1e15 => Ok(Some(round(f) as i64)),
+            _ => Err(Rejection::new(
+                ErrorCode::ClaimTypeInvalid,
+                format!("{name} is out of range"),
+            )),
+        },
+        Some(_) => Err(Rejection::new(
+            ErrorCode::ClaimTypeInvalid,
+            format!("{name} is not a number"),
+        )),
+    }
+}
+
+fn registered<'p>(
+    p: &'p Map<String, Value>,
+    profile: &Profile,
+) -> Result<Registered<'p>, Rejection> {
+    let iss = match (p.get("iss"), profile) {
+        (Some(Value::String(iss)), _) if !iss.is_empty() => Some(iss.as_str()),
+        (None, Profile::PlainSdJwt { .. }) => None,
+        _ => {
+            return Err(Rejection::new(
+                ErrorCode::IssMissing,
+                "iss is missing or not a non-empty string",
+            ));
+        }
+    };
+    let vct = match (p.get("vct"), profile) {
+        (Some(Value::String(v)), _) if !v.is_empty() => Some(v.as_str()),
+        (None, Profile::PlainSdJwt { .. }) => None,
+        _ => {
+            return Err(Rejection::new(
+                ErrorCode::VctMissing,
+                "vct is missing or not a non-empty string",
+            ));
+        }
+    };
+    let cnf = match p.get("cnf") {
+        None => None,
+        Some(Value::Object(c)) => Some(c),
+        Some(_) => {
+            return Err(Rejection::new(
+                ErrorCode::ClaimTypeInvalid,
+                "cnf is not an object",
+            ));
+        }
+    };
+    if let Some(status) = p.get("status") {
+        if !status.is_object() {
+            return Err(Rejection::new(
+                ErrorCode::ClaimTypeInvalid,
+                "status is not an object",
+            ));
+        }
+    }
+    Ok(Registered {
+        iss,
+        vct,
+        iat: numeric_date(p, "iat", f64::ceil)?,
+        nbf: numeric_date(p, "nbf", f64::ceil)?,
+        exp: numeric_date(p, "exp", f64::floor)?,
+        cnf,
+    })
+}
+
+fn disclosures(
+    parts: &SdJwtParts<'_>,
+    payload: &Map<String, Value>,
+    profile: &Profile,
+) -> Result<Processed, Rejection> {
+    check_sd_alg(payload)?;
+    let parsed = parts
+        .disclosures
+        .iter()
+        .map(|d| Disclosure::parse(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let processed = process(payload, &parsed)?;
+    if *profile == Profile::SdJwtVc {
+        for path in &processed.paths {
+            if let [crate::sdjwt::PathSegment::Key(name)] = path.0.as_slice() {
+                if NEVER_DISCLOSABLE.contains(&name.as_str()) {
+                    return Err(Rejection::new(
+                        ErrorCode::ClaimNotDisclosable,
+                        format!("{name} must not be selectively disclosed"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(processed)
+}
+
+fn validity(reg: &Registered<'_>, policy: &Policy) -> Result<(), Rejection> {
+    let skew = i64::from(policy.clock_skew_secs);
+    let now = policy.now;
+    if let Some(exp) = reg.exp {
+        if now.saturating_sub(skew) >= exp {
+            return Err(Rejection::new(
+                ErrorCode::Expired,
+                format!("exp {exp} is not after now {now} (skew {skew}s)"),
+            ));
+        }
+    }
+    if let Some(nbf) = reg.nbf {
+        if now.saturating_add(skew) < nbf {
+            return Err(Rejection::new(
+                ErrorCode::NotYetValid,
+                format!("nbf {nbf} is after now {now} (skew {skew}s)"),
+            ));
+        }
+    }
+    if let Some(iat) = reg.iat {
+        if iat > now.saturating_add(skew) {
+            return Err(Rejection::new(
+                ErrorCode::IssuedInFuture,
+                format!("iat {iat} is after now {now} (skew {skew}s)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn holder_binding(
+    kb: &CompactJws<'_>,
+    reg: &Registered<'_>,
+    sd_hash_input: &str,
+    policy: &Policy,
+) -> Result<(Algorithm, PublicKey), Rejection> {
+    let cnf = reg.cnf.ok_or_else(|| {
+        Rejection::new(
+            ErrorCode::CnfMissing,
+            "the credential has no cnf, so no KB-JWT can be checked",
+        )
+    })?;
+    let jwk = cnf.get("jwk").ok_or_else(|| {
+        Rejection::new(
+            ErrorCode::CnfInvalid,
+            "cnf has no jwk (the only confirmation method accepted)",
+        )
+    })?;
+    let holder_key = PublicKey::from_jwk(jwk)
+        .map_err(|e| Rejection::new(ErrorCode::CnfInvalid, format!("cnf.jwk: {e}")))?;
+    let alg = kb.check_header(
+        "the KB-JWT",
+        Some(TYP_KB_JWT),
+        ErrorCode::KbTypInvalid,
+        ErrorCode::KbTypInvalid,
+    )?;
+    if !alg.fits(&holder_key) {
+        return Err(Rejection::new(
+            ErrorCode::KbSignatureInvalid,
+            format!(
+                "the KB-JWT alg {} cannot be made by the key in cnf",
+                alg.as_str()
+            ),
+        ));
+    }
+    let p = &kb.payload;
+    let missing = |name: &str| {
+        Rejection::new(
+            ErrorCode::KbClaimMissing,
+            format!("the KB-JWT {name} is missing or of the wrong type"),
+        )
+    };
+    let iat = numeric_date(p, "iat", f64::ceil)
+        .map_err(|_| missing("iat"))?
+        .ok_or_else(|| missing("iat"))?;
+    match p.get("aud") {
+        Some(Value::String(_)) => {}
+        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => {}
+        _ => return Err(missing("aud")),
+    }
+    if !p.get("nonce").is_some_and(Value::is_string) {
+        return Err(missing("nonce"));
+    }
+    let Some(Value::String(sd_hash)) = p.get("sd_hash") else {
+        return Err(missing("sd_hash"));
+    };
+    if *sd_hash != sha256_b64(sd_hash_input) {
+        return Err(Rejection::new(
+            ErrorCode::KbSdHashMismatch,
+            "sd_hash does not match the presented SD-JWT and disclosures",
+        ));
+    }
+    let skew = i64::from(policy.clock_skew_secs);
+    if iat > policy.now.saturating_add(skew) {
+        return Err(Rejection::new(
+            ErrorCode::KbIatInvalid,
+            format!("KB-JWT iat {iat} is in the future"),
+        ));
+    }
+    let oldest = policy
+        .now
+        .saturating_sub(i64::from(policy.kb_max_age_secs))
+        .saturating_sub(skew);
+    if iat < oldest {
+        return Err(Rejection::new(
+            ErrorCode::KbIatInvalid,
+            format!("KB-JWT iat {iat} is older than {}s", policy.kb_max_age_secs),
+        ));
+    }
+    Ok((alg, holder_key))
+}
+
+fn nonce_audience(p: &Map<String, Value>, audience: &str, nonce: &str) -> Result<(), Rejection> {
+    let aud_ok = match p.get("aud") {
+        Some(Value::String(a)) => a == audience,
+        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(audience)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(Rejection::new(
+            ErrorCode::KbAudMismatch,
+            format!("the KB-JWT aud is not {audience:?}"),
+        ));
+    }
+    if p.get("nonce").and_then(Value::as_str) != Some(nonce) {
+        return Err(Rejection::new(
+            ErrorCode::KbNonceMismatch,
+            "the KB-JWT nonce is not the one requested",
+        ));
+    }
+    Ok(())
+}
