@@ -1,8 +1,15 @@
-//! End-to-end tests for Tongban: they drive the real binaries in temporary
-//! directories. The helpers here locate the workspace and shared vectors.
+//! End-to-end support for Tongban's tests: the reproducible sample
+//! credential and presentation used by the README's first command, and
+//! helpers that locate the workspace.
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
+
+use rand::SeedableRng as _;
+use serde_json::{Value, json};
+use tongban_verifier::{
+    ClaimPath, CredentialBuilder, Ed25519Signer, HeldCredential, KeyBinding, Signer as _,
+};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -10,4 +17,92 @@ pub fn workspace_root() -> PathBuf {
         .parent()
         .map(PathBuf::from)
         .unwrap_or_default()
+}
+
+/// Where the sample lives in the repository.
+pub fn sample_dir() -> PathBuf {
+    workspace_root().join("specs/vectors/sample")
+}
+
+/// The sample's issuer: a market supervision bureau in Suzhou Wujiang (320509).
+pub const SAMPLE_ISSUER: &str = "https://amr.wujiang.example";
+/// The sample's licence type.
+pub const SAMPLE_VCT: &str = "urn:tongban:business-licence:1";
+/// The counter (audience) the sample presentation was made for: Shanghai Qingpu.
+pub const SAMPLE_AUD: &str = "https://counter.qingpu.example";
+/// The nonce of the counter's request.
+pub const SAMPLE_NONCE: &str = "qp-20261125-0001";
+/// When the sample presentation was made: 2026-11-25T10:00:00+08:00.
+pub const SAMPLE_PRESENTED_AT: i64 = 1_795_572_000;
+/// The claims the counter asked for.
+pub const SAMPLE_DISCLOSED: [&str; 6] = [
+    "unified_social_credit_code",
+    "company_name",
+    "legal_representative",
+    "company_type",
+    "establishment_date",
+    "registration_authority",
+];
+
+/// The sample files, as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    /// `issuer.jwk.json`: the issuer's public key.
+    pub issuer_jwk: String,
+    /// `credential.txt`: the credential as issued (all disclosures).
+    pub credential: String,
+    /// `presentation.txt`: six claims disclosed, with a KB-JWT.
+    pub presentation: String,
+}
+
+/// The sample's business-licence claims (fictional; identifiers carry
+/// valid check characters).
+pub fn sample_claims() -> serde_json::Map<String, Value> {
+    let claims = json!({
+        "unified_social_credit_code": "91320509MA1Q8K3T2C",
+        "company_name": "苏州吴江通办示范科技有限公司",
+        "legal_representative": "李明",
+        "company_type": "有限责任公司(自然人投资或控股)",
+        "registered_capital": "500万元人民币",
+        "establishment_date": "2019-06-18",
+        "business_term": "2019-06-18至长期",
+        "address": "苏州市吴江区黎里镇汾湖大道1号",
+        "business_scope": "软件开发；信息技术咨询服务；数据处理服务",
+        "registration_authority": "苏州市吴江区市场监督管理局",
+        "issue_date": "2026-11-20",
+        "licence_id": "320509-BL-2026-000001"
+    });
+    claims.as_object().cloned().unwrap_or_default()
+}
+
+/// Builds the sample deterministically (fixed seeds, a seeded RNG for the
+/// salts; Ed25519 signatures are deterministic).
+pub fn generate() -> Result<Sample, Box<dyn std::error::Error>> {
+    let issuer = Ed25519Signer::from_seed(&[0x11; 32], Some("wujiang-amr-2026".into()));
+    let holder = Ed25519Signer::from_seed(&[0x22; 32], None);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20_261_125);
+    let issued = CredentialBuilder::new(SAMPLE_ISSUER, SAMPLE_VCT, 1_795_136_400)
+        .expires_at(1_952_902_800)
+        .holder_key(holder.public_key())
+        .claims(sample_claims())
+        .issue(&issuer, &mut rng)?;
+    let held = HeldCredential::parse(&issued.sd_jwt)?;
+    let paths: Vec<ClaimPath> = SAMPLE_DISCLOSED
+        .iter()
+        .filter_map(|p| ClaimPath::parse(p))
+        .collect();
+    let kb = KeyBinding {
+        signer: &holder,
+        audience: SAMPLE_AUD.into(),
+        nonce: SAMPLE_NONCE.into(),
+        iat: SAMPLE_PRESENTED_AT,
+    };
+    let presentation = held.present(&paths, Some(&kb))?;
+    let mut jwk = issuer.public_key().to_jwk();
+    jwk["kid"] = Value::String("wujiang-amr-2026".into());
+    Ok(Sample {
+        issuer_jwk: serde_json::to_string_pretty(&jwk)? + "\n",
+        credential: issued.sd_jwt + "\n",
+        presentation: presentation + "\n",
+    })
 }

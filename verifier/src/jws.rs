@@ -91,13 +91,13 @@ impl<'a> CompactJws<'a> {
                 format!("{what} header lists crit extensions; none are understood"),
             ));
         }
-        if let Some(kid) = h.get("kid") {
-            if !kid.is_string() {
-                return Err(Rejection::new(
-                    ErrorCode::JsonInvalid,
-                    format!("{what} header kid is not a string"),
-                ));
-            }
+        if let Some(kid) = h.get("kid")
+            && !kid.is_string()
+        {
+            return Err(Rejection::new(
+                ErrorCode::JsonInvalid,
+                format!("{what} header kid is not a string"),
+            ));
         }
         let Some(expected_typ) = expected_typ else {
             return Ok(alg);

@@ -131,8 +131,8 @@ impl PublicKey {
             }
             PublicKey::P256(k) => {
                 let point = k.to_encoded_point(false);
-                let x = point.x().map(|x| b64_encode(x)).unwrap_or_default();
-                let y = point.y().map(|y| b64_encode(y)).unwrap_or_default();
+                let x = point.x().map(b64_encode).unwrap_or_default();
+                let y = point.y().map(b64_encode).unwrap_or_default();
                 json!({"crv": "P-256", "kty": "EC", "x": x, "y": y})
             }
         }

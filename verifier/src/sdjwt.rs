@@ -543,21 +543,21 @@ mod tests {
         let el = disc("s", None, json!(1));
         // unreferenced
         assert_eq!(
-            code(process(&obj(json!({"_sd": []})), &[a.clone()])),
+            code(process(&obj(json!({"_sd": []})), std::slice::from_ref(&a))),
             ErrorCode::DisclosureUnreferenced
         );
         // the same digest twice
         assert_eq!(
             code(process(
                 &obj(json!({"_sd": [a.digest, a.digest]})),
-                &[a.clone()]
+                std::slice::from_ref(&a)
             )),
             ErrorCode::DigestDuplicate
         );
         assert_eq!(
             code(process(
                 &obj(json!({"_sd": [a.digest], "o": {"_sd": [a.digest]}})),
-                &[a.clone()]
+                std::slice::from_ref(&a)
             )),
             ErrorCode::DigestDuplicate
         );
@@ -573,7 +573,10 @@ mod tests {
         for name in ["_sd", "..."] {
             let r = disc("s", Some(name), json!(1));
             assert_eq!(
-                code(process(&obj(json!({"_sd": [r.digest]})), &[r.clone()])),
+                code(process(
+                    &obj(json!({"_sd": [r.digest]})),
+                    std::slice::from_ref(&r)
+                )),
                 ErrorCode::DisclosureNameReserved
             );
         }
@@ -581,7 +584,7 @@ mod tests {
         assert_eq!(
             code(process(
                 &obj(json!({"_sd": [a.digest], "a": 2})),
-                &[a.clone()]
+                std::slice::from_ref(&a)
             )),
             ErrorCode::DisclosureNameCollision
         );
@@ -596,13 +599,16 @@ mod tests {
         );
         // 2-element disclosure from _sd; 3-element from "..."
         assert_eq!(
-            code(process(&obj(json!({"_sd": [el.digest]})), &[el.clone()])),
+            code(process(
+                &obj(json!({"_sd": [el.digest]})),
+                std::slice::from_ref(&el)
+            )),
             ErrorCode::DisclosureKindMismatch
         );
         assert_eq!(
             code(process(
                 &obj(json!({"x": [{"...": a.digest}]})),
-                &[a.clone()]
+                std::slice::from_ref(&a)
             )),
             ErrorCode::DisclosureKindMismatch
         );
@@ -615,7 +621,7 @@ mod tests {
         assert_eq!(
             code(process(
                 &obj(json!({"_sd": [hidden.digest]})),
-                &[hidden.clone()]
+                std::slice::from_ref(&hidden)
             )),
             ErrorCode::SdAlgMisplaced
         );

@@ -424,13 +424,13 @@ fn registered<'p>(
             ));
         }
     };
-    if let Some(status) = p.get("status") {
-        if !status.is_object() {
-            return Err(Rejection::new(
-                ErrorCode::ClaimTypeInvalid,
-                "status is not an object",
-            ));
-        }
+    if let Some(status) = p.get("status")
+        && !status.is_object()
+    {
+        return Err(Rejection::new(
+            ErrorCode::ClaimTypeInvalid,
+            "status is not an object",
+        ));
     }
     Ok(Registered {
         iss,
@@ -456,13 +456,13 @@ fn disclosures(
     let processed = process(payload, &parsed)?;
     if *profile == Profile::SdJwtVc {
         for path in &processed.paths {
-            if let [crate::sdjwt::PathSegment::Key(name)] = path.0.as_slice() {
-                if NEVER_DISCLOSABLE.contains(&name.as_str()) {
-                    return Err(Rejection::new(
-                        ErrorCode::ClaimNotDisclosable,
-                        format!("{name} must not be selectively disclosed"),
-                    ));
-                }
+            if let [crate::sdjwt::PathSegment::Key(name)] = path.0.as_slice()
+                && NEVER_DISCLOSABLE.contains(&name.as_str())
+            {
+                return Err(Rejection::new(
+                    ErrorCode::ClaimNotDisclosable,
+                    format!("{name} must not be selectively disclosed"),
+                ));
             }
         }
     }
@@ -472,29 +472,29 @@ fn disclosures(
 fn validity(reg: &Registered<'_>, policy: &Policy) -> Result<(), Rejection> {
     let skew = i64::from(policy.clock_skew_secs);
     let now = policy.now;
-    if let Some(exp) = reg.exp {
-        if now.saturating_sub(skew) >= exp {
-            return Err(Rejection::new(
-                ErrorCode::Expired,
-                format!("exp {exp} is not after now {now} (skew {skew}s)"),
-            ));
-        }
+    if let Some(exp) = reg.exp
+        && now.saturating_sub(skew) >= exp
+    {
+        return Err(Rejection::new(
+            ErrorCode::Expired,
+            format!("exp {exp} is not after now {now} (skew {skew}s)"),
+        ));
     }
-    if let Some(nbf) = reg.nbf {
-        if now.saturating_add(skew) < nbf {
-            return Err(Rejection::new(
-                ErrorCode::NotYetValid,
-                format!("nbf {nbf} is after now {now} (skew {skew}s)"),
-            ));
-        }
+    if let Some(nbf) = reg.nbf
+        && now.saturating_add(skew) < nbf
+    {
+        return Err(Rejection::new(
+            ErrorCode::NotYetValid,
+            format!("nbf {nbf} is after now {now} (skew {skew}s)"),
+        ));
     }
-    if let Some(iat) = reg.iat {
-        if iat > now.saturating_add(skew) {
-            return Err(Rejection::new(
-                ErrorCode::IssuedInFuture,
-                format!("iat {iat} is after now {now} (skew {skew}s)"),
-            ));
-        }
+    if let Some(iat) = reg.iat
+        && iat > now.saturating_add(skew)
+    {
+        return Err(Rejection::new(
+            ErrorCode::IssuedInFuture,
+            format!("iat {iat} is after now {now} (skew {skew}s)"),
+        ));
     }
     Ok(())
 }
