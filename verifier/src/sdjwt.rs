@@ -78,6 +78,75 @@ impl<'a> SdJwtParts<'a> {
     }
 }
 
+/// Converts the JWS JSON Serialization of an SD-JWT (RFC 9901 §8, flattened
+/// or general) into the compact form, which is what the signature covers and
+/// what `sd_hash` is computed over (§8.1). The disclosures and `kb_jwt` come
+/// from the unprotected `header`; in the general form only the first
+/// signature is used, as §8.1 prescribes for `sd_hash`.
+pub fn compact_from_json_serialization(json: &Value) -> Result<String, Rejection> {
+    let bad = |why: &str| {
+        Rejection::new(
+            ErrorCode::SdJwtMalformed,
+            format!("JSON serialization: {why}"),
+        )
+    };
+    let obj = json.as_object().ok_or_else(|| bad("not a JSON object"))?;
+    let payload = obj
+        .get("payload")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no string payload"))?;
+    let sig_obj = match obj.get("signatures") {
+        Some(Value::Array(sigs)) => {
+            if obj.contains_key("signature")
+                || obj.contains_key("protected")
+                || obj.contains_key("header")
+            {
+                return Err(bad("mixes the general and flattened forms"));
+            }
+            sigs.first()
+                .and_then(Value::as_object)
+                .ok_or_else(|| bad("signatures is empty"))?
+        }
+        Some(_) => return Err(bad("signatures is not an array")),
+        None => obj,
+    };
+    let protected = sig_obj
+        .get("protected")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no protected header"))?;
+    let signature = sig_obj
+        .get("signature")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no signature"))?;
+    let header = match sig_obj.get("header") {
+        None => None,
+        Some(Value::Object(h)) => Some(h),
+        Some(_) => return Err(bad("header is not an object")),
+    };
+    let mut out = format!("{protected}.{payload}.{signature}~");
+    if let Some(ds) = header.and_then(|h| h.get("disclosures")) {
+        let ds = ds
+            .as_array()
+            .ok_or_else(|| bad("disclosures is not an array"))?;
+        for d in ds {
+            let d = d
+                .as_str()
+                .filter(|d| !d.is_empty() && !d.contains('~'))
+                .ok_or_else(|| bad("a disclosure is not a non-empty string"))?;
+            out.push_str(d);
+            out.push('~');
+        }
+    }
+    if let Some(kb) = header.and_then(|h| h.get("kb_jwt")) {
+        let kb = kb
+            .as_str()
+            .filter(|k| !k.contains('~'))
+            .ok_or_else(|| bad("kb_jwt is not a string"))?;
+        out.push_str(kb);
+    }
+    Ok(out)
+}
+
 /// One disclosure (RFC 9901 §4.2): `[salt, name, value]` for an object
 /// property or `[salt, value]` for an array element.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,15 +6,21 @@
 //! failed signature then takes its place in the order, so the report always
 //! names the first check that failed, whichever mode ran.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
+use crate::encoding::parse_json;
 use crate::error::{ErrorCode, Rejection};
 use crate::jws::CompactJws;
 use crate::keys::{Algorithm, PublicKey};
 use crate::policy::{HolderBinding, Policy, Profile};
 use crate::report::{Check, CheckResult, CredentialInfo, Outcome, Report, Verdict};
 use crate::resolver::{KeyQuery, KeyResolver};
-use crate::sdjwt::{Disclosure, Processed, SdJwtParts, check_sd_alg, process, sha256_b64};
+use crate::sdjwt::{
+    Disclosure, Processed, SdJwtParts, check_sd_alg, compact_from_json_serialization, process,
+    sha256_b64,
+};
 
 /// The `typ` of an SD-JWT VC issuer-signed JWT.
 pub const TYP_SD_JWT_VC: &str = "dc+sd-jwt";
@@ -40,10 +46,25 @@ pub fn verify(input: &str, policy: &Policy, resolver: &dyn KeyResolver) -> Repor
 }
 
 /// Verifies one presentation given as bytes (invalid UTF-8 is a rejection).
+/// Both the compact form and the JWS JSON Serialization (RFC 9901 §8,
+/// recognised by a leading `{`) are accepted.
 pub fn verify_bytes(input: &[u8], policy: &Policy, resolver: &dyn KeyResolver) -> Report {
-    let run = Run::prepare(input, policy, resolver);
+    let input = compact_input(input, policy);
+    let run = Run::prepare(input.as_deref().map_err(Clone::clone), policy, resolver);
     let ok: Vec<bool> = run.pending.iter().map(Pending::verify).collect();
     run.finish(&ok)
+}
+
+/// The compact form of the input: itself, or converted from the JSON
+/// serialization (a structure failure when that does not convert).
+fn compact_input<'i>(input: &'i [u8], policy: &Policy) -> Result<Cow<'i, [u8]>, Rejection> {
+    if input.first() != Some(&b'{') || input.len() > policy.limits.max_input_bytes {
+        return Ok(Cow::Borrowed(input));
+    }
+    let json = parse_json(input, "the JSON serialization")?;
+    Ok(Cow::Owned(
+        compact_from_json_serialization(&json)?.into_bytes(),
+    ))
 }
 
 /// Verifies many presentations (a day's scans), checking all Ed25519
@@ -54,9 +75,11 @@ pub fn verify_bytes(input: &[u8], policy: &Policy, resolver: &dyn KeyResolver) -
 /// public keys are refused when keys are parsed, so this only concerns a
 /// key owner's own malleated signatures, never a forgery.
 pub fn verify_batch(inputs: &[&[u8]], policy: &Policy, resolver: &dyn KeyResolver) -> Vec<Report> {
-    let runs: Vec<Run<'_>> = inputs
+    let compact: Vec<Result<Cow<'_, [u8]>, Rejection>> =
+        inputs.iter().map(|i| compact_input(i, policy)).collect();
+    let runs: Vec<Run<'_>> = compact
         .iter()
-        .map(|i| Run::prepare(i, policy, resolver))
+        .map(|i| Run::prepare(i.as_deref().map_err(Clone::clone), policy, resolver))
         .collect();
     let mut results: Vec<Vec<Option<bool>>> =
         runs.iter().map(|r| vec![None; r.pending.len()]).collect();
@@ -151,7 +174,11 @@ struct Registered<'p> {
 }
 
 impl<'a> Run<'a> {
-    fn prepare(input: &'a [u8], policy: &Policy, resolver: &dyn KeyResolver) -> Run<'a> {
+    fn prepare(
+        input: Result<&'a [u8], Rejection>,
+        policy: &Policy,
+        resolver: &dyn KeyResolver,
+    ) -> Run<'a> {
         let mut run = Run::default();
         run.run(input, policy, resolver);
         run
@@ -170,8 +197,13 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn run(&mut self, input: &'a [u8], policy: &Policy, resolver: &dyn KeyResolver) -> Option<()> {
-        let parsed = self.stage(Check::Structure, structure(input, policy))?;
+    fn run(
+        &mut self,
+        input: Result<&'a [u8], Rejection>,
+        policy: &Policy,
+        resolver: &dyn KeyResolver,
+    ) -> Option<()> {
+        let parsed = self.stage(Check::Structure, input.and_then(|i| structure(i, policy)))?;
         let Parsed { parts, jws, kb } = parsed;
         self.describe(&jws, kb.is_some());
 

@@ -226,3 +226,44 @@ fn sd_jwt_vc_examples() {
     }
     assert_eq!(count, 3);
 }
+
+/// RFC 9901 §8: the JWS JSON Serialization, flattened and general. The
+/// files wrap long strings; no string in them holds meaningful whitespace,
+/// so all whitespace is removed.
+#[test]
+fn rfc9901_json_serialization_examples() {
+    for name in ["json_serialization_flattened", "json_serialization_general"] {
+        let dir = vectors().join("rfc9901-examples").join(name);
+        let text: String = fs::read_to_string(dir.join("sd_jwt_presentation.json"))
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        let kb = json_file(&dir.join("kb_jwt_payload.json"));
+        let policy = Policy {
+            holder_binding: HolderBinding::Required {
+                audience: "https://verifier.example.org".into(),
+                nonce: kb["nonce"].as_str().unwrap().into(),
+            },
+            profile: Profile::PlainSdJwt {
+                typ: Some("example+sd-jwt".into()),
+            },
+            ..Policy::without_holder_binding(kb["iat"].as_i64().unwrap())
+        };
+        let mut keys = InMemoryKeys::new();
+        keys.add_issuer_key("https://issuer.example.com", issuer_key());
+        let report = verify(&text, &policy, &keys);
+        assert!(report.is_accepted(), "{name}: {:?}", report.rejection);
+        assert_eq!(
+            Value::Object(report.claims.unwrap()),
+            json_file(&dir.join("verified_contents.json")),
+            "{name}"
+        );
+        // The same in a batch.
+        assert!(verify_batch(&[text.as_bytes()], &policy, &keys)[0].is_accepted());
+        // A malformed JSON serialization is a structure failure.
+        let broken = text.replacen("\"payload\"", "\"payloadX\"", 1);
+        let report = verify(&broken, &policy, &keys);
+        assert_eq!(report.code(), Some(ErrorCode::SdJwtMalformed), "{name}");
+        assert_eq!(report.failed_check(), Some(Check::Structure));
+    }
+}
