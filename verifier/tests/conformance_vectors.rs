@@ -267,3 +267,24 @@ fn rfc9901_json_serialization_examples() {
         assert_eq!(report.failed_check(), Some(Check::Structure));
     }
 }
+
+/// The format spec lists every rejection code (and only existing ones).
+#[test]
+fn spec_lists_every_code() {
+    let spec = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/credential-format.md"),
+    )
+    .unwrap();
+    for c in ErrorCode::ALL {
+        assert!(
+            spec.contains(&format!("| `{}` |", c.code())),
+            "specs/credential-format.md lacks {}",
+            c.code()
+        );
+        assert!(
+            spec.contains(c.message_zh()),
+            "spec sentence for {} is out of date",
+            c.code()
+        );
+    }
+}
