@@ -111,6 +111,24 @@ error_codes! {
         "The credential declares the wrong type (typ); it is not an SD-JWT VC.",
         "该证照声明的类型（typ）有误，不是 SD-JWT VC。"),
 
+    // ---- trust (the signed trust list) -------------------------------------
+    /// The issuer is listed but not for this `vct`.
+    VctNotAuthorised => ("vct_not_authorised",
+        "This issuing agency is not authorised to issue this type of licence.",
+        "该签发机构无权签发此类证照。"),
+    /// The key was not within its validity window at the credential's `iat`.
+    KeyNotValidAtIssuance => ("key_not_valid_at_issuance",
+        "The issuer's key was not valid when the credential was issued.",
+        "证照签发时，签发机构的密钥不在有效期内。"),
+    /// The key was revoked at or before the credential's `iat`.
+    KeyRevoked => ("key_revoked",
+        "The issuer's key had been revoked (compromised) when this credential was issued.",
+        "签发该证照时，签发机构的密钥已被吊销（泄露）。"),
+    /// The credential has no `iat`, so key validity cannot be checked.
+    IatMissing => ("iat_missing",
+        "The credential does not say when it was issued (iat), so its issuer key cannot be checked.",
+        "证照未写明签发时间（iat），无法核对签发密钥。"),
+
     // ---- signature -------------------------------------------------------
     /// No trusted key is known for this issuer.
     IssuerUnknown => ("issuer_unknown",
@@ -230,6 +248,82 @@ error_codes! {
     KbSignatureInvalid => ("kb_signature_invalid",
         "The presentation was not signed by the credential's holder.",
         "本次出示并非由证照持有人签名。"),
+
+    // ---- status (Token Status List) ----------------------------------------
+    /// The bundle has no status list with the credential's URI.
+    StatusListMissing => ("status_list_missing",
+        "The revocation list for this credential is not in this counter's trust bundle; sync it.",
+        "本窗口的信任包中没有该证照的状态列表，请同步。"),
+    /// The status list belongs to another issuer.
+    StatusListIssuerMismatch => ("status_list_issuer_mismatch",
+        "The credential points to a revocation list of another issuer.",
+        "证照指向的是其他签发机构的状态列表。"),
+    /// The credential's index is beyond the list.
+    StatusIndexOutOfRange => ("status_index_out_of_range",
+        "The credential's entry is not in its issuer's revocation list.",
+        "证照的状态序号超出签发机构状态列表的范围。"),
+    /// Status 1: revoked.
+    StatusRevoked => ("status_revoked",
+        "The issuing agency has revoked this credential.",
+        "签发机构已吊销（注销）该证照。"),
+    /// Status 2: suspended.
+    StatusSuspended => ("status_suspended",
+        "The issuing agency has suspended this credential.",
+        "签发机构已暂停该证照的效力。"),
+    /// Status 3 or a reserved value.
+    StatusUnknown => ("status_unknown",
+        "The credential's status is not one this verifier understands.",
+        "证照状态值无法识别。"),
+    /// The status list (or trust list) is past its freshness.
+    StatusStale => ("status_stale",
+        "This counter's trust bundle is out of date; sync it before relying on the status.",
+        "本窗口的信任包已过期，请先同步再核验状态。"),
+
+    // ---- loading a trust list, status list or bundle ------------------------
+    /// The trust list is not a well-formed, valid document.
+    TrustListMalformed => ("trust_list_malformed",
+        "The trust list is malformed.",
+        "信任列表格式错误。"),
+    /// The trust list is signed by a key that is not a pinned anchor.
+    TrustListAnchorUnknown => ("trust_list_anchor_unknown",
+        "The trust list is signed by an unknown trust anchor.",
+        "信任列表由未知的信任锚签署。"),
+    /// The trust list signature does not verify.
+    TrustListSignatureInvalid => ("trust_list_signature_invalid",
+        "The trust list's signature is not valid; it may have been altered.",
+        "信任列表签名无效，可能被篡改。"),
+    /// An older trust list than the one held.
+    TrustListRollback => ("trust_list_rollback",
+        "The trust list is older than the one this counter already holds; refused.",
+        "该信任列表比本窗口已有的版本旧，予以拒绝。"),
+    /// A status list token is malformed.
+    StatusListMalformed => ("status_list_malformed",
+        "A revocation list is malformed.",
+        "状态列表格式错误。"),
+    /// A status list token is not signed by a valid key of its issuer.
+    StatusListSignatureInvalid => ("status_list_signature_invalid",
+        "A revocation list's signature is not valid.",
+        "状态列表签名无效。"),
+    /// A status list token belongs to no listed issuer.
+    StatusListIssuerUnknown => ("status_list_issuer_unknown",
+        "A revocation list does not belong to any listed issuer.",
+        "状态列表不属于任何已列入的签发机构。"),
+    /// The bundle manifest is malformed or inconsistent.
+    BundleManifestInvalid => ("bundle_manifest_invalid",
+        "The trust bundle's manifest is malformed; sync again.",
+        "信任包清单格式错误，请重新同步。"),
+    /// A file named by the manifest is missing.
+    BundleFileMissing => ("bundle_file_missing",
+        "A file of the trust bundle is missing; sync again.",
+        "信任包缺少文件，请重新同步。"),
+    /// A file does not match its digest in the manifest.
+    BundleFileTampered => ("bundle_file_tampered",
+        "A file of the trust bundle has been altered; the bundle is refused.",
+        "信任包中的文件被改动，整个信任包予以拒绝。"),
+    /// A status list of a listed issuer is missing from the bundle.
+    BundleIncomplete => ("bundle_incomplete",
+        "The trust bundle lacks a listed issuer's revocation list; sync again.",
+        "信任包缺少某签发机构的状态列表，请重新同步。"),
 
     // ---- nonce and audience ---------------------------------------------
     /// The KB-JWT `aud` is not this verifier.

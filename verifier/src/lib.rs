@@ -59,6 +59,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod encoding;
 pub mod error;
 pub mod issue;
@@ -69,16 +70,21 @@ pub mod present;
 pub mod report;
 pub mod resolver;
 pub mod sdjwt;
+pub mod status;
+pub mod trust;
 pub mod verify;
 
+pub use bundle::TrustBundle;
 pub use error::{ErrorCode, Rejection};
 pub use issue::{CredentialBuilder, Decoys, IssueError, IssuedCredential};
 pub use keys::{
     Algorithm, Ed25519Signer, JwkError, KeyWithId, P256Signer, PublicKey, SignError, Signer,
 };
-pub use policy::{HolderBinding, Limits, Policy, Profile};
+pub use policy::{HolderBinding, Limits, Policy, Profile, StalePolicy};
 pub use present::{HeldCredential, KeyBinding, PresentError};
 pub use report::{Check, CheckResult, CredentialInfo, Outcome, Report, Verdict};
-pub use resolver::{InMemoryKeys, KeyQuery, KeyResolver};
+pub use resolver::{InMemoryKeys, KeyQuery, KeyResolver, StatusAnswer, StatusQuery};
 pub use sdjwt::{ClaimPath, Disclosure, PathSegment};
+pub use status::{Status, StatusList, StatusListToken};
+pub use trust::{TrustList, TrustedIssuer, TrustedKey, VerifiedTrustList};
 pub use verify::{verify, verify_batch, verify_bytes};

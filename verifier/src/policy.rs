@@ -46,6 +46,15 @@ pub enum Profile {
     },
 }
 
+/// What a stale status list (or trust list past `next_update`) means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StalePolicy {
+    /// Reject with `status_stale` (the default: fail closed).
+    Reject,
+    /// Accept, with `status_stale` as a warning in the report.
+    Warn,
+}
+
 /// Bounds on the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -80,6 +89,11 @@ pub struct Policy {
     pub profile: Profile,
     /// Bounds on the input.
     pub limits: Limits,
+    /// What a stale status list or trust list means.
+    pub stale: StalePolicy,
+    /// A status list older than this (from its `iat`) is stale even within
+    /// its own `exp`/`ttl`; `None` relies on `exp`/`ttl` alone.
+    pub max_status_age_secs: Option<u32>,
 }
 
 impl Policy {
@@ -96,6 +110,8 @@ impl Policy {
             },
             profile: Profile::SdJwtVc,
             limits: Limits::default(),
+            stale: StalePolicy::Reject,
+            max_status_age_secs: None,
         }
     }
 

@@ -20,12 +20,16 @@ pub enum Check {
     HeaderPolicy,
     /// `iss`, `vct` and the registered claims have the right form.
     Claims,
-    /// The issuer's key is trusted and its signature verifies.
+    /// The issuer is trusted, for this `vct`, with a key valid at `iat`.
+    Trust,
+    /// The issuer's signature verifies.
     Signature,
     /// Every disclosure is valid and referenced (RFC 9901 §7.1).
     Disclosures,
     /// `exp`, `nbf` and `iat` against the time of checking.
     ValidityWindow,
+    /// Not revoked or suspended, per a fresh status list.
+    Status,
     /// The KB-JWT proves possession of the key in `cnf`.
     HolderBinding,
     /// The KB-JWT's `aud` and `nonce` answer this verifier's request.
@@ -34,13 +38,15 @@ pub enum Check {
 
 impl Check {
     /// Every check, in order.
-    pub const ALL: [Check; 8] = [
+    pub const ALL: [Check; 10] = [
         Check::Structure,
         Check::HeaderPolicy,
         Check::Claims,
+        Check::Trust,
         Check::Signature,
         Check::Disclosures,
         Check::ValidityWindow,
+        Check::Status,
         Check::HolderBinding,
         Check::NonceAudience,
     ];
@@ -51,6 +57,8 @@ impl Check {
             Check::Structure => "format",
             Check::HeaderPolicy => "header policy",
             Check::Claims => "standard fields",
+            Check::Trust => "trusted issuer",
+            Check::Status => "revocation status",
             Check::Signature => "issuer signature",
             Check::Disclosures => "disclosed fields",
             Check::ValidityWindow => "validity period",
@@ -65,6 +73,8 @@ impl Check {
             Check::Structure => "格式",
             Check::HeaderPolicy => "头部策略",
             Check::Claims => "标准字段",
+            Check::Trust => "可信签发机构",
+            Check::Status => "证照状态",
             Check::Signature => "签发机构签名",
             Check::Disclosures => "披露字段",
             Check::ValidityWindow => "有效期",
@@ -153,6 +163,9 @@ pub struct Report {
     pub claims: Option<Map<String, Value>>,
     /// The paths of the disclosed claims, only when accepted.
     pub disclosed: Vec<String>,
+    /// Conditions the policy lets pass with a warning (e.g. `status_stale`
+    /// under `StalePolicy::Warn`).
+    pub warnings: Vec<Rejection>,
 }
 
 impl Report {
@@ -186,9 +199,15 @@ impl Report {
                 "detail": r.detail,
             })
         });
+        let warnings: Vec<Value> = self
+            .warnings
+            .iter()
+            .map(|w| json!({"code": w.code.code(), "message_en": w.code.message_en(), "message_zh": w.code.message_zh(), "detail": w.detail}))
+            .collect();
         json!({
             "verdict": self.verdict,
             "rejection": rejection,
+            "warnings": warnings,
             "credential": self.credential,
             "checks": self.checks,
             "disclosed": self.disclosed,

@@ -23,13 +23,55 @@ pub struct KeyQuery<'a> {
     pub vct: Option<&'a str>,
     /// The credential's `iat`, if any.
     pub iat: Option<i64>,
+    /// The time of checking.
+    pub now: i64,
 }
 
-/// Supplies the keys that may have signed a credential.
+/// What the verifier asks about a credential's status
+/// (`status.status_list {idx, uri}`).
+#[derive(Debug, Clone, Copy)]
+pub struct StatusQuery<'a> {
+    /// The credential's `iss`.
+    pub iss: &'a str,
+    /// `status.status_list.uri`.
+    pub uri: &'a str,
+    /// `status.status_list.idx`.
+    pub idx: u64,
+    /// The time of checking.
+    pub now: i64,
+    /// The policy's maximum status-list age, if any.
+    pub max_age_secs: Option<u32>,
+}
+
+/// The answer of a trust source about a credential's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusAnswer {
+    /// This trust source carries no status lists (keys only).
+    NotAvailable,
+    /// The status, and why the list is stale if it is.
+    Found {
+        /// The status value.
+        status: crate::status::Status,
+        /// `Some(reason)` when the list (or the trust list) is past its
+        /// freshness: `exp`, `ttl`, the policy's maximum age, `next_update`.
+        stale: Option<String>,
+    },
+    /// The status cannot be established (missing list, wrong issuer, index
+    /// out of range).
+    Failed(Rejection),
+}
+
+/// Supplies the keys that may have signed a credential, and (optionally)
+/// its status.
 pub trait KeyResolver {
     /// The candidate keys for this credential, or the rejection that
     /// explains why none is acceptable. Keys returned must fit `query.alg`.
     fn resolve(&self, query: &KeyQuery<'_>) -> Result<Vec<PublicKey>, Rejection>;
+
+    /// The credential's status, when this source carries status lists.
+    fn status(&self, _query: &StatusQuery<'_>) -> StatusAnswer {
+        StatusAnswer::NotAvailable
+    }
 }
 
 /// Keys held in memory: per issuer, and optionally pinned for any issuer.

@@ -1,0 +1,401 @@
+//! The trust bundle: what a receiving counter syncs while online — the
+//! signed trust list plus the status list token of every listed issuer —
+//! kept as files beside a small manifest.
+//!
+//! This module holds no I/O: [`TrustBundle::assemble`] checks freshly
+//! fetched parts and says which files to write, [`TrustBundle::load`] reads
+//! files through a callback. Either verifies everything, and a bundle that
+//! fails anywhere is refused whole, never half-used. The CLI writes the files
+//! atomically (content-addressed files first, the manifest last by rename).
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::encoding::parse_json;
+use crate::error::{ErrorCode, Rejection};
+use crate::keys::KeyWithId;
+use crate::resolver::{KeyQuery, KeyResolver, StatusAnswer, StatusQuery};
+use crate::status::{Status, StatusListToken};
+use crate::trust::VerifiedTrustList;
+
+/// The manifest's file name inside a bundle directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// The bundle format version.
+pub const BUNDLE_VERSION: u32 = 1;
+
+/// `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// [`BUNDLE_VERSION`].
+    pub version: u32,
+    /// When the bundle was assembled (Unix seconds): its age is measured from here.
+    pub created_at: i64,
+    /// The trust list's sequence number.
+    pub sequence: u64,
+    /// The signed trust list.
+    pub trust_list: FileEntry,
+    /// One entry per status list token.
+    pub status_lists: Vec<StatusListEntry>,
+}
+
+/// A file of the bundle and its SHA-256 (lowercase hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    /// File name inside the bundle directory.
+    pub file: String,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+}
+
+/// A status list token file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusListEntry {
+    /// The issuer that publishes it.
+    pub issuer: String,
+    /// Its URI (the token's `sub`).
+    pub uri: String,
+    /// File name inside the bundle directory.
+    pub file: String,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+}
+
+/// Files to write into a bundle directory, `(name, bytes)`, the manifest last.
+pub type BundleFiles = Vec<(String, Vec<u8>)>;
+
+/// A verified status list, with the issuer it belongs to.
+#[derive(Debug, Clone)]
+pub struct BundledStatusList {
+    /// The issuer (`iss`) it belongs to.
+    pub issuer: String,
+    /// The token's content.
+    pub token: StatusListToken,
+}
+
+/// A fully verified trust bundle. It is a [`KeyResolver`] for keys and
+/// status.
+#[derive(Debug, Clone)]
+pub struct TrustBundle {
+    trust: VerifiedTrustList,
+    status: HashMap<String, BundledStatusList>,
+    manifest: Manifest,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Refuses names that could leave the bundle directory.
+fn safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && !name.starts_with('.')
+}
+
+impl TrustBundle {
+    /// Verifies freshly fetched parts and returns the bundle and the files
+    /// to write (name, bytes), the manifest last. `held` is the sequence of
+    /// the trust list already held (rollback protection).
+    pub fn assemble(
+        trust_list_jws: &str,
+        status_list_jwts: &[String],
+        anchors: &[KeyWithId],
+        held: Option<u64>,
+        now: i64,
+    ) -> Result<(TrustBundle, BundleFiles), Rejection> {
+        let trust = VerifiedTrustList::verify(trust_list_jws, anchors, held)?;
+        let tl_bytes = trust.jws().as_bytes().to_vec();
+        let tl_hash = sha256_hex(&tl_bytes);
+        let mut files = vec![(format!("trust-list-{}.jwt", &tl_hash[..16]), tl_bytes)];
+        let mut entries = Vec::new();
+        let mut status = HashMap::new();
+        for jwt in status_list_jwts {
+            let jwt = jwt.trim();
+            let bundled = verify_status_list(jwt, &trust)?;
+            let hash = sha256_hex(jwt.as_bytes());
+            let file = format!("status-{}.jwt", &hash[..16]);
+            entries.push(StatusListEntry {
+                issuer: bundled.issuer.clone(),
+                uri: bundled.token.uri.clone(),
+                file: file.clone(),
+                sha256: hash,
+            });
+            files.push((file, jwt.as_bytes().to_vec()));
+            if status.insert(bundled.token.uri.clone(), bundled).is_some() {
+                return Err(Rejection::new(
+                    ErrorCode::BundleManifestInvalid,
+                    "two status lists with the same URI",
+                ));
+            }
+        }
+        check_complete(&trust, &status)?;
+        let manifest = Manifest {
+            version: BUNDLE_VERSION,
+            created_at: now,
+            sequence: trust.list().sequence,
+            trust_list: FileEntry {
+                file: files[0].0.clone(),
+                sha256: tl_hash,
+            },
+            status_lists: entries,
+        };
+        let manifest_bytes = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| Rejection::new(ErrorCode::BundleManifestInvalid, e.to_string()))?;
+        files.push((MANIFEST_FILE.to_owned(), manifest_bytes));
+        Ok((
+            TrustBundle {
+                trust,
+                status,
+                manifest,
+            },
+            files,
+        ))
+    }
+
+    /// Loads and verifies a bundle: the manifest's bytes, and a callback
+    /// that returns a file's bytes by name (or `None` if it is missing).
+    pub fn load(
+        manifest: &[u8],
+        read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+        anchors: &[KeyWithId],
+    ) -> Result<TrustBundle, Rejection> {
+        let bad = |why: String| Rejection::new(ErrorCode::BundleManifestInvalid, why);
+        let value = parse_json(manifest, "the bundle manifest").map_err(|r| bad(r.detail))?;
+        let manifest: Manifest =
+            serde_json::from_value(value).map_err(|e| bad(format!("the bundle manifest: {e}")))?;
+        if manifest.version != BUNDLE_VERSION {
+            return Err(bad(format!(
+                "bundle version {} is not supported",
+                manifest.version
+            )));
+        }
+        let mut fetch = |entry_file: &str, sha: &str| -> Result<String, Rejection> {
+            if !safe_name(entry_file) {
+                return Err(bad(format!("file name {entry_file:?} is not allowed")));
+            }
+            let bytes = read(entry_file).ok_or_else(|| {
+                Rejection::new(
+                    ErrorCode::BundleFileMissing,
+                    format!("{entry_file} is missing from the bundle"),
+                )
+            })?;
+            if sha256_hex(&bytes) != sha {
+                return Err(Rejection::new(
+                    ErrorCode::BundleFileTampered,
+                    format!("{entry_file} does not match its SHA-256 in the manifest"),
+                ));
+            }
+            String::from_utf8(bytes).map_err(|_| {
+                Rejection::new(
+                    ErrorCode::BundleFileTampered,
+                    format!("{entry_file} is not text"),
+                )
+            })
+        };
+        let tl = fetch(&manifest.trust_list.file, &manifest.trust_list.sha256)?;
+        let trust = VerifiedTrustList::verify(&tl, anchors, None)?;
+        if trust.list().sequence != manifest.sequence {
+            return Err(bad(
+                "the manifest's sequence does not match its trust list".into()
+            ));
+        }
+        let mut status = HashMap::new();
+        for e in &manifest.status_lists {
+            let jwt = fetch(&e.file, &e.sha256)?;
+            let bundled = verify_status_list(&jwt, &trust)?;
+            if bundled.token.uri != e.uri || bundled.issuer != e.issuer {
+                return Err(bad(format!(
+                    "manifest entry {} does not match its status list",
+                    e.file
+                )));
+            }
+            if status.insert(e.uri.clone(), bundled).is_some() {
+                return Err(bad(format!("status list {} is listed twice", e.uri)));
+            }
+        }
+        check_complete(&trust, &status)?;
+        Ok(TrustBundle {
+            trust,
+            status,
+            manifest,
+        })
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The verified trust list.
+    pub fn trust_list(&self) -> &VerifiedTrustList {
+        &self.trust
+    }
+
+    /// The verified status lists, by URI.
+    pub fn status_lists(&self) -> &HashMap<String, BundledStatusList> {
+        &self.status
+    }
+
+    /// Seconds since the bundle was assembled.
+    pub fn age(&self, now: i64) -> i64 {
+        now.saturating_sub(self.manifest.created_at)
+    }
+}
+
+/// Every status list a listed issuer publishes must be in the bundle.
+fn check_complete(
+    trust: &VerifiedTrustList,
+    status: &HashMap<String, BundledStatusList>,
+) -> Result<(), Rejection> {
+    let mut listed = HashSet::new();
+    for issuer in &trust.list().issuers {
+        for uri in &issuer.status_lists {
+            listed.insert(uri.as_str());
+            if !status.contains_key(uri) {
+                return Err(Rejection::new(
+                    ErrorCode::BundleIncomplete,
+                    format!("the status list {uri} of issuer {} is missing", issuer.id),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Verifies a status list token against the trust list: its URI must be
+/// one a listed issuer publishes, and that issuer's key (valid at the
+/// token's `iat`) must have signed it.
+fn verify_status_list(
+    jwt: &str,
+    trust: &VerifiedTrustList,
+) -> Result<BundledStatusList, Rejection> {
+    let (jws, token) = StatusListToken::parse(jwt)?;
+    let issuer = trust
+        .list()
+        .issuers
+        .iter()
+        .find(|i| i.status_lists.contains(&token.uri))
+        .ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::StatusListIssuerUnknown,
+                format!("no listed issuer publishes the status list {}", token.uri),
+            )
+        })?;
+    if token.iss.as_deref().is_some_and(|iss| iss != issuer.id) {
+        return Err(Rejection::new(
+            ErrorCode::StatusListIssuerUnknown,
+            format!(
+                "the status list {} names issuer {:?}, not {}",
+                token.uri, token.iss, issuer.id
+            ),
+        ));
+    }
+    let alg = crate::keys::Algorithm::from_jws(
+        jws.header
+            .get("alg")
+            .and_then(|a| a.as_str())
+            .unwrap_or_default(),
+    )
+    .ok_or_else(|| Rejection::new(ErrorCode::StatusListMalformed, "unsupported alg"))?;
+    let keys = trust
+        .keys_valid_at(&issuer.id, jws.kid(), token.iat)
+        .map_err(|r| {
+            Rejection::new(
+                ErrorCode::StatusListSignatureInvalid,
+                format!("{}: {}", r.code, r.detail),
+            )
+        })?;
+    if !keys
+        .iter()
+        .any(|k| k.verify(alg, jws.signing_input.as_bytes(), &jws.signature))
+    {
+        return Err(Rejection::new(
+            ErrorCode::StatusListSignatureInvalid,
+            format!(
+                "the status list {} is not signed by a valid key of {}",
+                token.uri, issuer.id
+            ),
+        ));
+    }
+    Ok(BundledStatusList {
+        issuer: issuer.id.clone(),
+        token,
+    })
+}
+
+impl KeyResolver for TrustBundle {
+    fn resolve(&self, query: &KeyQuery<'_>) -> Result<Vec<crate::keys::PublicKey>, Rejection> {
+        self.trust.resolve(query)
+    }
+
+    fn status(&self, q: &StatusQuery<'_>) -> StatusAnswer {
+        let Some(bundled) = self.status.get(q.uri) else {
+            return StatusAnswer::Failed(Rejection::new(
+                ErrorCode::StatusListMissing,
+                format!("the bundle has no status list {}", q.uri),
+            ));
+        };
+        if bundled.issuer != q.iss {
+            return StatusAnswer::Failed(Rejection::new(
+                ErrorCode::StatusListIssuerMismatch,
+                format!(
+                    "the status list {} belongs to {}, not {}",
+                    q.uri, bundled.issuer, q.iss
+                ),
+            ));
+        }
+        let Some(value) = usize::try_from(q.idx)
+            .ok()
+            .and_then(|i| bundled.token.list.get(i))
+        else {
+            return StatusAnswer::Failed(Rejection::new(
+                ErrorCode::StatusIndexOutOfRange,
+                format!(
+                    "index {} is beyond the {} entries of {}",
+                    q.idx,
+                    bundled.token.list.len(),
+                    q.uri
+                ),
+            ));
+        };
+        let mut stale = None;
+        if let Some(until) = bundled.token.fresh_until()
+            && q.now >= until
+        {
+            stale = Some(format!(
+                "the status list {} was valid until {until} (exp/ttl)",
+                q.uri
+            ));
+        }
+        if let Some(max_age) = q.max_age_secs {
+            let age = q.now.saturating_sub(bundled.token.iat);
+            if age > i64::from(max_age) {
+                stale = Some(format!(
+                    "the status list {} is {age}s old (the limit is {max_age}s)",
+                    q.uri
+                ));
+            }
+        }
+        let next_update = self.trust.list().next_update;
+        if q.now >= next_update {
+            stale = Some(format!(
+                "the trust list was due to be replaced at {next_update}"
+            ));
+        }
+        StatusAnswer::Found {
+            status: Status::from_value(value),
+            stale,
+        }
+    }
+}

@@ -1,0 +1,395 @@
+//! The signed trust list: which issuing agencies a verifier trusts, with
+//! which keys, for which licence types.
+//!
+//! A trust list is a compact JWS (`typ` `tongban-trust-list+jwt`, Ed25519)
+//! signed by a trust anchor whose public key the verifier pins. A verified
+//! list is a [`KeyResolver`]: it accepts a credential only when its issuer
+//! is listed, the signing key is listed for that issuer and was valid at the
+//! credential's `iat` (a key revoked at time T refuses credentials issued at
+//! or after T), and the issuer is authorised for the credential's `vct`.
+//! Specified in `specs/trust-list.md`.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::encoding::to_compact_json;
+use crate::error::{ErrorCode, Rejection};
+use crate::jws::{CompactJws, sign_compact};
+use crate::keys::{KeyWithId, PublicKey, SignError, Signer};
+use crate::resolver::{KeyQuery, KeyResolver};
+
+/// The `typ` of a trust list.
+pub const TYP_TRUST_LIST: &str = "tongban-trust-list+jwt";
+/// The trust list format version this crate reads and writes.
+pub const TRUST_LIST_VERSION: u32 = 1;
+
+/// The trust list document (the JWS payload).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustList {
+    /// Format version, [`TRUST_LIST_VERSION`].
+    pub version: u32,
+    /// Who signs the list.
+    pub anchor: Anchor,
+    /// Monotonic: a verifier refuses a list older than the one it holds.
+    pub sequence: u64,
+    /// When the list was signed (Unix seconds).
+    pub issued_at: i64,
+    /// When a newer list is due; after it, the list is stale.
+    pub next_update: i64,
+    /// The trusted issuing agencies.
+    pub issuers: Vec<TrustedIssuer>,
+}
+
+/// The trust anchor's identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Anchor {
+    /// Identifier (a URL).
+    pub id: String,
+    /// Name in Chinese.
+    pub name_zh: String,
+    /// Name in English.
+    pub name_en: String,
+}
+
+/// One issuing agency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedIssuer {
+    /// The `iss` of its credentials.
+    pub id: String,
+    /// Name in Chinese.
+    pub name_zh: String,
+    /// Name in English.
+    pub name_en: String,
+    /// GB/T 2260 administrative division code (6 digits).
+    pub region: String,
+    /// The `vct`s it may issue.
+    pub vcts: Vec<String>,
+    /// Its signing keys.
+    pub keys: Vec<TrustedKey>,
+    /// URIs of its status list tokens (what a bundle sync fetches).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub status_lists: Vec<String>,
+}
+
+/// One signing key of an issuer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedKey {
+    /// The public JWK, with its `kid`.
+    pub jwk: Value,
+    /// Credentials issued before this time are not accepted under this key.
+    pub not_before: i64,
+    /// Credentials issued at or after this time are not accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<i64>,
+    /// A compromised key: credentials issued at or after this time are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<i64>,
+}
+
+impl TrustList {
+    /// Checks the list's own consistency (unique issuers and `kid`s, keys
+    /// that parse, 6-digit regions, sane windows).
+    pub fn validate(&self) -> Result<(), Rejection> {
+        let bad = |why: String| Rejection::new(ErrorCode::TrustListMalformed, why);
+        if self.version != TRUST_LIST_VERSION {
+            return Err(bad(format!(
+                "version {} is not supported (expected {TRUST_LIST_VERSION})",
+                self.version
+            )));
+        }
+        if self.next_update <= self.issued_at {
+            return Err(bad("next_update is not after issued_at".into()));
+        }
+        let mut ids = HashSet::new();
+        for issuer in &self.issuers {
+            if issuer.id.is_empty() || !ids.insert(issuer.id.as_str()) {
+                return Err(bad(format!(
+                    "issuer id {:?} is empty or listed twice",
+                    issuer.id
+                )));
+            }
+            if issuer.region.len() != 6 || !issuer.region.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad(format!(
+                    "issuer {}: region {:?} is not a 6-digit GB/T 2260 code",
+                    issuer.id, issuer.region
+                )));
+            }
+            let mut kids = HashSet::new();
+            for k in &issuer.keys {
+                let parsed = KeyWithId::from_jwk(&k.jwk)
+                    .map_err(|e| bad(format!("issuer {}: {e}", issuer.id)))?;
+                let kid = parsed
+                    .kid
+                    .ok_or_else(|| bad(format!("issuer {}: a key has no kid", issuer.id)))?;
+                if !kids.insert(kid.clone()) {
+                    return Err(bad(format!(
+                        "issuer {}: kid {kid:?} is listed twice",
+                        issuer.id
+                    )));
+                }
+                if k.not_after.is_some_and(|na| na <= k.not_before) {
+                    return Err(bad(format!(
+                        "issuer {}: key {kid}: not_after is not after not_before",
+                        issuer.id
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Signs the list with the anchor key.
+    pub fn sign(&self, anchor: &dyn Signer) -> Result<String, SignError> {
+        let payload = serde_json::to_value(self).map_err(|e| SignError(e.to_string()))?;
+        sign_compact(anchor, TYP_TRUST_LIST, &payload)
+    }
+
+    /// The issuer with this id.
+    pub fn issuer(&self, id: &str) -> Option<&TrustedIssuer> {
+        self.issuers.iter().find(|i| i.id == id)
+    }
+}
+
+/// A key of a verified list, parsed.
+#[derive(Debug, Clone)]
+struct ListedKey {
+    kid: String,
+    key: PublicKey,
+    not_before: i64,
+    not_after: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+/// A trust list whose anchor signature has been verified.
+#[derive(Debug, Clone)]
+pub struct VerifiedTrustList {
+    list: TrustList,
+    keys: HashMap<String, Vec<ListedKey>>,
+    jws: String,
+}
+
+impl VerifiedTrustList {
+    /// Verifies a signed trust list against the pinned anchor keys. `held`
+    /// is the sequence number of the list already held, if any: a lower
+    /// one is refused (`trust_list_rollback`).
+    pub fn verify(
+        jws: &str,
+        anchors: &[KeyWithId],
+        held: Option<u64>,
+    ) -> Result<VerifiedTrustList, Rejection> {
+        let malformed = |r: Rejection| Rejection::new(ErrorCode::TrustListMalformed, r.detail);
+        let parsed = CompactJws::parse(jws.trim(), "the trust list").map_err(malformed)?;
+        let alg = parsed
+            .check_header(
+                "the trust list",
+                Some(TYP_TRUST_LIST),
+                ErrorCode::TrustListMalformed,
+                ErrorCode::TrustListMalformed,
+            )
+            .map_err(|r| match r.code {
+                ErrorCode::TrustListMalformed => r,
+                _ => malformed(r),
+            })?;
+        let candidates: Vec<&KeyWithId> = anchors
+            .iter()
+            .filter(|a| match (parsed.kid(), &a.kid) {
+                (Some(want), Some(have)) => want == have,
+                _ => true,
+            })
+            .collect();
+        if candidates.is_empty() {
+            return Err(Rejection::new(
+                ErrorCode::TrustListAnchorUnknown,
+                format!(
+                    "the trust list is signed by kid {:?}, which is not a pinned anchor",
+                    parsed.kid().unwrap_or_default()
+                ),
+            ));
+        }
+        let signed = candidates.iter().any(|a| {
+            a.key
+                .verify(alg, parsed.signing_input.as_bytes(), &parsed.signature)
+        });
+        if !signed {
+            return Err(Rejection::new(
+                ErrorCode::TrustListSignatureInvalid,
+                "the trust list signature does not verify with any pinned anchor key",
+            ));
+        }
+        let list: TrustList = serde_json::from_value(Value::Object(parsed.payload.clone()))
+            .map_err(|e| {
+                Rejection::new(
+                    ErrorCode::TrustListMalformed,
+                    format!("the trust list: {e}"),
+                )
+            })?;
+        list.validate()?;
+        if let Some(held) = held
+            && list.sequence < held
+        {
+            return Err(Rejection::new(
+                ErrorCode::TrustListRollback,
+                format!(
+                    "sequence {} is older than the held list's {held}",
+                    list.sequence
+                ),
+            ));
+        }
+        let mut keys = HashMap::new();
+        for issuer in &list.issuers {
+            let mut parsed_keys = Vec::new();
+            for k in &issuer.keys {
+                let kw = KeyWithId::from_jwk(&k.jwk)
+                    .map_err(|e| Rejection::new(ErrorCode::TrustListMalformed, e.to_string()))?;
+                parsed_keys.push(ListedKey {
+                    kid: kw.kid.unwrap_or_default(),
+                    key: kw.key,
+                    not_before: k.not_before,
+                    not_after: k.not_after,
+                    revoked_at: k.revoked_at,
+                });
+            }
+            keys.insert(issuer.id.clone(), parsed_keys);
+        }
+        Ok(VerifiedTrustList {
+            list,
+            keys,
+            jws: jws.trim().to_owned(),
+        })
+    }
+
+    /// The verified document.
+    pub fn list(&self) -> &TrustList {
+        &self.list
+    }
+
+    /// The signed JWS as received.
+    pub fn jws(&self) -> &str {
+        &self.jws
+    }
+
+    /// Keys of `issuer` that may sign at `at` (status list tokens): listed,
+    /// within their window and not revoked at that time.
+    pub fn keys_valid_at(
+        &self,
+        issuer: &str,
+        kid: Option<&str>,
+        at: i64,
+    ) -> Result<Vec<PublicKey>, Rejection> {
+        let keys = self.keys.get(issuer).ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::IssuerUnknown,
+                format!("issuer {issuer:?} is not in the trust list"),
+            )
+        })?;
+        let chosen: Vec<&ListedKey> = keys
+            .iter()
+            .filter(|k| kid.is_none_or(|want| want == k.kid))
+            .collect();
+        if chosen.is_empty() {
+            return Err(Rejection::new(
+                ErrorCode::KeyUnknown,
+                format!(
+                    "issuer {issuer:?} has no listed key {:?}",
+                    kid.unwrap_or_default()
+                ),
+            ));
+        }
+        let mut ok = Vec::new();
+        let mut last = None;
+        for k in chosen {
+            match k.check_at(at) {
+                Ok(()) => ok.push(k.key.clone()),
+                Err(r) => last = Some(r),
+            }
+        }
+        match (ok.is_empty(), last) {
+            (false, _) => Ok(ok),
+            (true, Some(r)) => Err(r),
+            (true, None) => Err(Rejection::new(ErrorCode::KeyUnknown, "no usable key")),
+        }
+    }
+
+    /// A compact description for logs: anchor, sequence, issuer count.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} #{} ({} issuers)",
+            self.list.anchor.id,
+            self.list.sequence,
+            self.list.issuers.len()
+        )
+    }
+
+    /// The canonical JSON of the document (for display).
+    pub fn to_json(&self) -> String {
+        to_compact_json(&self.list)
+    }
+}
+
+impl ListedKey {
+    fn check_at(&self, at: i64) -> Result<(), Rejection> {
+        if let Some(revoked) = self.revoked_at
+            && at >= revoked
+        {
+            return Err(Rejection::new(
+                ErrorCode::KeyRevoked,
+                format!(
+                    "key {} was revoked at {revoked}; the credential was issued at {at}",
+                    self.kid
+                ),
+            ));
+        }
+        if at < self.not_before || self.not_after.is_some_and(|na| at >= na) {
+            return Err(Rejection::new(
+                ErrorCode::KeyNotValidAtIssuance,
+                format!(
+                    "key {} is valid from {} to {:?}; the credential was issued at {at}",
+                    self.kid, self.not_before, self.not_after
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl KeyResolver for VerifiedTrustList {
+    fn resolve(&self, q: &KeyQuery<'_>) -> Result<Vec<PublicKey>, Rejection> {
+        let iss = q.iss.ok_or_else(|| {
+            Rejection::new(ErrorCode::IssuerUnknown, "the credential names no issuer")
+        })?;
+        let issuer = self.list.issuer(iss).ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::IssuerUnknown,
+                format!("issuer {iss:?} is not in the trust list"),
+            )
+        })?;
+        let vct = q.vct.unwrap_or_default();
+        if !issuer.vcts.iter().any(|v| v == vct) {
+            return Err(Rejection::new(
+                ErrorCode::VctNotAuthorised,
+                format!("issuer {iss:?} is not authorised to issue {vct:?}"),
+            ));
+        }
+        let iat = q.iat.ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::IatMissing,
+                "the credential has no iat, so its key's validity cannot be checked",
+            )
+        })?;
+        let keys = self.keys_valid_at(iss, q.kid, iat)?;
+        let fitting: Vec<PublicKey> = keys.into_iter().filter(|k| q.alg.fits(k)).collect();
+        if fitting.is_empty() {
+            return Err(Rejection::new(
+                ErrorCode::AlgKeyMismatch,
+                format!("alg {} does not fit the listed key", q.alg.as_str()),
+            ));
+        }
+        Ok(fitting)
+    }
+}
