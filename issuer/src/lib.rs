@@ -1,10 +1,12 @@
 //! # tongban-issuer
 //!
-//! The issuing agencies' service (`tongban-issuer serve`) and the trust-list
-//! operator's tooling. It signs credentials with the format and types of
-//! [`tongban_verifier`]; the service itself is built under its own issue
-//! (see the README's roadmap), so this crate only re-exports the format it
-//! will issue.
+//! What issuing agencies and the trust-list operator run. Today this crate
+//! holds the trust-list operator's tooling ([`trust_list`], driven by
+//! `tongban-issuer trust-list …`): create the anchor key, keep a draft list
+//! of issuing agencies with their keys, regions and licence types, and sign
+//! it. The issuing service (`tongban-issuer serve`) is built on the same
+//! crate under its own issue.
 #![forbid(unsafe_code)]
 
-pub use tongban_verifier::{CredentialBuilder, Ed25519Signer, IssuedCredential, Signer};
+pub mod files;
+pub mod trust_list;

@@ -106,3 +106,36 @@ pub fn generate() -> Result<Sample, Box<dyn std::error::Error>> {
         presentation: presentation + "\n",
     })
 }
+
+/// The path of a workspace binary, built (once per test process) with
+/// `cargo build --bins` so the tests never run a stale one.
+pub fn cargo_bin(name: &str) -> PathBuf {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "tongban-verifier",
+                "-p",
+                "tongban-issuer",
+                "--bins",
+            ])
+            .current_dir(workspace_root())
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "cargo build --bins failed"
+        );
+    });
+    // target/debug/deps/<test binary> -> target/debug/<name>
+    let exe = std::env::current_exe().unwrap_or_default();
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    dir.join(name)
+}

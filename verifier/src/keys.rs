@@ -221,6 +221,35 @@ impl Ed25519Signer {
         }
     }
 
+    /// A signer from a private JWK (`kty` OKP, `crv` Ed25519, with `d`).
+    /// The public `x`, when present, must match `d`.
+    pub fn from_private_jwk(jwk: &Value) -> Result<Self, SignError> {
+        let obj = jwk
+            .as_object()
+            .ok_or_else(|| SignError("the key file is not a JSON object".into()))?;
+        if obj.get("kty").and_then(Value::as_str) != Some("OKP")
+            || obj.get("crv").and_then(Value::as_str) != Some("Ed25519")
+        {
+            return Err(SignError("the key is not an Ed25519 (OKP) key".into()));
+        }
+        let d = obj
+            .get("d")
+            .and_then(Value::as_str)
+            .ok_or_else(|| SignError("the JWK has no private part \"d\"".into()))?;
+        let seed: [u8; 32] = b64_decode(d, "d")
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| SignError("\"d\" is not 32 bytes of base64url".into()))?;
+        let kid = obj.get("kid").and_then(Value::as_str).map(str::to_owned);
+        let signer = Ed25519Signer::from_seed(&seed, kid);
+        if let Some(x) = obj.get("x")
+            && *x != signer.public_key().to_jwk()["x"]
+        {
+            return Err(SignError("\"x\" does not match \"d\"".into()));
+        }
+        Ok(signer)
+    }
+
     /// A fresh random key.
     pub fn generate(rng: &mut impl rand_core::CryptoRngCore, kid: Option<String>) -> Self {
         Ed25519Signer {
@@ -341,6 +370,15 @@ mod tests {
     #[test]
     fn jwk_round_trip_and_strictness() {
         let signer = Ed25519Signer::from_seed(&[7; 32], Some("k1".into()));
+        let back = Ed25519Signer::from_private_jwk(&signer.to_private_jwk()).unwrap();
+        assert_eq!(back.public_key(), signer.public_key());
+        assert_eq!(back.key_id(), Some("k1"));
+        let mut wrong = signer.to_private_jwk();
+        wrong["x"] = Ed25519Signer::from_seed(&[8; 32], None)
+            .public_key()
+            .to_jwk()["x"]
+            .clone();
+        assert!(Ed25519Signer::from_private_jwk(&wrong).is_err());
         let jwk = signer.public_key().to_jwk();
         assert_eq!(PublicKey::from_jwk(&jwk).unwrap(), signer.public_key());
         assert_eq!(

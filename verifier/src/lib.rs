@@ -60,6 +60,8 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+#[cfg(feature = "cli")]
+pub mod cli_support;
 pub mod encoding;
 pub mod error;
 pub mod issue;

@@ -183,7 +183,7 @@ fn usage_errors_exit_2() {
     let out = tongban_verify(&args, None);
     assert_eq!(out.status.code(), Some(2));
     let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(err["error"]["code"], "issuer_key_invalid");
+    assert_eq!(err["error"]["code"], "key_file_invalid");
     // A bad --at.
     let mut args = vec![
         "verify",

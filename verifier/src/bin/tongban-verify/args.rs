@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use tongban_verifier::{HolderBinding, Policy, policy};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use tongban_verifier::{HolderBinding, Policy, StalePolicy, policy};
 
 use crate::cli_error::CliError;
 
@@ -25,6 +25,13 @@ impl Cli {
     pub fn json_requested(&self) -> bool {
         match &self.command {
             Command::Verify(a) => a.json,
+            Command::Sync(a) => a.json,
+            Command::Bundle {
+                command: BundleCommand::Import(a),
+            } => a.json,
+            Command::Bundle {
+                command: BundleCommand::Show(a),
+            } => a.json,
             Command::Codes { json } => *json,
         }
     }
@@ -36,13 +43,33 @@ pub enum Command {
     ///
     /// Exit status: 0 accepted, 1 rejected, 2 usage error or unreadable input.
     ///
-    /// Example, for a counter that pins one issuer's key and asked the
-    /// citizen's wallet for nonce n-8f3a:
+    /// Trust comes from a synced bundle (the usual case: the issuer must be
+    /// listed and the credential not revoked) or from pinned issuer keys.
     ///
-    ///   tongban-verify verify --issuer-key wujiang-amr.jwk.json \
+    /// Example, at a counter that synced its bundle and asked the citizen's
+    /// wallet for nonce n-8f3a:
+    ///
+    ///   tongban-verify verify --bundle /var/lib/tongban/bundle \
+    ///       --anchor-key yrd-anchor.jwk.json \
     ///       --aud https://counter.qingpu.example --nonce n-8f3a presentation.txt
     #[command(verbatim_doc_comment)]
     Verify(VerifyArgs),
+    /// Fetch the trust list and every listed issuer's status list over
+    /// HTTP(S), verify them, and replace the trust bundle atomically.
+    ///
+    /// The only command that uses the network. A bundle that fails to verify
+    /// is refused whole and the previous bundle stays in place; a trust list
+    /// older than the one held is refused (rollback).
+    ///
+    ///   tongban-verify sync --trust-list https://trust.yrd.example/trust-list.jwt \
+    ///       --anchor-key yrd-anchor.jwk.json --bundle /var/lib/tongban/bundle
+    #[command(verbatim_doc_comment)]
+    Sync(SyncArgs),
+    /// Build or inspect a trust bundle without a network (air-gapped counters).
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCommand,
+    },
     /// List every rejection code with its sentence in Chinese and English.
     Codes {
         /// Print the list as JSON.
@@ -62,17 +89,129 @@ pub enum Lang {
     En,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// Build a bundle from local files: a signed trust list and the status
+    /// list tokens of every listed issuer.
+    ///
+    ///   tongban-verify bundle import --trust-list trust-list.jwt \
+    ///       --status-list wujiang-1.jwt --status-list jiashan-1.jwt \
+    ///       --anchor-key yrd-anchor.jwk.json --bundle ./bundle
+    #[command(verbatim_doc_comment)]
+    Import(ImportArgs),
+    /// Verify a bundle and show what it holds and how old it is.
+    Show(ShowArgs),
+}
+
+/// Where the trust anchor's public key comes from (pinned, never synced).
 #[derive(Debug, Args)]
+pub struct AnchorArgs {
+    /// The trust anchor's public key (JWK or JWKS file) that must have signed
+    /// the trust list. Repeat to pin several anchors. Pinned here, never
+    /// taken from the bundle.
+    #[arg(
+        long = "anchor-key",
+        value_name = "FILE",
+        env = "TONGBAN_ANCHOR_KEY",
+        required = true
+    )]
+    pub anchor_key: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The URL of the signed trust list (http:// or https://).
+    #[arg(long = "trust-list", value_name = "URL")]
+    pub trust_list: String,
+    #[command(flatten)]
+    pub anchors: AnchorArgs,
+    /// The bundle directory (created if missing).
+    #[arg(long, value_name = "DIR", env = "TONGBAN_BUNDLE")]
+    pub bundle: PathBuf,
+    /// Seconds to wait for each HTTP request.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The signed trust list file.
+    #[arg(long = "trust-list", value_name = "FILE")]
+    pub trust_list: PathBuf,
+    /// A status list token file. Repeat for each listed status list.
+    #[arg(long = "status-list", value_name = "FILE")]
+    pub status_list: Vec<PathBuf>,
+    #[command(flatten)]
+    pub anchors: AnchorArgs,
+    /// The bundle directory (created if missing).
+    #[arg(long, value_name = "DIR", env = "TONGBAN_BUNDLE")]
+    pub bundle: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub anchors: AnchorArgs,
+    /// The bundle directory.
+    #[arg(long, value_name = "DIR", env = "TONGBAN_BUNDLE")]
+    pub bundle: PathBuf,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What a stale status list means at this counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Stale {
+    /// Reject (the default: fail closed).
+    Reject,
+    /// Accept with a warning.
+    Warn,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("trust").required(true).args(["issuer_key", "bundle"])))]
 pub struct VerifyArgs {
     /// The presentation: a file holding the SD-JWT text, or `-` (or nothing)
     /// for standard input. Surrounding whitespace is ignored.
     pub input: Option<PathBuf>,
 
-    /// An issuer public key to trust, as a JWK or JWKS JSON file. Repeat for
-    /// several keys. A key with a `kid` only matches credentials naming that
-    /// `kid`; a key without one matches any.
-    #[arg(long = "issuer-key", value_name = "FILE", required = true)]
+    /// The trust bundle directory (see `sync` and `bundle import`): the
+    /// trust list and status lists. Needs --anchor-key.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "TONGBAN_BUNDLE",
+        requires = "anchor_key"
+    )]
+    pub bundle: Option<PathBuf>,
+
+    /// The pinned trust anchor key(s) the bundle's trust list must be signed by.
+    #[arg(long = "anchor-key", value_name = "FILE", env = "TONGBAN_ANCHOR_KEY")]
+    pub anchor_key: Vec<PathBuf>,
+
+    /// An issuer public key to trust instead of a bundle, as a JWK or JWKS
+    /// file (no status check). Repeat for several keys. A key with a `kid`
+    /// only matches credentials naming that `kid`; a key without one
+    /// matches any.
+    #[arg(long = "issuer-key", value_name = "FILE", conflicts_with = "bundle")]
     pub issuer_key: Vec<PathBuf>,
+
+    /// What a status list past its exp/ttl (or --max-status-age), or a trust
+    /// list past its next_update, means.
+    #[arg(long, value_enum, default_value_t = Stale::Reject)]
+    pub stale: Stale,
+
+    /// Treat status lists older than this many seconds as stale, even within
+    /// their own exp/ttl.
+    #[arg(long, value_name = "SECS")]
+    pub max_status_age: Option<u32>,
 
     /// The audience this counter expects in the holder's signature (the
     /// `aud` of the request it showed). Required unless --no-holder-binding.
@@ -125,7 +264,7 @@ impl VerifyArgs {
     pub fn policy(&self) -> Result<Policy, CliError> {
         let now = match &self.at {
             Some(at) => parse_time(at)?,
-            None => time::OffsetDateTime::now_utc().unix_timestamp(),
+            None => tongban_verifier::cli_support::now(),
         };
         let holder_binding = match (&self.aud, &self.nonce) {
             (Some(audience), Some(nonce)) => HolderBinding::Required {
@@ -138,6 +277,11 @@ impl VerifyArgs {
             clock_skew_secs: self.skew,
             kb_max_age_secs: self.kb_max_age,
             holder_binding,
+            stale: match self.stale {
+                Stale::Reject => StalePolicy::Reject,
+                Stale::Warn => StalePolicy::Warn,
+            },
+            max_status_age_secs: self.max_status_age,
             ..Policy::without_holder_binding(now)
         })
     }
@@ -145,16 +289,8 @@ impl VerifyArgs {
 
 /// Parses RFC 3339 or Unix seconds.
 fn parse_time(text: &str) -> Result<i64, CliError> {
-    if let Ok(secs) = text.parse::<i64>() {
-        return Ok(secs);
-    }
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(|t| t.unix_timestamp())
-        .map_err(|e| {
-            CliError::Usage(format!(
-                "--at {text:?} is neither RFC 3339 (e.g. 2026-11-25T10:00:00+08:00) nor Unix seconds: {e}"
-            ))
-        })
+    tongban_verifier::cli_support::parse_time(text)
+        .map_err(|e| CliError::Usage(format!("--at {e}")))
 }
 
 #[cfg(test)]

@@ -11,9 +11,21 @@ pub enum CliError {
     /// The presentation could not be read.
     #[error("cannot read the presentation from {path}: {reason}")]
     Input { path: String, reason: String },
-    /// An issuer key file could not be read or is not a usable key.
-    #[error("issuer key file {path}: {reason}")]
+    /// An issuer or anchor key file could not be read or is not a usable key.
+    #[error("key file {path}: {reason}")]
     KeyFile { path: PathBuf, reason: String },
+    /// The bundle directory could not be read or written.
+    #[error("trust bundle {dir}: {reason}")]
+    Bundle { dir: PathBuf, reason: String },
+    /// The bundle (or what sync fetched) failed verification: refused whole.
+    #[error("trust bundle {dir} refused: {} ({})", rejection.code, rejection.detail)]
+    BundleRefused {
+        dir: PathBuf,
+        rejection: tongban_verifier::Rejection,
+    },
+    /// A download failed.
+    #[error("cannot fetch {url}: {reason}")]
+    Fetch { url: String, reason: String },
 }
 
 impl CliError {
@@ -22,7 +34,10 @@ impl CliError {
         match self {
             CliError::Usage(_) => "usage",
             CliError::Input { .. } => "input_unreadable",
-            CliError::KeyFile { .. } => "issuer_key_invalid",
+            CliError::KeyFile { .. } => "key_file_invalid",
+            CliError::Bundle { .. } => "bundle_unreadable",
+            CliError::BundleRefused { rejection, .. } => rejection.code.code(),
+            CliError::Fetch { .. } => "fetch_failed",
         }
     }
 
@@ -35,6 +50,13 @@ impl CliError {
             }
             CliError::KeyFile { .. } => {
                 "The file must hold one public JWK ({\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":…}) or a JWKS ({\"keys\":[…]})."
+            }
+            CliError::Bundle { .. } => {
+                "Check the directory and its permissions, then run `tongban-verify sync` again."
+            }
+            CliError::BundleRefused { rejection, .. } => rejection.code.message_en(),
+            CliError::Fetch { .. } => {
+                "Check the URL and the network; the previous bundle is still in place."
             }
         }
     }

@@ -51,6 +51,15 @@ pub fn read_presentation(path: Option<&Path>, limit: usize) -> Result<Vec<u8>, C
 /// Loads JWK or JWKS files into a resolver that trusts them for any issuer.
 pub fn load_keys(files: &[PathBuf]) -> Result<InMemoryKeys, CliError> {
     let mut keys = InMemoryKeys::new();
+    for key in read_key_files(files)? {
+        keys.pin_for_any_issuer(key);
+    }
+    Ok(keys)
+}
+
+/// Reads public keys from JWK or JWKS files.
+pub fn read_key_files(files: &[PathBuf]) -> Result<Vec<KeyWithId>, CliError> {
+    let mut keys = Vec::new();
     for path in files {
         let err = |reason: String| CliError::KeyFile {
             path: path.clone(),
@@ -68,9 +77,16 @@ pub fn load_keys(files: &[PathBuf]) -> Result<InMemoryKeys, CliError> {
             return Err(err("the JWKS holds no keys".into()));
         }
         for jwk in &jwks {
-            let key = KeyWithId::from_jwk(jwk).map_err(|e| err(e.to_string()))?;
-            keys.pin_for_any_issuer(key);
+            keys.push(KeyWithId::from_jwk(jwk).map_err(|e| err(e.to_string()))?);
         }
     }
     Ok(keys)
+}
+
+/// Reads a text file (a trust list or status list token).
+pub fn read_text(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|e| CliError::Input {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }

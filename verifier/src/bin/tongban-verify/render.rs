@@ -3,10 +3,64 @@
 //! Times are shown in China Standard Time (UTC+8), the time of every
 //! counter in the country; the JSON report keeps Unix seconds.
 
-use serde_json::Value;
-use tongban_verifier::{Outcome, Report};
+use serde_json::{Value, json};
+use tongban_verifier::trust::TrustedIssuer;
+use tongban_verifier::{Outcome, Report, TrustBundle};
 
 use crate::args::Lang;
+
+/// What the verdict shows beyond the report: the bundle and the issuer's
+/// entry in the trust list.
+pub struct Context {
+    /// `(sequence, created_at, age in seconds)` of the bundle used.
+    bundle: Option<(u64, i64, i64)>,
+    /// The issuer's trust-list entry.
+    issuer: Option<TrustedIssuer>,
+}
+
+impl Context {
+    /// The context of a verification.
+    pub fn new(report: &Report, bundle: Option<&TrustBundle>, now: i64) -> Context {
+        let issuer = bundle.and_then(|b| {
+            let iss = report.credential.iss.as_deref()?;
+            b.trust_list().list().issuer(iss).cloned()
+        });
+        Context {
+            bundle: bundle.map(|b| (b.manifest().sequence, b.manifest().created_at, b.age(now))),
+            issuer,
+        }
+    }
+
+    /// The bundle facts as JSON (`null` without a bundle).
+    pub fn bundle_json(&self) -> Value {
+        match self.bundle {
+            Some((sequence, created_at, age)) => {
+                json!({"sequence": sequence, "created_at": created_at, "age_secs": age})
+            }
+            None => Value::Null,
+        }
+    }
+
+    /// The issuer's listing as JSON (`null` when not listed or no bundle).
+    pub fn issuer_json(&self) -> Value {
+        match &self.issuer {
+            Some(i) => {
+                json!({"id": i.id, "name_zh": i.name_zh, "name_en": i.name_en, "region": i.region})
+            }
+            None => Value::Null,
+        }
+    }
+}
+
+/// `3 h 20 min`, `2 d 4 h`: an age a clerk reads at a glance.
+fn age_text(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 86_400 => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+        s => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
 
 const RULE_HEAVY: &str = "════════════════════════════════════════════════════════════";
 const RULE_LIGHT: &str = "────────────────────────────────────────────────────────────";
@@ -20,25 +74,7 @@ fn label(lang: Lang, zh: &str, en: &str) -> String {
     }
 }
 
-/// `2026-11-25 18:00:00 (UTC+8)`.
-fn cst(secs: i64) -> String {
-    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    match time::OffsetDateTime::from_unix_timestamp(secs) {
-        Ok(t) => {
-            let t = t.to_offset(offset);
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}:{:02} (UTC+8)",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            )
-        }
-        Err(_) => format!("{secs} (out of range)"),
-    }
-}
+use tongban_verifier::cli_support::format_cst as cst;
 
 /// Display width in a terminal: CJK and full-width characters take two cells.
 fn display_width(s: &str) -> usize {
@@ -60,7 +96,7 @@ fn value_text(v: &Value) -> String {
 }
 
 /// Renders the verdict block.
-pub fn verdict(report: &Report, lang: Lang) -> String {
+pub fn verdict(report: &Report, ctx: &Context, lang: Lang) -> String {
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);
@@ -99,8 +135,14 @@ pub fn verdict(report: &Report, lang: Lang) -> String {
         let field = |zh: &str, en: &str, v: Option<String>| {
             v.map(|v| format!("  {} {v}", pad(&label(lang, zh, en), 26)))
         };
+        let issuer_name = ctx.issuer.as_ref().map(|i| match lang {
+            Lang::Both => format!("{} {} ({})", i.name_zh, i.name_en, i.region),
+            Lang::Zh => format!("{} ({})", i.name_zh, i.region),
+            Lang::En => format!("{} ({})", i.name_en, i.region),
+        });
         let rows = [
-            field("签发机构", "Issuer", c.iss.clone()),
+            field("签发机构", "Issuer", issuer_name),
+            field("机构标识", "Issuer id", c.iss.clone()),
             field("证照类型", "Type", c.vct.clone()),
             field(
                 "签名密钥",
@@ -150,7 +192,39 @@ pub fn verdict(report: &Report, lang: Lang) -> String {
             line(format!("    {} {}", pad(k, 28), value_text(v)));
         }
     }
+    for w in &report.warnings {
+        line(format!(
+            "  ⚠ {}: {} [{}]",
+            label(lang, "警告", "Warning"),
+            match lang {
+                Lang::En => w.code.message_en(),
+                _ => w.code.message_zh(),
+            },
+            w.code
+        ));
+    }
     line(RULE_LIGHT.into());
+    match ctx.bundle {
+        Some((seq, created, age)) => line(format!(
+            "  {}: #{seq}, {} {} ({})",
+            label(lang, "信任包", "Trust bundle"),
+            label(lang, "同步于", "synced"),
+            cst(created),
+            label(
+                lang,
+                &format!("{}前", age_text(age)),
+                &format!("{} ago", age_text(age))
+            ),
+        )),
+        None => line(format!(
+            "  {}",
+            label(
+                lang,
+                "信任来源：固定的签发机构公钥（未核验证照状态）",
+                "Trust: pinned issuer keys (status not checked)"
+            )
+        )),
+    }
     line(format!("  {}", label(lang, "检查项", "Checks")));
     for c in &report.checks {
         let (mark, note) = match &c.outcome {
@@ -176,6 +250,5 @@ mod tests {
     fn cjk_padding_counts_two_cells() {
         assert_eq!(display_width("持有人 Holder"), 13);
         assert_eq!(pad("签发", 6), "签发  ");
-        assert_eq!(cst(1_795_572_000), "2026-11-25 10:00:00 (UTC+8)");
     }
 }

@@ -1,0 +1,650 @@
+//! Trust across provinces, end to end with the real binaries: the operator
+//! builds and signs a trust list for the Yangtze River Delta demonstration
+//! zone with `tongban-issuer trust-list`, a Qingpu counter syncs a bundle
+//! with `tongban-verify sync` (from a loopback HTTP server) or
+//! `bundle import`, and verifies presentations offline against it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use tongban_e2e::cargo_bin;
+use tongban_verifier::status::Bits;
+use tongban_verifier::*;
+
+const DAY: i64 = 86_400;
+const AUD: &str = "https://counter.qingpu.example";
+const NONCE: &str = "qp-0001";
+const BL: &str = "urn:tongban:business-licence:1";
+const DL: &str = "urn:tongban:driving-licence:1";
+
+fn run(bin: &str, args: &[&str]) -> Output {
+    Command::new(cargo_bin(bin))
+        .args(args)
+        .output()
+        .expect("run")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A tiny HTTP/1.1 server on loopback serving a path → body map that the
+/// test can change; it answers until the test process ends.
+fn serve(files: Arc<Mutex<Vec<(String, String)>>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).map_or(true, |n| n == 0) || h == "\r\n" {
+                    break;
+                }
+            }
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .to_owned();
+            let body = files
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, b)| b.clone());
+            let mut s = stream;
+            let response = match body {
+                Some(b) => format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+                    b.len()
+                ),
+                None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .into(),
+            };
+            let _ = s.write_all(response.as_bytes());
+        }
+    });
+    format!("http://{addr}")
+}
+
+struct Agency {
+    id: &'static str,
+    name_zh: &'static str,
+    name_en: &'static str,
+    region: &'static str,
+    vct: &'static str,
+    signer: Ed25519Signer,
+}
+
+fn agencies() -> Vec<Agency> {
+    vec![
+        Agency {
+            id: "https://amr.qingpu.example",
+            name_zh: "上海市青浦区市场监督管理局",
+            name_en: "Qingpu AMR",
+            region: "310118",
+            vct: BL,
+            signer: Ed25519Signer::from_seed(&[31; 32], Some("qp-1".into())),
+        },
+        Agency {
+            id: "https://amr.wujiang.example",
+            name_zh: "苏州市吴江区市场监督管理局",
+            name_en: "Wujiang AMR",
+            region: "320509",
+            vct: BL,
+            signer: Ed25519Signer::from_seed(&[32; 32], Some("wj-1".into())),
+        },
+        Agency {
+            id: "https://police.jiashan.example",
+            name_zh: "嘉善县公安局",
+            name_en: "Jiashan traffic police",
+            region: "330421",
+            vct: DL,
+            signer: Ed25519Signer::from_seed(&[33; 32], Some("js-1".into())),
+        },
+    ]
+}
+
+struct Zone {
+    dir: tempfile::TempDir,
+    agencies: Vec<Agency>,
+    base: String,
+    served: Arc<Mutex<Vec<(String, String)>>>,
+    statuses: Vec<StatusList>,
+    holder: Ed25519Signer,
+}
+
+impl Zone {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn p(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+
+    fn status_uri(&self, i: usize) -> String {
+        format!("{}/status/{}", self.base, self.agencies[i].region)
+    }
+
+    /// The operator's session: anchor key, draft, three issuers, signed list.
+    fn operator_setup(&self) {
+        ok(&run(
+            "tongban-issuer",
+            &[
+                "trust-list",
+                "anchor-key",
+                "--out",
+                &self.p("anchor.key.json"),
+                "--public-out",
+                &self.p("anchor.jwk.json"),
+                "--kid",
+                "yrd-1",
+            ],
+        ));
+        ok(&run(
+            "tongban-issuer",
+            &[
+                "trust-list",
+                "init",
+                "--list",
+                &self.p("zone.json"),
+                "--anchor-id",
+                "https://trust.yrd.example",
+                "--name-zh",
+                "长三角生态绿色一体化发展示范区",
+                "--name-en",
+                "YRD demonstration zone",
+            ],
+        ));
+        for (i, a) in self.agencies.iter().enumerate() {
+            let mut jwk = a.signer.public_key().to_jwk();
+            jwk["kid"] = json!(a.signer.key_id().unwrap());
+            let jwk_file = self.path(&format!("{}.jwk.json", a.region));
+            std::fs::write(&jwk_file, jwk.to_string()).unwrap();
+            let uri = self.status_uri(i);
+            ok(&run(
+                "tongban-issuer",
+                &[
+                    "trust-list",
+                    "add-issuer",
+                    "--list",
+                    &self.p("zone.json"),
+                    "--id",
+                    a.id,
+                    "--name-zh",
+                    a.name_zh,
+                    "--name-en",
+                    a.name_en,
+                    "--region",
+                    a.region,
+                    "--vct",
+                    a.vct,
+                    "--jwk",
+                    jwk_file.to_str().unwrap(),
+                    "--status-list",
+                    &uri,
+                    "--not-before",
+                    "2020-01-01T00:00:00Z",
+                ],
+            ));
+        }
+        self.sign_list();
+    }
+
+    fn sign_list(&self) {
+        let out = ok(&run(
+            "tongban-issuer",
+            &[
+                "trust-list",
+                "sign",
+                "--list",
+                &self.p("zone.json"),
+                "--anchor-key",
+                &self.p("anchor.key.json"),
+                "--out",
+                &self.p("trust-list.jwt"),
+                "--json",
+            ],
+        ));
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert!(v["sequence"].as_u64().unwrap() >= 1);
+        self.publish();
+    }
+
+    /// What the agencies and the operator publish: the trust list and each
+    /// agency's status list token (signed by the agency's key).
+    fn publish(&self) {
+        let now = cli_support::now();
+        let mut files = vec![(
+            "/trust-list.jwt".to_string(),
+            std::fs::read_to_string(self.path("trust-list.jwt")).unwrap(),
+        )];
+        for (i, a) in self.agencies.iter().enumerate() {
+            let jwt = StatusListToken::sign(
+                &a.signer,
+                a.id,
+                &self.status_uri(i),
+                now - 60,
+                Some(now + DAY),
+                Some(3600),
+                &self.statuses[i],
+            )
+            .unwrap();
+            std::fs::write(self.path(&format!("status-{}.jwt", a.region)), &jwt).unwrap();
+            files.push((format!("/status/{}", a.region), jwt));
+        }
+        *self.served.lock().unwrap() = files;
+    }
+
+    fn present(&self, i: usize, vct: &str, idx: u64) -> PathBuf {
+        let a = &self.agencies[i];
+        let now = cli_support::now();
+        let issued = CredentialBuilder::new(a.id, vct, now - DAY)
+            .expires_at(now + 365 * DAY)
+            .holder_key(self.holder.public_key())
+            .status(json!({"status_list": {"idx": idx, "uri": self.status_uri(i)}}))
+            .claim("company_name", json!("示范科技有限公司"))
+            .claim("legal_representative", json!("王芳"))
+            .issue(&a.signer, &mut rand::rngs::OsRng)
+            .unwrap();
+        let held = HeldCredential::parse(&issued.sd_jwt).unwrap();
+        let kb = KeyBinding {
+            signer: &self.holder,
+            audience: AUD.into(),
+            nonce: NONCE.into(),
+            iat: now,
+        };
+        let p = held
+            .present(&[ClaimPath::parse("company_name").unwrap()], Some(&kb))
+            .unwrap();
+        let file = self.path(&format!("presentation-{i}-{idx}.txt"));
+        std::fs::write(&file, p).unwrap();
+        file
+    }
+
+    fn verify(&self, presentation: &Path, extra: &[&str]) -> (Option<i32>, Value) {
+        let bundle = self.p("bundle");
+        let anchor = self.p("anchor.jwk.json");
+        let mut args = vec![
+            "verify",
+            "--bundle",
+            &bundle,
+            "--anchor-key",
+            &anchor,
+            "--aud",
+            AUD,
+            "--nonce",
+            NONCE,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let p = presentation.display().to_string();
+        args.push(&p);
+        let out = run("tongban-verify", &args);
+        (
+            out.status.code(),
+            serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        )
+    }
+
+    fn sync(&self) -> Output {
+        run(
+            "tongban-verify",
+            &[
+                "sync",
+                "--trust-list",
+                &format!("{}/trust-list.jwt", self.base),
+                "--anchor-key",
+                &self.p("anchor.jwk.json"),
+                "--bundle",
+                &self.p("bundle"),
+            ],
+        )
+    }
+}
+
+fn zone() -> Zone {
+    let served = Arc::new(Mutex::new(Vec::new()));
+    let base = serve(served.clone());
+    let z = Zone {
+        dir: tempfile::tempdir().unwrap(),
+        agencies: agencies(),
+        base,
+        served,
+        statuses: (0..3)
+            .map(|_| StatusList::new(Bits::new(2).unwrap(), 4096))
+            .collect(),
+        holder: Ed25519Signer::from_seed(&[0x55; 32], None),
+    };
+    z.operator_setup();
+    z
+}
+
+#[test]
+fn sync_then_verify_offline_across_provinces() {
+    let mut z = zone();
+    let out = z.sync();
+    let text = ok(&out);
+    assert!(
+        text.contains("3 issuers") && text.contains("3 status lists"),
+        "{text}"
+    );
+
+    // A Wujiang business licence checked at a Qingpu counter.
+    let (code, report) = z.verify(&z.present(1, BL, 10), &[]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["issuer_listing"]["region"], "320509");
+    assert_eq!(
+        report["issuer_listing"]["name_zh"],
+        "苏州市吴江区市场监督管理局"
+    );
+    assert!(report["bundle"]["age_secs"].as_i64().unwrap() >= 0);
+    assert_eq!(report["checks"][7]["check"], "status");
+    assert_eq!(report["checks"][7]["outcome"], "passed");
+
+    // The clerk's view shows the issuer and the bundle's age.
+    let p = z.present(1, BL, 11);
+    let out = run(
+        "tongban-verify",
+        &[
+            "verify",
+            "--bundle",
+            &z.p("bundle"),
+            "--anchor-key",
+            &z.p("anchor.jwk.json"),
+            "--aud",
+            AUD,
+            "--nonce",
+            NONCE,
+            p.to_str().unwrap(),
+        ],
+    );
+    let human = ok(&out);
+    assert!(
+        human.contains("苏州市吴江区市场监督管理局") && human.contains("信任包 Trust bundle: #1"),
+        "{human}"
+    );
+
+    // Jiashan police may not issue business licences.
+    let (code, report) = z.verify(&z.present(2, BL, 1), &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(report["rejection"]["code"], "vct_not_authorised");
+
+    // Revoke one credential and suspend another at Wujiang, republish,
+    // re-sync: both are refused with their own codes.
+    let revoked = z.present(1, BL, 20);
+    let suspended = z.present(1, BL, 21);
+    assert_eq!(z.verify(&revoked, &[]).0, Some(0));
+    z.statuses[1].set(20, 1);
+    z.statuses[1].set(21, 2);
+    z.publish();
+    ok(&z.sync());
+    let (code, report) = z.verify(&revoked, &[]);
+    assert_eq!(
+        (code, report["rejection"]["code"].as_str()),
+        (Some(1), Some("status_revoked"))
+    );
+    let (code, report) = z.verify(&suspended, &[]);
+    assert_eq!(
+        (code, report["rejection"]["code"].as_str()),
+        (Some(1), Some("status_suspended"))
+    );
+
+    // A stale bundle: checked two hours later (the lists' ttl is one hour).
+    let later = (cli_support::now() + 7200).to_string();
+    let fresh = z.present(1, BL, 30);
+    let (code, report) = z.verify(&fresh, &["--at", &later, "--kb-max-age", "100000"]);
+    assert_eq!(
+        (code, report["rejection"]["code"].as_str()),
+        (Some(1), Some("status_stale"))
+    );
+    let (code, report) = z.verify(
+        &fresh,
+        &["--at", &later, "--kb-max-age", "100000", "--stale", "warn"],
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(report["warnings"][0]["code"], "status_stale");
+}
+
+#[test]
+fn rollback_and_tampering_are_refused_and_the_old_bundle_stays() {
+    let z = zone();
+    ok(&z.sync());
+    let first_list = std::fs::read_to_string(z.path("trust-list.jwt")).unwrap();
+    // The operator signs #2; the counter syncs it.
+    z.sign_list();
+    ok(&z.sync());
+    let good = z.present(0, BL, 1);
+    assert_eq!(z.verify(&good, &[]).0, Some(0));
+
+    // An attacker serves the old list #1: refused, the bundle keeps #2.
+    z.served.lock().unwrap()[0].1 = first_list;
+    let out = z.sync();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("trust_list_rollback"));
+    let (code, report) = z.verify(&good, &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(report["bundle"]["sequence"], 2);
+
+    // A status list tampered on the counter's disk: the bundle is refused whole.
+    let bundle = z.path("bundle");
+    let victim = std::fs::read_dir(&bundle)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("status-"))
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&victim).unwrap();
+    let n = bytes.len();
+    bytes[n - 5] ^= 0x01;
+    std::fs::write(&victim, bytes).unwrap();
+    let out = run(
+        "tongban-verify",
+        &[
+            "verify",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--anchor-key",
+            &z.p("anchor.jwk.json"),
+            "--aud",
+            AUD,
+            "--nonce",
+            NONCE,
+            good.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bundle_file_tampered"));
+    // A fresh sync (of the genuine list again) repairs it.
+    z.publish();
+    ok(&z.sync());
+    assert_eq!(z.verify(&good, &[]).0, Some(0));
+}
+
+#[test]
+fn air_gapped_import_show_and_key_revocation() {
+    let z = zone();
+    let mut args = vec![
+        "bundle".to_string(),
+        "import".into(),
+        "--trust-list".into(),
+        z.p("trust-list.jwt"),
+        "--anchor-key".into(),
+        z.p("anchor.jwk.json"),
+        "--bundle".into(),
+        z.p("bundle"),
+    ];
+    for a in &z.agencies {
+        args.push("--status-list".into());
+        args.push(z.p(&format!("status-{}.jwt", a.region)));
+    }
+    let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(&run("tongban-verify", &args_ref));
+    let shown = ok(&run(
+        "tongban-verify",
+        &[
+            "bundle",
+            "show",
+            "--bundle",
+            &z.p("bundle"),
+            "--anchor-key",
+            &z.p("anchor.jwk.json"),
+            "--json",
+        ],
+    ));
+    let v: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(v["issuers"].as_array().unwrap().len(), 3);
+    assert_eq!(v["status_lists"].as_array().unwrap().len(), 3);
+
+    let p = z.present(1, BL, 3);
+    assert_eq!(z.verify(&p, &[]).0, Some(0));
+
+    // Wujiang's key is compromised: the operator revokes it from now on.
+    ok(&run(
+        "tongban-issuer",
+        &[
+            "trust-list",
+            "update-issuer",
+            "--list",
+            &z.p("zone.json"),
+            "--id",
+            z.agencies[1].id,
+            "--revoke-key",
+            "wj-1",
+            "--at",
+            "2020-06-01T00:00:00Z",
+        ],
+    ));
+    z.sign_list();
+    // A missing status list is refused on import (incomplete bundle).
+    let out = run(
+        "tongban-verify",
+        &[
+            "bundle",
+            "import",
+            "--trust-list",
+            &z.p("trust-list.jwt"),
+            "--anchor-key",
+            &z.p("anchor.jwk.json"),
+            "--bundle",
+            &z.p("bundle"),
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "bundle_incomplete");
+    // Wujiang's own status list is now signed by a revoked key: the whole
+    // sync is refused, and the operator must drop or re-key the agency.
+    let out = z.sync();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("status_list_signature_invalid"));
+    ok(&run(
+        "tongban-issuer",
+        &[
+            "trust-list",
+            "remove-issuer",
+            "--list",
+            &z.p("zone.json"),
+            "--id",
+            z.agencies[1].id,
+        ],
+    ));
+    z.sign_list();
+    ok(&z.sync());
+    let (code, report) = z.verify(&p, &[]);
+    assert_eq!(
+        (code, report["rejection"]["code"].as_str()),
+        (Some(1), Some("issuer_unknown"))
+    );
+}
+
+#[test]
+fn issuer_tool_refuses_bad_changes_without_writing() {
+    let z = zone();
+    let before = std::fs::read(z.path("zone.json")).unwrap();
+    let out = run(
+        "tongban-issuer",
+        &[
+            "trust-list",
+            "add-issuer",
+            "--list",
+            &z.p("zone.json"),
+            "--id",
+            z.agencies[0].id,
+            "--name-zh",
+            "x",
+            "--name-en",
+            "x",
+            "--region",
+            "310118",
+            "--vct",
+            BL,
+            "--jwk",
+            &z.p("310118.jwk.json"),
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "issuer_exists");
+    let out = run(
+        "tongban-issuer",
+        &[
+            "trust-list",
+            "update-issuer",
+            "--list",
+            &z.p("zone.json"),
+            "--id",
+            z.agencies[0].id,
+            "--region",
+            "31",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read(z.path("zone.json")).unwrap(),
+        before,
+        "nothing written"
+    );
+    // The anchor key is never overwritten.
+    let out = run(
+        "tongban-issuer",
+        &["trust-list", "anchor-key", "--out", &z.p("anchor.key.json")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    // A signed list verifies with `show --signed`.
+    let shown = ok(&run(
+        "tongban-issuer",
+        &[
+            "trust-list",
+            "show",
+            "--signed",
+            &z.p("trust-list.jwt"),
+            "--anchor-public-key",
+            &z.p("anchor.jwk.json"),
+            "--json",
+        ],
+    ));
+    let v: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(v["verified"], true);
+}

@@ -1,0 +1,170 @@
+//! `sync`, `bundle import` and `bundle show`: building the trust bundle a
+//! counter verifies against, and looking inside it.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tongban_verifier::TrustBundle;
+use tongban_verifier::trust::VerifiedTrustList;
+
+use crate::args::{ImportArgs, ShowArgs, SyncArgs};
+use crate::cli_error::CliError;
+use crate::fetch::Fetcher;
+use crate::{bundle_dir, input};
+
+use tongban_verifier::cli_support::now;
+
+/// `tongban-verify sync`.
+pub fn sync(args: SyncArgs) -> Result<ExitCode, CliError> {
+    let anchors = input::read_key_files(&args.anchors.anchor_key)?;
+    let held = bundle_dir::held_sequence(&args.bundle);
+    let fetcher = Fetcher::new(Duration::from_secs(args.timeout));
+    let progress = |msg: String| {
+        if !args.json {
+            eprintln!("{msg}");
+        }
+    };
+    progress(format!("fetching the trust list {}", args.trust_list));
+    let tl = fetcher.get(&args.trust_list)?;
+    let refused = |r| CliError::BundleRefused {
+        dir: args.bundle.clone(),
+        rejection: r,
+    };
+    // Verify the list before following any URL it names.
+    let verified = VerifiedTrustList::verify(&tl, &anchors, held).map_err(refused)?;
+    let uris: Vec<String> = verified
+        .list()
+        .issuers
+        .iter()
+        .flat_map(|i| i.status_lists.clone())
+        .collect();
+    let mut jwts = Vec::with_capacity(uris.len());
+    for (i, uri) in uris.iter().enumerate() {
+        progress(format!(
+            "[{}/{}] fetching the status list {uri}",
+            i + 1,
+            uris.len()
+        ));
+        jwts.push(fetcher.get(uri)?);
+    }
+    let (bundle, files) =
+        TrustBundle::assemble(&tl, &jwts, &anchors, held, now()).map_err(refused)?;
+    bundle_dir::write(&args.bundle, &files)?;
+    report(
+        &bundle,
+        args.json,
+        &format!("synced into {}", args.bundle.display()),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tongban-verify bundle import`.
+pub fn import(args: ImportArgs) -> Result<ExitCode, CliError> {
+    let anchors = input::read_key_files(&args.anchors.anchor_key)?;
+    let held = bundle_dir::held_sequence(&args.bundle);
+    let tl = input::read_text(&args.trust_list)?;
+    let jwts = args
+        .status_list
+        .iter()
+        .map(|p| input::read_text(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (bundle, files) =
+        TrustBundle::assemble(&tl, &jwts, &anchors, held, now()).map_err(|r| {
+            CliError::BundleRefused {
+                dir: args.bundle.clone(),
+                rejection: r,
+            }
+        })?;
+    bundle_dir::write(&args.bundle, &files)?;
+    report(
+        &bundle,
+        args.json,
+        &format!("imported into {}", args.bundle.display()),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tongban-verify bundle show`.
+pub fn show(args: ShowArgs) -> Result<ExitCode, CliError> {
+    let anchors = input::read_key_files(&args.anchors.anchor_key)?;
+    let bundle = bundle_dir::load(&args.bundle, &anchors)?;
+    report(
+        &bundle,
+        args.json,
+        &format!("{} verified", args.bundle.display()),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary_json(bundle: &TrustBundle, now: i64) -> Value {
+    let list = bundle.trust_list().list();
+    let issuers: Vec<Value> = list
+        .issuers
+        .iter()
+        .map(|i| {
+            json!({"id": i.id, "name_zh": i.name_zh, "name_en": i.name_en, "region": i.region,
+                   "vcts": i.vcts, "keys": i.keys.len(), "status_lists": i.status_lists})
+        })
+        .collect();
+    let mut status: Vec<Value> = bundle
+        .status_lists()
+        .values()
+        .map(|s| {
+            json!({"uri": s.token.uri, "issuer": s.issuer, "bits": s.token.list.bits().get(),
+                   "entries": s.token.list.len(), "iat": s.token.iat, "fresh_until": s.token.fresh_until()})
+        })
+        .collect();
+    status.sort_by(|a, b| a["uri"].as_str().cmp(&b["uri"].as_str()));
+    json!({
+        "anchor": list.anchor,
+        "sequence": list.sequence,
+        "issued_at": list.issued_at,
+        "next_update": list.next_update,
+        "created_at": bundle.manifest().created_at,
+        "age_secs": bundle.age(now),
+        "issuers": issuers,
+        "status_lists": status,
+    })
+}
+
+fn report(bundle: &TrustBundle, json: bool, headline: &str) {
+    let s = summary_json(bundle, now());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+        return;
+    }
+    let list = bundle.trust_list().list();
+    println!("trust bundle {headline}");
+    println!(
+        "  trust list #{} from {} {} / {}",
+        list.sequence, list.anchor.id, list.anchor.name_zh, list.anchor.name_en
+    );
+    println!(
+        "  signed at {}, next update due {}, bundle assembled {} ({}s ago)",
+        s["issued_at"], s["next_update"], s["created_at"], s["age_secs"]
+    );
+    println!("  {} issuers:", list.issuers.len());
+    for i in &list.issuers {
+        println!(
+            "    {:<40} {} {} ({}) — {}",
+            i.id,
+            i.name_zh,
+            i.name_en,
+            i.region,
+            i.vcts.join(", ")
+        );
+    }
+    println!("  {} status lists:", bundle.status_lists().len());
+    if let Some(lists) = s["status_lists"].as_array() {
+        for l in lists {
+            println!(
+                "    {} ({} entries, {} bits, fresh until {})",
+                l["uri"].as_str().unwrap_or_default(),
+                l["entries"],
+                l["bits"],
+                l["fresh_until"]
+            );
+        }
+    }
+}
