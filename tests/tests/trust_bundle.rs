@@ -632,6 +632,34 @@ fn issuer_tool_refuses_bad_changes_without_writing() {
         &["trust-list", "anchor-key", "--out", &z.p("anchor.key.json")],
     );
     assert_eq!(out.status.code(), Some(2));
+    // Key rotation from the agency's published JWKS: the new kid is added,
+    // the known one kept.
+    let new = Ed25519Signer::from_seed(&[34; 32], Some("qp-2".into()));
+    let mut jwks =
+        json!({"keys": [z.agencies[0].signer.public_key().to_jwk(), new.public_key().to_jwk()]});
+    jwks["keys"][0]["kid"] = json!("qp-1");
+    jwks["keys"][1]["kid"] = json!("qp-2");
+    z.served
+        .lock()
+        .unwrap()
+        .push(("/qp/jwks.json".into(), jwks.to_string()));
+    let out = ok(&run(
+        "tongban-issuer",
+        &[
+            "trust-list",
+            "update-issuer",
+            "--list",
+            &z.p("zone.json"),
+            "--id",
+            z.agencies[0].id,
+            "--jwks-url",
+            &format!("{}/qp/jwks.json", z.base),
+            "--json",
+        ],
+    ));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["added_keys"], json!(["qp-2"]));
+    assert_eq!(v["issuer"]["keys"].as_array().unwrap().len(), 2);
     // A signed list verifies with `show --signed`.
     let shown = ok(&run(
         "tongban-issuer",
