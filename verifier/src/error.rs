@@ -189,6 +189,11 @@ error_codes! {
         "A field that must always be visible (such as iss, vct, exp, cnf or status) was hidden.",
         "必须明示的字段（如 iss、vct、exp、cnf、status）被设为可选披露。"),
 
+    /// Disclosed claims break the licence type's schema.
+    ClaimsSchemaViolation => ("claims_schema_violation",
+        "A disclosed field does not follow the rules of its licence type (for example a wrong check character).",
+        "披露字段不符合该证照类型的规范（例如校验位错误）。"),
+
     // ---- credential claims and validity ----------------------------------
     /// `iss` is missing or not a string.
     IssMissing => ("iss_missing",

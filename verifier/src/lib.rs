@@ -60,6 +60,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+pub mod catalogue;
 #[cfg(feature = "cli")]
 pub mod cli_support;
 pub mod encoding;

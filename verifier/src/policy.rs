@@ -94,6 +94,9 @@ pub struct Policy {
     /// A status list older than this (from its `iat`) is stale even within
     /// its own `exp`/`ttl`; `None` relies on `exp`/`ttl` alone.
     pub max_status_age_secs: Option<u32>,
+    /// Check disclosed claims against the catalogue's schema for their `vct`
+    /// (types not in the catalogue are skipped and the report says so).
+    pub check_schema: bool,
 }
 
 impl Policy {
@@ -112,6 +115,7 @@ impl Policy {
             limits: Limits::default(),
             stale: StalePolicy::Reject,
             max_status_age_secs: None,
+            check_schema: true,
         }
     }
 

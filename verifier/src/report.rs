@@ -26,6 +26,8 @@ pub enum Check {
     Signature,
     /// Every disclosure is valid and referenced (RFC 9901 §7.1).
     Disclosures,
+    /// The disclosed claims follow the licence type's schema (catalogue).
+    Schema,
     /// `exp`, `nbf` and `iat` against the time of checking.
     ValidityWindow,
     /// Not revoked or suspended, per a fresh status list.
@@ -38,13 +40,14 @@ pub enum Check {
 
 impl Check {
     /// Every check, in order.
-    pub const ALL: [Check; 10] = [
+    pub const ALL: [Check; 11] = [
         Check::Structure,
         Check::HeaderPolicy,
         Check::Claims,
         Check::Trust,
         Check::Signature,
         Check::Disclosures,
+        Check::Schema,
         Check::ValidityWindow,
         Check::Status,
         Check::HolderBinding,
@@ -58,6 +61,7 @@ impl Check {
             Check::HeaderPolicy => "header policy",
             Check::Claims => "standard fields",
             Check::Trust => "trusted issuer",
+            Check::Schema => "licence type rules",
             Check::Status => "revocation status",
             Check::Signature => "issuer signature",
             Check::Disclosures => "disclosed fields",
@@ -74,6 +78,7 @@ impl Check {
             Check::HeaderPolicy => "头部策略",
             Check::Claims => "标准字段",
             Check::Trust => "可信签发机构",
+            Check::Schema => "证照类型规范",
             Check::Status => "证照状态",
             Check::Signature => "签发机构签名",
             Check::Disclosures => "披露字段",
@@ -166,6 +171,9 @@ pub struct Report {
     /// Conditions the policy lets pass with a warning (e.g. `status_stale`
     /// under `StalePolicy::Warn`).
     pub warnings: Vec<Rejection>,
+    /// Every schema violation of the disclosed claims (with
+    /// `claims_schema_violation`).
+    pub schema_violations: Vec<crate::catalogue::schema::Violation>,
 }
 
 impl Report {
@@ -208,6 +216,7 @@ impl Report {
             "verdict": self.verdict,
             "rejection": rejection,
             "warnings": warnings,
+            "schema_violations": self.schema_violations,
             "credential": self.credential,
             "checks": self.checks,
             "disclosed": self.disclosed,

@@ -10,6 +10,8 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use crate::catalogue::Catalogue;
+use crate::catalogue::schema::Mode;
 use crate::encoding::parse_json;
 use crate::error::{ErrorCode, Rejection};
 use crate::jws::CompactJws;
@@ -27,6 +29,19 @@ use crate::status::Status;
 pub const TYP_SD_JWT_VC: &str = "dc+sd-jwt";
 /// The `typ` of a Key Binding JWT.
 pub const TYP_KB_JWT: &str = "kb+jwt";
+
+/// The registered (non-personal) claims of an SD-JWT VC payload, which the
+/// catalogue's schemas do not describe.
+pub const REGISTERED_CLAIMS: &[&str] = &[
+    "iss",
+    "iat",
+    "nbf",
+    "exp",
+    "vct",
+    "vct#integrity",
+    "cnf",
+    "status",
+];
 
 /// Top-level claims an SD-JWT VC may never disclose selectively (the
 /// SD-JWT VC draft's list, plus `iat` in Tongban's profile).
@@ -156,6 +171,7 @@ struct Run<'a> {
     credential: CredentialInfo,
     processed: Option<Processed>,
     warnings: Vec<Rejection>,
+    schema_violations: Vec<crate::catalogue::schema::Violation>,
 }
 
 /// The parsed parts of a presentation.
@@ -250,6 +266,7 @@ impl<'a> Run<'a> {
             Check::Disclosures,
             disclosures(&parts, &jws.payload, &policy.profile),
         )?;
+        self.schema_stage(&processed, reg.vct, policy)?;
         self.processed = Some(processed);
 
         self.stage(Check::ValidityWindow, validity(&reg, policy))?;
@@ -336,6 +353,60 @@ impl<'a> Run<'a> {
         Some(())
     }
 
+    /// Checks the disclosed personal claims against the catalogue.
+    fn schema_stage(
+        &mut self,
+        processed: &Processed,
+        vct: Option<&str>,
+        policy: &Policy,
+    ) -> Option<()> {
+        if !policy.check_schema {
+            self.stages.push((
+                Check::Schema,
+                StageOutcome::Skipped("the policy does not check schemas"),
+            ));
+            return Some(());
+        }
+        let catalogue = match Catalogue::builtin() {
+            Ok(c) => c,
+            Err(e) => {
+                return self.stage::<()>(
+                    Check::Schema,
+                    Err(Rejection::new(
+                        ErrorCode::ClaimsSchemaViolation,
+                        e.to_string(),
+                    )),
+                );
+            }
+        };
+        let Some(kind) = vct.and_then(|v| catalogue.by_vct(v)) else {
+            self.stages.push((
+                Check::Schema,
+                StageOutcome::Skipped("the licence type is not in the catalogue"),
+            ));
+            return Some(());
+        };
+        let mut personal = processed.claims.clone();
+        for registered in REGISTERED_CLAIMS {
+            personal.remove(*registered);
+        }
+        let violations = kind.validate(&personal, Mode::Disclosed);
+        if violations.is_empty() {
+            self.stages.push((Check::Schema, StageOutcome::Passed));
+            return Some(());
+        }
+        let detail = violations
+            .iter()
+            .map(|v| v.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        self.schema_violations = violations;
+        self.stage::<()>(
+            Check::Schema,
+            Err(Rejection::new(ErrorCode::ClaimsSchemaViolation, detail)),
+        )
+    }
+
     /// Copies what the credential says about itself into the report.
     fn describe(&mut self, jws: &CompactJws<'_>, key_binding: bool) {
         let p = &jws.payload;
@@ -388,6 +459,9 @@ impl<'a> Run<'a> {
             .collect();
         let rejection = failure.map(|(_, r)| r);
         let accepted = rejection.is_none();
+        let schema_failed = rejection
+            .as_ref()
+            .is_some_and(|r| r.code == ErrorCode::ClaimsSchemaViolation);
         let (claims, disclosed) = match (accepted, self.processed) {
             (true, Some(p)) => (
                 Some(p.claims),
@@ -407,6 +481,11 @@ impl<'a> Run<'a> {
             claims,
             disclosed,
             warnings: if accepted { self.warnings } else { Vec::new() },
+            schema_violations: if schema_failed {
+                self.schema_violations
+            } else {
+                Vec::new()
+            },
         }
     }
 }

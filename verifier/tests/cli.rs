@@ -76,7 +76,7 @@ fn json_report_from_stdin() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     assert_eq!(report["verdict"], "accepted");
     assert_eq!(report["claims"]["legal_representative"], "李明");
-    assert_eq!(report["checks"].as_array().unwrap().len(), 10);
+    assert_eq!(report["checks"].as_array().unwrap().len(), 11);
     assert_eq!(report["disclosed"].as_array().unwrap().len(), 6);
 }
 

@@ -174,8 +174,9 @@ fn a_valid_presentation_is_accepted() {
     assert!(!claims.contains_key("_sd") && !claims.contains_key("_sd_alg"));
     for c in &report.checks {
         match c.check {
-            // No status claim, and pinned keys carry no status lists.
-            Check::Status => assert!(matches!(c.outcome, Outcome::Skipped { .. })),
+            // No status claim, and pinned keys carry no status lists; the
+            // test vct is not in the catalogue.
+            Check::Status | Check::Schema => assert!(matches!(c.outcome, Outcome::Skipped { .. })),
             _ => assert_eq!(c.outcome, Outcome::Passed, "{:?}", c.check),
         }
     }
@@ -648,6 +649,39 @@ fn registered_claims_must_not_be_disclosed() {
     }
 }
 
+// ---- schema (the catalogue) -------------------------------------------------------
+
+#[test]
+fn disclosed_claims_breaking_the_licence_type_schema() {
+    let f = fx();
+    let bad = d("unified_social_credit_code", json!("91320509MA1Q8K3T2D"));
+    let extra = d("favourite_colour", json!("red"));
+    let mut p = payload(&f, &[&bad, &extra]);
+    p.insert("vct".into(), json!("urn:tongban:business-licence:1"));
+    let input = presentation_with(p, &[&bad, &extra]);
+    rejects(&input, ErrorCode::ClaimsSchemaViolation, Check::Schema);
+    let report = verify(&input, &policy(), &f.keys);
+    let paths: Vec<&str> = report
+        .schema_violations
+        .iter()
+        .map(|v| v.path.as_str())
+        .collect();
+    assert_eq!(paths, ["unified_social_credit_code", "favourite_colour"]);
+    assert!(report.rejection.unwrap().detail.contains("check character"));
+    // Valid claims of the type pass; undisclosed required claims are fine.
+    let good = d("unified_social_credit_code", json!("91320509MA1Q8K3T2C"));
+    let mut p = payload(&f, &[&good]);
+    p.insert("vct".into(), json!("urn:tongban:business-licence:1"));
+    let report = verify(&presentation_with(p, &[&good]), &policy(), &f.keys);
+    assert!(report.is_accepted(), "{:?}", report.rejection);
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.check == Check::Schema && c.outcome == Outcome::Passed)
+    );
+}
+
 // ---- validity window ----------------------------------------------------------
 
 #[test]
@@ -968,6 +1002,7 @@ fn every_code_has_a_rule_test() {
         "disclosure_name_collision",
         "disclosure_kind_mismatch",
         "claim_not_disclosable",
+        "claims_schema_violation",
         "iss_missing",
         "vct_missing",
         "claim_type_invalid",

@@ -187,7 +187,7 @@ impl World {
             .expires_at(NOW + 365 * DAY)
             .holder_key(self.holder.public_key())
             .status(json!({"status_list": {"idx": idx, "uri": uri}}))
-            .claim("company_name", json!("示范公司"))
+            .claim("licence_id", json!("320509-BL-2026-000001"))
             .issue(signer, &mut rng)
             .unwrap();
         let held = HeldCredential::parse(&issued.sd_jwt).unwrap();
@@ -612,7 +612,11 @@ fn credential_without_iat_under_a_trust_list() {
     let (bundle, _) = w.bundle().unwrap();
     // Hand-made payload without iat, correctly signed.
     let a = &w.agencies[1];
-    let d = Disclosure::create("s".into(), Some("company_name".into()), json!("x"));
+    let d = Disclosure::create(
+        "s".into(),
+        Some("licence_id".into()),
+        json!("320509-BL-2026-000001"),
+    );
     let payload = json!({"iss": a.id, "vct": BL, "exp": NOW + DAY, "cnf": {"jwk": w.holder.public_key().to_jwk()},
                          "_sd": [d.digest], "_sd_alg": "sha-256"});
     let jwt = jws::sign_compact(&a.signer, "dc+sd-jwt", &payload).unwrap();

@@ -4,6 +4,7 @@
 //! counter in the country; the JSON report keeps Unix seconds.
 
 use serde_json::{Value, json};
+use tongban_verifier::catalogue::Catalogue;
 use tongban_verifier::trust::TrustedIssuer;
 use tongban_verifier::{Outcome, Report, TrustBundle};
 
@@ -49,6 +50,15 @@ impl Context {
             }
             None => Value::Null,
         }
+    }
+}
+
+/// The licence type as a clerk knows it: `营业执照 Business licence`, or
+/// the bare `vct` when it is not in the catalogue.
+fn type_name(vct: &str, lang: Lang) -> String {
+    match Catalogue::builtin().ok().and_then(|c| c.by_vct(vct)) {
+        Some(t) => format!("{} ({vct})", label(lang, &t.name_zh, &t.name_en)),
+        None => vct.to_owned(),
     }
 }
 
@@ -129,7 +139,17 @@ pub fn verdict(report: &Report, ctx: &Context, lang: Lang) -> String {
             label(lang, "代码", "Code"),
             r.code.code()
         ));
-        line(format!("  {}: {}", label(lang, "详情", "Detail"), r.detail));
+        if report.schema_violations.is_empty() {
+            line(format!("  {}: {}", label(lang, "详情", "Detail"), r.detail));
+        } else {
+            line(format!(
+                "  {}:",
+                label(lang, "不符合的字段", "Fields in breach")
+            ));
+            for v in &report.schema_violations {
+                line(format!("    - {}", v.message));
+            }
+        }
     } else {
         let c = &report.credential;
         let field = |zh: &str, en: &str, v: Option<String>| {
@@ -143,7 +163,11 @@ pub fn verdict(report: &Report, ctx: &Context, lang: Lang) -> String {
         let rows = [
             field("签发机构", "Issuer", issuer_name),
             field("机构标识", "Issuer id", c.iss.clone()),
-            field("证照类型", "Type", c.vct.clone()),
+            field(
+                "证照类型",
+                "Type",
+                c.vct.as_deref().map(|v| type_name(v, lang)),
+            ),
             field(
                 "签名密钥",
                 "Key",
@@ -188,8 +212,36 @@ pub fn verdict(report: &Report, ctx: &Context, lang: Lang) -> String {
             label(lang, "披露字段", "Disclosed fields"),
             personal.len()
         ));
-        for (k, v) in personal {
-            line(format!("    {} {}", pad(k, 28), value_text(v)));
+        let kind = c
+            .vct
+            .as_deref()
+            .and_then(|v| Catalogue::builtin().ok()?.by_vct(v));
+        let mut rows: Vec<(usize, String, String)> = personal
+            .into_iter()
+            .map(|(k, v)| {
+                let info = kind.and_then(|t| {
+                    t.claims
+                        .iter()
+                        .position(|c| c.name == *k)
+                        .map(|i| (i, &t.claims[i]))
+                });
+                let (order, name) = match info {
+                    Some((i, ci)) => (i, label(lang, &ci.label_zh, &ci.label_en)),
+                    None => (usize::MAX, k.clone()),
+                };
+                (order, name, value_text(v))
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let width = rows
+            .iter()
+            .map(|r| display_width(&r.1))
+            .max()
+            .unwrap_or(0)
+            .min(44)
+            + 2;
+        for (_, name, value) in rows {
+            line(format!("    {} {value}", pad(&name, width)));
         }
     }
     for w in &report.warnings {
