@@ -85,6 +85,44 @@ error_codes! {
         "The presentation carries more disclosures than allowed.",
         "出示内容包含的披露项数量超出上限。"),
 
+    // ---- QR transport ----------------------------------------------------
+    /// The scanned text is neither an SD-JWT nor a known transport prefix.
+    TransportPrefixUnknown => ("transport_prefix_unknown",
+        "The code is not a Tongban presentation (unknown prefix or version).",
+        "该二维码不是通办出示码（前缀或版本未知）。"),
+    /// The base45 text is invalid.
+    TransportBase45Invalid => ("transport_base45_invalid",
+        "The code's content is damaged (invalid characters); scan it again.",
+        "二维码内容损坏（字符无效），请重新扫描。"),
+    /// The transport body is malformed.
+    TransportMalformed => ("transport_malformed",
+        "The code's content is damaged; scan it again.",
+        "二维码内容损坏，请重新扫描。"),
+    /// The transport body inflates beyond the bound.
+    TransportTooLarge => ("transport_too_large",
+        "The code holds far more data than any presentation; refused.",
+        "二维码所含数据远超正常出示内容，予以拒绝。"),
+    /// A presentation to encode has non-canonical parts.
+    TransportNonCanonical => ("transport_non_canonical",
+        "The presentation is not in canonical form and cannot be put in a QR code unaltered.",
+        "出示内容不是规范格式，无法原样编入二维码。"),
+    /// Parts of a multi-part code are missing.
+    TransportPartMissing => ("transport_part_missing",
+        "Not all parts of the multi-part code were scanned; scan the remaining ones.",
+        "多码出示尚未扫描完整，请扫描其余部分。"),
+    /// Parts of different presentations were mixed.
+    TransportPartMixed => ("transport_part_mixed",
+        "The scanned parts belong to different presentations.",
+        "扫描的各部分属于不同的出示。"),
+    /// The same part was given twice.
+    TransportPartDuplicate => ("transport_part_duplicate",
+        "The same part of a multi-part code was scanned twice.",
+        "多码出示的同一部分被扫描了两次。"),
+    /// The assembled parts do not match their shared digest.
+    TransportDigestMismatch => ("transport_digest_mismatch",
+        "The parts do not fit together (digest mismatch); scan them again.",
+        "各部分无法拼合（摘要不符），请重新扫描。"),
+
     // ---- header policy ---------------------------------------------------
     /// `alg` is missing, `none`, an HMAC, or not on the allow-list.
     AlgUnsupported => ("alg_unsupported",

@@ -74,6 +74,7 @@ pub mod report;
 pub mod resolver;
 pub mod sdjwt;
 pub mod status;
+pub mod transport;
 pub mod trust;
 pub mod verify;
 

@@ -197,7 +197,7 @@ impl World {
             nonce: NONCE.into(),
             iat: NOW - 5,
         };
-        held.present(&[ClaimPath::parse("company_name").unwrap()], Some(&kb))
+        held.present(&[ClaimPath::parse("licence_id").unwrap()], Some(&kb))
             .unwrap()
     }
 }

@@ -1,0 +1,432 @@
+//! QR transport: a compact, lossless encoding of a presentation for QR
+//! codes (specified in `specs/qr-transport.md`).
+//!
+//! Every base64url segment of the presentation is carried as its raw bytes
+//! (the JSON of headers, payloads and disclosures, and the 64-byte
+//! signatures), the whole is compressed with raw DEFLATE, and the result is
+//! written in base45 (RFC 9285) so a QR code can use alphanumeric mode. The
+//! round trip is exact: decoding re-encodes each segment in canonical
+//! base64url, and input that is not canonical is refused when encoding
+//! rather than altered, so every signature still verifies.
+//!
+//! Text forms:
+//! * single code: `TB1:` + base45(deflate(body))
+//! * part *i* of *n*: `TB1M:` *i* `/` *n* `:` *ID* `:` chunk, where the
+//!   chunks, in order, concatenate to the single-code base45 text and *ID*
+//!   is the first 8 bytes of its SHA-256 in upper-case hex: it ties the parts
+//!   together and is checked against the assembled whole.
+
+use sha2::{Digest as _, Sha256};
+
+use crate::encoding::{b64_decode, b64_encode};
+use crate::error::{ErrorCode, Rejection};
+use crate::sdjwt::SdJwtParts;
+
+/// Prefix of a single-code transport text (format version 1).
+pub const PREFIX: &str = "TB1:";
+/// Prefix of one part of a multi-part transport text.
+pub const PART_PREFIX: &str = "TB1M:";
+/// The largest decompressed body accepted (bounds zlib bombs).
+pub const MAX_BODY: usize = 256 * 1024;
+/// The most parts a presentation may be split into.
+pub const MAX_PARTS: usize = 16;
+
+const B45: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+
+fn reject(code: ErrorCode, detail: impl Into<String>) -> Rejection {
+    Rejection::new(code, detail)
+}
+
+/// Encodes bytes in base45 (RFC 9285).
+pub fn base45_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3 / 2 + 2);
+    for chunk in bytes.chunks(2) {
+        let mut n = match *chunk {
+            [a, b] => usize::from(a) * 256 + usize::from(b),
+            [a] => usize::from(a),
+            _ => 0,
+        };
+        let digits = if chunk.len() == 2 { 3 } else { 2 };
+        for _ in 0..digits {
+            out.push(B45[n % 45] as char);
+            n /= 45;
+        }
+    }
+    out
+}
+
+/// Decodes base45 strictly: only the 45 characters, no group above its
+/// range, no dangling single character.
+pub fn base45_decode(text: &str) -> Result<Vec<u8>, Rejection> {
+    let bad = |why: &str| reject(ErrorCode::TransportBase45Invalid, why.to_owned());
+    let values: Vec<usize> = text
+        .bytes()
+        .map(|c| {
+            B45.iter()
+                .position(|&x| x == c)
+                .ok_or_else(|| bad("a character outside the base45 alphabet"))
+        })
+        .collect::<Result<_, _>>()?;
+    if values.len() % 3 == 1 {
+        return Err(bad("the length leaves a single dangling character"));
+    }
+    let mut out = Vec::with_capacity(values.len() * 2 / 3 + 1);
+    for group in values.chunks(3) {
+        match *group {
+            [c, d, e] => {
+                let n = c + d * 45 + e * 45 * 45;
+                if n > 0xffff {
+                    return Err(bad("a 3-character group exceeds 65535"));
+                }
+                out.extend_from_slice(&[(n >> 8) as u8, (n & 0xff) as u8]);
+            }
+            [c, d] => {
+                let n = c + d * 45;
+                if n > 0xff {
+                    return Err(bad("the final 2-character group exceeds 255"));
+                }
+                out.push(n as u8);
+            }
+            _ => return Err(bad("internal: group of one")),
+        }
+    }
+    Ok(out)
+}
+
+fn push_varint(out: &mut Vec<u8>, mut n: usize) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn push_segment(out: &mut Vec<u8>, b64: &str, what: &str) -> Result<(), Rejection> {
+    let raw =
+        b64_decode(b64, what).map_err(|r| reject(ErrorCode::TransportNonCanonical, r.detail))?;
+    push_varint(out, raw.len());
+    out.extend_from_slice(&raw);
+    Ok(())
+}
+
+fn push_jws(out: &mut Vec<u8>, jws: &str, what: &str) -> Result<(), Rejection> {
+    let parts: Vec<&str> = jws.split('.').collect();
+    let [h, p, s] = parts.as_slice() else {
+        return Err(reject(
+            ErrorCode::TransportNonCanonical,
+            format!("{what} is not a compact JWS"),
+        ));
+    };
+    push_segment(out, h, what)?;
+    push_segment(out, p, what)?;
+    push_segment(out, s, what)
+}
+
+/// The binary body of a presentation (before compression).
+fn body(presentation: &str) -> Result<Vec<u8>, Rejection> {
+    let parts = SdJwtParts::split(presentation, usize::MAX)
+        .map_err(|r| reject(ErrorCode::TransportNonCanonical, r.detail))?;
+    let mut out = Vec::with_capacity(presentation.len());
+    out.push(u8::from(parts.kb_jwt.is_some()));
+    push_varint(&mut out, parts.disclosures.len());
+    push_jws(&mut out, parts.issuer_jwt, "the credential")?;
+    for d in &parts.disclosures {
+        push_segment(&mut out, d, "a disclosure")?;
+    }
+    if let Some(kb) = parts.kb_jwt {
+        push_jws(&mut out, kb, "the KB-JWT")?;
+    }
+    Ok(out)
+}
+
+/// Encodes a compact presentation as a single transport text (`TB1:…`).
+/// Non-canonical base64url anywhere is refused (`transport_non_canonical`).
+pub fn encode(presentation: &str) -> Result<String, Rejection> {
+    let body = body(presentation)?;
+    let compressed = miniz_oxide::deflate::compress_to_vec(&body, 10);
+    Ok(format!("{PREFIX}{}", base45_encode(&compressed)))
+}
+
+/// Reads the body back.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn malformed(why: &str) -> Rejection {
+        reject(ErrorCode::TransportMalformed, why.to_owned())
+    }
+
+    fn varint(&mut self) -> Result<usize, Rejection> {
+        let mut n: usize = 0;
+        for shift in (0..35).step_by(7) {
+            let b = *self
+                .bytes
+                .get(self.at)
+                .ok_or_else(|| Self::malformed("truncated length"))?;
+            self.at += 1;
+            n |= usize::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                if b == 0 && shift > 0 {
+                    return Err(Self::malformed("a length is not minimally encoded"));
+                }
+                return Ok(n);
+            }
+        }
+        Err(Self::malformed("a length is too long"))
+    }
+
+    fn segment(&mut self) -> Result<String, Rejection> {
+        let len = self.varint()?;
+        let end = self
+            .at
+            .checked_add(len)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| Self::malformed("truncated segment"))?;
+        let s = b64_encode(&self.bytes[self.at..end]);
+        self.at = end;
+        Ok(s)
+    }
+
+    fn jws(&mut self) -> Result<String, Rejection> {
+        Ok(format!(
+            "{}.{}.{}",
+            self.segment()?,
+            self.segment()?,
+            self.segment()?
+        ))
+    }
+}
+
+/// Decodes a single transport text (`TB1:…`) back to the exact compact
+/// presentation.
+pub fn decode(text: &str) -> Result<String, Rejection> {
+    let Some(b45) = text.strip_prefix(PREFIX) else {
+        return Err(reject(
+            ErrorCode::TransportPrefixUnknown,
+            "the text does not start with TB1:",
+        ));
+    };
+    let compressed = base45_decode(b45)?;
+    let body =
+        miniz_oxide::inflate::decompress_to_vec_with_limit(&compressed, MAX_BODY).map_err(|e| {
+            if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput {
+                reject(
+                    ErrorCode::TransportTooLarge,
+                    format!("the content inflates beyond {MAX_BODY} bytes"),
+                )
+            } else {
+                reject(
+                    ErrorCode::TransportMalformed,
+                    format!("the compressed content is damaged: {e}"),
+                )
+            }
+        })?;
+    let mut r = Reader {
+        bytes: &body,
+        at: 0,
+    };
+    let flags = *body
+        .first()
+        .ok_or_else(|| Reader::malformed("empty body"))?;
+    r.at = 1;
+    if flags > 1 {
+        return Err(Reader::malformed("unknown flags"));
+    }
+    let n = r.varint()?;
+    if n > body.len() {
+        return Err(Reader::malformed("more disclosures than bytes"));
+    }
+    let mut out = r.jws()?;
+    out.push('~');
+    for _ in 0..n {
+        out.push_str(&r.segment()?);
+        out.push('~');
+    }
+    if flags == 1 {
+        out.push_str(&r.jws()?);
+    }
+    if r.at != body.len() {
+        return Err(Reader::malformed("trailing bytes after the presentation"));
+    }
+    Ok(out)
+}
+
+/// The shared id of the parts of `single` (a `TB1:` text).
+fn part_id(single: &str) -> String {
+    Sha256::digest(single.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
+}
+
+/// Splits a single transport text into parts of at most `max_chars`
+/// characters each (prefix and header included). Returns the single text
+/// itself when it fits.
+pub fn split(single: &str, max_chars: usize) -> Result<Vec<String>, Rejection> {
+    if single.len() <= max_chars {
+        return Ok(vec![single.to_owned()]);
+    }
+    let payload = single
+        .strip_prefix(PREFIX)
+        .ok_or_else(|| reject(ErrorCode::TransportPrefixUnknown, "not a TB1: text"))?;
+    let id = part_id(single);
+    // "TB1M:" + "ii/nn:" + id + ":" is at most 5 + 6 + 16 + 1 characters.
+    let room = max_chars.saturating_sub(PART_PREFIX.len() + 6 + id.len() + 1);
+    if room < 16 {
+        return Err(reject(
+            ErrorCode::TransportMalformed,
+            "parts this small cannot carry data",
+        ));
+    }
+    let n = payload.len().div_ceil(room);
+    if n > MAX_PARTS {
+        return Err(reject(
+            ErrorCode::TransportTooLarge,
+            format!("{n} parts needed, at most {MAX_PARTS}"),
+        ));
+    }
+    let chunks = payload.as_bytes().chunks(room);
+    Ok(chunks
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "{PART_PREFIX}{}/{n}:{id}:{}",
+                i + 1,
+                String::from_utf8_lossy(c)
+            )
+        })
+        .collect())
+}
+
+/// Assembles parts given in any order into the single `TB1:` text,
+/// refusing missing, duplicate or mixed parts and a whole that does not
+/// match its id.
+pub fn assemble(parts: &[&str]) -> Result<String, Rejection> {
+    let mut n_all = None;
+    let mut id_all: Option<&str> = None;
+    let mut slots: Vec<Option<&str>> = Vec::new();
+    for part in parts {
+        let rest = part.strip_prefix(PART_PREFIX).ok_or_else(|| {
+            reject(
+                ErrorCode::TransportPrefixUnknown,
+                "a part does not start with TB1M:",
+            )
+        })?;
+        let mut fields = rest.splitn(3, ':');
+        let (Some(pos), Some(id), Some(chunk)) = (fields.next(), fields.next(), fields.next())
+        else {
+            return Err(reject(
+                ErrorCode::TransportMalformed,
+                "a part header is malformed",
+            ));
+        };
+        let (i, n) = pos
+            .split_once('/')
+            .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+            .filter(|&(i, n)| (1..=n).contains(&i) && (2..=MAX_PARTS).contains(&n))
+            .ok_or_else(|| {
+                reject(
+                    ErrorCode::TransportMalformed,
+                    format!("part position {pos:?} is invalid"),
+                )
+            })?;
+        if n_all.is_some_and(|m| m != n) || id_all.is_some_and(|x| x != id) {
+            return Err(reject(
+                ErrorCode::TransportPartMixed,
+                "the parts come from different presentations",
+            ));
+        }
+        n_all = Some(n);
+        id_all = Some(id);
+        slots.resize(n, None);
+        if slots[i - 1].replace(chunk).is_some() {
+            return Err(reject(
+                ErrorCode::TransportPartDuplicate,
+                format!("part {i} of {n} was given twice"),
+            ));
+        }
+    }
+    let (Some(_), Some(id)) = (n_all, id_all) else {
+        return Err(reject(ErrorCode::TransportPartMissing, "no parts"));
+    };
+    let missing: Vec<String> = slots
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_none())
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(reject(
+            ErrorCode::TransportPartMissing,
+            format!("part(s) {} of {} missing", missing.join(", "), slots.len()),
+        ));
+    }
+    let single = format!(
+        "{PREFIX}{}",
+        slots.into_iter().flatten().collect::<String>()
+    );
+    if part_id(&single) != id {
+        return Err(reject(
+            ErrorCode::TransportDigestMismatch,
+            "the assembled parts do not match their id",
+        ));
+    }
+    Ok(single)
+}
+
+/// Turns whatever was scanned or pasted into the compact presentation:
+/// one `TB1:` text, a set of `TB1M:` parts (any order), or a plain SD-JWT
+/// (returned as is).
+pub fn from_texts(texts: &[&str]) -> Result<String, Rejection> {
+    match texts {
+        [] => Err(reject(
+            ErrorCode::TransportPartMissing,
+            "nothing was scanned",
+        )),
+        [one] if one.starts_with(PREFIX) => decode(one),
+        [one] if !one.starts_with(PART_PREFIX) => Ok((*one).to_owned()),
+        many if many.iter().all(|t| t.starts_with(PART_PREFIX)) => decode(&assemble(many)?),
+        _ => Err(reject(
+            ErrorCode::TransportPartMixed,
+            "several codes that are not parts of one presentation",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base45_rfc9285_examples() {
+        assert_eq!(base45_encode(b"AB"), "BB8");
+        assert_eq!(base45_encode(b"Hello!!"), "%69 VD92EX0");
+        assert_eq!(base45_encode(b"base-45"), "UJCLQE7W581");
+        assert_eq!(base45_decode("QED8WEX0").unwrap(), b"ietf!");
+        for bad in ["GGW", "A", "abc", "ZZZZ"] {
+            assert_eq!(
+                base45_decode(bad).unwrap_err().code,
+                ErrorCode::TransportBase45Invalid,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn varints_are_minimal() {
+        let mut r = Reader {
+            bytes: &[0x80, 0x00],
+            at: 0,
+        };
+        assert_eq!(r.varint().unwrap_err().code, ErrorCode::TransportMalformed);
+        let mut v = Vec::new();
+        push_varint(&mut v, 300);
+        assert_eq!(Reader { bytes: &v, at: 0 }.varint().unwrap(), 300);
+    }
+}
