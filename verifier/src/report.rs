@@ -177,6 +177,34 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report of input refused before it could be parsed as a
+    /// presentation (for example a damaged QR transport text): the
+    /// structure check failed and nothing else ran.
+    pub fn rejected_before_parsing(rejection: Rejection) -> Report {
+        Report {
+            verdict: Verdict::Rejected,
+            checks: Check::ALL
+                .iter()
+                .map(|&check| CheckResult {
+                    check,
+                    outcome: if check == Check::Structure {
+                        Outcome::Failed {
+                            code: rejection.code,
+                        }
+                    } else {
+                        Outcome::NotRun
+                    },
+                })
+                .collect(),
+            rejection: Some(rejection),
+            credential: CredentialInfo::default(),
+            claims: None,
+            disclosed: Vec::new(),
+            warnings: Vec::new(),
+            schema_violations: Vec::new(),
+        }
+    }
+
     /// Whether the verdict is accepted.
     pub fn is_accepted(&self) -> bool {
         self.verdict == Verdict::Accepted

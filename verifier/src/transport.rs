@@ -382,7 +382,9 @@ pub fn assemble(parts: &[&str]) -> Result<String, Rejection> {
 
 /// Turns whatever was scanned or pasted into the compact presentation:
 /// one `TB1:` text, a set of `TB1M:` parts (any order), or a plain SD-JWT
-/// (returned as is).
+/// (compact, starting `eyJ`, or JSON serialization, starting `{`; returned
+/// as is for the verifier to check). Anything else — another version's
+/// prefix, someone else's QR code — is `transport_prefix_unknown`.
 pub fn from_texts(texts: &[&str]) -> Result<String, Rejection> {
     match texts {
         [] => Err(reject(
@@ -390,7 +392,11 @@ pub fn from_texts(texts: &[&str]) -> Result<String, Rejection> {
             "nothing was scanned",
         )),
         [one] if one.starts_with(PREFIX) => decode(one),
-        [one] if !one.starts_with(PART_PREFIX) => Ok((*one).to_owned()),
+        [one] if one.starts_with("eyJ") || one.starts_with('{') => Ok((*one).to_owned()),
+        [one] if !one.starts_with(PART_PREFIX) => Err(reject(
+            ErrorCode::TransportPrefixUnknown,
+            "the code is neither a Tongban transport text (TB1:) nor an SD-JWT",
+        )),
         many if many.iter().all(|t| t.starts_with(PART_PREFIX)) => decode(&assemble(many)?),
         _ => Err(reject(
             ErrorCode::TransportPartMixed,

@@ -26,6 +26,7 @@ impl Cli {
         match &self.command {
             Command::Verify(a) => a.json,
             Command::Sync(a) => a.json,
+            Command::Scan(a) => a.json,
             Command::Bundle {
                 command: BundleCommand::Import(a),
             } => a.json,
@@ -54,6 +55,15 @@ pub enum Command {
     ///       --aud https://counter.qingpu.example --nonce n-8f3a presentation.txt
     #[command(verbatim_doc_comment)]
     Verify(VerifyArgs),
+    /// Verify a batch of scans (a day's images or texts) with batch
+    /// signature verification, a progress bar and a summary table.
+    ///
+    /// Exit status: 0 all accepted, 1 any rejected or unreadable, 2 usage.
+    ///
+    ///   tongban-verify scan --bundle /var/lib/tongban/bundle --anchor-key yrd-anchor.jwk.json \
+    ///       --no-holder-binding scans/2026-11-25/
+    #[command(verbatim_doc_comment)]
+    Scan(ScanArgs),
     /// Fetch the trust list and every listed issuer's status list over
     /// HTTP(S), verify them, and replace the trust bundle atomically.
     ///
@@ -175,13 +185,10 @@ pub enum Stale {
     Warn,
 }
 
+/// Where trust comes from: a bundle (with its pinned anchor) or pinned issuer keys.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("trust").required(true).args(["issuer_key", "bundle"])))]
-pub struct VerifyArgs {
-    /// The presentation: a file holding the SD-JWT text, or `-` (or nothing)
-    /// for standard input. Surrounding whitespace is ignored.
-    pub input: Option<PathBuf>,
-
+pub struct TrustArgs {
     /// The trust bundle directory (see `sync` and `bundle import`): the
     /// trust list and status lists. Needs --anchor-key.
     #[arg(
@@ -202,17 +209,11 @@ pub struct VerifyArgs {
     /// matches any.
     #[arg(long = "issuer-key", value_name = "FILE", conflicts_with = "bundle")]
     pub issuer_key: Vec<PathBuf>,
+}
 
-    /// What a status list past its exp/ttl (or --max-status-age), or a trust
-    /// list past its next_update, means.
-    #[arg(long, value_enum, default_value_t = Stale::Reject)]
-    pub stale: Stale,
-
-    /// Treat status lists older than this many seconds as stale, even within
-    /// their own exp/ttl.
-    #[arg(long, value_name = "SECS")]
-    pub max_status_age: Option<u32>,
-
+/// What the counter requires of a presentation.
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
     /// The audience this counter expects in the holder's signature (the
     /// `aud` of the request it showed). Required unless --no-holder-binding.
     #[arg(
@@ -232,10 +233,20 @@ pub struct VerifyArgs {
     pub nonce: Option<String>,
 
     /// Accept presentations without the holder's signature (KB-JWT). Only for
-    /// checking a credential file, never at a counter: without it a copied
-    /// credential cannot be told from its holder.
+    /// checking a credential file or an archive, never at a counter: without
+    /// it a copied credential cannot be told from its holder.
     #[arg(long, conflicts_with_all = ["aud", "nonce"])]
     pub no_holder_binding: bool,
+
+    /// What a status list past its exp/ttl (or --max-status-age), or a trust
+    /// list past its next_update, means.
+    #[arg(long, value_enum, default_value_t = Stale::Reject)]
+    pub stale: Stale,
+
+    /// Treat status lists older than this many seconds as stale, even within
+    /// their own exp/ttl.
+    #[arg(long, value_name = "SECS")]
+    pub max_status_age: Option<u32>,
 
     /// The time of checking: RFC 3339 (2026-11-25T10:00:00+08:00) or Unix
     /// seconds. Default: this terminal's clock.
@@ -249,6 +260,20 @@ pub struct VerifyArgs {
     /// How old the holder's signature may be before it is refused as stale.
     #[arg(long, value_name = "SECS", default_value_t = policy::DEFAULT_KB_MAX_AGE_SECS)]
     pub kb_max_age: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The presentation: a PNG or JPEG with its QR code(s), a file with the
+    /// QR transport text (TB1:…, or TB1M: parts one per line) or the plain
+    /// SD-JWT, or `-` (or nothing) for standard input.
+    pub input: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
     /// Print the full report as JSON instead of the clerk's verdict.
     #[arg(long)]
@@ -259,7 +284,25 @@ pub struct VerifyArgs {
     pub lang: Lang,
 }
 
-impl VerifyArgs {
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files (images or texts) and directories of them (every file directly
+    /// inside, in name order).
+    #[arg(required = true, value_name = "DIR|FILE")]
+    pub inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+
+    /// Print every report as JSON (an array) instead of the summary table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl PolicyArgs {
     /// The verification policy these arguments describe.
     pub fn policy(&self) -> Result<Policy, CliError> {
         let now = match &self.at {

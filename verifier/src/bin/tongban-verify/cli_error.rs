@@ -26,6 +26,12 @@ pub enum CliError {
     /// A download failed.
     #[error("cannot fetch {url}: {reason}")]
     Fetch { url: String, reason: String },
+    /// An image could not be decoded, or its QR code could not be read.
+    #[error("{path}: {reason}")]
+    QrImage { path: String, reason: String },
+    /// An image holds no QR code.
+    #[error("{path}: no QR code found in the image")]
+    QrNotFound { path: String },
 }
 
 impl CliError {
@@ -38,6 +44,8 @@ impl CliError {
             CliError::Bundle { .. } => "bundle_unreadable",
             CliError::BundleRefused { rejection, .. } => rejection.code.code(),
             CliError::Fetch { .. } => "fetch_failed",
+            CliError::QrImage { .. } => "qr_image_unreadable",
+            CliError::QrNotFound { .. } => "qr_not_found",
         }
     }
 
@@ -57,6 +65,12 @@ impl CliError {
             CliError::BundleRefused { rejection, .. } => rejection.code.message_en(),
             CliError::Fetch { .. } => {
                 "Check the URL and the network; the previous bundle is still in place."
+            }
+            CliError::QrImage { .. } => {
+                "Scan again with the code flat, well lit and filling most of the picture."
+            }
+            CliError::QrNotFound { .. } => {
+                "The picture holds no QR code; scan the citizen's code again."
             }
         }
     }

@@ -31,21 +31,56 @@ pub fn read_presentation(path: Option<&Path>, limit: usize) -> Result<Vec<u8>, C
             path: name.clone(),
             reason: e.to_string(),
         })?;
-    let start = buf
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(buf.len());
-    let end = buf
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |i| i + 1);
-    if start >= end {
+    // Line breaks and tabs around the text are dropped; spaces are kept,
+    // since base45 (the QR transport) uses them. Binary input (an image) is
+    // left as it is.
+    let blank = |b: &u8| matches!(b, b'\n' | b'\r' | b'\t');
+    let (start, end) = if crate::qr::is_image(&buf) {
+        (0, buf.len())
+    } else {
+        let start = buf.iter().position(|b| !blank(b)).unwrap_or(buf.len());
+        (
+            start,
+            buf.iter().rposition(|b| !blank(b)).map_or(start, |i| i + 1),
+        )
+    };
+    if buf[start..end].iter().all(u8::is_ascii_whitespace) {
         return Err(CliError::Input {
             path: name,
             reason: "it is empty".into(),
         });
     }
     Ok(buf[start..end].to_vec())
+}
+
+/// What was read, made ready for verification.
+pub enum Scanned {
+    /// A compact presentation (or bytes to be rejected by the verifier).
+    Presentation(Vec<u8>),
+    /// A QR transport text that could not be decoded.
+    Refused(tongban_verifier::Rejection),
+}
+
+/// Turns input bytes into a presentation: a PNG/JPEG with one or more QR
+/// codes, one or more transport texts (`TB1:`/`TB1M:`, one per line), or a
+/// plain SD-JWT.
+pub fn scanned(bytes: Vec<u8>, name: &str) -> Result<Scanned, CliError> {
+    let texts: Vec<String> = if crate::qr::is_image(&bytes) {
+        crate::qr::decode_image(&bytes, name)?
+    } else if bytes.starts_with(b"TB1") {
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(|l| l.trim_end_matches('\r').to_owned())
+            .filter(|l| !l.is_empty())
+            .collect()
+    } else {
+        return Ok(Scanned::Presentation(bytes));
+    };
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    Ok(match tongban_verifier::transport::from_texts(&refs) {
+        Ok(p) => Scanned::Presentation(p.into_bytes()),
+        Err(r) => Scanned::Refused(r),
+    })
 }
 
 /// Loads JWK or JWKS files into a resolver that trusts them for any issuer.

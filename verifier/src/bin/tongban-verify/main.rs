@@ -8,7 +8,9 @@ mod bundle_dir;
 mod cli_error;
 mod fetch;
 mod input;
+mod qr;
 mod render;
+mod scan;
 mod sync;
 
 use std::io::Write as _;
@@ -37,6 +39,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Verify(args) => verify_command(args),
         Command::Sync(args) => sync::sync(args),
+        Command::Scan(args) => scan::scan(args),
         Command::Bundle {
             command: BundleCommand::Import(args),
         } => sync::import(args),
@@ -51,32 +54,20 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
 }
 
 fn verify_command(args: VerifyArgs) -> Result<ExitCode, CliError> {
-    let policy = args.policy()?;
-    let (keys, bundle) = match &args.bundle {
-        Some(dir) => {
-            let anchors = input::read_key_files(&args.anchor_key)?;
-            (None, Some(bundle_dir::load(dir, &anchors)?))
-        }
-        None => (Some(input::load_keys(&args.issuer_key)?), None),
+    let policy = args.policy.policy()?;
+    let trust = Trust::load(&args.trust)?;
+    let raw = input::read_presentation(args.input.as_deref(), 64 * 1024 * 1024)?;
+    let name = args
+        .input
+        .as_ref()
+        .map_or("standard input".into(), |p| p.display().to_string());
+    let report = match input::scanned(raw, &name)? {
+        input::Scanned::Presentation(p) => verify_bytes(&p, &policy, trust.resolver()),
+        input::Scanned::Refused(r) => tongban_verifier::Report::rejected_before_parsing(r),
     };
-    let resolver: &dyn KeyResolver = match (&keys, &bundle) {
-        (_, Some(b)) => b,
-        (Some(k), None) => k,
-        (None, None) => {
-            return Err(CliError::Usage(
-                "pass --bundle DIR or --issuer-key FILE".into(),
-            ));
-        }
-    };
-    let presentation =
-        input::read_presentation(args.input.as_deref(), policy.limits.max_input_bytes)?;
-    let report = verify_bytes(&presentation, &policy, resolver);
-    let context = Context::new(&report, bundle.as_ref(), policy.now);
+    let context = Context::new(&report, trust.bundle(), policy.now);
     let text = if args.json {
-        let mut json = report.to_json();
-        json["bundle"] = context.bundle_json();
-        json["issuer_listing"] = context.issuer_json();
-        let mut s = serde_json::to_string_pretty(&json).unwrap_or_default();
+        let mut s = serde_json::to_string_pretty(&context.report_json(&report)).unwrap_or_default();
         s.push('\n');
         s
     } else {
@@ -89,6 +80,43 @@ fn verify_command(args: VerifyArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The trust source of a verification.
+pub enum Trust {
+    /// Pinned issuer keys.
+    Keys(tongban_verifier::InMemoryKeys),
+    /// A verified trust bundle.
+    Bundle(Box<tongban_verifier::TrustBundle>),
+}
+
+impl Trust {
+    /// Loads what the arguments name.
+    pub fn load(args: &args::TrustArgs) -> Result<Trust, CliError> {
+        match &args.bundle {
+            Some(dir) => {
+                let anchors = input::read_key_files(&args.anchor_key)?;
+                Ok(Trust::Bundle(Box::new(bundle_dir::load(dir, &anchors)?)))
+            }
+            None => Ok(Trust::Keys(input::load_keys(&args.issuer_key)?)),
+        }
+    }
+
+    /// The key resolver.
+    pub fn resolver(&self) -> &dyn KeyResolver {
+        match self {
+            Trust::Keys(k) => k,
+            Trust::Bundle(b) => b.as_ref(),
+        }
+    }
+
+    /// The bundle, if any.
+    pub fn bundle(&self) -> Option<&tongban_verifier::TrustBundle> {
+        match self {
+            Trust::Keys(_) => None,
+            Trust::Bundle(b) => Some(b),
+        }
+    }
 }
 
 fn print_codes(json: bool) {

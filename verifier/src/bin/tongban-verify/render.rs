@@ -32,6 +32,38 @@ impl Context {
         }
     }
 
+    /// The full JSON report: the library's, plus the bundle and the issuer's
+    /// listing.
+    pub fn report_json(&self, report: &Report) -> Value {
+        let mut json = report.to_json();
+        json["bundle"] = self.bundle_json();
+        json["issuer_listing"] = self.issuer_json();
+        json
+    }
+
+    /// `苏州市吴江区市场监督管理局 · 营业执照`: who issued what, for the
+    /// summary table of `scan`.
+    pub fn issuer_and_type(&self, report: &Report) -> String {
+        let issuer = self
+            .issuer
+            .as_ref()
+            .map(|i| i.name_zh.clone())
+            .or_else(|| report.credential.iss.clone())
+            .unwrap_or_default();
+        let kind = report
+            .credential
+            .vct
+            .as_deref()
+            .map(|v| {
+                Catalogue::builtin()
+                    .ok()
+                    .and_then(|c| c.by_vct(v))
+                    .map_or(v.to_owned(), |t| t.name_zh.clone())
+            })
+            .unwrap_or_default();
+        format!("{issuer} · {kind}")
+    }
+
     /// The bundle facts as JSON (`null` without a bundle).
     pub fn bundle_json(&self) -> Value {
         match self.bundle {
