@@ -139,3 +139,60 @@ pub fn cargo_bin(name: &str) -> PathBuf {
         .unwrap_or_default();
     dir.join(name)
 }
+
+/// Realistic sample claims for every licence type of the catalogue, by
+/// type slug (`tests/src/samples.json`; every value passes its schema).
+pub fn catalogue_samples() -> serde_json::Map<String, Value> {
+    serde_json::from_str(include_str!("samples.json")).unwrap_or_default()
+}
+
+/// A realistic credential of catalogue type `slug` with the sample claims,
+/// issued in Wujiang with a status entry and bound to a holder key, and a
+/// presentation of it disclosing `disclose` (claim names) with a KB-JWT.
+/// Returns `(issued credential, presentation)`.
+pub fn realistic_presentation(
+    slug: &str,
+    disclose: &[&str],
+) -> Result<(String, String), Box<dyn std::error::Error>> {
+    let catalogue = tongban_verifier::catalogue::Catalogue::builtin()?;
+    let kind = catalogue.by_slug(slug).ok_or("no such type")?;
+    let claims = catalogue_samples()
+        .get(slug)
+        .and_then(Value::as_object)
+        .cloned()
+        .ok_or("no sample for the type")?;
+    let issuer = Ed25519Signer::from_seed(&[0x11; 32], Some("wujiang-amr-2026".into()));
+    let holder = Ed25519Signer::from_seed(&[0x22; 32], None);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let issued = CredentialBuilder::new(SAMPLE_ISSUER, &kind.vct, 1_795_136_400)
+        .expires_at(1_952_902_800)
+        .holder_key(holder.public_key())
+        .status(serde_json::json!({"status_list": {"idx": 123_456, "uri": "https://amr.wujiang.example/status/1"}}))
+        .claims(claims)
+        .issue(&issuer, &mut rng)?;
+    let held = HeldCredential::parse(&issued.sd_jwt)?;
+    let paths: Vec<ClaimPath> = disclose
+        .iter()
+        .filter_map(|p| ClaimPath::parse(p))
+        .collect();
+    let kb = KeyBinding {
+        signer: &holder,
+        audience: SAMPLE_AUD.into(),
+        nonce: SAMPLE_NONCE.into(),
+        iat: SAMPLE_PRESENTED_AT,
+    };
+    let presentation = held.present(&paths, Some(&kb))?;
+    Ok((issued.sd_jwt, presentation))
+}
+
+/// The smallest QR version (1–40) that holds `text` at error correction
+/// level M, or `None` if none does.
+pub fn qr_version_m(text: &str) -> Option<i16> {
+    match qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .ok()?
+        .version()
+    {
+        qrcode::Version::Normal(v) => Some(v),
+        qrcode::Version::Micro(_) => Some(0),
+    }
+}

@@ -21,7 +21,10 @@ pub enum Decoys {
     /// Exactly this many.
     Exactly(usize),
     /// Enough to make the number of top-level digests the next multiple of
-    /// this (at least one decoy); the default is `RoundUp(4)`.
+    /// this (0 to `m - 1` decoys); the default is `RoundUp(4)`. Lean on
+    /// purpose: every digest costs 32 bytes in the QR code, and a type's
+    /// possible claims are public in the catalogue anyway; what decoys hide
+    /// is how many optional claims a credential carries.
     RoundUp(usize),
 }
 
@@ -30,7 +33,7 @@ impl Decoys {
         match self {
             Decoys::Exactly(n) => n,
             Decoys::RoundUp(0) => 0,
-            Decoys::RoundUp(m) => m - (real % m),
+            Decoys::RoundUp(m) => (m - real % m) % m,
         }
     }
 }
