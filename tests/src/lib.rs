@@ -53,6 +53,11 @@ pub struct Sample {
     pub credential: String,
     /// `presentation.txt`: six claims disclosed, with a KB-JWT.
     pub presentation: String,
+    /// `presentation.tb1.txt`: the presentation in the QR transport.
+    pub presentation_transport: String,
+    /// `credential.parts.txt`: the credential in the QR transport, split
+    /// into parts of at most 700 characters, one per line.
+    pub credential_parts: String,
 }
 
 /// The sample's business-licence claims (fictional; identifiers carry
@@ -100,10 +105,17 @@ pub fn generate() -> Result<Sample, Box<dyn std::error::Error>> {
     let presentation = held.present(&paths, Some(&kb))?;
     let mut jwk = issuer.public_key().to_jwk();
     jwk["kid"] = Value::String("wujiang-amr-2026".into());
+    let presentation_transport = tongban_verifier::transport::encode(&presentation)?;
+    let parts = tongban_verifier::transport::split(
+        &tongban_verifier::transport::encode(&issued.sd_jwt)?,
+        700,
+    )?;
     Ok(Sample {
         issuer_jwk: serde_json::to_string_pretty(&jwk)? + "\n",
         credential: issued.sd_jwt + "\n",
         presentation: presentation + "\n",
+        presentation_transport: presentation_transport + "\n",
+        credential_parts: parts.join("\n") + "\n",
     })
 }
 

@@ -16,6 +16,8 @@ fn sample_is_reproducible() {
     );
     assert_eq!(read("credential.txt"), s.credential);
     assert_eq!(read("presentation.txt"), s.presentation);
+    assert_eq!(read("presentation.tb1.txt"), s.presentation_transport);
+    assert_eq!(read("credential.parts.txt"), s.credential_parts);
 }
 
 #[test]

@@ -11,6 +11,8 @@ fn main() -> ExitCode {
         std::fs::write(dir.join("issuer.jwk.json"), s.issuer_jwk)?;
         std::fs::write(dir.join("credential.txt"), s.credential)?;
         std::fs::write(dir.join("presentation.txt"), s.presentation)?;
+        std::fs::write(dir.join("presentation.tb1.txt"), s.presentation_transport)?;
+        std::fs::write(dir.join("credential.parts.txt"), s.credential_parts)?;
         Ok(())
     });
     match result {
