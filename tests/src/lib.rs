@@ -3,6 +3,8 @@
 //! helpers that locate the workspace.
 #![forbid(unsafe_code)]
 
+pub mod corpus;
+
 use std::path::PathBuf;
 
 use rand::SeedableRng as _;

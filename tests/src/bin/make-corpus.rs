@@ -1,0 +1,18 @@
+//! Writes the hostile-input corpus into `verifier/tests/corpus/` (see
+//! `tongban_e2e::corpus`); reproducible byte for byte.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let dir = tongban_e2e::workspace_root().join("verifier/tests/corpus");
+    match tongban_e2e::corpus::write(&dir) {
+        Ok(n) => {
+            println!("wrote {n} corpus entries into {}", dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("make-corpus: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
