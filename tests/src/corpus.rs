@@ -116,15 +116,12 @@ fn base_payload(k: &Keys, digests: &[&str]) -> Map<String, Value> {
     .unwrap_or_default()
 }
 
+/// An edit of a KB-JWT's payload and header.
+type KbEdit<'a> = dyn Fn(&mut Map<String, Value>, &mut Value) + 'a;
+
 /// A presentation from a header, payload text and disclosures, with a valid
 /// KB-JWT over it (or a KB payload edited by `kb_edit`).
-fn present(
-    k: &Keys,
-    header: &Value,
-    payload: &str,
-    ds: &[&str],
-    kb: Option<&dyn Fn(&mut Map<String, Value>, &mut Value)>,
-) -> String {
+fn present(k: &Keys, header: &Value, payload: &str, ds: &[&str], kb: Option<&KbEdit>) -> String {
     let mut sd = jwt(&k.issuer, header, payload);
     sd.push('~');
     for d in ds {
@@ -937,13 +934,13 @@ pub fn build() -> Vec<Entry> {
         "transport",
         ErrorCode::TransportBase45Invalid,
         "a dangling character",
-        t[..t.len() - 1].as_bytes().to_vec(),
+        t.as_bytes()[..t.len() - 1].to_vec(),
     );
     add(
         "transport",
         ErrorCode::TransportMalformed,
         "truncated by one group",
-        t[..t.len() - 3].as_bytes().to_vec(),
+        t.as_bytes()[..t.len() - 3].to_vec(),
     );
     let bomb45 = transport::base45_encode(&miniz_oxide::deflate::compress_to_vec(
         &vec![0u8; 8 * 1024 * 1024],

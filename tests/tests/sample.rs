@@ -41,3 +41,12 @@ fn sample_verifies_and_discloses_exactly_six_claims() {
     want.sort();
     assert_eq!(disclosed, want);
 }
+
+#[test]
+fn corpus_is_reproducible() {
+    let dir = tongban_e2e::workspace_root().join("verifier/tests/corpus");
+    for e in tongban_e2e::corpus::build() {
+        let on_disk = std::fs::read(dir.join(&e.file)).expect(&e.file);
+        assert!(on_disk == e.bytes, "{} differs; run: cargo run -p tongban-e2e --bin make-corpus", e.file);
+    }
+}
