@@ -47,6 +47,10 @@ fn corpus_is_reproducible() {
     let dir = tongban_e2e::workspace_root().join("verifier/tests/corpus");
     for e in tongban_e2e::corpus::build() {
         let on_disk = std::fs::read(dir.join(&e.file)).expect(&e.file);
-        assert!(on_disk == e.bytes, "{} differs; run: cargo run -p tongban-e2e --bin make-corpus", e.file);
+        assert!(
+            on_disk == e.bytes,
+            "{} differs; run: cargo run -p tongban-e2e --bin make-corpus",
+            e.file
+        );
     }
 }
