@@ -1,0 +1,158 @@
+//! Interoperability with an implementation nobody on this team wrote:
+//! `@sd-jwt/sd-jwt-vc` and `@sd-jwt/jwt-status-list` 0.19.0 (npm, pinned
+//! with a lockfile in `tests/interop/js/`), run by Node.js.
+//!
+//! - Tongban's presentation (the sample: Ed25519 issuer and holder, KB-JWT)
+//!   verifies in the peer, with the same disclosed claims.
+//! - The peer's credential and presentation (Ed25519, KB-JWT) verify in
+//!   Tongban under the SD-JWT VC profile.
+//! - Tongban's status list token decodes in the peer with the same statuses.
+//!
+//! Node.js and npm are required (CI installs the packages with `npm ci`);
+//! without them these tests fail loudly rather than pass silently.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Once;
+
+use serde_json::Value;
+use tongban_e2e::{SAMPLE_AUD, SAMPLE_NONCE, SAMPLE_PRESENTED_AT, sample_dir, workspace_root};
+use tongban_verifier::status::Bits;
+use tongban_verifier::*;
+
+fn js_dir() -> PathBuf {
+    workspace_root().join("tests/interop/js")
+}
+
+fn node(args: &[&str]) -> Value {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        if !js_dir().join("node_modules/@sd-jwt/sd-jwt-vc").exists() {
+            let status = Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(js_dir())
+                .status()
+                .expect(
+                    "npm is required for the interoperability tests (install Node.js 20 and npm)",
+                );
+            assert!(status.success(), "npm ci failed in tests/interop/js");
+        }
+    });
+    let out = Command::new("node")
+        .arg("interop.mjs")
+        .args(args)
+        .current_dir(js_dir())
+        .output()
+        .expect("node is required for the interoperability tests (install Node.js 20)");
+    assert!(
+        out.status.success(),
+        "node interop.mjs {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn our_presentation_verifies_in_the_peer() {
+    let p = sample_dir().join("presentation.txt");
+    let jwk = sample_dir().join("issuer.jwk.json");
+    let now = (SAMPLE_PRESENTED_AT + 60).to_string();
+    let v = node(&[
+        "verify",
+        p.to_str().unwrap(),
+        jwk.to_str().unwrap(),
+        SAMPLE_AUD,
+        SAMPLE_NONCE,
+        &now,
+    ]);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["claims"]["company_name"], "苏州吴江通办示范科技有限公司");
+    assert_eq!(v["claims"]["legal_representative"], "李明");
+    assert!(
+        v["claims"].get("business_scope").is_none(),
+        "undisclosed claims stay hidden"
+    );
+    assert_eq!(v["kb"]["nonce"], SAMPLE_NONCE);
+}
+
+#[test]
+fn the_peers_presentation_verifies_in_tongban() {
+    let now = 1_795_572_000_i64;
+    let made = node(&["make", &now.to_string(), SAMPLE_AUD, "peer-nonce-1"]);
+    let mut keys = InMemoryKeys::new();
+    keys.add_issuer_key(
+        "https://peer.example/issuer",
+        KeyWithId::from_jwk(&made["issuer_jwk"]).unwrap(),
+    );
+    let presentation = made["presentation"].as_str().unwrap();
+    let report = verify(
+        presentation,
+        &Policy::counter(now + 10, SAMPLE_AUD, "peer-nonce-1"),
+        &keys,
+    );
+    assert!(report.is_accepted(), "{:?}", report.rejection);
+    let claims = report.claims.unwrap();
+    assert_eq!(claims["company_name"], "嘉善互通测试有限公司");
+    assert!(claims.get("legal_representative").is_none());
+    // Our checks stay strict with the peer's output: a wrong nonce is refused.
+    let report = verify(
+        presentation,
+        &Policy::counter(now + 10, SAMPLE_AUD, "other"),
+        &keys,
+    );
+    assert_eq!(report.code(), Some(ErrorCode::KbNonceMismatch));
+    // The peer's issued credential (no KB-JWT) verifies without holder binding.
+    let report = verify(
+        made["credential"].as_str().unwrap(),
+        &Policy::without_holder_binding(now + 10),
+        &keys,
+    );
+    assert!(report.is_accepted(), "{:?}", report.rejection);
+}
+
+#[test]
+fn our_status_list_decodes_in_the_peer() {
+    for bits in [1u8, 2, 4, 8] {
+        let mut list = StatusList::new(Bits::new(bits).unwrap(), 10_000);
+        let max = if bits == 8 { 255 } else { (1u8 << bits) - 1 };
+        let set = [(0usize, 1u8), (7, max), (4999, 1), (9999, max)];
+        for (i, v) in set {
+            assert!(list.set(i, v));
+        }
+        let signer = Ed25519Signer::from_seed(&[5; 32], Some("k".into()));
+        let jwt = StatusListToken::sign(
+            &signer,
+            "https://amr.wujiang.example",
+            "https://amr.wujiang.example/status/1",
+            1_795_572_000,
+            None,
+            Some(3600),
+            &list,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("status.jwt");
+        std::fs::write(&file, &jwt).unwrap();
+        let v = node(&[
+            "status",
+            file.to_str().unwrap(),
+            "0",
+            "1",
+            "7",
+            "4999",
+            "9999",
+        ]);
+        let got: Vec<u64> = v["statuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            got,
+            vec![1, 0, u64::from(max), 1, u64::from(max)],
+            "bits {bits}"
+        );
+    }
+}
