@@ -138,7 +138,40 @@ fn value_text(v: &Value) -> String {
 }
 
 /// Renders the verdict block.
+/// Renders the verdict inside a box drawn to the terminal width of its
+/// longest line (CJK characters count two cells).
 pub fn verdict(report: &Report, ctx: &Context, lang: Lang) -> String {
+    frame(&verdict_body(report, ctx, lang))
+}
+
+/// Draws a box around lines; `RULE_HEAVY` and `RULE_LIGHT` lines become its
+/// top, bottom and separators.
+fn frame(body: &str) -> String {
+    let lines: Vec<&str> = body.lines().collect();
+    let width = lines
+        .iter()
+        .filter(|l| **l != RULE_HEAVY && **l != RULE_LIGHT)
+        .map(|l| display_width(l))
+        .max()
+        .unwrap_or(0)
+        + 2;
+    let last = lines.len().saturating_sub(1);
+    let mut out = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        let row = match *l {
+            RULE_HEAVY if i == 0 => format!("╔{}╗", "═".repeat(width)),
+            RULE_HEAVY if i == last => format!("╚{}╝", "═".repeat(width)),
+            RULE_HEAVY => format!("╠{}╣", "═".repeat(width)),
+            RULE_LIGHT => format!("╟{}╢", "─".repeat(width)),
+            text => format!("║{}║", pad(text, width)),
+        };
+        out.push_str(&row);
+        out.push('\n');
+    }
+    out
+}
+
+fn verdict_body(report: &Report, ctx: &Context, lang: Lang) -> String {
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);
