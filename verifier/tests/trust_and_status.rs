@@ -872,3 +872,83 @@ fn status_list_token_vector_claims() {
     assert_eq!(token.list.as_bytes(), [0xb9, 0xa3]);
     assert_eq!(token.fresh_until(), Some(1_686_920_170 + 43_200));
 }
+
+/// The CWT forms of the draft's examples (Tongban uses the JWT form; these
+/// check that the status list they carry, and the reference a CWT token
+/// makes to it, mean what the JWT and JSON forms mean).
+#[test]
+fn status_list_cwt_vectors() {
+    use ciborium::Value as Cbor;
+    fn hex_file(name: &str) -> Vec<u8> {
+        let hex: String = vector(name).split_whitespace().collect();
+        (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect()
+    }
+    /// COSE_Sign1 (tag 18) → its payload, decoded.
+    fn cose_payload(bytes: &[u8]) -> Vec<(Cbor, Cbor)> {
+        let Cbor::Tag(18, inner) = ciborium::from_reader::<Cbor, _>(bytes).unwrap() else {
+            panic!("not COSE_Sign1")
+        };
+        let Cbor::Array(parts) = *inner else {
+            panic!("not an array")
+        };
+        let Cbor::Bytes(payload) = &parts[2] else {
+            panic!("no payload")
+        };
+        match ciborium::from_reader::<Cbor, _>(payload.as_slice()).unwrap() {
+            Cbor::Map(m) => m,
+            _ => panic!("payload is not a map"),
+        }
+    }
+    fn get(m: &[(Cbor, Cbor)], key: i128) -> &Cbor {
+        &m.iter()
+            .find(|(k, _)| k.as_integer().map(i128::from) == Some(key))
+            .unwrap()
+            .1
+    }
+    fn text(m: &[(Cbor, Cbor)], key: &str) -> Cbor {
+        m.iter()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .unwrap()
+            .1
+            .clone()
+    }
+
+    // The status list CWT: sub (2), ttl (65534), status_list (65533).
+    let sl = cose_payload(&hex_file("status_list_cwt.md"));
+    assert_eq!(
+        get(&sl, 2).as_text(),
+        Some("https://example.com/statuslists/1")
+    );
+    assert_eq!(get(&sl, 65534).as_integer().map(i128::from), Some(43_200));
+    let Cbor::Map(list) = get(&sl, 65533) else {
+        panic!("no status_list")
+    };
+    assert_eq!(text(list, "bits").as_integer().map(i128::from), Some(1));
+    let Cbor::Bytes(lst) = text(list, "lst") else {
+        panic!("no lst")
+    };
+    let bytes = miniz_oxide::inflate::decompress_to_vec_zlib(&lst).unwrap();
+    assert_eq!(
+        bytes,
+        [0xb9, 0xa3],
+        "the same list as the JSON and JWT forms"
+    );
+    let decoded = StatusList::from_bytes(status::Bits::new(1).unwrap(), bytes);
+
+    // The referenced token CWT points at entry 0 of that list, which is 1 (invalid).
+    let rt = cose_payload(&hex_file("referenced_token_cwt.md"));
+    let Cbor::Map(status) = get(&rt, 65535) else {
+        panic!("no status claim")
+    };
+    let Cbor::Map(reference) = text(status, "status_list") else {
+        panic!("no status_list reference")
+    };
+    assert_eq!(
+        text(&reference, "uri").as_text(),
+        Some("https://example.com/statuslists/1")
+    );
+    let idx = usize::try_from(i128::from(text(&reference, "idx").as_integer().unwrap())).unwrap();
+    assert_eq!(decoded.get(idx), Some(1));
+}
