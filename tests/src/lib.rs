@@ -135,6 +135,8 @@ pub fn cargo_bin(name: &str) -> PathBuf {
                 "tongban-verifier",
                 "-p",
                 "tongban-issuer",
+                "-p",
+                "tongban-wallet",
                 "--bins",
             ])
             .current_dir(workspace_root())

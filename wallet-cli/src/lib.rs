@@ -1,9 +1,9 @@
 //! # tongban-wallet
 //!
-//! The citizen's wallet. It derives presentations with the types of
-//! [`tongban_verifier`]; the wallet itself is built under its own issue
-//! (see the README's roadmap), so this crate only re-exports the
-//! presentation API it will use.
+//! The citizen's wallet: an encrypted store of credentials with the
+//! holder's Ed25519 key ([`store`]), from which presentations disclosing only
+//! chosen claims are made with [`tongban_verifier`] and shown as a QR code.
+//! Receiving through OpenID4VCI comes with the issuer service.
 #![forbid(unsafe_code)]
 
-pub use tongban_verifier::{HeldCredential, KeyBinding};
+pub mod store;

@@ -1,0 +1,249 @@
+//! The citizen's wallet with the real binaries: create it, receive a
+//! credential bound to its key, present two fields as a QR image, and have
+//! the counter verify that image offline; wrong passphrases, foreign
+//! credentials, declined consent, backup and restore.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+use tongban_e2e::{cargo_bin, catalogue_samples};
+use tongban_verifier::*;
+
+const PASS: &str = "correct horse battery staple";
+const AUD: &str = "https://counter.qingpu.example";
+
+fn wallet(dir: &Path, pass: &str, args: &[&str]) -> Output {
+    Command::new(cargo_bin("tongban-wallet"))
+        .arg("--wallet")
+        .arg(dir)
+        .args(args)
+        .env("TONGBAN_WALLET_PASSPHRASE", pass)
+        .output()
+        .unwrap()
+}
+
+fn ok_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or_default())
+        .unwrap_or_else(|_| serde_json::from_str(&text).unwrap())
+}
+
+fn issue_to(holder: &Value, issuer: &Ed25519Signer, dir: &Path) -> std::path::PathBuf {
+    let claims = catalogue_samples()["business-licence"]
+        .as_object()
+        .cloned()
+        .unwrap();
+    let now = cli_support::now();
+    let issued = CredentialBuilder::new(
+        "https://amr.wujiang.example",
+        "urn:tongban:business-licence:1",
+        now - 60,
+    )
+    .expires_at(now + 365 * 86_400)
+    .holder_key(PublicKey::from_jwk(holder).unwrap())
+    .claims(claims)
+    .issue(issuer, &mut rand::rngs::OsRng)
+    .unwrap();
+    let file = dir.join("licence.sdjwt");
+    std::fs::write(&file, issued.sd_jwt).unwrap();
+    file
+}
+
+#[test]
+fn receive_present_as_qr_and_verify_at_the_counter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("wallet");
+    let init = ok_json(&wallet(&w, PASS, &["--json", "init"]));
+    let holder = init["holder_jwk"].clone();
+
+    let issuer = Ed25519Signer::from_seed(&[0x11; 32], Some("wujiang-amr-2026".into()));
+    let mut jwk = issuer.public_key().to_jwk();
+    jwk["kid"] = json!("wujiang-amr-2026");
+    let key_file = tmp.path().join("issuer.jwk.json");
+    std::fs::write(&key_file, jwk.to_string()).unwrap();
+    let cred = issue_to(&holder, &issuer, tmp.path());
+
+    let got = ok_json(&wallet(
+        &w,
+        PASS,
+        &[
+            "--json",
+            "receive",
+            "--file",
+            cred.to_str().unwrap(),
+            "--issuer-key",
+            key_file.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(got["id"], "c1");
+    let list = ok_json(&wallet(&w, PASS, &["--json", "list"]));
+    assert_eq!(list[0]["type"], "营业执照 Business licence");
+    let shown = ok_json(&wallet(&w, PASS, &["--json", "show", "c1"]));
+    assert_eq!(shown["claims"]["legal_representative"], "李明");
+
+    let png = tmp.path().join("present.png");
+    let out = wallet(
+        &w,
+        PASS,
+        &[
+            "present",
+            "c1",
+            "--disclose",
+            "company_name,legal_representative",
+            "--aud",
+            AUD,
+            "--nonce",
+            "qp-77",
+            "--qr",
+            &format!("png:{}", png.display()),
+            "--yes",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(cargo_bin("tongban-verify"))
+        .args([
+            "verify",
+            "--issuer-key",
+            key_file.to_str().unwrap(),
+            "--aud",
+            AUD,
+            "--nonce",
+            "qp-77",
+            "--json",
+            png.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "accepted", "{report}");
+    let mut disclosed: Vec<&str> = report["disclosed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    disclosed.sort_unstable();
+    assert_eq!(disclosed, ["company_name", "legal_representative"]);
+
+    // Without a request the wallet picks the nonce and says so.
+    let v = ok_json(&wallet(
+        &w,
+        PASS,
+        &[
+            "--json",
+            "present",
+            "c1",
+            "--disclose",
+            "company_name",
+            "--aud",
+            AUD,
+            "--yes",
+        ],
+    ));
+    assert_eq!(v["nonce_generated_by_wallet"], true);
+    assert!(v["transport"].as_str().unwrap().starts_with("TB1:"));
+
+    // Without --yes and without a terminal there is no consent.
+    let out = wallet(
+        &w,
+        PASS,
+        &["present", "c1", "--disclose", "company_name", "--aud", AUD],
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn the_wallet_refuses_what_it_should() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("wallet");
+    ok_json(&wallet(&w, PASS, &["--json", "init"]));
+    // A second init never overwrites.
+    assert_eq!(wallet(&w, PASS, &["init"]).status.code(), Some(2));
+    // Wrong passphrase: a clear code, and the file untouched.
+    let before = std::fs::read(w.join("wallet.age")).unwrap();
+    let out = wallet(&w, "wrong", &["--json", "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wrong_passphrase"));
+    assert_eq!(std::fs::read(w.join("wallet.age")).unwrap(), before);
+
+    // A credential bound to someone else's key is refused.
+    let issuer = Ed25519Signer::from_seed(&[0x11; 32], None);
+    let key_file = tmp.path().join("issuer.jwk.json");
+    std::fs::write(&key_file, issuer.public_key().to_jwk().to_string()).unwrap();
+    let stranger = Ed25519Signer::from_seed(&[0x99; 32], None)
+        .public_key()
+        .to_jwk();
+    let cred = issue_to(&stranger, &issuer, tmp.path());
+    let out = wallet(
+        &w,
+        PASS,
+        &[
+            "--json",
+            "receive",
+            "--file",
+            cred.to_str().unwrap(),
+            "--issuer-key",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("credential_refused"));
+    // So is one that does not verify with the given key.
+    let other_key = tmp.path().join("other.jwk.json");
+    std::fs::write(
+        &other_key,
+        Ed25519Signer::from_seed(&[0x12; 32], None)
+            .public_key()
+            .to_jwk()
+            .to_string(),
+    )
+    .unwrap();
+    let out = wallet(
+        &w,
+        PASS,
+        &[
+            "receive",
+            "--file",
+            cred.to_str().unwrap(),
+            "--issuer-key",
+            other_key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    // Backup and restore into a new directory with the same passphrase.
+    let backup = tmp.path().join("backup.age");
+    assert!(
+        wallet(&w, PASS, &["export", backup.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let w2 = tmp.path().join("restored");
+    assert!(
+        wallet(&w2, PASS, &["import", backup.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert_eq!(ok_json(&wallet(&w2, PASS, &["--json", "list"])), json!([]));
+    assert_eq!(
+        wallet(&w2, "wrong", &["import", backup.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+    // Deleting an unknown credential is a clear error.
+    let out = wallet(&w, PASS, &["--json", "delete", "c9", "--yes"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("credential_not_found"));
+}

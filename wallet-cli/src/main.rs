@@ -1,0 +1,518 @@
+//! `tongban-wallet`: the citizen's wallet. Keeps licences encrypted and
+//! presents only the fields a counter asks for, as a QR code.
+//!
+//! Exit status: 0 done, 1 refused (a credential that does not verify, a
+//! presentation not consented to), 2 usage or wallet error.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use age::secrecy::SecretString;
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Value, json};
+use tongban_verifier::catalogue::Catalogue;
+use tongban_verifier::cli_support::{format_cst, now};
+use tongban_verifier::transport;
+use tongban_verifier::{
+    ClaimPath, HeldCredential, InMemoryKeys, KeyBinding, KeyWithId, Policy, verify,
+};
+use tongban_wallet::store::{self, StoredCredential, Wallet, WalletError};
+
+/// The citizen's Tongban (通办) wallet.
+///
+/// The wallet is one encrypted file; its passphrase comes from a prompt, or
+/// from TONGBAN_WALLET_PASSPHRASE for scripts.
+#[derive(Debug, Parser)]
+#[command(name = "tongban-wallet", version)]
+struct Cli {
+    /// The wallet directory.
+    #[arg(long, global = true, env = "TONGBAN_WALLET", value_name = "DIR")]
+    wallet: Option<PathBuf>,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a wallet with a new holder key.
+    Init,
+    /// Store a credential from a file, after verifying it.
+    ///
+    ///   tongban-wallet receive --file licence.sdjwt --issuer-key wujiang-amr.jwk.json
+    #[command(verbatim_doc_comment)]
+    Receive(ReceiveArgs),
+    /// List the credentials.
+    List,
+    /// Show every claim of a credential.
+    Show {
+        /// The credential id (see `list`).
+        id: String,
+    },
+    /// Present chosen claims of a credential to a counter, as a QR code.
+    ///
+    ///   tongban-wallet present c1 --disclose company_name,legal_representative \
+    ///       --aud https://counter.qingpu.example --nonce qp-0001 --qr png:licence.png
+    #[command(verbatim_doc_comment)]
+    Present(PresentArgs),
+    /// Delete a credential (asks first).
+    Delete {
+        /// The credential id.
+        id: String,
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write an encrypted backup of the wallet.
+    Export {
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Restore a wallet from an encrypted backup (into an empty directory).
+    Import {
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Print the holder's public key (what an issuer binds credentials to).
+    HolderKey,
+}
+
+#[derive(Debug, Args)]
+struct ReceiveArgs {
+    /// The credential file (the issued SD-JWT).
+    #[arg(long, value_name = "FILE")]
+    file: PathBuf,
+    /// The issuer's public key (JWK or JWKS file) to verify it with.
+    #[arg(long = "issuer-key", value_name = "FILE", required = true)]
+    issuer_key: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct PresentArgs {
+    /// The credential id (see `list`).
+    id: String,
+    /// The claims to disclose, comma-separated (e.g. company_name,address).
+    #[arg(long, value_delimiter = ',', required = true)]
+    disclose: Vec<String>,
+    /// The counter (audience) the presentation is for.
+    #[arg(long)]
+    aud: String,
+    /// The counter's nonce. Without one the wallet makes one, and says so:
+    /// the counter must then accept a wallet-chosen nonce.
+    #[arg(long)]
+    nonce: Option<String>,
+    /// Where to show it: `text` (the QR transport text), `plain` (the
+    /// SD-JWT), or `png:FILE` (a QR image; several codes side by side when
+    /// one is not enough).
+    #[arg(long, default_value = "text")]
+    qr: String,
+    /// Present without asking for consent (scripts).
+    #[arg(long)]
+    yes: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Wallet(#[from] WalletError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("the credential does not verify: {0}")]
+    Refused(String),
+    #[error("{0}")]
+    Declined(String),
+}
+
+impl CliError {
+    fn code(&self) -> &'static str {
+        match self {
+            CliError::Wallet(w) => w.code(),
+            CliError::Usage(_) => "usage",
+            CliError::Refused(_) => "credential_refused",
+            CliError::Declined(_) => "declined",
+        }
+    }
+    fn exit(&self) -> u8 {
+        match self {
+            CliError::Refused(_) | CliError::Declined(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if json {
+                println!(
+                    "{}",
+                    json!({"error": {"code": e.code(), "message": e.to_string()}})
+                );
+            } else {
+                eprintln!("tongban-wallet: error[{}]: {e}", e.code());
+            }
+            ExitCode::from(e.exit())
+        }
+    }
+}
+
+fn wallet_dir(cli: &Cli) -> PathBuf {
+    cli.wallet.clone().unwrap_or_else(|| {
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        home.join(".local/share/tongban/wallet")
+    })
+}
+
+/// The passphrase: TONGBAN_WALLET_PASSPHRASE, or a prompt on the terminal.
+fn passphrase(confirm: bool) -> Result<SecretString, CliError> {
+    if let Ok(p) = std::env::var("TONGBAN_WALLET_PASSPHRASE") {
+        return Ok(SecretString::from(p));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(
+            "no terminal to ask for the passphrase: set TONGBAN_WALLET_PASSPHRASE".into(),
+        ));
+    }
+    let p = rpassword::prompt_password("Wallet passphrase 钱包口令: ")
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    if confirm {
+        let again = rpassword::prompt_password("Again 再次输入: ")
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        if again != p {
+            return Err(CliError::Usage("the two passphrases differ".into()));
+        }
+        if p.chars().count() < 8 {
+            return Err(CliError::Usage(
+                "choose a passphrase of at least 8 characters".into(),
+            ));
+        }
+    }
+    Ok(SecretString::from(p))
+}
+
+fn ask(question: &str) -> bool {
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    print!("{question} [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).is_ok()
+        && matches!(answer.trim(), "y" | "Y" | "yes" | "是")
+}
+
+fn type_name(vct: &str) -> String {
+    Catalogue::builtin()
+        .ok()
+        .and_then(|c| c.by_vct(vct))
+        .map_or_else(
+            || vct.to_owned(),
+            |t| format!("{} {}", t.name_zh, t.name_en),
+        )
+}
+
+fn label(vct: &str, claim: &str) -> String {
+    Catalogue::builtin()
+        .ok()
+        .and_then(|c| {
+            c.by_vct(vct)?
+                .claim(claim)
+                .map(|c| format!("{} {}", c.label_zh, c.label_en))
+        })
+        .unwrap_or_else(|| claim.to_owned())
+}
+
+fn read_keys(files: &[PathBuf]) -> Result<InMemoryKeys, CliError> {
+    let mut keys = InMemoryKeys::new();
+    for f in files {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| CliError::Usage(format!("{}: {e}", f.display())))?;
+        let v: Value = serde_json::from_str(&text)
+            .map_err(|e| CliError::Usage(format!("{}: {e}", f.display())))?;
+        let list = match v.get("keys") {
+            Some(Value::Array(a)) => a.clone(),
+            _ => vec![v],
+        };
+        for jwk in &list {
+            keys.pin_for_any_issuer(
+                KeyWithId::from_jwk(jwk)
+                    .map_err(|e| CliError::Usage(format!("{}: {e}", f.display())))?,
+            );
+        }
+    }
+    Ok(keys)
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let dir = wallet_dir(&cli);
+    let json = cli.json;
+    match cli.command {
+        Command::Init => {
+            let w = Wallet::create(&dir, passphrase(true)?)?;
+            let jwk = w.holder_jwk()?;
+            if json {
+                println!("{}", json!({"wallet": dir, "holder_jwk": jwk}));
+            } else {
+                println!(
+                    "wallet created in {} 钱包已创建\nholder key 持有人公钥: {jwk}",
+                    dir.display()
+                );
+            }
+        }
+        Command::HolderKey => {
+            let w = Wallet::open(&dir, passphrase(false)?)?;
+            println!("{}", w.holder_jwk()?);
+        }
+        Command::Receive(a) => {
+            let mut w = Wallet::open(&dir, passphrase(false)?)?;
+            let sd_jwt = std::fs::read_to_string(&a.file)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", a.file.display())))?;
+            let sd_jwt = sd_jwt.trim().to_owned();
+            let keys = read_keys(&a.issuer_key)?;
+            let report = verify(&sd_jwt, &Policy::without_holder_binding(now()), &keys);
+            if let Some(r) = &report.rejection {
+                return Err(CliError::Refused(format!(
+                    "{} — {} ({})",
+                    r.code,
+                    r.code.message_en(),
+                    r.detail
+                )));
+            }
+            // It must be bound to this wallet's key.
+            let cnf = report
+                .claims
+                .as_ref()
+                .and_then(|c| c.get("cnf"))
+                .and_then(|c| c.get("jwk"))
+                .cloned();
+            if cnf != Some(w.holder_jwk()?) {
+                return Err(CliError::Refused(
+                    "the credential is bound to another holder key, not this wallet's".into(),
+                ));
+            }
+            let c = &report.credential;
+            let id = w.add(StoredCredential {
+                id: String::new(),
+                sd_jwt,
+                iss: c.iss.clone().unwrap_or_default(),
+                vct: c.vct.clone().unwrap_or_default(),
+                exp: c.exp,
+                received_at: now(),
+            });
+            w.save()?;
+            if json {
+                println!("{}", json!({"id": id, "iss": c.iss, "vct": c.vct}));
+            } else {
+                println!(
+                    "stored as {id}: {} from {}",
+                    type_name(c.vct.as_deref().unwrap_or_default()),
+                    c.iss.as_deref().unwrap_or_default()
+                );
+            }
+        }
+        Command::List => {
+            let w = Wallet::open(&dir, passphrase(false)?)?;
+            if json {
+                let list: Vec<Value> = w
+                    .credentials()
+                    .iter()
+                    .map(|c| json!({"id": c.id, "iss": c.iss, "vct": c.vct, "type": type_name(&c.vct), "exp": c.exp, "received_at": c.received_at}))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).unwrap_or_default()
+                );
+            } else if w.credentials().is_empty() {
+                println!("the wallet holds no credential yet 钱包中尚无证照");
+            } else {
+                for c in w.credentials() {
+                    let exp = c.exp.map_or_else(|| "no expiry".into(), format_cst);
+                    let expired = c.exp.is_some_and(|e| e <= now());
+                    println!(
+                        "{:<4} {}  ·  {}  ·  {}{}",
+                        c.id,
+                        type_name(&c.vct),
+                        c.iss,
+                        exp,
+                        if expired { "  (expired 已过期)" } else { "" }
+                    );
+                }
+            }
+        }
+        Command::Show { id } => {
+            let w = Wallet::open(&dir, passphrase(false)?)?;
+            let c = w.credential(&id)?;
+            let held =
+                HeldCredential::parse(&c.sd_jwt).map_err(|e| CliError::Refused(e.to_string()))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({"id": c.id, "claims": held.claims()}))
+                        .unwrap_or_default()
+                );
+            } else {
+                println!("{} — {}", type_name(&c.vct), c.iss);
+                for (k, v) in held.claims() {
+                    if !matches!(k.as_str(), "cnf" | "_sd_alg") {
+                        println!(
+                            "  {:<40} {}",
+                            label(&c.vct, k),
+                            v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                        );
+                    }
+                }
+            }
+        }
+        Command::Present(a) => present(&dir, a, json)?,
+        Command::Delete { id, yes } => {
+            let mut w = Wallet::open(&dir, passphrase(false)?)?;
+            let c = w.credential(&id)?.clone();
+            if !yes && !ask(&format!("Delete {id} ({})? 删除？", type_name(&c.vct))) {
+                return Err(CliError::Declined("not deleted".into()));
+            }
+            w.remove(&id)?;
+            w.save()?;
+            println!("deleted {id}");
+        }
+        Command::Export { file } => {
+            let w = Wallet::open(&dir, passphrase(false)?)?;
+            w.save()?;
+            let bytes = std::fs::read(dir.join(store::WALLET_FILE))
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            store::write_atomic(&file, &bytes)?;
+            println!(
+                "encrypted backup written to {} (same passphrase)",
+                file.display()
+            );
+        }
+        Command::Import { file } => {
+            if dir.join(store::WALLET_FILE).exists() {
+                return Err(WalletError::AlreadyExists(dir).into());
+            }
+            let bytes = std::fs::read(&file)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
+            store::check_backup(&bytes, &passphrase(false)?)?;
+            std::fs::create_dir_all(&dir).map_err(|e| CliError::Usage(e.to_string()))?;
+            store::write_atomic(&dir.join(store::WALLET_FILE), &bytes)?;
+            println!("wallet restored into {}", dir.display());
+        }
+    }
+    Ok(())
+}
+
+fn present(dir: &Path, a: PresentArgs, json: bool) -> Result<(), CliError> {
+    let w = Wallet::open(dir, passphrase(false)?)?;
+    let c = w.credential(&a.id)?.clone();
+    let held = HeldCredential::parse(&c.sd_jwt).map_err(|e| CliError::Refused(e.to_string()))?;
+    let paths: Vec<ClaimPath> = a
+        .disclose
+        .iter()
+        .map(|p| {
+            ClaimPath::parse(p.trim())
+                .ok_or_else(|| CliError::Usage(format!("{p:?} is not a claim path")))
+        })
+        .collect::<Result<_, _>>()?;
+    let (nonce, generated) = match a.nonce {
+        Some(n) => (n, false),
+        None => {
+            let mut bytes = [0u8; 12];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+            (
+                format!("w-{}", tongban_verifier::encoding::b64_encode(bytes)),
+                true,
+            )
+        }
+    };
+    if !json {
+        println!("To 出示给: {}", a.aud);
+        println!("{} — {}", type_name(&c.vct), c.iss);
+        for p in &a.disclose {
+            println!("  will disclose 将披露: {}", label(&c.vct, p));
+        }
+        if generated {
+            println!(
+                "  nonce chosen by this wallet (no request was given) 本钱包生成的随机数: {nonce}"
+            );
+        }
+    }
+    if !a.yes && !ask("Present these fields? 同意出示？") {
+        return Err(CliError::Declined("nothing was presented".into()));
+    }
+    let holder = w.holder()?;
+    let kb = KeyBinding {
+        signer: &holder,
+        audience: a.aud.clone(),
+        nonce: nonce.clone(),
+        iat: now(),
+    };
+    let presentation = held
+        .present(&paths, Some(&kb))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let text = transport::encode(&presentation).map_err(|r| CliError::Usage(r.to_string()))?;
+    match a.qr.as_str() {
+        "text" => println!("{text}"),
+        "plain" => println!("{presentation}"),
+        other => {
+            let Some(file) = other.strip_prefix("png:") else {
+                return Err(CliError::Usage(format!(
+                    "--qr {other:?}: use text, plain or png:FILE"
+                )));
+            };
+            // Version 40 at ECC M holds 3,391 alphanumeric characters.
+            let parts =
+                transport::split(&text, 3391).map_err(|r| CliError::Usage(r.to_string()))?;
+            write_png(Path::new(file), &parts)?;
+            if !json {
+                println!(
+                    "QR code written to {file} ({} code(s)); show it to the counter",
+                    parts.len()
+                );
+            }
+        }
+    }
+    if json {
+        println!(
+            "{}",
+            json!({"nonce": nonce, "nonce_generated_by_wallet": generated, "transport": text})
+        );
+    }
+    Ok(())
+}
+
+fn write_png(file: &Path, parts: &[String]) -> Result<(), CliError> {
+    use image::{GenericImage as _, ImageBuffer, Luma};
+    let codes: Vec<ImageBuffer<Luma<u8>, Vec<u8>>> = parts
+        .iter()
+        .map(|t| {
+            qrcode::QrCode::with_error_correction_level(t.as_bytes(), qrcode::EcLevel::M)
+                .map(|c| {
+                    c.render::<Luma<u8>>()
+                        .quiet_zone(true)
+                        .module_dimensions(4, 4)
+                        .build()
+                })
+                .map_err(|e| CliError::Usage(format!("cannot make a QR code: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let w: u32 = codes.iter().map(|c| c.width()).sum();
+    let h = codes.iter().map(|c| c.height()).max().unwrap_or(0);
+    let mut canvas = ImageBuffer::from_pixel(w, h, Luma([255u8]));
+    let mut x = 0;
+    for c in &codes {
+        canvas
+            .copy_from(c, x, 0)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        x += c.width();
+    }
+    canvas
+        .save(file)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))
+}

@@ -1,0 +1,342 @@
+//! The wallet file: the holder key and the credentials, encrypted with the
+//! `age` crate's passphrase mode (scrypt, a memory-hard KDF, and
+//! ChaCha20-Poly1305) — never hand-rolled — and written atomically
+//! (temporary file, fsync, rename), so a crash or a full disk never leaves a
+//! half-written wallet. A wrong passphrase, a damaged file and a wallet from
+//! a newer format version are distinct errors, and the file is never touched
+//! when opening fails.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use age::secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use tongban_verifier::encoding::{b64_decode, b64_encode};
+use tongban_verifier::{Ed25519Signer, Signer as _};
+
+/// The file inside the wallet directory.
+pub const WALLET_FILE: &str = "wallet.age";
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Why the wallet could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WalletError {
+    /// There is no wallet in the directory.
+    #[error("no wallet in {0} (create one with `tongban-wallet init`)")]
+    NotFound(PathBuf),
+    /// A wallet already exists there.
+    #[error("a wallet already exists in {0}")]
+    AlreadyExists(PathBuf),
+    /// The passphrase does not open the wallet.
+    #[error("the passphrase is wrong")]
+    WrongPassphrase,
+    /// The file is damaged or truncated.
+    #[error("the wallet file is damaged: {0}")]
+    Corrupted(String),
+    /// The wallet was written by a newer version of Tongban.
+    #[error(
+        "the wallet uses format version {0}; this tongban-wallet reads version {FORMAT_VERSION} — update it"
+    )]
+    NewerVersion(u32),
+    /// A file operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// No credential with this id.
+    #[error("no credential {0} in the wallet (see `tongban-wallet list`)")]
+    NoSuchCredential(String),
+}
+
+impl WalletError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WalletError::NotFound(_) => "wallet_not_found",
+            WalletError::AlreadyExists(_) => "wallet_exists",
+            WalletError::WrongPassphrase => "wrong_passphrase",
+            WalletError::Corrupted(_) => "wallet_corrupted",
+            WalletError::NewerVersion(_) => "wallet_newer_version",
+            WalletError::Io { .. } => "io_error",
+            WalletError::NoSuchCredential(_) => "credential_not_found",
+        }
+    }
+}
+
+/// One stored credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredCredential {
+    /// A short local id (`c1`, `c2`, …).
+    pub id: String,
+    /// The issued SD-JWT (all disclosures).
+    pub sd_jwt: String,
+    /// Issuer (`iss`).
+    pub iss: String,
+    /// Licence type (`vct`).
+    pub vct: String,
+    /// Expiry, if any.
+    pub exp: Option<i64>,
+    /// When it was received (Unix seconds).
+    pub received_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Contents {
+    version: u32,
+    holder_seed: String,
+    credentials: Vec<StoredCredential>,
+}
+
+/// An open wallet.
+pub struct Wallet {
+    dir: PathBuf,
+    passphrase: SecretString,
+    contents: Contents,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WalletError + '_ {
+    move |source| WalletError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl Wallet {
+    /// Creates a wallet with a fresh holder key; refuses to overwrite one.
+    pub fn create(dir: &Path, passphrase: SecretString) -> Result<Wallet, WalletError> {
+        let file = dir.join(WALLET_FILE);
+        if file.exists() {
+            return Err(WalletError::AlreadyExists(dir.to_path_buf()));
+        }
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let key = Ed25519Signer::generate(&mut rand::rngs::OsRng, None);
+        let wallet = Wallet {
+            dir: dir.to_path_buf(),
+            passphrase,
+            contents: Contents {
+                version: FORMAT_VERSION,
+                holder_seed: b64_encode(key.seed()),
+                credentials: Vec::new(),
+            },
+        };
+        wallet.save()?;
+        Ok(wallet)
+    }
+
+    /// Opens and decrypts a wallet; the file is only read.
+    pub fn open(dir: &Path, passphrase: SecretString) -> Result<Wallet, WalletError> {
+        let file = dir.join(WALLET_FILE);
+        if !file.exists() {
+            return Err(WalletError::NotFound(dir.to_path_buf()));
+        }
+        let bytes = fs::read(&file).map_err(io(&file))?;
+        let contents = decrypt(&bytes, &passphrase)?;
+        Ok(Wallet {
+            dir: dir.to_path_buf(),
+            passphrase,
+            contents,
+        })
+    }
+
+    /// Encrypts and writes the wallet atomically.
+    pub fn save(&self) -> Result<(), WalletError> {
+        let bytes = encrypt(&self.contents, &self.passphrase)?;
+        write_atomic(&self.dir.join(WALLET_FILE), &bytes)
+    }
+
+    /// The holder's signing key.
+    pub fn holder(&self) -> Result<Ed25519Signer, WalletError> {
+        let seed: [u8; 32] = b64_decode(&self.contents.holder_seed, "holder key")
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| WalletError::Corrupted("the holder key is not 32 bytes".into()))?;
+        Ok(Ed25519Signer::from_seed(&seed, None))
+    }
+
+    /// The stored credentials.
+    pub fn credentials(&self) -> &[StoredCredential] {
+        &self.contents.credentials
+    }
+
+    /// One credential by id.
+    pub fn credential(&self, id: &str) -> Result<&StoredCredential, WalletError> {
+        self.contents
+            .credentials
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| WalletError::NoSuchCredential(id.into()))
+    }
+
+    /// Adds a credential (already verified by the caller) and returns its id.
+    pub fn add(&mut self, mut credential: StoredCredential) -> String {
+        let next = (1..)
+            .map(|n| format!("c{n}"))
+            .find(|id| !self.contents.credentials.iter().any(|c| &c.id == id));
+        credential.id = next.unwrap_or_default();
+        let id = credential.id.clone();
+        self.contents.credentials.push(credential);
+        id
+    }
+
+    /// Removes a credential.
+    pub fn remove(&mut self, id: &str) -> Result<StoredCredential, WalletError> {
+        let pos = self
+            .contents
+            .credentials
+            .iter()
+            .position(|c| c.id == id)
+            .ok_or_else(|| WalletError::NoSuchCredential(id.into()))?;
+        Ok(self.contents.credentials.remove(pos))
+    }
+
+    /// The holder public key as a JWK (what issuers bind credentials to).
+    pub fn holder_jwk(&self) -> Result<serde_json::Value, WalletError> {
+        Ok(self.holder()?.public_key().to_jwk())
+    }
+}
+
+fn encrypt(contents: &Contents, passphrase: &SecretString) -> Result<Vec<u8>, WalletError> {
+    let plain = serde_json::to_vec(contents).map_err(|e| WalletError::Corrupted(e.to_string()))?;
+    let recipient = age::scrypt::Recipient::new(passphrase.clone());
+    age::encrypt(&recipient, &plain).map_err(|e| WalletError::Corrupted(e.to_string()))
+}
+
+fn decrypt(bytes: &[u8], passphrase: &SecretString) -> Result<Contents, WalletError> {
+    let identity = age::scrypt::Identity::new(passphrase.clone());
+    let plain = age::decrypt(&identity, bytes).map_err(|e| match e {
+        age::DecryptError::DecryptionFailed
+        | age::DecryptError::KeyDecryptionFailed
+        | age::DecryptError::NoMatchingKeys => WalletError::WrongPassphrase,
+        other => WalletError::Corrupted(other.to_string()),
+    })?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&plain).map_err(|e| WalletError::Corrupted(e.to_string()))?;
+    let version = value
+        .get("version")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    if version > u64::from(FORMAT_VERSION) {
+        return Err(WalletError::NewerVersion(
+            u32::try_from(version).unwrap_or(u32::MAX),
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| WalletError::Corrupted(e.to_string()))
+}
+
+/// Writes a file atomically: temporary file, fsync, rename, directory fsync.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WalletError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        fs::File::open(dir)?.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(WalletError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        });
+    }
+    Ok(())
+}
+
+/// Reads an exported wallet file and checks the passphrase opens it.
+pub fn check_backup(bytes: &[u8], passphrase: &SecretString) -> Result<(), WalletError> {
+    decrypt(bytes, passphrase).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pass(s: &str) -> SecretString {
+        SecretString::from(s.to_owned())
+    }
+
+    #[test]
+    fn create_open_wrong_passphrase_corruption_and_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Wallet::create(dir.path(), pass("correct horse")).unwrap();
+        assert!(matches!(
+            Wallet::create(dir.path(), pass("x")),
+            Err(WalletError::AlreadyExists(_))
+        ));
+        let id = w.add(StoredCredential {
+            id: String::new(),
+            sd_jwt: "a~".into(),
+            iss: "i".into(),
+            vct: "v".into(),
+            exp: None,
+            received_at: 1,
+        });
+        assert_eq!(id, "c1");
+        w.save().unwrap();
+        let before = fs::read(dir.path().join(WALLET_FILE)).unwrap();
+        assert!(matches!(
+            Wallet::open(dir.path(), pass("wrong")),
+            Err(WalletError::WrongPassphrase)
+        ));
+        assert_eq!(
+            fs::read(dir.path().join(WALLET_FILE)).unwrap(),
+            before,
+            "a failed open leaves the file untouched"
+        );
+        let w2 = Wallet::open(dir.path(), pass("correct horse")).unwrap();
+        assert_eq!(w2.credentials().len(), 1);
+        assert_eq!(
+            w2.holder().unwrap().public_key(),
+            w.holder().unwrap().public_key()
+        );
+        // Truncated file.
+        fs::write(dir.path().join(WALLET_FILE), &before[..before.len() / 2]).unwrap();
+        assert!(matches!(
+            Wallet::open(dir.path(), pass("correct horse")),
+            Err(WalletError::Corrupted(_))
+        ));
+        // A newer format version.
+        let newer = encrypt(
+            &Contents {
+                version: 9,
+                holder_seed: String::new(),
+                credentials: vec![],
+            },
+            &pass("p"),
+        )
+        .unwrap();
+        fs::write(dir.path().join(WALLET_FILE), newer).unwrap();
+        assert!(matches!(
+            Wallet::open(dir.path(), pass("p")),
+            Err(WalletError::NewerVersion(9))
+        ));
+        assert!(matches!(
+            Wallet::open(&dir.path().join("nope"), pass("p")),
+            Err(WalletError::NotFound(_))
+        ));
+    }
+}
