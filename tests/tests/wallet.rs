@@ -247,3 +247,158 @@ fn the_wallet_refuses_what_it_should() {
     let out = wallet(&w, PASS, &["--json", "delete", "c9", "--yes"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("credential_not_found"));
 }
+
+#[test]
+fn a_counter_request_answered_from_its_qr_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("wallet");
+    let holder = ok_json(&wallet(&w, PASS, &["--json", "init"]))["holder_jwk"].clone();
+    let issuer = Ed25519Signer::from_seed(&[0x11; 32], None);
+    let key_file = tmp.path().join("issuer.jwk.json");
+    std::fs::write(&key_file, issuer.public_key().to_jwk().to_string()).unwrap();
+    let cred = issue_to(&holder, &issuer, tmp.path());
+    ok_json(&wallet(
+        &w,
+        PASS,
+        &[
+            "--json",
+            "receive",
+            "--file",
+            cred.to_str().unwrap(),
+            "--issuer-key",
+            key_file.to_str().unwrap(),
+        ],
+    ));
+
+    // The counter makes a request and shows it as a QR image.
+    let req_file = tmp.path().join("request.txt");
+    let req_png = tmp.path().join("request.png");
+    let verify_bin = cargo_bin("tongban-verify");
+    let out = Command::new(&verify_bin)
+        .args([
+            "request",
+            "--aud",
+            AUD,
+            "--vct",
+            "urn:tongban:business-licence:1",
+            "--claims",
+            "company_name,registered_capital",
+        ])
+        .arg("--out")
+        .arg(&req_file)
+        .arg("--qr")
+        .arg(format!("png:{}", req_png.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Asking for a claim the type does not have is a usage error.
+    let out = Command::new(&verify_bin)
+        .args([
+            "request",
+            "--aud",
+            AUD,
+            "--vct",
+            "urn:tongban:business-licence:1",
+            "--claims",
+            "blood_type",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    // The citizen's wallet scans the request image and answers it.
+    let answer = tmp.path().join("answer.png");
+    let out = wallet(
+        &w,
+        PASS,
+        &[
+            "present",
+            "c1",
+            "--request",
+            req_png.to_str().unwrap(),
+            "--qr",
+            &format!("png:{}", answer.display()),
+            "--yes",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The counter verifies the answer against its request.
+    let out = Command::new(&verify_bin)
+        .args([
+            "verify",
+            "--issuer-key",
+            key_file.to_str().unwrap(),
+            "--request",
+            req_file.to_str().unwrap(),
+            "--json",
+            answer.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "accepted", "{report}");
+    assert_eq!(report["claims"]["registered_capital"], "500万元人民币");
+
+    // Another counter's request does not validate this answer.
+    let other = tmp.path().join("other.txt");
+    assert!(
+        Command::new(&verify_bin)
+            .args(["request", "--aud", AUD, "--claims", "company_name"])
+            .arg("--out")
+            .arg(&other)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let out = Command::new(&verify_bin)
+        .args([
+            "verify",
+            "--issuer-key",
+            key_file.to_str().unwrap(),
+            "--request",
+            other.to_str().unwrap(),
+            "--json",
+            answer.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rejection"]["code"], "kb_nonce_mismatch");
+
+    // A request for another licence type is refused by the wallet.
+    let dl = tmp.path().join("dl.txt");
+    assert!(
+        Command::new(&verify_bin)
+            .args([
+                "request",
+                "--aud",
+                AUD,
+                "--vct",
+                "urn:tongban:driving-licence:1",
+                "--claims",
+                "name"
+            ])
+            .arg("--out")
+            .arg(&dl)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let out = wallet(
+        &w,
+        PASS,
+        &["present", "c1", "--request", dl.to_str().unwrap(), "--yes"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

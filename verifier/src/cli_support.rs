@@ -50,3 +50,103 @@ mod tests {
         assert_eq!(format_cst(1_795_572_000), "2026-11-25 10:00:00 (UTC+8)");
     }
 }
+
+/// Why a QR image could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QrImageError {
+    /// The bytes are not a readable PNG/JPEG, or too large, or the code in
+    /// it could not be decoded.
+    Unreadable(String),
+    /// The image holds no QR code.
+    NotFound,
+}
+
+/// The largest image accepted, in pixels (a 48-megapixel photo).
+const MAX_PIXELS: u64 = 48_000_000;
+
+/// Whether the bytes look like a PNG or JPEG image.
+pub fn is_image(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x89PNG\r\n\x1a\n") || bytes.starts_with(&[0xff, 0xd8, 0xff])
+}
+
+/// Every QR code's text in a PNG or JPEG image, in the order found.
+pub fn decode_qr_image(bytes: &[u8]) -> Result<Vec<String>, QrImageError> {
+    let unreadable = |e: &dyn core::fmt::Display| QrImageError::Unreadable(e.to_string());
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| unreadable(&e))?;
+    let (w, h) = reader.into_dimensions().map_err(|e| unreadable(&e))?;
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(QrImageError::Unreadable(format!(
+            "{w}×{h} pixels is larger than a scan can be"
+        )));
+    }
+    let img = image::load_from_memory(bytes)
+        .map_err(|e| unreadable(&e))?
+        .to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+        img.width() as usize,
+        img.height() as usize,
+        |x, y| img.get_pixel(x as u32, y as u32).0[0],
+    );
+    let grids = prepared.detect_grids();
+    if grids.is_empty() {
+        return Err(QrImageError::NotFound);
+    }
+    let mut texts = Vec::new();
+    let mut last_error = None;
+    for g in grids {
+        match g.decode() {
+            Ok((_, text)) => texts.push(text),
+            Err(e) => last_error = Some(e.to_string()),
+        }
+    }
+    if texts.is_empty() {
+        return Err(QrImageError::Unreadable(format!(
+            "a QR code was found but could not be read ({}); hold it flat and scan again",
+            last_error.unwrap_or_default()
+        )));
+    }
+    Ok(texts)
+}
+
+/// Renders texts as QR codes (ECC M) side by side in one PNG.
+pub fn write_qr_png(file: &std::path::Path, texts: &[String]) -> Result<(), String> {
+    use image::{GenericImage as _, ImageBuffer, Luma};
+    let codes: Vec<ImageBuffer<Luma<u8>, Vec<u8>>> = texts
+        .iter()
+        .map(|t| {
+            qrcode::QrCode::with_error_correction_level(t.as_bytes(), qrcode::EcLevel::M)
+                .map(|c| {
+                    c.render::<Luma<u8>>()
+                        .quiet_zone(true)
+                        .module_dimensions(4, 4)
+                        .build()
+                })
+                .map_err(|e| format!("cannot make a QR code: {e}"))
+        })
+        .collect::<Result<_, _>>()?;
+    let w: u32 = codes.iter().map(|c| c.width()).sum();
+    let h = codes.iter().map(|c| c.height()).max().unwrap_or(0);
+    let mut canvas = ImageBuffer::from_pixel(w, h, Luma([255u8]));
+    let mut x = 0;
+    for c in &codes {
+        canvas.copy_from(c, x, 0).map_err(|e| e.to_string())?;
+        x += c.width();
+    }
+    canvas
+        .save(file)
+        .map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// Renders a text as a QR code for a terminal (two rows per character).
+pub fn qr_for_terminal(text: &str) -> Result<String, String> {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| e.to_string())?;
+    Ok(code
+        .render::<qrcode::render::unicode::Dense1x2>()
+        .dark_color(qrcode::render::unicode::Dense1x2::Light)
+        .light_color(qrcode::render::unicode::Dense1x2::Dark)
+        .quiet_zone(true)
+        .build())
+}

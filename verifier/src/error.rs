@@ -123,6 +123,12 @@ error_codes! {
         "The parts do not fit together (digest mismatch); scan them again.",
         "各部分无法拼合（摘要不符），请重新扫描。"),
 
+    // ---- presentation request ---------------------------------------------
+    /// A presentation request is malformed or unsupported.
+    RequestInvalid => ("request_invalid",
+        "The counter's request code is not a valid Tongban request; ask the counter to show it again.",
+        "窗口的请求码无效，请让窗口重新出示。"),
+
     // ---- header policy ---------------------------------------------------
     /// `alg` is missing, `none`, an HMAC, or not on the allow-list.
     AlgUnsupported => ("alg_unsupported",

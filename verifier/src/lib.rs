@@ -71,6 +71,7 @@ pub mod keys;
 pub mod policy;
 pub mod present;
 pub mod report;
+pub mod request;
 pub mod resolver;
 pub mod sdjwt;
 pub mod status;

@@ -12,7 +12,8 @@ use age::secrecy::SecretString;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
 use tongban_verifier::catalogue::Catalogue;
-use tongban_verifier::cli_support::{format_cst, now};
+use tongban_verifier::cli_support::{self, format_cst, now};
+use tongban_verifier::request::{PresentationRequest, REQUEST_PREFIX};
 use tongban_verifier::transport;
 use tongban_verifier::{
     ClaimPath, HeldCredential, InMemoryKeys, KeyBinding, KeyWithId, Policy, verify,
@@ -94,12 +95,17 @@ struct ReceiveArgs {
 struct PresentArgs {
     /// The credential id (see `list`).
     id: String,
+    /// The counter's request (from `tongban-verify request`): its TBR1:
+    /// text, a file holding it, or a PNG of its QR code. It sets the claims,
+    /// the audience and the nonce.
+    #[arg(long, value_name = "TEXT|FILE|PNG", conflicts_with_all = ["disclose", "aud", "nonce"])]
+    request: Option<String>,
     /// The claims to disclose, comma-separated (e.g. company_name,address).
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required_unless_present = "request")]
     disclose: Vec<String>,
     /// The counter (audience) the presentation is for.
-    #[arg(long)]
-    aud: String,
+    #[arg(long, required_unless_present = "request")]
+    aud: Option<String>,
     /// The counter's nonce. Without one the wallet makes one, and says so:
     /// the counter must then accept a wallet-chosen nonce.
     #[arg(long)]
@@ -408,9 +414,49 @@ fn run(cli: Cli) -> Result<(), CliError> {
     Ok(())
 }
 
-fn present(dir: &Path, a: PresentArgs, json: bool) -> Result<(), CliError> {
+/// Reads a presentation request given as text, a file, or a QR image.
+fn read_request(arg: &str) -> Result<PresentationRequest, CliError> {
+    let bytes = std::fs::read(arg).unwrap_or_else(|_| arg.as_bytes().to_vec());
+    let text = if cli_support::is_image(&bytes) {
+        let texts = cli_support::decode_qr_image(&bytes)
+            .map_err(|e| CliError::Usage(format!("{arg}: {e:?}")))?;
+        texts
+            .into_iter()
+            .find(|t| t.starts_with(REQUEST_PREFIX))
+            .ok_or_else(|| CliError::Usage(format!("{arg}: no request QR code in the image")))?
+    } else {
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    PresentationRequest::parse(&text)
+        .map_err(|r| CliError::Usage(format!("{} ({})", r.code.message_en(), r.detail)))
+}
+
+fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
     let w = Wallet::open(dir, passphrase(false)?)?;
     let c = w.credential(&a.id)?.clone();
+    if let Some(r) = &a.request {
+        let req = read_request(r)?;
+        if req.is_expired(now()) {
+            return Err(CliError::Declined(format!(
+                "the counter's request expired at {}; ask for a new one",
+                format_cst(req.exp)
+            )));
+        }
+        if let Some(vct) = &req.vct {
+            if *vct != c.vct {
+                return Err(CliError::Usage(format!(
+                    "the counter asks for {}, but {} is a {}",
+                    type_name(vct),
+                    c.id,
+                    type_name(&c.vct)
+                )));
+            }
+        }
+        a.disclose = req.claims;
+        a.aud = Some(req.aud);
+        a.nonce = Some(req.nonce);
+    }
+    let aud = a.aud.clone().unwrap_or_default();
     let held = HeldCredential::parse(&c.sd_jwt).map_err(|e| CliError::Refused(e.to_string()))?;
     let paths: Vec<ClaimPath> = a
         .disclose
@@ -432,7 +478,7 @@ fn present(dir: &Path, a: PresentArgs, json: bool) -> Result<(), CliError> {
         }
     };
     if !json {
-        println!("To 出示给: {}", a.aud);
+        println!("To 出示给: {aud}");
         println!("{} — {}", type_name(&c.vct), c.iss);
         for p in &a.disclose {
             println!("  will disclose 将披露: {}", label(&c.vct, p));
@@ -449,7 +495,7 @@ fn present(dir: &Path, a: PresentArgs, json: bool) -> Result<(), CliError> {
     let holder = w.holder()?;
     let kb = KeyBinding {
         signer: &holder,
-        audience: a.aud.clone(),
+        audience: aud,
         nonce: nonce.clone(),
         iat: now(),
     };
@@ -469,7 +515,7 @@ fn present(dir: &Path, a: PresentArgs, json: bool) -> Result<(), CliError> {
             // Version 40 at ECC M holds 3,391 alphanumeric characters.
             let parts =
                 transport::split(&text, 3391).map_err(|r| CliError::Usage(r.to_string()))?;
-            write_png(Path::new(file), &parts)?;
+            cli_support::write_qr_png(Path::new(file), &parts).map_err(CliError::Usage)?;
             if !json {
                 println!(
                     "QR code written to {file} ({} code(s)); show it to the counter",
@@ -485,34 +531,4 @@ fn present(dir: &Path, a: PresentArgs, json: bool) -> Result<(), CliError> {
         );
     }
     Ok(())
-}
-
-fn write_png(file: &Path, parts: &[String]) -> Result<(), CliError> {
-    use image::{GenericImage as _, ImageBuffer, Luma};
-    let codes: Vec<ImageBuffer<Luma<u8>, Vec<u8>>> = parts
-        .iter()
-        .map(|t| {
-            qrcode::QrCode::with_error_correction_level(t.as_bytes(), qrcode::EcLevel::M)
-                .map(|c| {
-                    c.render::<Luma<u8>>()
-                        .quiet_zone(true)
-                        .module_dimensions(4, 4)
-                        .build()
-                })
-                .map_err(|e| CliError::Usage(format!("cannot make a QR code: {e}")))
-        })
-        .collect::<Result<_, _>>()?;
-    let w: u32 = codes.iter().map(|c| c.width()).sum();
-    let h = codes.iter().map(|c| c.height()).max().unwrap_or(0);
-    let mut canvas = ImageBuffer::from_pixel(w, h, Luma([255u8]));
-    let mut x = 0;
-    for c in &codes {
-        canvas
-            .copy_from(c, x, 0)
-            .map_err(|e| CliError::Usage(e.to_string()))?;
-        x += c.width();
-    }
-    canvas
-        .save(file)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))
 }

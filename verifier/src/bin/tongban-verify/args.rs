@@ -34,6 +34,7 @@ impl Cli {
                 command: BundleCommand::Show(a),
             } => a.json,
             Command::Codes { json } => *json,
+            Command::Request(a) => a.json,
         }
     }
 }
@@ -80,12 +81,47 @@ pub enum Command {
         #[command(subcommand)]
         command: BundleCommand,
     },
+    /// Make a presentation request for the citizen's wallet to scan: the
+    /// licence type and claims asked for, this counter's audience, a fresh
+    /// nonce and an expiry. Keep the file: `verify --request FILE` checks
+    /// the answer against it.
+    ///
+    ///   tongban-verify request --aud https://counter.qingpu.example \
+    ///       --vct urn:tongban:business-licence:1 --claims company_name,legal_representative \
+    ///       --out request.txt --qr terminal
+    #[command(verbatim_doc_comment)]
+    Request(RequestArgs),
     /// List every rejection code with its sentence in Chinese and English.
     Codes {
         /// Print the list as JSON.
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// This counter's identifier (the audience the wallet signs for).
+    #[arg(long)]
+    pub aud: String,
+    /// The licence type asked for (a vct of the catalogue).
+    #[arg(long)]
+    pub vct: Option<String>,
+    /// The claims asked for, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub claims: Vec<String>,
+    /// How long the request stays valid, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub ttl: i64,
+    /// Write the request (TBR1: text) to this file, for `verify --request`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Show it as a QR code: `terminal`, `png:FILE`, or `text` (just the text).
+    #[arg(long, default_value = "text")]
+    pub qr: String,
+    /// Print the request as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The language of the human-readable verdict.
@@ -214,22 +250,20 @@ pub struct TrustArgs {
 /// What the counter requires of a presentation.
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
+    /// The request this counter showed (the file `tongban-verify request`
+    /// wrote, or its TBR1: text): its audience and nonce are expected.
+    #[arg(long, value_name = "FILE|TEXT", conflicts_with_all = ["aud", "nonce", "no_holder_binding"])]
+    pub request: Option<String>,
+
     /// The audience this counter expects in the holder's signature (the
-    /// `aud` of the request it showed). Required unless --no-holder-binding.
-    #[arg(
-        long,
-        value_name = "AUD",
-        required_unless_present = "no_holder_binding"
-    )]
+    /// `aud` of the request it showed). Required unless --request or
+    /// --no-holder-binding.
+    #[arg(long, value_name = "AUD", required_unless_present_any = ["no_holder_binding", "request"])]
     pub aud: Option<String>,
 
     /// The nonce this counter issued with its request. Required unless
-    /// --no-holder-binding.
-    #[arg(
-        long,
-        value_name = "NONCE",
-        required_unless_present = "no_holder_binding"
-    )]
+    /// --request or --no-holder-binding.
+    #[arg(long, value_name = "NONCE", required_unless_present_any = ["no_holder_binding", "request"])]
     pub nonce: Option<String>,
 
     /// Accept presentations without the holder's signature (KB-JWT). Only for
@@ -309,8 +343,23 @@ impl PolicyArgs {
             Some(at) => parse_time(at)?,
             None => tongban_verifier::cli_support::now(),
         };
-        let holder_binding = match (&self.aud, &self.nonce) {
-            (Some(audience), Some(nonce)) => HolderBinding::Required {
+        let holder_binding = match (&self.request, &self.aud, &self.nonce) {
+            (Some(r), _, _) => {
+                let text = std::fs::read_to_string(r).unwrap_or_else(|_| r.clone());
+                let req =
+                    tongban_verifier::request::PresentationRequest::parse(&text).map_err(|e| {
+                        CliError::Usage(format!(
+                            "--request: {} ({})",
+                            e.code.message_en(),
+                            e.detail
+                        ))
+                    })?;
+                HolderBinding::Required {
+                    audience: req.aud,
+                    nonce: req.nonce,
+                }
+            }
+            (None, Some(audience), Some(nonce)) => HolderBinding::Required {
                 audience: audience.clone(),
                 nonce: nonce.clone(),
             },

@@ -46,6 +46,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Bundle {
             command: BundleCommand::Show(args),
         } => sync::show(args),
+        Command::Request(args) => request_command(args),
         Command::Codes { json } => {
             print_codes(json);
             Ok(ExitCode::SUCCESS)
@@ -117,6 +118,70 @@ impl Trust {
             Trust::Bundle(b) => Some(b),
         }
     }
+}
+
+fn request_command(args: args::RequestArgs) -> Result<ExitCode, CliError> {
+    if let Some(vct) = &args.vct {
+        let known = tongban_verifier::catalogue::Catalogue::builtin()
+            .ok()
+            .and_then(|c| c.by_vct(vct).map(|t| t.claims.clone()));
+        if let Some(claims) = known {
+            for c in &args.claims {
+                let top = c.split('.').next().unwrap_or_default();
+                if !claims.iter().any(|k| k.name == top) {
+                    return Err(CliError::Usage(format!("{vct} has no claim {c:?}")));
+                }
+            }
+        }
+    }
+    if args.ttl <= 0 {
+        return Err(CliError::Usage("--ttl must be positive".into()));
+    }
+    let req = tongban_verifier::request::PresentationRequest::new(
+        args.aud.clone(),
+        args.vct.clone(),
+        args.claims.clone(),
+        tongban_verifier::cli_support::now(),
+        args.ttl,
+        &mut rand::rngs::OsRng,
+    );
+    let text = req.to_text();
+    if let Some(out) = &args.out {
+        std::fs::write(out, format!("{text}\n")).map_err(|e| CliError::Input {
+            path: out.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    }
+    if args.json {
+        println!("{}", serde_json::json!({"request": req, "text": text}));
+        return Ok(ExitCode::SUCCESS);
+    }
+    match args.qr.as_str() {
+        "text" => println!("{text}"),
+        "terminal" => println!(
+            "{}",
+            tongban_verifier::cli_support::qr_for_terminal(&text).map_err(CliError::Usage)?
+        ),
+        other => {
+            let Some(file) = other.strip_prefix("png:") else {
+                return Err(CliError::Usage(format!(
+                    "--qr {other:?}: use text, terminal or png:FILE"
+                )));
+            };
+            tongban_verifier::cli_support::write_qr_png(
+                std::path::Path::new(file),
+                &[text.clone()],
+            )
+            .map_err(CliError::Usage)?;
+            println!("request QR written to {file}");
+        }
+    }
+    eprintln!(
+        "nonce {} · valid until {}",
+        req.nonce,
+        tongban_verifier::cli_support::format_cst(req.exp)
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_codes(json: bool) {
