@@ -137,6 +137,59 @@ fn receive_present_as_qr_and_verify_at_the_counter() {
     disclosed.sort_unstable();
     assert_eq!(disclosed, ["company_name", "legal_representative"]);
 
+    // On the screen (Unicode blocks) and as SVG.
+    let out = wallet(
+        &w,
+        PASS,
+        &[
+            "present",
+            "c1",
+            "--disclose",
+            "company_name",
+            "--aud",
+            AUD,
+            "--nonce",
+            "n-2",
+            "--qr",
+            "terminal",
+            "--yes",
+        ],
+    );
+    assert!(out.status.success());
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains('█') || screen.contains('▀') || screen.contains('▄'),
+        "{screen}"
+    );
+    let svg = tmp.path().join("present.svg");
+    let out = wallet(
+        &w,
+        PASS,
+        &[
+            "present",
+            "c1",
+            "--disclose",
+            "company_name",
+            "--aud",
+            AUD,
+            "--nonce",
+            "n-3",
+            "--qr",
+            &format!("svg:{}", svg.display()),
+            "--yes",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg_text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        svg_text.starts_with("<?xml") && svg_text.contains("<svg") && svg_text.contains("<path"),
+        "{svg_text:.200}"
+    );
+
     // Without a request the wallet picks the nonce and says so.
     let v = ok_json(&wallet(
         &w,

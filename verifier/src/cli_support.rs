@@ -150,3 +150,34 @@ pub fn qr_for_terminal(text: &str) -> Result<String, String> {
         .quiet_zone(true)
         .build())
 }
+
+/// Renders texts as QR codes (ECC M) in one SVG document, side by side.
+pub fn qr_svg(texts: &[String]) -> Result<String, String> {
+    let mut x = 0u32;
+    let mut parts = Vec::new();
+    let mut height = 0u32;
+    for t in texts {
+        let code = qrcode::QrCode::with_error_correction_level(t.as_bytes(), qrcode::EcLevel::M)
+            .map_err(|e| e.to_string())?;
+        let side = u32::try_from(code.width()).unwrap_or(0) + 8;
+        let svg = code
+            .render::<qrcode::render::svg::Color<'_>>()
+            .quiet_zone(true)
+            .module_dimensions(1, 1)
+            .build();
+        // Nest each code's SVG at its offset, one module per unit.
+        let inner = svg
+            .split_once("?>")
+            .map_or(svg.as_str(), |(_, rest)| rest)
+            .trim();
+        parts.push(format!(r#"<g transform="translate({x} 0)">{inner}</g>"#));
+        x += side;
+        height = height.max(side);
+    }
+    Ok(format!(
+        r#"<?xml version="1.0" standalone="yes"?><svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 {x} {height}" width="{}" height="{}" shape-rendering="crispEdges">{}</svg>"#,
+        x * 4,
+        height * 4,
+        parts.concat()
+    ))
+}

@@ -110,9 +110,10 @@ struct PresentArgs {
     /// the counter must then accept a wallet-chosen nonce.
     #[arg(long)]
     nonce: Option<String>,
-    /// Where to show it: `text` (the QR transport text), `plain` (the
-    /// SD-JWT), or `png:FILE` (a QR image; several codes side by side when
-    /// one is not enough).
+    /// Where to show it: `terminal` (a QR code in Unicode blocks that scans
+    /// from the screen), `png:FILE` or `svg:FILE` (a QR image; several codes
+    /// side by side when one is not enough), `text` (the QR transport text)
+    /// or `plain` (the SD-JWT).
     #[arg(long, default_value = "text")]
     qr: String,
     /// Present without asking for consent (scripts).
@@ -503,22 +504,44 @@ fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
         .present(&paths, Some(&kb))
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let text = transport::encode(&presentation).map_err(|r| CliError::Usage(r.to_string()))?;
+    // Version 40 at ECC M holds 3,391 alphanumeric characters: beyond that,
+    // several codes (the multi-part transport).
+    let parts = transport::split(&text, 3391).map_err(|r| CliError::Usage(r.to_string()))?;
     match a.qr.as_str() {
         "text" => println!("{text}"),
         "plain" => println!("{presentation}"),
+        "terminal" => {
+            for (i, part) in parts.iter().enumerate() {
+                if parts.len() > 1 {
+                    println!(
+                        "code {} of {} / 第{}个码（共{}个）:",
+                        i + 1,
+                        parts.len(),
+                        i + 1,
+                        parts.len()
+                    );
+                }
+                println!(
+                    "{}",
+                    cli_support::qr_for_terminal(part).map_err(CliError::Usage)?
+                );
+            }
+        }
         other => {
-            let Some(file) = other.strip_prefix("png:") else {
+            if let Some(file) = other.strip_prefix("svg:") {
+                let svg = cli_support::qr_svg(&parts).map_err(CliError::Usage)?;
+                store::write_atomic(Path::new(file), svg.as_bytes())?;
+            } else if let Some(file) = other.strip_prefix("png:") {
+                cli_support::write_qr_png(Path::new(file), &parts).map_err(CliError::Usage)?;
+            } else {
                 return Err(CliError::Usage(format!(
-                    "--qr {other:?}: use text, plain or png:FILE"
+                    "--qr {other:?}: use text, plain, terminal, png:FILE or svg:FILE"
                 )));
-            };
-            // Version 40 at ECC M holds 3,391 alphanumeric characters.
-            let parts =
-                transport::split(&text, 3391).map_err(|r| CliError::Usage(r.to_string()))?;
-            cli_support::write_qr_png(Path::new(file), &parts).map_err(CliError::Usage)?;
+            }
             if !json {
                 println!(
-                    "QR code written to {file} ({} code(s)); show it to the counter",
+                    "QR code written to {} ({} code(s)); show it to the counter",
+                    &other[4..],
                     parts.len()
                 );
             }
