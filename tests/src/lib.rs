@@ -212,3 +212,51 @@ pub fn qr_version_m(text: &str) -> Option<i16> {
         qrcode::Version::Micro(_) => Some(0),
     }
 }
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 serving a path → body map that the
+/// caller can change; it answers until the test process ends. Returns the
+/// base URL (`http://127.0.0.1:PORT`).
+pub fn serve_http(
+    files: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+) -> std::io::Result<String> {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let Ok(clone) = stream.try_clone() else {
+                continue;
+            };
+            let mut reader = BufReader::new(clone);
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).map_or(true, |n| n == 0) || h == "\r\n" {
+                    break;
+                }
+            }
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .to_owned();
+            let body = files
+                .lock()
+                .ok()
+                .and_then(|f| f.iter().find(|(p, _)| *p == path).map(|(_, b)| b.clone()));
+            let response = match body {
+                Some(b) => format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+                    b.len()
+                ),
+                None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .into(),
+            };
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    Ok(format!("http://{addr}"))
+}

@@ -5,14 +5,12 @@
 //! `bundle import`, and verifies presentations offline against it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use tongban_e2e::cargo_bin;
+use tongban_e2e::{cargo_bin, serve_http as serve};
 use tongban_verifier::status::Bits;
 use tongban_verifier::*;
 
@@ -38,50 +36,6 @@ fn ok(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A tiny HTTP/1.1 server on loopback serving a path → body map that the
-/// test can change; it answers until the test process ends.
-fn serve(files: Arc<Mutex<Vec<(String, String)>>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).map_or(true, |n| n == 0) || h == "\r\n" {
-                    break;
-                }
-            }
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("/")
-                .to_owned();
-            let body = files
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|(p, _)| *p == path)
-                .map(|(_, b)| b.clone());
-            let mut s = stream;
-            let response = match body {
-                Some(b) => format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
-                    b.len()
-                ),
-                None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    .into(),
-            };
-            let _ = s.write_all(response.as_bytes());
-        }
-    });
-    format!("http://{addr}")
 }
 
 struct Agency {
@@ -323,7 +277,7 @@ impl Zone {
 
 fn zone() -> Zone {
     let served = Arc::new(Mutex::new(Vec::new()));
-    let base = serve(served.clone());
+    let base = serve(served.clone()).unwrap();
     let z = Zone {
         dir: tempfile::tempdir().unwrap(),
         agencies: agencies(),

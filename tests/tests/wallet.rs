@@ -455,3 +455,117 @@ fn a_counter_request_answered_from_its_qr_code() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn status_is_checked_online_and_recorded() {
+    use std::sync::{Arc, Mutex};
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("wallet");
+    let holder = ok_json(&wallet(&w, PASS, &["--json", "init"]))["holder_jwk"].clone();
+    let issuer = Ed25519Signer::from_seed(&[0x11; 32], Some("wj-1".into()));
+    let key_file = tmp.path().join("issuer.jwk.json");
+    std::fs::write(&key_file, issuer.public_key().to_jwk().to_string()).unwrap();
+
+    let served = Arc::new(Mutex::new(Vec::new()));
+    let base = tongban_e2e::serve_http(served.clone()).unwrap();
+    let uri = format!("{base}/status/1");
+    let publish = |value: u8| {
+        let mut list = StatusList::new(status::Bits::new(2).unwrap(), 64);
+        list.set(5, value);
+        let jwt = StatusListToken::sign(
+            &issuer,
+            "https://amr.wujiang.example",
+            &uri,
+            cli_support::now(),
+            None,
+            Some(600),
+            &list,
+        )
+        .unwrap();
+        *served.lock().unwrap() = vec![("/status/1".to_string(), jwt)];
+    };
+    let now = cli_support::now();
+    let claims = catalogue_samples()["business-licence"]
+        .as_object()
+        .cloned()
+        .unwrap();
+    let issued = CredentialBuilder::new(
+        "https://amr.wujiang.example",
+        "urn:tongban:business-licence:1",
+        now - 60,
+    )
+    .holder_key(PublicKey::from_jwk(&holder).unwrap())
+    .status(json!({"status_list": {"idx": 5, "uri": uri}}))
+    .claims(claims)
+    .issue(&issuer, &mut rand::rngs::OsRng)
+    .unwrap();
+    let cred = tmp.path().join("c.sdjwt");
+    std::fs::write(&cred, issued.sd_jwt).unwrap();
+    ok_json(&wallet(
+        &w,
+        PASS,
+        &[
+            "--json",
+            "receive",
+            "--file",
+            cred.to_str().unwrap(),
+            "--issuer-key",
+            key_file.to_str().unwrap(),
+        ],
+    ));
+
+    publish(0);
+    assert_eq!(
+        ok_json(&wallet(
+            &w,
+            PASS,
+            &[
+                "--json",
+                "status",
+                "c1",
+                "--issuer-key",
+                key_file.to_str().unwrap()
+            ]
+        ))["status"],
+        "valid"
+    );
+    publish(2);
+    assert_eq!(
+        ok_json(&wallet(
+            &w,
+            PASS,
+            &[
+                "--json",
+                "status",
+                "c1",
+                "--issuer-key",
+                key_file.to_str().unwrap()
+            ]
+        ))["status"],
+        "suspended"
+    );
+    let list = ok_json(&wallet(&w, PASS, &["--json", "list"]));
+    assert_eq!(list[0]["last_status"]["status"], "suspended");
+    // A status list signed by someone else is refused.
+    let other = tmp.path().join("other.jwk.json");
+    std::fs::write(
+        &other,
+        Ed25519Signer::from_seed(&[0x44; 32], None)
+            .public_key()
+            .to_jwk()
+            .to_string(),
+    )
+    .unwrap();
+    let out = wallet(
+        &w,
+        PASS,
+        &[
+            "--json",
+            "status",
+            "c1",
+            "--issuer-key",
+            other.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

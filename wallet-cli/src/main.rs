@@ -79,6 +79,18 @@ enum Command {
     },
     /// Print the holder's public key (what an issuer binds credentials to).
     HolderKey,
+    /// Check a credential against its issuer's status list (online) and
+    /// record the result.
+    ///
+    ///   tongban-wallet status c1 --issuer-key wujiang-amr.jwk.json
+    #[command(verbatim_doc_comment)]
+    Status {
+        /// The credential id.
+        id: String,
+        /// The issuer's public key (JWK or JWKS file) that signs its status lists.
+        #[arg(long = "issuer-key", value_name = "FILE", required = true)]
+        issuer_key: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -239,6 +251,14 @@ fn label(vct: &str, claim: &str) -> String {
 
 fn read_keys(files: &[PathBuf]) -> Result<InMemoryKeys, CliError> {
     let mut keys = InMemoryKeys::new();
+    for k in read_key_list(files)? {
+        keys.pin_for_any_issuer(k);
+    }
+    Ok(keys)
+}
+
+fn read_key_list(files: &[PathBuf]) -> Result<Vec<KeyWithId>, CliError> {
+    let mut keys = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(f)
             .map_err(|e| CliError::Usage(format!("{}: {e}", f.display())))?;
@@ -249,7 +269,7 @@ fn read_keys(files: &[PathBuf]) -> Result<InMemoryKeys, CliError> {
             _ => vec![v],
         };
         for jwk in &list {
-            keys.pin_for_any_issuer(
+            keys.push(
                 KeyWithId::from_jwk(jwk)
                     .map_err(|e| CliError::Usage(format!("{}: {e}", f.display())))?,
             );
@@ -313,6 +333,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 vct: c.vct.clone().unwrap_or_default(),
                 exp: c.exp,
                 received_at: now(),
+                last_status: None,
             });
             w.save()?;
             if json {
@@ -331,7 +352,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 let list: Vec<Value> = w
                     .credentials()
                     .iter()
-                    .map(|c| json!({"id": c.id, "iss": c.iss, "vct": c.vct, "type": type_name(&c.vct), "exp": c.exp, "received_at": c.received_at}))
+                    .map(|c| json!({"id": c.id, "iss": c.iss, "vct": c.vct, "type": type_name(&c.vct), "exp": c.exp, "received_at": c.received_at, "last_status": c.last_status}))
                     .collect();
                 println!(
                     "{}",
@@ -343,8 +364,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 for c in w.credentials() {
                     let exp = c.exp.map_or_else(|| "no expiry".into(), format_cst);
                     let expired = c.exp.is_some_and(|e| e <= now());
+                    let status = c.last_status.as_ref().map_or_else(
+                        || "status not checked 未查询状态".to_owned(),
+                        |s| format!("status {} (checked {})", s.status, format_cst(s.checked_at)),
+                    );
                     println!(
-                        "{:<4} {}  ·  {}  ·  {}{}",
+                        "{:<4} {}  ·  {}  ·  valid until {}{}  ·  {status}",
                         c.id,
                         type_name(&c.vct),
                         c.iss,
@@ -379,6 +404,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Present(a) => present(&dir, a, json)?,
+        Command::Status { id, issuer_key } => status(&dir, &id, &issuer_key, json)?,
         Command::Delete { id, yes } => {
             let mut w = Wallet::open(&dir, passphrase(false)?)?;
             let c = w.credential(&id)?.clone();
@@ -415,6 +441,94 @@ fn run(cli: Cli) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Fetches the credential's status list token, verifies it with the issuer's
+/// key, and records the status at the credential's index.
+fn status(dir: &Path, id: &str, issuer_key: &[PathBuf], json: bool) -> Result<(), CliError> {
+    let mut w = Wallet::open(dir, passphrase(false)?)?;
+    let c = w.credential(id)?.clone();
+    let held = HeldCredential::parse(&c.sd_jwt).map_err(|e| CliError::Refused(e.to_string()))?;
+    let reference = held
+        .payload()
+        .get("status")
+        .and_then(|s| s.get("status_list"))
+        .cloned();
+    let (Some(uri), Some(idx)) = (
+        reference
+            .as_ref()
+            .and_then(|r| r.get("uri"))
+            .and_then(Value::as_str),
+        reference
+            .as_ref()
+            .and_then(|r| r.get("idx"))
+            .and_then(Value::as_u64),
+    ) else {
+        return Err(CliError::Usage(format!(
+            "{id} carries no status list reference; its issuer does not revoke it online"
+        )));
+    };
+    let agent = ureq::AgentBuilder::new()
+        .timeout(std::time::Duration::from_secs(20))
+        .build();
+    let jwt = agent
+        .get(uri)
+        .call()
+        .map_err(|e| CliError::Usage(format!("cannot fetch {uri}: {e}")))?
+        .into_string()
+        .map_err(|e| CliError::Usage(format!("cannot read {uri}: {e}")))?;
+    let (jws, token) = tongban_verifier::StatusListToken::parse(jwt.trim())
+        .map_err(|r| CliError::Refused(r.to_string()))?;
+    let alg = jws
+        .header
+        .get("alg")
+        .and_then(Value::as_str)
+        .and_then(tongban_verifier::Algorithm::from_jws);
+    let keys = read_key_list(issuer_key)?;
+    let signed = alg.is_some_and(|alg| {
+        keys.iter().any(|k| {
+            k.key
+                .verify(alg, jws.signing_input.as_bytes(), &jws.signature)
+        })
+    });
+    if !signed {
+        return Err(CliError::Refused(format!(
+            "the status list at {uri} is not signed by the issuer's key"
+        )));
+    }
+    if token.uri != uri {
+        return Err(CliError::Refused(format!(
+            "the status list at {uri} says it is {}",
+            token.uri
+        )));
+    }
+    let value = usize::try_from(idx).ok().and_then(|i| token.list.get(i));
+    let status = match value.map(tongban_verifier::Status::from_value) {
+        Some(tongban_verifier::Status::Valid) => "valid",
+        Some(tongban_verifier::Status::Invalid) => "revoked",
+        Some(tongban_verifier::Status::Suspended) => "suspended",
+        Some(tongban_verifier::Status::Other(_)) | None => "unknown",
+    };
+    w.record_status(
+        id,
+        store::StatusCheck {
+            status: status.into(),
+            checked_at: now(),
+        },
+    )?;
+    w.save()?;
+    if json {
+        println!("{}", json!({"id": id, "status": status}));
+    } else {
+        let zh = match status {
+            "valid" => "有效",
+            "revoked" => "已吊销",
+            "suspended" => "已暂停",
+            _ => "未知",
+        };
+        println!("{id}: {status} {zh}");
+    }
+    Ok(())
+}
+
 /// Reads a presentation request given as text, a file, or a QR image.
 fn read_request(arg: &str) -> Result<PresentationRequest, CliError> {
     let bytes = std::fs::read(arg).unwrap_or_else(|_| arg.as_bytes().to_vec());
@@ -443,15 +557,15 @@ fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
                 format_cst(req.exp)
             )));
         }
-        if let Some(vct) = &req.vct {
-            if *vct != c.vct {
-                return Err(CliError::Usage(format!(
-                    "the counter asks for {}, but {} is a {}",
-                    type_name(vct),
-                    c.id,
-                    type_name(&c.vct)
-                )));
-            }
+        if let Some(vct) = &req.vct
+            && *vct != c.vct
+        {
+            return Err(CliError::Usage(format!(
+                "the counter asks for {}, but {} is a {}",
+                type_name(vct),
+                c.id,
+                type_name(&c.vct)
+            )));
         }
         a.disclose = req.claims;
         a.aud = Some(req.aud);

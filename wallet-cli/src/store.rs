@@ -84,6 +84,18 @@ pub struct StoredCredential {
     pub exp: Option<i64>,
     /// When it was received (Unix seconds).
     pub received_at: i64,
+    /// The last status check, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<StatusCheck>,
+}
+
+/// The result of checking a credential against its issuer's status list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCheck {
+    /// `valid`, `revoked`, `suspended` or `unknown`.
+    pub status: String,
+    /// When it was checked (Unix seconds).
+    pub checked_at: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -182,6 +194,18 @@ impl Wallet {
         let id = credential.id.clone();
         self.contents.credentials.push(credential);
         id
+    }
+
+    /// Records a status check.
+    pub fn record_status(&mut self, id: &str, check: StatusCheck) -> Result<(), WalletError> {
+        let c = self
+            .contents
+            .credentials
+            .iter_mut()
+            .find(|c| c.id == id)
+            .ok_or_else(|| WalletError::NoSuchCredential(id.into()))?;
+        c.last_status = Some(check);
+        Ok(())
     }
 
     /// Removes a credential.
@@ -294,6 +318,7 @@ mod tests {
             vct: "v".into(),
             exp: None,
             received_at: 1,
+            last_status: None,
         });
         assert_eq!(id, "c1");
         w.save().unwrap();
