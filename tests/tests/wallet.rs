@@ -569,3 +569,111 @@ fn status_is_checked_online_and_recorded() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Drives the wallet's prompts on a pseudo-terminal (Python's `pty`), as a
+/// citizen at a terminal would: the passphrase twice at init, once to open,
+/// and the consent question before presenting.
+fn on_terminal(dir: &Path, script: &[(&str, &str)], args: &[&str]) -> Output {
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(tmp.path(), serde_json::to_string(script).unwrap()).unwrap();
+    let tool = tongban_e2e::workspace_root().join("tests/tools/pty_session.py");
+    Command::new("python3")
+        .arg(tool)
+        .arg(tmp.path())
+        .arg("--")
+        .arg(cargo_bin("tongban-wallet"))
+        .arg("--wallet")
+        .arg(dir)
+        .args(args)
+        .env_remove("TONGBAN_WALLET_PASSPHRASE")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn interactive_prompts_on_a_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("wallet");
+    let pass = "terminal passphrase 1";
+    // Two different passphrases are refused, and nothing is created.
+    let out = on_terminal(
+        &w,
+        &[("Wallet passphrase", pass), ("Again", "something else")],
+        &["init"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!w.join("wallet.age").exists());
+    let out = on_terminal(
+        &w,
+        &[("Wallet passphrase", pass), ("Again", pass)],
+        &["init"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wallet created"));
+
+    let holder = ok_json(&wallet(&w, pass, &["--json", "holder-key"]));
+    let issuer = Ed25519Signer::from_seed(&[0x11; 32], None);
+    let key_file = tmp.path().join("issuer.jwk.json");
+    std::fs::write(&key_file, issuer.public_key().to_jwk().to_string()).unwrap();
+    let cred = issue_to(&holder, &issuer, tmp.path());
+    ok_json(&wallet(
+        &w,
+        pass,
+        &[
+            "--json",
+            "receive",
+            "--file",
+            cred.to_str().unwrap(),
+            "--issuer-key",
+            key_file.to_str().unwrap(),
+        ],
+    ));
+
+    // Consent asked and given on the terminal.
+    let out = on_terminal(
+        &w,
+        &[("Wallet passphrase", pass), ("Present these fields?", "y")],
+        &[
+            "present",
+            "c1",
+            "--disclose",
+            "company_name",
+            "--aud",
+            AUD,
+            "--nonce",
+            "n-9",
+        ],
+    );
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(
+        screen.contains("will disclose") && screen.contains("名称 Name") && screen.contains("TB1:"),
+        "{screen}"
+    );
+    // Consent refused: nothing is presented.
+    let out = on_terminal(
+        &w,
+        &[("Wallet passphrase", pass), ("Present these fields?", "n")],
+        &[
+            "present",
+            "c1",
+            "--disclose",
+            "company_name",
+            "--aud",
+            AUD,
+            "--nonce",
+            "n-10",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("TB1:"));
+}

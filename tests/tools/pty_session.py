@@ -1,0 +1,55 @@
+"""Runs a command on a pseudo-terminal and answers its prompts, as a person
+at a terminal would: used by the end-to-end tests to drive interactive
+prompts (passphrases, consent), not only flags.
+
+    python3 pty_session.py SCRIPT.json -- COMMAND [ARGS...]
+
+SCRIPT.json is a list of [expected_substring, answer] pairs, taken in order:
+when the expected text has appeared on the terminal, the answer and a
+newline are typed. Prints everything the program wrote, then exits with the
+program's exit status (or 124 if an expected prompt never came).
+"""
+import json
+import os
+import pty
+import select
+import sys
+import time
+
+
+def main():
+    script = json.load(open(sys.argv[1], encoding="utf-8"))
+    cmd = sys.argv[sys.argv.index("--") + 1:]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp(cmd[0], cmd)
+    seen = b""
+    step = 0
+    deadline = time.time() + 60
+    while True:
+        if time.time() > deadline:
+            sys.stdout.write(seen.decode("utf-8", "replace"))
+            os.kill(pid, 9)
+            sys.exit(124)
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            seen += chunk
+        while step < len(script) and script[step][0].encode() in seen:
+            os.write(fd, script[step][1].encode() + b"\n")
+            seen = seen.replace(script[step][0].encode(), b"<answered>", 1)
+            step += 1
+    _, status = os.waitpid(pid, 0)
+    sys.stdout.write(seen.decode("utf-8", "replace"))
+    if step < len(script):
+        sys.exit(124)
+    sys.exit(os.waitstatus_to_exitcode(status))
+
+
+if __name__ == "__main__":
+    main()
