@@ -156,3 +156,77 @@ fn our_status_list_decodes_in_the_peer() {
         );
     }
 }
+
+/// A presentation made by `tongban-wallet` (the real binary) verifies in the peer.
+#[test]
+fn a_wallet_presentation_verifies_in_the_peer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wallet = |args: &[&str]| {
+        let out = Command::new(tongban_e2e::cargo_bin("tongban-wallet"))
+            .arg("--wallet")
+            .arg(tmp.path().join("w"))
+            .args(args)
+            .env("TONGBAN_WALLET_PASSPHRASE", "interop passphrase")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let init: Value = serde_json::from_str(wallet(&["--json", "init"]).trim()).unwrap();
+    let issuer = Ed25519Signer::from_seed(&[0x31; 32], None);
+    let key_file = tmp.path().join("issuer.jwk.json");
+    std::fs::write(&key_file, issuer.public_key().to_jwk().to_string()).unwrap();
+    let now = tongban_verifier::cli_support::now();
+    let claims = tongban_e2e::catalogue_samples()["business-licence"]
+        .as_object()
+        .cloned()
+        .unwrap();
+    let issued = CredentialBuilder::new(
+        "https://amr.wujiang.example",
+        "urn:tongban:business-licence:1",
+        now - 60,
+    )
+    .expires_at(now + 86_400)
+    .holder_key(PublicKey::from_jwk(&init["holder_jwk"]).unwrap())
+    .claims(claims)
+    .issue(&issuer, &mut rand::rngs::OsRng)
+    .unwrap();
+    let cred = tmp.path().join("c.sdjwt");
+    std::fs::write(&cred, issued.sd_jwt).unwrap();
+    wallet(&[
+        "receive",
+        "--file",
+        cred.to_str().unwrap(),
+        "--issuer-key",
+        key_file.to_str().unwrap(),
+    ]);
+    let presentation = wallet(&[
+        "present",
+        "c1",
+        "--disclose",
+        "company_name,address",
+        "--aud",
+        SAMPLE_AUD,
+        "--nonce",
+        "w-nonce-1",
+        "--qr",
+        "plain",
+        "--yes",
+    ]);
+    let p = tmp.path().join("p.txt");
+    std::fs::write(&p, presentation.trim()).unwrap();
+    let v = node(&[
+        "verify",
+        p.to_str().unwrap(),
+        key_file.to_str().unwrap(),
+        SAMPLE_AUD,
+        "w-nonce-1",
+        &now.to_string(),
+    ]);
+    assert_eq!(v["claims"]["address"], "苏州市吴江区黎里镇汾湖大道1号");
+    assert!(v["claims"].get("legal_representative").is_none());
+}

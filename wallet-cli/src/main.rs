@@ -221,8 +221,8 @@ fn ask(question: &str) -> bool {
     if !std::io::stdin().is_terminal() {
         return false;
     }
-    print!("{question} [y/N] ");
-    let _ = std::io::stdout().flush();
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer).is_ok()
         && matches!(answer.trim(), "y" | "Y" | "yes" | "是")
@@ -593,13 +593,13 @@ fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
         }
     };
     if !json {
-        println!("To 出示给: {aud}");
-        println!("{} — {}", type_name(&c.vct), c.iss);
+        eprintln!("To 出示给: {aud}");
+        eprintln!("{} — {}", type_name(&c.vct), c.iss);
         for p in &a.disclose {
-            println!("  will disclose 将披露: {}", label(&c.vct, p));
+            eprintln!("  will disclose 将披露: {}", label(&c.vct, p));
         }
         if generated {
-            println!(
+            eprintln!(
                 "  nonce chosen by this wallet (no request was given) 本钱包生成的随机数: {nonce}"
             );
         }
@@ -664,7 +664,7 @@ fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
     if json {
         println!(
             "{}",
-            json!({"nonce": nonce, "nonce_generated_by_wallet": generated, "transport": text})
+            json!({"nonce": nonce, "nonce_generated_by_wallet": generated, "transport": text, "presentation": presentation})
         );
     }
     Ok(())
