@@ -170,7 +170,7 @@ fn request_command(args: args::RequestArgs) -> Result<ExitCode, CliError> {
             };
             tongban_verifier::cli_support::write_qr_png(
                 std::path::Path::new(file),
-                &[text.clone()],
+                std::slice::from_ref(&text),
             )
             .map_err(CliError::Usage)?;
             println!("request QR written to {file}");
