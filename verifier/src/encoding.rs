@@ -33,6 +33,14 @@ pub fn b64_encode(bytes: impl AsRef<[u8]>) -> String {
 
 /// Decodes canonical unpadded base64url; anything else is `base64_invalid`.
 pub fn b64_decode(text: &str, what: &str) -> Result<Vec<u8>, Rejection> {
+    b64_decode_named(text, &what)
+}
+
+/// [`b64_decode`] with the name of the part formatted only on error.
+pub(crate) fn b64_decode_named(
+    text: &str,
+    what: &dyn core::fmt::Display,
+) -> Result<Vec<u8>, Rejection> {
     B64.decode(text).map_err(|e| {
         Rejection::new(
             ErrorCode::Base64Invalid,
@@ -49,7 +57,16 @@ pub fn b64_json(text: &str, what: &str) -> Result<Value, Rejection> {
 
 /// Decodes a base64url segment that must hold a UTF-8 JSON object.
 pub fn b64_json_object(text: &str, what: &str) -> Result<Map<String, Value>, Rejection> {
-    match b64_json(text, what)? {
+    b64_json_object_named(text, &what)
+}
+
+/// [`b64_json_object`] with the name of the part formatted only on error.
+pub(crate) fn b64_json_object_named(
+    text: &str,
+    what: &dyn core::fmt::Display,
+) -> Result<Map<String, Value>, Rejection> {
+    let bytes = b64_decode_named(text, what)?;
+    match parse_json_named(&bytes, what)? {
         Value::Object(map) => Ok(map),
         _ => Err(Rejection::new(
             ErrorCode::JsonInvalid,
@@ -64,6 +81,14 @@ const DUPLICATE: &str = "tongban:json_duplicate_key";
 /// Parses UTF-8 JSON strictly: duplicate member names and nesting deeper
 /// than [`MAX_JSON_DEPTH`] are refused with their own codes.
 pub fn parse_json(bytes: &[u8], what: &str) -> Result<Value, Rejection> {
+    parse_json_named(bytes, &what)
+}
+
+/// [`parse_json`] with the name of the part formatted only on error.
+pub(crate) fn parse_json_named(
+    bytes: &[u8],
+    what: &dyn core::fmt::Display,
+) -> Result<Value, Rejection> {
     let text = core::str::from_utf8(bytes).map_err(|e| {
         Rejection::new(
             ErrorCode::InvalidUtf8,
@@ -159,12 +184,18 @@ impl<'de> Visitor<'de> for StrictSeed {
         let mut out = Map::new();
         while let Some(key) = access.next_key::<String>()? {
             let v = access.next_value_seed(StrictSeed { depth: child.depth })?;
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format_args!(
-                    "{DUPLICATE}: member {key:?} appears twice"
-                )));
+            // One lookup for both the duplicate check and the insertion.
+            match out.entry(key) {
+                serde_json::map::Entry::Occupied(o) => {
+                    return Err(de::Error::custom(format_args!(
+                        "{DUPLICATE}: member {:?} appears twice",
+                        o.key()
+                    )));
+                }
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(v);
+                }
             }
-            out.insert(key, v);
         }
         Ok(Value::Object(out))
     }

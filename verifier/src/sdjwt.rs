@@ -1,7 +1,8 @@
 //! SD-JWT (RFC 9901): the `~` serialization, disclosures, digests, and the
 //! processing of disclosures into claims with every rule of section 7.1.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
@@ -308,9 +309,16 @@ pub fn process(
     payload: &Map<String, Value>,
     disclosures: &[Disclosure],
 ) -> Result<Processed, Rejection> {
-    let mut by_digest = HashMap::with_capacity(disclosures.len());
+    // Every digest met so far, and the disclosures not yet met: one hash
+    // lookup per digest. `Some(i)` is disclosure `i`; `None` a digest that
+    // references no disclosure (a decoy, or a claim not disclosed).
+    let top_sd = match payload.get("_sd") {
+        Some(Value::Array(a)) => a.len(),
+        _ => 0,
+    };
+    let mut digests = HashMap::with_capacity(disclosures.len() + top_sd);
     for (i, d) in disclosures.iter().enumerate() {
-        if by_digest.insert(d.digest.as_str(), i).is_some() {
+        if digests.insert(d.digest.as_str(), Some(i)).is_some() {
             return Err(Rejection::new(
                 ErrorCode::DisclosureDuplicate,
                 format!("disclosure {} is presented twice", d.encoded),
@@ -319,8 +327,7 @@ pub fn process(
     }
     let mut ctx = Ctx {
         disclosures,
-        by_digest,
-        seen: HashSet::new(),
+        digests,
         paths: vec![None; disclosures.len()],
     };
     let mut path = Vec::new();
@@ -343,28 +350,51 @@ pub fn process(
     Ok(Processed { claims, paths })
 }
 
+/// One step of the path being walked, borrowed from the payload or a
+/// disclosure; a [`ClaimPath`] is built only when a disclosure lands.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
 struct Ctx<'a> {
     disclosures: &'a [Disclosure],
-    by_digest: HashMap<&'a str, usize>,
-    seen: HashSet<&'a str>,
+    /// Digests met so far and disclosures not yet referenced (see `process`).
+    digests: HashMap<&'a str, Option<usize>>,
+    /// Where each disclosure landed; `Some` once it is referenced.
     paths: Vec<Option<ClaimPath>>,
 }
 
 impl<'a> Ctx<'a> {
-    fn note_digest(&mut self, digest: &'a str) -> Result<Option<&'a Disclosure>, Rejection> {
-        if !self.seen.insert(digest) {
-            return Err(Rejection::new(
-                ErrorCode::DigestDuplicate,
-                format!("digest {digest} appears more than once"),
-            ));
+    /// Notes a digest (each may appear once in the whole payload) and
+    /// returns the index of the disclosure it references, if any.
+    fn note_digest(&mut self, digest: &'a str) -> Result<Option<usize>, Rejection> {
+        match self.digests.entry(digest) {
+            Entry::Vacant(v) => {
+                v.insert(None);
+                Ok(None)
+            }
+            // A disclosure met for the first time: from now on its digest
+            // counts as seen like any other.
+            Entry::Occupied(mut o) => o.get_mut().take().map(Some).ok_or_else(|| {
+                Rejection::new(
+                    ErrorCode::DigestDuplicate,
+                    format!("digest {digest} appears more than once"),
+                )
+            }),
         }
-        Ok(self.by_digest.get(digest).map(|&i| &self.disclosures[i]))
     }
 
-    fn record(&mut self, d: &Disclosure, path: &[PathSegment]) {
-        if let Some(&i) = self.by_digest.get(d.digest.as_str()) {
-            self.paths[i] = Some(ClaimPath(path.to_vec()));
-        }
+    fn record(&mut self, i: usize, path: &[Step<'a>]) {
+        self.paths[i] = Some(ClaimPath(
+            path.iter()
+                .map(|s| match *s {
+                    Step::Key(k) => PathSegment::Key(k.to_owned()),
+                    Step::Index(n) => PathSegment::Index(n),
+                })
+                .collect(),
+        ));
     }
 
     fn too_deep(depth: usize) -> Result<(), Rejection> {
@@ -380,11 +410,16 @@ impl<'a> Ctx<'a> {
     fn object(
         &mut self,
         obj: &'a Map<String, Value>,
-        path: &mut Vec<PathSegment>,
+        path: &mut Vec<Step<'a>>,
         depth: usize,
     ) -> Result<Map<String, Value>, Rejection> {
         Self::too_deep(depth)?;
-        let mut out = Map::new();
+        let sd = obj.get("_sd");
+        let sd_len = match sd {
+            Some(Value::Array(a)) => a.len().min(self.disclosures.len()),
+            _ => 0,
+        };
+        let mut out = Map::with_capacity(obj.len() + sd_len);
         for (k, v) in obj {
             match k.as_str() {
                 "_sd" => continue,
@@ -397,12 +432,12 @@ impl<'a> Ctx<'a> {
                 }
                 _ => {}
             }
-            path.push(PathSegment::Key(k.clone()));
+            path.push(Step::Key(k));
             let value = self.value(v, path, depth + 1)?;
             path.pop();
             out.insert(k.clone(), value);
         }
-        let Some(sd) = obj.get("_sd") else {
+        let Some(sd) = sd else {
             return Ok(out);
         };
         let Value::Array(digests) = sd else {
@@ -415,9 +450,10 @@ impl<'a> Ctx<'a> {
                     "_sd holds a non-string digest",
                 ));
             };
-            let Some(d) = self.note_digest(digest)? else {
+            let Some(i) = self.note_digest(digest)? else {
                 continue; // a decoy, or a claim not disclosed
             };
+            let d = &self.disclosures[i];
             let Some(name) = &d.name else {
                 return Err(Rejection::new(
                     ErrorCode::DisclosureKindMismatch,
@@ -433,14 +469,16 @@ impl<'a> Ctx<'a> {
                     format!("a disclosure names a claim {name:?}"),
                 ));
             }
-            if out.contains_key(name) || obj.contains_key(name) {
+            // Every member of `obj` other than `_sd` and a top-level
+            // `_sd_alg` is already in `out`, so this is "in `out` or in `obj`".
+            if out.contains_key(name) || (name == "_sd_alg" && obj.contains_key(name)) {
                 return Err(Rejection::new(
                     ErrorCode::DisclosureNameCollision,
                     format!("disclosed claim {name:?} already exists at this level"),
                 ));
             }
-            path.push(PathSegment::Key(name.clone()));
-            self.record(d, path);
+            path.push(Step::Key(name));
+            self.record(i, path);
             let value = self.value(&d.value, path, depth + 1)?;
             path.pop();
             out.insert(name.clone(), value);
@@ -451,7 +489,7 @@ impl<'a> Ctx<'a> {
     fn value(
         &mut self,
         v: &'a Value,
-        path: &mut Vec<PathSegment>,
+        path: &mut Vec<Step<'a>>,
         depth: usize,
     ) -> Result<Value, Rejection> {
         match v {
@@ -464,13 +502,13 @@ impl<'a> Ctx<'a> {
     fn array(
         &mut self,
         items: &'a [Value],
-        path: &mut Vec<PathSegment>,
+        path: &mut Vec<Step<'a>>,
         depth: usize,
     ) -> Result<Value, Rejection> {
         Self::too_deep(depth)?;
         let mut out = Vec::with_capacity(items.len());
         for (idx, item) in items.iter().enumerate() {
-            path.push(PathSegment::Index(idx));
+            path.push(Step::Index(idx));
             if let Some(placeholder) = array_placeholder(item) {
                 let Value::String(digest) = placeholder else {
                     return Err(Rejection::new(
@@ -478,7 +516,8 @@ impl<'a> Ctx<'a> {
                         "an array element's \"...\" is not a string",
                     ));
                 };
-                if let Some(d) = self.note_digest(digest)? {
+                if let Some(i) = self.note_digest(digest)? {
+                    let d = &self.disclosures[i];
                     if d.name.is_some() {
                         return Err(Rejection::new(
                             ErrorCode::DisclosureKindMismatch,
@@ -488,7 +527,7 @@ impl<'a> Ctx<'a> {
                             ),
                         ));
                     }
-                    self.record(d, path);
+                    self.record(i, path);
                     out.push(self.value(&d.value, path, depth + 1)?);
                 }
             } else {

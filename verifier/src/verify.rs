@@ -224,7 +224,7 @@ impl<'a> Run<'a> {
         resolver: &dyn KeyResolver,
     ) -> Option<()> {
         let parsed = self.stage(Check::Structure, input.and_then(|i| structure(i, policy)))?;
-        let Parsed { parts, jws, kb } = parsed;
+        let Parsed { parts, mut jws, kb } = parsed;
         self.describe(&jws, kb.is_some());
 
         let expected_typ = match &policy.profile {
@@ -259,7 +259,7 @@ impl<'a> Run<'a> {
             alg,
             keys,
             message: jws.signing_input.as_bytes(),
-            signature: jws.signature.clone(),
+            signature: std::mem::take(&mut jws.signature),
         });
 
         let processed = self.stage(
@@ -303,7 +303,7 @@ impl<'a> Run<'a> {
             )),
         }
 
-        let Some(kb) = kb else {
+        let Some(mut kb) = kb else {
             if let HolderBinding::Required { .. } = policy.holder_binding {
                 self.stage::<()>(
                     Check::HolderBinding,
@@ -333,7 +333,7 @@ impl<'a> Run<'a> {
             alg: kb_alg,
             keys: vec![holder_key],
             message: kb.signing_input.as_bytes(),
-            signature: kb.signature.clone(),
+            signature: std::mem::take(&mut kb.signature),
         });
 
         match &policy.holder_binding {
@@ -386,15 +386,21 @@ impl<'a> Run<'a> {
             ));
             return Some(());
         };
+        // The usual case, valid claims, needs no copy of them.
+        if kind
+            .schema
+            .validate_except(&processed.claims, Mode::Disclosed, REGISTERED_CLAIMS)
+            .is_empty()
+        {
+            self.stages.push((Check::Schema, StageOutcome::Passed));
+            return Some(());
+        }
+        // Otherwise the violations are listed in the order of this copy.
         let mut personal = processed.claims.clone();
         for registered in REGISTERED_CLAIMS {
             personal.remove(*registered);
         }
         let violations = kind.validate(&personal, Mode::Disclosed);
-        if violations.is_empty() {
-            self.stages.push((Check::Schema, StageOutcome::Passed));
-            return Some(());
-        }
         let detail = violations
             .iter()
             .map(|v| v.message.as_str())

@@ -215,7 +215,21 @@ impl Schema {
     /// Validates claims (a JSON object) and returns every violation.
     pub fn validate(&self, claims: &Map<String, Value>, mode: Mode) -> Vec<Violation> {
         let mut out = Vec::new();
-        self.check_object(claims, "", mode, &mut out);
+        self.check_object(claims, "", mode, &[], &mut out);
+        out
+    }
+
+    /// Validates `claims` as if the members named in `skip` were absent.
+    /// The violations are the same as [`Schema::validate`] gives for a copy
+    /// without those members, though not necessarily in the same order.
+    pub(crate) fn validate_except(
+        &self,
+        claims: &Map<String, Value>,
+        mode: Mode,
+        skip: &[&str],
+    ) -> Vec<Violation> {
+        let mut out = Vec::new();
+        self.check_object(claims, "", mode, skip, &mut out);
         out
     }
 
@@ -224,6 +238,7 @@ impl Schema {
         obj: &Map<String, Value>,
         path: &str,
         mode: Mode,
+        skip: &[&str],
         out: &mut Vec<Violation>,
     ) {
         let join = |k: &str| {
@@ -235,7 +250,7 @@ impl Schema {
         };
         if mode == Mode::Complete {
             for r in &self.required {
-                if !obj.contains_key(r) {
+                if !obj.contains_key(r) || skip.contains(&r.as_str()) {
                     out.push(Violation {
                         path: join(r),
                         keyword: "required",
@@ -245,8 +260,11 @@ impl Schema {
             }
         }
         for (k, v) in obj {
+            if skip.contains(&k.as_str()) {
+                continue;
+            }
             match self.properties.get(k) {
-                Some(s) => s.check(v, &join(k), mode, out),
+                Some(s) => s.check(v, Step::Member(path, k), mode, out),
                 None if !self.additional => out.push(Violation {
                     path: join(k),
                     keyword: "additionalProperties",
@@ -257,10 +275,13 @@ impl Schema {
         }
     }
 
-    fn check(&self, v: &Value, path: &str, mode: Mode, out: &mut Vec<Violation>) {
+    fn check(&self, v: &Value, at: Step<'_>, mode: Mode, out: &mut Vec<Violation>) {
+        // The path is written out only when it is needed (a violation, or
+        // members and elements below this one).
+        let path = || at.path();
         let mut fail = |keyword: &'static str, message: String| {
             out.push(Violation {
-                path: path.to_owned(),
+                path: path(),
                 keyword,
                 message,
             })
@@ -278,7 +299,8 @@ impl Schema {
                 fail(
                     "type",
                     format!(
-                        "{path} must be of type {}",
+                        "{} must be of type {}",
+                        path(),
                         format!("{kind:?}").to_lowercase()
                     ),
                 );
@@ -290,7 +312,7 @@ impl Schema {
         {
             fail(
                 "enum",
-                format!("{path} must be one of {}", Value::Array(values.clone())),
+                format!("{} must be one of {}", path(), Value::Array(values.clone())),
             );
         }
         if let Value::String(s) = v {
@@ -300,15 +322,20 @@ impl Schema {
                 fail(
                     "length",
                     format!(
-                        "{path} has {len} characters, outside {:?}..={:?}",
-                        self.min_length, self.max_length
+                        "{} has {len} characters, outside {:?}..={:?}",
+                        path(),
+                        self.min_length,
+                        self.max_length
                     ),
                 );
             }
             if let Some(p) = &self.pattern
                 && !p.is_match(s)
             {
-                fail("pattern", format!("{path} does not match {}", p.as_str()));
+                fail(
+                    "pattern",
+                    format!("{} does not match {}", path(), p.as_str()),
+                );
             }
             if let Some(f) = self.format {
                 let (name, result) = match f {
@@ -325,7 +352,7 @@ impl Schema {
                     Format::LicenceId => ("an e-licence identifier", ids::check_licence_id(s)),
                 };
                 if let Err(e) = result {
-                    fail("format", format!("{path} is not {name}: {e}"));
+                    fail("format", format!("{} is not {name}: {e}", path()));
                 }
             }
         }
@@ -335,19 +362,40 @@ impl Schema {
             fail(
                 "range",
                 format!(
-                    "{path} = {n} is outside {:?}..={:?}",
-                    self.minimum, self.maximum
+                    "{} = {n} is outside {:?}..={:?}",
+                    path(),
+                    self.minimum,
+                    self.maximum
                 ),
             );
         }
         match (v, &self.items) {
-            (Value::Object(o), _) => self.check_object(o, path, mode, out),
+            (Value::Object(o), _) => self.check_object(o, &path(), mode, &[], out),
             (Value::Array(a), Some(items)) => {
+                let path = path();
                 for (i, x) in a.iter().enumerate() {
-                    items.check(x, &format!("{path}.{i}"), mode, out);
+                    items.check(x, Step::Element(&path, i), mode, out);
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// Where a checked value sits: a member of an object or an element of an
+/// array, below the path of its parent.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Member(&'a str, &'a str),
+    Element(&'a str, usize),
+}
+
+impl Step<'_> {
+    fn path(self) -> String {
+        match self {
+            Step::Member("", k) => k.to_owned(),
+            Step::Member(parent, k) => format!("{parent}.{k}"),
+            Step::Element(parent, i) => format!("{parent}.{i}"),
         }
     }
 }
@@ -400,5 +448,39 @@ mod tests {
             .cloned()
             .unwrap();
         assert!(s.validate(&ok, Mode::Complete).is_empty());
+    }
+
+    #[test]
+    fn validate_except_is_validate_without_the_skipped_members() {
+        let s = Schema::compile(&json!({
+            "type": "object", "additionalProperties": false, "required": ["code", "iss"],
+            "properties": {"code": {"type": "string", "format": "tongban-uscc"},
+                           "iss": {"type": "string"},
+                           "tags": {"type": "array", "items": {"type": "string", "maxLength": 2}}}
+        }))
+        .unwrap();
+        let claims = json!({"iss": 5, "code": "x", "exp": 1, "tags": ["ab", "abc"], "extra": 1})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let skip = ["iss", "exp"];
+        let mut stripped = claims.clone();
+        for k in skip {
+            stripped.remove(k);
+        }
+        for mode in [Mode::Complete, Mode::Disclosed] {
+            let mut fast = s.validate_except(&claims, mode, &skip);
+            let mut slow = s.validate(&stripped, mode);
+            assert!(!fast.is_empty());
+            let key = |v: &Violation| (v.path.clone(), v.keyword, v.message.clone());
+            fast.sort_by_key(key);
+            slow.sort_by_key(key);
+            assert_eq!(fast, slow, "{mode:?}");
+        }
+        let ok = json!({"code": "91320509MA1Q8K3T2C", "iss": 1, "exp": 2})
+            .as_object()
+            .cloned()
+            .unwrap();
+        assert!(s.validate_except(&ok, Mode::Disclosed, &skip).is_empty());
     }
 }
