@@ -85,26 +85,14 @@ pub fn sample_claims() -> serde_json::Map<String, Value> {
 /// Builds the sample deterministically (fixed seeds, a seeded RNG for the
 /// salts; Ed25519 signatures are deterministic).
 pub fn generate() -> Result<Sample, Box<dyn std::error::Error>> {
-    let issuer = Ed25519Signer::from_seed(&[0x11; 32], Some("wujiang-amr-2026".into()));
-    let holder = Ed25519Signer::from_seed(&[0x22; 32], None);
+    let issuer = sample_issuer();
     let mut rng = rand::rngs::StdRng::seed_from_u64(20_261_125);
     let issued = CredentialBuilder::new(SAMPLE_ISSUER, SAMPLE_VCT, 1_795_136_400)
         .expires_at(1_952_902_800)
-        .holder_key(holder.public_key())
+        .holder_key(sample_holder().public_key())
         .claims(sample_claims())
         .issue(&issuer, &mut rng)?;
-    let held = HeldCredential::parse(&issued.sd_jwt)?;
-    let paths: Vec<ClaimPath> = SAMPLE_DISCLOSED
-        .iter()
-        .filter_map(|p| ClaimPath::parse(p))
-        .collect();
-    let kb = KeyBinding {
-        signer: &holder,
-        audience: SAMPLE_AUD.into(),
-        nonce: SAMPLE_NONCE.into(),
-        iat: SAMPLE_PRESENTED_AT,
-    };
-    let presentation = held.present(&paths, Some(&kb))?;
+    let presentation = present_to_sample_counter(&issued.sd_jwt, &SAMPLE_DISCLOSED)?;
     let mut jwk = issuer.public_key().to_jwk();
     jwk["kid"] = Value::String("wujiang-amr-2026".into());
     let presentation_transport = tongban_verifier::transport::encode(&presentation)?;
@@ -177,16 +165,35 @@ pub fn realistic_presentation(
         .and_then(Value::as_object)
         .cloned()
         .ok_or("no sample for the type")?;
-    let issuer = Ed25519Signer::from_seed(&[0x11; 32], Some("wujiang-amr-2026".into()));
-    let holder = Ed25519Signer::from_seed(&[0x22; 32], None);
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let issued = CredentialBuilder::new(SAMPLE_ISSUER, &kind.vct, 1_795_136_400)
         .expires_at(1_952_902_800)
-        .holder_key(holder.public_key())
+        .holder_key(sample_holder().public_key())
         .status(serde_json::json!({"status_list": {"idx": 123_456, "uri": "https://amr.wujiang.example/status/1"}}))
         .claims(claims)
-        .issue(&issuer, &mut rng)?;
-    let held = HeldCredential::parse(&issued.sd_jwt)?;
+        .issue(&sample_issuer(), &mut rng)?;
+    let presentation = present_to_sample_counter(&issued.sd_jwt, disclose)?;
+    Ok((issued.sd_jwt, presentation))
+}
+
+/// The sample's issuer key (Wujiang, kid `wujiang-amr-2026`).
+fn sample_issuer() -> Ed25519Signer {
+    Ed25519Signer::from_seed(&[0x11; 32], Some("wujiang-amr-2026".into()))
+}
+
+/// The sample's holder key.
+fn sample_holder() -> Ed25519Signer {
+    Ed25519Signer::from_seed(&[0x22; 32], None)
+}
+
+/// Presents `disclose` of an issued credential as the sample holder, to the
+/// sample counter, at the sample's time.
+fn present_to_sample_counter(
+    sd_jwt: &str,
+    disclose: &[&str],
+) -> Result<String, Box<dyn std::error::Error>> {
+    let holder = sample_holder();
+    let held = HeldCredential::parse(sd_jwt)?;
     let paths: Vec<ClaimPath> = disclose
         .iter()
         .filter_map(|p| ClaimPath::parse(p))
@@ -197,8 +204,7 @@ pub fn realistic_presentation(
         nonce: SAMPLE_NONCE.into(),
         iat: SAMPLE_PRESENTED_AT,
     };
-    let presentation = held.present(&paths, Some(&kb))?;
-    Ok((issued.sd_jwt, presentation))
+    Ok(held.present(&paths, Some(&kb))?)
 }
 
 /// The smallest QR version (1–40) that holds `text` at error correction
