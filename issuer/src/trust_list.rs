@@ -70,17 +70,9 @@ pub fn new_draft(anchor: Anchor) -> TrustList {
 
 /// Public keys (each with a `kid`) from a JWK or a JWKS document.
 pub fn keys_from_document(doc: &Value) -> Result<Vec<Value>, DraftError> {
-    let list = match doc.get("keys") {
-        Some(Value::Array(keys)) => keys.clone(),
-        Some(_) => return Err(DraftError::BadKey("\"keys\" is not an array".into())),
-        None => vec![doc.clone()],
-    };
-    if list.is_empty() {
-        return Err(DraftError::BadKey("the JWKS holds no keys".into()));
-    }
+    let keys = KeyWithId::from_jwk_or_set(doc).map_err(|e| DraftError::BadKey(e.to_string()))?;
     let mut out = Vec::new();
-    for jwk in list {
-        let parsed = KeyWithId::from_jwk(&jwk).map_err(|e| DraftError::BadKey(e.to_string()))?;
+    for parsed in keys {
         let kid = parsed.kid.ok_or_else(|| {
             DraftError::BadKey("every key needs a kid (the credential header names it)".into())
         })?;

@@ -280,7 +280,8 @@ fn verify_status_list(
     jwt: &str,
     trust: &VerifiedTrustList,
 ) -> Result<BundledStatusList, Rejection> {
-    let (jws, token) = StatusListToken::parse(jwt)?;
+    let signed = StatusListToken::parse(jwt)?;
+    let token = &signed.token;
     let issuer = trust
         .list()
         .issuers
@@ -301,25 +302,15 @@ fn verify_status_list(
             ),
         ));
     }
-    let alg = crate::keys::Algorithm::from_jws(
-        jws.header
-            .get("alg")
-            .and_then(|a| a.as_str())
-            .unwrap_or_default(),
-    )
-    .ok_or_else(|| Rejection::new(ErrorCode::StatusListMalformed, "unsupported alg"))?;
     let keys = trust
-        .keys_valid_at(&issuer.id, jws.kid(), token.iat)
+        .keys_valid_at(&issuer.id, signed.jws.kid(), token.iat)
         .map_err(|r| {
             Rejection::new(
                 ErrorCode::StatusListSignatureInvalid,
                 format!("{}: {}", r.code, r.detail),
             )
         })?;
-    if !keys
-        .iter()
-        .any(|k| k.verify(alg, jws.signing_input.as_bytes(), &jws.signature))
-    {
+    if !signed.signed_by_any(&keys) {
         return Err(Rejection::new(
             ErrorCode::StatusListSignatureInvalid,
             format!(
@@ -330,7 +321,7 @@ fn verify_status_list(
     }
     Ok(BundledStatusList {
         issuer: issuer.id.clone(),
-        token,
+        token: signed.token,
     })
 }
 

@@ -74,6 +74,12 @@ pub enum JwkError {
     /// The bytes do not encode a valid point (or a small-order Ed25519 key).
     #[error("the JWK does not encode a valid, non-weak public key")]
     InvalidPoint,
+    /// A JWKS whose `keys` is not an array.
+    #[error("\"keys\" is not an array")]
+    KeysNotArray,
+    /// A JWKS with no key.
+    #[error("the JWKS holds no keys")]
+    EmptySet,
 }
 
 /// A public key that can verify Tongban signatures.
@@ -184,6 +190,17 @@ impl KeyWithId {
         let key = PublicKey::from_jwk(jwk)?;
         let kid = jwk.get("kid").and_then(Value::as_str).map(str::to_owned);
         Ok(KeyWithId { key, kid })
+    }
+
+    /// Parses a public JWK, or a JWKS (`{"keys": [...]}`, not empty), as
+    /// key files and published key sets hold them.
+    pub fn from_jwk_or_set(doc: &Value) -> Result<Vec<KeyWithId>, JwkError> {
+        match doc.get("keys") {
+            None => Ok(vec![KeyWithId::from_jwk(doc)?]),
+            Some(Value::Array(list)) if list.is_empty() => Err(JwkError::EmptySet),
+            Some(Value::Array(list)) => list.iter().map(KeyWithId::from_jwk).collect(),
+            Some(_) => Err(JwkError::KeysNotArray),
+        }
     }
 }
 
@@ -404,6 +421,31 @@ mod tests {
             PublicKey::from_jwk(&json!({"kty":"RSA","crv":"x"})),
             Err(JwkError::Unsupported(_))
         ));
+    }
+
+    #[test]
+    fn jwk_or_jwks_documents() {
+        let a = Ed25519Signer::from_seed(&[1; 32], Some("a".into()))
+            .public_key()
+            .to_jwk();
+        let b = Ed25519Signer::from_seed(&[2; 32], None)
+            .public_key()
+            .to_jwk();
+        assert_eq!(KeyWithId::from_jwk_or_set(&a).unwrap().len(), 1);
+        let set = KeyWithId::from_jwk_or_set(&json!({"keys": [a, b]})).unwrap();
+        assert_eq!(set.len(), 2);
+        assert_eq!(
+            KeyWithId::from_jwk_or_set(&json!({"keys": []})).unwrap_err(),
+            JwkError::EmptySet
+        );
+        assert_eq!(
+            KeyWithId::from_jwk_or_set(&json!({"keys": {}})).unwrap_err(),
+            JwkError::KeysNotArray
+        );
+        assert_eq!(
+            KeyWithId::from_jwk_or_set(&json!({"keys": [{"kty": "oct"}]})).unwrap_err(),
+            JwkError::Missing("crv")
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::encoding::{b64_decode, b64_encode};
 use crate::error::{ErrorCode, Rejection};
 use crate::jws::{CompactJws, sign_compact};
-use crate::keys::{SignError, Signer};
+use crate::keys::{Algorithm, PublicKey, SignError, Signer};
 
 /// The `typ` of a status list token.
 pub const TYP_STATUS_LIST_JWT: &str = "statuslist+jwt";
@@ -200,6 +200,31 @@ pub struct StatusListToken {
     pub list: StatusList,
 }
 
+/// A status list token as read, with the algorithm its header policy
+/// allowed; its signature is not checked yet.
+#[derive(Debug, Clone)]
+pub struct SignedStatusList<'a> {
+    /// The parsed JWS.
+    pub jws: CompactJws<'a>,
+    /// The header's `alg`, already on the allow-list.
+    pub alg: Algorithm,
+    /// The token's claims.
+    pub token: StatusListToken,
+}
+
+impl SignedStatusList<'_> {
+    /// Whether one of `keys` signed the token.
+    pub fn signed_by_any(&self, keys: &[PublicKey]) -> bool {
+        keys.iter().any(|k| {
+            k.verify(
+                self.alg,
+                self.jws.signing_input.as_bytes(),
+                &self.jws.signature,
+            )
+        })
+    }
+}
+
 impl StatusListToken {
     /// Reads the claims of an already parsed token (typ and signature are
     /// the caller's to check).
@@ -247,19 +272,20 @@ impl StatusListToken {
         })
     }
 
-    /// Parses a compact token and checks its `typ`; returns the JWS (for
-    /// the signature check) and the claims.
-    pub fn parse(jwt: &str) -> Result<(CompactJws<'_>, StatusListToken), Rejection> {
+    /// Parses a compact token and applies the header policy (with `typ`
+    /// `statuslist+jwt`); the signature is the caller's to check, with
+    /// [`SignedStatusList::signed_by_any`] and the keys it trusts.
+    pub fn parse(jwt: &str) -> Result<SignedStatusList<'_>, Rejection> {
         let jws = CompactJws::parse(jwt, "the status list token")
             .map_err(|r| Rejection::new(ErrorCode::StatusListMalformed, r.detail))?;
-        jws.check_header(
+        let alg = jws.check_header(
             "the status list token",
             Some(TYP_STATUS_LIST_JWT),
             ErrorCode::StatusListMalformed,
             ErrorCode::StatusListMalformed,
         )?;
         let token = StatusListToken::from_claims(&jws.payload)?;
-        Ok((jws, token))
+        Ok(SignedStatusList { jws, alg, token })
     }
 
     /// When this copy should no longer be relied on: the earlier of `exp`

@@ -264,16 +264,10 @@ fn read_key_list(files: &[PathBuf]) -> Result<Vec<KeyWithId>, CliError> {
             .map_err(|e| CliError::Usage(format!("{}: {e}", f.display())))?;
         let v: Value = serde_json::from_str(&text)
             .map_err(|e| CliError::Usage(format!("{}: {e}", f.display())))?;
-        let list = match v.get("keys") {
-            Some(Value::Array(a)) => a.clone(),
-            _ => vec![v],
-        };
-        for jwk in &list {
-            keys.push(
-                KeyWithId::from_jwk(jwk)
-                    .map_err(|e| CliError::Usage(format!("{}: {e}", f.display())))?,
-            );
-        }
+        keys.extend(
+            KeyWithId::from_jwk_or_set(&v)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", f.display())))?,
+        );
     }
     Ok(keys)
 }
@@ -475,25 +469,18 @@ fn status(dir: &Path, id: &str, issuer_key: &[PathBuf], json: bool) -> Result<()
         .map_err(|e| CliError::Usage(format!("cannot fetch {uri}: {e}")))?
         .into_string()
         .map_err(|e| CliError::Usage(format!("cannot read {uri}: {e}")))?;
-    let (jws, token) = tongban_verifier::StatusListToken::parse(jwt.trim())
+    let signed = tongban_verifier::StatusListToken::parse(jwt.trim())
         .map_err(|r| CliError::Refused(r.to_string()))?;
-    let alg = jws
-        .header
-        .get("alg")
-        .and_then(Value::as_str)
-        .and_then(tongban_verifier::Algorithm::from_jws);
-    let keys = read_key_list(issuer_key)?;
-    let signed = alg.is_some_and(|alg| {
-        keys.iter().any(|k| {
-            k.key
-                .verify(alg, jws.signing_input.as_bytes(), &jws.signature)
-        })
-    });
-    if !signed {
+    let keys: Vec<_> = read_key_list(issuer_key)?
+        .into_iter()
+        .map(|k| k.key)
+        .collect();
+    if !signed.signed_by_any(&keys) {
         return Err(CliError::Refused(format!(
             "the status list at {uri} is not signed by the issuer's key"
         )));
     }
+    let token = &signed.token;
     if token.uri != uri {
         return Err(CliError::Refused(format!(
             "the status list at {uri} says it is {}",

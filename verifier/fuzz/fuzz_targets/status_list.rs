@@ -7,8 +7,8 @@ use tongban_verifier::status::{StatusList, StatusListToken};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Ok((_, token)) = StatusListToken::parse(text) {
-        let _ = token.list.get(token.list.len());
+    if let Ok(signed) = StatusListToken::parse(text) {
+        let _ = signed.token.list.get(signed.token.list.len());
     }
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
         if let Ok(list) = StatusList::from_json(&v, 1 << 20) {

@@ -103,17 +103,7 @@ pub fn read_key_files(files: &[PathBuf]) -> Result<Vec<KeyWithId>, CliError> {
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let value: Value =
             serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
-        let jwks = match value.get("keys") {
-            Some(Value::Array(list)) => list.clone(),
-            Some(_) => return Err(err("\"keys\" is not an array".into())),
-            None => vec![value],
-        };
-        if jwks.is_empty() {
-            return Err(err("the JWKS holds no keys".into()));
-        }
-        for jwk in &jwks {
-            keys.push(KeyWithId::from_jwk(jwk).map_err(|e| err(e.to_string()))?);
-        }
+        keys.extend(KeyWithId::from_jwk_or_set(&value).map_err(|e| err(e.to_string()))?);
     }
     Ok(keys)
 }
