@@ -1,0 +1,191 @@
+//! Admin tokens: random, shown once, stored only as a SHA-256 hash, scoped
+//! to one agency and a set of actions.
+//!
+//! A token is `tbat_` followed by 32 random bytes in base64url. Its public
+//! id (`tok_…`, in lists and the audit log) is separate from the secret.
+//! SHA-256 without a salt is the right hash here: the secret has 256 bits of
+//! entropy, so there is nothing to brute-force, and lookup by hash is exact.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand_core::{OsRng, RngCore};
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+/// Prefix of every admin token.
+pub const TOKEN_PREFIX: &str = "tbat_";
+
+/// One action a token may be allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Issue credentials (single, batch, offers).
+    Issue,
+    /// Read credentials (get, list).
+    Read,
+    /// Revoke credentials.
+    Revoke,
+    /// Suspend and reinstate credentials.
+    Suspend,
+    /// Read the audit log.
+    Audit,
+}
+
+impl Scope {
+    /// Every scope, in display order.
+    pub const ALL: [Scope; 5] = [
+        Scope::Issue,
+        Scope::Read,
+        Scope::Revoke,
+        Scope::Suspend,
+        Scope::Audit,
+    ];
+
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Issue => "issue",
+            Scope::Read => "read",
+            Scope::Revoke => "revoke",
+            Scope::Suspend => "suspend",
+            Scope::Audit => "audit",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// A set of scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scopes(u8);
+
+/// An unknown scope name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scope {0:?}; the scopes are issue, read, revoke, suspend, audit (or all)")]
+pub struct UnknownScope(pub String);
+
+impl Scopes {
+    /// Every scope.
+    pub fn all() -> Self {
+        Scope::ALL.into_iter().fold(Scopes(0), |s, x| s.with(x))
+    }
+
+    /// Adds a scope.
+    pub fn with(self, s: Scope) -> Self {
+        Scopes(self.0 | s.bit())
+    }
+
+    /// Whether the set holds `s`.
+    pub fn contains(self, s: Scope) -> bool {
+        self.0 & s.bit() != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Parses `issue,revoke` (or `all`).
+    pub fn parse(text: &str) -> Result<Self, UnknownScope> {
+        let mut s = Scopes(0);
+        for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if name == "all" {
+                s = Scopes::all();
+                continue;
+            }
+            let scope = Scope::ALL
+                .into_iter()
+                .find(|x| x.as_str() == name)
+                .ok_or_else(|| UnknownScope(name.to_owned()))?;
+            s = s.with(scope);
+        }
+        Ok(s)
+    }
+
+    /// The scopes, in display order.
+    pub fn iter(self) -> impl Iterator<Item = Scope> {
+        Scope::ALL.into_iter().filter(move |x| self.contains(*x))
+    }
+}
+
+impl fmt::Display for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.iter().map(Scope::as_str).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+impl Serialize for Scopes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(Scope::as_str))
+    }
+}
+
+/// A freshly made token: the secret (show once) and its hash (store).
+#[derive(Clone)]
+pub struct NewToken {
+    /// The bearer secret, `tbat_…`.
+    pub secret: String,
+    /// Its hash, for storage.
+    pub hash: String,
+    /// Its public id.
+    pub id: String,
+}
+
+impl fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewToken")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Makes a new random token.
+pub fn generate() -> NewToken {
+    let secret = format!("{TOKEN_PREFIX}{}", random_b64(32));
+    NewToken {
+        hash: hash_secret(&secret),
+        id: format!("tok_{}", random_b64(9)),
+        secret,
+    }
+}
+
+/// The stored hash of a secret (hex SHA-256).
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// `n` random bytes in base64url.
+pub fn random_b64(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    OsRng.fill_bytes(&mut b);
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_and_print() {
+        let s = Scopes::parse("revoke, issue").unwrap();
+        assert!(s.contains(Scope::Issue) && s.contains(Scope::Revoke));
+        assert!(!s.contains(Scope::Read));
+        assert_eq!(s.to_string(), "issue,revoke");
+        assert_eq!(Scopes::parse("all").unwrap(), Scopes::all());
+        assert_eq!(Scopes::parse("issue,admin").unwrap_err().0, "admin");
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = generate();
+        let b = generate();
+        assert_ne!(a.secret, b.secret);
+        assert!(a.secret.starts_with(TOKEN_PREFIX) && a.secret.len() == 5 + 43);
+        assert_eq!(a.hash, hash_secret(&a.secret));
+        assert!(!format!("{a:?}").contains(&a.secret));
+    }
+}
