@@ -138,7 +138,9 @@ pub enum ChainError {
         seq: i64,
     },
     /// The chain ends before the head recorded on the agency (entries deleted).
-    #[error("agency {agency}: the chain ends at entry {last} but the agency's head is entry {head}")]
+    #[error(
+        "agency {agency}: the chain ends at entry {last} but the agency's head is entry {head}"
+    )]
     Truncated {
         /// The agency.
         agency: String,
@@ -228,8 +230,13 @@ mod tests {
         let mut prev = GENESIS.to_owned();
         (1..=n)
             .map(|seq| {
-                let e = PendingEntry::new("t1", "credential.issue", format!("c{seq}"), serde_json::json!({"n": seq}))
-                    .chain("a", seq, 1000 + seq, &prev);
+                let e = PendingEntry::new(
+                    "t1",
+                    "credential.issue",
+                    format!("c{seq}"),
+                    serde_json::json!({"n": seq}),
+                )
+                .chain("a", seq, 1000 + seq, &prev);
                 prev = e.hash.clone();
                 e
             })
@@ -252,7 +259,10 @@ mod tests {
         c[1].detail = "{\"n\":99}".into();
         let mut v = ChainVerifier::new("a");
         v.push(&c[0]).unwrap();
-        assert!(matches!(v.push(&c[1]), Err(ChainError::Altered { seq: 2, .. })));
+        assert!(matches!(
+            v.push(&c[1]),
+            Err(ChainError::Altered { seq: 2, .. })
+        ));
     }
 
     #[test]
@@ -260,7 +270,14 @@ mod tests {
         let c = chain(3);
         let mut v = ChainVerifier::new("a");
         v.push(&c[0]).unwrap();
-        assert!(matches!(v.push(&c[2]), Err(ChainError::Gap { expected: 2, found: 3, .. })));
+        assert!(matches!(
+            v.push(&c[2]),
+            Err(ChainError::Gap {
+                expected: 2,
+                found: 3,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -269,7 +286,14 @@ mod tests {
         let mut v = ChainVerifier::new("a");
         v.push(&c[0]).unwrap();
         v.push(&c[1]).unwrap();
-        assert!(matches!(v.finish(3, &c[2].hash), Err(ChainError::Truncated { last: 2, head: 3, .. })));
+        assert!(matches!(
+            v.finish(3, &c[2].hash),
+            Err(ChainError::Truncated {
+                last: 2,
+                head: 3,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -280,7 +304,10 @@ mod tests {
         let mut v = ChainVerifier::new("a");
         v.push(&c[0]).unwrap();
         v.push(&c[1]).unwrap();
-        assert!(matches!(v.push(&c[2]), Err(ChainError::BrokenLink { seq: 3, .. })));
+        assert!(matches!(
+            v.push(&c[2]),
+            Err(ChainError::BrokenLink { seq: 3, .. })
+        ));
     }
 
     #[test]

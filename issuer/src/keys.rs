@@ -26,9 +26,7 @@ const SEALED_VERSION: u8 = 1;
 #[non_exhaustive]
 pub enum KeyError {
     /// The master key text is not 32 bytes in base64url or hex.
-    #[error(
-        "the master key must be 32 bytes, written as 43 base64url characters or 64 hex digits"
-    )]
+    #[error("the master key must be 32 bytes, written as 43 base64url characters or 64 hex digits")]
     BadMasterKey,
     /// The master key file could not be read or written.
     #[error("master key file {path}: {source}")]
@@ -88,10 +86,13 @@ impl MasterKey {
 
     /// Reads a key file.
     pub fn read(path: &Path) -> Result<Self, KeyError> {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| KeyError::File {
-            path: path.display().to_string(),
-            source,
-        })?);
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|source| KeyError::File {
+                    path: path.display().to_string(),
+                    source,
+                })?,
+            );
         Self::parse(&text)
     }
 
@@ -142,7 +143,12 @@ impl MasterKey {
     }
 
     /// Opens a sealed seed.
-    pub fn open(&self, agency: &str, kid: &str, sealed: &[u8]) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+    pub fn open(
+        &self,
+        agency: &str,
+        kid: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<[u8; 32]>, KeyError> {
         let fail = || KeyError::Unseal {
             agency: agency.to_owned(),
             kid: kid.to_owned(),
@@ -225,10 +231,11 @@ impl KeyRing {
         let mut public_jwks = Vec::new();
         let mut public_keys = Vec::new();
         for k in keys {
-            let jwk: serde_json::Value = serde_json::from_str(&k.public_jwk).map_err(|_| KeyError::Unseal {
-                agency: agency.to_owned(),
-                kid: k.kid.clone(),
-            })?;
+            let jwk: serde_json::Value =
+                serde_json::from_str(&k.public_jwk).map_err(|_| KeyError::Unseal {
+                    agency: agency.to_owned(),
+                    kid: k.kid.clone(),
+                })?;
             if let Ok(pk) = PublicKey::from_jwk(&jwk) {
                 public_keys.push(pk);
             }

@@ -15,9 +15,15 @@
 //!   `tongban-issuer trust-list …`).
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod audit;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
 pub mod files;
 pub mod keys;
+pub mod metrics;
+pub mod service;
 pub mod store;
 pub mod tokens;
 pub mod trust_list;

@@ -1,22 +1,31 @@
-//! `tongban-issuer`: the trust-list operator's tooling (and, under its own
-//! issue, the issuing service).
+//! `tongban-issuer`: the issuing service and its operator commands, and the
+//! trust-list operator's tooling. Thin: parsing here, work in the library.
 //!
-//! Exit status: 0 done, 2 usage error or refused change (nothing written).
+//! Exit status: 0 done, 1 a check failed (audit verify), 2 usage error or
+//! refused change (nothing written).
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-use serde_json::{Value, json};
-use tongban_issuer::files::{self, FileError};
-use tongban_issuer::trust_list::{self as tl, DraftError, IssuerUpdate};
-use tongban_verifier::cli_support::{format_cst, now, parse_time};
-use tongban_verifier::trust::{Anchor, TrustList, TrustedIssuer, VerifiedTrustList};
-use tongban_verifier::{Ed25519Signer, KeyWithId, Signer as _};
+use clap::{Parser, Subcommand};
 
-/// Tongban (通办) issuer tools.
+mod cli;
+
+use cli::service::{AgencyCommand, AuditCommand, KeyCommand, ServeArgs, TokenCommand};
+use cli::trust_list::TrustListCommand;
+
+/// Tongban (通办) issuer: the service issuing agencies run, and the
+/// trust-list operator's tools.
+///
+/// Start here (a fresh data directory gets a demonstration agency and an
+/// admin token, printed once):
+///
+///   tongban-issuer serve
+///
+/// Then, with the token it printed:
+///
+///   curl -H "Authorization: Bearer tbat_…" http://127.0.0.1:8080/admin/v1/agency
 #[derive(Debug, Parser)]
-#[command(name = "tongban-issuer", version)]
+#[command(name = "tongban-issuer", version, verbatim_doc_comment)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,6 +33,29 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the issuing service (admin API, public metadata and status lists,
+    /// OpenID4VCI). SQLite in the data directory unless --database-url.
+    Serve(ServeArgs),
+    /// Agencies hosted by this service: create, list, show, update.
+    Agency {
+        #[command(subcommand)]
+        command: AgencyCommand,
+    },
+    /// Signing keys: rotate (old keys stay published), list.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Admin tokens: create (shown once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The hash-chained audit log: verify every chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// The trust-list operator's tools: the anchor key, the list of issuing
     /// agencies (draft), and the signed list verifiers sync.
     ///
@@ -44,529 +76,13 @@ enum Command {
     },
 }
 
-#[derive(Debug, Subcommand)]
-enum TrustListCommand {
-    /// Create a new anchor signing key (Ed25519). The private key file is
-    /// created with mode 0600 and never overwritten.
-    AnchorKey(AnchorKeyArgs),
-    /// Start an empty draft list for an anchor.
-    Init(InitArgs),
-    /// Add an issuing agency with its keys (from a JWK/JWKS file or its
-    /// published JWKS URL).
-    AddIssuer(AddIssuerArgs),
-    /// Change an agency: names, region, licence types, new keys (rotation
-    /// keeps the old ones), retire or revoke a key, status lists.
-    UpdateIssuer(UpdateIssuerArgs),
-    /// Remove an agency from the list.
-    RemoveIssuer(RemoveIssuerArgs),
-    /// Sign the next list (sequence + 1) with the anchor key.
-    Sign(SignArgs),
-    /// Show a draft, or verify and show a signed list.
-    Show(ShowArgs),
-}
-
-#[derive(Debug, Args)]
-struct Common {
-    /// Print the result as JSON.
-    #[arg(long, global = true)]
-    json: bool,
-}
-
-#[derive(Debug, Args)]
-struct AnchorKeyArgs {
-    /// Where to create the private key (JWK with "d").
-    #[arg(long, value_name = "FILE")]
-    out: PathBuf,
-    /// Also write the public key here (what verifiers pin).
-    #[arg(long, value_name = "FILE")]
-    public_out: Option<PathBuf>,
-    /// The key's id (`kid`); default: its JWK thumbprint.
-    #[arg(long)]
-    kid: Option<String>,
-    #[command(flatten)]
-    common: Common,
-}
-
-#[derive(Debug, Args)]
-struct DraftArg {
-    /// The draft list file (JSON).
-    #[arg(long, value_name = "FILE", env = "TONGBAN_TRUST_LIST_DRAFT")]
-    list: PathBuf,
-}
-
-#[derive(Debug, Args)]
-struct InitArgs {
-    #[command(flatten)]
-    draft: DraftArg,
-    /// The anchor's identifier (a URL).
-    #[arg(long)]
-    anchor_id: String,
-    /// The anchor's name in Chinese.
-    #[arg(long)]
-    name_zh: String,
-    /// The anchor's name in English.
-    #[arg(long)]
-    name_en: String,
-    #[command(flatten)]
-    common: Common,
-}
-
-#[derive(Debug, Args)]
-struct KeySource {
-    /// The issuer's public key(s): a JWK or JWKS file. Every key needs a kid.
-    #[arg(long, value_name = "FILE", conflicts_with = "jwks_url")]
-    jwk: Option<PathBuf>,
-    /// The issuer's published JWKS URL (fetched now).
-    #[arg(long, value_name = "URL")]
-    jwks_url: Option<String>,
-    /// When the new keys start being valid (RFC 3339 or Unix seconds); default now.
-    #[arg(long, value_name = "TIME")]
-    not_before: Option<String>,
-}
-
-#[derive(Debug, Args)]
-struct AddIssuerArgs {
-    #[command(flatten)]
-    draft: DraftArg,
-    /// The issuer id: exactly the `iss` of its credentials.
-    #[arg(long)]
-    id: String,
-    /// Name in Chinese.
-    #[arg(long)]
-    name_zh: String,
-    /// Name in English.
-    #[arg(long)]
-    name_en: String,
-    /// GB/T 2260 administrative division code (6 digits, e.g. 320509).
-    #[arg(long)]
-    region: String,
-    /// A licence type (`vct`) it may issue. Repeat for several.
-    #[arg(long = "vct", required = true)]
-    vcts: Vec<String>,
-    /// A status list URI it publishes. Repeat for several.
-    #[arg(long = "status-list")]
-    status_lists: Vec<String>,
-    #[command(flatten)]
-    keys: KeySource,
-    #[command(flatten)]
-    common: Common,
-}
-
-#[derive(Debug, Args)]
-struct UpdateIssuerArgs {
-    #[command(flatten)]
-    draft: DraftArg,
-    /// The issuer id.
-    #[arg(long)]
-    id: String,
-    /// New name in Chinese.
-    #[arg(long)]
-    name_zh: Option<String>,
-    /// New name in English.
-    #[arg(long)]
-    name_en: Option<String>,
-    /// New region code.
-    #[arg(long)]
-    region: Option<String>,
-    /// Authorise another licence type.
-    #[arg(long = "add-vct")]
-    add_vcts: Vec<String>,
-    /// Withdraw a licence type.
-    #[arg(long = "remove-vct")]
-    remove_vcts: Vec<String>,
-    /// Add a status list URI.
-    #[arg(long = "status-list")]
-    status_lists: Vec<String>,
-    /// Stop accepting credentials signed by KID from now on (rotation);
-    /// credentials issued before still verify.
-    #[arg(long = "retire-key", value_name = "KID")]
-    retire: Vec<String>,
-    /// KID was compromised: refuse credentials it signed at or after --at.
-    #[arg(long = "revoke-key", value_name = "KID")]
-    revoke: Vec<String>,
-    /// The time for --retire-key/--revoke-key (RFC 3339 or Unix seconds); default now.
-    #[arg(long, value_name = "TIME")]
-    at: Option<String>,
-    #[command(flatten)]
-    keys: KeySource,
-    #[command(flatten)]
-    common: Common,
-}
-
-#[derive(Debug, Args)]
-struct RemoveIssuerArgs {
-    #[command(flatten)]
-    draft: DraftArg,
-    /// The issuer id.
-    #[arg(long)]
-    id: String,
-    #[command(flatten)]
-    common: Common,
-}
-
-#[derive(Debug, Args)]
-struct SignArgs {
-    #[command(flatten)]
-    draft: DraftArg,
-    /// The anchor's private key file.
-    #[arg(long, value_name = "FILE", env = "TONGBAN_ANCHOR_PRIVATE_KEY")]
-    anchor_key: PathBuf,
-    /// Where to write the signed list (compact JWS).
-    #[arg(long, value_name = "FILE")]
-    out: PathBuf,
-    /// Days until verifiers should expect a newer list (next_update).
-    #[arg(long, default_value_t = 7)]
-    validity_days: u32,
-    #[command(flatten)]
-    common: Common,
-}
-
-#[derive(Debug, Args)]
-struct ShowArgs {
-    /// A draft list file.
-    #[arg(
-        long,
-        value_name = "FILE",
-        conflicts_with = "signed",
-        required_unless_present = "signed"
-    )]
-    list: Option<PathBuf>,
-    /// A signed list to verify and show.
-    #[arg(long, value_name = "FILE", requires = "anchor_public_key")]
-    signed: Option<PathBuf>,
-    /// The anchor's public key, to verify --signed.
-    #[arg(long, value_name = "FILE")]
-    anchor_public_key: Option<PathBuf>,
-    #[command(flatten)]
-    common: Common,
-}
-
-/// Why a command did nothing.
-#[derive(Debug, thiserror::Error)]
-enum CliError {
-    #[error(transparent)]
-    Draft(#[from] DraftError),
-    #[error(transparent)]
-    File(#[from] FileError),
-    #[error("{0}")]
-    Usage(String),
-    #[error("cannot fetch {url}: {reason}")]
-    Fetch { url: String, reason: String },
-    #[error("the signed list does not verify: {0}")]
-    Verify(tongban_verifier::Rejection),
-}
-
-impl CliError {
-    fn code(&self) -> &'static str {
-        match self {
-            CliError::Draft(d) => d.code(),
-            CliError::File(_) => "file_error",
-            CliError::Usage(_) => "usage",
-            CliError::Fetch { .. } => "fetch_failed",
-            CliError::Verify(r) => r.code.code(),
-        }
-    }
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let Command::TrustList { command } = cli.command;
-    let json = match &command {
-        TrustListCommand::AnchorKey(a) => a.common.json,
-        TrustListCommand::Init(a) => a.common.json,
-        TrustListCommand::AddIssuer(a) => a.common.json,
-        TrustListCommand::UpdateIssuer(a) => a.common.json,
-        TrustListCommand::RemoveIssuer(a) => a.common.json,
-        TrustListCommand::Sign(a) => a.common.json,
-        TrustListCommand::Show(a) => a.common.json,
-    };
-    match run(command) {
-        Ok((text, value)) => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&value).unwrap_or_default()
-                );
-            } else {
-                println!("{text}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            if json {
-                println!(
-                    "{}",
-                    json!({"error": {"code": e.code(), "message": e.to_string()}})
-                );
-            } else {
-                eprintln!(
-                    "tongban-issuer: error[{}]: {e}\n  nothing was written.",
-                    e.code()
-                );
-            }
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn time_arg(t: Option<&String>) -> Result<i64, CliError> {
-    t.map_or_else(|| Ok(now()), |t| parse_time(t).map_err(CliError::Usage))
-}
-
-fn load_draft(path: &Path) -> Result<TrustList, CliError> {
-    let v = files::read_json(path)?;
-    serde_json::from_value(v).map_err(|e| {
-        CliError::File(FileError {
-            path: path.to_path_buf(),
-            reason: format!("not a trust list draft: {e}"),
-        })
-    })
-}
-
-fn save_draft(path: &Path, list: &TrustList) -> Result<(), CliError> {
-    let mut bytes = serde_json::to_vec_pretty(list).map_err(|e| CliError::Usage(e.to_string()))?;
-    bytes.push(b'\n');
-    Ok(files::write_atomic(path, &bytes)?)
-}
-
-fn fetch_json(url: &str) -> Result<Value, CliError> {
-    let err = |reason: String| CliError::Fetch {
-        url: url.into(),
-        reason,
-    };
-    let agent = ureq::AgentBuilder::new()
-        .timeout(std::time::Duration::from_secs(30))
-        .build();
-    let text = agent
-        .get(url)
-        .call()
-        .map_err(|e| err(e.to_string()))?
-        .into_string()
-        .map_err(|e| err(e.to_string()))?;
-    serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))
-}
-
-fn source_keys(src: &KeySource) -> Result<Vec<Value>, CliError> {
-    let doc = match (&src.jwk, &src.jwks_url) {
-        (Some(path), _) => files::read_json(path)?,
-        (None, Some(url)) => fetch_json(url)?,
-        (None, None) => return Ok(Vec::new()),
-    };
-    Ok(tl::keys_from_document(&doc)?)
-}
-
-fn issuer_summary(i: &TrustedIssuer) -> String {
-    let keys: Vec<String> = i
-        .keys
-        .iter()
-        .map(|k| {
-            let mut s = k.jwk["kid"].as_str().unwrap_or("?").to_owned();
-            if let Some(at) = k.revoked_at {
-                s.push_str(&format!(" (revoked {})", format_cst(at)));
-            } else if let Some(at) = k.not_after {
-                s.push_str(&format!(" (retired {})", format_cst(at)));
-            }
-            s
-        })
-        .collect();
-    format!(
-        "  {} — {} / {} ({})\n    types: {}\n    keys: {}\n    status lists: {}",
-        i.id,
-        i.name_zh,
-        i.name_en,
-        i.region,
-        i.vcts.join(", "),
-        keys.join(", "),
-        if i.status_lists.is_empty() {
-            "none".into()
-        } else {
-            i.status_lists.join(", ")
-        }
-    )
-}
-
-fn list_summary(l: &TrustList, signed: bool) -> String {
-    let mut out = format!(
-        "{} list of {} {} / {}: sequence {}, {} issuer(s)",
-        if signed { "signed" } else { "draft" },
-        l.anchor.id,
-        l.anchor.name_zh,
-        l.anchor.name_en,
-        l.sequence,
-        l.issuers.len()
-    );
-    if signed {
-        out.push_str(&format!(
-            "\n  signed {}, next update due {}",
-            format_cst(l.issued_at),
-            format_cst(l.next_update)
-        ));
-    }
-    for i in &l.issuers {
-        out.push('\n');
-        out.push_str(&issuer_summary(i));
-    }
-    out
-}
-
-fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
-    match command {
-        TrustListCommand::AnchorKey(a) => {
-            let mut rng = rand::rngs::OsRng;
-            let tmp = Ed25519Signer::generate(&mut rng, None);
-            let kid = a.kid.unwrap_or_else(|| tmp.public_key().thumbprint());
-            let signer = Ed25519Signer::from_seed(&tmp.seed(), Some(kid.clone()));
-            let mut private = serde_json::to_vec_pretty(&signer.to_private_jwk())
-                .map_err(|e| CliError::Usage(e.to_string()))?;
-            private.push(b'\n');
-            files::create_secret(&a.out, &private)?;
-            let mut public = signer.public_key().to_jwk();
-            public["kid"] = Value::String(kid.clone());
-            if let Some(p) = &a.public_out {
-                files::write_atomic(
-                    p,
-                    format!(
-                        "{}\n",
-                        serde_json::to_string_pretty(&public).unwrap_or_default()
-                    )
-                    .as_bytes(),
-                )?;
-            }
-            Ok((
-                format!(
-                    "anchor key {kid} created in {} (keep it offline; mode 0600)\npublic key for verifiers to pin:\n{}",
-                    a.out.display(),
-                    serde_json::to_string_pretty(&public).unwrap_or_default()
-                ),
-                json!({"kid": kid, "private_key_file": a.out, "public_jwk": public}),
-            ))
-        }
-        TrustListCommand::Init(a) => {
-            if a.draft.list.exists() {
-                return Err(CliError::Usage(format!(
-                    "{} already exists",
-                    a.draft.list.display()
-                )));
-            }
-            let d = tl::new_draft(Anchor {
-                id: a.anchor_id,
-                name_zh: a.name_zh,
-                name_en: a.name_en,
-            });
-            save_draft(&a.draft.list, &d)?;
-            Ok((
-                format!("draft created in {}", a.draft.list.display()),
-                json!({"draft": d}),
-            ))
-        }
-        TrustListCommand::AddIssuer(a) => {
-            let mut d = load_draft(&a.draft.list)?;
-            let keys = source_keys(&a.keys)?;
-            if keys.is_empty() {
-                return Err(CliError::Usage(
-                    "give the issuer's keys with --jwk FILE or --jwks-url URL".into(),
-                ));
-            }
-            let issuer = TrustedIssuer {
-                id: a.id.clone(),
-                name_zh: a.name_zh,
-                name_en: a.name_en,
-                region: a.region,
-                vcts: a.vcts,
-                keys: Vec::new(),
-                status_lists: a.status_lists,
-            };
-            tl::add_issuer(&mut d, issuer, keys, time_arg(a.keys.not_before.as_ref())?)?;
-            save_draft(&a.draft.list, &d)?;
-            let i = d.issuer(&a.id).cloned();
-            Ok((
-                format!(
-                    "added to the draft (sign it to publish):\n{}",
-                    i.as_ref().map(issuer_summary).unwrap_or_default()
-                ),
-                json!({"issuer": i}),
-            ))
-        }
-        TrustListCommand::UpdateIssuer(a) => {
-            let mut d = load_draft(&a.draft.list)?;
-            let at = time_arg(a.at.as_ref())?;
-            let update = IssuerUpdate {
-                name_zh: a.name_zh,
-                name_en: a.name_en,
-                region: a.region,
-                add_vcts: a.add_vcts,
-                remove_vcts: a.remove_vcts,
-                add_keys: source_keys(&a.keys)?,
-                not_before: time_arg(a.keys.not_before.as_ref())?,
-                retire: a.retire.into_iter().map(|k| (k, at)).collect(),
-                revoke: a.revoke.into_iter().map(|k| (k, at)).collect(),
-                add_status_lists: a.status_lists,
-            };
-            let added = tl::update_issuer(&mut d, &a.id, update)?;
-            save_draft(&a.draft.list, &d)?;
-            let i = d.issuer(&a.id).cloned();
-            Ok((
-                format!(
-                    "updated in the draft (sign it to publish); new keys: {}\n{}",
-                    if added.is_empty() {
-                        "none".into()
-                    } else {
-                        added.join(", ")
-                    },
-                    i.as_ref().map(issuer_summary).unwrap_or_default()
-                ),
-                json!({"issuer": i, "added_keys": added}),
-            ))
-        }
-        TrustListCommand::RemoveIssuer(a) => {
-            let mut d = load_draft(&a.draft.list)?;
-            tl::remove_issuer(&mut d, &a.id)?;
-            save_draft(&a.draft.list, &d)?;
-            Ok((
-                format!("removed {} from the draft (sign it to publish)", a.id),
-                json!({"removed": a.id}),
-            ))
-        }
-        TrustListCommand::Sign(a) => {
-            let mut d = load_draft(&a.draft.list)?;
-            let key = files::read_json(&a.anchor_key)?;
-            let signer = Ed25519Signer::from_private_jwk(&key)
-                .map_err(|e| CliError::Usage(format!("{}: {e}", a.anchor_key.display())))?;
-            let jws = tl::sign(&mut d, &signer, now(), i64::from(a.validity_days) * 86_400)?;
-            files::write_atomic(&a.out, format!("{jws}\n").as_bytes())?;
-            save_draft(&a.draft.list, &d)?;
-            Ok((
-                format!(
-                    "signed trust list #{} written to {}\n{}",
-                    d.sequence,
-                    a.out.display(),
-                    list_summary(&d, true)
-                ),
-                json!({"sequence": d.sequence, "out": a.out, "issued_at": d.issued_at, "next_update": d.next_update}),
-            ))
-        }
-        TrustListCommand::Show(a) => match (a.list, a.signed, a.anchor_public_key) {
-            (Some(list), _, _) => {
-                let d = load_draft(&list)?;
-                Ok((list_summary(&d, false), json!({"draft": d})))
-            }
-            (None, Some(signed), Some(anchor)) => {
-                let jws = files::read_text(&signed)?;
-                let doc = files::read_json(&anchor)?;
-                let anchors = tl::keys_from_document(&doc)?
-                    .iter()
-                    .map(|j| KeyWithId::from_jwk(j).map_err(|e| CliError::Usage(e.to_string())))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let v =
-                    VerifiedTrustList::verify(&jws, &anchors, None).map_err(CliError::Verify)?;
-                Ok((
-                    list_summary(v.list(), true),
-                    json!({"verified": true, "list": v.list()}),
-                ))
-            }
-            _ => Err(CliError::Usage(
-                "give --list FILE, or --signed FILE with --anchor-public-key FILE".into(),
-            )),
-        },
+    match Cli::parse().command {
+        Command::Serve(a) => cli::service::serve(a),
+        Command::Agency { command } => cli::service::agency(command),
+        Command::Key { command } => cli::service::key(command),
+        Command::Token { command } => cli::service::token(command),
+        Command::Audit { command } => cli::service::audit(command),
+        Command::TrustList { command } => cli::trust_list::main(command),
     }
 }

@@ -426,18 +426,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores credentials with their audit entries, all in one transaction:
     /// either every one is durable, or none is.
-    async fn insert_credentials(
-        &self,
-        items: &[NewCredential],
-        at: i64,
-    ) -> Result<(), StoreError>;
+    async fn insert_credentials(&self, items: &[NewCredential], at: i64) -> Result<(), StoreError>;
 
     /// One credential of the agency.
-    async fn credential(
-        &self,
-        agency_id: &str,
-        id: &str,
-    ) -> Result<CredentialRecord, StoreError>;
+    async fn credential(&self, agency_id: &str, id: &str) -> Result<CredentialRecord, StoreError>;
 
     /// Credentials of the agency matching the filter, in issue order.
     /// Each comes with its cursor (pass it as [`CredentialFilter::after`]

@@ -1,0 +1,536 @@
+//! The admin API (`/admin/v1`): every route needs `Authorization: Bearer
+//! tbat_…`; the token names its agency, so a route only ever sees that
+//! agency's credentials and audit log (another agency's id answers 404,
+//! exactly as an id that does not exist).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiJson, AppState, content_type_is, parse_json};
+use crate::error::{ApiCode, ApiError};
+use crate::service::{AgencyRuntime, IssueRequest, Issued, Service, png_base64};
+use crate::store::{
+    CredentialFilter, CredentialRecord, CredentialStatus, StatusChange, TokenRecord,
+};
+use crate::tokens::{Scope, TOKEN_PREFIX, hash_secret};
+
+/// Requests in flight at once within one batch.
+const BATCH_CONCURRENCY: usize = 64;
+
+/// An authenticated admin: the token and its agency.
+#[derive(Debug)]
+pub struct Admin {
+    /// The token record.
+    pub token: TokenRecord,
+    /// Its agency, keys opened.
+    pub rt: Arc<AgencyRuntime>,
+}
+
+impl Admin {
+    /// Fails unless the token has `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.token.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ApiCode::ScopeMissing,
+                format!(
+                    "token {} has scopes [{}]; this needs {}",
+                    self.token.id,
+                    self.token.scopes,
+                    scope.as_str()
+                ),
+            ))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let secret = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| t.starts_with(TOKEN_PREFIX))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ApiCode::Unauthorized,
+                    "no Bearer tbat_… token in Authorization",
+                )
+            })?;
+        let token = s
+            .store
+            .token_by_hash(&hash_secret(secret))
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(ApiCode::Unauthorized, "the token is unknown or revoked")
+            })?;
+        let rt = s.agency(&token.agency_id).await?;
+        Ok(Admin { token, rt })
+    }
+}
+
+/// `GET /admin/v1/agency`: who am I.
+pub async fn whoami(a: Admin) -> Json<Value> {
+    let ag = &a.rt.agency;
+    Json(json!({
+        "agency": {
+            "id": ag.id, "issuer": ag.iss, "name_zh": ag.name_zh, "name_en": ag.name_en,
+            "region": ag.region, "vcts": ag.vcts, "encryption_required": ag.encryption_required,
+            "signing_kid": a.rt.keys.kid,
+        },
+        "token": { "id": a.token.id, "scopes": a.token.scopes, "label": a.token.label },
+    }))
+}
+
+fn record_json(r: &CredentialRecord) -> Value {
+    json!({
+        "id": r.id,
+        "vct": r.vct,
+        "licence_id": r.licence_id,
+        "status": r.status.as_str(),
+        "status_list": {"list": r.status_list, "idx": r.status_idx},
+        "holder_thumbprint": r.holder_thumbprint,
+        "kid": r.kid,
+        "issued_at": r.issued_at,
+        "expires_at": r.expires_at,
+        "offer_id": r.offer_id,
+    })
+}
+
+fn issued_json(i: &Issued) -> Value {
+    match i {
+        Issued::Credential(c) => {
+            let mut v = record_json(&c.record);
+            if let Some(o) = v.as_object_mut() {
+                o.insert("status_list".into(), json!({"list": c.record.status_list, "idx": c.record.status_idx, "uri": c.status_uri}));
+                o.insert("credential".into(), Value::String(c.credential.clone()));
+            }
+            v
+        }
+        Issued::Offer(o) => json!({
+            "offer_id": o.offer_id,
+            "credential_offer_uri": o.uri,
+            "credential_offer": o.offer,
+            "tx_code": o.tx_code,
+            "expires_at": o.expires_at,
+            "qr_png_base64": png_base64(&o.qr_png),
+        }),
+    }
+}
+
+/// `POST /admin/v1/credentials`: issue one credential, or make an offer.
+pub async fn issue(
+    State(s): State<AppState>,
+    a: Admin,
+    ApiJson(req): ApiJson<IssueRequest>,
+) -> Result<Response, ApiError> {
+    a.require(Scope::Issue)?;
+    let issued = s.issue(&a.rt, &a.token.id, req).await?;
+    Ok((StatusCode::CREATED, Json(issued_json(&issued))).into_response())
+}
+
+/// `POST /admin/v1/credentials/batch`: one issue request per line
+/// (`application/x-ndjson`); answers one result per line, in order,
+/// streamed as they complete, then a summary line.
+pub async fn issue_batch(
+    State(s): State<AppState>,
+    a: Admin,
+    req: Request,
+) -> Result<Response, ApiError> {
+    a.require(Scope::Issue)?;
+    if !content_type_is(req.headers(), "application/x-ndjson") {
+        return Err(ApiError::new(
+            ApiCode::UnsupportedMediaType,
+            "send Content-Type: application/x-ndjson, one issue request per line",
+        ));
+    }
+    let max_line = s.config.max_body_bytes;
+    let lines = ndjson_lines(req.into_body(), max_line, s.config.max_batch_bytes);
+    let actor = a.token.id.clone();
+    let rt = a.rt.clone();
+    let results = lines
+        .map(move |(n, line)| {
+            let s = s.clone();
+            let rt = rt.clone();
+            let actor = actor.clone();
+            async move { batch_item(&s, &rt, &actor, n, line).await }
+        })
+        .buffered(BATCH_CONCURRENCY);
+    let counted = results
+        .scan((0u64, 0u64), |(ok, failed), (good, v)| {
+            if good {
+                *ok += 1;
+            } else {
+                *failed += 1;
+            }
+            let summary = json!({"summary": {"ok": *ok, "failed": *failed}});
+            futures_util::future::ready(Some((v, summary)))
+        })
+        .boxed();
+    let body = Body::from_stream(with_summary(counted));
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+/// Emits each result line, then the last summary (or a zero summary).
+fn with_summary(
+    s: futures_util::stream::BoxStream<'static, (Value, Value)>,
+) -> impl Stream<Item = Result<Bytes, Infallible>> {
+    stream::unfold(
+        (s, Some(json!({"summary": {"ok": 0, "failed": 0}}))),
+        |(mut s, last)| async move {
+            match s.next().await {
+                Some((v, summary)) => Some((Ok(line_bytes(&v)), (s, Some(summary)))),
+                None => last.map(|summary| (Ok(line_bytes(&summary)), (s, None))),
+            }
+        },
+    )
+}
+
+fn line_bytes(v: &Value) -> Bytes {
+    let mut t = v.to_string();
+    t.push('\n');
+    Bytes::from(t)
+}
+
+enum Line {
+    Text(Bytes),
+    Error(ApiError),
+}
+
+async fn batch_item(
+    s: &Service,
+    rt: &AgencyRuntime,
+    actor: &str,
+    n: u64,
+    line: Line,
+) -> (bool, Value) {
+    let outcome = match line {
+        Line::Error(e) => Err(e),
+        Line::Text(bytes) => match parse_json::<IssueRequest>(&bytes) {
+            Ok(req) => s.issue(rt, actor, req).await,
+            Err(e) => Err(e),
+        },
+    };
+    match outcome {
+        Ok(i) => (
+            true,
+            json!({"line": n, "ok": true, "result": issued_json(&i)}),
+        ),
+        Err(e) => (false, json!({"line": n, "ok": false, "error": e.body()})),
+    }
+}
+
+/// Reads numbered, non-blank lines from a body. A line longer than
+/// `max_line`, or a body over the batch limit, becomes an error item.
+struct LineReader {
+    data: axum::body::BodyDataStream,
+    buf: Vec<u8>,
+    n: u64,
+    ended: bool,
+    max_line: usize,
+}
+
+impl LineReader {
+    fn too_long(&self) -> Line {
+        Line::Error(ApiError::new(
+            ApiCode::BodyTooLarge,
+            format!("line {} is longer than {} bytes", self.n, self.max_line),
+        ))
+    }
+
+    fn take_line(&mut self, mut line: Vec<u8>) -> Option<(u64, Line)> {
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        self.n += 1;
+        if line.len() > self.max_line {
+            return Some((self.n, self.too_long()));
+        }
+        Some((self.n, Line::Text(Bytes::from(line))))
+    }
+
+    async fn next_line(&mut self) -> Option<(u64, Line)> {
+        loop {
+            if let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
+                let rest = self.buf.split_off(pos + 1);
+                let mut line = std::mem::replace(&mut self.buf, rest);
+                line.pop();
+                match self.take_line(line) {
+                    Some(item) => return Some(item),
+                    None => continue,
+                }
+            }
+            if self.ended {
+                let line = std::mem::take(&mut self.buf);
+                return self.take_line(line);
+            }
+            if self.buf.len() > self.max_line {
+                // An overlong line: report it and skip to its end.
+                self.n += 1;
+                let item = (self.n, self.too_long());
+                self.buf.clear();
+                loop {
+                    match self.data.next().await {
+                        Some(Ok(chunk)) => {
+                            if let Some(p) = chunk.iter().position(|b| *b == b'\n') {
+                                self.buf.extend_from_slice(&chunk[p + 1..]);
+                                break;
+                            }
+                        }
+                        _ => {
+                            self.ended = true;
+                            break;
+                        }
+                    }
+                }
+                return Some(item);
+            }
+            match self.data.next().await {
+                Some(Ok(chunk)) => self.buf.extend_from_slice(&chunk),
+                Some(Err(e)) => {
+                    self.ended = true;
+                    self.buf.clear();
+                    self.n += 1;
+                    let e = ApiError::new(
+                        ApiCode::BodyTooLarge,
+                        format!("the batch was cut off at line {}: {e}", self.n),
+                    );
+                    return Some((self.n, Line::Error(e)));
+                }
+                None => self.ended = true,
+            }
+        }
+    }
+}
+
+fn ndjson_lines(
+    body: Body,
+    max_line: usize,
+    max_body: usize,
+) -> impl Stream<Item = (u64, Line)> + Send {
+    let limited = Body::new(http_body_util::Limited::new(body, max_body));
+    let reader = LineReader {
+        data: limited.into_data_stream(),
+        buf: Vec::new(),
+        n: 0,
+        ended: false,
+        max_line,
+    };
+    stream::unfold(reader, |mut r| async move {
+        r.next_line().await.map(|item| (item, r))
+    })
+}
+
+/// Query of `GET /admin/v1/credentials`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this type.
+    pub vct: Option<String>,
+    /// Only this status (`valid`, `revoked`, `suspended`).
+    pub status: Option<String>,
+    /// Only this licence id.
+    pub licence_id: Option<String>,
+    /// Issued at or after (Unix seconds).
+    pub issued_from: Option<i64>,
+    /// Issued before (Unix seconds).
+    pub issued_until: Option<i64>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<i64>,
+    /// Page size, 1–1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+fn query<T: serde::de::DeserializeOwned>(
+    q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
+    q.map(|Query(v)| v)
+        .map_err(|e| ApiError::new(ApiCode::InvalidRequest, e.body_text()))
+}
+
+/// `GET /admin/v1/credentials`: the agency's credentials, filtered, paged.
+pub async fn list(
+    State(s): State<AppState>,
+    a: Admin,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    a.require(Scope::Read)?;
+    let q = query(q)?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(t) => Some(CredentialStatus::parse(t).ok_or_else(|| {
+            ApiError::new(
+                ApiCode::InvalidRequest,
+                format!("status {t:?}: use valid, revoked or suspended"),
+            )
+        })?),
+    };
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::new(
+            ApiCode::InvalidRequest,
+            "limit must be 1..=1000",
+        ));
+    }
+    let f = CredentialFilter {
+        vct: q.vct,
+        status,
+        licence_id: q.licence_id,
+        issued_from: q.issued_from,
+        issued_until: q.issued_until,
+        after: q.after,
+        limit,
+    };
+    let rows = s.store.list_credentials(&a.rt.agency.id, &f).await?;
+    let next = (i64::try_from(rows.len()).unwrap_or(0) == limit)
+        .then(|| rows.last().map(|(c, _)| *c))
+        .flatten();
+    let items: Vec<Value> = rows.iter().map(|(_, r)| record_json(r)).collect();
+    Ok(Json(json!({"credentials": items, "next": next})))
+}
+
+/// `GET /admin/v1/credentials/{id}`.
+pub async fn get_one(
+    State(s): State<AppState>,
+    a: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    a.require(Scope::Read)?;
+    let r = s.store.credential(&a.rt.agency.id, &id).await?;
+    Ok(Json(record_json(&r)))
+}
+
+/// Optional body of a status change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeBody {
+    /// Why (kept in the audit log).
+    pub reason: Option<String>,
+}
+
+async fn change(
+    s: &Service,
+    a: &Admin,
+    id: &str,
+    change: StatusChange,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: ChangeBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ChangeBody::default()
+    } else {
+        parse_json(&body)?
+    };
+    if body
+        .reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 500)
+    {
+        return Err(ApiError::new(
+            ApiCode::InvalidRequest,
+            "reason is longer than 500 characters",
+        ));
+    }
+    let r = s
+        .change_status(
+            &a.rt.agency.id,
+            id,
+            change,
+            body.reason.as_deref(),
+            &a.token.id,
+        )
+        .await?;
+    Ok(Json(record_json(&r)))
+}
+
+/// `POST /admin/v1/credentials/{id}/revoke` (scope `revoke`): final.
+pub async fn revoke(
+    State(s): State<AppState>,
+    a: Admin,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Json<Value>, ApiError> {
+    a.require(Scope::Revoke)?;
+    let body = super::body_bytes(req, &s).await?;
+    change(&s, &a, &id, StatusChange::Revoke, body).await
+}
+
+/// `POST /admin/v1/credentials/{id}/suspend` (scope `suspend`).
+pub async fn suspend(
+    State(s): State<AppState>,
+    a: Admin,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Json<Value>, ApiError> {
+    a.require(Scope::Suspend)?;
+    let body = super::body_bytes(req, &s).await?;
+    change(&s, &a, &id, StatusChange::Suspend, body).await
+}
+
+/// `POST /admin/v1/credentials/{id}/reinstate` (scope `suspend`).
+pub async fn reinstate(
+    State(s): State<AppState>,
+    a: Admin,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Json<Value>, ApiError> {
+    a.require(Scope::Suspend)?;
+    let body = super::body_bytes(req, &s).await?;
+    change(&s, &a, &id, StatusChange::Reinstate, body).await
+}
+
+/// Query of `GET /admin/v1/audit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Entries after this sequence number (default 0).
+    pub after: Option<i64>,
+    /// Page size, 1–1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// `GET /admin/v1/audit` (scope `audit`): the agency's audit chain.
+pub async fn audit(
+    State(s): State<AppState>,
+    a: Admin,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    a.require(Scope::Audit)?;
+    let q = query(q)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::new(
+            ApiCode::InvalidRequest,
+            "limit must be 1..=1000",
+        ));
+    }
+    let entries = s
+        .store
+        .audit_entries(&a.rt.agency.id, q.after.unwrap_or(0), limit)
+        .await?;
+    let (head_seq, head_hash) = s.store.audit_head(&a.rt.agency.id).await?;
+    let next = (i64::try_from(entries.len()).unwrap_or(0) == limit)
+        .then(|| entries.last().map(|e| e.seq))
+        .flatten();
+    Ok(Json(
+        json!({"entries": entries, "head": {"seq": head_seq, "hash": head_hash}, "next": next}),
+    ))
+}

@@ -1,0 +1,213 @@
+//! Starting the service: the master key, the database, the demonstration
+//! agency of a fresh data directory, and `serve` itself with graceful
+//! shutdown.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::keys::{KeyError, MasterKey};
+use crate::service::{AgencySpec, Service, now};
+use crate::store::postgres::PostgresStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Agency, Store, StoreError, TokenRecord};
+use crate::tokens::{self, NewToken, Scopes};
+
+/// Environment variable holding the master key (base64url or hex).
+pub const MASTER_KEY_ENV: &str = "TONGBAN_MASTER_KEY";
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The master key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The database.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// Creating the data directory or binding the port.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// Setting up an agency or token.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+/// Where the master key came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `TONGBAN_MASTER_KEY`.
+    Environment,
+    /// An existing file.
+    File(PathBuf),
+    /// A file generated now (first start).
+    Generated(PathBuf),
+}
+
+/// Loads the master key: `TONGBAN_MASTER_KEY`, else the configured file,
+/// else `<data_dir>/master.key` — generated there if `create` and absent.
+pub fn load_master_key(
+    config: &Config,
+    create: bool,
+) -> Result<(MasterKey, KeySource), StartError> {
+    if let Ok(text) = std::env::var(MASTER_KEY_ENV) {
+        return Ok((MasterKey::parse(&text)?, KeySource::Environment));
+    }
+    let path = config
+        .master_key_file
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("master.key"));
+    if path.exists() || !create || config.master_key_file.is_some() {
+        return Ok((MasterKey::read(&path)?, KeySource::File(path)));
+    }
+    ensure_data_dir(config)?;
+    let key = MasterKey::generate();
+    key.write_new(&path)?;
+    Ok((key, KeySource::Generated(path)))
+}
+
+fn ensure_data_dir(config: &Config) -> Result<(), StartError> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        b.mode(0o700);
+    }
+    b.create(&config.data_dir).map_err(|source| StartError::Io {
+        what: format!("creating the data directory {}", config.data_dir.display()),
+        source,
+    })
+}
+
+/// Opens the configured database (SQLite in the data directory unless a
+/// PostgreSQL URL is set) and applies migrations.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    Ok(match &config.database_url {
+        Some(url) => Arc::new(PostgresStore::open(url, config.db_max_connections).await?),
+        None => {
+            ensure_data_dir(config)?;
+            Arc::new(SqliteStore::open(&config.sqlite_file()).await?)
+        }
+    })
+}
+
+/// Creates an admin token for an agency; the secret is returned once.
+pub async fn create_token(
+    store: &dyn Store,
+    agency_id: &str,
+    scopes: Scopes,
+    label: &str,
+    actor: &str,
+) -> Result<NewToken, StartError> {
+    store.agency(agency_id).await?;
+    let t = tokens::generate();
+    let record = TokenRecord {
+        id: t.id.clone(),
+        agency_id: agency_id.to_owned(),
+        scopes,
+        label: label.to_owned(),
+        created_at: now(),
+        revoked_at: None,
+    };
+    store.create_token(&record, &t.hash, actor).await?;
+    Ok(t)
+}
+
+/// The demonstration agency a fresh data directory starts with.
+pub fn demo_agency(service: &Service) -> AgencySpec {
+    AgencySpec {
+        id: "demo".into(),
+        name_zh: "通办演示发证机构".into(),
+        name_en: "Tongban demonstration agency".into(),
+        region: "310118".into(),
+        vcts: service
+            .catalogue
+            .types()
+            .iter()
+            .map(|t| t.vct.clone())
+            .collect(),
+        encryption_required: false,
+    }
+}
+
+/// On a database with no agency, creates the demonstration agency and an
+/// all-scopes admin token; returns them (the token is shown once).
+pub async fn bootstrap_demo(service: &Service) -> Result<Option<(Agency, NewToken)>, StartError> {
+    if !service.store.list_agencies().await?.is_empty() {
+        return Ok(None);
+    }
+    let agency = service
+        .create_agency(&demo_agency(service), "bootstrap")
+        .await?;
+    let token = create_token(
+        &*service.store,
+        &agency.id,
+        Scopes::all(),
+        "bootstrap admin",
+        "bootstrap",
+    )
+    .await?;
+    Ok(Some((agency, token)))
+}
+
+/// Runs the HTTP service until Ctrl-C or SIGTERM, then finishes the
+/// requests in flight (their commits included) and returns.
+pub async fn serve(
+    service: Arc<Service>,
+    listener: tokio::net::TcpListener,
+) -> Result<(), StartError> {
+    let purge = {
+        let s = service.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Err(e) = s.store.purge_expired(now()).await {
+                    tracing::warn!(error = %e, "purging expired offers and nonces failed");
+                }
+            }
+        })
+    };
+    let app = crate::api::router(service);
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|source| StartError::Io {
+            what: "serving".into(),
+            source,
+        });
+    purge.abort();
+    tracing::info!("stopped");
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

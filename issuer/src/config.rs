@@ -1,0 +1,415 @@
+//! Service configuration: defaults, then a TOML file, then environment
+//! variables, then command-line flags (each overrides the one before).
+//!
+//! Every key of the file has an environment variable `TONGBAN_ISSUER_<KEY>`
+//! (upper case), e.g. `TONGBAN_ISSUER_PUBLIC_URL`. The master key itself can
+//! also come from `TONGBAN_MASTER_KEY`. `specs/issuer-api.md` lists every
+//! key with its default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why the configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An environment variable has a value of the wrong kind.
+    #[error("environment variable {name}={value:?}: {expected}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// A value is out of range.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The configuration file as written (every key optional).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Address to listen on.
+    pub listen: Option<String>,
+    /// Data directory (SQLite file, generated master key).
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…` to use PostgreSQL instead of SQLite.
+    pub database_url: Option<String>,
+    /// Base URL clients reach the service at (issuer ids derive from it).
+    pub public_url: Option<String>,
+    /// File holding the master key.
+    pub master_key_file: Option<PathBuf>,
+    /// Largest admin request body, bytes.
+    pub max_body_bytes: Option<usize>,
+    /// Largest batch request body, bytes.
+    pub max_batch_bytes: Option<usize>,
+    /// Entries per status list.
+    pub status_list_size: Option<i64>,
+    /// `ttl` of status list tokens, seconds (also their Cache-Control max-age).
+    pub status_list_ttl_secs: Option<u64>,
+    /// Lifetime (`exp - iat`) of status list tokens, seconds.
+    pub status_list_lifetime_secs: Option<u64>,
+    /// Lifetime of a pre-authorized code, seconds.
+    pub offer_ttl_secs: Option<i64>,
+    /// Lifetime of an OpenID4VCI access token, seconds (≤ 300).
+    pub access_token_ttl_secs: Option<i64>,
+    /// Lifetime of a `c_nonce`, seconds.
+    pub nonce_ttl_secs: Option<i64>,
+    /// Wrong PINs before an offer locks.
+    pub tx_code_max_attempts: Option<i64>,
+    /// Digits of a generated PIN.
+    pub tx_code_length: Option<usize>,
+    /// How old a proof JWT's `iat` may be, seconds.
+    pub proof_max_age_secs: Option<i64>,
+    /// PostgreSQL pool size.
+    pub db_max_connections: Option<u32>,
+    /// Status indices reserved from the database at a time.
+    pub index_block: Option<i64>,
+    /// `text` or `json` logs.
+    pub log_format: Option<String>,
+    /// How often agency keys are re-read (rotation by another process), seconds.
+    pub key_refresh_secs: Option<u64>,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (default `127.0.0.1:8080`).
+    pub listen: SocketAddr,
+    /// Data directory (default `tongban-issuer-data`).
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL; `None` means the embedded SQLite file.
+    pub database_url: Option<String>,
+    /// Base URL (default `http://<listen>`), without a trailing slash.
+    pub public_url: String,
+    /// Master key file (default `<data_dir>/master.key` unless
+    /// `TONGBAN_MASTER_KEY` is set).
+    pub master_key_file: Option<PathBuf>,
+    /// Default 64 KiB.
+    pub max_body_bytes: usize,
+    /// Default 256 MiB.
+    pub max_batch_bytes: usize,
+    /// Default 131072.
+    pub status_list_size: i64,
+    /// Default 300.
+    pub status_list_ttl_secs: u64,
+    /// Default 86400.
+    pub status_list_lifetime_secs: u64,
+    /// Default 600.
+    pub offer_ttl_secs: i64,
+    /// Default 300.
+    pub access_token_ttl_secs: i64,
+    /// Default 300.
+    pub nonce_ttl_secs: i64,
+    /// Default 5.
+    pub tx_code_max_attempts: i64,
+    /// Default 6.
+    pub tx_code_length: usize,
+    /// Default 300.
+    pub proof_max_age_secs: i64,
+    /// Default 16.
+    pub db_max_connections: u32,
+    /// Default 256.
+    pub index_block: i64,
+    /// Default text.
+    pub log_format: LogFormat,
+    /// Default 30.
+    pub key_refresh_secs: u64,
+}
+
+/// Command-line overrides.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--public-url`.
+    pub public_url: Option<String>,
+}
+
+macro_rules! env_overrides {
+    ($file:ident, $get:ident; $($key:ident : $kind:tt),+ $(,)?) => {
+        $(
+            let name = concat!("TONGBAN_ISSUER_", stringify!($key)).to_ascii_uppercase();
+            if let Some(v) = $get(&name) {
+                $file.$key = Some(env_overrides!(@parse $kind, name, v));
+            }
+        )+
+    };
+    (@parse string, $name:ident, $v:ident) => { $v };
+    (@parse path, $name:ident, $v:ident) => { PathBuf::from($v) };
+    (@parse number, $name:ident, $v:ident) => {
+        $v.parse().map_err(|_| ConfigError::Env { name: $name.clone(), value: $v.clone(), expected: "a whole number" })?
+    };
+}
+
+impl Config {
+    /// Loads the configuration: defaults, `file` if given, the process
+    /// environment, then `over`.
+    pub fn load(file: Option<&Path>, over: &Overrides) -> Result<Config, ConfigError> {
+        Self::load_with(file, over, |k| std::env::var(k).ok())
+    }
+
+    /// As [`Config::load`], with the environment given by `env` (for tests).
+    pub fn load_with(
+        file: Option<&Path>,
+        over: &Overrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut f = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    message: e.message().to_owned(),
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let get = &env;
+        env_overrides!(f, get;
+            listen: string, data_dir: path, database_url: string, public_url: string,
+            master_key_file: path, max_body_bytes: number, max_batch_bytes: number,
+            status_list_size: number, status_list_ttl_secs: number, status_list_lifetime_secs: number,
+            offer_ttl_secs: number, access_token_ttl_secs: number, nonce_ttl_secs: number,
+            tx_code_max_attempts: number, tx_code_length: number, proof_max_age_secs: number,
+            db_max_connections: number, index_block: number, log_format: string, key_refresh_secs: number,
+        );
+        if over.listen.is_some() {
+            f.listen = over.listen.clone();
+        }
+        if over.data_dir.is_some() {
+            f.data_dir = over.data_dir.clone();
+        }
+        if over.database_url.is_some() {
+            f.database_url = over.database_url.clone();
+        }
+        if over.public_url.is_some() {
+            f.public_url = over.public_url.clone();
+        }
+        Self::resolve(f)
+    }
+
+    fn resolve(f: FileConfig) -> Result<Config, ConfigError> {
+        let listen_text = f.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| ConfigError::Invalid {
+            key: "listen",
+            message: format!("{listen_text:?} is not an address such as 127.0.0.1:8080"),
+        })?;
+        let public_url = f
+            .public_url
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("https://") || public_url.starts_with("http://"))
+            || public_url.contains(['?', '#'])
+        {
+            return Err(ConfigError::Invalid {
+                key: "public_url",
+                message: format!("{public_url:?} must be an http(s) URL without query or fragment"),
+            });
+        }
+        let log_format = match f.log_format.as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: "log_format",
+                    message: format!("{other:?}: use text or json"),
+                });
+            }
+        };
+        let access_token_ttl_secs = f.access_token_ttl_secs.unwrap_or(300);
+        if !(1..=300).contains(&access_token_ttl_secs) {
+            return Err(ConfigError::Invalid {
+                key: "access_token_ttl_secs",
+                message: "must be 1..=300: OpenID4VCI 1.0 §13 forbids longer-lived bearer tokens"
+                    .into(),
+            });
+        }
+        let tx_code_length = f.tx_code_length.unwrap_or(6);
+        if !(4..=12).contains(&tx_code_length) {
+            return Err(ConfigError::Invalid {
+                key: "tx_code_length",
+                message: "must be 4..=12 digits".into(),
+            });
+        }
+        let status_list_size = f.status_list_size.unwrap_or(131_072);
+        if !(16..=(1 << 24)).contains(&status_list_size) || status_list_size % 4 != 0 {
+            return Err(ConfigError::Invalid {
+                key: "status_list_size",
+                message: "must be a multiple of 4 between 16 and 16777216".into(),
+            });
+        }
+        let database_url = f.database_url.filter(|u| !u.is_empty());
+        if let Some(u) = &database_url
+            && !(u.starts_with("postgres://") || u.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "database_url",
+                message: "only postgres:// URLs; leave it unset for the embedded SQLite file"
+                    .into(),
+            });
+        }
+        Ok(Config {
+            listen,
+            data_dir: f
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from("tongban-issuer-data")),
+            database_url,
+            public_url,
+            master_key_file: f.master_key_file,
+            max_body_bytes: f.max_body_bytes.unwrap_or(64 * 1024),
+            max_batch_bytes: f.max_batch_bytes.unwrap_or(256 * 1024 * 1024),
+            status_list_size,
+            status_list_ttl_secs: f.status_list_ttl_secs.unwrap_or(300),
+            status_list_lifetime_secs: f.status_list_lifetime_secs.unwrap_or(86_400),
+            offer_ttl_secs: f.offer_ttl_secs.unwrap_or(600).max(1),
+            access_token_ttl_secs,
+            nonce_ttl_secs: f.nonce_ttl_secs.unwrap_or(300).max(1),
+            tx_code_max_attempts: f.tx_code_max_attempts.unwrap_or(5).max(1),
+            tx_code_length,
+            proof_max_age_secs: f.proof_max_age_secs.unwrap_or(300).max(1),
+            db_max_connections: f.db_max_connections.unwrap_or(16).max(1),
+            index_block: f.index_block.unwrap_or(256).clamp(1, 65_536),
+            log_format,
+            key_refresh_secs: f.key_refresh_secs.unwrap_or(30).max(1),
+        })
+    }
+
+    /// The issuer identifier of an agency: `<public_url>/agencies/<id>`.
+    pub fn issuer_id(&self, agency: &str) -> String {
+        format!("{}/agencies/{agency}", self.public_url)
+    }
+
+    /// The SQLite file in the data directory.
+    pub fn sqlite_file(&self) -> PathBuf {
+        self.data_dir.join("issuer.sqlite3")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_service() {
+        let c = Config::load_with(None, &Overrides::default(), env(&[])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert!(c.database_url.is_none());
+        assert_eq!(c.issuer_id("a"), "http://127.0.0.1:8080/agencies/a");
+    }
+
+    #[test]
+    fn file_then_env_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "listen = \"127.0.0.1:9000\"\nstatus_list_ttl_secs = 60\nnonce_ttl_secs = 30\n",
+        )
+        .unwrap();
+        let c = Config::load_with(
+            Some(&p),
+            &Overrides {
+                listen: Some("127.0.0.1:9100".into()),
+                ..Default::default()
+            },
+            env(&[
+                ("TONGBAN_ISSUER_STATUS_LIST_TTL_SECS", "120"),
+                ("TONGBAN_ISSUER_LISTEN", "127.0.0.1:9050"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.status_list_ttl_secs, 120);
+        assert_eq!(c.nonce_ttl_secs, 30);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "lisen = \"x\"\n").unwrap();
+        let e = Config::load_with(Some(&p), &Overrides::default(), env(&[])).unwrap_err();
+        assert!(e.to_string().contains("lisen"), "{e}");
+        let e = Config::load_with(
+            None,
+            &Overrides::default(),
+            env(&[("TONGBAN_ISSUER_NONCE_TTL_SECS", "soon")]),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("TONGBAN_ISSUER_NONCE_TTL_SECS"),
+            "{e}"
+        );
+        let e = Config::load_with(
+            None,
+            &Overrides::default(),
+            env(&[("TONGBAN_ISSUER_ACCESS_TOKEN_TTL_SECS", "3600")]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("300"), "{e}");
+        let e = Config::load_with(
+            None,
+            &Overrides {
+                database_url: Some("mysql://x".into()),
+                ..Default::default()
+            },
+            env(&[]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("database_url"), "{e}");
+    }
+}
