@@ -1,0 +1,1475 @@
+//! The issuing service end to end through its router, against SQLite and
+//! PostgreSQL alike (`both_backends!`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use axum::http::{Method, StatusCode, header};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand_core::OsRng;
+use serde_json::{Value, json};
+use support::{DEMO_ISS, Harness, claims, header_str};
+use tongban_issuer::audit::ChainVerifier;
+use tongban_verifier::status::StatusListToken;
+use tongban_verifier::{
+    Ed25519Signer, HeldCredential, InMemoryKeys, KeyBinding, KeyWithId, Policy, PublicKey,
+    Signer as _, Verdict, verify,
+};
+
+fn holder() -> (Ed25519Signer, Value) {
+    let s = Ed25519Signer::generate(&mut OsRng, None);
+    let jwk = s.public_key().to_jwk();
+    (s, jwk)
+}
+
+async fn jwks(h: &Harness, agency: &str) -> InMemoryKeys {
+    let (s, v) = h.get(&format!("/agencies/{agency}/jwks.json"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let mut keys = InMemoryKeys::new();
+    for k in KeyWithId::from_jwk_or_set(&v).unwrap() {
+        keys.add_issuer_key(format!("https://issuer.test/agencies/{agency}"), k);
+    }
+    keys
+}
+
+/// Presents every claim with a KB-JWT and verifies like a counter would.
+fn present_and_verify(
+    credential: &str,
+    holder: &Ed25519Signer,
+    keys: &InMemoryKeys,
+) -> tongban_verifier::Report {
+    let held = HeldCredential::parse(credential).unwrap();
+    let now = tongban_issuer::service::now();
+    let kb = KeyBinding {
+        signer: holder,
+        audience: "https://counter.test".into(),
+        nonce: "n-1".into(),
+        iat: now,
+    };
+    let p = held.present(held.disclosable_paths(), Some(&kb)).unwrap();
+    verify(
+        &p,
+        &Policy::counter(now, "https://counter.test", "n-1"),
+        keys,
+    )
+}
+
+async fn audit_chain_ok(h: &Harness, agency: &str) -> i64 {
+    let store = &h.svc.store;
+    let (seq, hash) = store.audit_head(agency).await.unwrap();
+    let mut v = ChainVerifier::new(agency);
+    for e in store.audit_entries(agency, 0, 100_000).await.unwrap() {
+        v.push(&e).unwrap();
+    }
+    v.finish(seq, &hash).unwrap()
+}
+
+// ---- issuing ------------------------------------------------------------
+
+async fn issued_credentials_verify_at_a_counter(h: &Harness) {
+    let (signer, jwk) = holder();
+    let v = h.issue("business-licence", 1, &jwk).await;
+    assert_eq!(v["status"], "valid");
+    assert_eq!(v["vct"], "urn:tongban:business-licence:1");
+    assert_eq!(v["status_list"]["uri"], format!("{DEMO_ISS}/status/0"));
+    let report = present_and_verify(
+        v["credential"].as_str().unwrap(),
+        &signer,
+        &jwks(h, "demo").await,
+    );
+    assert_eq!(report.verdict, Verdict::Accepted, "{}", report.to_json());
+    // The stored record has no claims, only metadata.
+    let (s, got) = h
+        .get(
+            &format!("/admin/v1/credentials/{}", v["id"].as_str().unwrap()),
+            Some(&h.demo),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(got["licence_id"], "320509-BL-2026-000001");
+    assert!(got.get("credential").is_none() && got.get("claims").is_none());
+    assert_eq!(
+        got["holder_thumbprint"],
+        PublicKey::from_jwk(&jwk).unwrap().thumbprint()
+    );
+}
+
+async fn every_catalogue_type_issues(h: &Harness) {
+    let (_, jwk) = holder();
+    let samples = support::samples();
+    for (i, slug) in samples.as_object().unwrap().keys().enumerate() {
+        h.issue(slug, 100 + u32::try_from(i).unwrap(), &jwk).await;
+    }
+    assert_eq!(
+        audit_chain_ok(h, "demo").await,
+        3 + 8,
+        "agency + key + token + 8 issues"
+    );
+}
+
+async fn schema_violations_are_422_with_every_field(h: &Harness) {
+    let (_, jwk) = holder();
+    let mut c = claims("business-licence", 2);
+    c["unified_social_credit_code"] = json!("91320509MA1Q8K3T2D");
+    c["establishment_date"] = json!("2019-02-30");
+    c.as_object_mut().unwrap().remove("company_name");
+    c["colour"] = json!("red");
+    let (s, v) = h
+        .post(
+            "/admin/v1/credentials",
+            Some(&h.demo),
+            &json!({"vct": "urn:tongban:business-licence:1", "claims": c, "holder_jwk": jwk}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"], "claims_invalid");
+    let mut paths: Vec<&str> = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["path"].as_str().unwrap())
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "colour",
+            "company_name",
+            "establishment_date",
+            "unified_social_credit_code"
+        ],
+        "{v}"
+    );
+    assert!(v["message_zh"].as_str().unwrap().contains("字段"));
+    // Nothing was stored or audited.
+    let (_, list) = h.get("/admin/v1/credentials", Some(&h.demo)).await;
+    assert_eq!(list["credentials"].as_array().unwrap().len(), 0);
+}
+
+async fn bad_requests_each_have_their_code(h: &Harness) {
+    let (_, jwk) = holder();
+    let t = h.demo.clone();
+    let cases: Vec<(Value, StatusCode, &str)> = vec![
+        (
+            json!({"vct": "urn:tongban:passport:1", "claims": {}, "holder_jwk": jwk}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_vct",
+        ),
+        (
+            json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 3)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "holder_missing",
+        ),
+        (
+            json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 3), "holder_jwk": jwk, "offer": {}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "holder_ambiguous",
+        ),
+        (
+            json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 3), "holder_jwk": {"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "holder_key_invalid",
+        ),
+        (
+            json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 3), "holder_jwk": jwk, "expires_at": 1000}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validity_invalid",
+        ),
+        (
+            json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 3), "holder_jwk": jwk, "subject": "x"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            json!({"claims": {}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let (s, v) = h.post("/admin/v1/credentials", Some(&t), &body).await;
+        assert_eq!(
+            (s, v["error"].as_str().unwrap()),
+            (status, code),
+            "{body} → {v}"
+        );
+    }
+    // A type the agency may not issue.
+    let (s, v) = h
+        .post("/admin/v1/credentials", Some(&h.other), &json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 4), "holder_jwk": jwk}))
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::FORBIDDEN, "vct_not_authorised")
+    );
+    let auth = format!("Bearer {t}");
+    // Malformed JSON, wrong media type, oversized body.
+    let (s, _, b) = h
+        .raw(
+            Method::POST,
+            "/admin/v1/credentials",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            b"{\"vct\": ".to_vec(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&b).unwrap()["error"],
+        "malformed_json"
+    );
+    let (s, _, b) = h
+        .raw(
+            Method::POST,
+            "/admin/v1/credentials",
+            &[("authorization", &auth), ("content-type", "text/plain")],
+            b"{}".to_vec(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&b).unwrap()["error"],
+        "unsupported_media_type"
+    );
+    let big = format!("{{\"vct\": \"{}\"}}", "x".repeat(70_000));
+    let (s, _, b) = h
+        .raw(
+            Method::POST,
+            "/admin/v1/credentials",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            big.into_bytes(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&b).unwrap()["error"],
+        "body_too_large"
+    );
+    let (s, v) = h.get("/admin/v1/nothing", Some(&t)).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+}
+
+async fn licence_ids_are_unique_even_under_concurrency(h: &Harness) {
+    let (_, jwk) = holder();
+    h.issue("business-licence", 5, &jwk).await;
+    let (s, v) = h
+        .post("/admin/v1/credentials", Some(&h.demo), &json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 5), "holder_jwk": jwk}))
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::CONFLICT, "licence_id_taken")
+    );
+    // Twenty requests race for one new licence id: exactly one wins.
+    let body = json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 6), "holder_jwk": jwk});
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let app = h.app.clone();
+            let (t, b) = (h.demo.clone(), body.clone());
+            tokio::spawn(async move { post_status(app, &t, &b).await })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(t.await.unwrap());
+    }
+    assert_eq!(codes.iter().filter(|c| **c == 201).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 409).count(), 19, "{codes:?}");
+    audit_chain_ok(h, "demo").await;
+}
+
+async fn post_status(app: axum::Router, token: &str, body: &Value) -> u16 {
+    use tower::ServiceExt as _;
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/admin/v1/credentials")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    app.oneshot(req).await.unwrap().status().as_u16()
+}
+
+async fn concurrent_issuance_never_reuses_a_status_index(h: &Harness) {
+    let (_, jwk) = holder();
+    let tasks: Vec<_> = (0..120u32)
+        .map(|i| {
+            let app = h.app.clone();
+            let t = h.demo.clone();
+            let b = json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 1000 + i), "holder_jwk": jwk});
+            tokio::spawn(async move { post_status(app, &t, &b).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 201);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut after = None;
+    loop {
+        let q = after
+            .map(|a: i64| format!("&after={a}"))
+            .unwrap_or_default();
+        let (_, page) = h
+            .get(&format!("/admin/v1/credentials?limit=50{q}"), Some(&h.demo))
+            .await;
+        for c in page["credentials"].as_array().unwrap() {
+            let key = (
+                c["status_list"]["list"].as_i64().unwrap(),
+                c["status_list"]["idx"].as_i64().unwrap(),
+            );
+            assert!(seen.insert(key), "status index {key:?} given twice");
+        }
+        match page["next"].as_i64() {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 120);
+    assert_eq!(audit_chain_ok(h, "demo").await, 3 + 120);
+}
+
+async fn two_replicas_share_one_database(h: &Harness) {
+    let (_, jwk) = holder();
+    let replica = h.replica().await;
+    let tasks: Vec<_> = (0..60u32)
+        .map(|i| {
+            let app = if i % 2 == 0 { h.app.clone() } else { replica.clone() };
+            let t = h.demo.clone();
+            let b = json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 3000 + i), "holder_jwk": jwk});
+            tokio::spawn(async move { post_status(app, &t, &b).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 201);
+    }
+    let (_, page) = h
+        .get("/admin/v1/credentials?limit=1000", Some(&h.demo))
+        .await;
+    let mut idx: Vec<i64> = page["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status_list"]["idx"].as_i64().unwrap())
+        .collect();
+    idx.sort_unstable();
+    idx.dedup();
+    assert_eq!(idx.len(), 60, "no index given twice across replicas");
+    assert_eq!(
+        audit_chain_ok(h, "demo").await,
+        3 + 60,
+        "one unbroken chain across replicas"
+    );
+}
+
+async fn list_filters_and_pages(h: &Harness) {
+    let (_, jwk) = holder();
+    let ids: Vec<String> = {
+        let mut v = Vec::new();
+        for i in 0..5 {
+            v.push(
+                h.issue("business-licence", 20 + i, &jwk).await["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        v
+    };
+    h.issue("driving-licence", 1, &jwk).await;
+    let (_, r) = h
+        .post(
+            &format!("/admin/v1/credentials/{}/revoke", ids[1]),
+            Some(&h.demo),
+            &json!({"reason": "test"}),
+        )
+        .await;
+    assert_eq!(r["status"], "revoked");
+    let (_, v) = h
+        .get(
+            "/admin/v1/credentials?vct=urn:tongban:driving-licence:1",
+            Some(&h.demo),
+        )
+        .await;
+    assert_eq!(v["credentials"].as_array().unwrap().len(), 1);
+    let (_, v) = h
+        .get("/admin/v1/credentials?status=revoked", Some(&h.demo))
+        .await;
+    assert_eq!(v["credentials"][0]["id"], ids[1]);
+    let (_, v) = h
+        .get(
+            "/admin/v1/credentials?licence_id=320509-BL-2026-000022",
+            Some(&h.demo),
+        )
+        .await;
+    assert_eq!(v["credentials"][0]["id"], ids[2]);
+    let (_, p1) = h.get("/admin/v1/credentials?limit=4", Some(&h.demo)).await;
+    assert_eq!(p1["credentials"].as_array().unwrap().len(), 4);
+    let next = p1["next"].as_i64().unwrap();
+    let (_, p2) = h
+        .get(
+            &format!("/admin/v1/credentials?limit=4&after={next}"),
+            Some(&h.demo),
+        )
+        .await;
+    assert_eq!(p2["credentials"].as_array().unwrap().len(), 2);
+    assert!(p2["next"].is_null());
+    let (s, v) = h
+        .get("/admin/v1/credentials?status=lost", Some(&h.demo))
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
+    );
+    let (s, _) = h.get("/admin/v1/credentials?limit=0", Some(&h.demo)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = h
+        .get("/admin/v1/credentials?colour=red", Some(&h.demo))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+// ---- status -------------------------------------------------------------
+
+async fn status_changes_show_in_the_status_list(h: &Harness) {
+    let (_, jwk) = holder();
+    let a = h.issue("business-licence", 30, &jwk).await;
+    let b = h.issue("business-licence", 31, &jwk).await;
+    let c = h.issue("business-licence", 32, &jwk).await;
+    let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    let idx = |v: &Value| usize::try_from(v["status_list"]["idx"].as_i64().unwrap()).unwrap();
+    let post = |path: String| async move { h.post(&path, Some(&h.demo), &json!({})).await };
+    assert_eq!(
+        post(format!("/admin/v1/credentials/{}/revoke", id(&a)))
+            .await
+            .1["status"],
+        "revoked"
+    );
+    assert_eq!(
+        post(format!("/admin/v1/credentials/{}/suspend", id(&b)))
+            .await
+            .1["status"],
+        "suspended"
+    );
+    // Illegal transitions.
+    for (path, what) in [
+        (
+            format!("/admin/v1/credentials/{}/reinstate", id(&a)),
+            "revoked stays revoked",
+        ),
+        (
+            format!("/admin/v1/credentials/{}/suspend", id(&a)),
+            "revoked cannot be suspended",
+        ),
+        (
+            format!("/admin/v1/credentials/{}/reinstate", id(&c)),
+            "valid cannot be reinstated",
+        ),
+        (
+            format!("/admin/v1/credentials/{}/suspend", id(&b)),
+            "suspended twice",
+        ),
+    ] {
+        let (s, v) = post(path).await;
+        assert_eq!(
+            (s, v["error"].as_str().unwrap()),
+            (StatusCode::CONFLICT, "invalid_transition"),
+            "{what}"
+        );
+    }
+    let (s, headers, body) = h
+        .raw(Method::GET, "/agencies/demo/status/0", &[], vec![])
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        header_str(&headers, header::CONTENT_TYPE),
+        "application/statuslist+jwt"
+    );
+    let cc = header_str(&headers, header::CACHE_CONTROL);
+    assert!(
+        cc.starts_with("public, max-age=") && cc != "public, max-age=0",
+        "{cc}"
+    );
+    let jwt = std::str::from_utf8(&body).unwrap();
+    let signed = StatusListToken::parse(jwt).unwrap();
+    let keys: Vec<PublicKey> =
+        KeyWithId::from_jwk_or_set(&h.get("/agencies/demo/jwks.json", None).await.1)
+            .unwrap()
+            .into_iter()
+            .map(|k| k.key)
+            .collect();
+    assert!(signed.signed_by_any(&keys));
+    let list = &signed.token.list;
+    assert_eq!(signed.token.ttl, Some(300));
+    assert_eq!(
+        (list.get(idx(&a)), list.get(idx(&b)), list.get(idx(&c))),
+        (Some(1), Some(2), Some(0))
+    );
+    // Reinstate: the cached list is dropped and the next fetch shows it.
+    assert_eq!(
+        post(format!("/admin/v1/credentials/{}/reinstate", id(&b)))
+            .await
+            .1["status"],
+        "valid"
+    );
+    let (_, _, body) = h
+        .raw(Method::GET, "/agencies/demo/status/0", &[], vec![])
+        .await;
+    let signed = StatusListToken::parse(std::str::from_utf8(&body).unwrap()).unwrap();
+    assert_eq!(signed.token.list.get(idx(&b)), Some(0));
+    let (s, v) = h.get("/agencies/demo/status/7", None).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::NOT_FOUND, "status_list_not_found")
+    );
+    let (s, _) = h.get("/agencies/nobody/status/0", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Every change is in the audit log, with its reason.
+    let (_, log) = h.get("/admin/v1/audit?limit=1000", Some(&h.demo)).await;
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "credential.revoke")
+            .count(),
+        1
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "credential.suspend")
+            .count(),
+        1
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "credential.reinstate")
+            .count(),
+        1
+    );
+    audit_chain_ok(h, "demo").await;
+}
+
+// ---- authentication and tenancy ---------------------------------------
+
+async fn every_admin_route_needs_a_live_token_with_its_scope(h: &Harness) {
+    let (_, jwk) = holder();
+    let id = h.issue("business-licence", 40, &jwk).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let issue_body = json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 41), "holder_jwk": jwk});
+    let routes: Vec<(Method, String, Option<Value>, &str)> = vec![
+        (Method::GET, "/admin/v1/agency".into(), None, ""),
+        (
+            Method::POST,
+            "/admin/v1/credentials".into(),
+            Some(issue_body.clone()),
+            "issue",
+        ),
+        (Method::GET, "/admin/v1/credentials".into(), None, "read"),
+        (
+            Method::GET,
+            format!("/admin/v1/credentials/{id}"),
+            None,
+            "read",
+        ),
+        (
+            Method::POST,
+            format!("/admin/v1/credentials/{id}/suspend"),
+            Some(json!({})),
+            "suspend",
+        ),
+        (
+            Method::POST,
+            format!("/admin/v1/credentials/{id}/reinstate"),
+            Some(json!({})),
+            "suspend",
+        ),
+        (
+            Method::POST,
+            format!("/admin/v1/credentials/{id}/revoke"),
+            Some(json!({})),
+            "revoke",
+        ),
+        (Method::GET, "/admin/v1/audit".into(), None, "audit"),
+    ];
+    let revoked = h.token("demo", "all").await;
+    let rid = h
+        .svc
+        .store
+        .list_tokens("demo")
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .id
+        .clone();
+    h.svc
+        .store
+        .revoke_token("demo", &rid, 1, "test")
+        .await
+        .unwrap();
+    for (m, path, body, scope) in &routes {
+        for bad in [
+            None,
+            Some("tbat_not-a-token"),
+            Some("Basic abc"),
+            Some(revoked.as_str()),
+        ] {
+            let (s, v) = h.send(m.clone(), path, bad, body.as_ref()).await;
+            assert_eq!(
+                (s, v["error"].as_str().unwrap_or("")),
+                (StatusCode::UNAUTHORIZED, "unauthorized"),
+                "{m} {path} with {bad:?}"
+            );
+        }
+        if scope.is_empty() {
+            continue;
+        }
+        // A token with every other scope is refused.
+        let others: Vec<&str> = ["issue", "read", "revoke", "suspend", "audit"]
+            .into_iter()
+            .filter(|s| s != scope)
+            .collect();
+        let t = h.token("demo", &others.join(",")).await;
+        let (s, v) = h.send(m.clone(), path, Some(&t), body.as_ref()).await;
+        assert_eq!(
+            (s, v["error"].as_str().unwrap()),
+            (StatusCode::FORBIDDEN, "scope_missing"),
+            "{m} {path}"
+        );
+        // And its own scope suffices.
+        let t = h.token("demo", scope).await;
+        let (s, v) = h.send(m.clone(), path, Some(&t), body.as_ref()).await;
+        assert!(s.is_success(), "{m} {path} with scope {scope}: {s} {v}");
+    }
+    // Batch too.
+    let t = h.token("demo", "read").await;
+    let (s, _, _) = h
+        .raw(
+            Method::POST,
+            "/admin/v1/credentials/batch",
+            &[
+                ("authorization", &format!("Bearer {t}")),
+                ("content-type", "application/x-ndjson"),
+            ],
+            b"{}\n".to_vec(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = h
+        .raw(
+            Method::POST,
+            "/admin/v1/credentials/batch",
+            &[("content-type", "application/x-ndjson")],
+            b"{}\n".to_vec(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+async fn one_agency_never_sees_or_touches_another_agencys_credentials(h: &Harness) {
+    let (_, jwk) = holder();
+    let mine = h.issue("business-licence", 50, &jwk).await;
+    let id = mine["id"].as_str().unwrap();
+    let o = h.other.clone();
+    // Every route that names a credential answers as if it did not exist.
+    for (m, path) in [
+        (Method::GET, format!("/admin/v1/credentials/{id}")),
+        (Method::POST, format!("/admin/v1/credentials/{id}/revoke")),
+        (Method::POST, format!("/admin/v1/credentials/{id}/suspend")),
+        (
+            Method::POST,
+            format!("/admin/v1/credentials/{id}/reinstate"),
+        ),
+    ] {
+        let body = (m == Method::POST).then(|| json!({}));
+        let (s, v) = h.send(m.clone(), &path, Some(&o), body.as_ref()).await;
+        assert_eq!(
+            (s, v["error"].as_str().unwrap()),
+            (StatusCode::NOT_FOUND, "not_found"),
+            "{m} {path}"
+        );
+    }
+    // Listing, filtering by its licence id, and the audit log show nothing of it.
+    let (_, v) = h.get("/admin/v1/credentials", Some(&o)).await;
+    assert_eq!(v["credentials"].as_array().unwrap().len(), 0);
+    let (_, v) = h
+        .get(
+            "/admin/v1/credentials?licence_id=320509-BL-2026-000050",
+            Some(&o),
+        )
+        .await;
+    assert_eq!(v["credentials"].as_array().unwrap().len(), 0);
+    let (_, v) = h.get("/admin/v1/audit?limit=1000", Some(&o)).await;
+    assert!(
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["agency_id"] == "other" && e["subject"] != id),
+        "{v}"
+    );
+    let (_, v) = h.get("/admin/v1/agency", Some(&o)).await;
+    assert_eq!(v["agency"]["id"], "other");
+    // What `other` issues is signed by `other` and listed only there.
+    let (s, v) = h
+        .post("/admin/v1/credentials", Some(&o), &json!({"vct": "urn:tongban:driving-licence:1", "claims": claims("driving-licence", 51), "holder_jwk": jwk}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(v["credential"].as_str().unwrap().len() > 100);
+    let (_, v) = h.get("/admin/v1/credentials", Some(&h.demo)).await;
+    assert_eq!(v["credentials"].as_array().unwrap().len(), 1);
+    // The credential is untouched.
+    let (_, v) = h
+        .get(&format!("/admin/v1/credentials/{id}"), Some(&h.demo))
+        .await;
+    assert_eq!(v["status"], "valid");
+}
+
+// ---- batch -------------------------------------------------------------
+
+async fn batches_stream_one_result_per_line(h: &Harness) {
+    let (_, jwk) = holder();
+    let mut body = String::new();
+    for i in 0..40u32 {
+        let line = match i {
+            7 => "{not json".to_owned(),
+            13 => json!({"vct": "urn:tongban:business-licence:1", "claims": {}, "holder_jwk": jwk}).to_string(),
+            _ => json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 2000 + i), "holder_jwk": jwk}).to_string(),
+        };
+        body.push_str(&line);
+        body.push('\n');
+        if i == 20 {
+            body.push_str("\n   \n");
+        }
+    }
+    let auth = format!("Bearer {}", h.demo);
+    let (s, headers, out) = h
+        .raw(
+            Method::POST,
+            "/admin/v1/credentials/batch",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/x-ndjson"),
+            ],
+            body.into_bytes(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        header_str(&headers, header::CONTENT_TYPE),
+        "application/x-ndjson"
+    );
+    let lines: Vec<Value> = std::str::from_utf8(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 41);
+    for (i, l) in lines[..40].iter().enumerate() {
+        assert_eq!(l["line"], i + 1, "results are in request order");
+        let ok = !matches!(i, 7 | 13);
+        assert_eq!(l["ok"], ok, "{l}");
+    }
+    assert_eq!(lines[7]["error"]["error"], "malformed_json");
+    assert_eq!(lines[13]["error"]["error"], "claims_invalid");
+    assert_eq!(lines[40], json!({"summary": {"ok": 38, "failed": 2}}));
+    let (_, v) = h
+        .get("/admin/v1/credentials?limit=1000", Some(&h.demo))
+        .await;
+    assert_eq!(v["credentials"].as_array().unwrap().len(), 38);
+    // Wrong media type.
+    let (s, _, _) = h
+        .raw(
+            Method::POST,
+            "/admin/v1/credentials/batch",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            b"[]".to_vec(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // An overlong line is reported and the rest still runs.
+    let long = format!(
+        "{}\n{}\n",
+        "x".repeat(70_000),
+        json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 2999), "holder_jwk": jwk})
+    );
+    let (_, _, out) = h
+        .raw(
+            Method::POST,
+            "/admin/v1/credentials/batch",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/x-ndjson"),
+            ],
+            long.into_bytes(),
+        )
+        .await;
+    let lines: Vec<Value> = std::str::from_utf8(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["error"]["error"], "body_too_large");
+    assert_eq!(lines[1]["ok"], true);
+}
+
+// ---- keys and metadata ------------------------------------------------
+
+async fn rotation_keeps_old_credentials_verifiable(h: &Harness) {
+    let (signer, jwk) = holder();
+    let before = h.issue("business-licence", 60, &jwk).await;
+    let old_kid = before["kid"].as_str().unwrap().to_owned();
+    let new_kid = h.svc.rotate_key("demo", "test").await.unwrap();
+    assert_ne!(old_kid, new_kid);
+    let after = h.issue("business-licence", 61, &jwk).await;
+    assert_eq!(after["kid"], new_kid);
+    let (_, set) = h.get("/agencies/demo/jwks.json", None).await;
+    let kids: Vec<&str> = set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()));
+    assert!(
+        set["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k.get("d").is_none())
+    );
+    let keys = jwks(h, "demo").await;
+    for c in [&before, &after] {
+        let r = present_and_verify(c["credential"].as_str().unwrap(), &signer, &keys);
+        assert_eq!(r.verdict, Verdict::Accepted, "{}", r.to_json());
+    }
+    let (_, v) = h
+        .get("/.well-known/jwt-vc-issuer/agencies/demo", None)
+        .await;
+    assert_eq!(v["issuer"], DEMO_ISS);
+    assert_eq!(v["jwks"]["keys"].as_array().unwrap().len(), 2);
+    let (_, log) = h.get("/admin/v1/audit?limit=1000", Some(&h.demo)).await;
+    assert!(
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "key.rotate" && e["subject"] == new_kid)
+    );
+}
+
+async fn public_metadata_follows_the_standards(h: &Harness) {
+    let (s, m) = h
+        .get("/.well-known/openid-credential-issuer/agencies/demo", None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(m["credential_issuer"], DEMO_ISS);
+    assert_eq!(m["credential_endpoint"], format!("{DEMO_ISS}/credential"));
+    assert_eq!(m["nonce_endpoint"], format!("{DEMO_ISS}/nonce"));
+    let configs = m["credential_configurations_supported"]
+        .as_object()
+        .unwrap();
+    assert_eq!(configs.len(), 8);
+    for (id, c) in configs {
+        assert_eq!(c["format"], "dc+sd-jwt", "{id}");
+        assert!(c["vct"].as_str().unwrap().starts_with("urn:tongban:"));
+        let meta = &c["credential_metadata"];
+        let locales: Vec<&str> = meta["display"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["locale"].as_str().unwrap())
+            .collect();
+        assert_eq!(locales, ["zh-CN", "en-US"]);
+        for claim in meta["claims"].as_array().unwrap() {
+            assert!(
+                claim["path"].is_array() && claim["display"].as_array().unwrap().len() == 2,
+                "{claim}"
+            );
+        }
+    }
+    let enc = &m["credential_request_encryption"];
+    assert!(enc["jwks"]["keys"][0]["kid"].is_string() && enc["jwks"]["keys"][0].get("d").is_none());
+    assert_eq!(
+        m["credential_response_encryption"]["alg_values_supported"],
+        json!(["ECDH-ES"])
+    );
+    let (_, other) = h
+        .get("/.well-known/openid-credential-issuer/agencies/other", None)
+        .await;
+    assert_eq!(
+        other["credential_configurations_supported"]
+            .as_object()
+            .unwrap()
+            .len(),
+        1
+    );
+    let (_, a) = h
+        .get(
+            "/.well-known/oauth-authorization-server/agencies/demo",
+            None,
+        )
+        .await;
+    assert_eq!(
+        a["issuer"], m["credential_issuer"],
+        "RFC 8414 §3.3: issuer equals the identifier"
+    );
+    assert_eq!(a["token_endpoint"], format!("{DEMO_ISS}/token"));
+    let (s, _) = h
+        .get(
+            "/.well-known/openid-credential-issuer/agencies/nobody",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, types) = h.get("/types", None).await;
+    assert_eq!(types["types"].as_array().unwrap().len(), 8);
+    let (s, tm) = h.get("/types/business-licence", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(tm["vct"], "urn:tongban:business-licence:1");
+    let (_, ag) = h.get("/agencies", None).await;
+    assert_eq!(ag["agencies"].as_array().unwrap().len(), 2);
+    let (s, v) = h.get("/readyz", None).await;
+    assert_eq!(
+        (s, v["status"].as_str().unwrap()),
+        (StatusCode::OK, "ready")
+    );
+    let (s, _, body) = h.raw(Method::GET, "/healthz", &[], vec![]).await;
+    assert_eq!((s, &body[..]), (StatusCode::OK, &b"ok\n"[..]));
+    let (_, _, body) = h.raw(Method::GET, "/metrics", &[], vec![]).await;
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    assert!(
+        text.contains(
+            "tongban_http_requests_total{route=\"/types\",method=\"GET\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    let (s, doc) = h.get("/openapi.json", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+}
+
+// ---- OpenID4VCI ---------------------------------------------------------
+
+async fn offer(h: &Harness, token: &str, slug: &str, serial: u32, tx_code: bool) -> Value {
+    let (s, v) = h
+        .post("/admin/v1/credentials", Some(token), &json!({"vct": format!("urn:tongban:{slug}:1"), "claims": claims(slug, serial), "offer": {"tx_code": tx_code}}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
+fn offer_parts(v: &Value) -> (String, Value) {
+    let uri = v["credential_offer_uri"].as_str().unwrap();
+    let enc = uri
+        .strip_prefix("openid-credential-offer://?credential_offer=")
+        .unwrap();
+    let json_text = percent_decode(enc);
+    let o: Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(o, v["credential_offer"]);
+    let code =
+        o["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    (code, o)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap(),
+            );
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+async fn token(h: &Harness, agency: &str, code: &str, pin: Option<&str>) -> (StatusCode, Value) {
+    let mut pairs = vec![
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+        ),
+        ("pre-authorized_code", code),
+    ];
+    if let Some(p) = pin {
+        pairs.push(("tx_code", p));
+    }
+    let (s, headers, v) = h.form(&format!("/agencies/{agency}/token"), &pairs).await;
+    assert_eq!(header_str(&headers, header::CACHE_CONTROL), "no-store");
+    (s, v)
+}
+
+async fn c_nonce(h: &Harness, agency: &str) -> String {
+    let (s, headers, body) = h
+        .raw(
+            Method::POST,
+            &format!("/agencies/{agency}/nonce"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(header_str(&headers, header::CACHE_CONTROL).contains("no-store"));
+    serde_json::from_slice::<Value>(&body).unwrap()["c_nonce"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn proof(signer: &Ed25519Signer, aud: &str, nonce: Option<&str>, iat: i64) -> String {
+    let mut p = json!({"aud": aud, "iat": iat});
+    if let Some(n) = nonce {
+        p["nonce"] = json!(n);
+    }
+    let header =
+        json!({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": signer.public_key().to_jwk()});
+    sign_raw(signer, &header, &p)
+}
+
+fn sign_raw(signer: &Ed25519Signer, header: &Value, payload: &Value) -> String {
+    let h = URL_SAFE_NO_PAD.encode(header.to_string());
+    let p = URL_SAFE_NO_PAD.encode(payload.to_string());
+    let input = format!("{h}.{p}");
+    let sig = signer.sign(input.as_bytes()).unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+async fn credential_request(
+    h: &Harness,
+    agency: &str,
+    access: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let auth = format!("Bearer {access}");
+    let (s, headers, out) = h
+        .raw(
+            Method::POST,
+            &format!("/agencies/{agency}/credential"),
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.to_string().into_bytes(),
+        )
+        .await;
+    if s == StatusCode::UNAUTHORIZED {
+        assert!(
+            header_str(&headers, header::WWW_AUTHENTICATE)
+                .starts_with("Bearer error=\"invalid_token\"")
+        );
+    }
+    (s, serde_json::from_slice(&out).unwrap_or(Value::Null))
+}
+
+async fn the_pre_authorized_code_flow_issues_to_the_proof_key(h: &Harness) {
+    let (signer, _) = holder();
+    let o = offer(h, &h.demo, "business-licence", 70, true).await;
+    let pin = o["tx_code"].as_str().unwrap().to_owned();
+    assert_eq!(pin.len(), 6);
+    assert!(!o["qr_png_base64"].as_str().unwrap().is_empty());
+    let (code, offer_obj) = offer_parts(&o);
+    assert_eq!(offer_obj["credential_issuer"], DEMO_ISS);
+    assert_eq!(
+        offer_obj["credential_configuration_ids"],
+        json!(["business-licence"])
+    );
+    assert_eq!(
+        offer_obj["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["tx_code"]["length"],
+        6
+    );
+    // No PIN, a wrong PIN, then the right one.
+    let (s, v) = token(h, "demo", &code, None).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_request")
+    );
+    let wrong = if pin == "000000" { "111111" } else { "000000" };
+    let (s, v) = token(h, "demo", &code, Some(wrong)).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_grant")
+    );
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("4 attempt"),
+        "{v}"
+    );
+    let (s, t) = token(h, "demo", &code, Some(&pin)).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    assert_eq!(t["token_type"], "Bearer");
+    assert!(t["expires_in"].as_i64().unwrap() <= 300);
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    // The code is single-use; the token does not work at another agency.
+    let (s, v) = token(h, "demo", &code, Some(&pin)).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_grant")
+    );
+    let now = tongban_issuer::service::now();
+    let n = c_nonce(h, "demo").await;
+    let (s, _) = credential_request(h, "other", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Proof problems, each its own error; none consumes the access token.
+    let other_key = Ed25519Signer::generate(&mut OsRng, None);
+    let mut forged = proof(&signer, DEMO_ISS, Some(&n), now);
+    forged.truncate(forged.rfind('.').unwrap());
+    forged.push('.');
+    forged.push_str(&URL_SAFE_NO_PAD.encode(other_key.sign(b"x").unwrap()));
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({"credential_configuration_id": "business-licence"}),
+            "invalid_proof",
+        ),
+        (
+            json!({"credential_configuration_id": "driving-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}}),
+            "unknown_credential_configuration",
+        ),
+        (
+            json!({"credential_identifier": "x", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}}),
+            "unknown_credential_identifier",
+        ),
+        (
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, "https://elsewhere.test", Some(&n), now)]}}),
+            "invalid_proof",
+        ),
+        (
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now - 3600)]}}),
+            "invalid_proof",
+        ),
+        (
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, None, now)]}}),
+            "invalid_nonce",
+        ),
+        (
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some("made-up"), now)]}}),
+            "invalid_nonce",
+        ),
+        (
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [forged]}}),
+            "invalid_proof",
+        ),
+        (
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [sign_raw(&signer, &json!({"typ": "JWT", "alg": "EdDSA", "jwk": signer.public_key().to_jwk()}), &json!({"aud": DEMO_ISS, "iat": now, "nonce": n}))]}}),
+            "invalid_proof",
+        ),
+        (
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [sign_raw(&signer, &json!({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "kid": "k", "jwk": signer.public_key().to_jwk()}), &json!({"aud": DEMO_ISS, "iat": now, "nonce": n}))]}}),
+            "invalid_proof",
+        ),
+        (
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": ["a", "b"]}}),
+            "invalid_credential_request",
+        ),
+        (
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}, "proof": {"proof_type": "jwt", "jwt": "x"}}),
+            "invalid_credential_request",
+        ),
+    ];
+    for (body, code) in cases {
+        let (s, v) = credential_request(h, "demo", &access, &body).await;
+        assert_eq!(
+            (s, v["error"].as_str().unwrap_or("")),
+            (StatusCode::BAD_REQUEST, code),
+            "{body} → {v}"
+        );
+    }
+    // The good request (a fresh nonce: a nonce is spent by the first proof that carries it).
+    let n = c_nonce(h, "demo").await;
+    let (s, v) = credential_request(h, "demo", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let cred = v["credentials"][0]["credential"].as_str().unwrap();
+    let held = HeldCredential::parse(cred).unwrap();
+    assert_eq!(
+        held.payload()["cnf"]["jwk"],
+        signer.public_key().to_jwk(),
+        "bound to the proof's key"
+    );
+    assert_eq!(held.claims()["licence_id"], "320509-BL-2026-000070");
+    let r = present_and_verify(cred, &signer, &jwks(h, "demo").await);
+    assert_eq!(r.verdict, Verdict::Accepted, "{}", r.to_json());
+    // Single use: the token and the nonce are spent.
+    let n2 = c_nonce(h, "demo").await;
+    let (s, _) = credential_request(h, "demo", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n2), now)]}})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // The offer's claims are gone from the database; the credential is listed.
+    let (_, list) = h.get("/admin/v1/credentials", Some(&h.demo)).await;
+    assert_eq!(list["credentials"][0]["offer_id"], o["offer_id"]);
+    audit_chain_ok(h, "demo").await;
+}
+
+async fn the_draft_15_proof_request_and_no_pin_offers_work(h: &Harness) {
+    let (signer, _) = holder();
+    let o = offer(h, &h.demo, "driving-licence", 71, false).await;
+    assert!(o["tx_code"].is_null());
+    let (code, offer_obj) = offer_parts(&o);
+    assert!(
+        offer_obj["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+            .get("tx_code")
+            .is_none()
+    );
+    let (s, t) = token(h, "demo", &code, None).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    let n = c_nonce(h, "demo").await;
+    let p = proof(&signer, DEMO_ISS, Some(&n), tongban_issuer::service::now());
+    let (s, v) = credential_request(h, "demo", t["access_token"].as_str().unwrap(), &json!({"credential_configuration_id": "driving-licence", "proof": {"proof_type": "jwt", "jwt": p}})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = token(h, "demo", "no-such-code", None).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_grant")
+    );
+    let (s, _, v) = h
+        .form(
+            "/agencies/demo/token",
+            &[("grant_type", "authorization_code"), ("code", "x")],
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "unsupported_grant_type")
+    );
+    let (s, _, _) = h
+        .raw(
+            Method::POST,
+            "/agencies/demo/token",
+            &[("content-type", "application/json")],
+            b"{}".to_vec(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+async fn wrong_pins_lock_the_offer(h: &Harness) {
+    let o = offer(h, &h.demo, "business-licence", 72, true).await;
+    let pin = o["tx_code"].as_str().unwrap().to_owned();
+    let (code, _) = offer_parts(&o);
+    let wrong = if pin == "000000" { "111111" } else { "000000" };
+    for left in (0..5).rev() {
+        let (s, v) = token(h, "demo", &code, Some(wrong)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        if left > 0 {
+            assert!(
+                v["error_description"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("{left} attempt")),
+                "{v}"
+            );
+        } else {
+            assert!(
+                v["error_description"].as_str().unwrap().contains("locked"),
+                "{v}"
+            );
+        }
+    }
+    let (s, v) = token(h, "demo", &code, Some(&pin)).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_grant")
+    );
+    assert!(v["error_description"].as_str().unwrap().contains("locked"));
+}
+
+async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
+    use josekit::jwe::{ECDH_ES, JweHeader};
+    use josekit::jwk::Jwk;
+    let (signer, _) = holder();
+    let (_, meta) = h
+        .get("/.well-known/openid-credential-issuer/agencies/demo", None)
+        .await;
+    let issuer_key = Jwk::from_map(
+        meta["credential_request_encryption"]["jwks"]["keys"][0]
+            .as_object()
+            .unwrap()
+            .clone(),
+    )
+    .unwrap();
+    let wallet = Jwk::generate_ec_key(josekit::jwk::alg::ec::EcCurve::P256).unwrap();
+    let mut wallet_pub = wallet.to_public_key().unwrap();
+    wallet_pub.set_algorithm("ECDH-ES");
+    wallet_pub.set_key_id("wallet-1");
+    let pub_json: Value = serde_json::from_str(&wallet_pub.to_string()).unwrap();
+    let encrypt = |v: &Value| {
+        let mut hd = JweHeader::new();
+        hd.set_content_encryption("A128GCM");
+        hd.set_key_id(issuer_key.key_id().unwrap());
+        josekit::jwe::serialize_compact(
+            v.to_string().as_bytes(),
+            &hd,
+            &ECDH_ES.encrypter_from_jwk(&issuer_key).unwrap(),
+        )
+        .unwrap()
+    };
+    let send = |access: String, body: String, ct: &'static str| async move {
+        let auth = format!("Bearer {access}");
+        h.raw(
+            Method::POST,
+            "/agencies/demo/credential",
+            &[("authorization", &auth), ("content-type", ct)],
+            body.into_bytes(),
+        )
+        .await
+    };
+    let get_access = |serial: u32| async move {
+        let o = offer(h, &h.demo, "business-licence", serial, false).await;
+        let (code, _) = offer_parts(&o);
+        token(h, "demo", &code, None).await.1["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let access = get_access(80).await;
+    let now = tongban_issuer::service::now();
+    // Asking for an encrypted response in a plaintext request is refused (§8.2).
+    let n = c_nonce(h, "demo").await;
+    let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}, "credential_response_encryption": {"jwk": pub_json, "enc": "A128GCM"}});
+    let (s, _, out) = send(access.clone(), body.to_string(), "application/json").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out).unwrap()["error"],
+        "invalid_encryption_parameters"
+    );
+    // Bad encryption parameters.
+    for bad in [
+        json!({"jwk": pub_json, "enc": "A128CBC-HS256"}),
+        json!({"enc": "A128GCM"}),
+        json!({"jwk": pub_json, "enc": "A128GCM", "zip": "DEF"}),
+    ] {
+        let n = c_nonce(h, "demo").await;
+        let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}, "credential_response_encryption": bad});
+        let (s, _, out) = send(access.clone(), encrypt(&body), "application/jwt").await;
+        assert_eq!(
+            (
+                s,
+                serde_json::from_slice::<Value>(&out).unwrap()["error"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            ),
+            (
+                StatusCode::BAD_REQUEST,
+                "invalid_encryption_parameters".to_owned()
+            ),
+            "{bad}"
+        );
+    }
+    let (s, _, _) = send(access.clone(), "eyJ.not.a.jwe.x".into(), "application/jwt").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // The real thing.
+    let n = c_nonce(h, "demo").await;
+    let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}, "credential_response_encryption": {"jwk": pub_json, "enc": "A256GCM"}});
+    let (s, headers, out) = send(access.clone(), encrypt(&body), "application/jwt").await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&out));
+    assert_eq!(
+        header_str(&headers, header::CONTENT_TYPE),
+        "application/jwt"
+    );
+    let (plain, hd) = josekit::jwe::deserialize_compact(
+        std::str::from_utf8(&out).unwrap(),
+        &ECDH_ES.decrypter_from_jwk(&wallet).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(hd.content_encryption(), Some("A256GCM"));
+    assert_eq!(hd.key_id(), Some("wallet-1"));
+    let v: Value = serde_json::from_slice(&plain).unwrap();
+    let r = present_and_verify(
+        v["credentials"][0]["credential"].as_str().unwrap(),
+        &signer,
+        &jwks(h, "demo").await,
+    );
+    assert_eq!(r.verdict, Verdict::Accepted);
+    // An agency that requires encryption refuses plaintext.
+    h.svc
+        .create_agency(
+            &tongban_issuer::service::AgencySpec {
+                id: "sealed".into(),
+                name_zh: "加密机构".into(),
+                name_en: "Encrypting agency".into(),
+                region: "310118".into(),
+                vcts: vec!["urn:tongban:business-licence:1".into()],
+                encryption_required: true,
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+    let (_, m) = h
+        .get(
+            "/.well-known/openid-credential-issuer/agencies/sealed",
+            None,
+        )
+        .await;
+    assert_eq!(
+        m["credential_response_encryption"]["encryption_required"],
+        true
+    );
+    assert_eq!(
+        m["credential_request_encryption"]["encryption_required"],
+        true
+    );
+    let t = h.token("sealed", "issue").await;
+    let o = offer(h, &t, "business-licence", 82, false).await;
+    let (code, _) = offer_parts(&o);
+    let access = token(h, "sealed", &code, None).await.1["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let n = c_nonce(h, "sealed").await;
+    let (s, v) = credential_request(h, "sealed", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, "https://issuer.test/agencies/sealed", Some(&n), now)]}})).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_encryption_parameters")
+    );
+}
+
+both_backends!(
+    issued_credentials_verify_at_a_counter,
+    every_catalogue_type_issues,
+    schema_violations_are_422_with_every_field,
+    bad_requests_each_have_their_code,
+    licence_ids_are_unique_even_under_concurrency,
+    concurrent_issuance_never_reuses_a_status_index,
+    two_replicas_share_one_database,
+    list_filters_and_pages,
+    status_changes_show_in_the_status_list,
+    every_admin_route_needs_a_live_token_with_its_scope,
+    one_agency_never_sees_or_touches_another_agencys_credentials,
+    batches_stream_one_result_per_line,
+    rotation_keeps_old_credentials_verifiable,
+    public_metadata_follows_the_standards,
+    the_pre_authorized_code_flow_issues_to_the_proof_key,
+    the_draft_15_proof_request_and_no_pin_offers_work,
+    wrong_pins_lock_the_offer,
+    encrypted_requests_get_encrypted_responses,
+);

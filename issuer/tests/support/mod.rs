@@ -1,0 +1,340 @@
+//! Test harness: the service's router over SQLite (a temporary file) or
+//! PostgreSQL (a fresh database per test on `TONGBAN_TEST_DATABASE_URL`),
+//! driven with `tower::ServiceExt::oneshot` — no port, no sleep.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use rand_core::{OsRng, RngCore};
+use serde_json::{Value, json};
+use tongban_issuer::bootstrap;
+use tongban_issuer::config::{Config, Overrides};
+use tongban_issuer::keys::MasterKey;
+use tongban_issuer::service::{AgencySpec, Service};
+use tongban_issuer::store::Store;
+use tongban_issuer::store::postgres::PostgresStore;
+use tongban_issuer::store::sqlite::SqliteStore;
+use tongban_issuer::tokens::Scopes;
+use tower::ServiceExt as _;
+
+pub const PUBLIC_URL: &str = "https://issuer.test";
+pub const DEMO_ISS: &str = "https://issuer.test/agencies/demo";
+
+/// Claims of every catalogue type (shared with the e2e crate).
+pub fn samples() -> Value {
+    serde_json::from_str(include_str!("../../../tests/src/samples.json")).unwrap()
+}
+
+/// Sample claims of `slug` with the licence id's serial replaced by `serial`.
+pub fn claims(slug: &str, serial: u32) -> Value {
+    let mut c = samples()[slug].clone();
+    let lid = c["licence_id"].as_str().unwrap().to_owned();
+    let (head, _) = lid.rsplit_once('-').unwrap();
+    c["licence_id"] = json!(format!("{head}-{serial:06}"));
+    c
+}
+
+pub struct Harness {
+    pub app: Router,
+    pub svc: Arc<Service>,
+    /// All-scopes token of agency `demo` (all types).
+    pub demo: String,
+    /// All-scopes token of agency `other` (driving licences only).
+    pub other: String,
+    /// The master key, hex (to open a second replica).
+    pub master_hex: String,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn config(dir: &std::path::Path, database_url: Option<String>) -> Config {
+    Config::load_with(
+        None,
+        &Overrides {
+            data_dir: Some(dir.to_owned()),
+            database_url,
+            public_url: Some(PUBLIC_URL.into()),
+            ..Default::default()
+        },
+        |k| match k {
+            // Small lists keep status-list tests quick.
+            "TONGBAN_ISSUER_STATUS_LIST_SIZE" => Some("1024".into()),
+            "TONGBAN_ISSUER_INDEX_BLOCK" => Some("8".into()),
+            "TONGBAN_ISSUER_MAX_BODY_BYTES" => Some("65536".into()),
+            "TONGBAN_ISSUER_MAX_BATCH_BYTES" => Some("4194304".into()),
+            _ => None,
+        },
+    )
+    .unwrap()
+}
+
+impl Harness {
+    pub async fn sqlite() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(dir.path(), None);
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&c.sqlite_file()).await.unwrap());
+        Self::with(store, c, dir, None).await
+    }
+
+    /// `None` (and a loud message) when no PostgreSQL is configured; a panic
+    /// when one is configured but unreachable.
+    pub async fn postgres() -> Option<Harness> {
+        let Ok(url) = std::env::var("TONGBAN_TEST_DATABASE_URL") else {
+            eprintln!(
+                "\n*** PostgreSQL backend NOT TESTED: TONGBAN_TEST_DATABASE_URL is not set. \
+                 .ci/run starts PostgreSQL 15 and sets it; locally: \
+                 pg_ctlcluster 15 main start and export TONGBAN_TEST_DATABASE_URL=postgres://user:pass@127.0.0.1/postgres ***\n"
+            );
+            return None;
+        };
+        let admin = sqlx::PgPool::connect(&url).await.unwrap_or_else(|e| {
+            panic!("TONGBAN_TEST_DATABASE_URL is set but PostgreSQL is not reachable: {e}")
+        });
+        let mut r = [0u8; 6];
+        OsRng.fill_bytes(&mut r);
+        let name = format!("tongban_t_{}", hex::encode(r));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b.to_owned(), format!("?{q}")),
+            None => (url.clone(), String::new()),
+        };
+        let (prefix, _) = base.rsplit_once('/').unwrap();
+        let db_url = format!("{prefix}/{name}{query}");
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(dir.path(), Some(db_url.clone()));
+        let store: Arc<dyn Store> = Arc::new(PostgresStore::open(&db_url, 8).await.unwrap());
+        Some(Self::with(store, c, dir, Some((url, name))).await)
+    }
+
+    pub async fn open(b: Backend) -> Option<Harness> {
+        match b {
+            Backend::Sqlite => Some(Self::sqlite().await),
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    async fn with(
+        store: Arc<dyn Store>,
+        c: Config,
+        dir: tempfile::TempDir,
+        pg: Option<(String, String)>,
+    ) -> Harness {
+        let mut raw = [0u8; 32];
+        OsRng.fill_bytes(&mut raw);
+        let master_hex = hex::encode(raw);
+        let svc = Service::new(c, store, MasterKey::parse(&master_hex).unwrap()).unwrap();
+        let (_, demo) = bootstrap::bootstrap_demo(&svc).await.unwrap().unwrap();
+        let other = svc
+            .create_agency(
+                &AgencySpec {
+                    id: "other".into(),
+                    name_zh: "嘉善县公安局交通警察大队".into(),
+                    name_en: "Jiashan traffic police".into(),
+                    region: "330421".into(),
+                    vcts: vec!["urn:tongban:driving-licence:1".into()],
+                    encryption_required: false,
+                },
+                "test",
+            )
+            .await
+            .unwrap();
+        let other_token =
+            bootstrap::create_token(&*svc.store, &other.id, Scopes::all(), "test", "test")
+                .await
+                .unwrap();
+        Harness {
+            app: tongban_issuer::api::router(svc.clone()),
+            svc,
+            demo: demo.secret,
+            other: other_token.secret,
+            master_hex,
+            _dir: dir,
+            pg,
+        }
+    }
+
+    /// A second service ("replica") on the same database and master key.
+    pub async fn replica(&self) -> Router {
+        let c = self.svc.config.clone();
+        let store: Arc<dyn Store> = match &c.database_url {
+            Some(url) => Arc::new(PostgresStore::open(url, 8).await.unwrap()),
+            None => Arc::new(SqliteStore::open(&c.sqlite_file()).await.unwrap()),
+        };
+        let svc = Service::new(c, store, MasterKey::parse(&self.master_hex).unwrap()).unwrap();
+        tongban_issuer::api::router(svc)
+    }
+
+    /// Drops the PostgreSQL test database.
+    pub async fn finish(self) {
+        let Harness { svc, app, pg, .. } = self;
+        drop(app);
+        drop(svc);
+        if let Some((url, name)) = pg {
+            if let Ok(admin) = sqlx::PgPool::connect(&url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&admin)
+                    .await;
+            }
+        }
+    }
+
+    pub async fn token(&self, agency: &str, scopes: &str) -> String {
+        bootstrap::create_token(
+            &*self.svc.store,
+            agency,
+            Scopes::parse(scopes).unwrap(),
+            "test",
+            "test",
+        )
+        .await
+        .unwrap()
+        .secret
+    }
+
+    pub async fn raw(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (StatusCode, HeaderMap, Bytes) {
+        let mut b = Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let resp = self
+            .app
+            .clone()
+            .oneshot(b.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, bytes)
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers: Vec<(&str, &str)> = Vec::new();
+        if let Some(a) = &auth {
+            headers.push(("authorization", a));
+        }
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let (s, _, out) = self.raw(method, uri, &headers, bytes).await;
+        let v = if out.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&out)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&out).into()))
+        };
+        (s, v)
+    }
+
+    pub async fn get(&self, uri: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.send(Method::GET, uri, token, None).await
+    }
+
+    pub async fn post(&self, uri: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        self.send(Method::POST, uri, token, Some(body)).await
+    }
+
+    /// Issues a business licence to `holder` as `demo`; returns the response.
+    pub async fn issue(&self, slug: &str, serial: u32, holder: &Value) -> Value {
+        let vct = format!("urn:tongban:{slug}:1");
+        let (s, v) = self
+            .post(
+                "/admin/v1/credentials",
+                Some(&self.demo.clone()),
+                &json!({"vct": vct, "claims": claims(slug, serial), "holder_jwk": holder}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v
+    }
+
+    pub async fn form(&self, uri: &str, pairs: &[(&str, &str)]) -> (StatusCode, HeaderMap, Value) {
+        let body = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let (s, h, out) = self
+            .raw(
+                Method::POST,
+                uri,
+                &[("content-type", "application/x-www-form-urlencoded")],
+                body.into_bytes(),
+            )
+            .await;
+        (s, h, serde_json::from_slice(&out).unwrap_or(Value::Null))
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub fn header_str(h: &HeaderMap, name: header::HeaderName) -> String {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Runs each named test against both backends.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let h = $crate::support::Harness::sqlite().await;
+                    super::$name(&h).await;
+                    h.finish().await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(h) = $crate::support::Harness::postgres().await else { return };
+                    super::$name(&h).await;
+                    h.finish().await;
+                }
+            )+
+        }
+    };
+}
