@@ -263,9 +263,24 @@ impl Service {
         Ok(agency)
     }
 
+    /// Checks that the master key opens the keys already stored, so a
+    /// wrong master key is refused before anything is sealed under it.
+    pub async fn check_master_key(&self) -> Result<(), ApiError> {
+        for a in self.store.list_agencies().await? {
+            let keys = self.store.keys(&a.id).await?;
+            KeyRing::open(&self.master, &a.id, &keys).map_err(|e| {
+                ApiError::new(ApiCode::Internal, format!("{e}. Supply the master key this database was created with (TONGBAN_MASTER_KEY or master_key_file)."))
+            })?;
+        }
+        Ok(())
+    }
+
     /// Rotates an agency's signing key; the old one stays published.
     pub async fn rotate_key(&self, agency_id: &str, actor: &str) -> Result<String, ApiError> {
         self.store.agency(agency_id).await?;
+        let keys = self.store.keys(agency_id).await?;
+        KeyRing::open(&self.master, agency_id, &keys)
+            .map_err(|e| ApiError::new(ApiCode::Internal, format!("{e}; nothing was changed")))?;
         let key = new_signing_key(&self.master, agency_id, now()).map_err(internal)?;
         self.store.rotate_key(&key, actor).await?;
         self.forget_agency(agency_id);

@@ -310,6 +310,10 @@ async fn open(target: &Target, create_key: bool) -> Result<(Config, Arc<Service>
     let (master, _) = bootstrap::load_master_key(&config, create_key)?;
     let store = bootstrap::open_store(&config).await?;
     let service = Service::new(config.clone(), store, master)?;
+    service
+        .check_master_key()
+        .await
+        .map_err(|e| Failure::usage("master_key", e.detail))?;
     Ok((config, service))
 }
 
@@ -388,6 +392,10 @@ async fn serve_async(config: Config) -> Result<(), Failure> {
             Failure::usage("listen", format!("cannot listen on {}: {e}", config.listen))
         })?;
     let service = Service::new(config.clone(), store, master)?;
+    service
+        .check_master_key()
+        .await
+        .map_err(|e| Failure::usage("master_key", e.detail))?;
     if let Some((agency, token)) = bootstrap::bootstrap_demo(&service).await? {
         eprintln!(
             "\nFirst start: created the demonstration agency `{}` ({}), issuer {}\n\

@@ -334,7 +334,7 @@ macro_rules! impl_store {
             }
 
             async fn keys(&self, agency_id: &str) -> Result<Vec<crate::store::StoredKey>, crate::store::StoreError> {
-                let rows = sqlx::query("SELECT * FROM signing_keys WHERE agency_id = $1 ORDER BY created_at, kid")
+                let rows = sqlx::query("SELECT * FROM signing_keys WHERE agency_id = $1 ORDER BY retired_at IS NULL, retired_at, created_at, kid")
                     .bind(agency_id)
                     .fetch_all(&self.read)
                     .await?;
