@@ -95,6 +95,12 @@ async fn issued_credentials_verify_at_a_counter(h: &Harness) {
     );
 }
 
+async fn the_readme_sample_request_issues(h: &Harness) {
+    let body: Value = serde_json::from_str(include_str!("../../specs/vectors/sample/issue-request.json")).unwrap();
+    let (s, v) = h.post("/admin/v1/credentials", Some(&h.demo), &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+
 async fn every_catalogue_type_issues(h: &Harness) {
     let (_, jwk) = holder();
     let samples = support::samples();
@@ -1456,6 +1462,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
 both_backends!(
     issued_credentials_verify_at_a_counter,
     every_catalogue_type_issues,
+    the_readme_sample_request_issues,
     schema_violations_are_422_with_every_field,
     bad_requests_each_have_their_code,
     licence_ids_are_unique_even_under_concurrency,
