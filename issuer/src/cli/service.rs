@@ -31,6 +31,10 @@ pub(crate) struct Target {
     /// Use PostgreSQL (postgres://user:pass@host/db) instead of SQLite.
     #[arg(long, value_name = "URL")]
     database_url: Option<String>,
+    /// The URL this service is reached at; a new agency's issuer id is
+    /// <public-url>/agencies/<id> [default: http://<listen>].
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
     /// Print results as JSON.
     #[arg(long)]
     json: bool,
@@ -48,7 +52,7 @@ impl Target {
                 listen,
                 data_dir: self.data_dir.clone(),
                 database_url: self.database_url.clone(),
-                public_url,
+                public_url: public_url.or_else(|| self.public_url.clone()),
             },
         )
         .map_err(|e| Failure::usage("config", e.to_string()))
@@ -63,10 +67,6 @@ pub(crate) struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
-    /// The URL wallets and verifiers reach this service at; issuer ids are
-    /// <public-url>/agencies/<id> [default: http://<listen>].
-    #[arg(long, value_name = "URL")]
-    public_url: Option<String>,
 }
 
 /// `agency …`.
@@ -354,7 +354,7 @@ fn agency_text(a: &Agency) -> String {
 pub(crate) fn serve(a: ServeArgs) -> ExitCode {
     let json = a.target.json;
     let r = (|| {
-        let config = a.target.config(a.listen.clone(), a.public_url.clone())?;
+        let config = a.target.config(a.listen.clone(), None)?;
         init_tracing(config.log_format);
         runtime()?.block_on(serve_async(config))
     })();
@@ -403,6 +403,11 @@ async fn serve_async(config: Config) -> Result<(), Failure> {
              Try:  curl -H 'Authorization: Bearer {}' {}/admin/v1/agency\n",
             agency.id, agency.name_zh, agency.iss, token.secret, token.secret, config.public_url
         );
+    }
+    for a in service.store.list_agencies().await? {
+        if a.iss != config.issuer_id(&a.id) {
+            tracing::warn!(agency = %a.id, issuer = %a.iss, public_url = %config.public_url, "the agency's issuer id does not match this service's public URL; wallets and verifiers will not find its metadata. Start with --public-url matching the issuer id");
+        }
     }
     let backend = if config.database_url.is_some() {
         "postgres"
