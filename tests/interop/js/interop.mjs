@@ -3,7 +3,7 @@
 // verification use Node's own crypto (the peer library takes them as
 // callbacks). Every command prints one JSON object.
 //
-//   node interop.mjs verify <presentation-file> <issuer-jwk-file> <aud> <nonce> <now>
+//   node interop.mjs verify <presentation-file> <issuer-jwk-or-jwks-file> <aud> <nonce> <now|->
 //   node interop.mjs make <now> <aud> <nonce>
 //   node interop.mjs status <status-list-jwt-file> <idx>...
 import crypto from 'node:crypto';
@@ -16,6 +16,19 @@ const verifierFor = (jwk) => {
   const key = crypto.createPublicKey({ key: jwk, format: 'jwk' });
   return (data, sig) => crypto.verify(null, Buffer.from(data), key, Buffer.from(sig, 'base64url'));
 };
+// An issuer's key file is one JWK, or a JWKS (tongban-issuer publishes
+// /agencies/<id>/jwks.json). With a JWKS the key is the one whose kid the
+// JWT's header names (the peer passes only the signing input, whose first
+// part is that header); a JWT naming no kid, or an unknown one, fails.
+const issuerVerifierFor = (jwkOrSet) => {
+  if (!Array.isArray(jwkOrSet.keys)) return verifierFor(jwkOrSet);
+  return (data, sig) => {
+    const header = JSON.parse(Buffer.from(data.split('.')[0], 'base64url').toString('utf8'));
+    const jwk = jwkOrSet.keys.find((k) => k.kid !== undefined && k.kid === header.kid);
+    if (!jwk) throw new Error(`no key with kid ${header.kid} in the issuer's JWKS`);
+    return verifierFor(jwk)(data, sig);
+  };
+};
 const signerFor = (key) => (data) => crypto.sign(null, Buffer.from(data), key).toString('base64url');
 
 const [cmd, ...args] = process.argv.slice(2);
@@ -27,18 +40,26 @@ if (cmd === 'verify') {
   const sdjwt = new SDJwtVcInstance({
     hasher: digest,
     hashAlg: 'sha-256',
-    verifier: verifierFor(issuerJwk),
+    // Also checks a status list token if the credential names one: the peer
+    // fetches it from status.status_list.uri, checks its signature with
+    // this verifier and refuses any status but 0 ("Status is not valid").
+    verifier: issuerVerifierFor(issuerJwk),
     // The peer leaves the holder key to the caller: take it from cnf.jwk.
     kbVerifier: (data, sig, payload) => verifierFor(payload.cnf.jwk)(data, sig),
   });
   const result = await sdjwt.verify(presentation, {
     keyBindingNonce: nonce,
-    currentDate: Number(now),
+    // "-": the peer's own clock, read at each check. A time fixed before
+    // the call would be a second behind a status list token the peer then
+    // fetches from a running issuer (signed with iat = the fetch's second),
+    // and the peer checks iat with no skew ("JWT is not yet valid").
+    currentDate: now === '-' ? undefined : Number(now),
     requiredClaimKeys: ['iss', 'vct'],
   });
   if (result.kb?.payload?.aud !== aud) throw new Error(`KB-JWT aud ${result.kb?.payload?.aud} is not ${aud}`);
   const claims = await sdjwt.getClaims(presentation);
-  console.log(JSON.stringify({ ok: true, claims, kb: result.kb?.payload }));
+  // status: the entry the peer checked (null if the credential has none).
+  console.log(JSON.stringify({ ok: true, claims, kb: result.kb?.payload, status: result.payload.status ?? null }));
 } else if (cmd === 'make') {
   const [now, aud, nonce] = args;
   const issuer = crypto.generateKeyPairSync('ed25519');

@@ -2,7 +2,7 @@
 reference implementation) for Tongban's interoperability tests. Prints one
 JSON object per command.
 
-    python3 interop.py verify <presentation-file> <issuer-jwk-file> <aud> <nonce>
+    python3 interop.py verify <presentation-file> <issuer-jwk-or-jwks-file> <aud> <nonce>
     python3 interop.py make <now> <aud> <nonce>
 
 Known limitation worked around here: the library verifies the KB-JWT with
@@ -21,11 +21,28 @@ from sd_jwt.issuer import SDJWTIssuer
 from sd_jwt.verifier import SDJWTVerifier
 
 
+def issuer_key_for(key_file):
+    """The issuer's key: the file is one JWK, or a JWKS (tongban-issuer
+    publishes /agencies/<id>/jwks.json), in which case the key is the one
+    whose kid the credential's header names (none, or an unknown kid, fails)."""
+    text = json.load(open(key_file, encoding="utf-8"))
+    if "keys" not in text:
+        key = JWK(**text)
+        return lambda iss, header: key
+
+    def by_kid(iss, header):
+        for k in text["keys"]:
+            if "kid" in k and k["kid"] == header.get("kid"):
+                return JWK(**k)
+        raise ValueError(f"no key with kid {header.get('kid')!r} in the issuer's JWKS")
+
+    return by_kid
+
+
 def verify(path, jwk_path, aud, nonce):
     presentation = open(path, encoding="utf-8").read().strip()
-    issuer_key = JWK.from_json(open(jwk_path, encoding="utf-8").read())
     # Issuer signature and disclosures (no aud/nonce: see the module doc).
-    verifier = SDJWTVerifier(presentation, lambda iss, header: issuer_key)
+    verifier = SDJWTVerifier(presentation, issuer_key_for(jwk_path))
     verifier._verify_key_binding_jwt(aud, nonce, sign_alg="EdDSA")
     return {"ok": True, "claims": verifier.get_verified_payload()}
 
