@@ -95,6 +95,8 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     /// How often agency keys are re-read (rotation by another process), seconds.
     pub key_refresh_secs: Option<u64>,
+    /// Validity (`exp - iat`) of a credential issued without `expires_at`, days.
+    pub credential_validity_days: Option<i64>,
 }
 
 /// Log output format.
@@ -124,7 +126,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Default 256 MiB.
     pub max_batch_bytes: usize,
-    /// Default 131072.
+    /// Default 131072; applies to agencies created afterwards (each agency
+    /// keeps the size it was created with).
     pub status_list_size: i64,
     /// Default 300.
     pub status_list_ttl_secs: u64,
@@ -150,6 +153,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Default 30.
     pub key_refresh_secs: u64,
+    /// Default 1826 (five years): every Tongban credential carries `exp`.
+    pub credential_validity_days: i64,
 }
 
 /// Command-line overrides.
@@ -215,6 +220,7 @@ impl Config {
             offer_ttl_secs: number, access_token_ttl_secs: number, nonce_ttl_secs: number,
             tx_code_max_attempts: number, tx_code_length: number, proof_max_age_secs: number,
             db_max_connections: number, index_block: number, log_format: string, key_refresh_secs: number,
+            credential_validity_days: number,
         );
         if over.listen.is_some() {
             f.listen = over.listen.clone();
@@ -315,6 +321,7 @@ impl Config {
             index_block: f.index_block.unwrap_or(256).clamp(1, 65_536),
             log_format,
             key_refresh_secs: f.key_refresh_secs.unwrap_or(30).max(1),
+            credential_validity_days: f.credential_validity_days.unwrap_or(1826).clamp(1, 36_500),
         })
     }
 

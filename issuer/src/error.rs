@@ -60,6 +60,10 @@ api_codes! {
     NotFound => ("not_found", 404,
         "Nothing with this id exists for your agency. Check the id.",
         "本机构下不存在该编号的记录，请核对编号。"),
+    /// No such endpoint.
+    UnknownEndpoint => ("unknown_endpoint", 404,
+        "There is no such endpoint on this service. The API is described at /openapi.json.",
+        "本服务没有该接口，接口说明见 /openapi.json。"),
     /// No such agency on this service.
     UnknownAgency => ("unknown_agency", 404,
         "This service hosts no agency with this id.",
@@ -190,6 +194,13 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict(what) if what.contains("licence_id") => {
                 ApiError::new(ApiCode::LicenceIdTaken, what)
+            }
+            StoreError::Conflict(what) if what.contains("status index") => {
+                tracing::error!(%what, "status index collision");
+                ApiError::new(
+                    ApiCode::Internal,
+                    "status index collision (see the service log)",
+                )
             }
             StoreError::Conflict(what) => {
                 ApiError::new(ApiCode::InvalidRequest, format!("already exists: {what}"))

@@ -253,6 +253,7 @@ impl Service {
             region: spec.region.clone(),
             vcts: spec.vcts.clone(),
             encryption_required: spec.encryption_required,
+            status_list_size: self.config.status_list_size,
             created_at: at,
             enc_kid,
             enc_public_jwk,
@@ -401,6 +402,14 @@ impl Service {
         req: IssueRequest,
     ) -> Result<Issued, ApiError> {
         let lt = self.check_request(rt, &req)?;
+        if let Some(l) = licence_id(&req.claims)
+            && self.licence_id_taken(&rt.agency.id, &l).await?
+        {
+            return Err(ApiError::new(
+                ApiCode::LicenceIdTaken,
+                format!("licence_id {l:?} was already issued by {}", rt.agency.id),
+            ));
+        }
         if let Some(opts) = &req.offer {
             return self
                 .create_offer(rt, lt, actor, &req, opts)
@@ -413,15 +422,6 @@ impl Service {
             .ok_or_else(|| ApiError::new(ApiCode::HolderMissing, "no holder_jwk"))?;
         let holder = PublicKey::from_jwk(jwk)
             .map_err(|e| ApiError::new(ApiCode::HolderKeyInvalid, format!("holder_jwk: {e}")))?;
-        let licence_id = licence_id(&req.claims);
-        if let Some(l) = &licence_id
-            && self.licence_id_taken(&rt.agency.id, l).await?
-        {
-            return Err(ApiError::new(
-                ApiCode::LicenceIdTaken,
-                format!("licence_id {l:?} was already issued by {}", rt.agency.id),
-            ));
-        }
         let (record, credential, status_uri) = self
             .sign(
                 rt,
@@ -482,17 +482,16 @@ impl Service {
         offer_id: Option<&str>,
     ) -> Result<(CredentialRecord, String, String), ApiError> {
         let g = self.next_index(&rt.agency.id).await?;
-        let size = self.config.status_list_size;
+        let size = rt.agency.status_list_size;
         let (list, idx) = (g / size, g % size);
         let status_uri = format!("{}/status/{list}", rt.agency.iss);
         let iat = now();
+        let exp = exp.unwrap_or(iat + self.config.credential_validity_days * 86_400);
         let mut b = CredentialBuilder::new(rt.agency.iss.clone(), lt.vct.clone(), iat)
             .claims(claims.clone())
             .holder_key(holder.clone())
-            .status(json!({"status_list": {"idx": idx, "uri": status_uri}}));
-        if let Some(e) = exp {
-            b = b.expires_at(e);
-        }
+            .status(json!({"status_list": {"idx": idx, "uri": status_uri}}))
+            .expires_at(exp);
         if let Some(n) = nbf {
             b = b.not_before(n);
         }
@@ -508,7 +507,7 @@ impl Service {
             holder_thumbprint: Some(holder.thumbprint()),
             kid: rt.keys.kid.clone(),
             issued_at: iat,
-            expires_at: exp,
+            expires_at: Some(exp),
             offer_id: offer_id.map(str::to_owned),
         };
         Ok((record, issued.sd_jwt, status_uri))
@@ -556,6 +555,7 @@ impl Service {
             vct: lt.vct.clone(),
             claims: Value::Object(req.claims.clone()).to_string(),
             expires_credential_at: req.expires_at,
+            not_before_credential: req.not_before,
             code_hash: hash_secret(&code),
             tx_code_hash: tx_code.as_deref().map(hash_secret),
             tx_code_length: tx_code
@@ -624,7 +624,7 @@ impl Service {
                 &claims,
                 holder,
                 offer.expires_credential_at,
-                None,
+                offer.not_before_credential,
                 Some(&offer.id),
             )
             .await?;
@@ -695,7 +695,7 @@ impl Service {
                 ),
             ));
         }
-        let size = usize::try_from(self.config.status_list_size).map_err(internal)?;
+        let size = usize::try_from(rt.agency.status_list_size).map_err(internal)?;
         let bits = Bits::new(2).ok_or_else(|| internal("bits"))?;
         let mut sl = StatusList::new(bits, size);
         for (idx, status) in self.store.list_statuses(&rt.agency.id, list).await? {
@@ -869,9 +869,8 @@ async fn run_committer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Commit>) {
                 }
             }
             Err(e) if batch.len() == 1 => {
-                for c in batch {
+                if let Some(c) = batch.pop() {
                     let _ = c.reply.send(Err(e));
-                    break;
                 }
             }
             Err(_) => {

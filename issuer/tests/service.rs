@@ -96,7 +96,10 @@ async fn issued_credentials_verify_at_a_counter(h: &Harness) {
 }
 
 async fn the_readme_sample_request_issues(h: &Harness) {
-    let body: Value = serde_json::from_str(include_str!("../../specs/vectors/sample/issue-request.json")).unwrap();
+    let body: Value = serde_json::from_str(include_str!(
+        "../../specs/vectors/sample/issue-request.json"
+    ))
+    .unwrap();
     let (s, v) = h.post("/admin/v1/credentials", Some(&h.demo), &body).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
 }
@@ -260,8 +263,27 @@ async fn bad_requests_each_have_their_code(h: &Harness) {
     let (s, v) = h.get("/admin/v1/nothing", Some(&t)).await;
     assert_eq!(
         (s, v["error"].as_str().unwrap()),
+        (StatusCode::NOT_FOUND, "unknown_endpoint")
+    );
+    let (s, v) = h.get("/types/passport", None).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
         (StatusCode::NOT_FOUND, "not_found")
     );
+    // The scope is checked before the body: a read-only token learns nothing.
+    let reader = h.token("demo", "read").await;
+    let (s, _, _) = h
+        .raw(
+            Method::POST,
+            "/admin/v1/credentials",
+            &[
+                ("authorization", &format!("Bearer {reader}")),
+                ("content-type", "application/json"),
+            ],
+            b"{".to_vec(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
 async fn licence_ids_are_unique_even_under_concurrency(h: &Harness) {
@@ -1459,7 +1481,123 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
     );
 }
 
+async fn offers_are_checked_before_anything_is_spent(h: &Harness) {
+    let (signer, jwk) = holder();
+    // A licence id already issued cannot be offered again.
+    h.issue("business-licence", 90, &jwk).await;
+    let (s, v) = h
+        .post("/admin/v1/credentials", Some(&h.demo), &json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 90), "offer": {}}))
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::CONFLICT, "licence_id_taken")
+    );
+    // not_before and expires_at of an offer reach the credential.
+    let now = tongban_issuer::service::now();
+    let (s, o) = h
+        .post(
+            "/admin/v1/credentials",
+            Some(&h.demo),
+            &json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 91), "offer": {"tx_code": false}, "not_before": now - 10, "expires_at": now + 86_400}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let (code, _) = offer_parts(&o);
+    let access = token(h, "demo", &code, None).await.1["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // An unusable response-encryption key is refused before the offer is spent.
+    let (_, meta) = h
+        .get("/.well-known/openid-credential-issuer/agencies/demo", None)
+        .await;
+    let issuer_key = josekit::jwk::Jwk::from_map(
+        meta["credential_request_encryption"]["jwks"]["keys"][0]
+            .as_object()
+            .unwrap()
+            .clone(),
+    )
+    .unwrap();
+    let off_curve = json!({"kty": "EC", "crv": "P-256", "alg": "ECDH-ES", "x": URL_SAFE_NO_PAD.encode([1u8; 32]), "y": URL_SAFE_NO_PAD.encode([2u8; 32])});
+    let n = c_nonce(h, "demo").await;
+    let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}, "credential_response_encryption": {"jwk": off_curve, "enc": "A128GCM"}});
+    let mut hd = josekit::jwe::JweHeader::new();
+    hd.set_content_encryption("A128GCM");
+    let jwe = josekit::jwe::serialize_compact(
+        body.to_string().as_bytes(),
+        &hd,
+        &josekit::jwe::ECDH_ES
+            .encrypter_from_jwk(&issuer_key)
+            .unwrap(),
+    )
+    .unwrap();
+    let auth = format!("Bearer {access}");
+    let (s, _, out) = h
+        .raw(
+            Method::POST,
+            "/agencies/demo/credential",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/jwt"),
+            ],
+            jwe.into_bytes(),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out).unwrap()["error"],
+        "invalid_encryption_parameters"
+    );
+    // …so the same access token still works.
+    let n = c_nonce(h, "demo").await;
+    let (s, v) = credential_request(h, "demo", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let held = HeldCredential::parse(v["credentials"][0]["credential"].as_str().unwrap()).unwrap();
+    assert_eq!(held.payload()["nbf"], now - 10);
+    assert_eq!(held.payload()["exp"], now + 86_400);
+}
+
+async fn every_credential_carries_exp(h: &Harness) {
+    let (_, jwk) = holder();
+    let v = h.issue("business-licence", 95, &jwk).await;
+    let held = HeldCredential::parse(v["credential"].as_str().unwrap()).unwrap();
+    let (iat, exp) = (
+        held.payload()["iat"].as_i64().unwrap(),
+        held.payload()["exp"].as_i64().unwrap(),
+    );
+    assert_eq!(exp - iat, 1826 * 86_400, "the configured default validity");
+    assert_eq!(v["expires_at"], exp);
+    // A reason needs a JSON body.
+    let id = v["id"].as_str().unwrap();
+    let auth = format!("Bearer {}", h.demo);
+    let (s, _, _) = h
+        .raw(
+            Method::POST,
+            &format!("/admin/v1/credentials/{id}/suspend"),
+            &[("authorization", &auth), ("content-type", "text/plain")],
+            b"because".to_vec(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (s, _, _) = h
+        .raw(
+            Method::POST,
+            &format!("/admin/v1/credentials/{id}/suspend"),
+            &[("authorization", &auth)],
+            vec![],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "an empty body needs no content type");
+}
+
 both_backends!(
+    offers_are_checked_before_anything_is_spent,
+    every_credential_carries_exp,
     issued_credentials_verify_at_a_counter,
     every_catalogue_type_issues,
     the_readme_sample_request_issues,

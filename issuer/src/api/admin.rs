@@ -24,6 +24,7 @@ use crate::store::{
     CredentialFilter, CredentialRecord, CredentialStatus, StatusChange, TokenRecord,
 };
 use crate::tokens::{Scope, TOKEN_PREFIX, hash_secret};
+use axum::extract::FromRequest as _;
 
 /// Requests in flight at once within one batch.
 const BATCH_CONCURRENCY: usize = 64;
@@ -138,9 +139,11 @@ fn issued_json(i: &Issued) -> Value {
 pub async fn issue(
     State(s): State<AppState>,
     a: Admin,
-    ApiJson(req): ApiJson<IssueRequest>,
+    req: Request,
 ) -> Result<Response, ApiError> {
+    // The scope first: a token that may not issue learns nothing about the body.
     a.require(Scope::Issue)?;
+    let ApiJson(req) = ApiJson::<IssueRequest>::from_request(req, &s).await?;
     let issued = s.issue(&a.rt, &a.token.id, req).await?;
     Ok((StatusCode::CREATED, Json(issued_json(&issued))).into_response())
 }
@@ -244,6 +247,9 @@ struct LineReader {
     n: u64,
     ended: bool,
     max_line: usize,
+    /// An error to report after the current item (the body was cut off
+    /// while an overlong line was being skipped).
+    pending: Option<(u64, Line)>,
 }
 
 impl LineReader {
@@ -268,7 +274,21 @@ impl LineReader {
         Some((self.n, Line::Text(Bytes::from(line))))
     }
 
+    fn cut_off(&mut self, e: &dyn std::fmt::Display) -> (u64, Line) {
+        self.ended = true;
+        self.buf.clear();
+        self.n += 1;
+        let e = ApiError::new(
+            ApiCode::BodyTooLarge,
+            format!("the batch was cut off at line {}: {e}", self.n),
+        );
+        (self.n, Line::Error(e))
+    }
+
     async fn next_line(&mut self) -> Option<(u64, Line)> {
+        if let Some(item) = self.pending.take() {
+            return Some(item);
+        }
         loop {
             if let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
                 let rest = self.buf.split_off(pos + 1);
@@ -296,7 +316,11 @@ impl LineReader {
                                 break;
                             }
                         }
-                        _ => {
+                        Some(Err(e)) => {
+                            self.pending = Some(self.cut_off(&e));
+                            break;
+                        }
+                        None => {
                             self.ended = true;
                             break;
                         }
@@ -306,16 +330,7 @@ impl LineReader {
             }
             match self.data.next().await {
                 Some(Ok(chunk)) => self.buf.extend_from_slice(&chunk),
-                Some(Err(e)) => {
-                    self.ended = true;
-                    self.buf.clear();
-                    self.n += 1;
-                    let e = ApiError::new(
-                        ApiCode::BodyTooLarge,
-                        format!("the batch was cut off at line {}: {e}", self.n),
-                    );
-                    return Some((self.n, Line::Error(e)));
-                }
+                Some(Err(e)) => return Some(self.cut_off(&e)),
                 None => self.ended = true,
             }
         }
@@ -334,6 +349,7 @@ fn ndjson_lines(
         n: 0,
         ended: false,
         max_line,
+        pending: None,
     };
     stream::unfold(reader, |mut r| async move {
         r.next_line().await.map(|item| (item, r))
@@ -432,10 +448,17 @@ async fn change(
     a: &Admin,
     id: &str,
     change: StatusChange,
-    body: Bytes,
+    req: Request,
 ) -> Result<Json<Value>, ApiError> {
+    let json_type = content_type_is(req.headers(), "application/json");
+    let body = super::body_bytes(req, s).await?;
     let body: ChangeBody = if body.iter().all(u8::is_ascii_whitespace) {
         ChangeBody::default()
+    } else if !json_type {
+        return Err(ApiError::new(
+            ApiCode::UnsupportedMediaType,
+            "a body with a reason must be Content-Type: application/json",
+        ));
     } else {
         parse_json(&body)?
     };
@@ -469,8 +492,7 @@ pub async fn revoke(
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
     a.require(Scope::Revoke)?;
-    let body = super::body_bytes(req, &s).await?;
-    change(&s, &a, &id, StatusChange::Revoke, body).await
+    change(&s, &a, &id, StatusChange::Revoke, req).await
 }
 
 /// `POST /admin/v1/credentials/{id}/suspend` (scope `suspend`).
@@ -481,8 +503,7 @@ pub async fn suspend(
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
     a.require(Scope::Suspend)?;
-    let body = super::body_bytes(req, &s).await?;
-    change(&s, &a, &id, StatusChange::Suspend, body).await
+    change(&s, &a, &id, StatusChange::Suspend, req).await
 }
 
 /// `POST /admin/v1/credentials/{id}/reinstate` (scope `suspend`).
@@ -493,8 +514,7 @@ pub async fn reinstate(
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
     a.require(Scope::Suspend)?;
-    let body = super::body_bytes(req, &s).await?;
-    change(&s, &a, &id, StatusChange::Reinstate, body).await
+    change(&s, &a, &id, StatusChange::Reinstate, req).await
 }
 
 /// Query of `GET /admin/v1/audit`.

@@ -117,7 +117,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(ApiCode::NotFound, "no such endpoint; see /openapi.json")
+    ApiError::new(
+        ApiCode::UnknownEndpoint,
+        "no route matches this method and path",
+    )
 }
 
 /// Counts and times every request by its route pattern.

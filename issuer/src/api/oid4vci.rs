@@ -44,7 +44,7 @@ pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
 /// Content encryption algorithms accepted.
 pub const ENC_VALUES: [&str; 2] = ["A128GCM", "A256GCM"];
 /// Proof signing algorithms accepted.
-pub const PROOF_ALGS: [&str; 2] = ["EdDSA", "ES256"];
+pub const PROOF_ALGS: [&str; 3] = ["EdDSA", "Ed25519", "ES256"];
 
 /// An OAuth-style error (`{"error", "error_description"}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -464,7 +464,15 @@ async fn credential_inner(
     let holder = check_proof(s, &rt, jwt, t).await?;
 
     let credential = s.redeem_offer(&rt, &offer, &holder).await.map_err(|e| {
-        if e.code == crate::error::ApiCode::InvalidTransition {
+        if e.code == crate::error::ApiCode::LicenceIdTaken {
+            OAuthError::bad(
+                "credential_request_denied",
+                format!(
+                    "{}; ask the issuing agency to check the licence id",
+                    e.detail
+                ),
+            )
+        } else if e.code == crate::error::ApiCode::InvalidTransition {
             OAuthError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_token",
@@ -560,7 +568,7 @@ async fn check_proof(
     }
     let alg_name = h.get("alg").and_then(Value::as_str).unwrap_or("");
     let alg = Algorithm::from_jws(alg_name)
-        .filter(|_| PROOF_ALGS.contains(&alg_name) || alg_name == "Ed25519")
+        .filter(|_| PROOF_ALGS.contains(&alg_name))
         .ok_or_else(|| {
             bad(format!(
                 "proof alg {alg_name:?} is not accepted ({})",
@@ -698,11 +706,16 @@ impl ResponseEncryption {
         let kid = jwk.get("kid").and_then(Value::as_str).map(str::to_owned);
         let jwk =
             josekit::jwk::Jwk::from_map(jwk.clone()).map_err(|e| bad(&format!("jwk: {e}")))?;
-        Ok(ResponseEncryption {
+        let parsed = ResponseEncryption {
             jwk,
             enc: enc.to_owned(),
             kid,
-        })
+        };
+        // Prove the key works now, before the offer is spent: a key josekit
+        // cannot encrypt to would otherwise fail after the credential was
+        // stored and leave the citizen without it.
+        parsed.encrypt(b"probe")?;
+        Ok(parsed)
     }
 
     fn encrypt(&self, payload: &[u8]) -> Result<String, OAuthError> {

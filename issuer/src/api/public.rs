@@ -75,7 +75,7 @@ pub async fn type_metadata(
         .map(|t| Json(t.metadata.clone()))
         .ok_or_else(|| {
             ApiError::new(
-                ApiCode::UnknownVct,
+                ApiCode::NotFound,
                 format!("no licence type {slug:?}; see /types"),
             )
         })

@@ -44,10 +44,10 @@ pub enum StoreError {
 
 /// Map a unique-constraint violation to [`StoreError::Conflict`].
 pub(crate) fn conflict_or(e: sqlx::Error, what: &str) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            return StoreError::Conflict(what.to_owned());
-        }
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return StoreError::Conflict(what.to_owned());
     }
     StoreError::Database(e)
 }
@@ -150,6 +150,9 @@ pub struct Agency {
     pub vcts: Vec<String>,
     /// Whether wallets must ask for an encrypted credential response.
     pub encryption_required: bool,
+    /// Entries per status list, fixed when the agency is created (changing
+    /// it later would move indices between lists).
+    pub status_list_size: i64,
     /// When it was created (Unix seconds).
     pub created_at: i64,
     /// Key id of its credential-request encryption key (P-256, ECDH-ES).
@@ -266,6 +269,8 @@ pub struct OfferRecord {
     pub claims: String,
     /// Requested validity (`exp`), if any.
     pub expires_credential_at: Option<i64>,
+    /// Requested start of validity (`nbf`), if any.
+    pub not_before_credential: Option<i64>,
     /// SHA-256 of the pre-authorized code.
     pub code_hash: String,
     /// SHA-256 of the transaction code (PIN), if one is required.
@@ -335,7 +340,7 @@ impl OfferState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeRedemption {
     /// Code and PIN good: the access token (its hash) is now bound.
-    Granted(OfferRecord),
+    Granted(Box<OfferRecord>),
     /// No such code, or it expired, or it was used.
     InvalidCode,
     /// Wrong PIN; this many attempts are left.

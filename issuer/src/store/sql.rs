@@ -36,6 +36,7 @@ macro_rules! impl_store {
                     region: r.try_get("region")?,
                     vcts: serde_json::from_str(&vcts).map_err(|_| corrupt("agencies.vcts"))?,
                     encryption_required: r.try_get::<i64, _>("encryption_required")? != 0,
+                    status_list_size: r.try_get("status_list_size")?,
                     created_at: r.try_get("created_at")?,
                     enc_kid: r.try_get("enc_kid")?,
                     enc_public_jwk: r.try_get("enc_public_jwk")?,
@@ -96,6 +97,7 @@ macro_rules! impl_store {
                     vct: r.try_get("vct")?,
                     claims: r.try_get("claims")?,
                     expires_credential_at: r.try_get("credential_exp")?,
+                    not_before_credential: r.try_get("credential_nbf")?,
                     code_hash: r.try_get("code_hash")?,
                     tx_code_hash: r.try_get("tx_code_hash")?,
                     tx_code_length: r.try_get("tx_code_length")?,
@@ -208,7 +210,14 @@ macro_rules! impl_store {
                         .push_bind(r.offer_id.clone());
                 });
                 qb.build().execute(&mut *conn).await.map_err(|e| {
-                    crate::store::conflict_or(e, "a credential with this licence_id or status index already exists")
+                    let licence = matches!(&e, sqlx::Error::Database(db)
+                        if db.constraint().is_some_and(|c| c.contains("licence_id"))
+                            || db.message().contains("licence_id"));
+                    crate::store::conflict_or(e, if licence {
+                        "a credential with this licence_id already exists"
+                    } else {
+                        "a credential with this status index already exists"
+                    })
                 })?;
             }
             Ok(())
@@ -251,7 +260,7 @@ macro_rules! impl_store {
             ) -> Result<(), crate::store::StoreError> {
                 let mut tx: sqlx::Transaction<'_, $db> = self.write.begin().await?;
                 sqlx::query(
-                    "INSERT INTO agencies (id, iss, name_zh, name_en, region, vcts, encryption_required, created_at, audit_head, enc_kid, enc_public_jwk, enc_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    "INSERT INTO agencies (id, iss, name_zh, name_en, region, vcts, encryption_required, created_at, audit_head, enc_kid, enc_public_jwk, enc_sealed, status_list_size) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(&a.id)
                 .bind(&a.iss)
@@ -265,6 +274,7 @@ macro_rules! impl_store {
                 .bind(&a.enc_kid)
                 .bind(&a.enc_public_jwk)
                 .bind(&a.enc_sealed)
+                .bind(a.status_list_size)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| crate::store::conflict_or(e, "an agency with this id or issuer identifier already exists"))?;
@@ -570,7 +580,7 @@ macro_rules! impl_store {
             async fn create_offer(&self, o: &crate::store::OfferRecord) -> Result<(), crate::store::StoreError> {
                 let mut tx: sqlx::Transaction<'_, $db> = self.write.begin().await?;
                 sqlx::query(
-                    "INSERT INTO offers (id, agency_id, vct, claims, credential_exp, code_hash, tx_code_hash, tx_code_length, tx_attempts, code_expires_at, state, access_token_hash, token_expires_at, credential_id, actor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 0, NULL, NULL, NULL, $10, $11)",
+                    "INSERT INTO offers (id, agency_id, vct, claims, credential_exp, credential_nbf, code_hash, tx_code_hash, tx_code_length, tx_attempts, code_expires_at, state, access_token_hash, token_expires_at, credential_id, actor, created_at) VALUES ($1, $2, $3, $4, $5, $12, $6, $7, $8, 0, $9, 0, NULL, NULL, NULL, $10, $11)",
                 )
                 .bind(&o.id)
                 .bind(&o.agency_id)
@@ -583,6 +593,7 @@ macro_rules! impl_store {
                 .bind(o.code_expires_at)
                 .bind(&o.actor)
                 .bind(o.created_at)
+                .bind(o.not_before_credential)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| crate::store::conflict_or(e, "offer"))?;
@@ -671,7 +682,7 @@ macro_rules! impl_store {
                 granted.state = OfferState::TokenIssued;
                 granted.access_token_hash = Some(access_token_hash.to_owned());
                 granted.token_expires_at = Some(token_expires_at);
-                Ok(CodeRedemption::Granted(granted))
+                Ok(CodeRedemption::Granted(Box::new(granted)))
             }
 
             async fn offer_by_access_token(

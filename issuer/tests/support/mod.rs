@@ -182,12 +182,12 @@ impl Harness {
         let Harness { svc, app, pg, .. } = self;
         drop(app);
         drop(svc);
-        if let Some((url, name)) = pg {
-            if let Ok(admin) = sqlx::PgPool::connect(&url).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&admin)
-                    .await;
-            }
+        if let Some((url, name)) = pg
+            && let Ok(admin) = sqlx::PgPool::connect(&url).await
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&admin)
+                .await;
         }
     }
 
