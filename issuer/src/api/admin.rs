@@ -450,6 +450,10 @@ async fn change(
     change: StatusChange,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
+    a.require(match change {
+        StatusChange::Revoke => Scope::Revoke,
+        StatusChange::Suspend | StatusChange::Reinstate => Scope::Suspend,
+    })?;
     let json_type = content_type_is(req.headers(), "application/json");
     let body = super::body_bytes(req, s).await?;
     let body: ChangeBody = if body.iter().all(u8::is_ascii_whitespace) {
@@ -491,7 +495,6 @@ pub async fn revoke(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    a.require(Scope::Revoke)?;
     change(&s, &a, &id, StatusChange::Revoke, req).await
 }
 
@@ -502,7 +505,6 @@ pub async fn suspend(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    a.require(Scope::Suspend)?;
     change(&s, &a, &id, StatusChange::Suspend, req).await
 }
 
@@ -513,7 +515,6 @@ pub async fn reinstate(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    a.require(Scope::Suspend)?;
     change(&s, &a, &id, StatusChange::Reinstate, req).await
 }
 

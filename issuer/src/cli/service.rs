@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+
+use super::{Failure, finish};
 use serde_json::{Value, json};
 use tongban_issuer::audit::ChainVerifier;
 use tongban_issuer::bootstrap::{self, KeySource, StartError};
@@ -214,22 +216,6 @@ pub(crate) enum AuditCommand {
     },
 }
 
-struct Failure {
-    code: &'static str,
-    message: String,
-    exit: u8,
-}
-
-impl Failure {
-    fn usage(code: &'static str, message: impl Into<String>) -> Self {
-        Failure {
-            code,
-            message: message.into(),
-            exit: 2,
-        }
-    }
-}
-
 impl From<StartError> for Failure {
     fn from(e: StartError) -> Self {
         let code = match &e {
@@ -260,33 +246,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::usage("runtime", e.to_string()))
-}
-
-fn finish(json: bool, r: Result<(String, Value), Failure>) -> ExitCode {
-    match r {
-        Ok((text, value)) => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&value).unwrap_or_default()
-                );
-            } else {
-                println!("{text}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(f) => {
-            if json {
-                println!(
-                    "{}",
-                    json!({"error": {"code": f.code, "message": f.message}})
-                );
-            } else {
-                eprintln!("error [{}]: {}", f.code, f.message);
-            }
-            ExitCode::from(f.exit)
-        }
-    }
 }
 
 fn actor() -> String {

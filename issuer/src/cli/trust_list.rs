@@ -249,33 +249,14 @@ pub(crate) fn main(command: TrustListCommand) -> ExitCode {
         TrustListCommand::Sign(a) => a.common.json,
         TrustListCommand::Show(a) => a.common.json,
     };
-    match run(command) {
-        Ok((text, value)) => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&value).unwrap_or_default()
-                );
-            } else {
-                println!("{text}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            if json {
-                println!(
-                    "{}",
-                    json!({"error": {"code": e.code(), "message": e.to_string()}})
-                );
-            } else {
-                eprintln!(
-                    "tongban-issuer: error[{}]: {e}\n  nothing was written.",
-                    e.code()
-                );
-            }
-            ExitCode::from(2)
-        }
-    }
+    super::finish(
+        json,
+        run(command).map_err(|e| super::Failure {
+            code: e.code(),
+            message: format!("{e}\n  nothing was written."),
+            exit: 2,
+        }),
+    )
 }
 
 fn time_arg(t: Option<&String>) -> Result<i64, CliError> {
