@@ -365,21 +365,24 @@ impl Service {
             });
         }
         let t = now();
-        if let Some(exp) = req.expires_at {
-            if exp <= t {
-                return Err(ApiError::new(
-                    ApiCode::ValidityInvalid,
-                    format!("expires_at {exp} is not in the future"),
-                ));
-            }
-            if let Some(nbf) = req.not_before
-                && nbf >= exp
-            {
-                return Err(ApiError::new(
-                    ApiCode::ValidityInvalid,
-                    format!("not_before {nbf} is not before expires_at {exp}"),
-                ));
-            }
+        if let Some(exp) = req.expires_at
+            && exp <= t
+        {
+            return Err(ApiError::new(
+                ApiCode::ValidityInvalid,
+                format!("expires_at {exp} is not in the future"),
+            ));
+        }
+        let exp = req
+            .expires_at
+            .unwrap_or(t + self.config.credential_validity_days * 86_400);
+        if let Some(nbf) = req.not_before
+            && nbf >= exp
+        {
+            return Err(ApiError::new(
+                ApiCode::ValidityInvalid,
+                format!("not_before {nbf} is not before the expiry {exp}"),
+            ));
         }
         match (&req.holder_jwk, &req.offer) {
             (None, None) => Err(ApiError::new(
@@ -616,6 +619,16 @@ impl Service {
             .catalogue
             .by_vct(&offer.vct)
             .ok_or_else(|| ApiError::new(ApiCode::UnknownVct, offer.vct.clone()))?;
+        if let Some(exp) = offer.expires_credential_at
+            && exp <= now()
+        {
+            return Err(ApiError::new(
+                ApiCode::ValidityInvalid,
+                format!(
+                    "the offered credential would have expired at {exp}; ask the agency for a new offer"
+                ),
+            ));
+        }
         let claims: Map<String, Value> = serde_json::from_str(&offer.claims).map_err(internal)?;
         let (record, credential, _) = self
             .sign(

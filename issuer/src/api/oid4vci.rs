@@ -464,7 +464,10 @@ async fn credential_inner(
     let holder = check_proof(s, &rt, jwt, t).await?;
 
     let credential = s.redeem_offer(&rt, &offer, &holder).await.map_err(|e| {
-        if e.code == crate::error::ApiCode::LicenceIdTaken {
+        if matches!(
+            e.code,
+            crate::error::ApiCode::LicenceIdTaken | crate::error::ApiCode::ValidityInvalid
+        ) {
             OAuthError::bad(
                 "credential_request_denied",
                 format!(
