@@ -1,9 +1,11 @@
 //! End-to-end support for Tongban's tests: the reproducible sample
-//! credential and presentation used by the README's first command, and
-//! helpers that locate the workspace.
+//! credential and presentation used by the README's first command,
+//! helpers that locate the workspace, and a running issuer service
+//! ([`issuer`]).
 #![forbid(unsafe_code)]
 
 pub mod corpus;
+pub mod issuer;
 
 use std::path::PathBuf;
 

@@ -3,7 +3,10 @@
 //! The citizen's wallet: an encrypted store of credentials with the
 //! holder's Ed25519 key ([`store`]), from which presentations disclosing only
 //! chosen claims are made with [`tongban_verifier`] and shown as a QR code.
-//! Receiving through OpenID4VCI comes with the issuer service.
+//! [`receive`] is the OpenID4VCI 1.0 client (pre-authorized code flow, with
+//! encrypted credential responses) that takes credentials from an issuer,
+//! and holds the checks every credential passes before it is stored.
 #![forbid(unsafe_code)]
 
+pub mod receive;
 pub mod store;

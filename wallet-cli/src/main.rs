@@ -1,8 +1,9 @@
 //! `tongban-wallet`: the citizen's wallet. Keeps licences encrypted and
 //! presents only the fields a counter asks for, as a QR code.
 //!
-//! Exit status: 0 done, 1 refused (a credential that does not verify, a
-//! presentation not consented to), 2 usage or wallet error.
+//! Exit status: 0 done, 1 refused (a credential that does not verify, an
+//! offer the issuer refuses — wrong PIN, locked, expired —, a presentation
+//! not consented to), 2 usage, wallet, network or protocol error.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -16,8 +17,9 @@ use tongban_verifier::cli_support::{self, format_cst, now};
 use tongban_verifier::request::{PresentationRequest, REQUEST_PREFIX};
 use tongban_verifier::transport;
 use tongban_verifier::{
-    ClaimPath, HeldCredential, InMemoryKeys, KeyBinding, KeyWithId, Policy, verify,
+    ClaimPath, HeldCredential, InMemoryKeys, KeyBinding, KeyWithId, Signer as _,
 };
+use tongban_wallet::receive::{self as oid4vci, Expected, Interaction, ReceiveError, TxCode};
 use tongban_wallet::store::{self, StoredCredential, Wallet, WalletError};
 
 /// The citizen's Tongban (通办) wallet.
@@ -41,8 +43,11 @@ struct Cli {
 enum Command {
     /// Create a wallet with a new holder key.
     Init,
-    /// Store a credential from a file, after verifying it.
+    /// Receive a credential from an issuer's offer (OpenID4VCI), or import
+    /// one from a file; either way it is verified before it is stored.
     ///
+    ///   tongban-wallet receive 'openid-credential-offer://?credential_offer=…'
+    ///   tongban-wallet receive offer.png            (a photo or screenshot of the QR code)
     ///   tongban-wallet receive --file licence.sdjwt --issuer-key wujiang-amr.jwk.json
     #[command(verbatim_doc_comment)]
     Receive(ReceiveArgs),
@@ -95,11 +100,42 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct ReceiveArgs {
-    /// The credential file (the issued SD-JWT).
-    #[arg(long, value_name = "FILE")]
-    file: PathBuf,
-    /// The issuer's public key (JWK or JWKS file) to verify it with.
-    #[arg(long = "issuer-key", value_name = "FILE", required = true)]
+    /// The credential offer: an openid-credential-offer:// URI, a file
+    /// holding one, or a PNG/JPEG of its QR code. The wallet runs the
+    /// OpenID4VCI pre-authorized code flow with the issuer it names, and
+    /// checks the credential with the keys that issuer publishes.
+    #[arg(
+        value_name = "OFFER",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    offer: Option<String>,
+    /// The PIN (tx_code) the agency sent separately, for scripts; without
+    /// it the wallet asks on the terminal, again after a wrong PIN while
+    /// attempts are left.
+    #[arg(
+        long = "tx-code",
+        env = "TONGBAN_TX_CODE",
+        value_name = "PIN",
+        hide_env_values = true,
+        conflicts_with = "file"
+    )]
+    tx_code: Option<String>,
+    /// Do not ask for an encrypted credential response even though the
+    /// issuer supports it (then only the connection protects it); refused
+    /// when the issuer requires encryption.
+    #[arg(long = "no-encryption", conflicts_with = "file")]
+    no_encryption: bool,
+    /// Accept an issuer on plain http off this machine (test set-ups only;
+    /// http://127.0.0.1 and localhost are always accepted).
+    #[arg(long = "allow-http", conflicts_with = "file")]
+    allow_http: bool,
+    /// Import a credential file (the issued SD-JWT) instead of an offer.
+    #[arg(long, value_name = "FILE", requires = "issuer_key")]
+    file: Option<PathBuf>,
+    /// With --file: the issuer's public key (JWK or JWKS file) to verify it
+    /// with.
+    #[arg(long = "issuer-key", value_name = "FILE", requires = "file")]
     issuer_key: Vec<PathBuf>,
 }
 
@@ -137,6 +173,8 @@ struct PresentArgs {
 enum CliError {
     #[error(transparent)]
     Wallet(#[from] WalletError),
+    #[error(transparent)]
+    Receive(#[from] ReceiveError),
     #[error("{0}")]
     Usage(String),
     #[error("the credential does not verify: {0}")]
@@ -149,6 +187,7 @@ impl CliError {
     fn code(&self) -> &'static str {
         match self {
             CliError::Wallet(w) => w.code(),
+            CliError::Receive(r) => r.code(),
             CliError::Usage(_) => "usage",
             CliError::Refused(_) => "credential_refused",
             CliError::Declined(_) => "declined",
@@ -157,6 +196,7 @@ impl CliError {
     fn exit(&self) -> u8 {
         match self {
             CliError::Refused(_) | CliError::Declined(_) => 1,
+            CliError::Receive(r) if r.is_refusal() => 1,
             _ => 2,
         }
     }
@@ -169,10 +209,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if json {
-                println!(
-                    "{}",
-                    json!({"error": {"code": e.code(), "message": e.to_string()}})
-                );
+                let mut error = json!({"code": e.code(), "message": e.to_string()});
+                if let CliError::Receive(r) = &e
+                    && let Some(reason) = r.reason()
+                {
+                    error["reason"] = json!(reason);
+                }
+                println!("{}", json!({ "error": error }));
             } else {
                 eprintln!("tongban-wallet: error[{}]: {e}", e.code());
             }
@@ -292,54 +335,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             let w = Wallet::open(&dir, passphrase(false)?)?;
             println!("{}", w.holder_jwk()?);
         }
-        Command::Receive(a) => {
-            let mut w = Wallet::open(&dir, passphrase(false)?)?;
-            let sd_jwt = std::fs::read_to_string(&a.file)
-                .map_err(|e| CliError::Usage(format!("{}: {e}", a.file.display())))?;
-            let sd_jwt = sd_jwt.trim().to_owned();
-            let keys = read_keys(&a.issuer_key)?;
-            let report = verify(&sd_jwt, &Policy::without_holder_binding(now()), &keys);
-            if let Some(r) = &report.rejection {
-                return Err(CliError::Refused(format!(
-                    "{} — {} ({})",
-                    r.code,
-                    r.code.message_en(),
-                    r.detail
-                )));
-            }
-            // It must be bound to this wallet's key.
-            let cnf = report
-                .claims
-                .as_ref()
-                .and_then(|c| c.get("cnf"))
-                .and_then(|c| c.get("jwk"))
-                .cloned();
-            if cnf != Some(w.holder_jwk()?) {
-                return Err(CliError::Refused(
-                    "the credential is bound to another holder key, not this wallet's".into(),
-                ));
-            }
-            let c = &report.credential;
-            let id = w.add(StoredCredential {
-                id: String::new(),
-                sd_jwt,
-                iss: c.iss.clone().unwrap_or_default(),
-                vct: c.vct.clone().unwrap_or_default(),
-                exp: c.exp,
-                received_at: now(),
-                last_status: None,
-            });
-            w.save()?;
-            if json {
-                println!("{}", json!({"id": id, "iss": c.iss, "vct": c.vct}));
-            } else {
-                println!(
-                    "stored as {id}: {} from {}",
-                    type_name(c.vct.as_deref().unwrap_or_default()),
-                    c.iss.as_deref().unwrap_or_default()
-                );
-            }
-        }
+        Command::Receive(a) => receive(&dir, a, json)?,
         Command::List => {
             let w = Wallet::open(&dir, passphrase(false)?)?;
             if json {
@@ -431,6 +427,124 @@ fn run(cli: Cli) -> Result<(), CliError> {
             store::write_atomic(&dir.join(store::WALLET_FILE), &bytes)?;
             println!("wallet restored into {}", dir.display());
         }
+    }
+    Ok(())
+}
+
+/// The citizen at a terminal: progress on stderr, the PIN asked without
+/// echo (the issuer's description of it shown once).
+#[derive(Default)]
+struct Terminal {
+    described: bool,
+}
+
+impl Interaction for Terminal {
+    fn progress(&mut self, message: &str) {
+        eprintln!("{message}");
+    }
+
+    fn ask_tx_code(&mut self, tx_code: &TxCode) -> Option<String> {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        if let Some(d) = tx_code.description.as_ref().filter(|_| !self.described) {
+            eprintln!("发证机构说明 / the issuer says: {d}");
+            self.described = true;
+        }
+        rpassword::prompt_password(format!(
+            "请输入发证机构另行发送的数字码 / Enter the PIN the issuing agency sent you separately ({}): ",
+            tx_code.hint()
+        ))
+        .ok()
+    }
+}
+
+/// Reads an offer given as a URI, a file holding one, or a QR image.
+fn read_offer(arg: &str) -> Result<String, CliError> {
+    if arg.trim_start().starts_with(oid4vci::OFFER_SCHEME) {
+        return Ok(arg.trim().to_owned());
+    }
+    let bytes = std::fs::read(arg).map_err(|e| {
+        CliError::Usage(format!(
+            "{arg}: not an {}:// URI, and not a readable file ({e})",
+            oid4vci::OFFER_SCHEME
+        ))
+    })?;
+    if cli_support::is_image(&bytes) {
+        let texts = cli_support::decode_qr_image(&bytes)
+            .map_err(|e| CliError::Usage(format!("{arg}: {e:?}")))?;
+        return texts
+            .into_iter()
+            .find(|t| t.starts_with(oid4vci::OFFER_SCHEME))
+            .ok_or_else(|| {
+                CliError::Usage(format!("{arg}: no credential offer QR code in the image"))
+            });
+    }
+    Ok(String::from_utf8_lossy(&bytes).trim().to_owned())
+}
+
+/// `receive`: from an offer (OpenID4VCI) or a file; verified either way,
+/// and the wallet is written only when the credential passes.
+fn receive(dir: &Path, a: ReceiveArgs, json: bool) -> Result<(), CliError> {
+    let offer = a.offer.as_deref().map(read_offer).transpose()?;
+    let mut w = Wallet::open(dir, passphrase(false)?)?;
+    let holder = w.holder()?;
+    let (sd_jwt, info, via) = match (offer, &a.file) {
+        (Some(offer), _) => {
+            let mut opts = oid4vci::Options::new(now());
+            opts.tx_code = a.tx_code.clone();
+            opts.encrypt = !a.no_encryption;
+            opts.allow_http = a.allow_http;
+            let got = oid4vci::receive_offer(&offer, &holder, &mut Terminal::default(), &opts)?;
+            let via = if got.encrypted {
+                "openid4vci (encrypted response)"
+            } else {
+                "openid4vci"
+            };
+            (got.sd_jwt, got.info, via)
+        }
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?;
+            let sd_jwt = text.trim().to_owned();
+            let keys = read_keys(&a.issuer_key)?;
+            let info = oid4vci::check_credential(
+                &sd_jwt,
+                &keys,
+                &Expected {
+                    iss: None,
+                    vct: None,
+                    holder: &holder.public_key(),
+                },
+                now(),
+            )?;
+            (sd_jwt, info, "file")
+        }
+        (None, None) => {
+            return Err(CliError::Usage(
+                "give an offer, or --file with --issuer-key".into(),
+            ));
+        }
+    };
+    let iss = info.iss.clone().unwrap_or_default();
+    let vct = info.vct.clone().unwrap_or_default();
+    let id = w.add(StoredCredential {
+        id: String::new(),
+        sd_jwt,
+        iss: iss.clone(),
+        vct: vct.clone(),
+        exp: info.exp,
+        received_at: now(),
+        last_status: None,
+    });
+    w.save()?;
+    if json {
+        println!(
+            "{}",
+            json!({"id": id, "iss": iss, "vct": vct, "type": type_name(&vct), "exp": info.exp, "via": via})
+        );
+    } else {
+        println!("stored as {id} 已存入钱包: {} from {iss}", type_name(&vct));
     }
     Ok(())
 }

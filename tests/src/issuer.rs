@@ -1,0 +1,297 @@
+//! A running `tongban-issuer serve` for end-to-end tests, and the minimal
+//! HTTP/1.1 client the tests talk to it with (the tests crate has no HTTP
+//! client dependency; loopback `http://` is all the service needs).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers fail loudly
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::cargo_bin;
+
+/// An HTTP response: status, headers (names lower-cased), body (de-chunked).
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON (panics when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+/// One HTTP/1.1 request to an `http://HOST:PORT/…` URL with the given
+/// extra headers and body (`Connection: close`).
+pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    parse_response(&raw)
+}
+
+/// `http_request` with an optional bearer token and JSON body.
+pub fn http(method: &str, url: &str, bearer: Option<&str>, json_body: Option<&Value>) -> Response {
+    let auth = bearer.map(|t| format!("Bearer {t}"));
+    let mut headers = Vec::new();
+    if let Some(a) = &auth {
+        headers.push(("Authorization", a.as_str()));
+    }
+    if json_body.is_some() {
+        headers.push(("Content-Type", "application/json"));
+    }
+    let body = json_body.map(Value::to_string).unwrap_or_default();
+    http_request(method, url, &headers, body.as_bytes())
+}
+
+fn parse_response(raw: &[u8]) -> Response {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP response head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"))
+    {
+        body = dechunk(&body);
+    }
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = String::from_utf8_lossy(&data[..eol]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .expect("a chunk size");
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
+        data = &data[eol + 2 + size + 2..];
+    }
+}
+
+/// A free loopback port (bound and let go: another process may take it
+/// before it is used, so callers retry).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `tongban-issuer serve` process on a free loopback port with a fresh
+/// data directory; killed (by its PID, through the child handle) on drop.
+pub struct IssuerProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`, where it listens.
+    pub base: String,
+    /// The URL wallets reach it at (`--public-url`; `base` unless set).
+    pub public_url: String,
+    /// The admin token of the bootstrap agency `demo` (all scopes).
+    pub token: String,
+    /// A fresh directory holding its data directory and stderr log,
+    /// removed on drop.
+    pub dir: PathBuf,
+}
+
+impl Drop for IssuerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A new empty directory under the system's temporary directory.
+fn fresh_dir() -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let dir = std::env::temp_dir().join(format!(
+        "tongban-issuer-test-{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl IssuerProcess {
+    /// Starts the service and waits until `/readyz` answers 200.
+    pub fn start() -> IssuerProcess {
+        Self::start_with_public_url(None)
+    }
+
+    /// As [`start`](Self::start), announcing `public_url` (for example a
+    /// proxy in front of it) as the URL wallets reach it at.
+    pub fn start_with_public_url(public_url: Option<&str>) -> IssuerProcess {
+        let bin = cargo_bin("tongban-issuer");
+        for _attempt in 0..3 {
+            let dir = fresh_dir();
+            let listen = format!("127.0.0.1:{}", free_port());
+            let log = dir.join("stderr.log");
+            let mut cmd = Command::new(&bin);
+            cmd.arg("serve")
+                .arg("--data-dir")
+                .arg(dir.join("data"))
+                .args(["--listen", &listen]);
+            if let Some(u) = public_url {
+                cmd.args(["--public-url", u]);
+            }
+            let child = cmd
+                .env_remove("TONGBAN_ISSUER_CONFIG")
+                .env_remove("TONGBAN_MASTER_KEY")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .spawn()
+                .expect("tongban-issuer serve");
+            let base = format!("http://{listen}");
+            let mut issuer = IssuerProcess {
+                child,
+                public_url: public_url.map_or_else(|| base.clone(), str::to_owned),
+                base,
+                token: String::new(),
+                dir,
+            };
+            if issuer.wait_ready(&log) {
+                return issuer;
+            }
+            eprintln!(
+                "tongban-issuer did not come up on {listen}; retrying. stderr:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        panic!("tongban-issuer serve did not become ready (three attempts)");
+    }
+
+    fn wait_ready(&mut self, log: &Path) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                eprintln!("tongban-issuer exited: {status}");
+                return false;
+            }
+            if self.token.is_empty() {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                if let Some(i) = text.find("tbat_") {
+                    self.token = text[i..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                        .collect();
+                }
+            }
+            let addr = self.base.trim_start_matches("http://");
+            if !self.token.is_empty()
+                && TcpStream::connect(addr).is_ok()
+                && http("GET", &self.url("/readyz"), None, None).status == 200
+            {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    /// A URL on the process itself (not through `public_url`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The issuer identifier of the bootstrap agency `demo`.
+    pub fn iss(&self) -> String {
+        format!("{}/agencies/demo", self.public_url)
+    }
+
+    /// `POST /admin/v1/credentials`; must answer 201.
+    pub fn admin_issue(&self, body: &Value) -> Value {
+        let r = http(
+            "POST",
+            &self.url("/admin/v1/credentials"),
+            Some(&self.token),
+            Some(body),
+        );
+        assert_eq!(r.status, 201, "issue {body}: {}", r.text());
+        r.json()
+    }
+}
+
+/// Decodes standard base64 with padding (RFC 4648 §4), as the admin API
+/// returns PNG images (`qr_png_base64`).
+pub fn base64_standard_decode(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.trim_end_matches('=').bytes() {
+        let v = ALPHABET.iter().position(|a| *a == c)?;
+        acc = (acc << 6) | u32::try_from(v).ok()?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).ok()?);
+        }
+    }
+    Some(out)
+}

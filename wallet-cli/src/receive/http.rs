@@ -1,0 +1,149 @@
+//! HTTP with `ureq`: https only (or loopback, or when allowed), every
+//! answer read whole, OAuth error bodies decoded.
+
+use serde_json::{Map, Value};
+
+use super::{Options, ReceiveError, printable};
+
+/// An HTTP answer: status, media type (lower-cased, without parameters)
+/// and body, whatever the status.
+pub(super) struct Reply {
+    pub(super) status: u16,
+    pub(super) content_type: String,
+    pub(super) body: String,
+}
+
+/// The wallet's HTTP client and its rule on plain http.
+pub(super) struct Client {
+    pub(super) agent: ureq::Agent,
+    pub(super) allow_http: bool,
+}
+
+/// Whether the URL's host is this machine.
+pub(super) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+impl Client {
+    pub(super) fn new(opts: &Options) -> Client {
+        Client {
+            agent: ureq::AgentBuilder::new()
+                .timeout(opts.timeout)
+                .user_agent(concat!("tongban-wallet/", env!("CARGO_PKG_VERSION")))
+                .build(),
+            allow_http: opts.allow_http,
+        }
+    }
+
+    /// Refuses anything but https, except on loopback or when allowed.
+    pub(super) fn check_url(&self, url: &str) -> Result<(), ReceiveError> {
+        let parsed = url::Url::parse(url)
+            .map_err(|e| ReceiveError::MetadataInvalid(format!("{url:?} is not a URL ({e})")))?;
+        match parsed.scheme() {
+            "https" => Ok(()),
+            "http" if self.allow_http || is_loopback(&parsed) => Ok(()),
+            "http" => Err(ReceiveError::InsecureUrl(url.into())),
+            other => Err(ReceiveError::MetadataInvalid(format!(
+                "{url:?}: scheme {other} is not http(s)"
+            ))),
+        }
+    }
+
+    pub(super) fn finish(
+        url: &str,
+        result: Result<ureq::Response, ureq::Error>,
+    ) -> Result<Reply, ReceiveError> {
+        let resp = match result {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(ureq::Error::Transport(t)) => {
+                return Err(ReceiveError::Unreachable {
+                    url: url.into(),
+                    detail: match t.message() {
+                        Some(m) => format!("{}: {m}", t.kind()),
+                        None => t.kind().to_string(),
+                    },
+                });
+            }
+        };
+        let status = resp.status();
+        let content_type = resp.content_type().to_ascii_lowercase();
+        let body = resp.into_string().map_err(|e| ReceiveError::Unreachable {
+            url: url.into(),
+            detail: format!("reading the answer: {e}"),
+        })?;
+        Ok(Reply {
+            status,
+            content_type,
+            body,
+        })
+    }
+
+    /// GETs a JSON object; anything but 200 with a JSON object is an error
+    /// made by `bad`.
+    pub(super) fn get_json(
+        &self,
+        url: &str,
+        bad: impl Fn(String) -> ReceiveError,
+    ) -> Result<Map<String, Value>, ReceiveError> {
+        self.check_url(url)?;
+        let reply = Self::finish(
+            url,
+            self.agent.get(url).set("Accept", "application/json").call(),
+        )?;
+        if reply.status != 200 {
+            return Err(bad(format!(
+                "{url} answered HTTP {} {}",
+                reply.status,
+                printable(&reply.body)
+            )));
+        }
+        match serde_json::from_str(&reply.body) {
+            Ok(Value::Object(o)) => Ok(o),
+            _ => Err(bad(format!("{url} did not answer a JSON object"))),
+        }
+    }
+}
+
+/// The OAuth error of a reply (`error`, `error_description`), or the HTTP
+/// status when the body is not one.
+pub(super) fn oauth_error(reply: &Reply) -> (String, String) {
+    let v: Option<Value> = serde_json::from_str(&reply.body).ok();
+    let error = v
+        .as_ref()
+        .and_then(|v| v.get("error"))
+        .and_then(Value::as_str)
+        .map_or_else(|| format!("http_{}", reply.status), printable);
+    let description = v
+        .as_ref()
+        .and_then(|v| v.get("error_description"))
+        .and_then(Value::as_str)
+        .map_or_else(|| printable(&reply.body), printable);
+    (error, description)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn plain_http_only_on_loopback_unless_allowed() {
+        let mut opts = Options::new(0);
+        let c = Client::new(&opts);
+        assert!(c.check_url("https://i.example/x").is_ok());
+        assert!(c.check_url("http://127.0.0.1:9/x").is_ok());
+        assert!(c.check_url("http://localhost/x").is_ok());
+        assert!(c.check_url("http://[::1]/x").is_ok());
+        assert_eq!(
+            c.check_url("http://i.example/x").unwrap_err().code(),
+            "insecure_url"
+        );
+        opts.allow_http = true;
+        assert!(Client::new(&opts).check_url("http://i.example/x").is_ok());
+    }
+}

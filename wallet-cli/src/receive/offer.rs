@@ -1,0 +1,297 @@
+//! The credential offer (OpenID4VCI 1.0 §4.1): by value or by reference,
+//! the pre-authorized code grant and what it says about the PIN.
+
+use serde_json::Value;
+
+use super::{OFFER_SCHEME, PRE_AUTH_GRANT, ReceiveError, printable};
+
+/// What the offer says about the PIN (`tx_code`, §4.1.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxCode {
+    /// `numeric` (digits only) or `text`.
+    pub numeric: bool,
+    /// The announced length, if any.
+    pub length: Option<usize>,
+    /// The issuer's description (printable), if any.
+    pub description: Option<String>,
+}
+
+impl TxCode {
+    fn from_json(v: &Value) -> Result<TxCode, ReceiveError> {
+        let bad = |d: &str| ReceiveError::OfferInvalid(format!("tx_code: {d}"));
+        let o = v.as_object().ok_or_else(|| bad("not an object"))?;
+        let numeric = match o.get("input_mode") {
+            None => true,
+            Some(Value::String(m)) if m == "numeric" => true,
+            Some(Value::String(m)) if m == "text" => false,
+            Some(m) => return Err(bad(&format!("input_mode {m} is neither numeric nor text"))),
+        };
+        let length = match o.get("length") {
+            None => None,
+            Some(l) => Some(
+                l.as_u64()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .filter(|n| (1..=64).contains(n))
+                    .ok_or_else(|| bad("length is not a small positive integer"))?,
+            ),
+        };
+        let description = o
+            .get("description")
+            .and_then(Value::as_str)
+            .map(printable)
+            .filter(|d| !d.is_empty());
+        Ok(TxCode {
+            numeric,
+            length,
+            description,
+        })
+    }
+
+    /// "6 digits", "digits", "8 characters", …
+    pub fn hint(&self) -> String {
+        match (self.numeric, self.length) {
+            (true, Some(n)) => format!("{n} digits / {n}位数字"),
+            (true, None) => "digits / 数字".into(),
+            (false, Some(n)) => format!("{n} characters / {n}个字符"),
+            (false, None) => "text / 文字".into(),
+        }
+    }
+
+    /// Whether `pin` has the announced form; the sentence says why not.
+    pub fn check(&self, pin: &str) -> Result<(), String> {
+        if pin.is_empty() {
+            return Err("the PIN is empty".into());
+        }
+        if self.numeric && !pin.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("the offer expects {}", self.hint()));
+        }
+        if let Some(n) = self.length
+            && pin.chars().count() != n
+        {
+            return Err(format!(
+                "the offer expects {}, not {}",
+                self.hint(),
+                pin.chars().count()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A credential offer with the pre-authorized code grant (§4.1.1).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Offer {
+    /// The credential issuer identifier.
+    pub credential_issuer: String,
+    /// The offered configuration ids (keys of the issuer's
+    /// `credential_configurations_supported`).
+    pub credential_configuration_ids: Vec<String>,
+    /// The pre-authorized code (a secret: never printed).
+    pub pre_authorized_code: String,
+    /// The PIN the offer requires, if any.
+    pub tx_code: Option<TxCode>,
+    /// The authorization server to use, when the grant names one.
+    pub authorization_server: Option<String>,
+}
+
+impl std::fmt::Debug for Offer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Offer")
+            .field("credential_issuer", &self.credential_issuer)
+            .field(
+                "credential_configuration_ids",
+                &self.credential_configuration_ids,
+            )
+            .field("tx_code", &self.tx_code)
+            .field("authorization_server", &self.authorization_server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Offer {
+    /// Reads a credential offer object.
+    pub fn from_json(v: &Value) -> Result<Offer, ReceiveError> {
+        let bad = |d: &str| ReceiveError::OfferInvalid(d.into());
+        let o = v
+            .as_object()
+            .ok_or_else(|| bad("the offer is not a JSON object"))?;
+        let credential_issuer = o
+            .get("credential_issuer")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| bad("credential_issuer is missing"))?
+            .to_owned();
+        let ids = o
+            .get("credential_configuration_ids")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("credential_configuration_ids is missing"))?;
+        let credential_configuration_ids: Vec<String> = ids
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned))
+            .collect::<Option<_>>()
+            .ok_or_else(|| bad("credential_configuration_ids holds a non-string"))?;
+        if credential_configuration_ids.is_empty() {
+            return Err(bad("credential_configuration_ids is empty"));
+        }
+        let grants = o.get("grants").and_then(Value::as_object);
+        let Some(grant) = grants.and_then(|g| g.get(PRE_AUTH_GRANT)) else {
+            return Err(ReceiveError::OfferUnsupported(
+                if grants.is_some_and(|g| g.contains_key("authorization_code")) {
+                    "this offer uses the authorization code flow (signing in at the issuer), which this wallet does not support; ask the agency for an offer with a pre-authorized code".into()
+                } else {
+                    "this offer has no pre-authorized code grant, the only one this wallet supports"
+                        .into()
+                },
+            ));
+        };
+        let grant = grant
+            .as_object()
+            .ok_or_else(|| bad("the pre-authorized code grant is not an object"))?;
+        let pre_authorized_code = grant
+            .get("pre-authorized_code")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| bad("pre-authorized_code is missing"))?
+            .to_owned();
+        let tx_code = grant.get("tx_code").map(TxCode::from_json).transpose()?;
+        let authorization_server = match grant.get("authorization_server") {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(bad("authorization_server is not a string")),
+        };
+        Ok(Offer {
+            credential_issuer,
+            credential_configuration_ids,
+            pre_authorized_code,
+            tx_code,
+            authorization_server,
+        })
+    }
+}
+
+/// A parsed offer URI: the offer itself, or where to fetch it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfferRef {
+    /// `credential_offer=` (by value).
+    Value(Offer),
+    /// `credential_offer_uri=` (by reference).
+    Uri(String),
+}
+
+/// Parses an `openid-credential-offer://?credential_offer=…` (or
+/// `…?credential_offer_uri=…`) URI (§4.1.3, §4.1.2).
+pub fn parse_offer_uri(text: &str) -> Result<OfferRef, ReceiveError> {
+    let text = text.trim();
+    let url = url::Url::parse(text)
+        .map_err(|e| ReceiveError::OfferInvalid(format!("not a URI ({e})")))?;
+    if url.scheme() != OFFER_SCHEME {
+        return Err(ReceiveError::OfferInvalid(format!(
+            "the URI scheme is {:?}, not {OFFER_SCHEME}://",
+            url.scheme()
+        )));
+    }
+    let mut by_value = None;
+    let mut by_reference = None;
+    for (k, v) in url.query_pairs() {
+        let slot = match k.as_ref() {
+            "credential_offer" => &mut by_value,
+            "credential_offer_uri" => &mut by_reference,
+            _ => continue,
+        };
+        if slot.replace(v.into_owned()).is_some() {
+            return Err(ReceiveError::OfferInvalid(format!("{k} is repeated")));
+        }
+    }
+    match (by_value, by_reference) {
+        (Some(json), None) => {
+            let v: Value = serde_json::from_str(&json).map_err(|e| {
+                ReceiveError::OfferInvalid(format!("credential_offer is not JSON ({e})"))
+            })?;
+            Ok(OfferRef::Value(Offer::from_json(&v)?))
+        }
+        (None, Some(uri)) => Ok(OfferRef::Uri(uri)),
+        (Some(_), Some(_)) => Err(ReceiveError::OfferInvalid(
+            "it carries both credential_offer and credential_offer_uri".into(),
+        )),
+        (None, None) => Err(ReceiveError::OfferInvalid(
+            "it carries neither credential_offer nor credential_offer_uri".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use serde_json::json;
+
+    fn offer_uri(offer: &Value) -> String {
+        format!(
+            "openid-credential-offer://?credential_offer={}",
+            url::form_urlencoded::byte_serialize(offer.to_string().as_bytes()).collect::<String>()
+        )
+    }
+
+    #[test]
+    fn an_offer_by_value_with_a_pin_is_read() {
+        let offer = json!({
+            "credential_issuer": "https://issuer.example/agencies/wj",
+            "credential_configuration_ids": ["business-licence"],
+            "grants": {PRE_AUTH_GRANT: {
+                "pre-authorized_code": "code-1",
+                "tx_code": {"input_mode": "numeric", "length": 6, "description": "PIN\u{1b}[31m"},
+            }},
+        });
+        let OfferRef::Value(o) = parse_offer_uri(&offer_uri(&offer)).unwrap() else {
+            panic!("by value")
+        };
+        assert_eq!(o.credential_issuer, "https://issuer.example/agencies/wj");
+        assert_eq!(o.pre_authorized_code, "code-1");
+        let tx = o.tx_code.unwrap();
+        assert!(tx.numeric);
+        assert_eq!(tx.length, Some(6));
+        assert_eq!(
+            tx.description.as_deref(),
+            Some("PIN[31m"),
+            "no terminal escapes"
+        );
+        assert!(tx.check("123456").is_ok());
+        assert!(tx.check("12345").is_err());
+        assert!(tx.check("12345a").is_err());
+        // The code never shows in Debug output.
+        let offer = Offer::from_json(&json!({
+            "credential_issuer": "https://i.example",
+            "credential_configuration_ids": ["x"],
+            "grants": {PRE_AUTH_GRANT: {"pre-authorized_code": "secret-code"}},
+        }))
+        .unwrap();
+        assert!(!format!("{offer:?}").contains("secret-code"));
+    }
+
+    #[test]
+    fn offers_the_wallet_cannot_use_are_refused_with_a_reason() {
+        let code = |text: &str| parse_offer_uri(text).unwrap_err().code();
+        assert_eq!(
+            code("https://example.com/?credential_offer=%7B%7D"),
+            "offer_invalid"
+        );
+        assert_eq!(code("openid-credential-offer://?x=1"), "offer_invalid");
+        assert_eq!(
+            code("openid-credential-offer://?credential_offer=not-json"),
+            "offer_invalid"
+        );
+        let auth_code = json!({
+            "credential_issuer": "https://i.example",
+            "credential_configuration_ids": ["x"],
+            "grants": {"authorization_code": {}},
+        });
+        assert_eq!(code(&offer_uri(&auth_code)), "offer_unsupported");
+        assert_eq!(
+            parse_offer_uri(
+                "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fi.example%2Fo%2F1"
+            )
+            .unwrap(),
+            OfferRef::Uri("https://i.example/o/1".into())
+        );
+    }
+}
