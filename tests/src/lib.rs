@@ -6,6 +6,7 @@
 
 pub mod corpus;
 pub mod issuer;
+pub mod issuer_load;
 
 use std::path::PathBuf;
 
