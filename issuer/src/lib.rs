@@ -24,6 +24,7 @@ pub mod files;
 pub mod keys;
 pub mod metrics;
 pub mod service;
+pub mod status_index;
 pub mod store;
 pub mod tokens;
 pub mod trust_list;

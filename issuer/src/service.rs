@@ -254,6 +254,11 @@ impl Service {
             vcts: spec.vcts.clone(),
             encryption_required: spec.encryption_required,
             status_list_size: self.config.status_list_size,
+            index_key: hex::encode({
+                let mut k = [0u8; 32];
+                OsRng.fill_bytes(&mut k);
+                k
+            }),
             created_at: at,
             enc_kid,
             enc_public_jwk,
@@ -485,8 +490,11 @@ impl Service {
         offer_id: Option<&str>,
     ) -> Result<(CredentialRecord, String, String), ApiError> {
         let g = self.next_index(&rt.agency.id).await?;
-        let size = rt.agency.status_list_size;
-        let (list, idx) = (g / size, g % size);
+        let (list, idx) = crate::status_index::position(
+            rt.agency.index_key.as_bytes(),
+            g,
+            rt.agency.status_list_size,
+        );
         let status_uri = format!("{}/status/{list}", rt.agency.iss);
         let iat = now();
         let exp = exp.unwrap_or(iat + self.config.credential_validity_days * 86_400);

@@ -1007,7 +1007,7 @@ async fn offer(h: &Harness, token: &str, slug: &str, serial: u32, tx_code: bool)
 }
 
 fn offer_parts(v: &Value) -> (String, Value) {
-    let uri = v["credential_offer_uri"].as_str().unwrap();
+    let uri = v["offer_link"].as_str().unwrap();
     let enc = uri
         .strip_prefix("openid-credential-offer://?credential_offer=")
         .unwrap();
@@ -1306,6 +1306,7 @@ async fn wrong_pins_lock_the_offer(h: &Harness) {
     for left in (0..5).rev() {
         let (s, v) = token(h, "demo", &code, Some(wrong)).await;
         assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(v["tx_code_attempts_remaining"], left, "{v}");
         if left > 0 {
             assert!(
                 v["error_description"]

@@ -447,7 +447,7 @@ fn an_npm_openid4vci_wallet_receives_a_credential_tongban_verify_accepts() {
         "claims": sample_claims("business-licence", 777),
         "offer": {"tx_code": true},
     }));
-    let uri = offer["credential_offer_uri"].as_str().unwrap();
+    let uri = offer["offer_link"].as_str().unwrap();
     let pin = offer["tx_code"].as_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let received = tmp.path().join("received.json");

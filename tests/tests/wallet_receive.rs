@@ -106,7 +106,7 @@ fn offer(issuer: &IssuerProcess, slug: &str, tx_code: bool) -> (Value, String) {
         "claims": claims(slug),
         "offer": {"tx_code": tx_code},
     }));
-    let uri = r["credential_offer_uri"].as_str().unwrap().to_owned();
+    let uri = r["offer_link"].as_str().unwrap().to_owned();
     assert!(uri.starts_with("openid-credential-offer://?credential_offer="));
     assert_eq!(r["tx_code"].is_string(), tx_code, "{r}");
     (r, uri)

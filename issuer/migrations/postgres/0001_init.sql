@@ -9,6 +9,7 @@ CREATE TABLE agencies (
     vcts TEXT NOT NULL,
     encryption_required BIGINT NOT NULL DEFAULT 0,
     status_list_size BIGINT NOT NULL,
+    index_key TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     next_status_idx BIGINT NOT NULL DEFAULT 0,
     audit_seq BIGINT NOT NULL DEFAULT 0,

@@ -9,6 +9,7 @@ CREATE TABLE agencies (
     vcts TEXT NOT NULL,
     encryption_required INTEGER NOT NULL DEFAULT 0,
     status_list_size INTEGER NOT NULL,
+    index_key TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     next_status_idx INTEGER NOT NULL DEFAULT 0,
     audit_seq INTEGER NOT NULL DEFAULT 0,

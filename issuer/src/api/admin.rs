@@ -126,7 +126,7 @@ fn issued_json(i: &Issued) -> Value {
         }
         Issued::Offer(o) => json!({
             "offer_id": o.offer_id,
-            "credential_offer_uri": o.uri,
+            "offer_link": o.uri,
             "credential_offer": o.offer,
             "tx_code": o.tx_code,
             "expires_at": o.expires_at,

@@ -55,6 +55,9 @@ pub struct OAuthError {
     pub error: &'static str,
     /// A sentence for the wallet's developer.
     pub description: String,
+    /// For a wrong or locked `tx_code`: PIN attempts left (an extension
+    /// member, so wallets need not parse the sentence).
+    pub tx_code_attempts_remaining: Option<i64>,
 }
 
 impl OAuthError {
@@ -63,6 +66,7 @@ impl OAuthError {
             status,
             error,
             description: description.into(),
+            tx_code_attempts_remaining: None,
         }
     }
 
@@ -73,11 +77,11 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let mut resp = (
-            self.status,
-            Json(json!({"error": self.error, "error_description": self.description})),
-        )
-            .into_response();
+        let mut body = json!({"error": self.error, "error_description": self.description});
+        if let Some(n) = self.tx_code_attempts_remaining {
+            body["tx_code_attempts_remaining"] = json!(n);
+        }
+        let mut resp = (self.status, Json(body)).into_response();
         let h = resp.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if self.status == StatusCode::UNAUTHORIZED
@@ -295,15 +299,21 @@ async fn token_inner(s: &AppState, agency: &str, req: Request) -> Result<Respons
                 &[("agency", &rt.agency.id), ("outcome", "wrong_tx_code")],
                 1,
             );
-            Err(OAuthError::bad(
-                "invalid_grant",
-                format!("the tx_code is wrong; {remaining} attempt(s) left"),
-            ))
+            Err(OAuthError {
+                tx_code_attempts_remaining: Some(remaining),
+                ..OAuthError::bad(
+                    "invalid_grant",
+                    format!("the tx_code is wrong; {remaining} attempt(s) left"),
+                )
+            })
         }
-        CodeRedemption::Locked => Err(OAuthError::bad(
-            "invalid_grant",
-            "too many wrong tx_code attempts; the offer is locked, ask the agency for a new one",
-        )),
+        CodeRedemption::Locked => Err(OAuthError {
+            tx_code_attempts_remaining: Some(0),
+            ..OAuthError::bad(
+                "invalid_grant",
+                "too many wrong tx_code attempts; the offer is locked, ask the agency for a new one",
+            )
+        }),
     }
 }
 

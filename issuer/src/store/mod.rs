@@ -153,6 +153,10 @@ pub struct Agency {
     /// Entries per status list, fixed when the agency is created (changing
     /// it later would move indices between lists).
     pub status_list_size: i64,
+    /// Key of the permutation that places credentials in status lists
+    /// ([`crate::status_index`]), hex.
+    #[serde(skip)]
+    pub index_key: String,
     /// When it was created (Unix seconds).
     pub created_at: i64,
     /// Key id of its credential-request encryption key (P-256, ECDH-ES).

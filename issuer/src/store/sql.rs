@@ -37,6 +37,7 @@ macro_rules! impl_store {
                     vcts: serde_json::from_str(&vcts).map_err(|_| corrupt("agencies.vcts"))?,
                     encryption_required: r.try_get::<i64, _>("encryption_required")? != 0,
                     status_list_size: r.try_get("status_list_size")?,
+                    index_key: r.try_get("index_key")?,
                     created_at: r.try_get("created_at")?,
                     enc_kid: r.try_get("enc_kid")?,
                     enc_public_jwk: r.try_get("enc_public_jwk")?,
@@ -260,7 +261,7 @@ macro_rules! impl_store {
             ) -> Result<(), crate::store::StoreError> {
                 let mut tx: sqlx::Transaction<'_, $db> = self.write.begin().await?;
                 sqlx::query(
-                    "INSERT INTO agencies (id, iss, name_zh, name_en, region, vcts, encryption_required, created_at, audit_head, enc_kid, enc_public_jwk, enc_sealed, status_list_size) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    "INSERT INTO agencies (id, iss, name_zh, name_en, region, vcts, encryption_required, created_at, audit_head, enc_kid, enc_public_jwk, enc_sealed, status_list_size, index_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 )
                 .bind(&a.id)
                 .bind(&a.iss)
@@ -275,6 +276,7 @@ macro_rules! impl_store {
                 .bind(&a.enc_public_jwk)
                 .bind(&a.enc_sealed)
                 .bind(a.status_list_size)
+                .bind(&a.index_key)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| crate::store::conflict_or(e, "an agency with this id or issuer identifier already exists"))?;
