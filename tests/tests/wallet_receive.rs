@@ -157,6 +157,22 @@ fn receive_with_a_pin_over_an_encrypted_response_and_present_it_at_a_counter() {
     // wallet's key thumbprint.
     let shown = ok_json(&wallet(&w, &["--json", "show", "c1"]));
     assert_eq!(shown["claims"]["legal_representative"], "李明");
+    // The list shows it as a person sees it: type, issuer, region, validity.
+    let list = ok_json(&wallet(&w, &["--json", "list"]));
+    assert_eq!(list[0]["type"], "营业执照 Business licence");
+    assert_eq!(
+        list[0]["issuer_name"],
+        "通办演示发证机构 Tongban demonstration agency"
+    );
+    assert_eq!(list[0]["region"]["code"], "320509");
+    assert_eq!(list[0]["region"]["name_zh"], "苏州市吴江区");
+    assert!(list[0]["exp"].is_i64());
+    let listed = text(&wallet(&w, &["list"]));
+    assert!(
+        listed.contains("苏州市吴江区 Wujiang District, Suzhou (320509)")
+            && listed.contains("通办演示发证机构"),
+        "{listed}"
+    );
     let holder = ok_json(&wallet(&w, &["holder-key"]));
     assert_eq!(shown["claims"]["cnf"]["jwk"], holder);
 

@@ -342,7 +342,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 let list: Vec<Value> = w
                     .credentials()
                     .iter()
-                    .map(|c| json!({"id": c.id, "iss": c.iss, "vct": c.vct, "type": type_name(&c.vct), "exp": c.exp, "received_at": c.received_at, "last_status": c.last_status}))
+                    .map(|c| {
+                        let region = region_of(c).map(|r| json!({"code": r.code, "name_zh": r.name_zh, "name_en": r.name_en}));
+                        json!({"id": c.id, "iss": c.iss, "issuer_name": c.issuer_name, "region": region, "vct": c.vct, "type": type_name(&c.vct), "exp": c.exp, "received_at": c.received_at, "last_status": c.last_status})
+                    })
                     .collect();
                 println!(
                     "{}",
@@ -358,11 +361,15 @@ fn run(cli: Cli) -> Result<(), CliError> {
                         || "status not checked 未查询状态".to_owned(),
                         |s| format!("status {} (checked {})", s.status, format_cst(s.checked_at)),
                     );
+                    let region = region_of(c).map_or_else(
+                        || "region unknown 地区未知".to_owned(),
+                        |r| format!("{} {} ({})", r.name_zh, r.name_en, r.code),
+                    );
                     println!(
-                        "{:<4} {}  ·  {}  ·  valid until {}{}  ·  {status}",
+                        "{:<4} {}\n     issued by 发证机构: {}\n     region 地区: {region}\n     valid until 有效期至: {}{}\n     {status}",
                         c.id,
                         type_name(&c.vct),
-                        c.iss,
+                        c.issuer_name.as_deref().unwrap_or(&c.iss),
                         exp,
                         if expired { "  (expired 已过期)" } else { "" }
                     );
@@ -489,7 +496,7 @@ fn receive(dir: &Path, a: ReceiveArgs, json: bool) -> Result<(), CliError> {
     let offer = a.offer.as_deref().map(read_offer).transpose()?;
     let mut w = Wallet::open(dir, passphrase(false)?)?;
     let holder = w.holder()?;
-    let (sd_jwt, info, via) = match (offer, &a.file) {
+    let (sd_jwt, info, via, issuer_name) = match (offer, &a.file) {
         (Some(offer), _) => {
             let mut opts = oid4vci::Options::new(now());
             opts.tx_code = a.tx_code.clone();
@@ -501,7 +508,7 @@ fn receive(dir: &Path, a: ReceiveArgs, json: bool) -> Result<(), CliError> {
             } else {
                 "openid4vci"
             };
-            (got.sd_jwt, got.info, via)
+            (got.sd_jwt, got.info, via, got.issuer_name)
         }
         (None, Some(file)) => {
             let text = std::fs::read_to_string(file)
@@ -518,7 +525,7 @@ fn receive(dir: &Path, a: ReceiveArgs, json: bool) -> Result<(), CliError> {
                 },
                 now(),
             )?;
-            (sd_jwt, info, "file")
+            (sd_jwt, info, "file", None)
         }
         (None, None) => {
             return Err(CliError::Usage(
@@ -534,6 +541,7 @@ fn receive(dir: &Path, a: ReceiveArgs, json: bool) -> Result<(), CliError> {
         iss: iss.clone(),
         vct: vct.clone(),
         exp: info.exp,
+        issuer_name,
         received_at: now(),
         last_status: None,
     });
@@ -769,4 +777,12 @@ fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// The region a credential belongs to: the GB/T 2260 code that every
+/// Tongban e-licence id starts with (`320509-BL-2026-000001`), when known.
+fn region_of(c: &StoredCredential) -> Option<&'static tongban_verifier::catalogue::ids::Region> {
+    let held = HeldCredential::parse(&c.sd_jwt).ok()?;
+    let lid = held.claims().get("licence_id")?.as_str()?;
+    tongban_verifier::catalogue::ids::region(lid.split('-').next()?)
 }

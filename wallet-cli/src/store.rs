@@ -82,6 +82,10 @@ pub struct StoredCredential {
     pub vct: String,
     /// Expiry, if any.
     pub exp: Option<i64>,
+    /// The issuer's display name (zh / en) from its metadata, when it was
+    /// received over OpenID4VCI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_name: Option<String>,
     /// When it was received (Unix seconds).
     pub received_at: i64,
     /// The last status check, if any.
@@ -318,6 +322,7 @@ mod tests {
             vct: "v".into(),
             exp: None,
             received_at: 1,
+            issuer_name: None,
             last_status: None,
         });
         assert_eq!(id, "c1");

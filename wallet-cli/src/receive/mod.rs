@@ -659,8 +659,17 @@ fn token(
         // locked offer from a spent or expired code. An issuer that does
         // not say gets its description shown as is.
         let (error, description) = oauth_error(&reply);
-        let left = attempts_left(&description).filter(|_| pin.is_some());
+        // Tongban issuers say how many attempts are left in an extension
+        // member; other issuers may only say it in the description.
+        let member = serde_json::from_str::<Value>(&reply.body)
+            .ok()
+            .and_then(|v| v.get("tx_code_attempts_remaining").and_then(Value::as_u64))
+            .and_then(|n| u32::try_from(n).ok());
+        let left = member
+            .or_else(|| attempts_left(&description))
+            .filter(|_| pin.is_some());
         let e = match (error.as_str(), left) {
+            ("invalid_grant", Some(0)) => ReceiveError::OfferLocked,
             ("invalid_grant", _) if description.contains("locked") => ReceiveError::OfferLocked,
             ("invalid_grant", Some(remaining)) => ReceiveError::TxCodeWrong { remaining },
             ("invalid_grant", None) => ReceiveError::OfferRejected(description),
