@@ -139,6 +139,32 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// An agency to create before a service's first start.
+#[derive(Debug, Clone, Default)]
+pub struct AgencySetup {
+    /// Its id.
+    pub id: String,
+    /// Name in Chinese.
+    pub name_zh: String,
+    /// Name in English.
+    pub name_en: String,
+    /// GB/T 2260 code.
+    pub region: String,
+    /// The types it may issue.
+    pub vcts: Vec<String>,
+}
+
+/// How to start a service.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// `--public-url` (default: where it listens).
+    pub public_url: Option<String>,
+    /// An agency to create first (default: the bootstrap `demo` agency).
+    pub agency: Option<AgencySetup>,
+    /// Extra environment (e.g. `TONGBAN_ISSUER_KEY_REFRESH_SECS`).
+    pub env: Vec<(String, String)>,
+}
+
 /// A `tongban-issuer serve` process on a free loopback port with a fresh
 /// data directory; killed (by its PID, through the child handle) on drop.
 pub struct IssuerProcess {
@@ -147,8 +173,10 @@ pub struct IssuerProcess {
     pub base: String,
     /// The URL wallets reach it at (`--public-url`; `base` unless set).
     pub public_url: String,
-    /// The admin token of the bootstrap agency `demo` (all scopes).
+    /// An all-scopes admin token of its agency.
     pub token: String,
+    /// The agency it hosts (`demo` unless started with one).
+    pub agency: String,
     /// A fresh directory holding its data directory and stderr log,
     /// removed on drop.
     pub dir: PathBuf,
@@ -187,18 +215,84 @@ impl IssuerProcess {
     /// As [`start`](Self::start), announcing `public_url` (for example a
     /// proxy in front of it) as the URL wallets reach it at.
     pub fn start_with_public_url(public_url: Option<&str>) -> IssuerProcess {
+        Self::start_with(&StartOptions {
+            public_url: public_url.map(str::to_owned),
+            ..StartOptions::default()
+        })
+    }
+
+    /// Starts a service hosting `agency` (created with the operator
+    /// commands before the first start, so no demonstration agency is
+    /// made); [`IssuerProcess::token`] is an all-scopes token of it.
+    pub fn start_agency(agency: &AgencySetup, env: &[(&str, &str)]) -> IssuerProcess {
+        Self::start_with(&StartOptions {
+            agency: Some(agency.clone()),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..StartOptions::default()
+        })
+    }
+
+    /// Starts a service as `opts` say.
+    pub fn start_with(opts: &StartOptions) -> IssuerProcess {
         let bin = cargo_bin("tongban-issuer");
         for _attempt in 0..3 {
             let dir = fresh_dir();
             let listen = format!("127.0.0.1:{}", free_port());
+            let base = format!("http://{listen}");
+            let public_url = opts.public_url.clone().unwrap_or_else(|| base.clone());
             let log = dir.join("stderr.log");
+            let data = dir.join("data");
+            let mut token = String::new();
+            if let Some(a) = &opts.agency {
+                let run = |args: &[&str]| -> Value {
+                    let out = Command::new(&bin)
+                        .args(args)
+                        .arg("--data-dir")
+                        .arg(&data)
+                        .args(["--public-url", &public_url, "--json"])
+                        .env_remove("TONGBAN_MASTER_KEY")
+                        .output()
+                        .unwrap();
+                    assert!(
+                        out.status.success(),
+                        "tongban-issuer {args:?}: {}",
+                        String::from_utf8_lossy(&out.stdout)
+                    );
+                    serde_json::from_slice(&out.stdout).unwrap()
+                };
+                let mut args = vec![
+                    "agency",
+                    "create",
+                    "--id",
+                    &a.id,
+                    "--name-zh",
+                    &a.name_zh,
+                    "--name-en",
+                    &a.name_en,
+                    "--region",
+                    &a.region,
+                ];
+                for v in &a.vcts {
+                    args.extend(["--vct", v.as_str()]);
+                }
+                run(&args);
+                token = run(&["token", "create", "--agency", &a.id, "--scope", "all"])["token"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+            }
             let mut cmd = Command::new(&bin);
-            cmd.arg("serve")
-                .arg("--data-dir")
-                .arg(dir.join("data"))
-                .args(["--listen", &listen]);
-            if let Some(u) = public_url {
-                cmd.args(["--public-url", u]);
+            cmd.arg("serve").arg("--data-dir").arg(&data).args([
+                "--listen",
+                &listen,
+                "--public-url",
+                &public_url,
+            ]);
+            for (k, v) in &opts.env {
+                cmd.env(k, v);
             }
             let child = cmd
                 .env_remove("TONGBAN_ISSUER_CONFIG")
@@ -208,12 +302,15 @@ impl IssuerProcess {
                 .stderr(std::fs::File::create(&log).unwrap())
                 .spawn()
                 .expect("tongban-issuer serve");
-            let base = format!("http://{listen}");
             let mut issuer = IssuerProcess {
                 child,
-                public_url: public_url.map_or_else(|| base.clone(), str::to_owned),
+                public_url,
                 base,
-                token: String::new(),
+                token,
+                agency: opts
+                    .agency
+                    .as_ref()
+                    .map_or_else(|| "demo".to_owned(), |a| a.id.clone()),
                 dir,
             };
             if issuer.wait_ready(&log) {
@@ -260,9 +357,14 @@ impl IssuerProcess {
         format!("{}{path}", self.base)
     }
 
-    /// The issuer identifier of the bootstrap agency `demo`.
+    /// The issuer identifier of its agency.
     pub fn iss(&self) -> String {
-        format!("{}/agencies/demo", self.public_url)
+        format!("{}/agencies/{}", self.public_url, self.agency)
+    }
+
+    /// The data directory (for the operator commands).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
     }
 
     /// `POST /admin/v1/credentials`; must answer 201.
