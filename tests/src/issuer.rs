@@ -380,6 +380,41 @@ impl IssuerProcess {
     }
 }
 
+impl IssuerProcess {
+    /// `POST /admin/v1/credentials/{id}/{action}` (revoke, suspend,
+    /// reinstate); must answer 200 with the new status.
+    pub fn admin_change(&self, id: &str, action: &str) -> Value {
+        let r = http(
+            "POST",
+            &self.url(&format!("/admin/v1/credentials/{id}/{action}")),
+            Some(&self.token),
+            Some(&serde_json::json!({"reason": "test"})),
+        );
+        assert_eq!(r.status, 200, "{action} {id}: {}", r.text());
+        r.json()
+    }
+
+    /// The agency's published JWKS, written to a file in the process's
+    /// directory.
+    pub fn jwks_file(&self) -> PathBuf {
+        let r = http(
+            "GET",
+            &format!("{}/jwks.json", self.iss_local()),
+            None,
+            None,
+        );
+        assert_eq!(r.status, 200, "jwks: {}", r.text());
+        let file = self.dir.join("jwks.json");
+        std::fs::write(&file, r.text()).unwrap();
+        file
+    }
+
+    /// The agency's base URL on the process itself.
+    fn iss_local(&self) -> String {
+        self.url(&format!("/agencies/{}", self.agency))
+    }
+}
+
 /// Decodes standard base64 with padding (RFC 4648 §4), as the admin API
 /// returns PNG images (`qr_png_base64`).
 pub fn base64_standard_decode(text: &str) -> Option<Vec<u8>> {
