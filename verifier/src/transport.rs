@@ -1,20 +1,31 @@
 //! QR transport: a compact, lossless encoding of a presentation for QR
 //! codes (specified in `specs/qr-transport.md`).
 //!
-//! Every base64url segment of the presentation is carried as its raw bytes
-//! (the JSON of headers, payloads and disclosures, and the 64-byte
-//! signatures), the whole is compressed with raw DEFLATE, and the result is
-//! written in base45 (RFC 9285) so a QR code can use alphanumeric mode. The
-//! round trip is exact: decoding re-encodes each segment in canonical
-//! base64url, and input that is not canonical is refused when encoding
-//! rather than altered, so every signature still verifies.
+//! The presentation becomes a binary body, written in base45 (RFC 9285) so
+//! a QR code can use alphanumeric mode. The round trip is exact: decoding
+//! rebuilds every segment in canonical base64url, and input that is not
+//! canonical is refused when encoding rather than altered, so every
+//! signature and digest still verifies. Two versions of the body exist; the
+//! decoder reads both, [`encode`] writes version 2:
+//!
+//! * version 1 ([`encode_v1`]): every base64url segment as its raw bytes,
+//!   the whole compressed with raw DEFLATE;
+//! * version 2 ([`encode`]): the JSON text compressed with raw DEFLATE
+//!   against a preset dictionary, the random bytes (signatures, digests,
+//!   salts, keys) moved out of the text and carried raw after it, and the
+//!   digests the decoder can recompute (those of the disclosed claims, the
+//!   KB-JWT's `sd_hash`) left out. Its first byte could not start a
+//!   DEFLATE stream, which is how a decoder tells the versions apart.
 //!
 //! Text forms:
-//! * single code: `TB1:` + base45(deflate(body))
+//! * single code: `TB1:` + base45(body)
 //! * part *i* of *n*: `TB1M:` *i* `/` *n* `:` *ID* `:` chunk, where the
 //!   chunks, in order, concatenate to the single-code base45 text and *ID*
 //!   is the first 8 bytes of its SHA-256 in upper-case hex: it ties the parts
 //!   together and is checked against the assembled whole.
+
+mod deflate;
+mod v2;
 
 use sha2::{Digest as _, Sha256};
 
@@ -22,12 +33,20 @@ use crate::encoding::{b64_decode, b64_encode};
 use crate::error::{ErrorCode, Rejection};
 use crate::sdjwt::SdJwtParts;
 
-/// Prefix of a single-code transport text (format version 1).
+/// Prefix of a single-code transport text (either body version).
 pub const PREFIX: &str = "TB1:";
 /// Prefix of one part of a multi-part transport text.
 pub const PART_PREFIX: &str = "TB1M:";
 /// The largest decompressed body accepted (bounds zlib bombs).
 pub const MAX_BODY: usize = 256 * 1024;
+/// The largest presentation a version-2 body may decode to (and that
+/// [`encode`] accepts).
+pub const MAX_PRESENTATION: usize = 512 * 1024;
+/// First byte of a version-2 body.
+pub const V2_TAG: u8 = v2::TAG;
+/// The preset DEFLATE dictionary of version 2, the exact bytes of
+/// `specs/qr-transport-dictionary-2.bin`.
+pub const V2_DICTIONARY: &[u8] = v2::DICTIONARY;
 /// The most parts a presentation may be split into.
 pub const MAX_PARTS: usize = 16;
 
@@ -126,8 +145,8 @@ fn push_jws(out: &mut Vec<u8>, jws: &str, what: &str) -> Result<(), Rejection> {
     push_segment(out, s, what)
 }
 
-/// The binary body of a presentation (before compression).
-fn body(presentation: &str) -> Result<Vec<u8>, Rejection> {
+/// The version-1 binary body of a presentation (before compression).
+fn body_v1(presentation: &str) -> Result<Vec<u8>, Rejection> {
     let parts = SdJwtParts::split(presentation, usize::MAX)
         .map_err(|r| reject(ErrorCode::TransportNonCanonical, r.detail))?;
     let mut out = Vec::with_capacity(presentation.len());
@@ -143,10 +162,29 @@ fn body(presentation: &str) -> Result<Vec<u8>, Rejection> {
     Ok(out)
 }
 
-/// Encodes a compact presentation as a single transport text (`TB1:…`).
-/// Non-canonical base64url anywhere is refused (`transport_non_canonical`).
+/// Encodes a compact presentation as a single transport text (`TB1:…`)
+/// with a version-2 body. Non-canonical base64url anywhere is refused
+/// (`transport_non_canonical`), and so is a presentation larger than
+/// [`MAX_PRESENTATION`] (`transport_too_large`).
 pub fn encode(presentation: &str) -> Result<String, Rejection> {
-    let body = body(presentation)?;
+    Ok(format!(
+        "{PREFIX}{}",
+        base45_encode(&v2::encode(presentation)?)
+    ))
+}
+
+/// The two streams of a presentation's version-2 body before compression
+/// (`specs/qr-transport.md` §2.2): the text stream and the raw bytes. For
+/// test vectors, and for checking another implementation step by step.
+pub fn v2_streams(presentation: &str) -> Result<(Vec<u8>, Vec<u8>), Rejection> {
+    let b = v2::body(presentation)?;
+    Ok((b.text, b.raw))
+}
+
+/// Encodes a compact presentation with a version-1 body, for a verifier
+/// that predates version 2 (and for the version-1 test vectors).
+pub fn encode_v1(presentation: &str) -> Result<String, Rejection> {
+    let body = body_v1(presentation)?;
     let compressed = miniz_oxide::deflate::compress_to_vec(&body, 10);
     Ok(format!("{PREFIX}{}", base45_encode(&compressed)))
 }
@@ -203,8 +241,8 @@ impl Reader<'_> {
     }
 }
 
-/// Decodes a single transport text (`TB1:…`) back to the exact compact
-/// presentation.
+/// Decodes a single transport text (`TB1:…`, either body version) back to
+/// the exact compact presentation.
 pub fn decode(text: &str) -> Result<String, Rejection> {
     let Some(b45) = text.strip_prefix(PREFIX) else {
         return Err(reject(
@@ -212,9 +250,22 @@ pub fn decode(text: &str) -> Result<String, Rejection> {
             "the text does not start with TB1:",
         ));
     };
-    let compressed = base45_decode(b45)?;
+    let bytes = base45_decode(b45)?;
+    match bytes.first() {
+        Some(&v2::TAG) => v2::decode(&bytes[1..]),
+        // Block type 11 is reserved in DEFLATE: a later version's tag.
+        Some(&b) if b & 0x06 == 0x06 => Err(reject(
+            ErrorCode::TransportPrefixUnknown,
+            format!("transport body version tag {b:#04x} is not known to this verifier"),
+        )),
+        _ => decode_v1(&bytes),
+    }
+}
+
+/// Decodes a version-1 body (a raw DEFLATE stream).
+fn decode_v1(compressed: &[u8]) -> Result<String, Rejection> {
     let body =
-        miniz_oxide::inflate::decompress_to_vec_with_limit(&compressed, MAX_BODY).map_err(|e| {
+        miniz_oxide::inflate::decompress_to_vec_with_limit(compressed, MAX_BODY).map_err(|e| {
             if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput {
                 reject(
                     ErrorCode::TransportTooLarge,
