@@ -25,7 +25,9 @@ def main():
         os.execvp(cmd[0], cmd)
     seen = b""
     step = 0
-    deadline = time.time() + 60
+    # Generous: on a loaded 2-core CI machine each wallet unlock (a
+    # memory-hard KDF) takes seconds, and tests run side by side.
+    deadline = time.time() + 240
     while True:
         if time.time() > deadline:
             sys.stdout.write(seen.decode("utf-8", "replace"))
