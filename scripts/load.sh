@@ -84,9 +84,27 @@ TONGBAN_ADMIN_TOKEN="$(grep -o 'tbat_[A-Za-z0-9_-]*' "$dir/serve.log" | head -n 
 export TONGBAN_ADMIN_TOKEN
 [[ -n "$TONGBAN_ADMIN_TOKEN" ]] || { echo "no admin token in the service's log" >&2; exit 1; }
 
+# CPU seconds (user + system) a process has used, from /proc.
+cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+# Busy and total CPU seconds of the whole machine, from /proc/stat.
+machine_cpu() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; printf "%.1f %.1f\n", (t - $5 - $6) / hz, t / hz }' /proc/stat; }
+
 echo "== issuing for ${secs}s from $workers workers"
 status=0
-"$load" run --url "$url" --workers "$workers" --seconds "$secs" --acks "$dir/acks.txt" | tee "$dir/load.txt" || status=1
+service_cpu_before="$(cpu_secs "$pid")"
+read -r busy0 total0 < <(machine_cpu)
+TIMEFORMAT="%R %U %S"
+{ time "$load" run --url "$url" --workers "$workers" --seconds "$secs" --acks "$dir/acks.txt" \
+    > "$dir/load.txt" || status=1; } 2> "$dir/client-time.txt"
+read -r busy1 total1 < <(machine_cpu)
+cat "$dir/load.txt"
+service_cpu="$(awk -v a="$service_cpu_before" -v b="$(cpu_secs "$pid")" 'BEGIN { printf "%.1f", b - a }')"
+read -r wall cu cs < <(tail -n 1 "$dir/client-time.txt")
+cpu_line="$(awk -v w="$wall" -v u="$cu" -v s="$cs" -v sv="$service_cpu" 'BEGIN {
+  printf "cpu:      service %.1f s, load client %.1f s over %.1f s wall (%.0f%% and %.0f%% of one core)", sv, u + s, w, 100 * sv / w, 100 * (u + s) / w }')"
+cpu_line="$cpu_line$(awk -v b0="$busy0" -v b1="$busy1" -v t0="$total0" -v t1="$total1" -v sv="$service_cpu" -v u="$cu" -v s="$cs" 'BEGIN {
+  printf "; whole machine %.0f%% busy (%.1f s of %.1f s), other processes (PostgreSQL, anything else) %.1f s", 100 * (b1 - b0) / (t1 - t0), b1 - b0, t1 - t0, (b1 - b0) - sv - u - s }')"
+echo "$cpu_line"
 
 echo "== checking every acknowledged credential against the admin list and the audit log"
 "$load" check --url "$url" --acks "$dir/acks.txt" | tee "$dir/check.txt" || status=1
@@ -104,7 +122,8 @@ echo "== summary"
 echo "machine:  $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 echo "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "backend:  $backend; ${secs}s; $workers workers over keep-alive connections"
-sed -n '1,3p' "$dir/load.txt"
+sed -n '1,4p' "$dir/load.txt"
+echo "$cpu_line"
 tail -n 1 "$dir/check.txt"
 echo "audit verify: $(cat "$dir/verify.txt")"
 if [[ $status == 0 ]]; then echo "RESULT: PASS"; else echo "RESULT: FAIL"; fi

@@ -78,6 +78,8 @@ pub struct LoadResult {
     pub acks: Vec<Ack>,
     /// Latency of every request that got an HTTP response, microseconds.
     pub latencies_us: Vec<u64>,
+    /// When each acknowledgement arrived, milliseconds from the start.
+    pub acked_at_ms: Vec<u64>,
     /// Failures by kind (`http 409`, `transport`, `bad 201 body`).
     pub errors: BTreeMap<String, u64>,
     /// From the start to the last worker's end.
@@ -109,6 +111,40 @@ impl LoadResult {
         percentile_sorted(&v, p) as f64 / 1000.0
     }
 
+    /// Acknowledgements per second in consecutive windows of `window`
+    /// (the last one may be shorter and is left out when under half).
+    pub fn timeline(&self, window: Duration) -> Vec<f64> {
+        let w = window.as_millis().max(1) as u64;
+        let total = self.elapsed.as_millis() as u64;
+        let n = (total + w / 2) / w;
+        let mut counts = vec![0u64; n.max(1) as usize];
+        for &t in &self.acked_at_ms {
+            let i = ((t / w) as usize).min(counts.len() - 1);
+            counts[i] += 1;
+        }
+        let len = counts.len();
+        counts
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let span = if i + 1 == len {
+                    total.saturating_sub(i as u64 * w).max(1)
+                } else {
+                    w
+                };
+                c as f64 * 1000.0 / span as f64
+            })
+            .collect()
+    }
+
+    fn timeline_window(&self) -> Duration {
+        if self.elapsed >= Duration::from_secs(20) {
+            Duration::from_secs(5)
+        } else {
+            Duration::from_secs(1)
+        }
+    }
+
     /// A summary as JSON.
     pub fn to_json(&self) -> Value {
         let mut v = self.latencies_us.clone();
@@ -125,6 +161,10 @@ impl LoadResult {
                 "max": v.last().copied().unwrap_or(0) as f64 / 1000.0,
             },
             "errors": self.errors,
+            "timeline": {
+                "window_s": self.timeline_window().as_secs(),
+                "per_s": self.timeline(self.timeline_window()),
+            },
         })
     }
 
@@ -145,7 +185,8 @@ impl LoadResult {
         format!(
             "issued {} credentials in {:.2} s with {} workers (keep-alive): {:.1}/s\n\
              latency over {} responses, ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}\n\
-             errors: {errors}",
+             errors: {errors}\n\
+             per {} s window, credentials/s: {}",
             self.acks.len(),
             self.elapsed.as_secs_f64(),
             self.workers,
@@ -156,6 +197,12 @@ impl LoadResult {
             ms(99.0),
             ms(99.9),
             v.last().copied().unwrap_or(0) as f64 / 1000.0,
+            self.timeline_window().as_secs(),
+            self.timeline(self.timeline_window())
+                .iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>()
+                .join(" "),
         )
     }
 }
@@ -228,6 +275,7 @@ pub fn run_load(target: &Target, cfg: &LoadConfig, stop: &Arc<AtomicBool>) -> Lo
                     .max_idle_connections_per_host(1)
                     .build();
                 let mut acks = Vec::new();
+                let mut acked_at = Vec::new();
                 let mut lat = Vec::new();
                 let mut errors: BTreeMap<String, u64> = BTreeMap::new();
                 loop {
@@ -257,6 +305,7 @@ pub fn run_load(target: &Target, cfg: &LoadConfig, stop: &Arc<AtomicBool>) -> Lo
                                     match parse_ack(&text) {
                                         Some(a) => {
                                             acks.push(a);
+                                            acked_at.push(start.elapsed().as_millis() as u64);
                                             None
                                         }
                                         None => Some("bad 201 body".to_owned()),
@@ -284,7 +333,7 @@ pub fn run_load(target: &Target, cfg: &LoadConfig, stop: &Arc<AtomicBool>) -> Lo
                         }
                     }
                 }
-                (acks, lat, errors)
+                (acks, acked_at, lat, errors)
             })
         })
         .collect();
@@ -294,8 +343,9 @@ pub fn run_load(target: &Target, cfg: &LoadConfig, stop: &Arc<AtomicBool>) -> Lo
     };
     for h in handles {
         match h.join() {
-            Ok((acks, lat, errors)) => {
+            Ok((acks, acked_at, lat, errors)) => {
                 result.acks.extend(acks);
+                result.acked_at_ms.extend(acked_at);
                 result.latencies_us.extend(lat);
                 for (k, n) in errors {
                     *result.errors.entry(k).or_default() += n;
