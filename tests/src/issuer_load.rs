@@ -657,13 +657,14 @@ pub fn free_port() -> std::io::Result<u16> {
 
 impl ServeProcess {
     /// Starts `bin serve` on `data_dir` (and `database_url`), listening on
-    /// `port`, with stderr appended to `log`, and waits until `/readyz`
-    /// answers 200 (or `timeout` passes, an error).
+    /// `port` with `public_url` (`http://127.0.0.1:PORT` if `None`), with
+    /// stderr appended to `log`, and waits until `/readyz` answers 200 (or
+    /// `timeout` passes, an error).
     pub fn start(
         bin: &Path,
         data_dir: &Path,
         database_url: Option<&str>,
-        port: u16,
+        (port, public_url): (u16, Option<&str>),
         log: &Path,
         timeout: Duration,
     ) -> Result<ServeProcess, String> {
@@ -680,7 +681,7 @@ impl ServeProcess {
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--public-url")
-            .arg(&base)
+            .arg(public_url.unwrap_or(&base))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr);

@@ -23,22 +23,43 @@ const LOAD_BEFORE_KILL: Duration = Duration::from_secs(2);
 /// Workers (connections) of the load.
 const WORKERS: usize = 8;
 
+/// Starts the service on `port` (announcing `public_url`); when the port
+/// cannot be had (another process took it meanwhile), on a fresh one with
+/// the same public URL.
 fn start(
     bin: &Path,
     data: &Path,
     database_url: Option<&str>,
-    port: u16,
+    (port, public_url): (u16, &str),
     log: &Path,
 ) -> ServeProcess {
     let t = Instant::now();
-    let p = ServeProcess::start(bin, data, database_url, port, log, Duration::from_secs(60))
-        .unwrap_or_else(|e| panic!("tongban-issuer serve: {e}"));
-    eprintln!(
-        "tongban-issuer serve (pid {}) ready in {:.2} s",
-        p.pid(),
-        t.elapsed().as_secs_f64()
-    );
-    p
+    let mut port = port;
+    for attempt in 1.. {
+        match ServeProcess::start(
+            bin,
+            data,
+            database_url,
+            (port, Some(public_url)),
+            log,
+            Duration::from_secs(60),
+        ) {
+            Ok(p) => {
+                eprintln!(
+                    "tongban-issuer serve (pid {}) ready on port {port} in {:.2} s",
+                    p.pid(),
+                    t.elapsed().as_secs_f64()
+                );
+                return p;
+            }
+            Err(e) if attempt < 3 => {
+                eprintln!("tongban-issuer serve on port {port} failed ({e}); another port");
+                port = issuer_load::free_port().unwrap();
+            }
+            Err(e) => panic!("tongban-issuer serve: {e}"),
+        }
+    }
+    unreachable!()
 }
 
 fn crash_and_recover(label: &str, database_url: Option<&str>) {
@@ -48,10 +69,11 @@ fn crash_and_recover(label: &str, database_url: Option<&str>) {
     let data = dir.path().join("data");
     let log = dir.path().join("serve.log");
     let port = issuer_load::free_port().unwrap();
+    let public_url = format!("http://127.0.0.1:{port}");
 
-    let mut service = start(&bin, &data, database_url, port, &log);
+    let mut service = start(&bin, &data, database_url, (port, &public_url), &log);
     let pid = service.pid();
-    let target = Target {
+    let mut target = Target {
         base: service.base.clone(),
         token: service
             .token()
@@ -101,7 +123,8 @@ fn crash_and_recover(label: &str, database_url: Option<&str>) {
     );
 
     // Restart on the same data; the token is stored (hashed) in the database.
-    let mut service = start(&bin, &data, database_url, port, &log);
+    let mut service = start(&bin, &data, database_url, (port, &public_url), &log);
+    target.base = service.base.clone();
     let after = issuer_load::run_load(
         &target,
         &LoadConfig {
