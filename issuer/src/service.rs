@@ -469,12 +469,7 @@ impl Service {
     }
 
     async fn licence_id_taken(&self, agency: &str, licence_id: &str) -> Result<bool, ApiError> {
-        let f = crate::store::CredentialFilter {
-            licence_id: Some(licence_id.to_owned()),
-            limit: 1,
-            ..Default::default()
-        };
-        Ok(!self.store.list_credentials(agency, &f).await?.is_empty())
+        Ok(self.store.licence_id_exists(agency, licence_id).await?)
     }
 
     /// Allocates a status index and signs.

@@ -437,6 +437,14 @@ pub trait Store: Send + Sync + 'static {
     /// either every one is durable, or none is.
     async fn insert_credentials(&self, items: &[NewCredential], at: i64) -> Result<(), StoreError>;
 
+    /// Whether the agency has issued a credential with this licence id
+    /// (one lookup on the unique index).
+    async fn licence_id_exists(
+        &self,
+        agency_id: &str,
+        licence_id: &str,
+    ) -> Result<bool, StoreError>;
+
     /// One credential of the agency.
     async fn credential(&self, agency_id: &str, id: &str) -> Result<CredentialRecord, StoreError>;
 

@@ -472,6 +472,15 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn licence_id_exists(&self, agency_id: &str, licence_id: &str) -> Result<bool, crate::store::StoreError> {
+                let row = sqlx::query("SELECT 1 FROM credentials WHERE agency_id = $1 AND licence_id = $2")
+                    .bind(agency_id)
+                    .bind(licence_id)
+                    .fetch_optional(&self.read)
+                    .await?;
+                Ok(row.is_some())
+            }
+
             async fn credential(&self, agency_id: &str, id: &str) -> Result<crate::store::CredentialRecord, crate::store::StoreError> {
                 let row = sqlx::query("SELECT * FROM credentials WHERE agency_id = $1 AND id = $2")
                     .bind(agency_id)
