@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! The issuer survives SIGKILL under issuing load: every credential it
+//! The issuer shuts down gracefully (SIGTERM) and survives SIGKILL under
+//! issuing load: every credential it
 //! acknowledged (201) before the kill is there after a restart on the same
 //! data, with the status index it was acknowledged with and its
 //! `credential.issue` audit entry; no status index was given twice (before
@@ -62,7 +63,21 @@ fn start(
     unreachable!()
 }
 
+/// How the service is stopped under load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// SIGKILL: nothing gets to finish.
+    Kill,
+    /// SIGTERM: graceful shutdown finishes the requests in flight (their
+    /// commits included) and exits 0.
+    Term,
+}
+
 fn crash_and_recover(label: &str, database_url: Option<&str>) {
+    stop_and_recover(label, database_url, Stop::Kill);
+}
+
+fn stop_and_recover(label: &str, database_url: Option<&str>, how: Stop) {
     let bin = cargo_bin("tongban-issuer"); // builds the binaries (not timed)
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
@@ -97,13 +112,24 @@ fn crash_and_recover(label: &str, database_url: Option<&str>) {
         })
     };
     std::thread::sleep(LOAD_BEFORE_KILL);
-    service.kill().expect("SIGKILL the service");
+    match how {
+        Stop::Kill => service.kill().expect("SIGKILL the service"),
+        Stop::Term => {
+            let status = service
+                .terminate(Duration::from_secs(30))
+                .unwrap_or_else(|e| panic!("[{label}] SIGTERM under load: {e}"));
+            assert!(
+                status.success(),
+                "[{label}] exit after SIGTERM under load: {status}"
+            );
+        }
+    }
     // Let the workers see the dead connections before they stop.
     std::thread::sleep(Duration::from_millis(200));
     stop.store(true, Ordering::Relaxed);
     let before = load.join().expect("the load thread");
     eprintln!(
-        "[{label}] before SIGKILL of pid {pid}: {}",
+        "[{label}] before stopping pid {pid}: {}",
         before.to_text().replace('\n', "; ")
     );
     assert!(
@@ -177,6 +203,11 @@ fn crash_and_recover(label: &str, database_url: Option<&str>) {
         String::from_utf8_lossy(&out.stdout).trim(),
         started.elapsed().as_secs_f64()
     );
+}
+
+#[test]
+fn sqlite_shuts_down_gracefully_under_load() {
+    stop_and_recover("sqlite, SIGTERM", None, Stop::Term);
 }
 
 #[test]
