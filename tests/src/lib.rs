@@ -7,6 +7,7 @@
 pub mod corpus;
 pub mod issuer;
 pub mod issuer_load;
+pub mod peers;
 
 use std::path::PathBuf;
 

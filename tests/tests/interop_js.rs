@@ -12,45 +12,16 @@
 //! without them these tests fail loudly rather than pass silently.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
-use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Once;
 
 use serde_json::Value;
-use tongban_e2e::{SAMPLE_AUD, SAMPLE_NONCE, SAMPLE_PRESENTED_AT, sample_dir, workspace_root};
+use tongban_e2e::{SAMPLE_AUD, SAMPLE_NONCE, SAMPLE_PRESENTED_AT, sample_dir};
 use tongban_verifier::status::Bits;
 use tongban_verifier::*;
 
-fn js_dir() -> PathBuf {
-    workspace_root().join("tests/interop/js")
-}
-
+/// Runs the npm peer's `interop.mjs` (installed on first use).
 fn node(args: &[&str]) -> Value {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        if !js_dir().join("node_modules/@sd-jwt/sd-jwt-vc").exists() {
-            let status = Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(js_dir())
-                .status()
-                .expect(
-                    "npm is required for the interoperability tests (install Node.js 20 and npm)",
-                );
-            assert!(status.success(), "npm ci failed in tests/interop/js");
-        }
-    });
-    let out = Command::new("node")
-        .arg("interop.mjs")
-        .args(args)
-        .current_dir(js_dir())
-        .output()
-        .expect("node is required for the interoperability tests (install Node.js 20)");
-    assert!(
-        out.status.success(),
-        "node interop.mjs {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    tongban_e2e::peers::node("interop.mjs", args)
 }
 
 #[test]

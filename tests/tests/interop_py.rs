@@ -10,46 +10,9 @@
 //! fail loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
-use std::process::Command;
-use std::sync::Once;
-
-use serde_json::Value;
-use tongban_e2e::{SAMPLE_AUD, SAMPLE_NONCE, sample_dir, workspace_root};
+use tongban_e2e::peers::python;
+use tongban_e2e::{SAMPLE_AUD, SAMPLE_NONCE, sample_dir};
 use tongban_verifier::*;
-
-fn python(args: &[&str]) -> Value {
-    static INSTALL: Once = Once::new();
-    let dir = workspace_root().join("tests/interop/py");
-    INSTALL.call_once(|| {
-        let present = Command::new("python3")
-            .args(["-c", "import sd_jwt, jwcrypto"])
-            .status()
-            .expect("python3 is required for the interoperability tests");
-        if !present.success() {
-            let status = Command::new("python3")
-                .args(["-m", "pip", "install", "-q", "-r", "requirements.txt"])
-                .current_dir(&dir)
-                .status()
-                .expect("pip is required for the interoperability tests");
-            assert!(
-                status.success(),
-                "pip install -r tests/interop/py/requirements.txt failed"
-            );
-        }
-    });
-    let out = Command::new("python3")
-        .arg("interop.py")
-        .args(args)
-        .current_dir(&dir)
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "interop.py {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 #[test]
 fn our_presentation_verifies_in_the_python_peer() {

@@ -21,116 +21,14 @@
 //! 20 / Python 3 are not there; CI installs them in `.ci/run`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::Once;
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::{Value, json};
 use tongban_e2e::issuer::{IssuerProcess as Issuer, http};
-use tongban_e2e::{SAMPLE_AUD, cargo_bin, catalogue_samples, workspace_root};
+use tongban_e2e::peers::{node, node_output, python};
+use tongban_e2e::{SAMPLE_AUD, cargo_bin, catalogue_samples};
 use tongban_verifier::*;
-
-// ---------------------------------------------------------------- the peers
-
-fn js_dir() -> PathBuf {
-    workspace_root().join("tests/interop/js")
-}
-
-fn py_dir() -> PathBuf {
-    workspace_root().join("tests/interop/py")
-}
-
-/// The npm peers, installed from the lockfile if any is missing.
-fn ensure_js() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let nm = js_dir().join("node_modules");
-        let installed = [
-            "@sd-jwt/sd-jwt-vc",
-            "@sd-jwt/jwt-status-list",
-            "@openid4vc/openid4vci",
-            "@openid4vc/oauth2",
-        ]
-        .iter()
-        .all(|p| nm.join(p).join("package.json").exists());
-        if !installed {
-            eprintln!("interop_service: installing the npm peers (npm ci in tests/interop/js)");
-            let status = Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(js_dir())
-                .status()
-                .expect(
-                    "npm is required for the interoperability tests (install Node.js 20 and npm)",
-                );
-            assert!(status.success(), "npm ci failed in tests/interop/js");
-        }
-    });
-}
-
-/// The Python peer, installed if missing.
-fn ensure_py() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let present = Command::new("python3")
-            .args(["-c", "import sd_jwt, jwcrypto"])
-            .status()
-            .expect("python3 is required for the interoperability tests");
-        if !present.success() {
-            eprintln!(
-                "interop_service: installing the Python peer (pip install -r requirements.txt)"
-            );
-            let status = Command::new("python3")
-                .args(["-m", "pip", "install", "-q", "-r", "requirements.txt"])
-                .current_dir(py_dir())
-                .status()
-                .expect("pip is required for the interoperability tests");
-            assert!(
-                status.success(),
-                "pip install -r tests/interop/py/requirements.txt failed"
-            );
-        }
-    });
-}
-
-/// Runs a Node.js script of `tests/interop/js`; returns its output whatever
-/// the exit status.
-fn node_output(script: &str, args: &[&str]) -> Output {
-    ensure_js();
-    Command::new("node")
-        .arg(script)
-        .args(args)
-        .current_dir(js_dir())
-        .output()
-        .expect("node is required for the interoperability tests (install Node.js 20)")
-}
-
-/// Runs a Node.js script that must succeed and print one JSON object.
-fn node(script: &str, args: &[&str]) -> Value {
-    let out = node_output(script, args);
-    assert!(
-        out.status.success(),
-        "node {script} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Runs `interop.py`, which must succeed and print one JSON object.
-fn python(args: &[&str]) -> Value {
-    ensure_py();
-    let out = Command::new("python3")
-        .arg("interop.py")
-        .args(args)
-        .current_dir(py_dir())
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "interop.py {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 // ----------------------------------------------------------------- helpers
 
