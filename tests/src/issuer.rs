@@ -5,14 +5,15 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::cargo_bin;
+use crate::issuer_load::ServeProcess;
 
 /// An HTTP response: status, headers (names lower-cased), body (de-chunked).
 #[derive(Debug, Clone)]
@@ -168,7 +169,7 @@ pub struct StartOptions {
 /// A `tongban-issuer serve` process on a free loopback port with a fresh
 /// data directory; killed (by its PID, through the child handle) on drop.
 pub struct IssuerProcess {
-    child: Child,
+    serve: ServeProcess,
     /// `http://127.0.0.1:PORT`, where it listens.
     pub base: String,
     /// The URL wallets reach it at (`--public-url`; `base` unless set).
@@ -184,8 +185,7 @@ pub struct IssuerProcess {
 
 impl Drop for IssuerProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.serve.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -240,7 +240,8 @@ impl IssuerProcess {
         let bin = cargo_bin("tongban-issuer");
         for _attempt in 0..3 {
             let dir = fresh_dir();
-            let listen = format!("127.0.0.1:{}", free_port());
+            let port = free_port();
+            let listen = format!("127.0.0.1:{port}");
             let base = format!("http://{listen}");
             let public_url = opts.public_url.clone().unwrap_or_else(|| base.clone());
             let log = dir.join("stderr.log");
@@ -284,72 +285,42 @@ impl IssuerProcess {
                     .unwrap()
                     .to_owned();
             }
-            let mut cmd = Command::new(&bin);
-            cmd.arg("serve").arg("--data-dir").arg(&data).args([
-                "--listen",
-                &listen,
-                "--public-url",
-                &public_url,
-            ]);
-            for (k, v) in &opts.env {
-                cmd.env(k, v);
+            let env: Vec<(&str, &str)> = opts
+                .env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            match ServeProcess::start(
+                &bin,
+                &data,
+                None,
+                (port, Some(&public_url)),
+                &log,
+                Duration::from_secs(60),
+                &env,
+            ) {
+                Ok(serve) => {
+                    if token.is_empty() {
+                        token = serve
+                            .token()
+                            .expect("the first start prints an admin token");
+                    }
+                    return IssuerProcess {
+                        serve,
+                        public_url,
+                        base,
+                        token,
+                        agency: opts
+                            .agency
+                            .as_ref()
+                            .map_or_else(|| "demo".to_owned(), |a| a.id.clone()),
+                        dir,
+                    };
+                }
+                Err(e) => eprintln!("tongban-issuer did not come up on {listen} ({e}); retrying"),
             }
-            let child = cmd
-                .env_remove("TONGBAN_ISSUER_CONFIG")
-                .env_remove("TONGBAN_MASTER_KEY")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&log).unwrap())
-                .spawn()
-                .expect("tongban-issuer serve");
-            let mut issuer = IssuerProcess {
-                child,
-                public_url,
-                base,
-                token,
-                agency: opts
-                    .agency
-                    .as_ref()
-                    .map_or_else(|| "demo".to_owned(), |a| a.id.clone()),
-                dir,
-            };
-            if issuer.wait_ready(&log) {
-                return issuer;
-            }
-            eprintln!(
-                "tongban-issuer did not come up on {listen}; retrying. stderr:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
         }
         panic!("tongban-issuer serve did not become ready (three attempts)");
-    }
-
-    fn wait_ready(&mut self, log: &Path) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                eprintln!("tongban-issuer exited: {status}");
-                return false;
-            }
-            if self.token.is_empty() {
-                let text = std::fs::read_to_string(log).unwrap_or_default();
-                if let Some(i) = text.find("tbat_") {
-                    self.token = text[i..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-                        .collect();
-                }
-            }
-            let addr = self.base.trim_start_matches("http://");
-            if !self.token.is_empty()
-                && TcpStream::connect(addr).is_ok()
-                && http("GET", &self.url("/readyz"), None, None).status == 200
-            {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
     }
 
     /// A URL on the process itself (not through `public_url`).

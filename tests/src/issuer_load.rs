@@ -658,8 +658,9 @@ pub fn free_port() -> std::io::Result<u16> {
 impl ServeProcess {
     /// Starts `bin serve` on `data_dir` (and `database_url`), listening on
     /// `port` with `public_url` (`http://127.0.0.1:PORT` if `None`), with
-    /// stderr appended to `log`, and waits until `/readyz` answers 200 (or
-    /// `timeout` passes, an error).
+    /// stderr appended to `log` and `env` added to its environment (the
+    /// caller's `TONGBAN_MASTER_KEY` and `TONGBAN_ISSUER_CONFIG` removed), and
+    /// waits until `/readyz` answers 200 (or `timeout` passes, an error).
     pub fn start(
         bin: &Path,
         data_dir: &Path,
@@ -667,6 +668,7 @@ impl ServeProcess {
         (port, public_url): (u16, Option<&str>),
         log: &Path,
         timeout: Duration,
+        env: &[(&str, &str)],
     ) -> Result<ServeProcess, String> {
         let base = format!("http://127.0.0.1:{port}");
         let stderr = std::fs::OpenOptions::new()
@@ -682,9 +684,14 @@ impl ServeProcess {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--public-url")
             .arg(public_url.unwrap_or(&base))
+            .env_remove("TONGBAN_MASTER_KEY")
+            .env_remove("TONGBAN_ISSUER_CONFIG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         if let Some(url) = database_url {
             cmd.arg("--database-url").arg(url);
         }

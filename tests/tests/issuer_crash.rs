@@ -44,6 +44,7 @@ fn start(
             (port, Some(public_url)),
             log,
             Duration::from_secs(60),
+            &[],
         ) {
             Ok(p) => {
                 eprintln!(

@@ -14,7 +14,23 @@ import os
 import pty
 import select
 import sys
+import termios
 import time
+
+
+def wait_for_echo_off(fd, budget=1.0):
+    """A program prints its prompt and only then turns echo off to read a
+    secret: typing in between would be echoed, as with a person who types
+    faster than the program. Wait (briefly) for echo to go off; a prompt that
+    keeps echo on (a yes/no question) just costs the budget."""
+    until = time.time() + budget
+    while time.time() < until:
+        try:
+            if not termios.tcgetattr(fd)[3] & termios.ECHO:
+                return
+        except termios.error:
+            return
+        time.sleep(0.01)
 
 
 def main():
@@ -43,6 +59,7 @@ def main():
                 break
             seen += chunk
         while step < len(script) and script[step][0].encode() in seen:
+            wait_for_echo_off(fd)
             os.write(fd, script[step][1].encode() + b"\n")
             seen = seen.replace(script[step][0].encode(), b"<answered>", 1)
             step += 1
