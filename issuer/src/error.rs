@@ -9,7 +9,7 @@
 use serde::Serialize;
 use tongban_verifier::catalogue::schema::Violation;
 
-use crate::store::StoreError;
+use crate::store::{Conflict, StoreError};
 
 macro_rules! api_codes {
     ($( $(#[$doc:meta])* $variant:ident => ($code:literal, $status:literal, $en:literal, $zh:literal), )+) => {
@@ -192,10 +192,10 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => {
                 ApiError::new(ApiCode::NotFound, format!("{what} not found"))
             }
-            StoreError::Conflict(what) if what.contains("licence_id") => {
-                ApiError::new(ApiCode::LicenceIdTaken, what)
+            StoreError::Conflict(what @ Conflict::LicenceId) => {
+                ApiError::new(ApiCode::LicenceIdTaken, what.to_string())
             }
-            StoreError::Conflict(what) if what.contains("status index") => {
+            StoreError::Conflict(what @ Conflict::StatusIndex) => {
                 tracing::error!(%what, "status index collision");
                 ApiError::new(
                     ApiCode::Internal,

@@ -32,7 +32,7 @@ use crate::store::{
     Agency, CredentialRecord, CredentialStatus, NewCredential, OfferRecord, OfferState,
     StatusChange, Store, StoreError,
 };
-use crate::tokens::{self, hash_secret, random_b64};
+use crate::tokens::{hash_secret, random_b64};
 
 /// Most credentials committed in one transaction.
 const MAX_GROUP: usize = 512;
@@ -877,33 +877,29 @@ async fn run_committer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Commit>) {
                 Err(_) => break,
             }
         }
-        let items: Vec<NewCredential> = batch.iter().map(|c| c.item.clone()).collect();
+        let (items, replies): (Vec<NewCredential>, Vec<_>) =
+            batch.into_iter().map(|c| (c.item, c.reply)).unzip();
         match store.insert_credentials(&items, now()).await {
             Ok(()) => {
-                for c in batch {
-                    let _ = c.reply.send(Ok(()));
+                for reply in replies {
+                    let _ = reply.send(Ok(()));
                 }
             }
-            Err(e) if batch.len() == 1 => {
-                if let Some(c) = batch.pop() {
-                    let _ = c.reply.send(Err(e));
+            Err(e) if items.len() == 1 => {
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(e));
                 }
             }
             Err(_) => {
                 // One item spoiled the group (a duplicate licence id, say):
                 // commit each alone so only that one fails.
-                for c in batch {
+                for (item, reply) in items.iter().zip(replies) {
                     let r = store
-                        .insert_credentials(std::slice::from_ref(&c.item), now())
+                        .insert_credentials(std::slice::from_ref(item), now())
                         .await;
-                    let _ = c.reply.send(r);
+                    let _ = reply.send(r);
                 }
             }
         }
     }
-}
-
-/// A token secret's hash, re-exported for the API.
-pub fn hash(secret: &str) -> String {
-    tokens::hash_secret(secret)
 }

@@ -175,34 +175,32 @@ pub async fn issue_batch(
             async move { batch_item(&s, &rt, &actor, n, line).await }
         })
         .buffered(BATCH_CONCURRENCY);
-    let counted = results
-        .scan((0u64, 0u64), |(ok, failed), (good, v)| {
-            if good {
-                *ok += 1;
-            } else {
-                *failed += 1;
-            }
-            let summary = json!({"summary": {"ok": *ok, "failed": *failed}});
-            futures_util::future::ready(Some((v, summary)))
-        })
-        .boxed();
-    let body = Body::from_stream(with_summary(counted));
+    let body = Body::from_stream(with_summary(results.boxed()));
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
 }
 
-/// Emits each result line, then the last summary (or a zero summary).
+/// Emits each result line, counting successes and failures, then one
+/// summary line with the counts.
 fn with_summary(
-    s: futures_util::stream::BoxStream<'static, (Value, Value)>,
+    s: futures_util::stream::BoxStream<'static, (bool, Value)>,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> {
-    stream::unfold(
-        (s, Some(json!({"summary": {"ok": 0, "failed": 0}}))),
-        |(mut s, last)| async move {
-            match s.next().await {
-                Some((v, summary)) => Some((Ok(line_bytes(&v)), (s, Some(summary)))),
-                None => last.map(|summary| (Ok(line_bytes(&summary)), (s, None))),
+    stream::unfold((s, Some((0u64, 0u64))), |(mut s, counts)| async move {
+        let (ok, failed) = counts?;
+        match s.next().await {
+            Some((good, v)) => {
+                let counts = if good {
+                    (ok + 1, failed)
+                } else {
+                    (ok, failed + 1)
+                };
+                Some((Ok(line_bytes(&v)), (s, Some(counts))))
             }
-        },
-    )
+            None => {
+                let summary = json!({"summary": {"ok": ok, "failed": failed}});
+                Some((Ok(line_bytes(&summary)), (s, None)))
+            }
+        }
+    })
 }
 
 fn line_bytes(v: &Value) -> Bytes {

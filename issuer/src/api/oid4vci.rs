@@ -101,10 +101,10 @@ impl From<ApiError> for OAuthError {
     fn from(e: ApiError) -> Self {
         OAuthError::new(
             StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            match e.code.status() {
-                404 => "invalid_request",
-                500..=599 => "server_error",
-                _ => "invalid_request",
+            if e.code.status() >= 500 {
+                "server_error"
+            } else {
+                "invalid_request"
             },
             e.detail,
         )

@@ -495,7 +495,9 @@ async fn agency_async(c: AgencyCommand) -> Result<(String, Value), Failure> {
             if let Some(v) = encryption_required {
                 a.encryption_required = v;
             }
-            s.store.update_agency(&a, &actor()).await?;
+            s.store
+                .update_agency(&a, &actor(), tongban_issuer::service::now())
+                .await?;
             Ok((
                 format!("Updated agency {}", agency_text(&a)),
                 agency_json(&a),

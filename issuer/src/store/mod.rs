@@ -27,7 +27,7 @@ pub enum StoreError {
     NotFound(String),
     /// A unique value is already taken (licence id, agency id, …).
     #[error("already exists: {0}")]
-    Conflict(String),
+    Conflict(Conflict),
     /// The requested state change does not apply to the current state.
     #[error("{0}")]
     InvalidTransition(String),
@@ -42,12 +42,39 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Which unique value was already taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Conflict {
+    /// An agency id or issuer identifier.
+    #[error("an agency with this id or issuer identifier already exists")]
+    Agency,
+    /// A signing key id.
+    #[error("this key id already exists")]
+    KeyId,
+    /// An admin token.
+    #[error("token")]
+    Token,
+    /// A credential's `licence_id` within its agency.
+    #[error("a credential with this licence_id already exists")]
+    LicenceId,
+    /// A credential's status-list position (a bug if it ever happens).
+    #[error("a credential with this status index already exists")]
+    StatusIndex,
+    /// An offer (its id or code).
+    #[error("offer")]
+    Offer,
+    /// A nonce.
+    #[error("nonce")]
+    Nonce,
+}
+
 /// Map a unique-constraint violation to [`StoreError::Conflict`].
-pub(crate) fn conflict_or(e: sqlx::Error, what: &str) -> StoreError {
+pub(crate) fn conflict_or(e: sqlx::Error, what: Conflict) -> StoreError {
     if let sqlx::Error::Database(db) = &e
         && db.is_unique_violation()
     {
-        return StoreError::Conflict(what.to_owned());
+        return StoreError::Conflict(what);
     }
     StoreError::Database(e)
 }
@@ -387,7 +414,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     /// Changes an agency's names, region, types or encryption requirement.
-    async fn update_agency(&self, agency: &Agency, actor: &str) -> Result<(), StoreError>;
+    async fn update_agency(&self, agency: &Agency, actor: &str, at: i64) -> Result<(), StoreError>;
 
     /// All agencies, by id.
     async fn list_agencies(&self) -> Result<Vec<Agency>, StoreError>;

@@ -215,9 +215,9 @@ macro_rules! impl_store {
                         if db.constraint().is_some_and(|c| c.contains("licence_id"))
                             || db.message().contains("licence_id"));
                     crate::store::conflict_or(e, if licence {
-                        "a credential with this licence_id already exists"
+                        crate::store::Conflict::LicenceId
                     } else {
-                        "a credential with this status index already exists"
+                        crate::store::Conflict::StatusIndex
                     })
                 })?;
             }
@@ -279,7 +279,7 @@ macro_rules! impl_store {
                 .bind(&a.index_key)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| crate::store::conflict_or(e, "an agency with this id or issuer identifier already exists"))?;
+                .map_err(|e| crate::store::conflict_or(e, crate::store::Conflict::Agency))?;
                 sqlx::query(
                     "INSERT INTO signing_keys (agency_id, kid, public_jwk, sealed, created_at, retired_at) VALUES ($1, $2, $3, $4, $5, NULL)",
                 )
@@ -306,6 +306,7 @@ macro_rules! impl_store {
                 &self,
                 a: &crate::store::Agency,
                 actor: &str,
+                at: i64,
             ) -> Result<(), crate::store::StoreError> {
                 let mut tx: sqlx::Transaction<'_, $db> = self.write.begin().await?;
                 let done = sqlx::query(
@@ -322,11 +323,10 @@ macro_rules! impl_store {
                 if done.rows_affected() == 0 {
                     return Err(crate::store::StoreError::NotFound(format!("agency {}", a.id)));
                 }
-                let now = tongban_now();
                 append_audit(&mut *tx, &a.id, vec![crate::audit::PendingEntry::new(actor, "agency.update", a.id.clone(), serde_json::json!({
                     "name_zh": a.name_zh, "name_en": a.name_en, "region": a.region,
                     "vcts": a.vcts, "encryption_required": a.encryption_required,
-                }))], now).await?;
+                }))], at).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -374,7 +374,7 @@ macro_rules! impl_store {
                 .bind(key.created_at)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| crate::store::conflict_or(e, "this key id already exists"))?;
+                .map_err(|e| crate::store::conflict_or(e, crate::store::Conflict::KeyId))?;
                 append_audit(&mut *tx, &key.agency_id, vec![crate::audit::PendingEntry::new(actor, "key.rotate", key.kid.clone(), serde_json::json!({"public_jwk": key.public_jwk}))], key.created_at).await?;
                 tx.commit().await?;
                 Ok(())
@@ -398,7 +398,7 @@ macro_rules! impl_store {
                 .bind(t.created_at)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| crate::store::conflict_or(e, "token"))?;
+                .map_err(|e| crate::store::conflict_or(e, crate::store::Conflict::Token))?;
                 append_audit(&mut *tx, &t.agency_id, vec![crate::audit::PendingEntry::new(actor, "token.create", t.id.clone(), serde_json::json!({"scopes": t.scopes, "label": t.label}))], t.created_at).await?;
                 tx.commit().await?;
                 Ok(())
@@ -607,7 +607,7 @@ macro_rules! impl_store {
                 .bind(o.not_before_credential)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| crate::store::conflict_or(e, "offer"))?;
+                .map_err(|e| crate::store::conflict_or(e, crate::store::Conflict::Offer))?;
                 append_audit(&mut *tx, &o.agency_id, vec![crate::audit::PendingEntry::new(o.actor.clone(), "offer.create", o.id.clone(), serde_json::json!({
                     "vct": o.vct, "tx_code": o.tx_code_hash.is_some(), "code_expires_at": o.code_expires_at,
                 }))], o.created_at).await?;
@@ -739,7 +739,7 @@ macro_rules! impl_store {
                     .bind(expires_at)
                     .execute(&self.write)
                     .await
-                    .map_err(|e| crate::store::conflict_or(e, "nonce"))?;
+                    .map_err(|e| crate::store::conflict_or(e, crate::store::Conflict::Nonce))?;
                 Ok(())
             }
 
@@ -784,13 +784,6 @@ macro_rules! impl_store {
                     .ok_or_else(|| crate::store::StoreError::NotFound(format!("agency {agency_id}")))?;
                 Ok((row.try_get(0)?, row.try_get(1)?))
             }
-        }
-
-        fn tongban_now() -> i64 {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-                .unwrap_or(0)
         }
     };
 }
