@@ -36,6 +36,22 @@ fn ok_json(out: &Output) -> Value {
         .unwrap_or_else(|_| serde_json::from_str(&text).unwrap())
 }
 
+/// `receive --file CRED --issuer-key KEY --json`: the import path.
+fn receive_file(w: &Path, pass: &str, cred: &Path, key: &Path) -> Output {
+    wallet(
+        w,
+        pass,
+        &[
+            "--json",
+            "receive",
+            "--file",
+            cred.to_str().unwrap(),
+            "--issuer-key",
+            key.to_str().unwrap(),
+        ],
+    )
+}
+
 fn issue_to(holder: &Value, issuer: &Ed25519Signer, dir: &Path) -> std::path::PathBuf {
     let claims = catalogue_samples()["business-licence"]
         .as_object()
@@ -71,18 +87,7 @@ fn receive_present_as_qr_and_verify_at_the_counter() {
     std::fs::write(&key_file, jwk.to_string()).unwrap();
     let cred = issue_to(&holder, &issuer, tmp.path());
 
-    let got = ok_json(&wallet(
-        &w,
-        PASS,
-        &[
-            "--json",
-            "receive",
-            "--file",
-            cred.to_str().unwrap(),
-            "--issuer-key",
-            key_file.to_str().unwrap(),
-        ],
-    ));
+    let got = ok_json(&receive_file(&w, PASS, &cred, &key_file));
     assert_eq!(got["id"], "c1");
     let list = ok_json(&wallet(&w, PASS, &["--json", "list"]));
     assert_eq!(list[0]["type"], "营业执照 Business licence");
@@ -239,18 +244,7 @@ fn the_wallet_refuses_what_it_should() {
         .public_key()
         .to_jwk();
     let cred = issue_to(&stranger, &issuer, tmp.path());
-    let out = wallet(
-        &w,
-        PASS,
-        &[
-            "--json",
-            "receive",
-            "--file",
-            cred.to_str().unwrap(),
-            "--issuer-key",
-            key_file.to_str().unwrap(),
-        ],
-    );
+    let out = receive_file(&w, PASS, &cred, &key_file);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("credential_refused"));
     // So is one that does not verify with the given key.
@@ -310,18 +304,7 @@ fn a_counter_request_answered_from_its_qr_code() {
     let key_file = tmp.path().join("issuer.jwk.json");
     std::fs::write(&key_file, issuer.public_key().to_jwk().to_string()).unwrap();
     let cred = issue_to(&holder, &issuer, tmp.path());
-    ok_json(&wallet(
-        &w,
-        PASS,
-        &[
-            "--json",
-            "receive",
-            "--file",
-            cred.to_str().unwrap(),
-            "--issuer-key",
-            key_file.to_str().unwrap(),
-        ],
-    ));
+    ok_json(&receive_file(&w, PASS, &cred, &key_file));
 
     // The counter makes a request and shows it as a QR image.
     let req_file = tmp.path().join("request.txt");
@@ -501,18 +484,7 @@ fn status_is_checked_online_and_recorded() {
     .unwrap();
     let cred = tmp.path().join("c.sdjwt");
     std::fs::write(&cred, issued.sd_jwt).unwrap();
-    ok_json(&wallet(
-        &w,
-        PASS,
-        &[
-            "--json",
-            "receive",
-            "--file",
-            cred.to_str().unwrap(),
-            "--issuer-key",
-            key_file.to_str().unwrap(),
-        ],
-    ));
+    ok_json(&receive_file(&w, PASS, &cred, &key_file));
 
     publish(0);
     assert_eq!(
@@ -625,18 +597,7 @@ fn interactive_prompts_on_a_terminal() {
     let key_file = tmp.path().join("issuer.jwk.json");
     std::fs::write(&key_file, issuer.public_key().to_jwk().to_string()).unwrap();
     let cred = issue_to(&holder, &issuer, tmp.path());
-    ok_json(&wallet(
-        &w,
-        pass,
-        &[
-            "--json",
-            "receive",
-            "--file",
-            cred.to_str().unwrap(),
-            "--issuer-key",
-            key_file.to_str().unwrap(),
-        ],
-    ));
+    ok_json(&receive_file(&w, pass, &cred, &key_file));
 
     // Consent asked and given on the terminal.
     let out = on_terminal(
