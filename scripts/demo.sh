@@ -37,7 +37,7 @@ for k in sys.argv[1].split("."):
 print(v if not isinstance(v,(dict,list)) else json.dumps(v, ensure_ascii=False))' "$1"; }
 
 step "Building the three programs (tongban-issuer, tongban-wallet, tongban-verify)"
-cargo build --quiet -p tongban-issuer -p tongban-wallet -p tongban-verifier --bins
+cargo build --quiet -p tongban-issuer -p tongban-wallet -p tongban-verify --bins
 BIN="$ROOT/target/debug"
 ISSUER="$BIN/tongban-issuer"; WALLET="$BIN/tongban-wallet"; VERIFY="$BIN/tongban-verify"
 

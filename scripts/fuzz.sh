@@ -7,10 +7,10 @@
 #   scripts/fuzz.sh 600        # 10 min per target
 #   FUZZ_TARGETS="presentation transport" scripts/fuzz.sh 30
 #
-# A crash stops the run with the failing input in verifier/fuzz/artifacts/;
-# fix the bug and add the input to verifier/tests/corpus/ (make-corpus).
+# A crash stops the run with the failing input in verifier/core/fuzz/artifacts/;
+# fix the bug and add the input to verifier/core/tests/corpus/ (make-corpus).
 set -euo pipefail
-cd "$(dirname "$0")/../verifier/fuzz"
+cd "$(dirname "$0")/../verifier/core/fuzz"
 secs="${1:-60}"
 targets="${FUZZ_TARGETS:-presentation transport trust_list status_list}"
 

@@ -808,17 +808,7 @@ pub fn offer_uri(offer: &Value) -> String {
 }
 
 fn qr_png(text: &str) -> Result<Vec<u8>, ApiError> {
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
-        .map_err(internal)?;
-    let img = code
-        .render::<image::Luma<u8>>()
-        .quiet_zone(true)
-        .module_dimensions(4, 4)
-        .build();
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .map_err(internal)?;
-    Ok(out.into_inner())
+    tongban_cli_support::qr::png(&[text.to_owned()]).map_err(internal)
 }
 
 /// Base64 (standard) of PNG bytes, for JSON.

@@ -1,4 +1,4 @@
-//! The hostile-input corpus of `verifier/tests/corpus/`: malformed and
+//! The hostile-input corpus of `verifier/core/tests/corpus/`: malformed and
 //! malicious presentations, trust lists, status lists and QR payloads, each
 //! with the error code it must produce. Generated deterministically (fixed
 //! keys and salts) by `cargo run -p tongban-e2e --bin make-corpus`; the

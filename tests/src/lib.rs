@@ -124,7 +124,7 @@ pub fn cargo_bin(name: &str) -> PathBuf {
                 "build",
                 "--quiet",
                 "-p",
-                "tongban-verifier",
+                "tongban-verify",
                 "-p",
                 "tongban-issuer",
                 "-p",

@@ -151,7 +151,7 @@ fn a_wallet_presentation_verifies_in_the_peer() {
     let issuer = Ed25519Signer::from_seed(&[0x31; 32], None);
     let key_file = tmp.path().join("issuer.jwk.json");
     std::fs::write(&key_file, issuer.public_key().to_jwk().to_string()).unwrap();
-    let now = tongban_verifier::cli_support::now();
+    let now = tongban_cli_support::time::now();
     let claims = tongban_e2e::catalogue_samples()["business-licence"]
         .as_object()
         .cloned()

@@ -33,7 +33,7 @@ use tongban_verifier::*;
 // ----------------------------------------------------------------- helpers
 
 fn now() -> i64 {
-    tongban_verifier::cli_support::now()
+    tongban_cli_support::time::now()
 }
 
 /// The catalogue sample of `slug`, with its licence id's serial replaced so

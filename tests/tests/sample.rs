@@ -44,7 +44,7 @@ fn sample_verifies_and_discloses_exactly_six_claims() {
 
 #[test]
 fn corpus_is_reproducible() {
-    let dir = tongban_e2e::workspace_root().join("verifier/tests/corpus");
+    let dir = tongban_e2e::workspace_root().join("verifier/core/tests/corpus");
     for e in tongban_e2e::corpus::build() {
         let on_disk = std::fs::read(dir.join(&e.file)).expect(&e.file);
         assert!(

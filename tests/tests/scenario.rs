@@ -531,7 +531,7 @@ fn the_demonstration_zone_end_to_end() {
         signer: &zhao_key,
         audience: request.aud.clone(),
         nonce: request.nonce.clone(),
-        iat: tongban_verifier::cli_support::now(),
+        iat: tongban_cli_support::time::now(),
     };
     let paths: Vec<_> = held
         .disclosable_paths()

@@ -186,7 +186,7 @@ impl Zone {
     /// What the agencies and the operator publish: the trust list and each
     /// agency's status list token (signed by the agency's key).
     fn publish(&self) {
-        let now = cli_support::now();
+        let now = tongban_cli_support::time::now();
         let mut files = vec![(
             "/trust-list.jwt".to_string(),
             std::fs::read_to_string(self.path("trust-list.jwt")).unwrap(),
@@ -210,7 +210,7 @@ impl Zone {
 
     fn present(&self, i: usize, vct: &str, idx: u64) -> PathBuf {
         let a = &self.agencies[i];
-        let now = cli_support::now();
+        let now = tongban_cli_support::time::now();
         let issued = CredentialBuilder::new(a.id, vct, now - DAY)
             .expires_at(now + 365 * DAY)
             .holder_key(self.holder.public_key())
@@ -375,7 +375,7 @@ fn sync_then_verify_offline_across_provinces() {
     );
 
     // A stale bundle: checked two hours later (the lists' ttl is one hour).
-    let later = (cli_support::now() + 7200).to_string();
+    let later = (tongban_cli_support::time::now() + 7200).to_string();
     let fresh = z.present(1, BL, 30);
     let (code, report) = z.verify(&fresh, &["--at", &later, "--kb-max-age", "100000"]);
     assert_eq!(

@@ -57,7 +57,7 @@ fn issue_to(holder: &Value, issuer: &Ed25519Signer, dir: &Path) -> std::path::Pa
         .as_object()
         .cloned()
         .unwrap();
-    let now = cli_support::now();
+    let now = tongban_cli_support::time::now();
     let issued = CredentialBuilder::new(
         "https://amr.wujiang.example",
         "urn:tongban:business-licence:1",
@@ -459,7 +459,7 @@ fn status_is_checked_online_and_recorded() {
             &issuer,
             "https://amr.wujiang.example",
             &uri,
-            cli_support::now(),
+            tongban_cli_support::time::now(),
             None,
             Some(600),
             &list,
@@ -467,7 +467,7 @@ fn status_is_checked_online_and_recorded() {
         .unwrap();
         *served.lock().unwrap() = vec![("/status/1".to_string(), jwt)];
     };
-    let now = cli_support::now();
+    let now = tongban_cli_support::time::now();
     let claims = catalogue_samples()["business-licence"]
         .as_object()
         .cloned()

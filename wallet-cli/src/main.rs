@@ -12,8 +12,10 @@ use std::process::ExitCode;
 use age::secrecy::SecretString;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
+use tongban_cli_support::qr;
+use tongban_cli_support::qr_arg::{QrForm, QrOutput, QrOutputParser};
+use tongban_cli_support::time::{format_cst, now};
 use tongban_verifier::catalogue::Catalogue;
-use tongban_verifier::cli_support::{self, format_cst, now};
 use tongban_verifier::request::{PresentationRequest, REQUEST_PREFIX};
 use tongban_verifier::transport;
 use tongban_verifier::{
@@ -162,8 +164,8 @@ struct PresentArgs {
     /// from the screen), `png:FILE` or `svg:FILE` (a QR image; several codes
     /// side by side when one is not enough), `text` (the QR transport text)
     /// or `plain` (the SD-JWT).
-    #[arg(long, default_value = "text")]
-    qr: String,
+    #[arg(long, value_name = "FORM", default_value = "text", value_parser = QrOutputParser::new(PRESENT_QR_FORMS))]
+    qr: QrOutput,
     /// Present without asking for consent (scripts).
     #[arg(long)]
     yes: bool,
@@ -201,6 +203,15 @@ impl CliError {
         }
     }
 }
+
+/// The forms `present --qr` offers.
+const PRESENT_QR_FORMS: &[QrForm] = &[
+    QrForm::Text,
+    QrForm::Plain,
+    QrForm::Terminal,
+    QrForm::Png,
+    QrForm::Svg,
+];
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -477,9 +488,9 @@ fn read_offer(arg: &str) -> Result<String, CliError> {
             oid4vci::OFFER_SCHEME
         ))
     })?;
-    if cli_support::is_image(&bytes) {
-        let texts = cli_support::decode_qr_image(&bytes)
-            .map_err(|e| CliError::Usage(format!("{arg}: {e:?}")))?;
+    if qr::is_image(&bytes) {
+        let texts =
+            qr::decode_image(&bytes).map_err(|e| CliError::Usage(format!("{arg}: {e:?}")))?;
         return texts
             .into_iter()
             .find(|t| t.starts_with(oid4vci::OFFER_SCHEME))
@@ -641,9 +652,9 @@ fn status(dir: &Path, id: &str, issuer_key: &[PathBuf], json: bool) -> Result<()
 /// Reads a presentation request given as text, a file, or a QR image.
 fn read_request(arg: &str) -> Result<PresentationRequest, CliError> {
     let bytes = std::fs::read(arg).unwrap_or_else(|_| arg.as_bytes().to_vec());
-    let text = if cli_support::is_image(&bytes) {
-        let texts = cli_support::decode_qr_image(&bytes)
-            .map_err(|e| CliError::Usage(format!("{arg}: {e:?}")))?;
+    let text = if qr::is_image(&bytes) {
+        let texts =
+            qr::decode_image(&bytes).map_err(|e| CliError::Usage(format!("{arg}: {e:?}")))?;
         texts
             .into_iter()
             .find(|t| t.starts_with(REQUEST_PREFIX))
@@ -730,10 +741,10 @@ fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
     // Version 40 at ECC M holds 3,391 alphanumeric characters: beyond that,
     // several codes (the multi-part transport).
     let parts = transport::split(&text, 3391).map_err(|r| CliError::Usage(r.to_string()))?;
-    match a.qr.as_str() {
-        "text" => println!("{text}"),
-        "plain" => println!("{presentation}"),
-        "terminal" => {
+    match &a.qr {
+        QrOutput::Text => println!("{text}"),
+        QrOutput::Plain => println!("{presentation}"),
+        QrOutput::Terminal => {
             for (i, part) in parts.iter().enumerate() {
                 if parts.len() > 1 {
                     println!(
@@ -744,27 +755,20 @@ fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
                         parts.len()
                     );
                 }
-                println!(
-                    "{}",
-                    cli_support::qr_for_terminal(part).map_err(CliError::Usage)?
-                );
+                println!("{}", qr::terminal(part).map_err(CliError::Usage)?);
             }
         }
-        other => {
-            if let Some(file) = other.strip_prefix("svg:") {
-                let svg = cli_support::qr_svg(&parts).map_err(CliError::Usage)?;
-                store::write_atomic(Path::new(file), svg.as_bytes())?;
-            } else if let Some(file) = other.strip_prefix("png:") {
-                cli_support::write_qr_png(Path::new(file), &parts).map_err(CliError::Usage)?;
+        QrOutput::Svg(file) | QrOutput::Png(file) => {
+            if matches!(a.qr, QrOutput::Svg(_)) {
+                let svg = qr::svg(&parts).map_err(CliError::Usage)?;
+                store::write_atomic(file, svg.as_bytes())?;
             } else {
-                return Err(CliError::Usage(format!(
-                    "--qr {other:?}: use text, plain, terminal, png:FILE or svg:FILE"
-                )));
+                qr::write_png(file, &parts).map_err(CliError::Usage)?;
             }
             if !json {
                 println!(
                     "QR code written to {} ({} code(s)); show it to the counter",
-                    &other[4..],
+                    file.display(),
                     parts.len()
                 );
             }

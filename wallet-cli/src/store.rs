@@ -7,7 +7,6 @@
 //! when opening fails.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use age::secrecy::SecretString;
@@ -257,41 +256,13 @@ fn decrypt(bytes: &[u8], passphrase: &SecretString) -> Result<Contents, WalletEr
     serde_json::from_value(value).map_err(|e| WalletError::Corrupted(e.to_string()))
 }
 
-/// Writes a file atomically: temporary file, fsync, rename, directory fsync.
+/// Writes a wallet file atomically and readable by its owner only.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WalletError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut opts = fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        fs::File::open(dir)?.sync_all()
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(WalletError::Io {
+    tongban_cli_support::fs::write_atomic(path, bytes, tongban_cli_support::fs::Access::Private)
+        .map_err(|source| WalletError::Io {
             path: path.to_path_buf(),
-            source: e,
-        });
-    }
-    Ok(())
+            source,
+        })
 }
 
 /// Reads an exported wallet file and checks the passphrase opens it.

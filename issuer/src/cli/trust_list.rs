@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
+use tongban_cli_support::time::{format_cst, now, parse_time};
 use tongban_issuer::files::{self, FileError};
 use tongban_issuer::trust_list::{self as tl, DraftError, IssuerUpdate};
-use tongban_verifier::cli_support::{format_cst, now, parse_time};
 use tongban_verifier::trust::{Anchor, TrustList, TrustedIssuer, VerifiedTrustList};
 use tongban_verifier::{Ed25519Signer, KeyWithId, Signer as _};
 

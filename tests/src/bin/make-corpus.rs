@@ -1,10 +1,10 @@
-//! Writes the hostile-input corpus into `verifier/tests/corpus/` (see
+//! Writes the hostile-input corpus into `verifier/core/tests/corpus/` (see
 //! `tongban_e2e::corpus`); reproducible byte for byte.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let dir = tongban_e2e::workspace_root().join("verifier/tests/corpus");
+    let dir = tongban_e2e::workspace_root().join("verifier/core/tests/corpus");
     match tongban_e2e::corpus::write(&dir) {
         Ok(n) => {
             println!("wrote {n} corpus entries into {}", dir.display());

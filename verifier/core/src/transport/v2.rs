@@ -27,7 +27,7 @@ use crate::sdjwt::SdJwtParts;
 pub const TAG: u8 = 0x06;
 
 /// The preset dictionary (`specs/qr-transport-dictionary-2.bin`).
-pub const DICTIONARY: &[u8] = include_bytes!("../../../specs/qr-transport-dictionary-2.bin");
+pub const DICTIONARY: &[u8] = include_bytes!("../../../../specs/qr-transport-dictionary-2.bin");
 
 /// Separates the `~`-separated parts of the presentation.
 const TILDE: u8 = 0x1E;

@@ -654,7 +654,7 @@ fn malformed_status_claim() {
 fn vector(name: &str) -> String {
     std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../specs/vectors/statuslist")
+            .join("../../specs/vectors/statuslist")
             .join(name),
     )
     .unwrap()

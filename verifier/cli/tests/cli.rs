@@ -1,14 +1,13 @@
 //! The `tongban-verify` binary driven as a clerk or a script would, on the
 //! sample in `specs/vectors/sample/`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
-#![cfg(feature = "cli")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../specs/vectors/sample")
+        .join("../../specs/vectors/sample")
         .join(name)
 }
 

@@ -13,7 +13,7 @@ use tongban_verifier::transport::{self, PREFIX};
 use tongban_verifier::*;
 
 fn vectors() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/vectors")
 }
 
 fn unwrapped(path: &Path) -> String {

@@ -1,6 +1,7 @@
 //! Command-line arguments, each defined once with its help text.
 
 use std::path::PathBuf;
+use tongban_cli_support::qr_arg::{QrForm, QrOutput, QrOutputParser};
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use tongban_verifier::{HolderBinding, Policy, StalePolicy, policy};
@@ -117,8 +118,9 @@ pub struct RequestArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Show it as a QR code: `terminal`, `png:FILE`, or `text` (just the text).
-    #[arg(long, default_value = "text")]
-    pub qr: String,
+    #[arg(long, value_name = "FORM", default_value = "text",
+          value_parser = QrOutputParser::new(&[QrForm::Text, QrForm::Terminal, QrForm::Png]))]
+    pub qr: QrOutput,
     /// Print the request as JSON.
     #[arg(long)]
     pub json: bool,
@@ -341,7 +343,7 @@ impl PolicyArgs {
     pub fn policy(&self) -> Result<Policy, CliError> {
         let now = match &self.at {
             Some(at) => parse_time(at)?,
-            None => tongban_verifier::cli_support::now(),
+            None => tongban_cli_support::time::now(),
         };
         let holder_binding = match (&self.request, &self.aud, &self.nonce) {
             (Some(r), _, _) => {
@@ -381,8 +383,7 @@ impl PolicyArgs {
 
 /// Parses RFC 3339 or Unix seconds.
 fn parse_time(text: &str) -> Result<i64, CliError> {
-    tongban_verifier::cli_support::parse_time(text)
-        .map_err(|e| CliError::Usage(format!("--at {e}")))
+    tongban_cli_support::time::parse_time(text).map_err(|e| CliError::Usage(format!("--at {e}")))
 }
 
 #[cfg(test)]

@@ -1,55 +1,6 @@
-//! Helpers shared by Tongban's command-line tools (behind the `cli`
-//! feature): reading times as people write them, and showing them in
-//! China Standard Time. Pure functions; no I/O.
-
-/// Parses RFC 3339 (`2026-11-25T10:00:00+08:00`) or Unix seconds.
-pub fn parse_time(text: &str) -> Result<i64, String> {
-    if let Ok(secs) = text.parse::<i64>() {
-        return Ok(secs);
-    }
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(|t| t.unix_timestamp())
-        .map_err(|e| format!("{text:?} is neither RFC 3339 (e.g. 2026-11-25T10:00:00+08:00) nor Unix seconds: {e}"))
-}
-
-/// `2026-11-25 18:00:00 (UTC+8)`: China Standard Time, the time of every
-/// counter in the country.
-pub fn format_cst(secs: i64) -> String {
-    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    match time::OffsetDateTime::from_unix_timestamp(secs) {
-        Ok(t) => {
-            let t = t.to_offset(offset);
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}:{:02} (UTC+8)",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            )
-        }
-        Err(_) => format!("{secs} (out of range)"),
-    }
-}
-
-/// The current time in Unix seconds (the CLIs' default "now").
-pub fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times() {
-        assert_eq!(parse_time("1700000000"), Ok(1_700_000_000));
-        assert_eq!(parse_time("2026-11-25T08:00:00+08:00"), Ok(1_795_564_800));
-        assert!(parse_time("yesterday").is_err());
-        assert_eq!(format_cst(1_795_572_000), "2026-11-25 10:00:00 (UTC+8)");
-    }
-}
+//! QR codes: rendering texts as PNG, SVG or terminal text, and reading them
+//! back from a scanned PNG or JPEG image. Every code is error-correction
+//! level M, the level the QR transport's sizes are measured at.
 
 /// Why a QR image could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +21,7 @@ pub fn is_image(bytes: &[u8]) -> bool {
 }
 
 /// Every QR code's text in a PNG or JPEG image, in the order found.
-pub fn decode_qr_image(bytes: &[u8]) -> Result<Vec<String>, QrImageError> {
+pub fn decode_image(bytes: &[u8]) -> Result<Vec<String>, QrImageError> {
     let unreadable = |e: &dyn core::fmt::Display| QrImageError::Unreadable(e.to_string());
     let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
@@ -110,8 +61,9 @@ pub fn decode_qr_image(bytes: &[u8]) -> Result<Vec<String>, QrImageError> {
     Ok(texts)
 }
 
-/// Renders texts as QR codes (ECC M) side by side in one PNG.
-pub fn write_qr_png(file: &std::path::Path, texts: &[String]) -> Result<(), String> {
+/// Renders texts as QR codes (ECC M, four pixels a module, with the quiet
+/// zone) side by side in one PNG image, and returns its bytes.
+pub fn png(texts: &[String]) -> Result<Vec<u8>, String> {
     use image::{GenericImage as _, ImageBuffer, Luma};
     let codes: Vec<ImageBuffer<Luma<u8>, Vec<u8>>> = texts
         .iter()
@@ -134,13 +86,23 @@ pub fn write_qr_png(file: &std::path::Path, texts: &[String]) -> Result<(), Stri
         canvas.copy_from(c, x, 0).map_err(|e| e.to_string())?;
         x += c.width();
     }
+    let mut out = std::io::Cursor::new(Vec::new());
     canvas
-        .save(file)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| format!("cannot encode the QR image: {e}"))?;
+    Ok(out.into_inner())
+}
+
+/// Renders texts as QR codes side by side ([`png`]) and writes the PNG to
+/// `file` atomically.
+pub fn write_png(file: &std::path::Path, texts: &[String]) -> Result<(), String> {
+    let bytes = png(texts)?;
+    crate::fs::write_atomic(file, &bytes, crate::fs::Access::Default)
         .map_err(|e| format!("{}: {e}", file.display()))
 }
 
 /// Renders a text as a QR code for a terminal (two rows per character).
-pub fn qr_for_terminal(text: &str) -> Result<String, String> {
+pub fn terminal(text: &str) -> Result<String, String> {
     let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| e.to_string())?;
     Ok(code
@@ -152,7 +114,7 @@ pub fn qr_for_terminal(text: &str) -> Result<String, String> {
 }
 
 /// Renders texts as QR codes (ECC M) in one SVG document, side by side.
-pub fn qr_svg(texts: &[String]) -> Result<String, String> {
+pub fn svg(texts: &[String]) -> Result<String, String> {
     let mut x = 0u32;
     let mut parts = Vec::new();
     let mut height = 0u32;
@@ -180,4 +142,39 @@ pub fn qr_svg(texts: &[String]) -> Result<String, String> {
         height * 4,
         parts.concat()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rendered_png_scans_back_to_its_texts() {
+        let texts = vec!["TB1:HELLO".to_string(), "TB1:WORLD".to_string()];
+        let bytes = png(&texts).unwrap();
+        assert!(is_image(&bytes));
+        let mut read = decode_image(&bytes).unwrap();
+        read.sort();
+        assert_eq!(read, texts);
+    }
+
+    #[test]
+    fn svg_and_terminal_renderings_hold_one_code_per_text() {
+        let svg = svg(&["A".to_string(), "B".to_string()]).unwrap();
+        assert_eq!(svg.matches("<g transform").count(), 2);
+        assert!(terminal("A").unwrap().lines().count() > 5);
+    }
+
+    #[test]
+    fn images_without_codes_and_non_images_are_told_apart() {
+        assert!(!is_image(b"TB1:ABC"));
+        let blank = image::GrayImage::from_pixel(64, 64, image::Luma([255]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        blank.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        assert_eq!(decode_image(out.get_ref()), Err(QrImageError::NotFound));
+        assert!(matches!(
+            decode_image(b"\x89PNG\r\n\x1a\nbroken"),
+            Err(QrImageError::Unreadable(_))
+        ));
+    }
 }

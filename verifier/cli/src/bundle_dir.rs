@@ -8,9 +8,9 @@
 //! any more are removed after the switch.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::Path;
 
+use tongban_cli_support::fs as fs_support;
 use tongban_verifier::KeyWithId;
 use tongban_verifier::bundle::{BundleFiles, MANIFEST_FILE, Manifest, TrustBundle};
 
@@ -83,30 +83,13 @@ pub fn write_with(
         ));
     };
     write_atomically(dir, MANIFEST_FILE, manifest)?;
-    sync_dir(dir)?;
     remove_unreferenced(dir, files);
     Ok(())
 }
 
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), CliError> {
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, dir.join(name))
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_err(dir, &format!("cannot write {name}"), e));
-    }
-    Ok(())
-}
-
-fn sync_dir(dir: &Path) -> Result<(), CliError> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_err(dir, "cannot sync the bundle directory", e))
+    fs_support::write_atomic(&dir.join(name), bytes, fs_support::Access::Default)
+        .map_err(|e| io_err(dir, &format!("cannot write {name}"), e))
 }
 
 /// Removes bundle files the new manifest no longer names. Best effort: a

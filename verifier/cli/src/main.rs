@@ -21,6 +21,7 @@ use clap::Parser as _;
 use args::{BundleCommand, Cli, Command, VerifyArgs};
 use cli_error::CliError;
 use render::Context;
+use tongban_cli_support::qr_arg::QrOutput;
 use tongban_verifier::{ErrorCode, KeyResolver, verify_bytes};
 
 fn main() -> ExitCode {
@@ -141,7 +142,7 @@ fn request_command(args: args::RequestArgs) -> Result<ExitCode, CliError> {
         args.aud.clone(),
         args.vct.clone(),
         args.claims.clone(),
-        tongban_verifier::cli_support::now(),
+        tongban_cli_support::time::now(),
         args.ttl,
         &mut rand::rngs::OsRng,
     );
@@ -156,30 +157,23 @@ fn request_command(args: args::RequestArgs) -> Result<ExitCode, CliError> {
         println!("{}", serde_json::json!({"request": req, "text": text}));
         return Ok(ExitCode::SUCCESS);
     }
-    match args.qr.as_str() {
-        "text" => println!("{text}"),
-        "terminal" => println!(
+    match &args.qr {
+        QrOutput::Terminal => println!(
             "{}",
-            tongban_verifier::cli_support::qr_for_terminal(&text).map_err(CliError::Usage)?
+            tongban_cli_support::qr::terminal(&text).map_err(CliError::Usage)?
         ),
-        other => {
-            let Some(file) = other.strip_prefix("png:") else {
-                return Err(CliError::Usage(format!(
-                    "--qr {other:?}: use text, terminal or png:FILE"
-                )));
-            };
-            tongban_verifier::cli_support::write_qr_png(
-                std::path::Path::new(file),
-                std::slice::from_ref(&text),
-            )
-            .map_err(CliError::Usage)?;
-            println!("request QR written to {file}");
+        QrOutput::Png(file) => {
+            tongban_cli_support::qr::write_png(file, std::slice::from_ref(&text))
+                .map_err(CliError::Usage)?;
+            println!("request QR written to {}", file.display());
         }
+        // The parser admits text, terminal and png only.
+        QrOutput::Text | QrOutput::Plain | QrOutput::Svg(_) => println!("{text}"),
     }
     eprintln!(
         "nonce {} · valid until {}",
         req.nonce,
-        tongban_verifier::cli_support::format_cst(req.exp)
+        tongban_cli_support::time::format_cst(req.exp)
     );
     Ok(ExitCode::SUCCESS)
 }

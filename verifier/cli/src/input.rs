@@ -35,7 +35,7 @@ pub fn read_presentation(path: Option<&Path>, limit: usize) -> Result<Vec<u8>, C
     // since base45 (the QR transport) uses them. Binary input (an image) is
     // left as it is.
     let blank = |b: &u8| matches!(b, b'\n' | b'\r' | b'\t');
-    let (start, end) = if crate::qr::is_image(&buf) {
+    let (start, end) = if tongban_cli_support::qr::is_image(&buf) {
         (0, buf.len())
     } else {
         let start = buf.iter().position(|b| !blank(b)).unwrap_or(buf.len());
@@ -65,7 +65,7 @@ pub enum Scanned {
 /// codes, one or more transport texts (`TB1:`/`TB1M:`, one per line), or a
 /// plain SD-JWT.
 pub fn scanned(bytes: Vec<u8>, name: &str) -> Result<Scanned, CliError> {
-    let texts: Vec<String> = if crate::qr::is_image(&bytes) {
+    let texts: Vec<String> = if tongban_cli_support::qr::is_image(&bytes) {
         crate::qr::decode_image(&bytes, name)?
     } else if bytes.starts_with(b"TB1") {
         String::from_utf8_lossy(&bytes)

@@ -79,8 +79,8 @@ macro_rules! builtin {
     ($($slug:literal),+ $(,)?) => {
         const BUILTIN: &[(&str, &str, &str)] = &[$(
             ($slug,
-             include_str!(concat!("../../../specs/catalogue/", $slug, "/schema.json")),
-             include_str!(concat!("../../../specs/catalogue/", $slug, "/type-metadata.json"))),
+             include_str!(concat!("../../../../specs/catalogue/", $slug, "/schema.json")),
+             include_str!(concat!("../../../../specs/catalogue/", $slug, "/type-metadata.json"))),
         )+];
     };
 }

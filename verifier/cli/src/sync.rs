@@ -13,7 +13,7 @@ use crate::cli_error::CliError;
 use crate::fetch::Fetcher;
 use crate::{bundle_dir, input};
 
-use tongban_verifier::cli_support::now;
+use tongban_cli_support::time::now;
 
 /// `tongban-verify sync`.
 pub fn sync(args: SyncArgs) -> Result<ExitCode, CliError> {

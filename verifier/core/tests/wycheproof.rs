@@ -14,7 +14,7 @@ use tongban_verifier::{Algorithm, PublicKey};
 
 fn load(name: &str) -> Value {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../specs/vectors/wycheproof")
+        .join("../../specs/vectors/wycheproof")
         .join(name);
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }

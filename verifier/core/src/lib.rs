@@ -61,8 +61,6 @@
 
 pub mod bundle;
 pub mod catalogue;
-#[cfg(feature = "cli")]
-pub mod cli_support;
 pub mod encoding;
 pub mod error;
 pub mod issue;

@@ -116,7 +116,7 @@ fn label(lang: Lang, zh: &str, en: &str) -> String {
     }
 }
 
-use tongban_verifier::cli_support::format_cst as cst;
+use tongban_cli_support::time::format_cst as cst;
 
 /// Display width in a terminal: CJK and full-width characters take two cells.
 fn display_width(s: &str) -> usize {

@@ -1,7 +1,6 @@
 //! Scanning at the counter: QR codes rendered as PNG/JPEG images (one code,
 //! several codes of a multi-part presentation in one picture), decoded by
 //! `tongban-verify` itself, and a day's scans verified with `scan`.
-#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
 use std::path::{Path, PathBuf};
@@ -13,7 +12,7 @@ use tongban_verifier::transport;
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../specs/vectors/sample")
+        .join("../../specs/vectors/sample")
         .join(name)
 }
 

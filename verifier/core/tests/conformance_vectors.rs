@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tongban_verifier::*;
 
 fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/vectors")
 }
 
 /// Reads a wrapped text file and removes the line breaks.
@@ -272,7 +272,7 @@ fn rfc9901_json_serialization_examples() {
 #[test]
 fn spec_lists_every_code() {
     let spec = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/credential-format.md"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/credential-format.md"),
     )
     .unwrap();
     for c in ErrorCode::ALL {
