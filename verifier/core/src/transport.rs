@@ -24,13 +24,17 @@
 //!   is the first 8 bytes of its SHA-256 in upper-case hex: it ties the parts
 //!   together and is checked against the assembled whole.
 
+#[cfg(feature = "encode")]
 mod deflate;
 mod v2;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::encoding::{b64_decode, b64_encode};
+#[cfg(feature = "encode")]
+use crate::encoding::b64_decode;
+use crate::encoding::b64_encode;
 use crate::error::{ErrorCode, Rejection};
+#[cfg(feature = "encode")]
 use crate::sdjwt::SdJwtParts;
 
 /// Prefix of a single-code transport text (either body version).
@@ -124,6 +128,7 @@ fn push_varint(out: &mut Vec<u8>, mut n: usize) {
     }
 }
 
+#[cfg(feature = "encode")]
 fn push_segment(out: &mut Vec<u8>, b64: &str, what: &str) -> Result<(), Rejection> {
     let raw =
         b64_decode(b64, what).map_err(|r| reject(ErrorCode::TransportNonCanonical, r.detail))?;
@@ -132,6 +137,7 @@ fn push_segment(out: &mut Vec<u8>, b64: &str, what: &str) -> Result<(), Rejectio
     Ok(())
 }
 
+#[cfg(feature = "encode")]
 fn push_jws(out: &mut Vec<u8>, jws: &str, what: &str) -> Result<(), Rejection> {
     let parts: Vec<&str> = jws.split('.').collect();
     let [h, p, s] = parts.as_slice() else {
@@ -145,6 +151,7 @@ fn push_jws(out: &mut Vec<u8>, jws: &str, what: &str) -> Result<(), Rejection> {
     push_segment(out, s, what)
 }
 
+#[cfg(feature = "encode")]
 /// The version-1 binary body of a presentation (before compression).
 fn body_v1(presentation: &str) -> Result<Vec<u8>, Rejection> {
     let parts = SdJwtParts::split(presentation, usize::MAX)
@@ -162,6 +169,7 @@ fn body_v1(presentation: &str) -> Result<Vec<u8>, Rejection> {
     Ok(out)
 }
 
+#[cfg(feature = "encode")]
 /// Encodes a compact presentation as a single transport text (`TB1:…`)
 /// with a version-2 body. Non-canonical base64url anywhere is refused
 /// (`transport_non_canonical`), and so is a presentation larger than
@@ -181,6 +189,7 @@ pub fn v2_streams(presentation: &str) -> Result<(Vec<u8>, Vec<u8>), Rejection> {
     Ok((b.text, b.raw))
 }
 
+#[cfg(feature = "encode")]
 /// Encodes a compact presentation with a version-1 body, for a verifier
 /// that predates version 2 (and for the version-1 test vectors).
 pub fn encode_v1(presentation: &str) -> Result<String, Rejection> {

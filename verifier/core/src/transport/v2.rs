@@ -178,6 +178,7 @@ fn push_text(out: &mut Body, s: &[u8], known: &Known, in_kb_jwt: bool) {
     }
 }
 
+#[cfg(feature = "encode")]
 /// The compressed form of a presentation: [`TAG`], the DEFLATE stream of
 /// the text (preset dictionary [`DICTIONARY`]), then the raw bytes.
 pub(super) fn encode(presentation: &str) -> Result<Vec<u8>, Rejection> {
