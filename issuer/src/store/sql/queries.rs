@@ -10,8 +10,9 @@ use super::writes::{append_audit, insert_credential_rows, issue_entries_by_agenc
 use super::{Dialect, SqlStore};
 use crate::audit::{AuditEntry, GENESIS, PendingEntry};
 use crate::store::{
-    Agency, Backend, CodeRedemption, Conflict, CredentialFilter, CredentialRecord, NewCredential,
-    OfferRecord, OfferState, StatusChange, Store, StoreError, StoredKey, TokenRecord, conflict_or,
+    Agency, Backend, CodeRedemption, Conflict, CredentialFilter, CredentialRecord,
+    CredentialStatus, NewCredential, OfferRecord, OfferState, StatusChange, Store, StoreError,
+    StoredKey, TokenRecord, conflict_or,
 };
 
 #[async_trait]
@@ -423,10 +424,11 @@ where
     ) -> Result<Vec<(i64, i64)>, StoreError> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT status_idx, status FROM credentials \
-             WHERE agency_id = $1 AND status_list = $2 AND status <> 0",
+             WHERE agency_id = $1 AND status_list = $2 AND status <> $3",
         )
         .bind(agency_id)
         .bind(list)
+        .bind(CredentialStatus::Valid.code())
         .fetch_all(&self.read)
         .await?;
         Ok(rows)
@@ -448,7 +450,7 @@ where
             "INSERT INTO offers (id, agency_id, vct, claims, credential_exp, credential_nbf, \
              code_hash, tx_code_hash, tx_code_length, tx_attempts, code_expires_at, state, \
              access_token_hash, token_expires_at, credential_id, actor, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $12, $6, $7, $8, 0, $9, 0, NULL, NULL, NULL, $10, $11)",
+             VALUES ($1, $2, $3, $4, $5, $12, $6, $7, $8, 0, $9, $13, NULL, NULL, NULL, $10, $11)",
         )
         .bind(o.id.as_str())
         .bind(o.agency_id.as_str())
@@ -462,6 +464,7 @@ where
         .bind(o.actor.as_str())
         .bind(o.created_at)
         .bind(o.not_before_credential)
+        .bind(OfferState::Pending.code())
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_or(e, Conflict::Offer))?;
@@ -512,9 +515,10 @@ where
             if given != expected {
                 let attempts: Option<(i64,)> = sqlx::query_as(
                     "UPDATE offers SET tx_attempts = tx_attempts + 1 \
-                     WHERE id = $1 AND state = 0 RETURNING tx_attempts",
+                     WHERE id = $1 AND state = $2 RETURNING tx_attempts",
                 )
                 .bind(offer.id.as_str())
+                .bind(OfferState::Pending.code())
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((attempts,)) = attempts else {
@@ -522,8 +526,9 @@ where
                 };
                 let locked = attempts >= max_attempts;
                 if locked {
-                    sqlx::query("UPDATE offers SET state = 3, claims = '' WHERE id = $1")
+                    sqlx::query("UPDATE offers SET state = $2, claims = '' WHERE id = $1")
                         .bind(offer.id.as_str())
+                        .bind(OfferState::Locked.code())
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -549,12 +554,14 @@ where
             }
         }
         let done = sqlx::query(
-            "UPDATE offers SET state = 1, access_token_hash = $2, token_expires_at = $3 \
-             WHERE id = $1 AND state = 0",
+            "UPDATE offers SET state = $4, access_token_hash = $2, token_expires_at = $3 \
+             WHERE id = $1 AND state = $5",
         )
         .bind(offer.id.as_str())
         .bind(access_token_hash)
         .bind(token_expires_at)
+        .bind(OfferState::TokenIssued.code())
+        .bind(OfferState::Pending.code())
         .execute(&mut *tx)
         .await?;
         if DB::rows_affected(&done) != 1 {
@@ -583,11 +590,12 @@ where
     ) -> Result<Option<OfferRecord>, StoreError> {
         let row: Option<OfferRow> = sqlx::query_as(
             "SELECT * FROM offers WHERE agency_id = $1 AND access_token_hash = $2 \
-             AND state = 1 AND token_expires_at >= $3",
+             AND state = $4 AND token_expires_at >= $3",
         )
         .bind(agency_id)
         .bind(access_token_hash)
         .bind(now)
+        .bind(OfferState::TokenIssued.code())
         .fetch_optional(&self.read)
         .await?;
         row.map(OfferRow::into_offer).transpose()
@@ -601,11 +609,13 @@ where
     ) -> Result<(), StoreError> {
         let mut tx: Transaction<'_, DB> = self.write.begin().await?;
         let done = sqlx::query(
-            "UPDATE offers SET state = 2, claims = '', credential_id = $2 \
-             WHERE id = $1 AND state = 1",
+            "UPDATE offers SET state = $3, claims = '', credential_id = $2 \
+             WHERE id = $1 AND state = $4",
         )
         .bind(offer_id)
         .bind(c.record.id.as_str())
+        .bind(OfferState::Redeemed.code())
+        .bind(OfferState::TokenIssued.code())
         .execute(&mut *tx)
         .await?;
         if DB::rows_affected(&done) != 1 {
@@ -658,10 +668,13 @@ where
             .execute(&self.write)
             .await?;
         let offers = sqlx::query(
-            "UPDATE offers SET state = 4, claims = '' \
-             WHERE (state = 0 AND code_expires_at < $1) OR (state = 1 AND token_expires_at < $1)",
+            "UPDATE offers SET state = $2, claims = '' \
+             WHERE (state = $3 AND code_expires_at < $1) OR (state = $4 AND token_expires_at < $1)",
         )
         .bind(now)
+        .bind(OfferState::Expired.code())
+        .bind(OfferState::Pending.code())
+        .bind(OfferState::TokenIssued.code())
         .execute(&self.write)
         .await?;
         Ok(DB::rows_affected(&nonces) + DB::rows_affected(&offers))

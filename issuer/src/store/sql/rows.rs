@@ -220,3 +220,76 @@ impl AuditRow {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credential_row(status: i64) -> CredentialRow {
+        CredentialRow {
+            row_id: 7,
+            id: "c1".into(),
+            agency_id: "demo".into(),
+            vct: "v".into(),
+            licence_id: None,
+            status_list: 0,
+            status_idx: 3,
+            status,
+            holder_thumbprint: None,
+            kid: "k".into(),
+            issued_at: 1,
+            expires_at: None,
+            offer_id: None,
+        }
+    }
+
+    fn offer_row(state: i64) -> OfferRow {
+        OfferRow {
+            id: "o1".into(),
+            agency_id: "demo".into(),
+            vct: "v".into(),
+            claims: "{}".into(),
+            credential_exp: None,
+            credential_nbf: None,
+            code_hash: "h".into(),
+            tx_code_hash: None,
+            tx_code_length: None,
+            tx_attempts: 0,
+            code_expires_at: 1,
+            state,
+            access_token_hash: None,
+            token_expires_at: None,
+            credential_id: None,
+            actor: "a".into(),
+            created_at: 1,
+        }
+    }
+
+    #[test]
+    fn a_stored_status_maps_to_its_enum_and_keeps_its_cursor() {
+        let (cursor, rec) = credential_row(CredentialStatus::Suspended.code())
+            .into_record()
+            .unwrap();
+        assert_eq!(cursor, 7);
+        assert_eq!(rec.status, CredentialStatus::Suspended);
+    }
+
+    #[test]
+    fn an_unknown_credential_status_is_a_corrupt_row_not_a_panic() {
+        let err = credential_row(9).into_record().unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(what) if what == "credentials.status"));
+    }
+
+    #[test]
+    fn an_unknown_offer_state_is_a_corrupt_row_not_a_panic() {
+        assert_eq!(
+            offer_row(OfferState::Locked.code())
+                .into_offer()
+                .unwrap()
+                .state,
+            OfferState::Locked
+        );
+        let err = offer_row(-1).into_offer().unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(what) if what == "offers.state"));
+    }
+}
