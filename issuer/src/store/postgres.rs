@@ -9,7 +9,6 @@ use sqlx::Postgres;
 use sqlx::postgres::PgPoolOptions;
 
 use super::StoreError;
-
 use super::sql::SqlStore;
 
 /// The PostgreSQL store: the shared SQL ([`SqlStore`]) over PostgreSQL.

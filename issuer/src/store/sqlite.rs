@@ -11,7 +11,6 @@ use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::StoreError;
-
 use super::sql::SqlStore;
 
 /// The SQLite store: the shared SQL ([`SqlStore`]) over SQLite.

@@ -6,23 +6,25 @@
 //! `sqlx::Postgres`; each module only opens its pools.
 //!
 //! Why this shape:
-//! - Generic functions rather than a macro: rustfmt formats them, editors
-//!   and rustdoc navigate them, and the compiler checks the shared code once
-//!   against the bounds instead of twice after expansion. The cost is the
-//!   `where` clauses on [`queries`] and [`writes`], which name every sqlx
-//!   capability the queries use.
-//! - Not `sqlx::Any`: its SQLite driver is configured from a URL, where
-//!   the store's pragmas (WAL, `synchronous = FULL`, busy timeout, foreign
-//!   keys) and the read-only reader pool have no place, and every value
-//!   goes through `Any`'s own conversion layer. The generic code is
-//!   monomorphised per backend, so it runs exactly the statements the
-//!   macro ran, with each backend's statement cache.
+//! - Generic code rather than a macro: rustfmt formats it, editors and
+//!   rustdoc navigate it, and the compiler checks the shared code once
+//!   against its bounds instead of twice after expansion. The cost is the
+//!   `where` clauses (in `queries.rs` and `writes.rs`) that name every sqlx
+//!   capability the queries use. It is monomorphised per backend, so each
+//!   backend runs the statements the macro ran, with the same round trips,
+//!   each prepared once per connection by sqlx's statement cache.
+//! - Not `sqlx::Any`: in sqlx 0.8 its SQLite driver builds its options from
+//!   the URL alone (`mode`, `cache`, `immutable`, `vfs`), so the store's
+//!   pragmas (WAL, `synchronous = FULL`, busy timeout, foreign keys) would
+//!   have to be re-issued by hand in a connect hook, and every value would
+//!   pass through `Any`'s own conversion layer.
 //! - One placeholder syntax: `$1`, `$2` … PostgreSQL's own, and accepted by
 //!   SQLite (as named parameters) and by sqlx's SQLite driver, which binds
 //!   `$N` to the N-th argument — so a number may repeat or come out of
-//!   order. Multi-row `INSERT`s are built with `QueryBuilder`, which writes
-//!   each backend's native placeholders.
-//! - Rows are read into one `FromRow` struct per table ([`rows`]) and then
+//!   order. Statements whose text depends on the input (multi-row
+//!   `INSERT`s, the credential listing's filters) are built by
+//!   `statement.rs` with the same `$N` placeholders.
+//! - Rows are read into one `FromRow` struct per table (`rows.rs`) and then
 //!   converted to the store's public types; states (credential status,
 //!   offer state) are bound from their enums, never written as numbers in
 //!   the SQL text.
