@@ -1,5 +1,6 @@
 //! Storage: one trait ([`Store`]), two backends ([`sqlite::SqliteStore`],
-//! [`postgres::PostgresStore`]) that run the same SQL text.
+//! [`postgres::PostgresStore`]) that run the same SQL, written once and
+//! generic over the sqlx database ([`sql`]).
 //!
 //! Every state change is one transaction that also appends to the agency's
 //! hash-chained audit log ([`crate::audit`]). The audit head and the next
@@ -15,7 +16,7 @@ use crate::audit::AuditEntry;
 use crate::tokens::Scopes;
 
 pub mod postgres;
-mod sql;
+pub mod sql;
 pub mod sqlite;
 
 /// What can go wrong in storage.

@@ -5,19 +5,16 @@
 
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::Postgres;
 use sqlx::postgres::PgPoolOptions;
 
 use super::StoreError;
+use super::sql::SqlStore;
 
-/// The PostgreSQL store.
-#[derive(Debug, Clone)]
-pub struct PostgresStore {
-    write: PgPool,
-    read: PgPool,
-}
+/// The PostgreSQL store: the shared SQL ([`SqlStore`]) over PostgreSQL.
+pub type PostgresStore = SqlStore<Postgres>;
 
-impl PostgresStore {
+impl SqlStore<Postgres> {
     /// Connects and applies migrations.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
@@ -26,16 +23,9 @@ impl PostgresStore {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PostgresStore {
+        Ok(SqlStore {
             write: pool.clone(),
             read: pool,
         })
     }
 }
-
-super::sql::impl_store!(
-    PostgresStore,
-    sqlx::Postgres,
-    sqlx::postgres::PgRow,
-    crate::store::Backend::Postgres
-);

@@ -7,19 +7,16 @@ use std::path::Path;
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::StoreError;
+use super::sql::SqlStore;
 
-/// The SQLite store.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    write: SqlitePool,
-    read: SqlitePool,
-}
+/// The SQLite store: the shared SQL ([`SqlStore`]) over SQLite.
+pub type SqliteStore = SqlStore<Sqlite>;
 
-impl SqliteStore {
+impl SqlStore<Sqlite> {
     /// Opens (creating if needed) the database file and applies migrations.
     pub async fn open(file: &Path) -> Result<Self, StoreError> {
         let opts = SqliteConnectOptions::from_str("sqlite://")?
@@ -38,13 +35,6 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(opts.read_only(true))
             .await?;
-        Ok(SqliteStore { write, read })
+        Ok(SqlStore { write, read })
     }
 }
-
-super::sql::impl_store!(
-    SqliteStore,
-    sqlx::Sqlite,
-    sqlx::sqlite::SqliteRow,
-    crate::store::Backend::Sqlite
-);
