@@ -226,7 +226,7 @@ pub fn load_holder_jwk() -> Value {
 /// a request is `before + serial + after`.
 fn body_template() -> Result<(String, String), String> {
     const MARK: &str = "@@SERIAL@@";
-    let mut claims = crate::catalogue_samples()
+    let mut claims = tongban_test_support::sample::catalogue_samples()
         .get("business-licence")
         .cloned()
         .ok_or("samples.json has no business-licence")?;

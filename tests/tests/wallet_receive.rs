@@ -15,8 +15,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
+use tongban_e2e::cargo_bin;
 use tongban_e2e::issuer::{IssuerProcess, Response, base64_standard_decode, http, http_request};
-use tongban_e2e::{cargo_bin, catalogue_samples, workspace_root};
+use tongban_test_support::sample::catalogue_samples;
+use tongban_test_support::workspace_root;
 use tongban_verifier::encoding::{b64_decode, b64_encode};
 use tongban_verifier::*;
 

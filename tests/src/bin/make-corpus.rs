@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let dir = tongban_e2e::workspace_root().join("verifier/core/tests/corpus");
+    let dir = tongban_test_support::workspace_root().join("verifier/core/tests/corpus");
     match tongban_e2e::corpus::write(&dir) {
         Ok(n) => {
             println!("wrote {n} corpus entries into {}", dir.display());

@@ -11,7 +11,8 @@
 use std::process::ExitCode;
 
 use serde_json::Value;
-use tongban_e2e::{catalogue_samples, qr_version_m, realistic_presentation};
+use tongban_e2e::qr_version_m;
+use tongban_test_support::sample::{catalogue_samples, realistic_presentation};
 use tongban_verifier::encoding::b64_decode;
 use tongban_verifier::transport;
 
