@@ -4,9 +4,7 @@
 //! (keys, the sample, realistic credentials) are `tongban-test-support`'s.
 #![forbid(unsafe_code)]
 
-pub mod corpus;
 pub mod issuer;
-pub mod issuer_load;
 pub mod peers;
 
 use std::path::PathBuf;
@@ -46,18 +44,6 @@ pub fn cargo_bin(name: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_default();
     dir.join(name)
-}
-
-/// The smallest QR version (1–40) that holds `text` at error correction
-/// level M, or `None` if none does.
-pub fn qr_version_m(text: &str) -> Option<i16> {
-    match qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
-        .ok()?
-        .version()
-    {
-        qrcode::Version::Normal(v) => Some(v),
-        qrcode::Version::Micro(_) => Some(0),
-    }
 }
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 serving a path → body map that the

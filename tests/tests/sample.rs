@@ -14,7 +14,7 @@ fn sample_is_reproducible() {
     assert_eq!(
         read("issuer.jwk.json"),
         s.issuer_jwk,
-        "run: cargo run -p tongban-e2e --bin make-sample"
+        "run: cargo run -p tongban-xtask --bin make-sample"
     );
     assert_eq!(read("credential.txt"), s.credential);
     assert_eq!(read("presentation.txt"), s.presentation);
@@ -47,11 +47,11 @@ fn sample_verifies_and_discloses_exactly_six_claims() {
 #[test]
 fn corpus_is_reproducible() {
     let dir = tongban_test_support::workspace_root().join("verifier/core/tests/corpus");
-    for e in tongban_e2e::corpus::build() {
+    for e in tongban_xtask::corpus::build() {
         let on_disk = std::fs::read(dir.join(&e.file)).expect(&e.file);
         assert!(
             on_disk == e.bytes,
-            "{} differs; run: cargo run -p tongban-e2e --bin make-corpus",
+            "{} differs; run: cargo run -p tongban-xtask --bin make-corpus",
             e.file
         );
     }

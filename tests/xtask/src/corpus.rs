@@ -1,7 +1,7 @@
 //! The hostile-input corpus of `verifier/core/tests/corpus/`: malformed and
 //! malicious presentations, trust lists, status lists and QR payloads, each
 //! with the error code it must produce. Generated deterministically (fixed
-//! keys and salts) by `cargo run -p tongban-e2e --bin make-corpus`; the
+//! keys and salts) by `cargo run -p tongban-xtask --bin make-corpus`; the
 //! verifier's test `corpus` replays every entry.
 
 use serde_json::{Map, Value, json};
