@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use tongban_e2e::{cargo_bin, serve_http as serve};
 use tongban_test_support::keys::public_jwk;
+use tongban_test_support::present::{Audience, present};
 use tongban_test_support::zone::{self, Agency};
 use tongban_verifier::status::Bits;
 use tongban_verifier::*;
@@ -181,16 +182,12 @@ impl Zone {
             .claim("legal_representative", json!("王芳"))
             .issue(&a.signer, &mut rand::rngs::OsRng)
             .unwrap();
-        let held = HeldCredential::parse(&issued.sd_jwt).unwrap();
-        let kb = KeyBinding {
-            signer: &self.holder,
-            audience: AUD.into(),
-            nonce: NONCE.into(),
+        let to = Audience {
+            aud: AUD,
+            nonce: NONCE,
             iat: now,
         };
-        let p = held
-            .present(&[ClaimPath::parse("company_name").unwrap()], Some(&kb))
-            .unwrap();
+        let p = present(&issued.sd_jwt, &["company_name"], &self.holder, to).unwrap();
         let file = self.path(&format!("presentation-{i}-{idx}.txt"));
         std::fs::write(&file, p).unwrap();
         file

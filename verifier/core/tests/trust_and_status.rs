@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 use tongban_test_support::clock::{DAY, NOW};
+use tongban_test_support::present::{Audience, present};
 use tongban_test_support::zone::{self, trusted_key};
 use tongban_verifier::bundle::{MANIFEST_FILE, TrustBundle};
 use tongban_verifier::trust::Anchor;
@@ -154,15 +155,12 @@ impl World {
             .claim("licence_id", json!("320509-BL-2026-000001"))
             .issue(signer, &mut rng)
             .unwrap();
-        let held = HeldCredential::parse(&issued.sd_jwt).unwrap();
-        let kb = KeyBinding {
-            signer: &self.holder,
-            audience: AUD.into(),
-            nonce: NONCE.into(),
+        let to = Audience {
+            aud: AUD,
+            nonce: NONCE,
             iat: NOW - 5,
         };
-        held.present(&[ClaimPath::parse("licence_id").unwrap()], Some(&kb))
-            .unwrap()
+        present(&issued.sd_jwt, &["licence_id"], &self.holder, to).unwrap()
     }
 }
 
