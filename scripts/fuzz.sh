@@ -8,7 +8,8 @@
 #   FUZZ_TARGETS="presentation transport" scripts/fuzz.sh 30
 #
 # A crash stops the run with the failing input in verifier/core/fuzz/artifacts/;
-# fix the bug and add the input to verifier/core/tests/corpus/ (make-corpus).
+# fix the bug and add the input to verifier/core/tests/corpus/ (an entry in
+# tests/xtask/src/corpus.rs, then `cargo run -p tongban-xtask --bin make-corpus`).
 set -euo pipefail
 cd "$(dirname "$0")/../verifier/core/fuzz"
 secs="${1:-60}"

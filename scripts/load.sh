@@ -2,7 +2,7 @@
 # Issuing load on tongban-issuer: builds the release binaries, starts the
 # service on a fresh data directory (SQLite) or a fresh PostgreSQL database,
 # issues business licences from WORKERS keep-alive connections for SECONDS
-# (tests/src/bin/issue-load.rs), reports throughput and latency
+# (tests/xtask/src/bin/issue-load.rs), reports throughput and latency
 # percentiles, then checks that every credential that got a 201 is in the
 # admin list and the audit log with no status index given twice, stops the
 # service (SIGTERM, by its PID) and runs `tongban-issuer audit verify`.
@@ -37,7 +37,7 @@ case "$backend" in
 esac
 
 echo "== building release binaries"
-cargo build --release --quiet -p tongban-issuer -p tongban-e2e --bin tongban-issuer --bin issue-load
+cargo build --release --quiet -p tongban-issuer -p tongban-xtask --bin tongban-issuer --bin issue-load
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 issuer="$target_dir/release/tongban-issuer"
 load="$target_dir/release/issue-load"

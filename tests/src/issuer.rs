@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::cargo_bin;
-use crate::issuer_load::ServeProcess;
+use tongban_xtask::issuer_load::ServeProcess;
 
 /// An HTTP response: status, headers (names lower-cased), body (de-chunked).
 #[derive(Debug, Clone)]

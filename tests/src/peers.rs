@@ -11,7 +11,7 @@ use std::sync::Once;
 
 use serde_json::Value;
 
-use crate::workspace_root;
+use tongban_test_support::workspace_root;
 
 /// The npm peers' directory.
 pub fn js_dir() -> PathBuf {

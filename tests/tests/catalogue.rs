@@ -3,7 +3,7 @@
 //! survive the QR transport.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
-use tongban_e2e::{
+use tongban_test_support::sample::{
     SAMPLE_AUD, SAMPLE_NONCE, SAMPLE_PRESENTED_AT, catalogue_samples, realistic_presentation,
 };
 use tongban_verifier::catalogue::Catalogue;
@@ -37,7 +37,7 @@ fn credentials_of_every_type_verify_directly_and_through_the_qr_transport() {
     let issuer = Ed25519Signer::from_seed(&[0x11; 32], Some("wujiang-amr-2026".into()));
     let mut keys = InMemoryKeys::new();
     keys.add_issuer_key(
-        tongban_e2e::SAMPLE_ISSUER,
+        tongban_test_support::sample::SAMPLE_ISSUER,
         KeyWithId {
             key: issuer.public_key(),
             kid: Some("wujiang-amr-2026".into()),

@@ -15,7 +15,7 @@
 use std::process::Command;
 
 use serde_json::Value;
-use tongban_e2e::{SAMPLE_AUD, SAMPLE_NONCE, SAMPLE_PRESENTED_AT, sample_dir};
+use tongban_test_support::sample::{SAMPLE_AUD, SAMPLE_NONCE, SAMPLE_PRESENTED_AT, sample_dir};
 use tongban_verifier::status::Bits;
 use tongban_verifier::*;
 
@@ -152,7 +152,7 @@ fn a_wallet_presentation_verifies_in_the_peer() {
     let key_file = tmp.path().join("issuer.jwk.json");
     std::fs::write(&key_file, issuer.public_key().to_jwk().to_string()).unwrap();
     let now = tongban_cli_support::time::now();
-    let claims = tongban_e2e::catalogue_samples()["business-licence"]
+    let claims = tongban_test_support::sample::catalogue_samples()["business-licence"]
         .as_object()
         .cloned()
         .unwrap();

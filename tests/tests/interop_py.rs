@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
 use tongban_e2e::peers::python;
-use tongban_e2e::{SAMPLE_AUD, SAMPLE_NONCE, sample_dir};
+use tongban_test_support::sample::{SAMPLE_AUD, SAMPLE_NONCE, sample_dir};
 use tongban_verifier::*;
 
 #[test]

@@ -25,9 +25,10 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
+use tongban_e2e::cargo_bin;
 use tongban_e2e::issuer::{IssuerProcess as Issuer, http};
 use tongban_e2e::peers::{node, node_output, python};
-use tongban_e2e::{SAMPLE_AUD, cargo_bin, catalogue_samples};
+use tongban_test_support::sample::{SAMPLE_AUD, catalogue_samples};
 use tongban_verifier::*;
 
 // ----------------------------------------------------------------- helpers

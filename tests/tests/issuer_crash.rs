@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tongban_e2e::cargo_bin;
-use tongban_e2e::issuer_load::{self, LoadConfig, ServeProcess, Target};
+use tongban_xtask::issuer_load::{self, LoadConfig, ServeProcess, Target};
 
 /// How long the load runs before the kill.
 const LOAD_BEFORE_KILL: Duration = Duration::from_secs(2);

@@ -5,7 +5,7 @@
 
 use josekit::jwk::Jwk;
 use josekit::jws::{self, EdDSA};
-use tongban_e2e::realistic_presentation;
+use tongban_test_support::sample::realistic_presentation;
 use tongban_verifier::status::Bits;
 use tongban_verifier::trust::Anchor;
 use tongban_verifier::*;

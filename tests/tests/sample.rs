@@ -1,7 +1,9 @@
 //! The README's sample must be what `make-sample` writes, and must verify.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
-use tongban_e2e::{SAMPLE_AUD, SAMPLE_NONCE, SAMPLE_PRESENTED_AT, generate, sample_dir};
+use tongban_test_support::sample::{
+    SAMPLE_AUD, SAMPLE_NONCE, SAMPLE_PRESENTED_AT, generate, sample_dir,
+};
 use tongban_verifier::{InMemoryKeys, KeyWithId, Policy, verify};
 
 #[test]
@@ -12,7 +14,7 @@ fn sample_is_reproducible() {
     assert_eq!(
         read("issuer.jwk.json"),
         s.issuer_jwk,
-        "run: cargo run -p tongban-e2e --bin make-sample"
+        "run: cargo run -p tongban-xtask --bin make-sample"
     );
     assert_eq!(read("credential.txt"), s.credential);
     assert_eq!(read("presentation.txt"), s.presentation);
@@ -26,7 +28,7 @@ fn sample_verifies_and_discloses_exactly_six_claims() {
     let jwk: serde_json::Value = serde_json::from_str(&s.issuer_jwk).expect("jwk");
     let mut keys = InMemoryKeys::new();
     keys.add_issuer_key(
-        tongban_e2e::SAMPLE_ISSUER,
+        tongban_test_support::sample::SAMPLE_ISSUER,
         KeyWithId::from_jwk(&jwk).expect("key"),
     );
     let policy = Policy::counter(SAMPLE_PRESENTED_AT + 60, SAMPLE_AUD, SAMPLE_NONCE);
@@ -34,7 +36,7 @@ fn sample_verifies_and_discloses_exactly_six_claims() {
     assert!(report.is_accepted(), "{:?}", report.rejection);
     let mut disclosed = report.disclosed.clone();
     disclosed.sort();
-    let mut want: Vec<String> = tongban_e2e::SAMPLE_DISCLOSED
+    let mut want: Vec<String> = tongban_test_support::sample::SAMPLE_DISCLOSED
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -44,12 +46,12 @@ fn sample_verifies_and_discloses_exactly_six_claims() {
 
 #[test]
 fn corpus_is_reproducible() {
-    let dir = tongban_e2e::workspace_root().join("verifier/core/tests/corpus");
-    for e in tongban_e2e::corpus::build() {
+    let dir = tongban_test_support::workspace_root().join("verifier/core/tests/corpus");
+    for e in tongban_xtask::corpus::build() {
         let on_disk = std::fs::read(dir.join(&e.file)).expect(&e.file);
         assert!(
             on_disk == e.bytes,
-            "{} differs; run: cargo run -p tongban-e2e --bin make-corpus",
+            "{} differs; run: cargo run -p tongban-xtask --bin make-corpus",
             e.file
         );
     }

@@ -20,7 +20,8 @@ use std::sync::{Arc, Mutex};
 use rand::rngs::OsRng;
 use serde_json::{Value, json};
 use tongban_e2e::issuer::{AgencySetup, IssuerProcess, http};
-use tongban_e2e::{cargo_bin, catalogue_samples, serve_http};
+use tongban_e2e::{cargo_bin, serve_http};
+use tongban_test_support::sample::catalogue_samples;
 use tongban_verifier::{Ed25519Signer, HeldCredential, KeyBinding, Signer as _};
 
 const PASS: &str = "scenario passphrase";
@@ -564,7 +565,7 @@ fn the_demonstration_zone_end_to_end() {
 #[test]
 fn the_demo_script_runs() {
     let out = Command::new("bash")
-        .arg(tongban_e2e::workspace_root().join("scripts/demo.sh"))
+        .arg(tongban_test_support::workspace_root().join("scripts/demo.sh"))
         .env_remove("TONGBAN_WALLET_PASSPHRASE")
         .output()
         .unwrap();

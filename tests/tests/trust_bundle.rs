@@ -11,14 +11,16 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use tongban_e2e::{cargo_bin, serve_http as serve};
+use tongban_test_support::keys::public_jwk;
+use tongban_test_support::present::{Audience, present};
+use tongban_test_support::zone::{self, Agency};
 use tongban_verifier::status::Bits;
 use tongban_verifier::*;
 
 const DAY: i64 = 86_400;
 const AUD: &str = "https://counter.qingpu.example";
 const NONCE: &str = "qp-0001";
-const BL: &str = "urn:tongban:business-licence:1";
-const DL: &str = "urn:tongban:driving-licence:1";
+const BL: &str = zone::BUSINESS_LICENCE;
 
 fn run(bin: &str, args: &[&str]) -> Output {
     Command::new(cargo_bin(bin))
@@ -36,44 +38,6 @@ fn ok(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct Agency {
-    id: &'static str,
-    name_zh: &'static str,
-    name_en: &'static str,
-    region: &'static str,
-    vct: &'static str,
-    signer: Ed25519Signer,
-}
-
-fn agencies() -> Vec<Agency> {
-    vec![
-        Agency {
-            id: "https://amr.qingpu.example",
-            name_zh: "上海市青浦区市场监督管理局",
-            name_en: "Qingpu AMR",
-            region: "310118",
-            vct: BL,
-            signer: Ed25519Signer::from_seed(&[31; 32], Some("qp-1".into())),
-        },
-        Agency {
-            id: "https://amr.wujiang.example",
-            name_zh: "苏州市吴江区市场监督管理局",
-            name_en: "Wujiang AMR",
-            region: "320509",
-            vct: BL,
-            signer: Ed25519Signer::from_seed(&[32; 32], Some("wj-1".into())),
-        },
-        Agency {
-            id: "https://police.jiashan.example",
-            name_zh: "嘉善县公安局",
-            name_en: "Jiashan traffic police",
-            region: "330421",
-            vct: DL,
-            signer: Ed25519Signer::from_seed(&[33; 32], Some("js-1".into())),
-        },
-    ]
 }
 
 struct Zone {
@@ -121,16 +85,15 @@ impl Zone {
                 "--list",
                 &self.p("zone.json"),
                 "--anchor-id",
-                "https://trust.yrd.example",
+                zone::ANCHOR_ID,
                 "--name-zh",
-                "长三角生态绿色一体化发展示范区",
+                zone::ANCHOR_NAME_ZH,
                 "--name-en",
-                "YRD demonstration zone",
+                zone::ANCHOR_NAME_EN,
             ],
         ));
         for (i, a) in self.agencies.iter().enumerate() {
-            let mut jwk = a.signer.public_key().to_jwk();
-            jwk["kid"] = json!(a.signer.key_id().unwrap());
+            let jwk = public_jwk(&a.signer);
             let jwk_file = self.path(&format!("{}.jwk.json", a.region));
             std::fs::write(&jwk_file, jwk.to_string()).unwrap();
             let uri = self.status_uri(i);
@@ -219,16 +182,12 @@ impl Zone {
             .claim("legal_representative", json!("王芳"))
             .issue(&a.signer, &mut rand::rngs::OsRng)
             .unwrap();
-        let held = HeldCredential::parse(&issued.sd_jwt).unwrap();
-        let kb = KeyBinding {
-            signer: &self.holder,
-            audience: AUD.into(),
-            nonce: NONCE.into(),
+        let to = Audience {
+            aud: AUD,
+            nonce: NONCE,
             iat: now,
         };
-        let p = held
-            .present(&[ClaimPath::parse("company_name").unwrap()], Some(&kb))
-            .unwrap();
+        let p = present(&issued.sd_jwt, &["company_name"], &self.holder, to).unwrap();
         let file = self.path(&format!("presentation-{i}-{idx}.txt"));
         std::fs::write(&file, p).unwrap();
         file
@@ -280,13 +239,13 @@ fn zone() -> Zone {
     let base = serve(served.clone()).unwrap();
     let z = Zone {
         dir: tempfile::tempdir().unwrap(),
-        agencies: agencies(),
+        agencies: zone::agencies(),
         base,
         served,
         statuses: (0..3)
             .map(|_| StatusList::new(Bits::new(2).unwrap(), 4096))
             .collect(),
-        holder: Ed25519Signer::from_seed(&[0x55; 32], None),
+        holder: zone::holder(),
     };
     z.operator_setup();
     z

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
-use tongban_e2e::{cargo_bin, catalogue_samples};
+use tongban_e2e::cargo_bin;
+use tongban_test_support::sample::catalogue_samples;
 use tongban_verifier::*;
 
 const PASS: &str = "correct horse battery staple";
@@ -548,7 +549,7 @@ fn status_is_checked_online_and_recorded() {
 fn on_terminal(dir: &Path, script: &[(&str, &str)], args: &[&str]) -> Output {
     let tmp = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(tmp.path(), serde_json::to_string(script).unwrap()).unwrap();
-    let tool = tongban_e2e::workspace_root().join("tests/tools/pty_session.py");
+    let tool = tongban_test_support::workspace_root().join("tests/tools/pty_session.py");
     Command::new("python3")
         .arg(tool)
         .arg(tmp.path())

@@ -15,8 +15,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
+use tongban_e2e::cargo_bin;
 use tongban_e2e::issuer::{IssuerProcess, Response, base64_standard_decode, http, http_request};
-use tongban_e2e::{cargo_bin, catalogue_samples, workspace_root};
+use tongban_test_support::percent::encode_component;
+use tongban_test_support::sample::catalogue_samples;
+use tongban_test_support::workspace_root;
 use tongban_verifier::encoding::{b64_decode, b64_encode};
 use tongban_verifier::*;
 
@@ -277,7 +280,7 @@ fn receive_without_a_pin_from_the_qr_image_and_in_plain_json() {
     forged["credential_issuer"] = json!(other);
     let forged_uri = format!(
         "openid-credential-offer://?credential_offer={}",
-        percent_encode(&forged.to_string())
+        encode_component(&forged.to_string())
     );
     let (exit, e) = err_json(&wallet(&w, &["--json", "receive", &forged_uri]));
     assert_eq!(
@@ -295,18 +298,6 @@ fn receive_without_a_pin_from_the_qr_image_and_in_plain_json() {
         (2, Some("offer_invalid")),
         "{e}"
     );
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[test]

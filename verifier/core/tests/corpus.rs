@@ -1,7 +1,7 @@
 //! Replays the hostile-input corpus of `tests/corpus/` (malformed and
 //! malicious presentations, trust lists, status lists and QR payloads):
 //! every entry must be refused with exactly its recorded code, and nothing
-//! may panic. Regenerate with `cargo run -p tongban-e2e --bin make-corpus`.
+//! may panic. Regenerate with `cargo run -p tongban-xtask --bin make-corpus`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
 use std::path::Path;

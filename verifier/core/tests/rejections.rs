@@ -4,11 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
 use serde_json::{Map, Value, json};
+use tongban_test_support::clock::NOW;
+use tongban_test_support::jws::{sign_json, sign_raw};
+use tongban_test_support::sdjwt::{self, credential_payload, issuer_header, with_disclosures};
 use tongban_verifier::encoding::{b64_encode, to_compact_json};
 use tongban_verifier::sdjwt::sha256_b64;
 use tongban_verifier::*;
 
-const NOW: i64 = 1_795_572_000;
 const ISS: &str = "https://amr.wujiang.example";
 const AUD: &str = "https://counter.qingpu.example";
 const NONCE: &str = "n-0001";
@@ -44,17 +46,11 @@ fn policy() -> Policy {
 /// Signs any header and payload (so a test can break one rule and keep a
 /// valid signature).
 fn jwt(signer: &dyn Signer, header: &Value, payload: &Value) -> String {
-    let mut s = b64_encode(to_compact_json(header));
-    s.push('.');
-    s.push_str(&b64_encode(to_compact_json(payload)));
-    let sig = signer.sign(s.as_bytes()).unwrap();
-    s.push('.');
-    s.push_str(&b64_encode(sig));
-    s
+    sign_json(signer, header, payload).unwrap()
 }
 
 fn header() -> Value {
-    json!({"alg": "EdDSA", "typ": "dc+sd-jwt", "kid": "k1"})
+    issuer_header("k1")
 }
 
 fn d(name: &str, value: Value) -> Disclosure {
@@ -65,32 +61,18 @@ fn d(name: &str, value: Value) -> Disclosure {
 fn payload(f: &Fx, ds: &[&Disclosure]) -> Map<String, Value> {
     let mut sd: Vec<String> = ds.iter().map(|d| d.digest.clone()).collect();
     sd.push(sha256_b64("decoy"));
-    sd.sort();
-    json!({
-        "iss": ISS, "iat": NOW - 3600, "exp": NOW + 86_400, "vct": "urn:tongban:test:1",
-        "cnf": {"jwk": f.holder.public_key().to_jwk()},
-        "_sd": sd, "_sd_alg": "sha-256"
-    })
-    .as_object()
-    .cloned()
-    .unwrap()
+    let holder = f.holder.public_key().to_jwk();
+    credential_payload(ISS, "urn:tongban:test:1", NOW, holder, sd)
 }
 
 fn sd_jwt(f: &Fx, header: &Value, payload: &Map<String, Value>, ds: &[&Disclosure]) -> String {
-    let mut s = jwt(&f.issuer, header, &Value::Object(payload.clone()));
-    s.push('~');
-    for d in ds {
-        s.push_str(&d.encoded);
-        s.push('~');
-    }
-    s
+    let jwt = jwt(&f.issuer, header, &Value::Object(payload.clone()));
+    let encoded: Vec<&str> = ds.iter().map(|d| d.encoded.as_str()).collect();
+    with_disclosures(&jwt, &encoded)
 }
 
 fn kb_payload(sd: &str) -> Map<String, Value> {
-    json!({"iat": NOW - 10, "aud": AUD, "nonce": NONCE, "sd_hash": sha256_b64(sd)})
-        .as_object()
-        .cloned()
-        .unwrap()
+    sdjwt::kb_payload(NOW - 10, AUD, NONCE, sd)
 }
 
 fn with_kb(f: &Fx, sd: &str, header: &Value, payload: &Map<String, Value>) -> String {
@@ -101,7 +83,7 @@ fn with_kb(f: &Fx, sd: &str, header: &Value, payload: &Map<String, Value>) -> St
 }
 
 fn kb_header() -> Value {
-    json!({"alg": "EdDSA", "typ": "kb+jwt"})
+    sdjwt::kb_header()
 }
 
 /// A complete, valid presentation with two disclosures.
@@ -278,13 +260,7 @@ fn json_nested_beyond_the_bound() {
     let p = payload(&f, &[]);
     let mut text = to_compact_json(&Value::Object(p));
     text.insert_str(text.len() - 1, &format!(",\"deep\":{deep}"));
-    let mut jwt = format!(
-        "{}.{}",
-        b64_encode(to_compact_json(&header())),
-        b64_encode(&text)
-    );
-    let sig = f.issuer.sign(jwt.as_bytes()).unwrap();
-    jwt = format!("{jwt}.{}~", b64_encode(sig));
+    let jwt = format!("{}~", sign_raw(&f.issuer, &header(), &text).unwrap());
     rejects(&jwt, ErrorCode::JsonTooDeep, Check::Structure);
 }
 
@@ -295,13 +271,7 @@ fn json_with_duplicate_member_names() {
         r#"{{"iss":"{ISS}","iss":"https://evil.example","vct":"x","iat":{},"_sd":[]}}"#,
         NOW - 10
     );
-    let mut jwt = format!(
-        "{}.{}",
-        b64_encode(to_compact_json(&header())),
-        b64_encode(&text)
-    );
-    let sig = f.issuer.sign(jwt.as_bytes()).unwrap();
-    jwt = format!("{jwt}.{}~", b64_encode(sig));
+    let jwt = format!("{}~", sign_raw(&f.issuer, &header(), &text).unwrap());
     rejects(&jwt, ErrorCode::JsonDuplicateKey, Check::Structure);
 }
 

@@ -7,16 +7,17 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
+use tongban_test_support::clock::{DAY, NOW};
+use tongban_test_support::present::{Audience, present};
+use tongban_test_support::zone::{self, trusted_key};
 use tongban_verifier::bundle::{MANIFEST_FILE, TrustBundle};
 use tongban_verifier::trust::Anchor;
 use tongban_verifier::*;
 
-const NOW: i64 = 1_795_572_000;
-const DAY: i64 = 86_400;
 const AUD: &str = "https://counter.qingpu.example";
 const NONCE: &str = "n-1";
-const BL: &str = "urn:tongban:business-licence:1";
-const DL: &str = "urn:tongban:driving-licence:1";
+const BL: &str = zone::BUSINESS_LICENCE;
+const DL: &str = zone::DRIVING_LICENCE;
 
 struct Agency {
     id: &'static str,
@@ -35,90 +36,54 @@ struct World {
     holder: Ed25519Signer,
 }
 
-fn agency(id: &'static str, seed: u8, kid: &str) -> Agency {
-    Agency {
-        id,
-        signer: Ed25519Signer::from_seed(&[seed; 32], Some(kid.into())),
-        status_signer: Ed25519Signer::from_seed(&[seed + 100; 32], Some(format!("{kid}-status"))),
-        status_uri: format!("{id}/status/1"),
-    }
-}
-
 fn world() -> World {
-    let anchor = Ed25519Signer::from_seed(&[0xa0; 32], Some("yrd-anchor-1".into()));
-    let agencies = vec![
-        agency("https://amr.qingpu.example", 1, "qp-1"),
-        agency("https://amr.wujiang.example", 2, "wj-1"),
-        agency("https://police.jiashan.example", 3, "js-1"),
-    ];
-    let meta = [
-        (
-            "上海市青浦区市场监督管理局",
-            "Qingpu AMR",
-            "310118",
-            vec![BL],
-        ),
-        (
-            "苏州市吴江区市场监督管理局",
-            "Wujiang AMR",
-            "320509",
-            vec![BL],
-        ),
-        (
-            "嘉善县公安局交通警察大队",
-            "Jiashan traffic police",
-            "330421",
-            vec![DL],
-        ),
-    ];
-    let issuers = agencies
+    let zone = zone::agencies();
+    let status_uri = |a: &zone::Agency| format!("{}/status/1", a.id);
+    let issuers = zone
         .iter()
-        .zip(meta)
-        .map(|(a, (zh, en, region, vcts))| TrustedIssuer {
+        .map(|a| TrustedIssuer {
             id: a.id.into(),
-            name_zh: zh.into(),
-            name_en: en.into(),
-            region: region.into(),
-            vcts: vcts.into_iter().map(Into::into).collect(),
+            name_zh: a.name_zh.into(),
+            name_en: a.name_en.into(),
+            region: a.region.into(),
+            vcts: vec![a.vct.into()],
             keys: vec![
-                key_entry(&a.signer, NOW - 365 * DAY, None, None),
-                key_entry(&a.status_signer, NOW - 365 * DAY, None, None),
+                trusted_key(&a.signer, NOW - 365 * DAY, None, None),
+                trusted_key(&a.status_signer, NOW - 365 * DAY, None, None),
             ],
-            status_lists: vec![a.status_uri.clone()],
+            status_lists: vec![status_uri(a)],
         })
         .collect();
     let list = TrustList {
         version: 1,
         anchor: Anchor {
-            id: "https://trust.yrd.example".into(),
-            name_zh: "长三角生态绿色一体化发展示范区".into(),
-            name_en: "Yangtze River Delta demonstration zone".into(),
+            id: zone::ANCHOR_ID.into(),
+            name_zh: zone::ANCHOR_NAME_ZH.into(),
+            name_en: zone::ANCHOR_NAME_EN.into(),
         },
         sequence: 7,
         issued_at: NOW - DAY,
         next_update: NOW + 7 * DAY,
         issuers,
     };
+    let agencies = zone
+        .into_iter()
+        .map(|a| Agency {
+            id: a.id,
+            status_uri: status_uri(&a),
+            signer: a.signer,
+            status_signer: a.status_signer,
+        })
+        .collect();
     let statuses = (0..3)
         .map(|_| StatusList::new(status::Bits::new(2).unwrap(), 1000))
         .collect();
     World {
-        anchor,
+        anchor: zone::anchor(),
         agencies,
         list,
         statuses,
-        holder: Ed25519Signer::from_seed(&[0x77; 32], None),
-    }
-}
-
-fn key_entry(s: &Ed25519Signer, nbf: i64, naf: Option<i64>, revoked: Option<i64>) -> TrustedKey {
-    let mut jwk = s.public_key().to_jwk();
-    jwk["kid"] = json!(s.key_id().unwrap());
-    TrustedKey {
-        jwk,
-        not_before: nbf,
-        not_after: naf,
-        revoked_at: revoked,
+        holder: zone::holder(),
     }
 }
 
@@ -126,7 +91,7 @@ impl World {
     fn anchors(&self) -> Vec<KeyWithId> {
         vec![KeyWithId {
             key: self.anchor.public_key(),
-            kid: Some("yrd-anchor-1".into()),
+            kid: Some(zone::ANCHOR_KID.into()),
         }]
     }
 
@@ -190,15 +155,12 @@ impl World {
             .claim("licence_id", json!("320509-BL-2026-000001"))
             .issue(signer, &mut rng)
             .unwrap();
-        let held = HeldCredential::parse(&issued.sd_jwt).unwrap();
-        let kb = KeyBinding {
-            signer: &self.holder,
-            audience: AUD.into(),
-            nonce: NONCE.into(),
+        let to = Audience {
+            aud: AUD,
+            nonce: NONCE,
             iat: NOW - 5,
         };
-        held.present(&[ClaimPath::parse("licence_id").unwrap()], Some(&kb))
-            .unwrap()
+        present(&issued.sd_jwt, &["licence_id"], &self.holder, to).unwrap()
     }
 }
 
@@ -297,7 +259,8 @@ fn key_outside_its_window_and_unknown_kid() {
         ErrorCode::KeyNotValidAtIssuance,
         Check::Trust,
     );
-    let other = Ed25519Signer::from_seed(&[2; 32], Some("wj-9".into()));
+    // Wujiang's own key (zone seed 32) under a kid the list does not name.
+    let other = Ed25519Signer::from_seed(&[32; 32], Some("wj-9".into()));
     let p = w.present_with(
         &other,
         w.agencies[1].id,
@@ -316,7 +279,7 @@ fn key_rotation_keeps_old_credentials_valid() {
     w.list.issuers[1].keys[0].not_after = Some(NOW - 30 * DAY);
     w.list.issuers[1]
         .keys
-        .push(key_entry(&new, NOW - 30 * DAY, None, None));
+        .push(trusted_key(&new, NOW - 30 * DAY, None, None));
     let (bundle, _) = w.bundle().unwrap();
     assert!(verify(&w.present(1, BL, 1, NOW - 60 * DAY), &policy(), &bundle).is_accepted());
     let p = w.present_with(
@@ -465,7 +428,7 @@ fn trust_list_from_an_unknown_or_false_anchor() {
     let tl = w.list.sign(&other).unwrap();
     let err = VerifiedTrustList::verify(&tl, &w.anchors(), None).unwrap_err();
     assert_eq!(err.code, ErrorCode::TrustListAnchorUnknown);
-    let forged = Ed25519Signer::from_seed(&[0xbb; 32], Some("yrd-anchor-1".into()));
+    let forged = Ed25519Signer::from_seed(&[0xbb; 32], Some(zone::ANCHOR_KID.into()));
     let tl = w.list.sign(&forged).unwrap();
     let err = VerifiedTrustList::verify(&tl, &w.anchors(), None).unwrap_err();
     assert_eq!(err.code, ErrorCode::TrustListSignatureInvalid);

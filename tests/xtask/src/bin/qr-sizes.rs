@@ -11,9 +11,21 @@
 use std::process::ExitCode;
 
 use serde_json::Value;
-use tongban_e2e::{catalogue_samples, qr_version_m, realistic_presentation};
+use tongban_test_support::sample::{catalogue_samples, realistic_presentation};
 use tongban_verifier::encoding::b64_decode;
 use tongban_verifier::transport;
+
+/// The smallest QR version (1–40) that holds `text` at error correction
+/// level M, or `None` if none does.
+fn qr_version_m(text: &str) -> Option<i16> {
+    match qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .ok()?
+        .version()
+    {
+        qrcode::Version::Normal(v) => Some(v),
+        qrcode::Version::Micro(_) => Some(0),
+    }
+}
 
 fn version(text: &str) -> String {
     qr_version_m(text).map_or_else(|| "> 40".into(), |v| v.to_string())

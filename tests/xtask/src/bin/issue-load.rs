@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
-use tongban_e2e::issuer_load::{self, LoadConfig, Target};
+use tongban_xtask::issuer_load::{self, LoadConfig, Target};
 
 /// Issuing load for tongban-issuer, and the durability check.
 #[derive(Debug, Parser)]

@@ -226,7 +226,7 @@ pub fn load_holder_jwk() -> Value {
 /// a request is `before + serial + after`.
 fn body_template() -> Result<(String, String), String> {
     const MARK: &str = "@@SERIAL@@";
-    let mut claims = crate::catalogue_samples()
+    let mut claims = tongban_test_support::sample::catalogue_samples()
         .get("business-licence")
         .cloned()
         .ok_or("samples.json has no business-licence")?;
@@ -637,7 +637,7 @@ pub fn check(target: &Target, acks: &[Ack]) -> CheckReport {
 /// A `tongban-issuer serve` child process on a data directory the caller
 /// owns (so it can be killed and started again on the same data), with its
 /// stderr appended to a file. Dropping it kills the process (SIGKILL, by
-/// its child handle) if it still runs. (`crate::issuer::IssuerProcess`
+/// its child handle) if it still runs. (`tongban_e2e::issuer::IssuerProcess`
 /// is the one-shot kind with a fresh directory of its own.)
 #[derive(Debug)]
 pub struct ServeProcess {

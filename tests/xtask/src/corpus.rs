@@ -1,10 +1,16 @@
 //! The hostile-input corpus of `verifier/core/tests/corpus/`: malformed and
 //! malicious presentations, trust lists, status lists and QR payloads, each
 //! with the error code it must produce. Generated deterministically (fixed
-//! keys and salts) by `cargo run -p tongban-e2e --bin make-corpus`; the
+//! keys and salts) by `cargo run -p tongban-xtask --bin make-corpus`; the
 //! verifier's test `corpus` replays every entry.
 
 use serde_json::{Map, Value, json};
+use tongban_test_support::jws::sign_raw;
+use tongban_test_support::keys::{FixedKeys, public_jwk};
+use tongban_test_support::sdjwt::{
+    credential_payload, issuer_header, kb_header, kb_payload, with_disclosures,
+};
+use tongban_test_support::zone::trusted_key;
 use tongban_verifier::encoding::{b64_encode, to_compact_json};
 use tongban_verifier::sdjwt::sha256_b64;
 use tongban_verifier::status::Bits;
@@ -12,7 +18,7 @@ use tongban_verifier::trust::Anchor;
 use tongban_verifier::*;
 
 /// When the corpus is checked (2026-11-25T10:00:00+08:00).
-pub const NOW: i64 = 1_795_572_000;
+pub const NOW: i64 = tongban_test_support::clock::NOW;
 /// The audience of the corpus's KB-JWTs.
 pub const AUD: &str = "https://counter.qingpu.example";
 /// The nonce of the corpus's KB-JWTs.
@@ -36,29 +42,13 @@ pub struct Entry {
     pub bytes: Vec<u8>,
 }
 
-/// The corpus's fixed keys.
-pub struct Keys {
-    /// The issuer (kid `wj-1`).
-    pub issuer: Ed25519Signer,
-    /// The holder.
-    pub holder: Ed25519Signer,
-    /// The trust anchor (kid `anchor-1`).
-    pub anchor: Ed25519Signer,
-}
-
-/// The corpus's fixed keys.
-pub fn keys() -> Keys {
-    Keys {
-        issuer: Ed25519Signer::from_seed(&[0xc1; 32], Some("wj-1".into())),
-        holder: Ed25519Signer::from_seed(&[0xc2; 32], None),
-        anchor: Ed25519Signer::from_seed(&[0xc3; 32], Some("anchor-1".into())),
-    }
+/// The corpus's fixed keys: issuer kid `wj-1`, anchor kid `anchor-1`.
+pub fn keys() -> FixedKeys {
+    FixedKeys::corpus()
 }
 
 /// The trust list the corpus's bundle-level entries are checked against.
-pub fn trust_list(k: &Keys) -> TrustList {
-    let mut jwk = k.issuer.public_key().to_jwk();
-    jwk["kid"] = json!("wj-1");
+pub fn trust_list(k: &FixedKeys) -> TrustList {
     TrustList {
         version: 1,
         anchor: Anchor {
@@ -75,45 +65,28 @@ pub fn trust_list(k: &Keys) -> TrustList {
             name_en: "Wujiang".into(),
             region: "320509".into(),
             vcts: vec![VCT.into()],
-            keys: vec![TrustedKey {
-                jwk,
-                not_before: 0,
-                not_after: None,
-                revoked_at: None,
-            }],
+            keys: vec![trusted_key(&k.issuer, 0, None, None)],
             status_lists: vec![STATUS_URI.into()],
         }],
     }
 }
 
+/// A JWS over `payload_text` exactly as given (see [`sign_raw`]).
 fn jwt(signer: &dyn Signer, header: &Value, payload_text: &str) -> String {
-    let mut s = format!(
-        "{}.{}",
-        b64_encode(to_compact_json(header)),
-        b64_encode(payload_text)
-    );
-    let sig = signer.sign(s.as_bytes()).unwrap_or_default();
-    s.push('.');
-    s.push_str(&b64_encode(sig));
-    s
+    sign_raw(signer, header, payload_text).unwrap_or_default()
 }
 
 fn header() -> Value {
-    json!({"alg": "EdDSA", "typ": "dc+sd-jwt", "kid": "wj-1"})
+    issuer_header("wj-1")
 }
 
 fn disclosure(name: &str, value: Value) -> Disclosure {
     Disclosure::create(format!("corpus-salt-{name}"), Some(name.into()), value)
 }
 
-fn base_payload(k: &Keys, digests: &[&str]) -> Map<String, Value> {
-    let mut sd: Vec<&str> = digests.to_vec();
-    sd.sort_unstable();
-    json!({"iss": ISS, "iat": NOW - 3600, "exp": NOW + 86_400, "vct": VCT,
-           "cnf": {"jwk": k.holder.public_key().to_jwk()}, "_sd": sd, "_sd_alg": "sha-256"})
-    .as_object()
-    .cloned()
-    .unwrap_or_default()
+fn base_payload(k: &FixedKeys, digests: &[&str]) -> Map<String, Value> {
+    let digests = digests.iter().map(ToString::to_string).collect();
+    credential_payload(ISS, VCT, NOW, k.holder.public_key().to_jwk(), digests)
 }
 
 /// An edit of a KB-JWT's payload and header.
@@ -121,18 +94,16 @@ type KbEdit<'a> = dyn Fn(&mut Map<String, Value>, &mut Value) + 'a;
 
 /// A presentation from a header, payload text and disclosures, with a valid
 /// KB-JWT over it (or a KB payload edited by `kb_edit`).
-fn present(k: &Keys, header: &Value, payload: &str, ds: &[&str], kb: Option<&KbEdit>) -> String {
-    let mut sd = jwt(&k.issuer, header, payload);
-    sd.push('~');
-    for d in ds {
-        sd.push_str(d);
-        sd.push('~');
-    }
-    let mut p = json!({"iat": NOW - 5, "aud": AUD, "nonce": NONCE, "sd_hash": sha256_b64(&sd)})
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    let mut h = json!({"alg": "EdDSA", "typ": "kb+jwt"});
+fn present(
+    k: &FixedKeys,
+    header: &Value,
+    payload: &str,
+    ds: &[&str],
+    kb: Option<&KbEdit>,
+) -> String {
+    let sd = with_disclosures(&jwt(&k.issuer, header, payload), ds);
+    let mut p = kb_payload(NOW - 5, AUD, NONCE, &sd);
+    let mut h = kb_header();
     if let Some(edit) = kb {
         edit(&mut p, &mut h);
     }
@@ -551,20 +522,12 @@ pub fn build() -> Vec<Entry> {
         let (sd, _) = good.rsplit_once('~').unwrap_or_default();
         let sd = format!("{sd}~");
         let thief = Ed25519Signer::from_seed(&[0x77; 32], None);
-        let kbp = json!({"iat": NOW - 5, "aud": AUD, "nonce": NONCE, "sd_hash": sha256_b64(&sd)});
+        let kbp = kb_payload(NOW - 5, AUD, NONCE, &sd);
         add(
             "presentation",
             ErrorCode::KbSignatureInvalid,
             "someone else's credential, KB signed by the presenter",
-            format!(
-                "{sd}{}",
-                jwt(
-                    &thief,
-                    &json!({"alg": "EdDSA", "typ": "kb+jwt"}),
-                    &kbp.to_string()
-                )
-            )
-            .into_bytes(),
+            format!("{sd}{}", jwt(&thief, &kb_header(), &to_compact_json(&kbp))).into_bytes(),
         );
     }
 
@@ -685,14 +648,8 @@ pub fn build() -> Vec<Entry> {
             ErrorCode::InvalidUtf8,
             "payload with invalid UTF-8",
             {
-                let mut s = format!(
-                    "{}.{}",
-                    b64_encode(to_compact_json(&header())),
-                    b64_encode(b"{\"iss\":\"\xff\"}")
-                );
-                let sig = k.issuer.sign(s.as_bytes()).unwrap_or_default();
-                s.push_str(&format!(".{}~", b64_encode(sig)));
-                s.into_bytes()
+                let jws = sign_raw(&k.issuer, &header(), b"{\"iss\":\"\xff\"}");
+                format!("{}~", jws.unwrap_or_default()).into_bytes()
             },
         );
     }
@@ -1019,10 +976,8 @@ pub fn write(dir: &std::path::Path) -> std::io::Result<usize> {
             json!({"file": e.file, "kind": e.kind, "expect": e.expect.code(), "what": e.what}),
         );
     }
-    let mut issuer_jwk = k.issuer.public_key().to_jwk();
-    issuer_jwk["kid"] = json!("wj-1");
-    let mut anchor_jwk = k.anchor.public_key().to_jwk();
-    anchor_jwk["kid"] = json!("anchor-1");
+    let issuer_jwk = public_jwk(&k.issuer);
+    let anchor_jwk = public_jwk(&k.anchor);
     let doc = json!({
         "now": NOW, "aud": AUD, "nonce": NONCE, "issuer": ISS, "issuer_jwk": issuer_jwk, "anchor_jwk": anchor_jwk,
         "held_trust_list_sequence": 6,

@@ -1,11 +1,11 @@
 //! Writes the hostile-input corpus into `verifier/core/tests/corpus/` (see
-//! `tongban_e2e::corpus`); reproducible byte for byte.
+//! `tongban_xtask::corpus`); reproducible byte for byte.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let dir = tongban_e2e::workspace_root().join("verifier/core/tests/corpus");
-    match tongban_e2e::corpus::write(&dir) {
+    let dir = tongban_test_support::workspace_root().join("verifier/core/tests/corpus");
+    match tongban_xtask::corpus::write(&dir) {
         Ok(n) => {
             println!("wrote {n} corpus entries into {}", dir.display());
             ExitCode::SUCCESS

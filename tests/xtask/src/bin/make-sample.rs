@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let dir = tongban_e2e::sample_dir();
-    let result = tongban_e2e::generate().and_then(|s| {
+    let dir = tongban_test_support::sample::sample_dir();
+    let result = tongban_test_support::sample::generate().and_then(|s| {
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join("issuer.jwk.json"), s.issuer_jwk)?;
         std::fs::write(dir.join("credential.txt"), s.credential)?;
