@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tongban_cli_support::qr;
 use tongban_cli_support::qr_arg::{QrForm, QrOutput, QrOutputParser};
 use tongban_cli_support::time::{format_cst, now};
+use tongban_protocol::oid4vci::OFFER_SCHEME;
 use tongban_verifier::catalogue::Catalogue;
 use tongban_verifier::request::{PresentationRequest, REQUEST_PREFIX};
 use tongban_verifier::transport;
@@ -479,13 +480,13 @@ impl Interaction for Terminal {
 
 /// Reads an offer given as a URI, a file holding one, or a QR image.
 fn read_offer(arg: &str) -> Result<String, CliError> {
-    if arg.trim_start().starts_with(oid4vci::OFFER_SCHEME) {
+    if arg.trim_start().starts_with(OFFER_SCHEME) {
         return Ok(arg.trim().to_owned());
     }
     let bytes = std::fs::read(arg).map_err(|e| {
         CliError::Usage(format!(
             "{arg}: not an {}:// URI, and not a readable file ({e})",
-            oid4vci::OFFER_SCHEME
+            OFFER_SCHEME
         ))
     })?;
     if qr::is_image(&bytes) {
@@ -493,7 +494,7 @@ fn read_offer(arg: &str) -> Result<String, CliError> {
             qr::decode_image(&bytes).map_err(|e| CliError::Usage(format!("{arg}: {e:?}")))?;
         return texts
             .into_iter()
-            .find(|t| t.starts_with(oid4vci::OFFER_SCHEME))
+            .find(|t| t.starts_with(OFFER_SCHEME))
             .ok_or_else(|| {
                 CliError::Usage(format!("{arg}: no credential offer QR code in the image"))
             });

@@ -49,8 +49,13 @@ mod offer;
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use tongban_verifier::encoding::{b64_encode, to_compact_json};
+use serde_json::Value;
+use tongban_protocol::oid4vci::{
+    AuthorizationServerMetadata, CredentialRequest, CredentialResponse, ErrorResponse,
+    NonceResponse, PRE_AUTH_GRANT, ProofKeyForm, ResponseEncryptionRequest, TokenRequest,
+    TokenResponse, WELL_KNOWN_AUTHORIZATION_SERVER, WELL_KNOWN_CREDENTIAL_ISSUER,
+    WELL_KNOWN_JWT_VC_ISSUER, sign_proof,
+};
 use tongban_verifier::{
     CredentialInfo, InMemoryKeys, KeyResolver, KeyWithId, Policy, PublicKey, Signer, verify,
 };
@@ -60,19 +65,6 @@ use jwe::{ResponseKey, encrypt_request};
 pub use metadata::well_known_url;
 use metadata::{RequestEncryption, configuration, parse_issuer_metadata};
 pub use offer::{Offer, OfferRef, TxCode, parse_offer_uri};
-
-/// The URI scheme of a credential offer (OpenID4VCI 1.0 §4.1.3).
-pub const OFFER_SCHEME: &str = "openid-credential-offer";
-/// The pre-authorized code grant type.
-pub const PRE_AUTH_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
-/// `typ` of the key proof (Appendix F.1).
-pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
-/// The only credential format this wallet holds.
-pub const FORMAT: &str = "dc+sd-jwt";
-/// Content encryption algorithms this wallet can use, preferred first.
-pub const ENC_VALUES: [&str; 2] = ["A128GCM", "A256GCM"];
-/// The key agreement algorithm of encrypted requests and responses.
-pub const KEY_AGREEMENT: &str = "ECDH-ES";
 
 /// Why a credential was not received. Each variant has a stable
 /// [`code`](ReceiveError::code); [`is_refusal`](ReceiveError::is_refusal)
@@ -292,24 +284,8 @@ pub fn key_proof(
     nonce: Option<&str>,
     iat: i64,
 ) -> Result<String, ReceiveError> {
-    let header = json!({
-        "typ": PROOF_TYP,
-        "alg": holder.algorithm().as_str(),
-        "jwk": holder.public_key().to_jwk(),
-    });
-    let mut payload = json!({"aud": audience, "iat": iat});
-    if let Some(n) = nonce {
-        payload["nonce"] = Value::String(n.to_owned());
-    }
-    let mut out = b64_encode(to_compact_json(&header));
-    out.push('.');
-    out.push_str(&b64_encode(to_compact_json(&payload)));
-    let sig = holder
-        .sign(out.as_bytes())
-        .map_err(|e| ReceiveError::Signing(e.to_string()))?;
-    out.push('.');
-    out.push_str(&b64_encode(sig));
-    Ok(out)
+    sign_proof(holder, ProofKeyForm::Jwk, audience, nonce, iat)
+        .map_err(|e| ReceiveError::Signing(e.to_string()))
 }
 
 /// What a received credential must be.
@@ -409,7 +385,7 @@ pub fn receive_offer(
     ui.progress(&format!(
         "Fetching the issuer's metadata 获取发证机构信息: {iss}"
     ));
-    let meta_url = well_known_url(&iss, "openid-credential-issuer")?;
+    let meta_url = well_known_url(&iss, WELL_KNOWN_CREDENTIAL_ISSUER)?;
     let meta = parse_issuer_metadata(
         &client.get_json(&meta_url, ReceiveError::MetadataInvalid)?,
         &iss,
@@ -430,34 +406,32 @@ pub fn receive_offer(
         (None, []) => iss.clone(),
     };
     client.check_url(&as_id)?;
-    let as_meta = client.get_json(
-        &well_known_url(&as_id, "oauth-authorization-server")?,
-        ReceiveError::MetadataInvalid,
-    )?;
-    if as_meta.get("issuer").and_then(Value::as_str) != Some(as_id.as_str()) {
+    let as_meta: AuthorizationServerMetadata =
+        serde_json::from_value(Value::Object(client.get_json(
+            &well_known_url(&as_id, WELL_KNOWN_AUTHORIZATION_SERVER)?,
+            ReceiveError::MetadataInvalid,
+        )?))
+        .map_err(|e| {
+            ReceiveError::MetadataInvalid(format!(
+                "the authorization server metadata is not usable ({e})"
+            ))
+        })?;
+    if as_meta.issuer != as_id {
         return Err(ReceiveError::MetadataInvalid(format!(
             "the authorization server metadata names the issuer {:?}, not {as_id:?} (RFC 8414 §3.3)",
-            as_meta.get("issuer")
+            as_meta.issuer
         )));
     }
-    if let Some(grants) = as_meta
-        .get("grant_types_supported")
-        .and_then(Value::as_array)
-        && !grants.iter().any(|g| g.as_str() == Some(PRE_AUTH_GRANT))
-    {
+    if !as_meta.supports_grant(PRE_AUTH_GRANT) {
         return Err(ReceiveError::OfferUnsupported(
             "the authorization server does not support the pre-authorized code grant".into(),
         ));
     }
-    let token_endpoint = as_meta
-        .get("token_endpoint")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            ReceiveError::MetadataInvalid(
-                "the authorization server metadata has no token_endpoint".into(),
-            )
-        })?
-        .to_owned();
+    let token_endpoint = as_meta.token_endpoint.ok_or_else(|| {
+        ReceiveError::MetadataInvalid(
+            "the authorization server metadata has no token_endpoint".into(),
+        )
+    })?;
     ui.progress(&format!(
         "Offered 待领取: {} — from 发证机构 {}",
         config.name.as_deref().unwrap_or(&config.vct),
@@ -493,10 +467,7 @@ pub fn receive_offer(
             None => None,
         };
         let proof = key_proof(holder, &iss, nonce.as_deref(), opts.now)?;
-        let request = json!({
-            "credential_configuration_id": config.id,
-            "proofs": {"jwt": [proof]},
-        });
+        let request = CredentialRequest::with_jwt_proof(config.id.clone(), proof);
         let (reply, key) = request_credential(
             &client,
             &meta.credential_endpoint,
@@ -548,7 +519,7 @@ fn request_credential(
     endpoint: &str,
     access_token: &str,
     encryption: Option<&(RequestEncryption, String)>,
-    mut request: Value,
+    mut request: CredentialRequest,
     ui: &mut dyn Interaction,
 ) -> Result<(Reply, Option<ResponseKey>), ReceiveError> {
     let post = client
@@ -559,8 +530,12 @@ fn request_credential(
         Some((to, enc)) => {
             ui.progress("Requesting the credential, encrypted 正在加密申领证照");
             let key = ResponseKey::generate(enc)?;
-            request["credential_response_encryption"] = json!({"jwk": key.public, "enc": enc});
-            let jwe = encrypt_request(to, request.to_string().as_bytes())?;
+            request.credential_response_encryption = Some(ResponseEncryptionRequest {
+                jwk: key.public.clone(),
+                enc: enc.clone(),
+                zip: None,
+            });
+            let jwe = encrypt_request(to, request_json(&request)?.as_bytes())?;
             let reply = Client::finish(
                 endpoint,
                 post.set("Content-Type", "application/jwt")
@@ -575,11 +550,18 @@ fn request_credential(
             let reply = Client::finish(
                 endpoint,
                 post.set("Content-Type", "application/json")
-                    .send_string(&request.to_string()),
+                    .send_string(&request_json(&request)?),
             )?;
             Ok((reply, None))
         }
     }
+}
+
+/// The credential request as JSON text.
+fn request_json(request: &CredentialRequest) -> Result<String, ReceiveError> {
+    serde_json::to_string(request).map_err(|e| {
+        ReceiveError::ResponseInvalid(format!("the credential request cannot be written: {e}"))
+    })
 }
 
 /// The token request, asking for the PIN (again) as the offer and the
@@ -626,33 +608,32 @@ fn token(
             }
         };
         ui.progress("Redeeming the offer 正在兑换证照领取码");
-        let mut form = vec![
-            ("grant_type", PRE_AUTH_GRANT),
-            ("pre-authorized_code", offer.pre_authorized_code.as_str()),
-        ];
-        if let Some(p) = &pin {
-            form.push(("tx_code", p.as_str()));
-        }
-        let reply = Client::finish(endpoint, client.agent.post(endpoint).send_form(&form))?;
+        let request = TokenRequest::pre_authorized(offer.pre_authorized_code.clone(), pin.clone());
+        let reply = Client::finish(
+            endpoint,
+            client.agent.post(endpoint).send_form(&request.form_pairs()),
+        )?;
         if reply.status == 200 {
             let v: Value = serde_json::from_str(&reply.body).map_err(|_| {
                 ReceiveError::ResponseInvalid("the token response is not JSON".into())
             })?;
-            let token_type = v.get("token_type").and_then(Value::as_str).unwrap_or("");
-            if !token_type.eq_ignore_ascii_case("Bearer") {
+            let t: TokenResponse = serde_json::from_value(v).map_err(|e| {
+                ReceiveError::ResponseInvalid(format!(
+                    "the token response has no usable access_token and token_type ({e})"
+                ))
+            })?;
+            if !t.is_bearer() {
                 return Err(ReceiveError::ResponseInvalid(format!(
                     "token_type {:?} is not Bearer (DPoP is not supported)",
-                    printable(token_type)
+                    printable(&t.token_type)
                 )));
             }
-            return v
-                .get("access_token")
-                .and_then(Value::as_str)
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    ReceiveError::ResponseInvalid("the token response has no access_token".into())
-                });
+            if t.access_token.is_empty() {
+                return Err(ReceiveError::ResponseInvalid(
+                    "the token response has no access_token".into(),
+                ));
+            }
+            return Ok(t.access_token);
         }
         // OAuth has one error for all three (RFC 6749 §5.2 invalid_grant);
         // the description tells a wrong PIN (with the attempts left) and a
@@ -661,10 +642,9 @@ fn token(
         let (error, description) = oauth_error(&reply);
         // Tongban issuers say how many attempts are left in an extension
         // member; other issuers may only say it in the description.
-        let member = serde_json::from_str::<Value>(&reply.body)
+        let member = serde_json::from_str::<ErrorResponse>(&reply.body)
             .ok()
-            .and_then(|v| v.get("tx_code_attempts_remaining").and_then(Value::as_u64))
-            .and_then(|n| u32::try_from(n).ok());
+            .and_then(|e| e.tx_code_attempts_remaining);
         let left = member
             .or_else(|| attempts_left(&description))
             .filter(|_| pin.is_some());
@@ -702,14 +682,16 @@ fn fetch_nonce(client: &Client, url: &str) -> Result<String, ReceiveError> {
             description,
         });
     }
-    serde_json::from_str::<Value>(&reply.body)
-        .ok()
-        .and_then(|v| v.get("c_nonce")?.as_str().map(str::to_owned))
-        .ok_or_else(|| ReceiveError::ResponseInvalid("the nonce response has no c_nonce".into()))
+    serde_json::from_str::<NonceResponse>(&reply.body)
+        .map(|n| n.c_nonce)
+        .map_err(|_| ReceiveError::ResponseInvalid("the nonce response has no c_nonce".into()))
 }
 
 /// The credential response as JSON, decrypted when it was encrypted.
-fn credential_response(reply: &Reply, key: Option<&ResponseKey>) -> Result<Value, ReceiveError> {
+fn credential_response(
+    reply: &Reply,
+    key: Option<&ResponseKey>,
+) -> Result<CredentialResponse, ReceiveError> {
     match reply.status {
         200 => {}
         202 => {
@@ -738,26 +720,26 @@ fn credential_response(reply: &Reply, key: Option<&ResponseKey>) -> Result<Value
         }
         None => reply.body.clone().into_bytes(),
     };
-    serde_json::from_slice(&bytes)
-        .map_err(|_| ReceiveError::ResponseInvalid("the credential response is not JSON".into()))
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|_| ReceiveError::ResponseInvalid("the credential response is not JSON".into()))?;
+    serde_json::from_value(v).map_err(|e| {
+        ReceiveError::ResponseInvalid(format!("the credential response is malformed ({e})"))
+    })
 }
 
-fn single_credential(body: &Value) -> Result<String, ReceiveError> {
-    if body.get("transaction_id").is_some() {
+fn single_credential(body: &CredentialResponse) -> Result<String, ReceiveError> {
+    if body.transaction_id.is_some() {
         return Err(ReceiveError::OfferUnsupported(
             "the issuer will issue this credential later (deferred issuance), which this wallet does not support yet".into(),
         ));
     }
-    let list = body
-        .get("credentials")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            ReceiveError::ResponseInvalid("the credential response has no credentials".into())
-        })?;
-    match list.as_slice() {
+    let list = body.credentials.as_deref().ok_or_else(|| {
+        ReceiveError::ResponseInvalid("the credential response has no credentials".into())
+    })?;
+    match list {
         [one] => one
-            .get("credential")
-            .and_then(Value::as_str)
+            .credential
+            .as_str()
             .map(|s| s.trim().to_owned())
             .ok_or_else(|| {
                 ReceiveError::ResponseInvalid(
@@ -776,7 +758,7 @@ fn single_credential(body: &Value) -> Result<String, ReceiveError> {
 /// for credentials whose `iss` is `iss` only. Keys this wallet cannot use
 /// (other curves, encryption keys) are skipped.
 fn issuer_keys(client: &Client, iss: &str) -> Result<InMemoryKeys, ReceiveError> {
-    let url = well_known_url(iss, "jwt-vc-issuer")?;
+    let url = well_known_url(iss, WELL_KNOWN_JWT_VC_ISSUER)?;
     let m = client.get_json(&url, ReceiveError::MetadataInvalid)?;
     if m.get("issuer").and_then(Value::as_str) != Some(iss) {
         return Err(ReceiveError::MetadataInvalid(format!(
@@ -822,6 +804,9 @@ fn issuer_keys(client: &Client, iss: &str) -> Result<InMemoryKeys, ReceiveError>
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use serde_json::json;
+    use tongban_protocol::oid4vci::PROOF_TYP;
+    use tongban_verifier::encoding::b64_encode;
     use tongban_verifier::{CredentialBuilder, Ed25519Signer};
 
     #[test]
