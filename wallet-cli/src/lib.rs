@@ -6,7 +6,14 @@
 //! [`receive`] is the OpenID4VCI 1.0 client (pre-authorized code flow, with
 //! encrypted credential responses) that takes credentials from an issuer,
 //! and holds the checks every credential passes before it is stored.
+//! [`status`] checks a stored credential against its issuer's status list,
+//! and [`present`] makes the presentation a counter scans.
+//!
+//! The `tongban-wallet` binary parses arguments, asks (passphrase, PIN,
+//! consent) and prints; everything else is here.
 #![forbid(unsafe_code)]
 
+pub mod present;
 pub mod receive;
+pub mod status;
 pub mod store;

@@ -15,13 +15,14 @@ use serde_json::{Value, json};
 use tongban_cli_support::qr;
 use tongban_cli_support::qr_arg::{QrForm, QrOutput, QrOutputParser};
 use tongban_cli_support::time::{format_cst, now};
+use tongban_protocol::oid4vci::OFFER_SCHEME;
 use tongban_verifier::catalogue::Catalogue;
-use tongban_verifier::request::{PresentationRequest, REQUEST_PREFIX};
-use tongban_verifier::transport;
-use tongban_verifier::{
-    ClaimPath, HeldCredential, InMemoryKeys, KeyBinding, KeyWithId, Signer as _,
+use tongban_verifier::{HeldCredential, InMemoryKeys, KeyWithId, Signer as _};
+use tongban_wallet::present::{
+    self, PresentError, Presented, claim_paths, read_request, wallet_nonce,
 };
 use tongban_wallet::receive::{self as oid4vci, Expected, Interaction, ReceiveError, TxCode};
+use tongban_wallet::status::{StatusError, StatusReference};
 use tongban_wallet::store::{self, StoredCredential, Wallet, WalletError};
 
 /// The citizen's Tongban (通办) wallet.
@@ -156,9 +157,10 @@ struct PresentArgs {
     /// The counter (audience) the presentation is for.
     #[arg(long, required_unless_present = "request")]
     aud: Option<String>,
-    /// The counter's nonce. Without one the wallet makes one, and says so:
-    /// the counter must then accept a wallet-chosen nonce.
-    #[arg(long)]
+    /// The counter's nonce (it may start with `-`). Without one the wallet
+    /// makes one, and says so: the counter must then accept a wallet-chosen
+    /// nonce.
+    #[arg(long, allow_hyphen_values = true)]
     nonce: Option<String>,
     /// Where to show it: `terminal` (a QR code in Unicode blocks that scans
     /// from the screen), `png:FILE` or `svg:FILE` (a QR image; several codes
@@ -183,6 +185,22 @@ enum CliError {
     Refused(String),
     #[error("{0}")]
     Declined(String),
+}
+
+impl From<PresentError> for CliError {
+    fn from(e: PresentError) -> Self {
+        CliError::Usage(e.to_string())
+    }
+}
+
+impl From<StatusError> for CliError {
+    fn from(e: StatusError) -> Self {
+        if e.is_refusal() {
+            CliError::Refused(e.to_string())
+        } else {
+            CliError::Usage(e.to_string())
+        }
+    }
 }
 
 impl CliError {
@@ -479,13 +497,13 @@ impl Interaction for Terminal {
 
 /// Reads an offer given as a URI, a file holding one, or a QR image.
 fn read_offer(arg: &str) -> Result<String, CliError> {
-    if arg.trim_start().starts_with(oid4vci::OFFER_SCHEME) {
+    if arg.trim_start().starts_with(OFFER_SCHEME) {
         return Ok(arg.trim().to_owned());
     }
     let bytes = std::fs::read(arg).map_err(|e| {
         CliError::Usage(format!(
             "{arg}: not an {}:// URI, and not a readable file ({e})",
-            oid4vci::OFFER_SCHEME
+            OFFER_SCHEME
         ))
     })?;
     if qr::is_image(&bytes) {
@@ -493,7 +511,7 @@ fn read_offer(arg: &str) -> Result<String, CliError> {
             qr::decode_image(&bytes).map_err(|e| CliError::Usage(format!("{arg}: {e:?}")))?;
         return texts
             .into_iter()
-            .find(|t| t.starts_with(oid4vci::OFFER_SCHEME))
+            .find(|t| t.starts_with(OFFER_SCHEME))
             .ok_or_else(|| {
                 CliError::Usage(format!("{arg}: no credential offer QR code in the image"))
             });
@@ -574,96 +592,27 @@ fn status(dir: &Path, id: &str, issuer_key: &[PathBuf], json: bool) -> Result<()
     let mut w = Wallet::open(dir, passphrase(false)?)?;
     let c = w.credential(id)?.clone();
     let held = HeldCredential::parse(&c.sd_jwt).map_err(|e| CliError::Refused(e.to_string()))?;
-    let reference = held
-        .payload()
-        .get("status")
-        .and_then(|s| s.get("status_list"))
-        .cloned();
-    let (Some(uri), Some(idx)) = (
-        reference
-            .as_ref()
-            .and_then(|r| r.get("uri"))
-            .and_then(Value::as_str),
-        reference
-            .as_ref()
-            .and_then(|r| r.get("idx"))
-            .and_then(Value::as_u64),
-    ) else {
-        return Err(CliError::Usage(format!(
-            "{id} carries no status list reference; its issuer does not revoke it online"
-        )));
-    };
-    let agent = ureq::AgentBuilder::new()
-        .timeout(std::time::Duration::from_secs(20))
-        .build();
-    let jwt = agent
-        .get(uri)
-        .call()
-        .map_err(|e| CliError::Usage(format!("cannot fetch {uri}: {e}")))?
-        .into_string()
-        .map_err(|e| CliError::Usage(format!("cannot read {uri}: {e}")))?;
-    let signed = tongban_verifier::StatusListToken::parse(jwt.trim())
-        .map_err(|r| CliError::Refused(r.to_string()))?;
+    let reference = StatusReference::of(&held, id)?;
+    let jwt = reference.fetch(std::time::Duration::from_secs(20))?;
     let keys: Vec<_> = read_key_list(issuer_key)?
         .into_iter()
         .map(|k| k.key)
         .collect();
-    if !signed.signed_by_any(&keys) {
-        return Err(CliError::Refused(format!(
-            "the status list at {uri} is not signed by the issuer's key"
-        )));
-    }
-    let token = &signed.token;
-    if token.uri != uri {
-        return Err(CliError::Refused(format!(
-            "the status list at {uri} says it is {}",
-            token.uri
-        )));
-    }
-    let value = usize::try_from(idx).ok().and_then(|i| token.list.get(i));
-    let status = match value.map(tongban_verifier::Status::from_value) {
-        Some(tongban_verifier::Status::Valid) => "valid",
-        Some(tongban_verifier::Status::Invalid) => "revoked",
-        Some(tongban_verifier::Status::Suspended) => "suspended",
-        Some(tongban_verifier::Status::Other(_)) | None => "unknown",
-    };
+    let status = reference.check(&jwt, &keys)?;
     w.record_status(
         id,
         store::StatusCheck {
-            status: status.into(),
+            status: status.as_str().into(),
             checked_at: now(),
         },
     )?;
     w.save()?;
     if json {
-        println!("{}", json!({"id": id, "status": status}));
+        println!("{}", json!({"id": id, "status": status.as_str()}));
     } else {
-        let zh = match status {
-            "valid" => "有效",
-            "revoked" => "已吊销",
-            "suspended" => "已暂停",
-            _ => "未知",
-        };
-        println!("{id}: {status} {zh}");
+        println!("{id}: {} {}", status.as_str(), status.zh());
     }
     Ok(())
-}
-
-/// Reads a presentation request given as text, a file, or a QR image.
-fn read_request(arg: &str) -> Result<PresentationRequest, CliError> {
-    let bytes = std::fs::read(arg).unwrap_or_else(|_| arg.as_bytes().to_vec());
-    let text = if qr::is_image(&bytes) {
-        let texts =
-            qr::decode_image(&bytes).map_err(|e| CliError::Usage(format!("{arg}: {e:?}")))?;
-        texts
-            .into_iter()
-            .find(|t| t.starts_with(REQUEST_PREFIX))
-            .ok_or_else(|| CliError::Usage(format!("{arg}: no request QR code in the image")))?
-    } else {
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    PresentationRequest::parse(&text)
-        .map_err(|r| CliError::Usage(format!("{} ({})", r.code.message_en(), r.detail)))
 }
 
 fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
@@ -693,24 +642,10 @@ fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
     }
     let aud = a.aud.clone().unwrap_or_default();
     let held = HeldCredential::parse(&c.sd_jwt).map_err(|e| CliError::Refused(e.to_string()))?;
-    let paths: Vec<ClaimPath> = a
-        .disclose
-        .iter()
-        .map(|p| {
-            ClaimPath::parse(p.trim())
-                .ok_or_else(|| CliError::Usage(format!("{p:?} is not a claim path")))
-        })
-        .collect::<Result<_, _>>()?;
+    let paths = claim_paths(&a.disclose)?;
     let (nonce, generated) = match a.nonce {
         Some(n) => (n, false),
-        None => {
-            let mut bytes = [0u8; 12];
-            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-            (
-                format!("w-{}", tongban_verifier::encoding::b64_encode(bytes)),
-                true,
-            )
-        }
+        None => (wallet_nonce(), true),
     };
     if !json {
         eprintln!("To 出示给: {aud}");
@@ -728,19 +663,34 @@ fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
         return Err(CliError::Declined("nothing was presented".into()));
     }
     let holder = w.holder()?;
-    let kb = KeyBinding {
-        signer: &holder,
-        audience: aud,
-        nonce: nonce.clone(),
-        iat: now(),
+    let Presented {
+        presentation,
+        text,
+        parts,
+    } = present::present(&held, &paths, &holder, aud, nonce.clone(), now())?;
+    // A QR image is written whatever the output; what goes to standard
+    // output is either the chosen form or, with --json, one JSON document.
+    let qr_file = match &a.qr {
+        QrOutput::Svg(file) => {
+            let svg = qr::svg(&parts).map_err(CliError::Usage)?;
+            store::write_atomic(file, svg.as_bytes())?;
+            Some(file)
+        }
+        QrOutput::Png(file) => {
+            qr::write_png(file, &parts).map_err(CliError::Usage)?;
+            Some(file)
+        }
+        QrOutput::Text | QrOutput::Plain | QrOutput::Terminal => None,
     };
-    let presentation = held
-        .present(&paths, Some(&kb))
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    let text = transport::encode(&presentation).map_err(|r| CliError::Usage(r.to_string()))?;
-    // Version 40 at ECC M holds 3,391 alphanumeric characters: beyond that,
-    // several codes (the multi-part transport).
-    let parts = transport::split(&text, 3391).map_err(|r| CliError::Usage(r.to_string()))?;
+    if json {
+        let mut out = json!({"nonce": nonce, "nonce_generated_by_wallet": generated, "transport": text, "presentation": presentation});
+        if let Some(file) = qr_file {
+            out["qr_file"] = json!(file);
+            out["qr_codes"] = json!(parts.len());
+        }
+        println!("{out}");
+        return Ok(());
+    }
     match &a.qr {
         QrOutput::Text => println!("{text}"),
         QrOutput::Plain => println!("{presentation}"),
@@ -758,27 +708,11 @@ fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
                 println!("{}", qr::terminal(part).map_err(CliError::Usage)?);
             }
         }
-        QrOutput::Svg(file) | QrOutput::Png(file) => {
-            if matches!(a.qr, QrOutput::Svg(_)) {
-                let svg = qr::svg(&parts).map_err(CliError::Usage)?;
-                store::write_atomic(file, svg.as_bytes())?;
-            } else {
-                qr::write_png(file, &parts).map_err(CliError::Usage)?;
-            }
-            if !json {
-                println!(
-                    "QR code written to {} ({} code(s)); show it to the counter",
-                    file.display(),
-                    parts.len()
-                );
-            }
-        }
-    }
-    if json {
-        println!(
-            "{}",
-            json!({"nonce": nonce, "nonce_generated_by_wallet": generated, "transport": text, "presentation": presentation})
-        );
+        QrOutput::Svg(file) | QrOutput::Png(file) => println!(
+            "QR code written to {} ({} code(s)); show it to the counter",
+            file.display(),
+            parts.len()
+        ),
     }
     Ok(())
 }

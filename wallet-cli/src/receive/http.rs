@@ -2,6 +2,7 @@
 //! answer read whole, OAuth error bodies decoded.
 
 use serde_json::{Map, Value};
+use tongban_protocol::oid4vci::ErrorResponse;
 
 use super::{Options, ReceiveError, printable};
 
@@ -112,18 +113,15 @@ impl Client {
 /// The OAuth error of a reply (`error`, `error_description`), or the HTTP
 /// status when the body is not one.
 pub(super) fn oauth_error(reply: &Reply) -> (String, String) {
-    let v: Option<Value> = serde_json::from_str(&reply.body).ok();
-    let error = v
-        .as_ref()
-        .and_then(|v| v.get("error"))
-        .and_then(Value::as_str)
-        .map_or_else(|| format!("http_{}", reply.status), printable);
-    let description = v
-        .as_ref()
-        .and_then(|v| v.get("error_description"))
-        .and_then(Value::as_str)
-        .map_or_else(|| printable(&reply.body), printable);
-    (error, description)
+    match serde_json::from_str::<ErrorResponse>(&reply.body) {
+        Ok(e) => (
+            printable(&e.error),
+            e.error_description
+                .as_deref()
+                .map_or_else(|| printable(&reply.body), printable),
+        ),
+        Err(_) => (format!("http_{}", reply.status), printable(&reply.body)),
+    }
 }
 
 #[cfg(test)]

@@ -3,10 +3,11 @@
 //! P-256 key of the wallet's (ECDH-ES, A128GCM or A256GCM).
 
 use serde_json::{Map, Value};
+use tongban_protocol::oid4vci::KEY_AGREEMENT;
 use tongban_verifier::encoding::b64_encode;
 
+use super::ReceiveError;
 use super::metadata::RequestEncryption;
-use super::{KEY_AGREEMENT, ReceiveError};
 
 /// An ephemeral P-256 key for the encrypted response.
 pub(super) struct ResponseKey {

@@ -2,9 +2,15 @@
 //! it: endpoints, encryption keys and algorithms, the offered
 //! configuration.
 
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
-use super::{ENC_VALUES, FORMAT, KEY_AGREEMENT, ReceiveError, printable};
+use serde_json::{Map, Value};
+use tongban_protocol::oid4vci::{
+    CredentialConfiguration, CredentialIssuerMetadata, Display, ENC_VALUES, FORMAT_SD_JWT_VC,
+    KEY_AGREEMENT, PROOF_TYPE_JWT, well_known_path,
+};
+
+use super::{ReceiveError, printable};
 
 /// `https://host/.well-known/<suffix><path>`: the well-known URL of an
 /// identifier with a path (path insertion, RFC 8414 §3.1; a terminating
@@ -17,8 +23,8 @@ pub fn well_known_url(identifier: &str, suffix: &str) -> Result<String, ReceiveE
             "{identifier:?} is not an issuer identifier (it has a query or fragment)"
         )));
     }
-    let path = url.path().trim_end_matches('/').to_owned();
-    url.set_path(&format!("/.well-known/{suffix}{path}"));
+    let path = well_known_path(suffix, url.path());
+    url.set_path(&path);
     Ok(url.into())
 }
 
@@ -31,7 +37,7 @@ pub(super) struct IssuerMetadata {
     pub(super) request_encryption: Option<RequestEncryption>,
     pub(super) response_enc: Option<String>,
     pub(super) encryption_required: bool,
-    pub(super) configurations: Map<String, Value>,
+    pub(super) configurations: BTreeMap<String, CredentialConfiguration>,
     pub(super) name: Option<String>,
 }
 
@@ -50,27 +56,18 @@ pub(super) struct Configuration {
     pub(super) name: Option<String>,
 }
 
-pub(super) fn display_name(display: Option<&Value>) -> Option<String> {
-    let list = display?.as_array()?;
+pub(super) fn display_name(display: Option<&[Display]>) -> Option<String> {
+    let list = display?;
     let by_locale = |prefix: &str| {
         list.iter()
-            .find(|d| {
-                d.get("locale")
-                    .and_then(Value::as_str)
-                    .is_some_and(|l| l.starts_with(prefix))
-            })
-            .and_then(|d| d.get("name"))
-            .and_then(Value::as_str)
+            .find(|d| d.locale.as_deref().is_some_and(|l| l.starts_with(prefix)))
+            .and_then(|d| d.name.as_deref())
             .map(printable)
     };
     match (by_locale("zh"), by_locale("en")) {
         (Some(zh), Some(en)) => Some(format!("{zh} {en}")),
         (Some(one), None) | (None, Some(one)) => Some(one),
-        (None, None) => list
-            .first()
-            .and_then(|d| d.get("name"))
-            .and_then(Value::as_str)
-            .map(printable),
+        (None, None) => list.first().and_then(|d| d.name.as_deref()).map(printable),
     }
 }
 
@@ -87,81 +84,45 @@ pub(super) fn parse_issuer_metadata(
             )));
         }
     }
-    let url_member = |name: &str| -> Result<Option<String>, ReceiveError> {
-        match m.get(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(bad(format!("{name} is not a string"))),
-        }
-    };
-    let credential_endpoint = url_member("credential_endpoint")?
-        .ok_or_else(|| bad("credential_endpoint is missing".into()))?;
-    let nonce_endpoint = url_member("nonce_endpoint")?;
-    let authorization_servers = match m.get("authorization_servers") {
+    let m: CredentialIssuerMetadata = serde_json::from_value(Value::Object(m.clone()))
+        .map_err(|e| bad(format!("not credential issuer metadata ({e})")))?;
+    let authorization_servers = match m.authorization_servers {
         None => Vec::new(),
-        Some(v) => v
-            .as_array()
-            .and_then(|a| {
-                a.iter()
-                    .map(|s| s.as_str().map(str::to_owned))
-                    .collect::<Option<Vec<_>>>()
-            })
-            .filter(|a| !a.is_empty())
-            .ok_or_else(|| bad("authorization_servers is not a list of URLs".into()))?,
+        Some(a) if a.is_empty() => {
+            return Err(bad("authorization_servers is not a list of URLs".into()));
+        }
+        Some(a) => a,
     };
 
     // Response encryption (§12.2.4): usable when ECDH-ES and one of our
     // enc values are offered.
-    let response = m.get("credential_response_encryption");
     let mut encryption_required = false;
     let mut response_enc = None;
-    if let Some(r) = response {
-        let list = |name: &str| -> Vec<&str> {
-            r.get(name)
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default()
-        };
-        encryption_required |= r
-            .get("encryption_required")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        if list("alg_values_supported").contains(&KEY_AGREEMENT) {
-            let offered = list("enc_values_supported");
+    if let Some(r) = &m.credential_response_encryption {
+        encryption_required |= r.encryption_required;
+        if r.alg_values_supported.iter().any(|a| a == KEY_AGREEMENT) {
             response_enc = ENC_VALUES
                 .iter()
-                .find(|e| offered.contains(e))
+                .find(|e| r.enc_values_supported.iter().any(|o| o == *e))
                 .map(|e| (*e).to_owned());
         }
     }
     // Request encryption: a P-256 ECDH-ES key with a kid, and an enc value.
     let mut request_encryption = None;
-    if let Some(r) = m.get("credential_request_encryption") {
-        encryption_required |= r
-            .get("encryption_required")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let offered: Vec<&str> = r
-            .get("enc_values_supported")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let enc = ENC_VALUES.iter().find(|e| offered.contains(e));
-        let key = r
-            .get("jwks")
-            .and_then(|j| j.get("keys"))
-            .and_then(Value::as_array)
-            .and_then(|keys| {
-                keys.iter().filter_map(Value::as_object).find(|k| {
-                    let s = |n: &str| k.get(n).and_then(Value::as_str);
-                    s("kty") == Some("EC")
-                        && s("crv") == Some("P-256")
-                        && s("kid").is_some()
-                        && s("alg").is_none_or(|a| a == KEY_AGREEMENT)
-                        && s("use").is_none_or(|u| u == "enc")
-                        && !k.contains_key("d")
-                })
-            });
+    if let Some(r) = &m.credential_request_encryption {
+        encryption_required |= r.encryption_required;
+        let enc = ENC_VALUES
+            .iter()
+            .find(|e| r.enc_values_supported.iter().any(|o| o == *e));
+        let key = r.jwks.keys.iter().find(|k| {
+            let s = |n: &str| k.get(n).and_then(Value::as_str);
+            s("kty") == Some("EC")
+                && s("crv") == Some("P-256")
+                && s("kid").is_some()
+                && s("alg").is_none_or(|a| a == KEY_AGREEMENT)
+                && s("use").is_none_or(|u| u == "enc")
+                && !k.contains_key("d")
+        });
         if let (Some(enc), Some(key)) = (enc, key) {
             request_encryption = Some(RequestEncryption {
                 jwk: key.clone(),
@@ -169,20 +130,15 @@ pub(super) fn parse_issuer_metadata(
             });
         }
     }
-    let configurations = m
-        .get("credential_configurations_supported")
-        .and_then(Value::as_object)
-        .cloned()
-        .ok_or_else(|| bad("credential_configurations_supported is missing".into()))?;
     Ok(IssuerMetadata {
-        credential_endpoint,
-        nonce_endpoint,
+        name: display_name(m.display.as_deref()),
+        credential_endpoint: m.credential_endpoint,
+        nonce_endpoint: m.nonce_endpoint,
         authorization_servers,
         request_encryption,
         response_enc,
         encryption_required,
-        configurations,
-        name: display_name(m.get("display")),
+        configurations: m.credential_configurations_supported,
     })
 }
 
@@ -198,25 +154,18 @@ pub(super) fn configuration(
             "the offered configuration {id:?} is not in credential_configurations_supported"
         ))
     })?;
-    let format = c.get("format").and_then(Value::as_str).unwrap_or("");
-    if format != FORMAT {
+    let format = c.format.as_str();
+    if format != FORMAT_SD_JWT_VC {
         return Err(ReceiveError::OfferUnsupported(format!(
-            "the offered credential is in format {format:?}; this wallet holds {FORMAT} (SD-JWT VC) only"
+            "the offered credential is in format {format:?}; this wallet holds {FORMAT_SD_JWT_VC} (SD-JWT VC) only"
         )));
     }
     let vct = c
-        .get("vct")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ReceiveError::MetadataInvalid(format!("configuration {id:?} has no vct")))?
-        .to_owned();
-    let algs: Vec<&str> = c
-        .get("proof_types_supported")
-        .and_then(|p| p.get("jwt"))
-        .and_then(|j| j.get("proof_signing_alg_values_supported"))
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    if !algs.contains(&alg) {
+        .vct
+        .clone()
+        .ok_or_else(|| ReceiveError::MetadataInvalid(format!("configuration {id:?} has no vct")))?;
+    let algs = c.proof_signing_algs(PROOF_TYPE_JWT);
+    if !algs.iter().any(|a| a == alg) {
         return Err(ReceiveError::OfferUnsupported(format!(
             "the issuer does not accept a {alg} key proof (jwt proof algorithms: {}); the credential could not be bound to this wallet's key",
             if algs.is_empty() {
@@ -226,15 +175,10 @@ pub(super) fn configuration(
             }
         )));
     }
-    let name = display_name(
-        c.get("credential_metadata")
-            .and_then(|m| m.get("display"))
-            .or_else(|| c.get("display")),
-    );
     Ok(Configuration {
         id: id.to_owned(),
         vct,
-        name,
+        name: display_name(c.display()),
     })
 }
 

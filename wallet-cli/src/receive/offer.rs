@@ -3,7 +3,11 @@
 
 use serde_json::Value;
 
-use super::{OFFER_SCHEME, PRE_AUTH_GRANT, ReceiveError, printable};
+use tongban_protocol::oid4vci::{
+    self, CredentialOffer, InputMode, OFFER_PARAM, OFFER_SCHEME, OFFER_URI_PARAM,
+};
+
+use super::{ReceiveError, printable};
 
 /// What the offer says about the PIN (`tx_code`, §4.1.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,31 +21,24 @@ pub struct TxCode {
 }
 
 impl TxCode {
-    fn from_json(v: &Value) -> Result<TxCode, ReceiveError> {
+    fn from_protocol(t: &oid4vci::TxCode) -> Result<TxCode, ReceiveError> {
         let bad = |d: &str| ReceiveError::OfferInvalid(format!("tx_code: {d}"));
-        let o = v.as_object().ok_or_else(|| bad("not an object"))?;
-        let numeric = match o.get("input_mode") {
-            None => true,
-            Some(Value::String(m)) if m == "numeric" => true,
-            Some(Value::String(m)) if m == "text" => false,
-            Some(m) => return Err(bad(&format!("input_mode {m} is neither numeric nor text"))),
-        };
-        let length = match o.get("length") {
+        let length = match t.length {
             None => None,
             Some(l) => Some(
-                l.as_u64()
-                    .and_then(|n| usize::try_from(n).ok())
+                usize::try_from(l)
+                    .ok()
                     .filter(|n| (1..=64).contains(n))
                     .ok_or_else(|| bad("length is not a small positive integer"))?,
             ),
         };
-        let description = o
-            .get("description")
-            .and_then(Value::as_str)
+        let description = t
+            .description
+            .as_deref()
             .map(printable)
             .filter(|d| !d.is_empty());
         Ok(TxCode {
-            numeric,
+            numeric: t.input_mode() == InputMode::Numeric,
             length,
             description,
         })
@@ -111,32 +108,27 @@ impl std::fmt::Debug for Offer {
 impl Offer {
     /// Reads a credential offer object.
     pub fn from_json(v: &Value) -> Result<Offer, ReceiveError> {
+        let offer: CredentialOffer = serde_json::from_value(v.clone())
+            .map_err(|e| ReceiveError::OfferInvalid(format!("not a credential offer ({e})")))?;
+        Offer::from_protocol(offer)
+    }
+
+    /// Checks a parsed credential offer is one this wallet can take up.
+    pub fn from_protocol(offer: CredentialOffer) -> Result<Offer, ReceiveError> {
         let bad = |d: &str| ReceiveError::OfferInvalid(d.into());
-        let o = v
-            .as_object()
-            .ok_or_else(|| bad("the offer is not a JSON object"))?;
-        let credential_issuer = o
-            .get("credential_issuer")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| bad("credential_issuer is missing"))?
-            .to_owned();
-        let ids = o
-            .get("credential_configuration_ids")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("credential_configuration_ids is missing"))?;
-        let credential_configuration_ids: Vec<String> = ids
-            .iter()
-            .map(|i| i.as_str().map(str::to_owned))
-            .collect::<Option<_>>()
-            .ok_or_else(|| bad("credential_configuration_ids holds a non-string"))?;
-        if credential_configuration_ids.is_empty() {
+        if offer.credential_issuer.is_empty() {
+            return Err(bad("credential_issuer is missing"));
+        }
+        if offer.credential_configuration_ids.is_empty() {
             return Err(bad("credential_configuration_ids is empty"));
         }
-        let grants = o.get("grants").and_then(Value::as_object);
-        let Some(grant) = grants.and_then(|g| g.get(PRE_AUTH_GRANT)) else {
+        let Some(grant) = offer.pre_authorized_grant() else {
             return Err(ReceiveError::OfferUnsupported(
-                if grants.is_some_and(|g| g.contains_key("authorization_code")) {
+                if offer
+                    .grants
+                    .as_ref()
+                    .is_some_and(|g| g.authorization_code.is_some())
+                {
                     "this offer uses the authorization code flow (signing in at the issuer), which this wallet does not support; ask the agency for an offer with a pre-authorized code".into()
                 } else {
                     "this offer has no pre-authorized code grant, the only one this wallet supports"
@@ -144,27 +136,20 @@ impl Offer {
                 },
             ));
         };
-        let grant = grant
-            .as_object()
-            .ok_or_else(|| bad("the pre-authorized code grant is not an object"))?;
-        let pre_authorized_code = grant
-            .get("pre-authorized_code")
-            .and_then(Value::as_str)
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| bad("pre-authorized_code is missing"))?
-            .to_owned();
-        let tx_code = grant.get("tx_code").map(TxCode::from_json).transpose()?;
-        let authorization_server = match grant.get("authorization_server") {
-            None => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(bad("authorization_server is not a string")),
-        };
+        if grant.pre_authorized_code.is_empty() {
+            return Err(bad("pre-authorized_code is missing"));
+        }
+        let tx_code = grant
+            .tx_code
+            .as_ref()
+            .map(TxCode::from_protocol)
+            .transpose()?;
         Ok(Offer {
-            credential_issuer,
-            credential_configuration_ids,
-            pre_authorized_code,
+            pre_authorized_code: grant.pre_authorized_code.clone(),
+            authorization_server: grant.authorization_server.clone(),
             tx_code,
-            authorization_server,
+            credential_issuer: offer.credential_issuer,
+            credential_configuration_ids: offer.credential_configuration_ids,
         })
     }
 }
@@ -194,8 +179,8 @@ pub fn parse_offer_uri(text: &str) -> Result<OfferRef, ReceiveError> {
     let mut by_reference = None;
     for (k, v) in url.query_pairs() {
         let slot = match k.as_ref() {
-            "credential_offer" => &mut by_value,
-            "credential_offer_uri" => &mut by_reference,
+            OFFER_PARAM => &mut by_value,
+            OFFER_URI_PARAM => &mut by_reference,
             _ => continue,
         };
         if slot.replace(v.into_owned()).is_some() {
@@ -224,6 +209,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
     use serde_json::json;
+    use tongban_protocol::oid4vci::PRE_AUTH_GRANT;
 
     fn offer_uri(offer: &Value) -> String {
         format!(

@@ -1,0 +1,28 @@
+//! # tongban-protocol
+//!
+//! The messages Tongban's issuer, wallet and (later) the receiving agency's
+//! service exchange, as serde types in one place, so that nobody builds a
+//! message with `json!` on one side and picks it apart by hand on the
+//! other.
+//!
+//! Like [`tongban_verifier`], this crate does no I/O, reads no clock and
+//! holds no HTTP client: callers fetch and send, pass the current time in,
+//! and hand the bodies to these types. It builds for `wasm32`.
+//!
+//! - [`oid4vci`]: OpenID for Verifiable Credential Issuance 1.0 — the
+//!   credential offer, the credential issuer's and the authorization
+//!   server's metadata, the token, nonce and credential requests and
+//!   responses, OAuth error bodies, and the key proof
+//!   (`openid4vci-proof+jwt`): [`oid4vci::sign_proof`] for wallets,
+//!   [`oid4vci::check_proof`] for issuers.
+//!
+//! OpenID4VP, DCQL and the OAuth extensions (PAR, DPoP) will be modules
+//! beside [`oid4vci`].
+//!
+//! Parsing is as strict as the spec is: members the spec requires are
+//! required, and unknown members are tolerated (metadata and messages are
+//! extensible). Checks that go beyond the shape — that an offer's PIN length
+//! is sensible, that metadata names the expected issuer — are the caller's.
+#![forbid(unsafe_code)]
+
+pub mod oid4vci;

@@ -1,0 +1,303 @@
+//! The credential endpoint (§8): request and response.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::PROOF_TYPE_JWT;
+
+/// A credential request (§8.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CredentialRequest {
+    /// The configuration asked for (one of the offer's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_configuration_id: Option<String>,
+    /// A credential identifier from the token response (not used by
+    /// Tongban's issuers, which refuse it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_identifier: Option<String>,
+    /// The key proofs, by proof type (1.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proofs: Option<Proofs>,
+    /// The single key proof of draft 15, still accepted by Tongban's
+    /// issuers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<DraftProof>,
+    /// Where to encrypt the response to (§8.2, §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_response_encryption: Option<ResponseEncryptionRequest>,
+}
+
+impl CredentialRequest {
+    /// A request for `configuration_id` with one JWT key proof (the 1.0
+    /// `proofs` form).
+    pub fn with_jwt_proof(
+        configuration_id: impl Into<String>,
+        jwt: impl Into<String>,
+    ) -> CredentialRequest {
+        CredentialRequest {
+            credential_configuration_id: Some(configuration_id.into()),
+            credential_identifier: None,
+            proofs: Some(Proofs {
+                jwt: Some(vec![jwt.into()]),
+                other: Map::new(),
+            }),
+            proof: None,
+            credential_response_encryption: None,
+        }
+    }
+
+    /// The one JWT key proof of a request, in the 1.0 `proofs` form or the
+    /// draft-15 `proof` form (not both); Tongban issues one credential per
+    /// request, so a batch is refused.
+    pub fn single_jwt_proof(&self) -> Result<&str, ProofSelectError> {
+        match (&self.proofs, &self.proof) {
+            (Some(_), Some(_)) => Err(ProofSelectError::Both),
+            (None, None) => Err(ProofSelectError::Missing),
+            (Some(proofs), None) => {
+                if usize::from(proofs.jwt.is_some()) + proofs.other.len() != 1 {
+                    return Err(ProofSelectError::NotOneProofType);
+                }
+                match proofs.jwt.as_deref() {
+                    None => Err(ProofSelectError::UnsupportedProofType),
+                    Some([one]) => Ok(one),
+                    Some([]) => Err(ProofSelectError::Empty),
+                    Some(_) => Err(ProofSelectError::Batch),
+                }
+            }
+            (None, Some(proof)) => {
+                if proof.proof_type != PROOF_TYPE_JWT {
+                    return Err(ProofSelectError::DraftProofTypeNotJwt);
+                }
+                proof
+                    .jwt
+                    .as_deref()
+                    .ok_or(ProofSelectError::DraftJwtMissing)
+            }
+        }
+    }
+}
+
+/// `proofs` (§8.2): lists of proofs by proof type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proofs {
+    /// JWT key proofs (Appendix F.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<Vec<String>>,
+    /// Other proof types (`di_vp`, `attestation`), kept as JSON.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// The draft-15 `proof`: `{"proof_type": "jwt", "jwt": "…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftProof {
+    /// The proof type (`jwt`).
+    pub proof_type: String,
+    /// The JWT, for the `jwt` proof type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<String>,
+}
+
+/// Why a request's key proof could not be picked. Each maps to the OAuth
+/// error code an issuer answers ([`error_code`](Self::error_code)); the
+/// messages are the issuer's `error_description`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProofSelectError {
+    /// Both `proofs` and `proof`.
+    #[error("send proofs or proof, not both")]
+    Both,
+    /// Neither.
+    #[error("the request has no key proof (proofs.jwt)")]
+    Missing,
+    /// `proofs` holds no or several proof types.
+    #[error("proofs must hold exactly one proof type")]
+    NotOneProofType,
+    /// `proofs` holds another proof type than `jwt`.
+    #[error("only the jwt proof type is supported")]
+    UnsupportedProofType,
+    /// `proofs.jwt` is empty.
+    #[error("proofs.jwt is empty")]
+    Empty,
+    /// `proofs.jwt` holds several proofs.
+    #[error("batch issuance is not supported: send one proof")]
+    Batch,
+    /// The draft-15 `proof.proof_type` is not `jwt`.
+    #[error("proof.proof_type must be jwt")]
+    DraftProofTypeNotJwt,
+    /// The draft-15 `proof.jwt` is missing.
+    #[error("proof.jwt is missing")]
+    DraftJwtMissing,
+}
+
+impl ProofSelectError {
+    /// The OAuth error code: `invalid_credential_request` for a malformed
+    /// request, `invalid_proof` for a missing or unusable proof.
+    pub fn error_code(self) -> &'static str {
+        match self {
+            ProofSelectError::Both
+            | ProofSelectError::NotOneProofType
+            | ProofSelectError::Batch => "invalid_credential_request",
+            _ => "invalid_proof",
+        }
+    }
+}
+
+/// `credential_response_encryption` of a request (§8.2): the wallet's
+/// ephemeral public key and the content encryption to use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseEncryptionRequest {
+    /// The public key (with `alg` `ECDH-ES`), as a JSON object.
+    pub jwk: Map<String, Value>,
+    /// The content encryption algorithm.
+    pub enc: String,
+    /// Compression, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zip: Option<String>,
+}
+
+/// A credential response (§8.3): the credentials now, or a
+/// `transaction_id` for deferred issuance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CredentialResponse {
+    /// The issued credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Vec<IssuedCredential>>,
+    /// Deferred issuance: the transaction to ask about later (§9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    /// Deferred issuance: seconds to wait before asking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<u64>,
+    /// An id for the notification endpoint (§11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_id: Option<String>,
+}
+
+impl CredentialResponse {
+    /// The response carrying one credential (what Tongban's issuers send).
+    pub fn one(credential: impl Into<String>) -> CredentialResponse {
+        CredentialResponse {
+            credentials: Some(vec![IssuedCredential {
+                credential: Value::String(credential.into()),
+            }]),
+            transaction_id: None,
+            interval: None,
+            notification_id: None,
+        }
+    }
+}
+
+/// One entry of `credentials` (§8.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssuedCredential {
+    /// The credential: a string for `dc+sd-jwt`, an object for some other
+    /// formats.
+    pub credential: Value,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use serde_json::json;
+
+    fn request(v: Value) -> CredentialRequest {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn the_documented_request_round_trips() {
+        // specs/issuer-api.md §5.4.
+        let v = json!({
+            "credential_configuration_id": "business-licence",
+            "proofs": {"jwt": ["<openid4vci-proof+jwt>"]},
+            "credential_response_encryption": {"jwk": {"kty": "EC", "crv": "P-256", "x": "…", "y": "…", "alg": "ECDH-ES", "kid": "w1"}, "enc": "A256GCM"},
+        });
+        let r = request(v.clone());
+        assert_eq!(r.single_jwt_proof(), Ok("<openid4vci-proof+jwt>"));
+        assert_eq!(
+            r.credential_response_encryption.as_ref().unwrap().enc,
+            "A256GCM"
+        );
+        assert_eq!(serde_json::to_value(&r).unwrap(), v);
+        let built = CredentialRequest {
+            credential_response_encryption: r.credential_response_encryption.clone(),
+            ..CredentialRequest::with_jwt_proof("business-licence", "<openid4vci-proof+jwt>")
+        };
+        assert_eq!(built, r);
+    }
+
+    #[test]
+    fn the_draft_15_proof_is_accepted() {
+        let r = request(json!({
+            "credential_configuration_id": "x",
+            "proof": {"proof_type": "jwt", "jwt": "j"},
+        }));
+        assert_eq!(r.single_jwt_proof(), Ok("j"));
+    }
+
+    #[test]
+    fn every_unusable_proof_selection_has_its_code() {
+        let cases = [
+            (
+                json!({"proofs": {"jwt": ["a"]}, "proof": {"proof_type": "jwt", "jwt": "a"}}),
+                ProofSelectError::Both,
+                "invalid_credential_request",
+            ),
+            (json!({}), ProofSelectError::Missing, "invalid_proof"),
+            (
+                json!({"proofs": {"jwt": ["a"], "di_vp": []}}),
+                ProofSelectError::NotOneProofType,
+                "invalid_credential_request",
+            ),
+            (
+                json!({"proofs": {}}),
+                ProofSelectError::NotOneProofType,
+                "invalid_credential_request",
+            ),
+            (
+                json!({"proofs": {"attestation": ["a"]}}),
+                ProofSelectError::UnsupportedProofType,
+                "invalid_proof",
+            ),
+            (
+                json!({"proofs": {"jwt": []}}),
+                ProofSelectError::Empty,
+                "invalid_proof",
+            ),
+            (
+                json!({"proofs": {"jwt": ["a", "b"]}}),
+                ProofSelectError::Batch,
+                "invalid_credential_request",
+            ),
+            (
+                json!({"proof": {"proof_type": "cwt", "jwt": "a"}}),
+                ProofSelectError::DraftProofTypeNotJwt,
+                "invalid_proof",
+            ),
+            (
+                json!({"proof": {"proof_type": "jwt"}}),
+                ProofSelectError::DraftJwtMissing,
+                "invalid_proof",
+            ),
+        ];
+        for (v, want, code) in cases {
+            let got = request(v.clone()).single_jwt_proof().unwrap_err();
+            assert_eq!(got, want, "{v}");
+            assert_eq!(got.error_code(), code, "{v}");
+        }
+    }
+
+    #[test]
+    fn the_issuers_credential_response_round_trips() {
+        let v = json!({"credentials": [{"credential": "eyJ…~WyJ…~"}]});
+        let r: CredentialResponse = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(r, CredentialResponse::one("eyJ…~WyJ…~"));
+        assert_eq!(serde_json::to_value(&r).unwrap(), v);
+        let deferred: CredentialResponse =
+            serde_json::from_value(json!({"transaction_id": "t-1", "interval": 5})).unwrap();
+        assert_eq!(deferred.transaction_id.as_deref(), Some("t-1"));
+        assert!(deferred.credentials.is_none());
+    }
+}

@@ -1,0 +1,591 @@
+//! The OpenID4VCI pre-authorized code flow, client side, in the order
+//! [`receive_offer`] runs it (see the [module documentation](super)).
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tongban_protocol::oid4vci::{
+    AuthorizationServerMetadata, CredentialRequest, CredentialResponse, ErrorResponse,
+    NonceResponse, PRE_AUTH_GRANT, ProofKeyForm, ResponseEncryptionRequest, TokenRequest,
+    TokenResponse, WELL_KNOWN_AUTHORIZATION_SERVER, WELL_KNOWN_CREDENTIAL_ISSUER,
+    WELL_KNOWN_JWT_VC_ISSUER, sign_proof,
+};
+use tongban_verifier::{CredentialInfo, InMemoryKeys, KeyWithId, Signer};
+
+use super::check::{Expected, check_credential};
+use super::http::{Client, Reply, oauth_error};
+use super::jwe::{ResponseKey, encrypt_request};
+use super::metadata::{RequestEncryption, configuration, parse_issuer_metadata, well_known_url};
+use super::offer::{Offer, OfferRef, TxCode, parse_offer_uri};
+use super::{ReceiveError, printable};
+
+/// How the wallet talks to the user while receiving.
+pub trait Interaction {
+    /// One step done or begun, in plain words.
+    fn progress(&mut self, message: &str);
+    /// Asks for the PIN the offer requires; `None` when there is no one to
+    /// ask (no terminal). An empty answer means the user gave up.
+    fn ask_tx_code(&mut self, tx_code: &TxCode) -> Option<String>;
+}
+
+/// Choices for [`receive_offer`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The PIN given in advance (`--tx-code`, `TONGBAN_TX_CODE`). When
+    /// given, a wrong PIN ends the flow; when not, the user is asked, and
+    /// asked again after a wrong PIN while the issuer allows attempts.
+    pub tx_code: Option<String>,
+    /// Ask for an encrypted response whenever the issuer supports it
+    /// (default). Off: plain JSON, refused if the issuer requires
+    /// encryption.
+    pub encrypt: bool,
+    /// Accept plain-http URLs off the loopback interface.
+    pub allow_http: bool,
+    /// The time of checking (Unix seconds).
+    pub now: i64,
+    /// HTTP timeout.
+    pub timeout: Duration,
+}
+
+impl Options {
+    /// Defaults: ask for the PIN, encrypt, https only, 20 s timeout.
+    pub fn new(now: i64) -> Options {
+        Options {
+            tx_code: None,
+            encrypt: true,
+            allow_http: false,
+            now,
+            timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// A received, verified credential, ready to store.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The issued SD-JWT with every disclosure.
+    pub sd_jwt: String,
+    /// What the credential says about itself (verified).
+    pub info: CredentialInfo,
+    /// The configuration id it was issued under.
+    pub configuration_id: String,
+    /// The issuer's display names (zh, en), when its metadata has them.
+    pub issuer_name: Option<String>,
+    /// Whether the credential response was encrypted.
+    pub encrypted: bool,
+}
+
+/// The number of attempts left, from a description such as "the tx_code is
+/// wrong; 4 attempt(s) left" (OAuth has no member for it).
+fn attempts_left(description: &str) -> Option<u32> {
+    let words: Vec<&str> = description.split_whitespace().collect();
+    let at = words.iter().position(|w| w.starts_with("attempt"))?;
+    words.get(at.checked_sub(1)?)?.parse().ok()
+}
+
+/// The key proof JWT (Appendix F.1): the public key in `jwk`, no `kid`.
+pub fn key_proof(
+    holder: &dyn Signer,
+    audience: &str,
+    nonce: Option<&str>,
+    iat: i64,
+) -> Result<String, ReceiveError> {
+    sign_proof(holder, ProofKeyForm::Jwk, audience, nonce, iat)
+        .map_err(|e| ReceiveError::Signing(e.to_string()))
+}
+
+/// Reads an offer given as text: the URI itself, or a file holding it.
+/// (QR images are decoded by the caller.)
+fn resolve_offer(client: &Client, text: &str) -> Result<Offer, ReceiveError> {
+    match parse_offer_uri(text)? {
+        OfferRef::Value(o) => Ok(o),
+        OfferRef::Uri(uri) => {
+            let v = client.get_json(&uri, |d| {
+                ReceiveError::OfferInvalid(format!("fetching the offer by reference: {d}"))
+            })?;
+            Offer::from_json(&Value::Object(v))
+        }
+    }
+}
+
+/// Runs the pre-authorized code flow for the offer in `offer_text` with
+/// `holder` as the key to bind the credential to, and returns the
+/// credential once it has passed [`check_credential`].
+pub fn receive_offer(
+    offer_text: &str,
+    holder: &dyn Signer,
+    ui: &mut dyn Interaction,
+    opts: &Options,
+) -> Result<Received, ReceiveError> {
+    let client = Client::new(opts);
+    let offer = resolve_offer(&client, offer_text)?;
+    let iss = offer.credential_issuer.clone();
+    client.check_url(&iss)?;
+    let [config_id] = offer.credential_configuration_ids.as_slice() else {
+        return Err(ReceiveError::OfferUnsupported(format!(
+            "the offer is for {} credentials at once; this wallet receives one offer per credential",
+            offer.credential_configuration_ids.len()
+        )));
+    };
+
+    // Metadata.
+    ui.progress(&format!(
+        "Fetching the issuer's metadata 获取发证机构信息: {iss}"
+    ));
+    let meta_url = well_known_url(&iss, WELL_KNOWN_CREDENTIAL_ISSUER)?;
+    let meta = parse_issuer_metadata(
+        &client.get_json(&meta_url, ReceiveError::MetadataInvalid)?,
+        &iss,
+    )?;
+    let alg = holder.algorithm().as_str();
+    let config = configuration(&meta, config_id, alg)?;
+    let as_id = match (
+        &offer.authorization_server,
+        meta.authorization_servers.as_slice(),
+    ) {
+        (Some(a), list) if list.contains(a) => a.clone(),
+        (Some(a), _) => {
+            return Err(ReceiveError::OfferInvalid(format!(
+                "the grant names the authorization server {a:?}, which the issuer's metadata does not list"
+            )));
+        }
+        (None, [first, ..]) => first.clone(),
+        (None, []) => iss.clone(),
+    };
+    client.check_url(&as_id)?;
+    let as_meta: AuthorizationServerMetadata =
+        serde_json::from_value(Value::Object(client.get_json(
+            &well_known_url(&as_id, WELL_KNOWN_AUTHORIZATION_SERVER)?,
+            ReceiveError::MetadataInvalid,
+        )?))
+        .map_err(|e| {
+            ReceiveError::MetadataInvalid(format!(
+                "the authorization server metadata is not usable ({e})"
+            ))
+        })?;
+    if as_meta.issuer != as_id {
+        return Err(ReceiveError::MetadataInvalid(format!(
+            "the authorization server metadata names the issuer {:?}, not {as_id:?} (RFC 8414 §3.3)",
+            as_meta.issuer
+        )));
+    }
+    if !as_meta.supports_grant(PRE_AUTH_GRANT) {
+        return Err(ReceiveError::OfferUnsupported(
+            "the authorization server does not support the pre-authorized code grant".into(),
+        ));
+    }
+    let token_endpoint = as_meta.token_endpoint.ok_or_else(|| {
+        ReceiveError::MetadataInvalid(
+            "the authorization server metadata has no token_endpoint".into(),
+        )
+    })?;
+    ui.progress(&format!(
+        "Offered 待领取: {} — from 发证机构 {}",
+        config.name.as_deref().unwrap_or(&config.vct),
+        meta.name.as_deref().unwrap_or(&iss)
+    ));
+
+    // Encryption choice, before anything is spent.
+    let encryption = match (&meta.request_encryption, &meta.response_enc) {
+        (Some(req), Some(enc)) if opts.encrypt => Some((req.clone(), enc.clone())),
+        _ if meta.encryption_required && !opts.encrypt => {
+            return Err(ReceiveError::OfferUnsupported(
+                "the issuer requires an encrypted credential response; drop --no-encryption".into(),
+            ));
+        }
+        _ if meta.encryption_required => {
+            return Err(ReceiveError::MetadataInvalid(
+                "the issuer requires encryption but publishes no key and algorithms this wallet can use (ECDH-ES on P-256, A128GCM or A256GCM)".into(),
+            ));
+        }
+        _ => None,
+    };
+
+    // Token, with the PIN.
+    let access_token = token(&client, &token_endpoint, &offer, ui, opts)?;
+
+    // Nonce, key proof and the credential request; once more with a fresh
+    // nonce if the issuer says the nonce is stale (§8.3.1.2).
+    client.check_url(&meta.credential_endpoint)?;
+    let mut retried = false;
+    let (reply, response_key) = loop {
+        let nonce = match &meta.nonce_endpoint {
+            Some(url) => Some(fetch_nonce(&client, url)?),
+            None => None,
+        };
+        let proof = key_proof(holder, &iss, nonce.as_deref(), opts.now)?;
+        let request = CredentialRequest::with_jwt_proof(config.id.clone(), proof);
+        let (reply, key) = request_credential(
+            &client,
+            &meta.credential_endpoint,
+            &access_token,
+            encryption.as_ref(),
+            request,
+            ui,
+        )?;
+        if !retried
+            && nonce.is_some()
+            && reply.status == 400
+            && oauth_error(&reply).0 == "invalid_nonce"
+        {
+            ui.progress("The issuer asks for a fresh nonce; trying once more 重新申领");
+            retried = true;
+            continue;
+        }
+        break (reply, key);
+    };
+    let body = credential_response(&reply, response_key.as_ref())?;
+    let sd_jwt = single_credential(&body)?;
+
+    // Checks.
+    ui.progress("Verifying the credential 正在核验证照");
+    let keys = issuer_keys(&client, &iss)?;
+    let info = check_credential(
+        &sd_jwt,
+        &keys,
+        &Expected {
+            iss: Some(&iss),
+            vct: Some(&config.vct),
+            holder: &holder.public_key(),
+        },
+        opts.now,
+    )?;
+    Ok(Received {
+        sd_jwt,
+        info,
+        configuration_id: config.id,
+        issuer_name: meta.name,
+        encrypted: response_key.is_some(),
+    })
+}
+
+/// Sends the credential request, encrypted to the issuer's key with a
+/// fresh response key when `encryption` is set, plain JSON otherwise.
+fn request_credential(
+    client: &Client,
+    endpoint: &str,
+    access_token: &str,
+    encryption: Option<&(RequestEncryption, String)>,
+    mut request: CredentialRequest,
+    ui: &mut dyn Interaction,
+) -> Result<(Reply, Option<ResponseKey>), ReceiveError> {
+    let post = client
+        .agent
+        .post(endpoint)
+        .set("Authorization", &format!("Bearer {access_token}"));
+    match encryption {
+        Some((to, enc)) => {
+            ui.progress("Requesting the credential, encrypted 正在加密申领证照");
+            let key = ResponseKey::generate(enc)?;
+            request.credential_response_encryption = Some(ResponseEncryptionRequest {
+                jwk: key.public.clone(),
+                enc: enc.clone(),
+                zip: None,
+            });
+            let jwe = encrypt_request(to, request_json(&request)?.as_bytes())?;
+            let reply = Client::finish(
+                endpoint,
+                post.set("Content-Type", "application/jwt")
+                    .send_string(&jwe),
+            )?;
+            Ok((reply, Some(key)))
+        }
+        None => {
+            ui.progress(
+                "Requesting the credential (response not encrypted) 正在申领证照（响应未加密）",
+            );
+            let reply = Client::finish(
+                endpoint,
+                post.set("Content-Type", "application/json")
+                    .send_string(&request_json(&request)?),
+            )?;
+            Ok((reply, None))
+        }
+    }
+}
+
+/// The credential request as JSON text.
+fn request_json(request: &CredentialRequest) -> Result<String, ReceiveError> {
+    serde_json::to_string(request).map_err(|e| {
+        ReceiveError::ResponseInvalid(format!("the credential request cannot be written: {e}"))
+    })
+}
+
+/// The token request, asking for the PIN (again) as the offer and the
+/// issuer's answers require.
+fn token(
+    client: &Client,
+    endpoint: &str,
+    offer: &Offer,
+    ui: &mut dyn Interaction,
+    opts: &Options,
+) -> Result<String, ReceiveError> {
+    client.check_url(endpoint)?;
+    let scripted = opts.tx_code.is_some();
+    if offer.tx_code.is_none() && scripted {
+        ui.progress("This offer needs no PIN; the given one is not used 此证照无需数字码");
+    }
+    // Typing slips (wrong form) are caught before sending and do not count;
+    // give up after a few in a row.
+    let mut slips = 0;
+    loop {
+        let pin = match &offer.tx_code {
+            None => None,
+            Some(spec) => {
+                let pin = match &opts.tx_code {
+                    Some(p) => p.trim().to_owned(),
+                    None => ui
+                        .ask_tx_code(spec)
+                        .ok_or(ReceiveError::TxCodeRequired)?
+                        .trim()
+                        .to_owned(),
+                };
+                if pin.is_empty() && !scripted {
+                    return Err(ReceiveError::TxCodeNotEntered);
+                }
+                if let Err(why) = spec.check(&pin) {
+                    slips += 1;
+                    if scripted || slips >= 3 {
+                        return Err(ReceiveError::TxCodeFormat(why));
+                    }
+                    ui.progress(&format!("{why}; try again 格式不对，请重新输入"));
+                    continue;
+                }
+                Some(pin)
+            }
+        };
+        ui.progress("Redeeming the offer 正在兑换证照领取码");
+        let request = TokenRequest::pre_authorized(offer.pre_authorized_code.clone(), pin.clone());
+        let reply = Client::finish(
+            endpoint,
+            client.agent.post(endpoint).send_form(&request.form_pairs()),
+        )?;
+        if reply.status == 200 {
+            let v: Value = serde_json::from_str(&reply.body).map_err(|_| {
+                ReceiveError::ResponseInvalid("the token response is not JSON".into())
+            })?;
+            let t: TokenResponse = serde_json::from_value(v).map_err(|e| {
+                ReceiveError::ResponseInvalid(format!(
+                    "the token response has no usable access_token and token_type ({e})"
+                ))
+            })?;
+            if !t.is_bearer() {
+                return Err(ReceiveError::ResponseInvalid(format!(
+                    "token_type {:?} is not Bearer (DPoP is not supported)",
+                    printable(&t.token_type)
+                )));
+            }
+            if t.access_token.is_empty() {
+                return Err(ReceiveError::ResponseInvalid(
+                    "the token response has no access_token".into(),
+                ));
+            }
+            return Ok(t.access_token);
+        }
+        // OAuth has one error for all three (RFC 6749 §5.2 invalid_grant);
+        // the description tells a wrong PIN (with the attempts left) and a
+        // locked offer from a spent or expired code. An issuer that does
+        // not say gets its description shown as is.
+        let (error, description) = oauth_error(&reply);
+        // Tongban issuers say how many attempts are left in an extension
+        // member; other issuers may only say it in the description.
+        let member = serde_json::from_str::<ErrorResponse>(&reply.body)
+            .ok()
+            .and_then(|e| e.tx_code_attempts_remaining);
+        let left = member
+            .or_else(|| attempts_left(&description))
+            .filter(|_| pin.is_some());
+        let e = match (error.as_str(), left) {
+            ("invalid_grant", Some(0)) => ReceiveError::OfferLocked,
+            ("invalid_grant", _) if description.contains("locked") => ReceiveError::OfferLocked,
+            ("invalid_grant", Some(remaining)) => ReceiveError::TxCodeWrong { remaining },
+            ("invalid_grant", None) => ReceiveError::OfferRejected(description),
+            _ => ReceiveError::IssuerError {
+                endpoint: "token",
+                error,
+                description,
+            },
+        };
+        match e {
+            ReceiveError::TxCodeWrong { remaining: n @ 1.. } if !scripted => {
+                ui.progress(&format!(
+                    "The PIN is wrong; {n} attempt(s) left 数字码错误，还可尝试{n}次"
+                ));
+                slips = 0;
+            }
+            e => return Err(e),
+        }
+    }
+}
+
+fn fetch_nonce(client: &Client, url: &str) -> Result<String, ReceiveError> {
+    client.check_url(url)?;
+    let reply = Client::finish(url, client.agent.post(url).call())?;
+    if reply.status != 200 {
+        let (error, description) = oauth_error(&reply);
+        return Err(ReceiveError::IssuerError {
+            endpoint: "nonce",
+            error,
+            description,
+        });
+    }
+    serde_json::from_str::<NonceResponse>(&reply.body)
+        .map(|n| n.c_nonce)
+        .map_err(|_| ReceiveError::ResponseInvalid("the nonce response has no c_nonce".into()))
+}
+
+/// The credential response as JSON, decrypted when it was encrypted.
+fn credential_response(
+    reply: &Reply,
+    key: Option<&ResponseKey>,
+) -> Result<CredentialResponse, ReceiveError> {
+    match reply.status {
+        200 => {}
+        202 => {
+            return Err(ReceiveError::OfferUnsupported(
+                "the issuer will issue this credential later (deferred issuance), which this wallet does not support yet".into(),
+            ));
+        }
+        _ => {
+            let (error, description) = oauth_error(reply);
+            return Err(ReceiveError::IssuerError {
+                endpoint: "credential",
+                error,
+                description,
+            });
+        }
+    }
+    let bytes = match key {
+        Some(k) => {
+            if reply.content_type != "application/jwt" {
+                return Err(ReceiveError::Encryption(format!(
+                    "an encrypted response was asked for, but the issuer answered {:?}",
+                    reply.content_type
+                )));
+            }
+            k.decrypt(&reply.body)?
+        }
+        None => reply.body.clone().into_bytes(),
+    };
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|_| ReceiveError::ResponseInvalid("the credential response is not JSON".into()))?;
+    serde_json::from_value(v).map_err(|e| {
+        ReceiveError::ResponseInvalid(format!("the credential response is malformed ({e})"))
+    })
+}
+
+fn single_credential(body: &CredentialResponse) -> Result<String, ReceiveError> {
+    if body.transaction_id.is_some() {
+        return Err(ReceiveError::OfferUnsupported(
+            "the issuer will issue this credential later (deferred issuance), which this wallet does not support yet".into(),
+        ));
+    }
+    let list = body.credentials.as_deref().ok_or_else(|| {
+        ReceiveError::ResponseInvalid("the credential response has no credentials".into())
+    })?;
+    match list {
+        [one] => one
+            .credential
+            .as_str()
+            .map(|s| s.trim().to_owned())
+            .ok_or_else(|| {
+                ReceiveError::ResponseInvalid(
+                    "credentials[0].credential is not an SD-JWT string".into(),
+                )
+            }),
+        other => Err(ReceiveError::ResponseInvalid(format!(
+            "{} credentials came back for one key proof",
+            other.len()
+        ))),
+    }
+}
+
+/// The issuer's signing keys from its SD-JWT VC issuer metadata
+/// (`/.well-known/jwt-vc-issuer`, inline `jwks` or `jwks_uri`), trusted
+/// for credentials whose `iss` is `iss` only. Keys this wallet cannot use
+/// (other curves, encryption keys) are skipped.
+fn issuer_keys(client: &Client, iss: &str) -> Result<InMemoryKeys, ReceiveError> {
+    let url = well_known_url(iss, WELL_KNOWN_JWT_VC_ISSUER)?;
+    let m = client.get_json(&url, ReceiveError::MetadataInvalid)?;
+    if m.get("issuer").and_then(Value::as_str) != Some(iss) {
+        return Err(ReceiveError::MetadataInvalid(format!(
+            "{url} names the issuer {:?}, not {iss:?}",
+            m.get("issuer")
+        )));
+    }
+    let jwks = match (m.get("jwks"), m.get("jwks_uri").and_then(Value::as_str)) {
+        (Some(j), None) => j.clone(),
+        (None, Some(uri)) => Value::Object(client.get_json(uri, ReceiveError::MetadataInvalid)?),
+        _ => {
+            return Err(ReceiveError::MetadataInvalid(format!(
+                "{url} must carry exactly one of jwks and jwks_uri"
+            )));
+        }
+    };
+    let mut keys = InMemoryKeys::new();
+    for k in jwks
+        .get("keys")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        if k.get("use")
+            .and_then(Value::as_str)
+            .is_some_and(|u| u != "sig")
+        {
+            continue;
+        }
+        if let Ok(key) = KeyWithId::from_jwk(k) {
+            keys.add_issuer_key(iss, key);
+        }
+    }
+    if keys.is_empty() {
+        return Err(ReceiveError::MetadataInvalid(format!(
+            "{url} publishes no signing key this wallet can use"
+        )));
+    }
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use serde_json::json;
+    use tongban_protocol::oid4vci::PROOF_TYP;
+    use tongban_verifier::Ed25519Signer;
+
+    #[test]
+    fn attempts_left_is_read_from_the_description() {
+        assert_eq!(
+            attempts_left("the tx_code is wrong; 4 attempt(s) left"),
+            Some(4)
+        );
+        assert_eq!(attempts_left("1 attempt left"), Some(1));
+        assert_eq!(attempts_left("wrong"), None);
+        assert_eq!(attempts_left("attempts exhausted"), None);
+    }
+
+    #[test]
+    fn the_key_proof_carries_the_holder_key_and_verifies() {
+        let holder = Ed25519Signer::from_seed(&[7; 32], None);
+        let jwt = key_proof(&holder, "https://i.example/a", Some("n-1"), 1_800_000_000).unwrap();
+        let jws = tongban_verifier::jws::CompactJws::parse(&jwt, "proof").unwrap();
+        assert_eq!(jws.header["typ"], PROOF_TYP);
+        assert_eq!(jws.header["alg"], "EdDSA");
+        assert_eq!(jws.header["jwk"], holder.public_key().to_jwk());
+        assert!(!jws.header.contains_key("kid"));
+        assert_eq!(
+            jws.payload,
+            json!({"aud": "https://i.example/a", "iat": 1_800_000_000, "nonce": "n-1"})
+                .as_object()
+                .cloned()
+                .unwrap()
+        );
+        assert!(holder.public_key().verify(
+            tongban_verifier::keys::Algorithm::EdDsa,
+            jws.signing_input.as_bytes(),
+            &jws.signature
+        ));
+    }
+}
