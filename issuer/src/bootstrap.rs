@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::keys::{KeyError, MasterKey};
-use crate::service::{AgencySpec, Service, now};
+use crate::service::{AgencySpec, Service};
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Agency, Store, StoreError, TokenRecord};
@@ -103,6 +103,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
 /// Creates an admin token for an agency; the secret is returned once.
 pub async fn create_token(
     store: &dyn Store,
+    now: i64,
     agency_id: &str,
     scopes: Scopes,
     label: &str,
@@ -115,7 +116,7 @@ pub async fn create_token(
         agency_id: agency_id.to_owned(),
         scopes,
         label: label.to_owned(),
-        created_at: now(),
+        created_at: now,
         revoked_at: None,
     };
     store.create_token(&record, &t.hash, actor).await?;
@@ -150,6 +151,7 @@ pub async fn bootstrap_demo(service: &Service) -> Result<Option<(Agency, NewToke
         .await?;
     let token = create_token(
         &*service.store,
+        service.now(),
         &agency.id,
         Scopes::all(),
         "bootstrap admin",
@@ -171,7 +173,7 @@ pub async fn serve(
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                if let Err(e) = s.store.purge_expired(now()).await {
+                if let Err(e) = s.store.purge_expired(s.now()).await {
                     tracing::warn!(error = %e, "purging expired offers and nonces failed");
                 }
             }

@@ -33,6 +33,7 @@ use crate::store::{
     StatusChange, Store, StoreError,
 };
 use crate::tokens::{hash_secret, random_b64};
+use tongban_service_kit::SharedClock;
 
 /// Most credentials committed in one transaction.
 const MAX_GROUP: usize = 512;
@@ -154,7 +155,8 @@ struct Commit {
 
 struct CachedStatus {
     token: String,
-    fresh_until: Instant,
+    /// Unix seconds, by the service's clock.
+    fresh_until: i64,
 }
 
 /// The service.
@@ -172,6 +174,7 @@ pub struct Service {
     allocators: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Range<i64>>>>>,
     committer: mpsc::Sender<Commit>,
     status_cache: Mutex<HashMap<(String, i64), CachedStatus>>,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for Service {
@@ -182,29 +185,23 @@ impl std::fmt::Debug for Service {
     }
 }
 
-/// Now, Unix seconds.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 fn internal(what: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %what, "internal error");
     ApiError::new(ApiCode::Internal, "internal error (see the service log)")
 }
 
 impl Service {
-    /// A service over `store`; starts the commit task (needs a tokio runtime).
+    /// A service over `store` that reads the time from `clock`; starts the
+    /// commit task (needs a tokio runtime).
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
         master: MasterKey,
+        clock: SharedClock,
     ) -> Result<Arc<Self>, ApiError> {
         let catalogue = Catalogue::builtin().map_err(internal)?;
         let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(run_committer(store.clone(), rx));
+        tokio::spawn(run_committer(store.clone(), clock.clone(), rx));
         Ok(Arc::new(Service {
             config,
             store,
@@ -215,7 +212,13 @@ impl Service {
             allocators: Mutex::new(HashMap::new()),
             committer: tx,
             status_cache: Mutex::new(HashMap::new()),
+            clock,
         }))
+    }
+
+    /// Now, Unix seconds, by the clock the service was built with.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
     }
 
     /// The master key (for the CLI's key operations).
@@ -242,7 +245,7 @@ impl Service {
                 ));
             }
         }
-        let at = now();
+        let at = self.now();
         let (enc_kid, enc_public_jwk, enc_sealed) =
             new_encryption_key(&self.master, &spec.id).map_err(internal)?;
         let agency = Agency {
@@ -287,7 +290,7 @@ impl Service {
         let keys = self.store.keys(agency_id).await?;
         KeyRing::open(&self.master, agency_id, &keys)
             .map_err(|e| ApiError::new(ApiCode::Internal, format!("{e}; nothing was changed")))?;
-        let key = new_signing_key(&self.master, agency_id, now()).map_err(internal)?;
+        let key = new_signing_key(&self.master, agency_id, self.now()).map_err(internal)?;
         self.store.rotate_key(&key, actor).await?;
         self.forget_agency(agency_id);
         Ok(key.kid)
@@ -369,7 +372,7 @@ impl Service {
                 violations,
             });
         }
-        let t = now();
+        let t = self.now();
         if let Some(exp) = req.expires_at
             && exp <= t
         {
@@ -491,7 +494,7 @@ impl Service {
             rt.agency.status_list_size,
         );
         let status_uri = format!("{}/status/{list}", rt.agency.iss);
-        let iat = now();
+        let iat = self.now();
         let exp = exp.unwrap_or(iat + self.config.credential_validity_days * 86_400);
         let mut b = CredentialBuilder::new(rt.agency.iss.clone(), lt.vct.clone(), iat)
             .claims(claims.clone())
@@ -552,7 +555,7 @@ impl Service {
         let tx_code = opts
             .tx_code
             .then(|| random_digits(self.config.tx_code_length));
-        let at = now();
+        let at = self.now();
         let expires_at = at + self.config.offer_ttl_secs;
         let offer_id = format!("offer_{}", random_b64(12));
         let record = OfferRecord {
@@ -623,7 +626,7 @@ impl Service {
             .by_vct(&offer.vct)
             .ok_or_else(|| ApiError::new(ApiCode::UnknownVct, offer.vct.clone()))?;
         if let Some(exp) = offer.expires_credential_at
-            && exp <= now()
+            && exp <= self.now()
         {
             return Err(ApiError::new(
                 ApiCode::ValidityInvalid,
@@ -648,7 +651,9 @@ impl Service {
             record,
             actor: format!("oid4vci:{}", offer.id),
         };
-        self.store.redeem_offer(&offer.id, &item, now()).await?;
+        self.store
+            .redeem_offer(&offer.id, &item, self.now())
+            .await?;
         self.metrics.add(
             "tongban_credentials_issued_total",
             &[("agency", &rt.agency.id), ("vct", lt.slug)],
@@ -668,7 +673,7 @@ impl Service {
     ) -> Result<CredentialRecord, ApiError> {
         let rec = self
             .store
-            .change_status(agency_id, id, change, reason, actor, now())
+            .change_status(agency_id, id, change, reason, actor, self.now())
             .await?;
         if let Ok(mut c) = self.status_cache.lock() {
             c.remove(&(agency_id.to_owned(), rec.status_list));
@@ -693,10 +698,7 @@ impl Service {
         if let Ok(c) = self.status_cache.lock()
             && let Some(hit) = c.get(&key)
         {
-            let left = hit
-                .fresh_until
-                .saturating_duration_since(Instant::now())
-                .as_secs();
+            let left = u64::try_from(hit.fresh_until - self.now()).unwrap_or(0);
             if left > 0 {
                 return Ok((hit.token.clone(), left));
             }
@@ -722,7 +724,7 @@ impl Service {
             };
             sl.set(i, s);
         }
-        let iat = now();
+        let iat = self.now();
         let ttl = self.config.status_list_ttl_secs;
         let lifetime = i64::try_from(self.config.status_list_lifetime_secs).unwrap_or(86_400);
         let uri = format!("{}/status/{list}", rt.agency.iss);
@@ -741,7 +743,7 @@ impl Service {
                 key,
                 CachedStatus {
                     token: token.clone(),
-                    fresh_until: Instant::now() + Duration::from_secs(ttl),
+                    fresh_until: iat.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
                 },
             );
         }
@@ -858,7 +860,7 @@ fn open_encryption_key(
     Ok((jwk, public))
 }
 
-async fn run_committer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Commit>) {
+async fn run_committer(store: Arc<dyn Store>, clock: SharedClock, mut rx: mpsc::Receiver<Commit>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_GROUP {
@@ -869,7 +871,7 @@ async fn run_committer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Commit>) {
         }
         let (items, replies): (Vec<NewCredential>, Vec<_>) =
             batch.into_iter().map(|c| (c.item, c.reply)).unzip();
-        match store.insert_credentials(&items, now()).await {
+        match store.insert_credentials(&items, clock.now()).await {
             Ok(()) => {
                 for reply in replies {
                     let _ = reply.send(Ok(()));
@@ -885,7 +887,7 @@ async fn run_committer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Commit>) {
                 // commit each alone so only that one fails.
                 for (item, reply) in items.iter().zip(replies) {
                     let r = store
-                        .insert_credentials(std::slice::from_ref(item), now())
+                        .insert_credentials(std::slice::from_ref(item), clock.now())
                         .await;
                     let _ = reply.send(r);
                 }

@@ -11,6 +11,7 @@ use rand_core::OsRng;
 use serde_json::{Value, json};
 use support::{DEMO_ISS, Harness, claims, header_str};
 use tongban_issuer::audit::ChainVerifier;
+use tongban_service_kit::{Clock as _, SystemClock};
 use tongban_verifier::status::StatusListToken;
 use tongban_verifier::{
     Ed25519Signer, HeldCredential, InMemoryKeys, KeyBinding, KeyWithId, Policy, PublicKey,
@@ -40,7 +41,8 @@ fn present_and_verify(
     keys: &InMemoryKeys,
 ) -> tongban_verifier::Report {
     let held = HeldCredential::parse(credential).unwrap();
-    let now = tongban_issuer::service::now();
+    // The counter's own wall clock.
+    let now = SystemClock.now();
     let kb = KeyBinding {
         signer: holder,
         audience: "https://counter.test".into(),
@@ -1163,7 +1165,7 @@ async fn the_pre_authorized_code_flow_issues_to_the_proof_key(h: &Harness) {
         (s, v["error"].as_str().unwrap()),
         (StatusCode::BAD_REQUEST, "invalid_grant")
     );
-    let now = tongban_issuer::service::now();
+    let now = h.now();
     let n = c_nonce(h, "demo").await;
     let (s, _) = credential_request(h, "other", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -1268,7 +1270,7 @@ async fn the_draft_15_proof_request_and_no_pin_offers_work(h: &Harness) {
     let (s, t) = token(h, "demo", &code, None).await;
     assert_eq!(s, StatusCode::OK, "{t}");
     let n = c_nonce(h, "demo").await;
-    let p = proof(&signer, DEMO_ISS, Some(&n), tongban_issuer::service::now());
+    let p = proof(&signer, DEMO_ISS, Some(&n), h.now());
     let (s, v) = credential_request(h, "demo", t["access_token"].as_str().unwrap(), &json!({"credential_configuration_id": "driving-licence", "proof": {"proof_type": "jwt", "jwt": p}})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = token(h, "demo", "no-such-code", None).await;
@@ -1378,7 +1380,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
             .to_owned()
     };
     let access = get_access(80).await;
-    let now = tongban_issuer::service::now();
+    let now = h.now();
     // Asking for an encrypted response in a plaintext request is refused (§8.2).
     let n = c_nonce(h, "demo").await;
     let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}, "credential_response_encryption": {"jwk": pub_json, "enc": "A128GCM"}});
@@ -1493,7 +1495,7 @@ async fn offers_are_checked_before_anything_is_spent(h: &Harness) {
         (StatusCode::CONFLICT, "licence_id_taken")
     );
     // not_before and expires_at of an offer reach the credential.
-    let now = tongban_issuer::service::now();
+    let now = h.now();
     let (s, o) = h
         .post(
             "/admin/v1/credentials",

@@ -33,7 +33,7 @@ use tongban_verifier::keys::Algorithm;
 
 use super::{AppState, body_bytes, content_type_is};
 use crate::error::ApiError;
-use crate::service::{AgencyRuntime, now};
+use crate::service::AgencyRuntime;
 use crate::store::CodeRedemption;
 use crate::tokens::{hash_secret, random_b64};
 
@@ -255,7 +255,7 @@ async fn token_inner(s: &AppState, agency: &str, req: Request) -> Result<Respons
         .ok_or_else(|| OAuthError::bad("invalid_request", "pre-authorized_code is missing"))?;
     let tx_code = get("tx_code").filter(|t| !t.is_empty());
     let access = random_b64(32);
-    let t = now();
+    let t = s.now();
     let outcome = s
         .store
         .redeem_code(
@@ -346,7 +346,7 @@ pub async fn nonce(State(s): State<AppState>, Path(agency): Path<String>) -> Res
             .create_nonce(
                 &rt.agency.id,
                 &hash_secret(&n),
-                now() + s.config.nonce_ttl_secs,
+                s.now() + s.config.nonce_ttl_secs,
             )
             .await
             .map_err(ApiError::from)?;
@@ -386,7 +386,7 @@ async fn credential_inner(
     let access = bearer(req.headers())
         .ok_or_else(|| unauthorized("no Bearer access token"))?
         .to_owned();
-    let t = now();
+    let t = s.now();
     let offer = s
         .store
         .offer_by_access_token(&rt.agency.id, &hash_secret(&access), t)

@@ -18,6 +18,7 @@ use tongban_issuer::config::{Config, LogFormat, Overrides};
 use tongban_issuer::service::{AgencySpec, Service};
 use tongban_issuer::store::{Agency, Store};
 use tongban_issuer::tokens::Scopes;
+use tongban_service_kit::SystemClock;
 
 /// Where the configuration and database are.
 #[derive(Debug, Clone, Args)]
@@ -268,7 +269,7 @@ async fn open(target: &Target, create_key: bool) -> Result<(Config, Arc<Service>
     }
     let (master, _) = bootstrap::load_master_key(&config, create_key)?;
     let store = bootstrap::open_store(&config).await?;
-    let service = Service::new(config.clone(), store, master)?;
+    let service = Service::new(config.clone(), store, master, SystemClock::shared())?;
     service
         .check_master_key()
         .await
@@ -350,7 +351,7 @@ async fn serve_async(config: Config) -> Result<(), Failure> {
         .map_err(|e| {
             Failure::usage("listen", format!("cannot listen on {}: {e}", config.listen))
         })?;
-    let service = Service::new(config.clone(), store, master)?;
+    let service = Service::new(config.clone(), store, master, SystemClock::shared())?;
     service
         .check_master_key()
         .await
@@ -495,9 +496,7 @@ async fn agency_async(c: AgencyCommand) -> Result<(String, Value), Failure> {
             if let Some(v) = encryption_required {
                 a.encryption_required = v;
             }
-            s.store
-                .update_agency(&a, &actor(), tongban_issuer::service::now())
-                .await?;
+            s.store.update_agency(&a, &actor(), s.now()).await?;
             Ok((
                 format!("Updated agency {}", agency_text(&a)),
                 agency_json(&a),
@@ -572,7 +571,7 @@ pub(crate) fn token(c: TokenCommand) -> ExitCode {
                         return Err(Failure::usage("usage", "give at least one scope (issue, read, revoke, suspend, audit, or all)"));
                     }
                     let (_, s) = open(&target, false).await?;
-                    let t = bootstrap::create_token(&*s.store, &agency, scopes, &label, &actor()).await?;
+                    let t = bootstrap::create_token(&*s.store, s.now(), &agency, scopes, &label, &actor()).await?;
                     Ok((
                         format!("Token {} for agency {agency}, scopes {scopes}. The secret is shown ONCE:\n\n    {}\n", t.id, t.secret),
                         json!({"id": t.id, "agency": agency, "scopes": scopes, "label": label, "token": t.secret}),
@@ -590,7 +589,7 @@ pub(crate) fn token(c: TokenCommand) -> ExitCode {
                 }
                 TokenCommand::Revoke { target, agency, id } => {
                     let (_, s) = open(&target, false).await?;
-                    s.store.revoke_token(&agency, &id, tongban_issuer::service::now(), &actor()).await?;
+                    s.store.revoke_token(&agency, &id, s.now(), &actor()).await?;
                     Ok((format!("Revoked token {id} of {agency}."), json!({"revoked": id})))
                 }
             }

@@ -19,6 +19,7 @@ use tongban_issuer::store::Store;
 use tongban_issuer::store::postgres::PostgresStore;
 use tongban_issuer::store::sqlite::SqliteStore;
 use tongban_issuer::tokens::Scopes;
+use tongban_service_kit::{Clock as _, ManualClock, SystemClock};
 use tower::ServiceExt as _;
 
 pub const PUBLIC_URL: &str = "https://issuer.test";
@@ -41,6 +42,9 @@ pub fn claims(slug: &str, serial: u32) -> Value {
 pub struct Harness {
     pub app: Router,
     pub svc: Arc<Service>,
+    /// The clock every service of the harness reads; it starts at the
+    /// wall-clock time and moves only when a test moves it.
+    pub clock: Arc<ManualClock>,
     /// All-scopes token of agency `demo` (all types).
     pub demo: String,
     /// All-scopes token of agency `other` (driving licences only).
@@ -135,7 +139,14 @@ impl Harness {
         let mut raw = [0u8; 32];
         OsRng.fill_bytes(&mut raw);
         let master_hex = hex::encode(raw);
-        let svc = Service::new(c, store, MasterKey::parse(&master_hex).unwrap()).unwrap();
+        let clock = ManualClock::new(SystemClock.now());
+        let svc = Service::new(
+            c,
+            store,
+            MasterKey::parse(&master_hex).unwrap(),
+            clock.clone(),
+        )
+        .unwrap();
         let (_, demo) = bootstrap::bootstrap_demo(&svc).await.unwrap().unwrap();
         let other = svc
             .create_agency(
@@ -151,13 +162,20 @@ impl Harness {
             )
             .await
             .unwrap();
-        let other_token =
-            bootstrap::create_token(&*svc.store, &other.id, Scopes::all(), "test", "test")
-                .await
-                .unwrap();
+        let other_token = bootstrap::create_token(
+            &*svc.store,
+            svc.now(),
+            &other.id,
+            Scopes::all(),
+            "test",
+            "test",
+        )
+        .await
+        .unwrap();
         Harness {
             app: tongban_issuer::api::router(svc.clone()),
             svc,
+            clock,
             demo: demo.secret,
             other: other_token.secret,
             master_hex,
@@ -173,7 +191,13 @@ impl Harness {
             Some(url) => Arc::new(PostgresStore::open(url, 8).await.unwrap()),
             None => Arc::new(SqliteStore::open(&c.sqlite_file()).await.unwrap()),
         };
-        let svc = Service::new(c, store, MasterKey::parse(&self.master_hex).unwrap()).unwrap();
+        let svc = Service::new(
+            c,
+            store,
+            MasterKey::parse(&self.master_hex).unwrap(),
+            self.clock.clone(),
+        )
+        .unwrap();
         tongban_issuer::api::router(svc)
     }
 
@@ -191,9 +215,15 @@ impl Harness {
         }
     }
 
+    /// Now, by the harness clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     pub async fn token(&self, agency: &str, scopes: &str) -> String {
         bootstrap::create_token(
             &*self.svc.store,
+            self.svc.now(),
             agency,
             Scopes::parse(scopes).unwrap(),
             "test",
