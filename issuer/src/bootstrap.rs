@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::app::{AgencySpec, Service};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::keys::{KeyError, MasterKey};
-use crate::service::{AgencySpec, Service};
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Agency, Store, StoreError, TokenRecord};

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod app;
 pub mod audit;
 pub mod bootstrap;
 pub mod config;
@@ -23,7 +24,6 @@ pub mod error;
 pub mod files;
 pub mod keys;
 pub mod metrics;
-pub mod service;
 pub mod status_index;
 pub mod store;
 pub mod tokens;

@@ -1442,7 +1442,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
     // An agency that requires encryption refuses plaintext.
     h.svc
         .create_agency(
-            &tongban_issuer::service::AgencySpec {
+            &tongban_issuer::app::AgencySpec {
                 id: "sealed".into(),
                 name_zh: "加密机构".into(),
                 name_en: "Encrypting agency".into(),

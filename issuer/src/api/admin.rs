@@ -18,8 +18,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiJson, AppState, content_type_is, parse_json};
+use crate::app::{AgencyRuntime, IssueRequest, Issued, Service, png_base64};
 use crate::error::{ApiCode, ApiError};
-use crate::service::{AgencyRuntime, IssueRequest, Issued, Service, png_base64};
 use crate::store::{
     CredentialFilter, CredentialRecord, CredentialStatus, StatusChange, TokenRecord,
 };

@@ -19,8 +19,8 @@ use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 use tower_http::trace::TraceLayer;
 
+use crate::app::Service;
 use crate::error::{ApiCode, ApiError};
-use crate::service::Service;
 
 pub mod admin;
 pub mod oid4vci;

@@ -32,8 +32,8 @@ use tongban_verifier::jws::{CompactJws, media_type_eq};
 use tongban_verifier::keys::Algorithm;
 
 use super::{AppState, body_bytes, content_type_is};
+use crate::app::AgencyRuntime;
 use crate::error::ApiError;
-use crate::service::AgencyRuntime;
 use crate::store::CodeRedemption;
 use crate::tokens::{hash_secret, random_b64};
 

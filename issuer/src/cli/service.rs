@@ -12,10 +12,10 @@ use clap::{Args, Subcommand};
 
 use super::{Failure, finish};
 use serde_json::{Value, json};
+use tongban_issuer::app::{AgencySpec, Service};
 use tongban_issuer::audit::ChainVerifier;
 use tongban_issuer::bootstrap::{self, KeySource, StartError};
 use tongban_issuer::config::{Config, LogFormat, Overrides};
-use tongban_issuer::service::{AgencySpec, Service};
 use tongban_issuer::store::{Agency, Store};
 use tongban_issuer::tokens::Scopes;
 use tongban_service_kit::SystemClock;

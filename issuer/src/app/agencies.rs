@@ -1,0 +1,208 @@
+//! Agencies: creating them, their keys (rotation, the master-key check),
+//! and the agency with its keys opened that every request works with.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand_core::{OsRng, RngCore};
+use serde_json::{Value, json};
+use tongban_verifier::PublicKey;
+use tongban_verifier::catalogue::ids;
+
+use crate::error::{ApiCode, ApiError};
+use crate::keys::{KeyError, KeyRing, MasterKey, new_signing_key};
+use crate::store::{Agency, StoreError};
+
+use super::{AgencyRuntime, Service, internal};
+
+/// A new agency.
+#[derive(Debug, Clone)]
+pub struct AgencySpec {
+    /// Short id, `[a-z0-9-]{2,40}`.
+    pub id: String,
+    /// Name in Chinese.
+    pub name_zh: String,
+    /// Name in English.
+    pub name_en: String,
+    /// GB/T 2260 code.
+    pub region: String,
+    /// Types it may issue.
+    pub vcts: Vec<String>,
+    /// Whether wallets must encrypt.
+    pub encryption_required: bool,
+}
+
+impl Service {
+    /// Creates an agency with a fresh signing key and encryption key.
+    pub async fn create_agency(&self, spec: &AgencySpec, actor: &str) -> Result<Agency, ApiError> {
+        check_agency_id(&spec.id)?;
+        ids::check_region(&spec.region).map_err(|e| {
+            ApiError::new(
+                ApiCode::InvalidRequest,
+                format!("region {:?}: {e}", spec.region),
+            )
+        })?;
+        for v in &spec.vcts {
+            if self.catalogue.by_vct(v).is_none() {
+                return Err(ApiError::new(
+                    ApiCode::UnknownVct,
+                    format!("vct {v:?} is not in the catalogue"),
+                ));
+            }
+        }
+        let at = self.now();
+        let (enc_kid, enc_public_jwk, enc_sealed) =
+            new_encryption_key(&self.master, &spec.id).map_err(internal)?;
+        let agency = Agency {
+            id: spec.id.clone(),
+            iss: self.config.issuer_id(&spec.id),
+            name_zh: spec.name_zh.clone(),
+            name_en: spec.name_en.clone(),
+            region: spec.region.clone(),
+            vcts: spec.vcts.clone(),
+            encryption_required: spec.encryption_required,
+            status_list_size: self.config.status_list_size,
+            index_key: hex::encode({
+                let mut k = [0u8; 32];
+                OsRng.fill_bytes(&mut k);
+                k
+            }),
+            created_at: at,
+            enc_kid,
+            enc_public_jwk,
+            enc_sealed,
+        };
+        let key = new_signing_key(&self.master, &spec.id, at).map_err(internal)?;
+        self.store.create_agency(&agency, &key, actor).await?;
+        Ok(agency)
+    }
+
+    /// Checks that the master key opens the keys already stored, so a
+    /// wrong master key is refused before anything is sealed under it.
+    pub async fn check_master_key(&self) -> Result<(), ApiError> {
+        for a in self.store.list_agencies().await? {
+            let keys = self.store.keys(&a.id).await?;
+            KeyRing::open(&self.master, &a.id, &keys).map_err(|e| {
+                ApiError::new(ApiCode::Internal, format!("{e}. Supply the master key this database was created with (TONGBAN_MASTER_KEY or master_key_file)."))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Rotates an agency's signing key; the old one stays published.
+    pub async fn rotate_key(&self, agency_id: &str, actor: &str) -> Result<String, ApiError> {
+        self.store.agency(agency_id).await?;
+        let keys = self.store.keys(agency_id).await?;
+        KeyRing::open(&self.master, agency_id, &keys)
+            .map_err(|e| ApiError::new(ApiCode::Internal, format!("{e}; nothing was changed")))?;
+        let key = new_signing_key(&self.master, agency_id, self.now()).map_err(internal)?;
+        self.store.rotate_key(&key, actor).await?;
+        self.forget_agency(agency_id);
+        Ok(key.kid)
+    }
+
+    fn forget_agency(&self, agency_id: &str) {
+        if let Ok(mut m) = self.agencies.write() {
+            m.remove(agency_id);
+        }
+    }
+
+    /// The agency with its keys opened (cached; re-read every
+    /// `key_refresh_secs` so a rotation by another process is picked up).
+    pub async fn agency(&self, agency_id: &str) -> Result<Arc<AgencyRuntime>, ApiError> {
+        let refresh = Duration::from_secs(self.config.key_refresh_secs);
+        if let Ok(m) = self.agencies.read()
+            && let Some((at, rt)) = m.get(agency_id)
+            && at.elapsed() < refresh
+        {
+            return Ok(rt.clone());
+        }
+        let agency = match self.store.agency(agency_id).await {
+            Ok(a) => a,
+            Err(StoreError::NotFound(_)) => {
+                return Err(ApiError::new(
+                    ApiCode::UnknownAgency,
+                    format!("agency {agency_id:?}"),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let keys = self.store.keys(agency_id).await?;
+        let ring = KeyRing::open(&self.master, agency_id, &keys).map_err(internal)?;
+        let (enc_private, enc_public) =
+            open_encryption_key(&self.master, &agency).map_err(internal)?;
+        let rt = Arc::new(AgencyRuntime {
+            agency,
+            keys: ring,
+            enc_private,
+            enc_public,
+        });
+        if let Ok(mut m) = self.agencies.write() {
+            m.insert(agency_id.to_owned(), (Instant::now(), rt.clone()));
+        }
+        Ok(rt)
+    }
+}
+
+pub(crate) fn check_agency_id(id: &str) -> Result<(), ApiError> {
+    let ok = (2..=40).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ApiCode::InvalidRequest,
+            format!(
+                "agency id {id:?}: use 2–40 lowercase letters, digits and '-', e.g. wujiang-amr"
+            ),
+        ))
+    }
+}
+
+fn new_encryption_key(
+    master: &MasterKey,
+    agency: &str,
+) -> Result<(String, String, Vec<u8>), KeyError> {
+    use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+    let secret = p256::SecretKey::random(&mut OsRng);
+    let point = secret.public_key().to_encoded_point(false);
+    let (Some(x), Some(y)) = (point.x(), point.y()) else {
+        return Err(KeyError::Seal);
+    };
+    let mut jwk = json!({
+        "kty": "EC", "crv": "P-256",
+        "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y),
+    });
+    let pk = PublicKey::from_jwk(&jwk).map_err(|_| KeyError::Seal)?;
+    let kid = format!("enc-{}", pk.thumbprint());
+    if let Some(o) = jwk.as_object_mut() {
+        o.insert("kid".into(), kid.clone().into());
+        o.insert("use".into(), "enc".into());
+        o.insert("alg".into(), "ECDH-ES".into());
+    }
+    let scalar: [u8; 32] = secret.to_bytes().into();
+    let sealed = master.seal(agency, &kid, &scalar)?;
+    Ok((kid, jwk.to_string(), sealed))
+}
+
+fn open_encryption_key(
+    master: &MasterKey,
+    a: &Agency,
+) -> Result<(josekit::jwk::Jwk, Value), KeyError> {
+    let fail = || KeyError::Unseal {
+        agency: a.id.clone(),
+        kid: a.enc_kid.clone(),
+    };
+    let public: Value = serde_json::from_str(&a.enc_public_jwk).map_err(|_| fail())?;
+    let d = master.open(&a.id, &a.enc_kid, &a.enc_sealed)?;
+    let mut private = public.as_object().cloned().ok_or_else(fail)?;
+    private.insert("d".into(), URL_SAFE_NO_PAD.encode(d.as_ref()).into());
+    let jwk = josekit::jwk::Jwk::from_map(private).map_err(|_| fail())?;
+    Ok((jwk, public))
+}
