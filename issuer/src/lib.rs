@@ -20,11 +20,11 @@ pub mod app;
 pub mod audit;
 pub mod bootstrap;
 pub mod config;
-pub mod error;
+
 pub mod files;
 pub mod keys;
 pub mod metrics;
 pub mod status_index;
-pub mod store;
+pub(crate) mod store;
 pub mod tokens;
 pub mod trust_list;

@@ -58,13 +58,12 @@ fn present_and_verify(
 }
 
 async fn audit_chain_ok(h: &Harness, agency: &str) -> i64 {
-    let store = &h.svc.store;
-    let (seq, hash) = store.audit_head(agency).await.unwrap();
+    let page = h.svc.audit_page(agency, 0, 100_000).await.unwrap();
     let mut v = ChainVerifier::new(agency);
-    for e in store.audit_entries(agency, 0, 100_000).await.unwrap() {
+    for e in page.entries {
         v.push(&e).unwrap();
     }
-    v.finish(seq, &hash).unwrap()
+    v.finish(page.head_seq, &page.head_hash).unwrap()
 }
 
 // ---- issuing ------------------------------------------------------------
@@ -638,20 +637,8 @@ async fn every_admin_route_needs_a_live_token_with_its_scope(h: &Harness) {
         (Method::GET, "/admin/v1/audit".into(), None, "audit"),
     ];
     let revoked = h.token("demo", "all").await;
-    let rid = h
-        .svc
-        .store
-        .token_by_hash(&tongban_issuer::tokens::hash_secret(&revoked))
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-        .clone();
-    h.svc
-        .store
-        .revoke_token("demo", &rid, 1, "test")
-        .await
-        .unwrap();
+    let rid = h.svc.authenticate(&revoked).await.unwrap().0.id;
+    h.svc.revoke_token("demo", &rid, "test").await.unwrap();
     for (m, path, body, scope) in &routes {
         for bad in [
             None,

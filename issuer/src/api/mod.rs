@@ -20,11 +20,13 @@ use serde::de::DeserializeOwned;
 use tower_http::trace::TraceLayer;
 
 use crate::app::Service;
-use crate::error::{ApiCode, ApiError};
 
 pub mod admin;
+pub mod error;
 pub mod oid4vci;
 pub mod public;
+
+pub use error::{ApiCode, ApiError};
 
 /// Shared state of every handler.
 pub type AppState = Arc<Service>;

@@ -11,11 +11,37 @@ use serde_json::{Value, json};
 use tongban_verifier::PublicKey;
 use tongban_verifier::catalogue::ids;
 
-use crate::error::{ApiCode, ApiError};
+use super::ServiceError;
 use crate::keys::{KeyError, KeyRing, MasterKey, new_signing_key};
-use crate::store::{Agency, StoreError};
+use crate::store::{Agency, StoreError, StoredKey};
 
 use super::{AgencyRuntime, Service, internal};
+
+/// Changes to an agency; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AgencyUpdate {
+    /// New name in Chinese.
+    pub name_zh: Option<String>,
+    /// New name in English.
+    pub name_en: Option<String>,
+    /// New GB/T 2260 code.
+    pub region: Option<String>,
+    /// New list of types it may issue.
+    pub vcts: Option<Vec<String>>,
+    /// Whether wallets must encrypt.
+    pub encryption_required: Option<bool>,
+}
+
+/// An agency with its signing keys and the length of its audit chain.
+#[derive(Debug, Clone)]
+pub struct AgencyOverview {
+    /// The agency.
+    pub agency: Agency,
+    /// Its signing keys, current and retired.
+    pub keys: Vec<StoredKey>,
+    /// Entries in its audit chain.
+    pub audit_entries: i64,
+}
 
 /// A new agency.
 #[derive(Debug, Clone)]
@@ -36,22 +62,14 @@ pub struct AgencySpec {
 
 impl Service {
     /// Creates an agency with a fresh signing key and encryption key.
-    pub async fn create_agency(&self, spec: &AgencySpec, actor: &str) -> Result<Agency, ApiError> {
+    pub async fn create_agency(
+        &self,
+        spec: &AgencySpec,
+        actor: &str,
+    ) -> Result<Agency, ServiceError> {
         check_agency_id(&spec.id)?;
-        ids::check_region(&spec.region).map_err(|e| {
-            ApiError::new(
-                ApiCode::InvalidRequest,
-                format!("region {:?}: {e}", spec.region),
-            )
-        })?;
-        for v in &spec.vcts {
-            if self.catalogue.by_vct(v).is_none() {
-                return Err(ApiError::new(
-                    ApiCode::UnknownVct,
-                    format!("vct {v:?} is not in the catalogue"),
-                ));
-            }
-        }
+        check_region(&spec.region)?;
+        self.check_vcts(&spec.vcts)?;
         let at = self.now();
         let (enc_kid, enc_public_jwk, enc_sealed) =
             new_encryption_key(&self.master, &spec.id).map_err(internal)?;
@@ -79,24 +97,90 @@ impl Service {
         Ok(agency)
     }
 
+    /// Changes an agency's names, region, licence types or encryption rule,
+    /// checking the region and types as [`Service::create_agency`] does.
+    pub async fn update_agency(
+        &self,
+        agency_id: &str,
+        update: AgencyUpdate,
+        actor: &str,
+    ) -> Result<Agency, ServiceError> {
+        let mut a = self.store.agency(agency_id).await?;
+        if let Some(v) = update.name_zh {
+            a.name_zh = v;
+        }
+        if let Some(v) = update.name_en {
+            a.name_en = v;
+        }
+        if let Some(v) = update.region {
+            check_region(&v)?;
+            a.region = v;
+        }
+        if let Some(v) = update.vcts {
+            self.check_vcts(&v)?;
+            a.vcts = v;
+        }
+        if let Some(v) = update.encryption_required {
+            a.encryption_required = v;
+        }
+        self.store.update_agency(&a, actor, self.now()).await?;
+        self.forget_agency(agency_id);
+        Ok(a)
+    }
+
+    fn check_vcts(&self, vcts: &[String]) -> Result<(), ServiceError> {
+        match vcts.iter().find(|v| self.catalogue.by_vct(v).is_none()) {
+            Some(v) => Err(ServiceError::UnknownVct(format!(
+                "vct {v:?} is not in the catalogue"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Every agency this service hosts.
+    pub async fn list_agencies(&self) -> Result<Vec<Agency>, ServiceError> {
+        Ok(self.store.list_agencies().await?)
+    }
+
+    /// One agency with its keys and the length of its audit chain.
+    pub async fn agency_overview(&self, agency_id: &str) -> Result<AgencyOverview, ServiceError> {
+        let agency = self.store.agency(agency_id).await?;
+        let keys = self.store.keys(agency_id).await?;
+        let (audit_entries, _) = self.store.audit_head(agency_id).await?;
+        Ok(AgencyOverview {
+            agency,
+            keys,
+            audit_entries,
+        })
+    }
+
+    /// An agency's signing keys, current and retired.
+    pub async fn signing_keys(&self, agency_id: &str) -> Result<Vec<StoredKey>, ServiceError> {
+        let keys = self.store.keys(agency_id).await?;
+        if keys.is_empty() {
+            return Err(ServiceError::NotFound(format!("agency {agency_id}")));
+        }
+        Ok(keys)
+    }
+
     /// Checks that the master key opens the keys already stored, so a
     /// wrong master key is refused before anything is sealed under it.
-    pub async fn check_master_key(&self) -> Result<(), ApiError> {
+    pub async fn check_master_key(&self) -> Result<(), ServiceError> {
         for a in self.store.list_agencies().await? {
             let keys = self.store.keys(&a.id).await?;
             KeyRing::open(&self.master, &a.id, &keys).map_err(|e| {
-                ApiError::new(ApiCode::Internal, format!("{e}. Supply the master key this database was created with (TONGBAN_MASTER_KEY or master_key_file)."))
+                ServiceError::WrongMasterKey(format!("{e}. Supply the master key this database was created with (TONGBAN_MASTER_KEY or master_key_file)."))
             })?;
         }
         Ok(())
     }
 
     /// Rotates an agency's signing key; the old one stays published.
-    pub async fn rotate_key(&self, agency_id: &str, actor: &str) -> Result<String, ApiError> {
+    pub async fn rotate_key(&self, agency_id: &str, actor: &str) -> Result<String, ServiceError> {
         self.store.agency(agency_id).await?;
         let keys = self.store.keys(agency_id).await?;
         KeyRing::open(&self.master, agency_id, &keys)
-            .map_err(|e| ApiError::new(ApiCode::Internal, format!("{e}; nothing was changed")))?;
+            .map_err(|e| ServiceError::Internal(format!("{e}; nothing was changed")))?;
         let key = new_signing_key(&self.master, agency_id, self.now()).map_err(internal)?;
         self.store.rotate_key(&key, actor).await?;
         self.forget_agency(agency_id);
@@ -111,7 +195,7 @@ impl Service {
 
     /// The agency with its keys opened (cached; re-read every
     /// `key_refresh_secs` so a rotation by another process is picked up).
-    pub async fn agency(&self, agency_id: &str) -> Result<Arc<AgencyRuntime>, ApiError> {
+    pub async fn agency(&self, agency_id: &str) -> Result<Arc<AgencyRuntime>, ServiceError> {
         let refresh = Duration::from_secs(self.config.key_refresh_secs);
         if let Ok(m) = self.agencies.read()
             && let Some((at, rt)) = m.get(agency_id)
@@ -122,10 +206,9 @@ impl Service {
         let agency = match self.store.agency(agency_id).await {
             Ok(a) => a,
             Err(StoreError::NotFound(_)) => {
-                return Err(ApiError::new(
-                    ApiCode::UnknownAgency,
-                    format!("agency {agency_id:?}"),
-                ));
+                return Err(ServiceError::UnknownAgency {
+                    agency: agency_id.to_owned(),
+                });
             }
             Err(e) => return Err(e.into()),
         };
@@ -146,7 +229,12 @@ impl Service {
     }
 }
 
-pub(crate) fn check_agency_id(id: &str) -> Result<(), ApiError> {
+fn check_region(region: &str) -> Result<(), ServiceError> {
+    ids::check_region(region)
+        .map_err(|e| ServiceError::InvalidRequest(format!("region {region:?}: {e}")))
+}
+
+pub(crate) fn check_agency_id(id: &str) -> Result<(), ServiceError> {
     let ok = (2..=40).contains(&id.len())
         && id
             .bytes()
@@ -156,12 +244,9 @@ pub(crate) fn check_agency_id(id: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::new(
-            ApiCode::InvalidRequest,
-            format!(
-                "agency id {id:?}: use 2–40 lowercase letters, digits and '-', e.g. wujiang-amr"
-            ),
-        ))
+        Err(ServiceError::InvalidRequest(format!(
+            "agency id {id:?}: use 2–40 lowercase letters, digits and '-', e.g. wujiang-amr"
+        )))
     }
 }
 

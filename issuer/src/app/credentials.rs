@@ -1,11 +1,30 @@
-//! Status changes of issued credentials: revoke, suspend, reinstate.
+//! Issued credentials: looking them up, listing them, and their status
+//! changes (revoke, suspend, reinstate).
 
-use crate::error::ApiError;
-use crate::store::{CredentialRecord, StatusChange};
+use super::ServiceError;
+use crate::store::{CredentialFilter, CredentialRecord, StatusChange};
 
 use super::Service;
 
 impl Service {
+    /// One credential of the agency.
+    pub async fn credential(
+        &self,
+        agency_id: &str,
+        id: &str,
+    ) -> Result<CredentialRecord, ServiceError> {
+        Ok(self.store.credential(agency_id, id).await?)
+    }
+
+    /// The agency's credentials, filtered and paged: (cursor, record).
+    pub async fn list_credentials(
+        &self,
+        agency_id: &str,
+        filter: &CredentialFilter,
+    ) -> Result<Vec<(i64, CredentialRecord)>, ServiceError> {
+        Ok(self.store.list_credentials(agency_id, filter).await?)
+    }
+
     /// Revokes, suspends or reinstates a credential of the agency.
     pub async fn change_status(
         &self,
@@ -14,7 +33,7 @@ impl Service {
         change: StatusChange,
         reason: Option<&str>,
         actor: &str,
-    ) -> Result<CredentialRecord, ApiError> {
+    ) -> Result<CredentialRecord, ServiceError> {
         let rec = self
             .store
             .change_status(agency_id, id, change, reason, actor, self.now())

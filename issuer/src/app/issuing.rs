@@ -12,7 +12,7 @@ use tongban_verifier::catalogue::LicenceType;
 use tongban_verifier::catalogue::schema::Mode;
 use tongban_verifier::{CredentialBuilder, PublicKey};
 
-use crate::error::{ApiCode, ApiError};
+use super::ServiceError;
 use crate::store::{CredentialRecord, CredentialStatus, NewCredential, Store};
 use crate::tokens::random_b64;
 use tongban_service_kit::SharedClock;
@@ -68,41 +68,29 @@ impl Service {
         &'c self,
         rt: &AgencyRuntime,
         req: &IssueRequest,
-    ) -> Result<&'c LicenceType, ApiError> {
+    ) -> Result<&'c LicenceType, ServiceError> {
         let lt = self.catalogue.by_vct(&req.vct).ok_or_else(|| {
-            ApiError::new(
-                ApiCode::UnknownVct,
-                format!("vct {:?} is not in the catalogue", req.vct),
-            )
+            ServiceError::UnknownVct(format!("vct {:?} is not in the catalogue", req.vct))
         })?;
         if !rt.agency.vcts.iter().any(|v| v == &req.vct) {
-            return Err(ApiError::new(
-                ApiCode::VctNotAuthorised,
-                format!(
-                    "agency {} may issue {}; not {}",
-                    rt.agency.id,
-                    rt.agency.vcts.join(", "),
-                    req.vct
-                ),
-            ));
+            return Err(ServiceError::VctNotAuthorised(format!(
+                "agency {} may issue {}; not {}",
+                rt.agency.id,
+                rt.agency.vcts.join(", "),
+                req.vct
+            )));
         }
         let violations = lt.validate(&req.claims, Mode::Complete);
         if !violations.is_empty() {
-            let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
-            return Err(ApiError {
-                code: ApiCode::ClaimsInvalid,
-                detail: format!("failing fields: {}", paths.join(", ")),
-                violations,
-            });
+            return Err(ServiceError::ClaimsInvalid { violations });
         }
         let t = self.now();
         if let Some(exp) = req.expires_at
             && exp <= t
         {
-            return Err(ApiError::new(
-                ApiCode::ValidityInvalid,
-                format!("expires_at {exp} is not in the future"),
-            ));
+            return Err(ServiceError::ValidityInvalid(format!(
+                "expires_at {exp} is not in the future"
+            )));
         }
         let exp = req
             .expires_at
@@ -110,19 +98,16 @@ impl Service {
         if let Some(nbf) = req.not_before
             && nbf >= exp
         {
-            return Err(ApiError::new(
-                ApiCode::ValidityInvalid,
-                format!("not_before {nbf} is not before the expiry {exp}"),
-            ));
+            return Err(ServiceError::ValidityInvalid(format!(
+                "not_before {nbf} is not before the expiry {exp}"
+            )));
         }
         match (&req.holder_jwk, &req.offer) {
-            (None, None) => Err(ApiError::new(
-                ApiCode::HolderMissing,
-                "neither holder_jwk nor offer was given",
+            (None, None) => Err(ServiceError::HolderMissing(
+                "neither holder_jwk nor offer was given".into(),
             )),
-            (Some(_), Some(_)) => Err(ApiError::new(
-                ApiCode::HolderAmbiguous,
-                "both holder_jwk and offer were given",
+            (Some(_), Some(_)) => Err(ServiceError::HolderAmbiguous(
+                "both holder_jwk and offer were given".into(),
             )),
             _ => Ok(lt),
         }
@@ -134,15 +119,15 @@ impl Service {
         rt: &AgencyRuntime,
         actor: &str,
         req: IssueRequest,
-    ) -> Result<Issued, ApiError> {
+    ) -> Result<Issued, ServiceError> {
         let lt = self.check_request(rt, &req)?;
         if let Some(l) = licence_id(&req.claims)
             && self.licence_id_taken(&rt.agency.id, &l).await?
         {
-            return Err(ApiError::new(
-                ApiCode::LicenceIdTaken,
-                format!("licence_id {l:?} was already issued by {}", rt.agency.id),
-            ));
+            return Err(ServiceError::LicenceIdTaken(format!(
+                "licence_id {l:?} was already issued by {}",
+                rt.agency.id
+            )));
         }
         if let Some(opts) = &req.offer {
             return self
@@ -153,9 +138,9 @@ impl Service {
         let jwk = req
             .holder_jwk
             .as_ref()
-            .ok_or_else(|| ApiError::new(ApiCode::HolderMissing, "no holder_jwk"))?;
+            .ok_or_else(|| ServiceError::HolderMissing("no holder_jwk".into()))?;
         let holder = PublicKey::from_jwk(jwk)
-            .map_err(|e| ApiError::new(ApiCode::HolderKeyInvalid, format!("holder_jwk: {e}")))?;
+            .map_err(|e| ServiceError::HolderKeyInvalid(format!("holder_jwk: {e}")))?;
         let (record, credential, status_uri) = self
             .sign(
                 rt,
@@ -177,11 +162,9 @@ impl Service {
                 reply,
             })
             .await
-            .map_err(|_| {
-                ApiError::new(ApiCode::StorageUnavailable, "the service is shutting down")
-            })?;
+            .map_err(|_| ServiceError::StorageUnavailable("the service is shutting down".into()))?;
         wait.await
-            .map_err(|_| ApiError::new(ApiCode::StorageUnavailable, "the commit task stopped"))??;
+            .map_err(|_| ServiceError::StorageUnavailable("the commit task stopped".into()))??;
         self.metrics.add(
             "tongban_credentials_issued_total",
             &[("agency", &rt.agency.id), ("vct", lt.slug)],
@@ -194,7 +177,7 @@ impl Service {
         }))
     }
 
-    async fn licence_id_taken(&self, agency: &str, licence_id: &str) -> Result<bool, ApiError> {
+    async fn licence_id_taken(&self, agency: &str, licence_id: &str) -> Result<bool, ServiceError> {
         Ok(self.store.licence_id_exists(agency, licence_id).await?)
     }
 
@@ -209,7 +192,7 @@ impl Service {
         exp: Option<i64>,
         nbf: Option<i64>,
         offer_id: Option<&str>,
-    ) -> Result<(CredentialRecord, String, String), ApiError> {
+    ) -> Result<(CredentialRecord, String, String), ServiceError> {
         let g = self.next_index(&rt.agency.id).await?;
         let (list, idx) = crate::status_index::position(
             rt.agency.index_key.as_bytes(),
@@ -245,7 +228,7 @@ impl Service {
         Ok((record, issued.sd_jwt, status_uri))
     }
 
-    async fn next_index(&self, agency: &str) -> Result<i64, ApiError> {
+    async fn next_index(&self, agency: &str) -> Result<i64, ServiceError> {
         let slot = {
             let mut m = self
                 .allocators

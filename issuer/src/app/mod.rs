@@ -1,6 +1,15 @@
-//! The issuing service's core, independent of HTTP: agencies and their
-//! opened keys, claim validation, status-index allocation, signing, group
-//! commit, status-list tokens and OpenID4VCI offers.
+//! The service layer: the issuer's use cases, independent of HTTP and of
+//! the command line. [`crate::api`], the CLI and [`crate::bootstrap`] call
+//! only the methods of [`Service`] (and [`Database`] to open storage); the
+//! storage module is private to this layer. Every use case fails with one
+//! [`ServiceError`], and reads the time from the [`Clock`](tongban_service_kit::Clock)
+//! the service was built with — nothing below here reads the system time.
+//!
+//! One module per use case: [`agencies`](self) (agencies and their keys),
+//! admin tokens, issuing (single and batch items), offers, OpenID4VCI
+//! redemption (code, access token, nonce, credential), status changes and
+//! credential queries, status lists, the audit log, maintenance (purge,
+//! readiness).
 //!
 //! Durability: a credential is returned to the caller only after the
 //! transaction holding it and its audit entry committed. Concurrent
@@ -18,22 +27,35 @@ use tokio::sync::{mpsc, oneshot};
 use tongban_verifier::catalogue::Catalogue;
 
 use crate::config::Config;
-use crate::error::{ApiCode, ApiError};
 use crate::keys::{KeyRing, MasterKey};
 use crate::metrics::Metrics;
-use crate::store::{Agency, NewCredential, Store, StoreError};
+use crate::store::postgres::PostgresStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{NewCredential, Store, StoreError};
 use tongban_service_kit::SharedClock;
 
+mod admin_tokens;
 mod agencies;
+mod audit;
 mod credentials;
+mod error;
 mod issuing;
+mod maintenance;
 mod offers;
 mod oid4vci;
 mod status_lists;
 
-pub use agencies::AgencySpec;
+pub use agencies::{AgencyOverview, AgencySpec, AgencyUpdate};
+pub use audit::{AuditPage, ChainCheck};
+pub use error::ServiceError;
 pub use issuing::{IssueRequest, Issued, IssuedCredential};
 pub use offers::{IssuedOffer, OfferOptions, offer_uri, png_base64, random_digits};
+pub use oid4vci::CodeExchange;
+
+pub use crate::store::{
+    Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, OfferRecord,
+    StatusChange, StoredKey, TokenRecord,
+};
 
 /// Most credentials committed in one transaction.
 pub(crate) const MAX_GROUP: usize = 512;
@@ -74,8 +96,7 @@ pub(crate) struct CachedStatus {
 pub struct Service {
     /// Configuration.
     pub config: Config,
-    /// Storage.
-    pub store: Arc<dyn Store>,
+    store: Arc<dyn Store>,
     master: MasterKey,
     /// The licence catalogue.
     pub catalogue: &'static Catalogue,
@@ -96,20 +117,56 @@ impl std::fmt::Debug for Service {
     }
 }
 
-pub(crate) fn internal(what: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %what, "internal error");
-    ApiError::new(ApiCode::Internal, "internal error (see the service log)")
+/// An opened database (SQLite or PostgreSQL, migrations applied): what a
+/// [`Service`] is built on. Opaque: only the service layer reaches into it.
+#[derive(Clone)]
+pub struct Database(Arc<dyn Store>);
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Database").field(&self.0.backend()).finish()
+    }
+}
+
+/// Why the database could not be opened (the full cause, for the operator).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct OpenError(StoreError);
+
+impl Database {
+    /// Opens the configured database: PostgreSQL if `database_url` is set,
+    /// else SQLite at [`Config::sqlite_file`] (its directory must exist).
+    pub async fn open(config: &Config) -> Result<Database, OpenError> {
+        Ok(Database(match &config.database_url {
+            Some(url) => Arc::new(
+                PostgresStore::open(url, config.db_max_connections)
+                    .await
+                    .map_err(OpenError)?,
+            ),
+            None => Arc::new(
+                SqliteStore::open(&config.sqlite_file())
+                    .await
+                    .map_err(OpenError)?,
+            ),
+        }))
+    }
+}
+
+/// An unexpected failure: logged in full, reported without detail.
+pub(crate) fn internal(what: impl std::fmt::Display) -> ServiceError {
+    ServiceError::internal(what)
 }
 
 impl Service {
-    /// A service over `store` that reads the time from `clock`; starts the
-    /// commit task (needs a tokio runtime).
+    /// A service over `database` that reads the time from `clock`; starts
+    /// the commit task (needs a tokio runtime).
     pub fn new(
         config: Config,
-        store: Arc<dyn Store>,
+        database: Database,
         master: MasterKey,
         clock: SharedClock,
-    ) -> Result<Arc<Self>, ApiError> {
+    ) -> Result<Arc<Self>, ServiceError> {
+        let store = database.0;
         let catalogue = Catalogue::builtin().map_err(internal)?;
         let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
         tokio::spawn(issuing::run_committer(store.clone(), clock.clone(), rx));
@@ -127,13 +184,13 @@ impl Service {
         }))
     }
 
+    /// The database the service runs on.
+    pub fn database(&self) -> Database {
+        Database(self.store.clone())
+    }
+
     /// Now, Unix seconds, by the clock the service was built with.
     pub fn now(&self) -> i64 {
         self.clock.now()
-    }
-
-    /// The master key (for the CLI's key operations).
-    pub fn master(&self) -> &MasterKey {
-        &self.master
     }
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tongban_verifier::catalogue::LicenceType;
 
-use crate::error::ApiError;
+use super::ServiceError;
 use crate::store::{OfferRecord, OfferState};
 use crate::tokens::{hash_secret, random_b64};
 
@@ -53,7 +53,7 @@ impl Service {
         actor: &str,
         req: &IssueRequest,
         opts: &OfferOptions,
-    ) -> Result<IssuedOffer, ApiError> {
+    ) -> Result<IssuedOffer, ServiceError> {
         let code = random_b64(32);
         let tx_code = opts
             .tx_code
@@ -149,7 +149,7 @@ pub fn offer_uri(offer: &Value) -> String {
     )
 }
 
-pub(crate) fn qr_png(text: &str) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn qr_png(text: &str) -> Result<Vec<u8>, ServiceError> {
     tongban_cli_support::qr::png(&[text.to_owned()]).map_err(internal)
 }
 

@@ -2,7 +2,7 @@
 
 use tongban_verifier::status::{Bits, StatusList, StatusListToken};
 
-use crate::error::{ApiCode, ApiError};
+use super::ServiceError;
 
 use super::{AgencyRuntime, CachedStatus, Service, internal};
 
@@ -12,7 +12,7 @@ impl Service {
         &self,
         rt: &AgencyRuntime,
         list: i64,
-    ) -> Result<(String, u64), ApiError> {
+    ) -> Result<(String, u64), ServiceError> {
         let key = (rt.agency.id.clone(), list);
         if let Ok(c) = self.status_cache.lock()
             && let Some(hit) = c.get(&key)
@@ -24,13 +24,10 @@ impl Service {
         }
         let count = self.store.status_list_count(&rt.agency.id).await?;
         if list < 0 || list >= count {
-            return Err(ApiError::new(
-                ApiCode::StatusListNotFound,
-                format!(
-                    "{} has {count} status list(s); {list} is not one",
-                    rt.agency.id
-                ),
-            ));
+            return Err(ServiceError::StatusListNotFound(format!(
+                "{} has {count} status list(s); {list} is not one",
+                rt.agency.id
+            )));
         }
         let size = usize::try_from(rt.agency.status_list_size).map_err(internal)?;
         let bits = Bits::new(2).ok_or_else(|| internal("bits"))?;

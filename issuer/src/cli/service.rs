@@ -12,11 +12,10 @@ use clap::{Args, Subcommand};
 
 use super::{Failure, finish};
 use serde_json::{Value, json};
-use tongban_issuer::app::{AgencySpec, Service};
-use tongban_issuer::audit::ChainVerifier;
+use tongban_issuer::api::ApiError;
+use tongban_issuer::app::{Agency, AgencySpec, AgencyUpdate, Service, ServiceError, StoredKey};
 use tongban_issuer::bootstrap::{self, KeySource, StartError};
 use tongban_issuer::config::{Config, LogFormat, Overrides};
-use tongban_issuer::store::{Agency, Store};
 use tongban_issuer::tokens::Scopes;
 use tongban_service_kit::SystemClock;
 
@@ -223,22 +222,18 @@ impl From<StartError> for Failure {
             StartError::Key(_) => "master_key",
             StartError::Store(_) => "database",
             StartError::Io { .. } => "io",
-            StartError::Api(a) => a.code.code(),
+            StartError::Service(e) => return Failure::from(e.clone()),
             _ => "start",
         };
         Failure::usage(code, e.to_string())
     }
 }
 
-impl From<tongban_issuer::error::ApiError> for Failure {
-    fn from(e: tongban_issuer::error::ApiError) -> Self {
+impl From<ServiceError> for Failure {
+    /// The same stable code the API answers with.
+    fn from(e: ServiceError) -> Self {
+        let e = ApiError::from(e);
         Failure::usage(e.code.code(), e.detail)
-    }
-}
-
-impl From<tongban_issuer::store::StoreError> for Failure {
-    fn from(e: tongban_issuer::store::StoreError) -> Self {
-        Failure::usage("database", e.to_string())
     }
 }
 
@@ -268,12 +263,12 @@ async fn open(target: &Target, create_key: bool) -> Result<(Config, Arc<Service>
         ));
     }
     let (master, _) = bootstrap::load_master_key(&config, create_key)?;
-    let store = bootstrap::open_store(&config).await?;
-    let service = Service::new(config.clone(), store, master, SystemClock::shared())?;
+    let database = bootstrap::open_database(&config).await?;
+    let service = Service::new(config.clone(), database, master, SystemClock::shared())?;
     service
         .check_master_key()
         .await
-        .map_err(|e| Failure::usage("master_key", e.detail))?;
+        .map_err(|e| Failure::usage("master_key", e.to_string()))?;
     Ok((config, service))
 }
 
@@ -345,17 +340,17 @@ async fn serve_async(config: Config) -> Result<(), Failure> {
             p.display()
         );
     }
-    let store = bootstrap::open_store(&config).await?;
+    let database = bootstrap::open_database(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| {
             Failure::usage("listen", format!("cannot listen on {}: {e}", config.listen))
         })?;
-    let service = Service::new(config.clone(), store, master, SystemClock::shared())?;
+    let service = Service::new(config.clone(), database, master, SystemClock::shared())?;
     service
         .check_master_key()
         .await
-        .map_err(|e| Failure::usage("master_key", e.detail))?;
+        .map_err(|e| Failure::usage("master_key", e.to_string()))?;
     if let Some((agency, token)) = bootstrap::bootstrap_demo(&service).await? {
         eprintln!(
             "\nFirst start: created the demonstration agency `{}` ({}), issuer {}\n\
@@ -364,7 +359,7 @@ async fn serve_async(config: Config) -> Result<(), Failure> {
             agency.id, agency.name_zh, agency.iss, token.secret, token.secret, config.public_url
         );
     }
-    for a in service.store.list_agencies().await? {
+    for a in service.list_agencies().await? {
         if a.iss != config.issuer_id(&a.id) {
             tracing::warn!(agency = %a.id, issuer = %a.iss, public_url = %config.public_url, "the agency's issuer id does not match this service's public URL; wallets and verifiers will not find its metadata. Start with --public-url matching the issuer id");
         }
@@ -425,7 +420,7 @@ async fn agency_async(c: AgencyCommand) -> Result<(String, Value), Failure> {
         }
         AgencyCommand::List { target } => {
             let (_, s) = open(&target, false).await?;
-            let list = s.store.list_agencies().await?;
+            let list = s.list_agencies().await?;
             let text = if list.is_empty() {
                 "No agencies yet (tongban-issuer agency create …).".into()
             } else {
@@ -441,9 +436,8 @@ async fn agency_async(c: AgencyCommand) -> Result<(String, Value), Failure> {
         }
         AgencyCommand::Show { target, id } => {
             let (_, s) = open(&target, false).await?;
-            let a = s.store.agency(&id).await?;
-            let keys = s.store.keys(&id).await?;
-            let (seq, _) = s.store.audit_head(&id).await?;
+            let overview = s.agency_overview(&id).await?;
+            let (a, keys, seq) = (overview.agency, overview.keys, overview.audit_entries);
             let mut text = agency_text(&a);
             text.push_str(&format!("\n  audit entries: {seq}\n  signing keys:"));
             for k in &keys {
@@ -471,32 +465,14 @@ async fn agency_async(c: AgencyCommand) -> Result<(String, Value), Failure> {
             encryption_required,
         } => {
             let (_, s) = open(&target, false).await?;
-            let mut a = s.store.agency(&id).await?;
-            if let Some(v) = name_zh {
-                a.name_zh = v;
-            }
-            if let Some(v) = name_en {
-                a.name_en = v;
-            }
-            if let Some(v) = region {
-                tongban_verifier::catalogue::ids::check_region(&v)
-                    .map_err(|e| Failure::usage("invalid_request", format!("region {v:?}: {e}")))?;
-                a.region = v;
-            }
-            if let Some(v) = vcts {
-                let v = expand_vcts(&s, &v);
-                if let Some(bad) = v.iter().find(|x| s.catalogue.by_vct(x).is_none()) {
-                    return Err(Failure::usage(
-                        "unknown_vct",
-                        format!("vct {bad:?} is not in the catalogue"),
-                    ));
-                }
-                a.vcts = v;
-            }
-            if let Some(v) = encryption_required {
-                a.encryption_required = v;
-            }
-            s.store.update_agency(&a, &actor(), s.now()).await?;
+            let update = AgencyUpdate {
+                name_zh,
+                name_en,
+                region,
+                vcts: vcts.map(|v| expand_vcts(&s, &v)),
+                encryption_required,
+            };
+            let a = s.update_agency(&id, update, &actor()).await?;
             Ok((
                 format!("Updated agency {}", agency_text(&a)),
                 agency_json(&a),
@@ -505,7 +481,7 @@ async fn agency_async(c: AgencyCommand) -> Result<(String, Value), Failure> {
     }
 }
 
-fn keys_json(keys: &[tongban_issuer::store::StoredKey]) -> Value {
+fn keys_json(keys: &[StoredKey]) -> Value {
     Value::Array(
         keys.iter()
             .map(|k| {
@@ -538,10 +514,7 @@ pub(crate) fn key(c: KeyCommand) -> ExitCode {
                 }
                 KeyCommand::List { target, agency } => {
                     let (_, s) = open(&target, false).await?;
-                    let keys = s.store.keys(&agency).await?;
-                    if keys.is_empty() {
-                        return Err(Failure::usage("not_found", format!("agency {agency} not found")));
-                    }
+                    let keys = s.signing_keys(&agency).await?;
                     let text = keys
                         .iter()
                         .map(|k| format!("{}  created {}{}", k.kid, k.created_at, k.retired_at.map(|r| format!(", retired {r}")).unwrap_or_else(|| " (current)".into())))
@@ -571,7 +544,7 @@ pub(crate) fn token(c: TokenCommand) -> ExitCode {
                         return Err(Failure::usage("usage", "give at least one scope (issue, read, revoke, suspend, audit, or all)"));
                     }
                     let (_, s) = open(&target, false).await?;
-                    let t = bootstrap::create_token(&*s.store, s.now(), &agency, scopes, &label, &actor()).await?;
+                    let t = s.create_token(&agency, scopes, &label, &actor()).await?;
                     Ok((
                         format!("Token {} for agency {agency}, scopes {scopes}. The secret is shown ONCE:\n\n    {}\n", t.id, t.secret),
                         json!({"id": t.id, "agency": agency, "scopes": scopes, "label": label, "token": t.secret}),
@@ -579,7 +552,7 @@ pub(crate) fn token(c: TokenCommand) -> ExitCode {
                 }
                 TokenCommand::List { target, agency } => {
                     let (_, s) = open(&target, false).await?;
-                    let list = s.store.list_tokens(&agency).await?;
+                    let list = s.list_tokens(&agency).await?;
                     let text = list
                         .iter()
                         .map(|t| format!("{}  [{}]  {}{}", t.id, t.scopes, t.label, if t.revoked_at.is_some() { "  (revoked)" } else { "" }))
@@ -589,7 +562,7 @@ pub(crate) fn token(c: TokenCommand) -> ExitCode {
                 }
                 TokenCommand::Revoke { target, agency, id } => {
                     let (_, s) = open(&target, false).await?;
-                    s.store.revoke_token(&agency, &id, s.now(), &actor()).await?;
+                    s.revoke_token(&agency, &id, &actor()).await?;
                     Ok((format!("Revoked token {id} of {agency}."), json!({"revoked": id})))
                 }
             }
@@ -614,21 +587,13 @@ async fn audit_verify(target: &Target, only: Option<String>) -> Result<(String, 
             format!("no database at {}", config.sqlite_file().display()),
         ));
     }
-    let store = bootstrap::open_store(&config).await?;
-    let agencies: Vec<String> = match only {
-        Some(a) => vec![store.agency(&a).await?.id],
-        None => store
-            .list_agencies()
-            .await?
-            .into_iter()
-            .map(|a| a.id)
-            .collect(),
-    };
+    let database = bootstrap::open_database(&config).await?;
     let mut lines = Vec::new();
     let mut results = Vec::new();
     let mut broken = false;
-    for id in agencies {
-        match verify_chain(&*store, &id).await? {
+    for check in database.verify_audit(only.as_deref()).await? {
+        let id = check.agency;
+        match check.result {
             Ok(n) => {
                 lines.push(format!("ok      {id}: {n} entries, chain intact"));
                 results.push(json!({"agency": id, "ok": true, "entries": n}));
@@ -648,24 +613,4 @@ async fn audit_verify(target: &Target, only: Option<String>) -> Result<(String, 
         });
     }
     Ok((lines.join("\n"), json!({"ok": true, "agencies": results})))
-}
-
-async fn verify_chain(
-    store: &dyn Store,
-    agency: &str,
-) -> Result<Result<i64, tongban_issuer::audit::ChainError>, Failure> {
-    let (head_seq, head_hash) = store.audit_head(agency).await?;
-    let mut v = ChainVerifier::new(agency);
-    let mut after = 0;
-    loop {
-        let page = store.audit_entries(agency, after, 5000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for e in &page {
-            if let Err(err) = v.push(e) {
-                return Ok(Err(err));
-            }
-        }
-    }
-    Ok(v.finish(head_seq, &head_hash))
 }
