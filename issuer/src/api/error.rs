@@ -1,7 +1,8 @@
 //! Errors of the admin and public API: one stable code per way a request
-//! can fail (a [`ServiceError`] or a malformed request), its HTTP status, and sentences in English and Chinese that an
-//! agency clerk can act on. OpenID4VCI endpoints answer in the OAuth error
-//! format instead ([`super::oid4vci`]).
+//! can fail (a [`ServiceError`] or a malformed request), its HTTP status,
+//! and sentences in English and Chinese that an agency clerk can act on.
+//! OpenID4VCI endpoints answer in the OAuth error format instead
+//! ([`super::oid4vci`]).
 //!
 //! The codes are part of the public interface (`specs/issuer-api.md` lists
 //! them, a test keeps the list complete): never rename one, only add.

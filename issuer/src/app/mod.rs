@@ -2,14 +2,14 @@
 //! the command line. [`crate::api`], the CLI and [`crate::bootstrap`] call
 //! only the methods of [`Service`] (and [`Database`] to open storage); the
 //! storage module is private to this layer. Every use case fails with one
-//! [`ServiceError`], and reads the time from the [`Clock`](tongban_service_kit::Clock)
-//! the service was built with — nothing below here reads the system time.
+//! [`ServiceError`], and reads the time from the
+//! [`Clock`](tongban_service_kit::Clock) the service was built with —
+//! nothing below here reads the system time.
 //!
-//! One module per use case: [`agencies`](self) (agencies and their keys),
-//! admin tokens, issuing (single and batch items), offers, OpenID4VCI
-//! redemption (code, access token, nonce, credential), status changes and
-//! credential queries, status lists, the audit log, maintenance (purge,
-//! readiness).
+//! One module per use case: agencies and their keys, admin tokens,
+//! issuing (single and batch items), offers, OpenID4VCI redemption (code,
+//! access token, nonce, credential), status changes and credential
+//! queries, status lists, the audit log, maintenance (purge, readiness).
 //!
 //! Durability: a credential is returned to the caller only after the
 //! transaction holding it and its audit entry committed. Concurrent
