@@ -6,14 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::app::{Agency, AgencySpec, Database, OpenError, Service, ServiceError};
 use crate::config::Config;
-use crate::error::ApiError;
 use crate::keys::{KeyError, MasterKey};
-use crate::service::{AgencySpec, Service, now};
-use crate::store::postgres::PostgresStore;
-use crate::store::sqlite::SqliteStore;
-use crate::store::{Agency, Store, StoreError, TokenRecord};
-use crate::tokens::{self, NewToken, Scopes};
+use crate::tokens::{NewToken, Scopes};
 
 /// Environment variable holding the master key (base64url or hex).
 pub const MASTER_KEY_ENV: &str = "TONGBAN_MASTER_KEY";
@@ -27,7 +23,7 @@ pub enum StartError {
     Key(#[from] KeyError),
     /// The database.
     #[error("database: {0}")]
-    Store(#[from] StoreError),
+    Store(#[from] OpenError),
     /// Creating the data directory or binding the port.
     #[error("{what}: {source}")]
     Io {
@@ -38,7 +34,7 @@ pub enum StartError {
     },
     /// Setting up an agency or token.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Service(#[from] ServiceError),
 }
 
 /// Where the master key came from.
@@ -90,36 +86,11 @@ fn ensure_data_dir(config: &Config) -> Result<(), StartError> {
 
 /// Opens the configured database (SQLite in the data directory unless a
 /// PostgreSQL URL is set) and applies migrations.
-pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
-    Ok(match &config.database_url {
-        Some(url) => Arc::new(PostgresStore::open(url, config.db_max_connections).await?),
-        None => {
-            ensure_data_dir(config)?;
-            Arc::new(SqliteStore::open(&config.sqlite_file()).await?)
-        }
-    })
-}
-
-/// Creates an admin token for an agency; the secret is returned once.
-pub async fn create_token(
-    store: &dyn Store,
-    agency_id: &str,
-    scopes: Scopes,
-    label: &str,
-    actor: &str,
-) -> Result<NewToken, StartError> {
-    store.agency(agency_id).await?;
-    let t = tokens::generate();
-    let record = TokenRecord {
-        id: t.id.clone(),
-        agency_id: agency_id.to_owned(),
-        scopes,
-        label: label.to_owned(),
-        created_at: now(),
-        revoked_at: None,
-    };
-    store.create_token(&record, &t.hash, actor).await?;
-    Ok(t)
+pub async fn open_database(config: &Config) -> Result<Database, StartError> {
+    if config.database_url.is_none() {
+        ensure_data_dir(config)?;
+    }
+    Ok(Database::open(config).await?)
 }
 
 /// The demonstration agency a fresh data directory starts with.
@@ -142,20 +113,15 @@ pub fn demo_agency(service: &Service) -> AgencySpec {
 /// On a database with no agency, creates the demonstration agency and an
 /// all-scopes admin token; returns them (the token is shown once).
 pub async fn bootstrap_demo(service: &Service) -> Result<Option<(Agency, NewToken)>, StartError> {
-    if !service.store.list_agencies().await?.is_empty() {
+    if !service.list_agencies().await?.is_empty() {
         return Ok(None);
     }
     let agency = service
         .create_agency(&demo_agency(service), "bootstrap")
         .await?;
-    let token = create_token(
-        &*service.store,
-        &agency.id,
-        Scopes::all(),
-        "bootstrap admin",
-        "bootstrap",
-    )
-    .await?;
+    let token = service
+        .create_token(&agency.id, Scopes::all(), "bootstrap admin", "bootstrap")
+        .await?;
     Ok(Some((agency, token)))
 }
 
@@ -171,7 +137,7 @@ pub async fn serve(
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                if let Err(e) = s.store.purge_expired(now()).await {
+                if let Err(e) = s.purge_expired().await {
                     tracing::warn!(error = %e, "purging expired offers and nonces failed");
                 }
             }

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 
 mod cli;
 
-use cli::service::{AgencyCommand, AuditCommand, KeyCommand, ServeArgs, TokenCommand};
+use cli::agency::AgencyCommand;
+use cli::audit::AuditCommand;
+use cli::key::KeyCommand;
+use cli::serve::ServeArgs;
+use cli::token::TokenCommand;
 use cli::trust_list::TrustListCommand;
 
 /// Tongban (通办) issuer: the service issuing agencies run, and the
@@ -78,11 +82,11 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Serve(a) => cli::service::serve(a),
-        Command::Agency { command } => cli::service::agency(command),
-        Command::Key { command } => cli::service::key(command),
-        Command::Token { command } => cli::service::token(command),
-        Command::Audit { command } => cli::service::audit(command),
+        Command::Serve(a) => cli::serve::serve(a),
+        Command::Agency { command } => cli::agency::agency(command),
+        Command::Key { command } => cli::key::key(command),
+        Command::Token { command } => cli::token::token(command),
+        Command::Audit { command } => cli::audit::audit(command),
         Command::TrustList { command } => cli::trust_list::main(command),
     }
 }

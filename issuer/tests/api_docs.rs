@@ -8,8 +8,8 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
+use tongban_issuer::api::ApiCode;
 use tongban_issuer::api::{OPENAPI, ROUTES};
-use tongban_issuer::error::ApiCode;
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",

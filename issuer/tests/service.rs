@@ -11,6 +11,7 @@ use rand_core::OsRng;
 use serde_json::{Value, json};
 use support::{DEMO_ISS, Harness, claims, header_str};
 use tongban_issuer::audit::ChainVerifier;
+use tongban_service_kit::{Clock as _, SystemClock};
 use tongban_verifier::status::StatusListToken;
 use tongban_verifier::{
     Ed25519Signer, HeldCredential, InMemoryKeys, KeyBinding, KeyWithId, Policy, PublicKey,
@@ -40,7 +41,8 @@ fn present_and_verify(
     keys: &InMemoryKeys,
 ) -> tongban_verifier::Report {
     let held = HeldCredential::parse(credential).unwrap();
-    let now = tongban_issuer::service::now();
+    // The counter's own wall clock.
+    let now = SystemClock.now();
     let kb = KeyBinding {
         signer: holder,
         audience: "https://counter.test".into(),
@@ -56,13 +58,12 @@ fn present_and_verify(
 }
 
 async fn audit_chain_ok(h: &Harness, agency: &str) -> i64 {
-    let store = &h.svc.store;
-    let (seq, hash) = store.audit_head(agency).await.unwrap();
+    let page = h.svc.audit_page(agency, 0, 100_000).await.unwrap();
     let mut v = ChainVerifier::new(agency);
-    for e in store.audit_entries(agency, 0, 100_000).await.unwrap() {
+    for e in page.entries {
         v.push(&e).unwrap();
     }
-    v.finish(seq, &hash).unwrap()
+    v.finish(page.head_seq, &page.head_hash).unwrap()
 }
 
 // ---- issuing ------------------------------------------------------------
@@ -636,20 +637,8 @@ async fn every_admin_route_needs_a_live_token_with_its_scope(h: &Harness) {
         (Method::GET, "/admin/v1/audit".into(), None, "audit"),
     ];
     let revoked = h.token("demo", "all").await;
-    let rid = h
-        .svc
-        .store
-        .token_by_hash(&tongban_issuer::tokens::hash_secret(&revoked))
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-        .clone();
-    h.svc
-        .store
-        .revoke_token("demo", &rid, 1, "test")
-        .await
-        .unwrap();
+    let rid = h.svc.authenticate(&revoked).await.unwrap().0.id;
+    h.svc.revoke_token("demo", &rid, "test").await.unwrap();
     for (m, path, body, scope) in &routes {
         for bad in [
             None,
@@ -1163,7 +1152,7 @@ async fn the_pre_authorized_code_flow_issues_to_the_proof_key(h: &Harness) {
         (s, v["error"].as_str().unwrap()),
         (StatusCode::BAD_REQUEST, "invalid_grant")
     );
-    let now = tongban_issuer::service::now();
+    let now = h.now();
     let n = c_nonce(h, "demo").await;
     let (s, _) = credential_request(h, "other", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -1268,7 +1257,7 @@ async fn the_draft_15_proof_request_and_no_pin_offers_work(h: &Harness) {
     let (s, t) = token(h, "demo", &code, None).await;
     assert_eq!(s, StatusCode::OK, "{t}");
     let n = c_nonce(h, "demo").await;
-    let p = proof(&signer, DEMO_ISS, Some(&n), tongban_issuer::service::now());
+    let p = proof(&signer, DEMO_ISS, Some(&n), h.now());
     let (s, v) = credential_request(h, "demo", t["access_token"].as_str().unwrap(), &json!({"credential_configuration_id": "driving-licence", "proof": {"proof_type": "jwt", "jwt": p}})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = token(h, "demo", "no-such-code", None).await;
@@ -1378,7 +1367,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
             .to_owned()
     };
     let access = get_access(80).await;
-    let now = tongban_issuer::service::now();
+    let now = h.now();
     // Asking for an encrypted response in a plaintext request is refused (§8.2).
     let n = c_nonce(h, "demo").await;
     let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}, "credential_response_encryption": {"jwk": pub_json, "enc": "A128GCM"}});
@@ -1440,7 +1429,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
     // An agency that requires encryption refuses plaintext.
     h.svc
         .create_agency(
-            &tongban_issuer::service::AgencySpec {
+            &tongban_issuer::app::AgencySpec {
                 id: "sealed".into(),
                 name_zh: "加密机构".into(),
                 name_en: "Encrypting agency".into(),
@@ -1493,7 +1482,7 @@ async fn offers_are_checked_before_anything_is_spent(h: &Harness) {
         (StatusCode::CONFLICT, "licence_id_taken")
     );
     // not_before and expires_at of an offer reach the credential.
-    let now = tongban_issuer::service::now();
+    let now = h.now();
     let (s, o) = h
         .post(
             "/admin/v1/credentials",
@@ -1595,6 +1584,207 @@ async fn every_credential_carries_exp(h: &Harness) {
     assert_eq!(s, StatusCode::OK, "an empty body needs no content type");
 }
 
+// ---- expiry, on the service's clock -------------------------------------
+
+/// A credential request for `access` with a fresh proof over `nonce`.
+async fn redeem(
+    h: &Harness,
+    access: &str,
+    nonce: &str,
+    signer: &Ed25519Signer,
+) -> (StatusCode, Value) {
+    let p = proof(signer, DEMO_ISS, Some(nonce), h.now());
+    credential_request(
+        h,
+        "demo",
+        access,
+        &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [p]}}),
+    )
+    .await
+}
+
+async fn access_token(h: &Harness, code: &str) -> String {
+    let (s, t) = token(h, "demo", code, None).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    t["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn a_pre_authorized_code_expires_after_offer_ttl_secs(h: &Harness) {
+    let ttl = h.svc.config.offer_ttl_secs;
+    let (live, _) = offer_parts(&offer(h, &h.demo, "business-licence", 300, false).await);
+    let (late, _) = offer_parts(&offer(h, &h.demo, "business-licence", 301, false).await);
+    // Good through its last second…
+    h.clock.advance(ttl);
+    access_token(h, &live).await;
+    // …and refused one second later.
+    h.clock.advance(1);
+    let (s, v) = token(h, "demo", &late, None).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_grant"),
+        "{v}"
+    );
+}
+
+async fn an_access_token_expires_after_access_token_ttl_secs(h: &Harness) {
+    let (signer, _) = holder();
+    let ttl = h.svc.config.access_token_ttl_secs;
+    let (code, _) = offer_parts(&offer(h, &h.demo, "business-licence", 310, false).await);
+    let expired = access_token(h, &code).await;
+    let (code, _) = offer_parts(&offer(h, &h.demo, "business-licence", 311, false).await);
+    let live = access_token(h, &code).await;
+    h.clock.advance(ttl + 1);
+    let n = c_nonce(h, "demo").await;
+    let (s, v) = redeem(h, &expired, &n, &signer).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::UNAUTHORIZED, "invalid_token"),
+        "{v}"
+    );
+    // The refusal spent neither the nonce nor anything else; at its last
+    // second the other token, made at the same time, is still good.
+    h.clock.advance(-1);
+    let (s, v) = redeem(h, &live, &n, &signer).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+async fn a_nonce_expires_after_nonce_ttl_secs(h: &Harness) {
+    let (signer, _) = holder();
+    let ttl = h.svc.config.nonce_ttl_secs;
+    let stale = c_nonce(h, "demo").await;
+    let last_second = c_nonce(h, "demo").await;
+    h.clock.advance(ttl + 1);
+    let (code, _) = offer_parts(&offer(h, &h.demo, "business-licence", 320, false).await);
+    let access = access_token(h, &code).await;
+    let (s, v) = redeem(h, &access, &stale, &signer).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_nonce"),
+        "{v}"
+    );
+    // The access token survives the refusal; a nonce at its last second works.
+    h.clock.advance(-1);
+    let (s, v) = redeem(h, &access, &last_second, &signer).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+async fn an_offered_credential_past_its_expires_at_is_not_issued(h: &Harness) {
+    let (signer, _) = holder();
+    let exp = h.now() + 100;
+    let (s, o) = h
+        .post(
+            "/admin/v1/credentials",
+            Some(&h.demo),
+            &json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 330), "offer": {"tx_code": false}, "expires_at": exp}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let (code, _) = offer_parts(&o);
+    h.clock.advance(100);
+    let access = access_token(h, &code).await;
+    let n = c_nonce(h, "demo").await;
+    let (s, v) = redeem(h, &access, &n, &signer).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "credential_request_denied"),
+        "{v}"
+    );
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("would have expired at {exp}")),
+        "{v}"
+    );
+    // And an expires_at that has passed is refused when the offer is made.
+    let (s, v) = h
+        .post(
+            "/admin/v1/credentials",
+            Some(&h.demo),
+            &json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 331), "offer": {}, "expires_at": h.now()}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validity_invalid"),
+        "{v}"
+    );
+}
+
+async fn purge_expired_removes_what_expired_and_keeps_the_rest(h: &Harness) {
+    let (signer, _) = holder();
+    let t0 = h.now();
+    let (old_code, _) = offer_parts(&offer(h, &h.demo, "business-licence", 340, false).await);
+    let old_nonce = c_nonce(h, "demo").await;
+    h.clock.set(t0 + 400);
+    let (new_code, _) = offer_parts(&offer(h, &h.demo, "business-licence", 341, false).await);
+    let new_nonce = c_nonce(h, "demo").await;
+    // The old code (600 s) and the old nonce (300 s) are past; the new ones not.
+    h.clock.set(t0 + 650);
+    assert_eq!(h.svc.purge_expired().await.unwrap(), 2);
+    assert_eq!(
+        h.svc.purge_expired().await.unwrap(),
+        0,
+        "nothing left to purge"
+    );
+    // What had not expired was kept.
+    let access = access_token(h, &new_code).await;
+    let (s, v) = redeem(h, &access, &new_nonce, &signer).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // What had expired is gone: even with the clock back where both were
+    // live, neither works.
+    h.clock.set(t0 + 1);
+    let (s, v) = token(h, "demo", &old_code, None).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_grant"),
+        "{v}"
+    );
+    let (code, _) = offer_parts(&offer(h, &h.demo, "business-licence", 342, false).await);
+    let access = access_token(h, &code).await;
+    let (s, v) = redeem(h, &access, &old_nonce, &signer).await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_nonce"),
+        "{v}"
+    );
+}
+
+async fn a_status_list_token_is_re_signed_when_its_ttl_has_passed(h: &Harness) {
+    let (_, jwk) = holder();
+    h.issue("business-licence", 350, &jwk).await;
+    let ttl = i64::try_from(h.svc.config.status_list_ttl_secs).unwrap();
+    let lifetime = i64::try_from(h.svc.config.status_list_lifetime_secs).unwrap();
+    let fetch = || async {
+        let (s, headers, body) = h
+            .raw(Method::GET, "/agencies/demo/status/0", &[], vec![])
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let jwt = String::from_utf8(body.to_vec()).unwrap();
+        let payload = jwt.split('.').nth(1).unwrap().to_owned();
+        let claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        (jwt, claims, header_str(&headers, header::CACHE_CONTROL))
+    };
+    let t0 = h.now();
+    let (first, c, cache) = fetch().await;
+    assert_eq!(
+        (c["iat"].as_i64(), c["exp"].as_i64()),
+        (Some(t0), Some(t0 + lifetime))
+    );
+    assert_eq!(cache, format!("public, max-age={ttl}"));
+    // Within the ttl the same token is served, with the time left.
+    h.clock.advance(ttl - 10);
+    let (again, _, cache) = fetch().await;
+    assert_eq!(again, first);
+    assert_eq!(cache, "public, max-age=10");
+    // Once it has passed, a new one is signed at the new time.
+    h.clock.advance(10);
+    let (fresh, c, _) = fetch().await;
+    assert_ne!(fresh, first);
+    assert_eq!(c["iat"].as_i64(), Some(t0 + ttl));
+}
+
 both_backends!(
     offers_are_checked_before_anything_is_spent,
     every_credential_carries_exp,
@@ -1617,4 +1807,10 @@ both_backends!(
     the_draft_15_proof_request_and_no_pin_offers_work,
     wrong_pins_lock_the_offer,
     encrypted_requests_get_encrypted_responses,
+    a_pre_authorized_code_expires_after_offer_ttl_secs,
+    an_access_token_expires_after_access_token_ttl_secs,
+    a_nonce_expires_after_nonce_ttl_secs,
+    an_offered_credential_past_its_expires_at_is_not_issued,
+    purge_expired_removes_what_expired_and_keeps_the_rest,
+    a_status_list_token_is_re_signed_when_its_ttl_has_passed,
 );

@@ -17,13 +17,13 @@ use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::{ApiCode, ApiError};
 use super::{ApiJson, AppState, content_type_is, parse_json};
-use crate::error::{ApiCode, ApiError};
-use crate::service::{AgencyRuntime, IssueRequest, Issued, Service, png_base64};
-use crate::store::{
-    CredentialFilter, CredentialRecord, CredentialStatus, StatusChange, TokenRecord,
+use crate::app::{
+    AgencyRuntime, CredentialFilter, CredentialRecord, CredentialStatus, IssueRequest, Issued,
+    Service, StatusChange, TokenRecord, png_base64,
 };
-use crate::tokens::{Scope, TOKEN_PREFIX, hash_secret};
+use crate::tokens::{Scope, TOKEN_PREFIX};
 use axum::extract::FromRequest as _;
 
 /// Requests in flight at once within one batch.
@@ -74,14 +74,7 @@ impl FromRequestParts<AppState> for Admin {
                     "no Bearer tbat_… token in Authorization",
                 )
             })?;
-        let token = s
-            .store
-            .token_by_hash(&hash_secret(secret))
-            .await?
-            .ok_or_else(|| {
-                ApiError::new(ApiCode::Unauthorized, "the token is unknown or revoked")
-            })?;
-        let rt = s.agency(&token.agency_id).await?;
+        let (token, rt) = s.authenticate(secret).await?;
         Ok(Admin { token, rt })
     }
 }
@@ -224,7 +217,7 @@ async fn batch_item(
     let outcome = match line {
         Line::Error(e) => Err(e),
         Line::Text(bytes) => match parse_json::<IssueRequest>(&bytes) {
-            Ok(req) => s.issue(rt, actor, req).await,
+            Ok(req) => s.issue(rt, actor, req).await.map_err(ApiError::from),
             Err(e) => Err(e),
         },
     };
@@ -414,7 +407,7 @@ pub async fn list(
         after: q.after,
         limit,
     };
-    let rows = s.store.list_credentials(&a.rt.agency.id, &f).await?;
+    let rows = s.list_credentials(&a.rt.agency.id, &f).await?;
     let next = (i64::try_from(rows.len()).unwrap_or(0) == limit)
         .then(|| rows.last().map(|(c, _)| *c))
         .flatten();
@@ -429,7 +422,7 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     a.require(Scope::Read)?;
-    let r = s.store.credential(&a.rt.agency.id, &id).await?;
+    let r = s.credential(&a.rt.agency.id, &id).await?;
     Ok(Json(record_json(&r)))
 }
 
@@ -541,11 +534,10 @@ pub async fn audit(
             "limit must be 1..=1000",
         ));
     }
-    let entries = s
-        .store
-        .audit_entries(&a.rt.agency.id, q.after.unwrap_or(0), limit)
+    let page = s
+        .audit_page(&a.rt.agency.id, q.after.unwrap_or(0), limit)
         .await?;
-    let (head_seq, head_hash) = s.store.audit_head(&a.rt.agency.id).await?;
+    let (entries, head_seq, head_hash) = (page.entries, page.head_seq, page.head_hash);
     let next = (i64::try_from(entries.len()).unwrap_or(0) == limit)
         .then(|| entries.last().map(|e| e.seq))
         .flatten();

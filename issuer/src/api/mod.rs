@@ -19,12 +19,14 @@ use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 use tower_http::trace::TraceLayer;
 
-use crate::error::{ApiCode, ApiError};
-use crate::service::Service;
+use crate::app::Service;
 
 pub mod admin;
+pub mod error;
 pub mod oid4vci;
 pub mod public;
+
+pub use error::{ApiCode, ApiError};
 
 /// Shared state of every handler.
 pub type AppState = Arc<Service>;

@@ -31,11 +31,9 @@ use tongban_verifier::PublicKey;
 use tongban_verifier::jws::{CompactJws, media_type_eq};
 use tongban_verifier::keys::Algorithm;
 
+use super::ApiError;
 use super::{AppState, body_bytes, content_type_is};
-use crate::error::ApiError;
-use crate::service::{AgencyRuntime, now};
-use crate::store::CodeRedemption;
-use crate::tokens::{hash_secret, random_b64};
+use crate::app::{AgencyRuntime, CodeExchange, ServiceError};
 
 /// The pre-authorized code grant type.
 pub const PRE_AUTH_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
@@ -108,6 +106,12 @@ impl From<ApiError> for OAuthError {
             },
             e.detail,
         )
+    }
+}
+
+impl From<ServiceError> for OAuthError {
+    fn from(e: ServiceError) -> Self {
+        OAuthError::from(ApiError::from(e))
     }
 }
 
@@ -208,22 +212,15 @@ pub async fn token(
     State(s): State<AppState>,
     Path(agency): Path<String>,
     req: Request,
-) -> Response {
-    match token_inner(&s, &agency, req).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn token_inner(s: &AppState, agency: &str, req: Request) -> Result<Response, OAuthError> {
+) -> Result<Response, OAuthError> {
     if !content_type_is(req.headers(), "application/x-www-form-urlencoded") {
         return Err(OAuthError::bad(
             "invalid_request",
             "the token request must be application/x-www-form-urlencoded",
         ));
     }
-    let rt = s.agency(agency).await?;
-    let body = body_bytes(req, s).await?;
+    let rt = s.agency(&agency).await?;
+    let body = body_bytes(req, &s).await?;
     let mut params: Vec<(String, String)> = Vec::new();
     for (k, v) in form_urlencoded_pairs(&body) {
         if params.iter().any(|(n, _)| *n == k) {
@@ -254,60 +251,34 @@ async fn token_inner(s: &AppState, agency: &str, req: Request) -> Result<Respons
         .filter(|c| !c.is_empty())
         .ok_or_else(|| OAuthError::bad("invalid_request", "pre-authorized_code is missing"))?;
     let tx_code = get("tx_code").filter(|t| !t.is_empty());
-    let access = random_b64(32);
-    let t = now();
-    let outcome = s
-        .store
-        .redeem_code(
-            &rt.agency.id,
-            &hash_secret(code),
-            tx_code.map(hash_secret).as_deref(),
-            s.config.tx_code_max_attempts,
-            &hash_secret(&access),
-            t + s.config.access_token_ttl_secs,
-            t,
-        )
-        .await
-        .map_err(ApiError::from)?;
-    match outcome {
-        CodeRedemption::Granted(_) => {
-            s.metrics.add(
-                "tongban_oid4vci_tokens_total",
-                &[("agency", &rt.agency.id), ("outcome", "granted")],
-                1,
-            );
-            Ok(no_store(
-                Json(json!({
-                    "access_token": access,
-                    "token_type": "Bearer",
-                    "expires_in": s.config.access_token_ttl_secs,
-                }))
-                .into_response(),
-            ))
-        }
-        CodeRedemption::InvalidCode => Err(OAuthError::bad(
+    match s.exchange_code(&rt.agency.id, code, tx_code).await? {
+        CodeExchange::Granted {
+            access_token,
+            expires_in,
+        } => Ok(no_store(
+            Json(json!({
+                "access_token": access_token,
+                "token_type": "Bearer",
+                "expires_in": expires_in,
+            }))
+            .into_response(),
+        )),
+        CodeExchange::InvalidCode => Err(OAuthError::bad(
             "invalid_grant",
             "the pre-authorized code is unknown, expired or already used",
         )),
-        CodeRedemption::TxCodeMissing => Err(OAuthError::bad(
+        CodeExchange::TxCodeMissing => Err(OAuthError::bad(
             "invalid_request",
             "this offer requires tx_code (the PIN sent separately)",
         )),
-        CodeRedemption::WrongTxCode { remaining } => {
-            s.metrics.add(
-                "tongban_oid4vci_tokens_total",
-                &[("agency", &rt.agency.id), ("outcome", "wrong_tx_code")],
-                1,
-            );
-            Err(OAuthError {
-                tx_code_attempts_remaining: Some(remaining),
-                ..OAuthError::bad(
-                    "invalid_grant",
-                    format!("the tx_code is wrong; {remaining} attempt(s) left"),
-                )
-            })
-        }
-        CodeRedemption::Locked => Err(OAuthError {
+        CodeExchange::WrongTxCode { remaining } => Err(OAuthError {
+            tx_code_attempts_remaining: Some(remaining),
+            ..OAuthError::bad(
+                "invalid_grant",
+                format!("the tx_code is wrong; {remaining} attempt(s) left"),
+            )
+        }),
+        CodeExchange::Locked => Err(OAuthError {
             tx_code_attempts_remaining: Some(0),
             ..OAuthError::bad(
                 "invalid_grant",
@@ -338,33 +309,13 @@ fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
 }
 
 /// `POST /agencies/{agency}/nonce` (§7).
-pub async fn nonce(State(s): State<AppState>, Path(agency): Path<String>) -> Response {
-    let inner = async {
-        let rt = s.agency(&agency).await?;
-        let n = random_b64(32);
-        s.store
-            .create_nonce(
-                &rt.agency.id,
-                &hash_secret(&n),
-                now() + s.config.nonce_ttl_secs,
-            )
-            .await
-            .map_err(ApiError::from)?;
-        Ok::<_, OAuthError>(no_store(Json(json!({"c_nonce": n})).into_response()))
-    };
-    inner.await.unwrap_or_else(IntoResponse::into_response)
-}
-
-/// `POST /agencies/{agency}/credential` (§8).
-pub async fn credential(
+pub async fn nonce(
     State(s): State<AppState>,
     Path(agency): Path<String>,
-    req: Request,
-) -> Response {
-    match credential_inner(&s, &agency, req).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
+) -> Result<Response, OAuthError> {
+    let rt = s.agency(&agency).await?;
+    let n = s.new_nonce(&rt.agency.id).await?;
+    Ok(no_store(Json(json!({"c_nonce": n})).into_response()))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -376,22 +327,20 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-async fn credential_inner(
-    s: &AppState,
-    agency: &str,
+/// `POST /agencies/{agency}/credential` (§8).
+pub async fn credential(
+    State(s): State<AppState>,
+    Path(agency): Path<String>,
     req: Request,
 ) -> Result<Response, OAuthError> {
-    let rt = s.agency(agency).await?;
+    let rt = s.agency(&agency).await?;
     let unauthorized = |d: &str| OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_token", d);
     let access = bearer(req.headers())
         .ok_or_else(|| unauthorized("no Bearer access token"))?
         .to_owned();
-    let t = now();
     let offer = s
-        .store
-        .offer_by_access_token(&rt.agency.id, &hash_secret(&access), t)
-        .await
-        .map_err(ApiError::from)?
+        .offer_for_access_token(&rt.agency.id, &access)
+        .await?
         .ok_or_else(|| unauthorized("the access token is unknown, expired or already used"))?;
     let encrypted_request = content_type_is(req.headers(), "application/jwt");
     if !encrypted_request && !content_type_is(req.headers(), "application/json") {
@@ -400,7 +349,7 @@ async fn credential_inner(
             "send application/json, or application/jwt for an encrypted request",
         ));
     }
-    let body: Bytes = body_bytes(req, s).await?;
+    let body: Bytes = body_bytes(req, &s).await?;
     let payload: Vec<u8> = if encrypted_request {
         decrypt_request(&rt, &body)?
     } else {
@@ -471,21 +420,18 @@ async fn credential_inner(
 
     // The key proof.
     let jwt = proof_jwt(&request)?;
-    let holder = check_proof(s, &rt, jwt, t).await?;
+    let holder = check_proof(&s, &rt, jwt, s.now()).await?;
 
     let credential = s.redeem_offer(&rt, &offer, &holder).await.map_err(|e| {
         if matches!(
-            e.code,
-            crate::error::ApiCode::LicenceIdTaken | crate::error::ApiCode::ValidityInvalid
+            e,
+            ServiceError::LicenceIdTaken(_) | ServiceError::ValidityInvalid(_)
         ) {
             OAuthError::bad(
                 "credential_request_denied",
-                format!(
-                    "{}; ask the issuing agency to check the licence id",
-                    e.detail
-                ),
+                format!("{e}; ask the issuing agency to check the licence id"),
             )
-        } else if e.code == crate::error::ApiCode::InvalidTransition {
+        } else if matches!(e, ServiceError::InvalidTransition(_)) {
             OAuthError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_token",
@@ -640,11 +586,7 @@ async fn check_proof(
             "proof nonce is missing; get one from the nonce endpoint",
         )
     })?;
-    let fresh = s
-        .store
-        .consume_nonce(&rt.agency.id, &hash_secret(nonce), now)
-        .await
-        .map_err(ApiError::from)?;
+    let fresh = s.consume_nonce(&rt.agency.id, nonce).await?;
     if !fresh {
         return Err(OAuthError::bad(
             "invalid_nonce",

@@ -7,9 +7,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::{ApiCode, ApiError};
 use super::{AppState, OPENAPI};
-use crate::error::{ApiCode, ApiError};
-use crate::store::Backend;
+use crate::app::Backend;
 
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> &'static str {
@@ -18,15 +18,16 @@ pub async fn healthz() -> &'static str {
 
 /// `GET /readyz`: the database answers.
 pub async fn readyz(State(s): State<AppState>) -> Response {
-    let backend = match s.store.backend() {
+    let (backend, ping) = s.readiness().await;
+    let backend = match backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     };
-    match s.store.ping().await {
+    match ping {
         Ok(()) => Json(json!({"status": "ready", "database": backend})).into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "database": backend, "detail": e.to_string()})),
+            Json(json!({"status": "unavailable", "database": backend, "detail": e})),
         )
             .into_response(),
     }
@@ -84,7 +85,6 @@ pub async fn type_metadata(
 /// `GET /agencies`: the agencies this service hosts.
 pub async fn agencies(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let list: Vec<Value> = s
-        .store
         .list_agencies()
         .await?
         .into_iter()

@@ -1,10 +1,17 @@
-//! The command-line front end of `tongban-issuer` (binary-only modules).
+//! The command-line front end of `tongban-issuer` (binary-only modules):
+//! one module per command group, each parsing its arguments and calling the
+//! service layer ([`tongban_issuer::app`]), which validates.
 
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-pub(crate) mod service;
+pub(crate) mod agency;
+pub(crate) mod audit;
+pub(crate) mod key;
+pub(crate) mod serve;
+pub(crate) mod target;
+pub(crate) mod token;
 pub(crate) mod trust_list;
 
 /// A command that failed: a stable code, a sentence, the exit status.

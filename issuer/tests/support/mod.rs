@@ -11,14 +11,12 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use rand_core::{OsRng, RngCore};
 use serde_json::{Value, json};
+use tongban_issuer::app::{AgencySpec, Database, Service};
 use tongban_issuer::bootstrap;
 use tongban_issuer::config::{Config, Overrides};
 use tongban_issuer::keys::MasterKey;
-use tongban_issuer::service::{AgencySpec, Service};
-use tongban_issuer::store::Store;
-use tongban_issuer::store::postgres::PostgresStore;
-use tongban_issuer::store::sqlite::SqliteStore;
 use tongban_issuer::tokens::Scopes;
+use tongban_service_kit::{Clock as _, ManualClock, SystemClock};
 use tower::ServiceExt as _;
 
 pub const PUBLIC_URL: &str = "https://issuer.test";
@@ -41,6 +39,9 @@ pub fn claims(slug: &str, serial: u32) -> Value {
 pub struct Harness {
     pub app: Router,
     pub svc: Arc<Service>,
+    /// The clock every service of the harness reads; it starts at the
+    /// wall-clock time and moves only when a test moves it.
+    pub clock: Arc<ManualClock>,
     /// All-scopes token of agency `demo` (all types).
     pub demo: String,
     /// All-scopes token of agency `other` (driving licences only).
@@ -71,6 +72,7 @@ fn config(dir: &std::path::Path, database_url: Option<String>) -> Config {
             "TONGBAN_ISSUER_INDEX_BLOCK" => Some("8".into()),
             "TONGBAN_ISSUER_MAX_BODY_BYTES" => Some("65536".into()),
             "TONGBAN_ISSUER_MAX_BATCH_BYTES" => Some("4194304".into()),
+            "TONGBAN_ISSUER_DB_MAX_CONNECTIONS" => Some("8".into()),
             _ => None,
         },
     )
@@ -81,8 +83,8 @@ impl Harness {
     pub async fn sqlite() -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let c = config(dir.path(), None);
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&c.sqlite_file()).await.unwrap());
-        Self::with(store, c, dir, None).await
+        let db = Database::open(&c).await.unwrap();
+        Self::with(db, c, dir, None).await
     }
 
     /// `None` (and a loud message) when no PostgreSQL is configured; a panic
@@ -115,8 +117,8 @@ impl Harness {
         let db_url = format!("{prefix}/{name}{query}");
         let dir = tempfile::tempdir().unwrap();
         let c = config(dir.path(), Some(db_url.clone()));
-        let store: Arc<dyn Store> = Arc::new(PostgresStore::open(&db_url, 8).await.unwrap());
-        Some(Self::with(store, c, dir, Some((url, name))).await)
+        let db = Database::open(&c).await.unwrap();
+        Some(Self::with(db, c, dir, Some((url, name))).await)
     }
 
     pub async fn open(b: Backend) -> Option<Harness> {
@@ -127,7 +129,7 @@ impl Harness {
     }
 
     async fn with(
-        store: Arc<dyn Store>,
+        db: Database,
         c: Config,
         dir: tempfile::TempDir,
         pg: Option<(String, String)>,
@@ -135,7 +137,9 @@ impl Harness {
         let mut raw = [0u8; 32];
         OsRng.fill_bytes(&mut raw);
         let master_hex = hex::encode(raw);
-        let svc = Service::new(c, store, MasterKey::parse(&master_hex).unwrap()).unwrap();
+        let clock = ManualClock::new(SystemClock.now());
+        let svc =
+            Service::new(c, db, MasterKey::parse(&master_hex).unwrap(), clock.clone()).unwrap();
         let (_, demo) = bootstrap::bootstrap_demo(&svc).await.unwrap().unwrap();
         let other = svc
             .create_agency(
@@ -151,13 +155,14 @@ impl Harness {
             )
             .await
             .unwrap();
-        let other_token =
-            bootstrap::create_token(&*svc.store, &other.id, Scopes::all(), "test", "test")
-                .await
-                .unwrap();
+        let other_token = svc
+            .create_token(&other.id, Scopes::all(), "test", "test")
+            .await
+            .unwrap();
         Harness {
             app: tongban_issuer::api::router(svc.clone()),
             svc,
+            clock,
             demo: demo.secret,
             other: other_token.secret,
             master_hex,
@@ -169,11 +174,14 @@ impl Harness {
     /// A second service ("replica") on the same database and master key.
     pub async fn replica(&self) -> Router {
         let c = self.svc.config.clone();
-        let store: Arc<dyn Store> = match &c.database_url {
-            Some(url) => Arc::new(PostgresStore::open(url, 8).await.unwrap()),
-            None => Arc::new(SqliteStore::open(&c.sqlite_file()).await.unwrap()),
-        };
-        let svc = Service::new(c, store, MasterKey::parse(&self.master_hex).unwrap()).unwrap();
+        let db = Database::open(&c).await.unwrap();
+        let svc = Service::new(
+            c,
+            db,
+            MasterKey::parse(&self.master_hex).unwrap(),
+            self.clock.clone(),
+        )
+        .unwrap();
         tongban_issuer::api::router(svc)
     }
 
@@ -191,17 +199,17 @@ impl Harness {
         }
     }
 
+    /// Now, by the harness clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     pub async fn token(&self, agency: &str, scopes: &str) -> String {
-        bootstrap::create_token(
-            &*self.svc.store,
-            agency,
-            Scopes::parse(scopes).unwrap(),
-            "test",
-            "test",
-        )
-        .await
-        .unwrap()
-        .secret
+        self.svc
+            .create_token(agency, Scopes::parse(scopes).unwrap(), "test", "test")
+            .await
+            .unwrap()
+            .secret
     }
 
     pub async fn raw(

@@ -1,7 +1,8 @@
 //! Errors of the admin and public API: one stable code per way a request
-//! can fail, its HTTP status, and sentences in English and Chinese that an
-//! agency clerk can act on. OpenID4VCI endpoints answer in the OAuth error
-//! format instead ([`crate::api::oid4vci`]).
+//! can fail (a [`ServiceError`] or a malformed request), its HTTP status,
+//! and sentences in English and Chinese that an agency clerk can act on.
+//! OpenID4VCI endpoints answer in the OAuth error format instead
+//! ([`super::oid4vci`]).
 //!
 //! The codes are part of the public interface (`specs/issuer-api.md` lists
 //! them, a test keeps the list complete): never rename one, only add.
@@ -9,7 +10,7 @@
 use serde::Serialize;
 use tongban_verifier::catalogue::schema::Violation;
 
-use crate::store::{Conflict, StoreError};
+use crate::app::ServiceError;
 
 macro_rules! api_codes {
     ($( $(#[$doc:meta])* $variant:ident => ($code:literal, $status:literal, $en:literal, $zh:literal), )+) => {
@@ -186,37 +187,35 @@ impl ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound(what) => {
-                ApiError::new(ApiCode::NotFound, format!("{what} not found"))
-            }
-            StoreError::Conflict(what @ Conflict::LicenceId) => {
-                ApiError::new(ApiCode::LicenceIdTaken, what.to_string())
-            }
-            StoreError::Conflict(what @ Conflict::StatusIndex) => {
-                tracing::error!(%what, "status index collision");
-                ApiError::new(
-                    ApiCode::Internal,
-                    "status index collision (see the service log)",
-                )
-            }
-            StoreError::Conflict(what) => {
-                ApiError::new(ApiCode::InvalidRequest, format!("already exists: {what}"))
-            }
-            StoreError::InvalidTransition(what) => ApiError::new(ApiCode::InvalidTransition, what),
-            StoreError::Database(e) => {
-                tracing::error!(error = %e, "database error");
-                ApiError::new(
-                    ApiCode::StorageUnavailable,
-                    "database error (see the service log)",
-                )
-            }
-            other => {
-                tracing::error!(error = %other, "storage error");
-                ApiError::new(ApiCode::Internal, "storage error (see the service log)")
-            }
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let code = match &e {
+            ServiceError::InvalidRequest(_) => ApiCode::InvalidRequest,
+            ServiceError::Unauthorized(_) => ApiCode::Unauthorized,
+            ServiceError::UnknownAgency { .. } => ApiCode::UnknownAgency,
+            ServiceError::NotFound(_) => ApiCode::NotFound,
+            ServiceError::UnknownVct(_) => ApiCode::UnknownVct,
+            ServiceError::VctNotAuthorised(_) => ApiCode::VctNotAuthorised,
+            ServiceError::ClaimsInvalid { .. } => ApiCode::ClaimsInvalid,
+            ServiceError::HolderMissing(_) => ApiCode::HolderMissing,
+            ServiceError::HolderAmbiguous(_) => ApiCode::HolderAmbiguous,
+            ServiceError::HolderKeyInvalid(_) => ApiCode::HolderKeyInvalid,
+            ServiceError::ValidityInvalid(_) => ApiCode::ValidityInvalid,
+            ServiceError::LicenceIdTaken(_) => ApiCode::LicenceIdTaken,
+            ServiceError::InvalidTransition(_) => ApiCode::InvalidTransition,
+            ServiceError::StatusListNotFound(_) => ApiCode::StatusListNotFound,
+            ServiceError::StorageUnavailable(_) => ApiCode::StorageUnavailable,
+            ServiceError::WrongMasterKey(_) | ServiceError::Internal(_) => ApiCode::Internal,
+        };
+        let detail = e.to_string();
+        let violations = match e {
+            ServiceError::ClaimsInvalid { violations } => violations,
+            _ => Vec::new(),
+        };
+        ApiError {
+            code,
+            detail,
+            violations,
         }
     }
 }

@@ -1,0 +1,299 @@
+//! Issuing: validating a request, allocating a status index, signing,
+//! and the group commit that makes each credential durable before it is
+//! returned.
+
+use std::sync::Arc;
+
+use rand_core::OsRng;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tokio::sync::{mpsc, oneshot};
+use tongban_verifier::catalogue::LicenceType;
+use tongban_verifier::catalogue::schema::Mode;
+use tongban_verifier::{CredentialBuilder, PublicKey};
+
+use super::ServiceError;
+use crate::store::{CredentialRecord, CredentialStatus, NewCredential, Store};
+use crate::tokens::random_b64;
+use tongban_service_kit::SharedClock;
+
+use super::offers::{IssuedOffer, OfferOptions};
+use super::{AgencyRuntime, Commit, MAX_GROUP, Service, internal};
+
+/// What an admin asks to issue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueRequest {
+    /// The licence type.
+    pub vct: String,
+    /// The claims, as the type's schema describes them.
+    pub claims: Map<String, Value>,
+    /// The citizen's public key (bind the credential to it now).
+    #[serde(default)]
+    pub holder_jwk: Option<Value>,
+    /// Or: make an OpenID4VCI offer the citizen's wallet redeems.
+    #[serde(default)]
+    pub offer: Option<OfferOptions>,
+    /// `exp`, Unix seconds.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// `nbf`, Unix seconds.
+    #[serde(default)]
+    pub not_before: Option<i64>,
+}
+
+/// A credential issued straight to a holder key.
+#[derive(Debug, Clone)]
+pub struct IssuedCredential {
+    /// The stored record.
+    pub record: CredentialRecord,
+    /// The SD-JWT VC (issuer JWT and every disclosure).
+    pub credential: String,
+    /// The status list URI in the credential.
+    pub status_uri: String,
+}
+
+/// What [`Service::issue`] produced.
+#[derive(Debug, Clone)]
+pub enum Issued {
+    /// Signed and stored.
+    Credential(IssuedCredential),
+    /// An offer; the credential is signed when the wallet redeems it.
+    Offer(IssuedOffer),
+}
+
+impl Service {
+    /// Validates the request against the catalogue and the agency's rights.
+    pub fn check_request<'c>(
+        &'c self,
+        rt: &AgencyRuntime,
+        req: &IssueRequest,
+    ) -> Result<&'c LicenceType, ServiceError> {
+        let lt = self.catalogue.by_vct(&req.vct).ok_or_else(|| {
+            ServiceError::UnknownVct(format!("vct {:?} is not in the catalogue", req.vct))
+        })?;
+        if !rt.agency.vcts.iter().any(|v| v == &req.vct) {
+            return Err(ServiceError::VctNotAuthorised(format!(
+                "agency {} may issue {}; not {}",
+                rt.agency.id,
+                rt.agency.vcts.join(", "),
+                req.vct
+            )));
+        }
+        let violations = lt.validate(&req.claims, Mode::Complete);
+        if !violations.is_empty() {
+            return Err(ServiceError::ClaimsInvalid { violations });
+        }
+        let t = self.now();
+        if let Some(exp) = req.expires_at
+            && exp <= t
+        {
+            return Err(ServiceError::ValidityInvalid(format!(
+                "expires_at {exp} is not in the future"
+            )));
+        }
+        let exp = req
+            .expires_at
+            .unwrap_or(t + self.config.credential_validity_days * 86_400);
+        if let Some(nbf) = req.not_before
+            && nbf >= exp
+        {
+            return Err(ServiceError::ValidityInvalid(format!(
+                "not_before {nbf} is not before the expiry {exp}"
+            )));
+        }
+        match (&req.holder_jwk, &req.offer) {
+            (None, None) => Err(ServiceError::HolderMissing(
+                "neither holder_jwk nor offer was given".into(),
+            )),
+            (Some(_), Some(_)) => Err(ServiceError::HolderAmbiguous(
+                "both holder_jwk and offer were given".into(),
+            )),
+            _ => Ok(lt),
+        }
+    }
+
+    /// Issues one credential (or makes an offer), durably.
+    pub async fn issue(
+        &self,
+        rt: &AgencyRuntime,
+        actor: &str,
+        req: IssueRequest,
+    ) -> Result<Issued, ServiceError> {
+        let lt = self.check_request(rt, &req)?;
+        if let Some(l) = licence_id(&req.claims)
+            && self.licence_id_taken(&rt.agency.id, &l).await?
+        {
+            return Err(ServiceError::LicenceIdTaken(format!(
+                "licence_id {l:?} was already issued by {}",
+                rt.agency.id
+            )));
+        }
+        if let Some(opts) = &req.offer {
+            return self
+                .create_offer(rt, lt, actor, &req, opts)
+                .await
+                .map(Issued::Offer);
+        }
+        let jwk = req
+            .holder_jwk
+            .as_ref()
+            .ok_or_else(|| ServiceError::HolderMissing("no holder_jwk".into()))?;
+        let holder = PublicKey::from_jwk(jwk)
+            .map_err(|e| ServiceError::HolderKeyInvalid(format!("holder_jwk: {e}")))?;
+        let (record, credential, status_uri) = self
+            .sign(
+                rt,
+                lt,
+                &req.claims,
+                &holder,
+                req.expires_at,
+                req.not_before,
+                None,
+            )
+            .await?;
+        let (reply, wait) = oneshot::channel();
+        self.committer
+            .send(Commit {
+                item: NewCredential {
+                    record: record.clone(),
+                    actor: actor.to_owned(),
+                },
+                reply,
+            })
+            .await
+            .map_err(|_| ServiceError::StorageUnavailable("the service is shutting down".into()))?;
+        wait.await
+            .map_err(|_| ServiceError::StorageUnavailable("the commit task stopped".into()))??;
+        self.metrics.add(
+            "tongban_credentials_issued_total",
+            &[("agency", &rt.agency.id), ("vct", lt.slug)],
+            1,
+        );
+        Ok(Issued::Credential(IssuedCredential {
+            record,
+            credential,
+            status_uri,
+        }))
+    }
+
+    async fn licence_id_taken(&self, agency: &str, licence_id: &str) -> Result<bool, ServiceError> {
+        Ok(self.store.licence_id_exists(agency, licence_id).await?)
+    }
+
+    /// Allocates a status index and signs.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn sign(
+        &self,
+        rt: &AgencyRuntime,
+        lt: &LicenceType,
+        claims: &Map<String, Value>,
+        holder: &PublicKey,
+        exp: Option<i64>,
+        nbf: Option<i64>,
+        offer_id: Option<&str>,
+    ) -> Result<(CredentialRecord, String, String), ServiceError> {
+        let g = self.next_index(&rt.agency.id).await?;
+        let (list, idx) = crate::status_index::position(
+            rt.agency.index_key.as_bytes(),
+            g,
+            rt.agency.status_list_size,
+        );
+        let status_uri = format!("{}/status/{list}", rt.agency.iss);
+        let iat = self.now();
+        let exp = exp.unwrap_or(iat + self.config.credential_validity_days * 86_400);
+        let mut b = CredentialBuilder::new(rt.agency.iss.clone(), lt.vct.clone(), iat)
+            .claims(claims.clone())
+            .holder_key(holder.clone())
+            .status(json!({"status_list": {"idx": idx, "uri": status_uri}}))
+            .expires_at(exp);
+        if let Some(n) = nbf {
+            b = b.not_before(n);
+        }
+        let issued = b.issue(&rt.keys.signer, &mut OsRng).map_err(internal)?;
+        let record = CredentialRecord {
+            id: format!("cred_{}", random_b64(16)),
+            agency_id: rt.agency.id.clone(),
+            vct: lt.vct.clone(),
+            licence_id: licence_id(claims),
+            status_list: list,
+            status_idx: idx,
+            status: CredentialStatus::Valid,
+            holder_thumbprint: Some(holder.thumbprint()),
+            kid: rt.keys.kid.clone(),
+            issued_at: iat,
+            expires_at: Some(exp),
+            offer_id: offer_id.map(str::to_owned),
+        };
+        Ok((record, issued.sd_jwt, status_uri))
+    }
+
+    async fn next_index(&self, agency: &str) -> Result<i64, ServiceError> {
+        let slot = {
+            let mut m = self
+                .allocators
+                .lock()
+                .map_err(|_| internal("allocator lock poisoned"))?;
+            m.entry(agency.to_owned())
+                .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(0..0)))
+                .clone()
+        };
+        let mut range = slot.lock().await;
+        if range.is_empty() {
+            let n = self.config.index_block;
+            let start = self.store.reserve_status_indices(agency, n).await?;
+            *range = start..start + n;
+        }
+        let g = range.start;
+        range.start += 1;
+        Ok(g)
+    }
+}
+
+/// The `licence_id` claim, if the claims carry one.
+pub(crate) fn licence_id(claims: &Map<String, Value>) -> Option<String> {
+    claims
+        .get("licence_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+pub(crate) async fn run_committer(
+    store: Arc<dyn Store>,
+    clock: SharedClock,
+    mut rx: mpsc::Receiver<Commit>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(c) => batch.push(c),
+                Err(_) => break,
+            }
+        }
+        let (items, replies): (Vec<NewCredential>, Vec<_>) =
+            batch.into_iter().map(|c| (c.item, c.reply)).unzip();
+        match store.insert_credentials(&items, clock.now()).await {
+            Ok(()) => {
+                for reply in replies {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            Err(e) if items.len() == 1 => {
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(e));
+                }
+            }
+            Err(_) => {
+                // One item spoiled the group (a duplicate licence id, say):
+                // commit each alone so only that one fails.
+                for (item, reply) in items.iter().zip(replies) {
+                    let r = store
+                        .insert_credentials(std::slice::from_ref(item), clock.now())
+                        .await;
+                    let _ = reply.send(r);
+                }
+            }
+        }
+    }
+}

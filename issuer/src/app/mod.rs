@@ -1,0 +1,196 @@
+//! The service layer: the issuer's use cases, independent of HTTP and of
+//! the command line. [`crate::api`], the CLI and [`crate::bootstrap`] call
+//! only the methods of [`Service`] (and [`Database`] to open storage); the
+//! storage module is private to this layer. Every use case fails with one
+//! [`ServiceError`], and reads the time from the
+//! [`Clock`](tongban_service_kit::Clock) the service was built with —
+//! nothing below here reads the system time.
+//!
+//! One module per use case: agencies and their keys, admin tokens,
+//! issuing (single and batch items), offers, OpenID4VCI redemption (code,
+//! access token, nonce, credential), status changes and credential
+//! queries, status lists, the audit log, maintenance (purge, readiness).
+//!
+//! Durability: a credential is returned to the caller only after the
+//! transaction holding it and its audit entry committed. Concurrent
+//! issuance requests are committed together (group commit): one
+//! transaction, one fsync, many credentials — each caller still waits for
+//! its own commit.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tongban_verifier::catalogue::Catalogue;
+
+use crate::config::Config;
+use crate::keys::{KeyRing, MasterKey};
+use crate::metrics::Metrics;
+use crate::store::postgres::PostgresStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{NewCredential, Store, StoreError};
+use tongban_service_kit::SharedClock;
+
+mod admin_tokens;
+mod agencies;
+mod audit;
+mod credentials;
+mod error;
+mod issuing;
+mod maintenance;
+mod offers;
+mod oid4vci;
+mod status_lists;
+
+pub use agencies::{AgencyOverview, AgencySpec, AgencyUpdate};
+pub use audit::{AuditPage, ChainCheck};
+pub use error::ServiceError;
+pub use issuing::{IssueRequest, Issued, IssuedCredential};
+pub use offers::{IssuedOffer, OfferOptions, offer_uri, png_base64, random_digits};
+pub use oid4vci::CodeExchange;
+
+pub use crate::store::{
+    Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, OfferRecord,
+    StatusChange, StoredKey, TokenRecord,
+};
+
+/// Most credentials committed in one transaction.
+pub(crate) const MAX_GROUP: usize = 512;
+
+/// An agency with its keys opened.
+pub struct AgencyRuntime {
+    /// The agency row.
+    pub agency: Agency,
+    /// Its signing keys.
+    pub keys: KeyRing,
+    /// Its credential-request decryption key (josekit JWK with `d`).
+    pub enc_private: josekit::jwk::Jwk,
+    /// The public part, as published.
+    pub enc_public: Value,
+}
+
+impl std::fmt::Debug for AgencyRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgencyRuntime")
+            .field("agency", &self.agency.id)
+            .field("kid", &self.keys.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Commit {
+    pub(crate) item: NewCredential,
+    pub(crate) reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+pub(crate) struct CachedStatus {
+    token: String,
+    /// Unix seconds, by the service's clock.
+    fresh_until: i64,
+}
+
+/// The service.
+pub struct Service {
+    /// Configuration.
+    pub config: Config,
+    store: Arc<dyn Store>,
+    master: MasterKey,
+    /// The licence catalogue.
+    pub catalogue: &'static Catalogue,
+    /// Metrics.
+    pub metrics: Metrics,
+    agencies: RwLock<HashMap<String, (Instant, Arc<AgencyRuntime>)>>,
+    allocators: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Range<i64>>>>>,
+    committer: mpsc::Sender<Commit>,
+    status_cache: Mutex<HashMap<(String, i64), CachedStatus>>,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("public_url", &self.config.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An opened database (SQLite or PostgreSQL, migrations applied): what a
+/// [`Service`] is built on. Opaque: only the service layer reaches into it.
+#[derive(Clone)]
+pub struct Database(Arc<dyn Store>);
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Database").field(&self.0.backend()).finish()
+    }
+}
+
+/// Why the database could not be opened (the full cause, for the operator).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct OpenError(StoreError);
+
+impl Database {
+    /// Opens the configured database: PostgreSQL if `database_url` is set,
+    /// else SQLite at [`Config::sqlite_file`] (its directory must exist).
+    pub async fn open(config: &Config) -> Result<Database, OpenError> {
+        Ok(Database(match &config.database_url {
+            Some(url) => Arc::new(
+                PostgresStore::open(url, config.db_max_connections)
+                    .await
+                    .map_err(OpenError)?,
+            ),
+            None => Arc::new(
+                SqliteStore::open(&config.sqlite_file())
+                    .await
+                    .map_err(OpenError)?,
+            ),
+        }))
+    }
+}
+
+/// An unexpected failure: logged in full, reported without detail.
+pub(crate) fn internal(what: impl std::fmt::Display) -> ServiceError {
+    ServiceError::internal(what)
+}
+
+impl Service {
+    /// A service over `database` that reads the time from `clock`; starts
+    /// the commit task (needs a tokio runtime).
+    pub fn new(
+        config: Config,
+        database: Database,
+        master: MasterKey,
+        clock: SharedClock,
+    ) -> Result<Arc<Self>, ServiceError> {
+        let store = database.0;
+        let catalogue = Catalogue::builtin().map_err(internal)?;
+        let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
+        tokio::spawn(issuing::run_committer(store.clone(), clock.clone(), rx));
+        Ok(Arc::new(Service {
+            config,
+            store,
+            master,
+            catalogue,
+            metrics: Metrics::default(),
+            agencies: RwLock::new(HashMap::new()),
+            allocators: Mutex::new(HashMap::new()),
+            committer: tx,
+            status_cache: Mutex::new(HashMap::new()),
+            clock,
+        }))
+    }
+
+    /// The database the service runs on.
+    pub fn database(&self) -> Database {
+        Database(self.store.clone())
+    }
+
+    /// Now, Unix seconds, by the clock the service was built with.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}

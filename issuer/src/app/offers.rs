@@ -1,0 +1,159 @@
+//! OpenID4VCI offers: what an admin's `offer` request makes — the
+//! pre-authorized code, the PIN, the offer URI and its QR code.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rand_core::{OsRng, RngCore};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tongban_verifier::catalogue::LicenceType;
+
+use super::ServiceError;
+use crate::store::{OfferRecord, OfferState};
+use crate::tokens::{hash_secret, random_b64};
+
+use super::issuing::IssueRequest;
+use super::{AgencyRuntime, Service, internal};
+
+/// Options of an OpenID4VCI offer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferOptions {
+    /// Whether the wallet must enter a PIN sent separately (default true).
+    #[serde(default = "yes")]
+    pub tx_code: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An offer made for a wallet.
+#[derive(Debug, Clone)]
+pub struct IssuedOffer {
+    /// Offer id.
+    pub offer_id: String,
+    /// `openid-credential-offer://?credential_offer=…`
+    pub uri: String,
+    /// The credential offer object.
+    pub offer: Value,
+    /// The PIN to send to the citizen separately.
+    pub tx_code: Option<String>,
+    /// When the pre-authorized code expires.
+    pub expires_at: i64,
+    /// The offer URI as a QR code, PNG.
+    pub qr_png: Vec<u8>,
+}
+
+impl Service {
+    pub(super) async fn create_offer(
+        &self,
+        rt: &AgencyRuntime,
+        lt: &LicenceType,
+        actor: &str,
+        req: &IssueRequest,
+        opts: &OfferOptions,
+    ) -> Result<IssuedOffer, ServiceError> {
+        let code = random_b64(32);
+        let tx_code = opts
+            .tx_code
+            .then(|| random_digits(self.config.tx_code_length));
+        let at = self.now();
+        let expires_at = at + self.config.offer_ttl_secs;
+        let offer_id = format!("offer_{}", random_b64(12));
+        let record = OfferRecord {
+            id: offer_id.clone(),
+            agency_id: rt.agency.id.clone(),
+            vct: lt.vct.clone(),
+            claims: Value::Object(req.claims.clone()).to_string(),
+            expires_credential_at: req.expires_at,
+            not_before_credential: req.not_before,
+            code_hash: hash_secret(&code),
+            tx_code_hash: tx_code.as_deref().map(hash_secret),
+            tx_code_length: tx_code
+                .as_ref()
+                .map(|t| i64::try_from(t.len()).unwrap_or(0)),
+            tx_attempts: 0,
+            code_expires_at: expires_at,
+            state: OfferState::Pending,
+            access_token_hash: None,
+            token_expires_at: None,
+            credential_id: None,
+            actor: actor.to_owned(),
+            created_at: at,
+        };
+        self.store.create_offer(&record).await?;
+        let mut grant = Map::new();
+        grant.insert("pre-authorized_code".into(), Value::String(code));
+        if let Some(t) = &tx_code {
+            grant.insert(
+                "tx_code".into(),
+                json!({
+                    "input_mode": "numeric",
+                    "length": t.len(),
+                    "description": "请输入发证机构另行发送给您的数字码 / Enter the PIN the issuing agency sent you separately",
+                }),
+            );
+        }
+        let offer = json!({
+            "credential_issuer": rt.agency.iss,
+            "credential_configuration_ids": [lt.slug],
+            "grants": {"urn:ietf:params:oauth:grant-type:pre-authorized_code": grant},
+        });
+        let uri = offer_uri(&offer);
+        let qr_png = qr_png(&uri)?;
+        self.metrics.add(
+            "tongban_offers_created_total",
+            &[("agency", &rt.agency.id)],
+            1,
+        );
+        Ok(IssuedOffer {
+            offer_id,
+            uri,
+            offer,
+            tx_code,
+            expires_at,
+            qr_png,
+        })
+    }
+}
+
+/// `n` random decimal digits.
+pub fn random_digits(n: usize) -> String {
+    (0..n)
+        .map(|_| {
+            // Rejection sampling keeps the digits uniform.
+            loop {
+                let mut b = [0u8; 1];
+                OsRng.fill_bytes(&mut b);
+                if b[0] < 250 {
+                    return char::from(b'0' + b[0] % 10);
+                }
+            }
+        })
+        .collect()
+}
+
+/// Everything but RFC 3986 unreserved characters is percent-encoded.
+const OFFER_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `openid-credential-offer://?credential_offer=<percent-encoded JSON>`.
+pub fn offer_uri(offer: &Value) -> String {
+    format!(
+        "openid-credential-offer://?credential_offer={}",
+        percent_encoding::utf8_percent_encode(&offer.to_string(), OFFER_ENCODE)
+    )
+}
+
+pub(crate) fn qr_png(text: &str) -> Result<Vec<u8>, ServiceError> {
+    tongban_cli_support::qr::png(&[text.to_owned()]).map_err(internal)
+}
+
+/// Base64 (standard) of PNG bytes, for JSON.
+pub fn png_base64(png: &[u8]) -> String {
+    STANDARD.encode(png)
+}

@@ -1,0 +1,167 @@
+//! OpenID4VCI redemption of an offer: the pre-authorized code (and PIN)
+//! exchanged for an access token, single-use nonces, and the credential
+//! signed and stored for the access token's offer. Every expiry is judged
+//! by the service's clock.
+
+use serde_json::{Map, Value};
+use tongban_verifier::PublicKey;
+
+use super::ServiceError;
+use crate::store::{CodeRedemption, NewCredential, OfferRecord};
+use crate::tokens::{hash_secret, random_b64};
+
+use super::{AgencyRuntime, Service, internal};
+
+/// The outcome of presenting a pre-authorized code (and PIN).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeExchange {
+    /// Code and PIN good: a fresh access token, bound to the offer.
+    Granted {
+        /// The access token (shown once; stored as a hash).
+        access_token: String,
+        /// Its lifetime, seconds.
+        expires_in: i64,
+    },
+    /// No such code, or it expired, or it was used.
+    InvalidCode,
+    /// The offer needs a PIN and none was sent.
+    TxCodeMissing,
+    /// Wrong PIN; this many attempts are left.
+    WrongTxCode {
+        /// Attempts left before the code locks.
+        remaining: i64,
+    },
+    /// Too many wrong PINs: the offer is locked.
+    Locked,
+}
+
+impl Service {
+    /// Exchanges a pre-authorized code (and PIN) of the agency's offer for
+    /// an access token (OpenID4VCI §6).
+    pub async fn exchange_code(
+        &self,
+        agency_id: &str,
+        code: &str,
+        tx_code: Option<&str>,
+    ) -> Result<CodeExchange, ServiceError> {
+        let access = random_b64(32);
+        let t = self.now();
+        let ttl = self.config.access_token_ttl_secs;
+        let outcome = self
+            .store
+            .redeem_code(
+                agency_id,
+                &hash_secret(code),
+                tx_code.map(hash_secret).as_deref(),
+                self.config.tx_code_max_attempts,
+                &hash_secret(&access),
+                t + ttl,
+                t,
+            )
+            .await?;
+        let (exchange, metric) = match outcome {
+            CodeRedemption::Granted(_) => (
+                CodeExchange::Granted {
+                    access_token: access,
+                    expires_in: ttl,
+                },
+                Some("granted"),
+            ),
+            CodeRedemption::InvalidCode => (CodeExchange::InvalidCode, None),
+            CodeRedemption::TxCodeMissing => (CodeExchange::TxCodeMissing, None),
+            CodeRedemption::WrongTxCode { remaining } => (
+                CodeExchange::WrongTxCode { remaining },
+                Some("wrong_tx_code"),
+            ),
+            CodeRedemption::Locked => (CodeExchange::Locked, None),
+        };
+        if let Some(outcome) = metric {
+            self.metrics.add(
+                "tongban_oid4vci_tokens_total",
+                &[("agency", agency_id), ("outcome", outcome)],
+                1,
+            );
+        }
+        Ok(exchange)
+    }
+
+    /// A fresh single-use `c_nonce` for the agency (OpenID4VCI §7), valid
+    /// for `nonce_ttl_secs`.
+    pub async fn new_nonce(&self, agency_id: &str) -> Result<String, ServiceError> {
+        let n = random_b64(32);
+        self.store
+            .create_nonce(
+                agency_id,
+                &hash_secret(&n),
+                self.now() + self.config.nonce_ttl_secs,
+            )
+            .await?;
+        Ok(n)
+    }
+
+    /// Consumes a `c_nonce`: true if it was the agency's, unexpired and
+    /// unused — and now it is gone.
+    pub async fn consume_nonce(&self, agency_id: &str, nonce: &str) -> Result<bool, ServiceError> {
+        Ok(self
+            .store
+            .consume_nonce(agency_id, &hash_secret(nonce), self.now())
+            .await?)
+    }
+
+    /// The offer an unexpired, unused access token of the agency belongs to.
+    pub async fn offer_for_access_token(
+        &self,
+        agency_id: &str,
+        access_token: &str,
+    ) -> Result<Option<OfferRecord>, ServiceError> {
+        Ok(self
+            .store
+            .offer_by_access_token(agency_id, &hash_secret(access_token), self.now())
+            .await?)
+    }
+
+    /// Signs and stores the credential of a redeemed offer, bound to `holder`.
+    pub async fn redeem_offer(
+        &self,
+        rt: &AgencyRuntime,
+        offer: &OfferRecord,
+        holder: &PublicKey,
+    ) -> Result<String, ServiceError> {
+        let lt = self
+            .catalogue
+            .by_vct(&offer.vct)
+            .ok_or_else(|| ServiceError::UnknownVct(offer.vct.clone()))?;
+        if let Some(exp) = offer.expires_credential_at
+            && exp <= self.now()
+        {
+            return Err(ServiceError::ValidityInvalid(format!(
+                "the offered credential would have expired at {exp}; ask the agency for a new offer"
+            )));
+        }
+        let claims: Map<String, Value> = serde_json::from_str(&offer.claims).map_err(internal)?;
+        let (record, credential, _) = self
+            .sign(
+                rt,
+                lt,
+                &claims,
+                holder,
+                offer.expires_credential_at,
+                offer.not_before_credential,
+                Some(&offer.id),
+            )
+            .await?;
+        let item = NewCredential {
+            record,
+            actor: format!("oid4vci:{}", offer.id),
+        };
+        self.store
+            .redeem_offer(&offer.id, &item, self.now())
+            .await?;
+        self.metrics.add(
+            "tongban_credentials_issued_total",
+            &[("agency", &rt.agency.id), ("vct", lt.slug)],
+            1,
+        );
+        Ok(credential)
+    }
+}

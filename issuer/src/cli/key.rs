@@ -1,0 +1,64 @@
+//! `tongban-issuer key …`: signing keys.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use super::agency::keys_json;
+use super::finish;
+use super::target::{Target, actor, open, runtime};
+use serde_json::json;
+
+/// `key …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Make a new signing key; the current one retires but stays published,
+    /// so credentials it signed still verify.
+    Rotate {
+        #[command(flatten)]
+        target: Target,
+        /// The agency.
+        #[arg(long)]
+        agency: String,
+    },
+    /// List an agency's keys.
+    List {
+        #[command(flatten)]
+        target: Target,
+        /// The agency.
+        #[arg(long)]
+        agency: String,
+    },
+}
+
+/// `tongban-issuer key …`.
+pub(crate) fn key(c: KeyCommand) -> ExitCode {
+    let json = match &c {
+        KeyCommand::Rotate { target, .. } | KeyCommand::List { target, .. } => target.json,
+    };
+    let r = runtime().and_then(|rt| {
+        rt.block_on(async {
+            match c {
+                KeyCommand::Rotate { target, agency } => {
+                    let (_, s) = open(&target, false).await?;
+                    let kid = s.rotate_key(&agency, &actor()).await?;
+                    Ok((
+                        format!("Agency {agency} now signs with key {kid}. The previous key stays published, so credentials it signed still verify.\nA running service picks the new key up within key_refresh_secs; update the trust list (tongban-issuer trust-list update-issuer … --add-key) so verifiers accept it."),
+                        json!({"agency": agency, "kid": kid}),
+                    ))
+                }
+                KeyCommand::List { target, agency } => {
+                    let (_, s) = open(&target, false).await?;
+                    let keys = s.signing_keys(&agency).await?;
+                    let text = keys
+                        .iter()
+                        .map(|k| format!("{}  created {}{}", k.kid, k.created_at, k.retired_at.map(|r| format!(", retired {r}")).unwrap_or_else(|| " (current)".into())))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    Ok((text, json!({"agency": agency, "keys": keys_json(&keys)})))
+                }
+            }
+        })
+    });
+    finish(json, r)
+}
