@@ -5,7 +5,9 @@ use std::path::Path;
 
 use tongban_cli_support::time::{format_cst, now};
 use tongban_verifier::HeldCredential;
-use tongban_wallet::present::{self, Presented, claim_paths, read_request, wallet_nonce};
+use tongban_wallet::present::{
+    self, Presented, RequestMismatch, claim_paths, read_request, wallet_nonce,
+};
 use tongban_wallet::store::Wallet;
 
 use crate::cli::args::PresentArgs;
@@ -19,21 +21,22 @@ pub fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliErro
     let c = w.credential(&a.id)?.clone();
     if let Some(r) = &a.request {
         let req = read_request(r)?;
-        if req.is_expired(now()) {
-            return Err(CliError::Declined(format!(
-                "the counter's request expired at {}; ask for a new one",
-                format_cst(req.exp)
-            )));
-        }
-        if let Some(vct) = &req.vct
-            && *vct != c.vct
-        {
-            return Err(CliError::Usage(format!(
-                "the counter asks for {}, but {} is a {}",
-                type_name(vct),
-                c.id,
-                type_name(&c.vct)
-            )));
+        match present::check_request(&req, &c.vct, now()) {
+            Ok(()) => {}
+            Err(RequestMismatch::Expired { exp }) => {
+                return Err(CliError::Declined(format!(
+                    "the counter's request expired at {}; ask for a new one",
+                    format_cst(exp)
+                )));
+            }
+            Err(RequestMismatch::OtherType { asked, held }) => {
+                return Err(CliError::Usage(format!(
+                    "the counter asks for {}, but {} is a {}",
+                    type_name(&asked),
+                    c.id,
+                    type_name(&held)
+                )));
+            }
         }
         a.disclose = req.claims;
         a.aud = Some(req.aud);
