@@ -60,6 +60,45 @@ pub fn read_request(arg: &str) -> Result<PresentationRequest, PresentError> {
     })
 }
 
+/// Why the counter's request cannot be answered with the chosen credential.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestMismatch {
+    /// The request expired; the counter must make a new one.
+    #[error("the counter's request expired at {exp}")]
+    Expired {
+        /// When it expired (Unix seconds).
+        exp: i64,
+    },
+    /// The request asks for another licence type.
+    #[error("the counter asks for {asked}, but the credential is a {held}")]
+    OtherType {
+        /// The `vct` asked for.
+        asked: String,
+        /// The credential's `vct`.
+        held: String,
+    },
+}
+
+/// Checks that `request` can be answered at `now` with a credential of
+/// type `vct`: it has not expired, and the type it asks for, if any, is
+/// `vct`.
+pub fn check_request(
+    request: &PresentationRequest,
+    vct: &str,
+    now: i64,
+) -> Result<(), RequestMismatch> {
+    if request.is_expired(now) {
+        return Err(RequestMismatch::Expired { exp: request.exp });
+    }
+    match &request.vct {
+        Some(asked) if asked != vct => Err(RequestMismatch::OtherType {
+            asked: asked.clone(),
+            held: vct.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The claim paths of `--disclose` entries (`company_name`, `address.city`).
 pub fn claim_paths(disclose: &[String]) -> Result<Vec<ClaimPath>, PresentError> {
     disclose
@@ -187,5 +226,32 @@ mod tests {
             read_request("TBR1:not-a-request"),
             Err(PresentError::RequestInvalid(_))
         ));
+    }
+
+    #[test]
+    fn a_request_is_answered_only_before_it_expires_and_for_its_type() {
+        let request = |vct: Option<&str>| PresentationRequest {
+            version: 1,
+            aud: "https://counter.example".into(),
+            nonce: "n-1".into(),
+            vct: vct.map(str::to_owned),
+            claims: vec!["name".into()],
+            iat: 100,
+            exp: 200,
+        };
+        assert_eq!(check_request(&request(None), "urn:x", 199), Ok(()));
+        assert_eq!(check_request(&request(Some("urn:x")), "urn:x", 150), Ok(()));
+        assert_eq!(
+            check_request(&request(Some("urn:x")), "urn:x", 200),
+            Err(RequestMismatch::Expired { exp: 200 }),
+            "expiry is checked first, and exp itself is too late"
+        );
+        assert_eq!(
+            check_request(&request(Some("urn:y")), "urn:x", 150),
+            Err(RequestMismatch::OtherType {
+                asked: "urn:y".into(),
+                held: "urn:x".into()
+            })
+        );
     }
 }

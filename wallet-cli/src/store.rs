@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use age::secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tongban_verifier::encoding::{b64_decode, b64_encode};
-use tongban_verifier::{Ed25519Signer, Signer as _};
+use tongban_verifier::{CredentialInfo, Ed25519Signer, Signer as _};
 
 /// The file inside the wallet directory.
 pub const WALLET_FILE: &str = "wallet.age";
@@ -90,6 +90,30 @@ pub struct StoredCredential {
     /// The last status check, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<StatusCheck>,
+}
+
+impl StoredCredential {
+    /// The record of a credential that passed the checks on receipt:
+    /// `info` is what the verifier read from `sd_jwt`, `issuer_name` the
+    /// issuer's display name (OpenID4VCI only). The id is given by
+    /// [`Wallet::add`]; the status is not checked yet.
+    pub fn received(
+        sd_jwt: String,
+        info: &CredentialInfo,
+        issuer_name: Option<String>,
+        received_at: i64,
+    ) -> StoredCredential {
+        StoredCredential {
+            id: String::new(),
+            sd_jwt,
+            iss: info.iss.clone().unwrap_or_default(),
+            vct: info.vct.clone().unwrap_or_default(),
+            exp: info.exp,
+            issuer_name,
+            received_at,
+            last_status: None,
+        }
+    }
 }
 
 /// The result of checking a credential against its issuer's status list.
@@ -339,5 +363,34 @@ mod tests {
             Wallet::open(&dir.path().join("nope"), pass("p")),
             Err(WalletError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn a_received_credential_is_recorded_with_what_it_says_of_itself() {
+        let info = CredentialInfo {
+            iss: Some("https://amr.example".into()),
+            vct: Some("urn:tongban:bl".into()),
+            exp: Some(2_000),
+            ..CredentialInfo::default()
+        };
+        let c = StoredCredential::received("a~".into(), &info, Some("AMR".into()), 1_000);
+        assert_eq!(
+            c,
+            StoredCredential {
+                id: String::new(),
+                sd_jwt: "a~".into(),
+                iss: "https://amr.example".into(),
+                vct: "urn:tongban:bl".into(),
+                exp: Some(2_000),
+                issuer_name: Some("AMR".into()),
+                received_at: 1_000,
+                last_status: None,
+            }
+        );
+        let bare = StoredCredential::received("b~".into(), &CredentialInfo::default(), None, 5);
+        assert_eq!(
+            (bare.iss.as_str(), bare.vct.as_str(), bare.exp),
+            ("", "", None)
+        );
     }
 }

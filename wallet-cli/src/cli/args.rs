@@ -1,0 +1,179 @@
+//! The command line: every flag with its help text, in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use tongban_cli_support::qr_arg::{QrForm, QrOutput, QrOutputParser};
+
+/// The citizen's Tongban (通办) wallet.
+///
+/// The wallet is one encrypted file; its passphrase comes from a prompt, or
+/// from TONGBAN_WALLET_PASSPHRASE for scripts.
+#[derive(Debug, Parser)]
+#[command(name = "tongban-wallet", version)]
+pub struct Cli {
+    /// The wallet directory.
+    #[arg(long, global = true, env = "TONGBAN_WALLET", value_name = "DIR")]
+    pub wallet: Option<PathBuf>,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// The wallet directory: `--wallet` (or TONGBAN_WALLET), else
+    /// `~/.local/share/tongban/wallet`.
+    pub fn wallet_dir(&self) -> PathBuf {
+        self.wallet.clone().unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            home.join(".local/share/tongban/wallet")
+        })
+    }
+}
+
+// The doc comments below are the subcommands' help texts.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a wallet with a new holder key.
+    Init,
+    /// Receive a credential from an issuer's offer (OpenID4VCI), or import
+    /// one from a file; either way it is verified before it is stored.
+    ///
+    ///   tongban-wallet receive 'openid-credential-offer://?credential_offer=…'
+    ///   tongban-wallet receive offer.png            (a photo or screenshot of the QR code)
+    ///   tongban-wallet receive --file licence.sdjwt --issuer-key wujiang-amr.jwk.json
+    #[command(verbatim_doc_comment)]
+    Receive(ReceiveArgs),
+    /// List the credentials.
+    List,
+    /// Show every claim of a credential.
+    Show {
+        /// The credential id (see `list`).
+        id: String,
+    },
+    /// Present chosen claims of a credential to a counter, as a QR code.
+    ///
+    ///   tongban-wallet present c1 --disclose company_name,legal_representative \
+    ///       --aud https://counter.qingpu.example --nonce qp-0001 --qr png:licence.png
+    #[command(verbatim_doc_comment)]
+    Present(PresentArgs),
+    /// Delete a credential (asks first).
+    Delete {
+        /// The credential id.
+        id: String,
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write an encrypted backup of the wallet.
+    Export {
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Restore a wallet from an encrypted backup (into an empty directory).
+    Import {
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Print the holder's public key (what an issuer binds credentials to).
+    HolderKey,
+    /// Check a credential against its issuer's status list (online) and
+    /// record the result.
+    ///
+    ///   tongban-wallet status c1 --issuer-key wujiang-amr.jwk.json
+    #[command(verbatim_doc_comment)]
+    Status {
+        /// The credential id.
+        id: String,
+        /// The issuer's public key (JWK or JWKS file) that signs its status lists.
+        #[arg(long = "issuer-key", value_name = "FILE", required = true)]
+        issuer_key: Vec<PathBuf>,
+    },
+}
+
+// `receive`'s arguments (the help text is the `Receive` variant's).
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// The credential offer: an openid-credential-offer:// URI, a file
+    /// holding one, or a PNG/JPEG of its QR code. The wallet runs the
+    /// OpenID4VCI pre-authorized code flow with the issuer it names, and
+    /// checks the credential with the keys that issuer publishes.
+    #[arg(
+        value_name = "OFFER",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    pub offer: Option<String>,
+    /// The PIN (tx_code) the agency sent separately, for scripts; without
+    /// it the wallet asks on the terminal, again after a wrong PIN while
+    /// attempts are left.
+    #[arg(
+        long = "tx-code",
+        env = "TONGBAN_TX_CODE",
+        value_name = "PIN",
+        hide_env_values = true,
+        conflicts_with = "file"
+    )]
+    pub tx_code: Option<String>,
+    /// Do not ask for an encrypted credential response even though the
+    /// issuer supports it (then only the connection protects it); refused
+    /// when the issuer requires encryption.
+    #[arg(long = "no-encryption", conflicts_with = "file")]
+    pub no_encryption: bool,
+    /// Accept an issuer on plain http off this machine (test set-ups only;
+    /// http://127.0.0.1 and localhost are always accepted).
+    #[arg(long = "allow-http", conflicts_with = "file")]
+    pub allow_http: bool,
+    /// Import a credential file (the issued SD-JWT) instead of an offer.
+    #[arg(long, value_name = "FILE", requires = "issuer_key")]
+    pub file: Option<PathBuf>,
+    /// With --file: the issuer's public key (JWK or JWKS file) to verify it
+    /// with.
+    #[arg(long = "issuer-key", value_name = "FILE", requires = "file")]
+    pub issuer_key: Vec<PathBuf>,
+}
+
+// `present`'s arguments (the help text is the `Present` variant's).
+#[derive(Debug, Args)]
+pub struct PresentArgs {
+    /// The credential id (see `list`).
+    pub id: String,
+    /// The counter's request (from `tongban-verify request`): its TBR1:
+    /// text, a file holding it, or a PNG of its QR code. It sets the claims,
+    /// the audience and the nonce.
+    #[arg(long, value_name = "TEXT|FILE|PNG", conflicts_with_all = ["disclose", "aud", "nonce"])]
+    pub request: Option<String>,
+    /// The claims to disclose, comma-separated (e.g. company_name,address).
+    #[arg(long, value_delimiter = ',', required_unless_present = "request")]
+    pub disclose: Vec<String>,
+    /// The counter (audience) the presentation is for.
+    #[arg(long, required_unless_present = "request")]
+    pub aud: Option<String>,
+    /// The counter's nonce (it may start with `-`). Without one the wallet
+    /// makes one, and says so: the counter must then accept a wallet-chosen
+    /// nonce.
+    #[arg(long, allow_hyphen_values = true)]
+    pub nonce: Option<String>,
+    /// Where to show it: `terminal` (a QR code in Unicode blocks that scans
+    /// from the screen), `png:FILE` or `svg:FILE` (a QR image; several codes
+    /// side by side when one is not enough), `text` (the QR transport text)
+    /// or `plain` (the SD-JWT).
+    #[arg(long, value_name = "FORM", default_value = "text", value_parser = QrOutputParser::new(PRESENT_QR_FORMS))]
+    pub qr: QrOutput,
+    /// Present without asking for consent (scripts).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// The forms `present --qr` offers.
+const PRESENT_QR_FORMS: &[QrForm] = &[
+    QrForm::Text,
+    QrForm::Plain,
+    QrForm::Terminal,
+    QrForm::Png,
+    QrForm::Svg,
+];

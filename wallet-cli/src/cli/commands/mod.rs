@@ -1,0 +1,8 @@
+//! One module per command group: each opens the wallet, calls the library
+//! and hands the result to [`super::render`].
+
+pub mod credentials;
+pub mod present;
+pub mod receive;
+pub mod status;
+pub mod wallet;

@@ -1,0 +1,68 @@
+//! `present`: chosen claims of a credential, with the counter's request or
+//! explicit flags, after consent, in the form `--qr` chose.
+
+use std::path::Path;
+
+use tongban_cli_support::time::{format_cst, now};
+use tongban_verifier::HeldCredential;
+use tongban_wallet::present::{
+    self, Presented, RequestMismatch, claim_paths, read_request, wallet_nonce,
+};
+use tongban_wallet::store::Wallet;
+
+use crate::cli::args::PresentArgs;
+use crate::cli::error::CliError;
+use crate::cli::prompt::{ask, passphrase};
+use crate::cli::render::{self, type_name};
+
+/// Presents credential `a.id` to the counter.
+pub fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
+    let w = Wallet::open(dir, passphrase(false)?)?;
+    let c = w.credential(&a.id)?.clone();
+    if let Some(r) = &a.request {
+        let req = read_request(r)?;
+        match present::check_request(&req, &c.vct, now()) {
+            Ok(()) => {}
+            Err(RequestMismatch::Expired { exp }) => {
+                return Err(CliError::Declined(format!(
+                    "the counter's request expired at {}; ask for a new one",
+                    format_cst(exp)
+                )));
+            }
+            Err(RequestMismatch::OtherType { asked, held }) => {
+                return Err(CliError::Usage(format!(
+                    "the counter asks for {}, but {} is a {}",
+                    type_name(&asked),
+                    c.id,
+                    type_name(&held)
+                )));
+            }
+        }
+        a.disclose = req.claims;
+        a.aud = Some(req.aud);
+        a.nonce = Some(req.nonce);
+    }
+    let aud = a.aud.clone().unwrap_or_default();
+    let held = HeldCredential::parse(&c.sd_jwt).map_err(|e| CliError::Refused(e.to_string()))?;
+    let paths = claim_paths(&a.disclose)?;
+    let (nonce, generated) = match a.nonce {
+        Some(n) => (n, false),
+        None => (wallet_nonce(), true),
+    };
+    if !json {
+        render::presentation_preview(&c, &aud, &a.disclose, generated.then_some(nonce.as_str()));
+    }
+    if !a.yes && !ask("Present these fields? 同意出示？") {
+        return Err(CliError::Declined("nothing was presented".into()));
+    }
+    let holder = w.holder()?;
+    let presented: Presented = present::present(&held, &paths, &holder, aud, nonce.clone(), now())?;
+    // A QR image is written whatever the output; what goes to standard
+    // output is either the chosen form or, with --json, one JSON document.
+    let qr_file = render::write_qr_file(&a.qr, &presented.parts)?;
+    if json {
+        render::presentation_json(&presented, &nonce, generated, qr_file);
+        return Ok(());
+    }
+    render::presentation(&a.qr, &presented)
+}

@@ -1,0 +1,80 @@
+//! What a run can end in: each error with its stable code, its exit status
+//! (by the shared convention of `tongban_cli_support::exit`) and the extra
+//! members its JSON form carries.
+
+use serde_json::{Map, Value};
+use tongban_cli_support::exit::Exit;
+use tongban_wallet::present::PresentError;
+use tongban_wallet::receive::ReceiveError;
+use tongban_wallet::status::StatusError;
+use tongban_wallet::store::WalletError;
+
+/// Why a command did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The wallet could not be opened, read or written.
+    #[error(transparent)]
+    Wallet(#[from] WalletError),
+    /// Receiving a credential failed or was refused.
+    #[error(transparent)]
+    Receive(#[from] ReceiveError),
+    /// Bad arguments, unreadable input, or no way to ask.
+    #[error("{0}")]
+    Usage(String),
+    /// A credential (or its status list) does not verify.
+    #[error("the credential does not verify: {0}")]
+    Refused(String),
+    /// The citizen (or the counter's expired request) said no.
+    #[error("{0}")]
+    Declined(String),
+}
+
+impl From<PresentError> for CliError {
+    fn from(e: PresentError) -> Self {
+        CliError::Usage(e.to_string())
+    }
+}
+
+impl From<StatusError> for CliError {
+    fn from(e: StatusError) -> Self {
+        if e.is_refusal() {
+            CliError::Refused(e.to_string())
+        } else {
+            CliError::Usage(e.to_string())
+        }
+    }
+}
+
+impl CliError {
+    /// The stable code printed as `error[CODE]`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CliError::Wallet(w) => w.code(),
+            CliError::Receive(r) => r.code(),
+            CliError::Usage(_) => "usage",
+            CliError::Refused(_) => "credential_refused",
+            CliError::Declined(_) => "declined",
+        }
+    }
+
+    /// The exit status: refused or declined (1), anything else (2).
+    pub fn exit(&self) -> Exit {
+        match self {
+            CliError::Refused(_) | CliError::Declined(_) => Exit::Refused,
+            CliError::Receive(r) if r.is_refusal() => Exit::Refused,
+            _ => Exit::Failed,
+        }
+    }
+
+    /// The members the JSON error carries besides `code` and `message`: the
+    /// issuer's `reason` for a refused receive.
+    pub fn extra(&self) -> Map<String, Value> {
+        let mut extra = Map::new();
+        if let CliError::Receive(r) = self
+            && let Some(reason) = r.reason()
+        {
+            extra.insert("reason".into(), Value::String(reason.into()));
+        }
+        extra
+    }
+}
