@@ -6,9 +6,14 @@
 //! * [`clock`] — time is an argument: a service takes a [`Clock`] when it is
 //!   built and never reads the system time deep inside, so every expiry path
 //!   (offer codes, access tokens, nonces, purges) is testable with a
-//!   [`ManualClock`].
+//!   [`ManualClock`];
+//! * [`server`] — the accept loop every service runs: header, body and
+//!   request timeouts, connection limits in all and per address, and a hard
+//!   shutdown deadline ([`ServerLimits`]).
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod server;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use server::{ServeReport, ServerLimits, serve, shutdown_signal};
