@@ -143,37 +143,25 @@ pub async fn serve(
             }
         })
     };
+    let limits = service.config.server;
     let app = crate::api::router(service);
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|source| StartError::Io {
-            what: "serving".into(),
-            source,
-        });
+    let result = tongban_service_kit::serve(listener, app, limits, async {
+        tongban_service_kit::shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    })
+    .await
+    .map_err(|source| StartError::Io {
+        what: "serving".into(),
+        source,
+    });
     purge.abort();
-    tracing::info!("stopped");
-    result
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    if let Ok(report) = &result {
+        tracing::info!(
+            accepted = report.accepted,
+            refused_at_limits = report.refused,
+            dropped_at_shutdown = report.dropped_at_shutdown,
+            "stopped"
+        );
     }
-    tracing::info!("shutting down: finishing requests in flight");
+    result.map(|_| ())
 }

@@ -8,8 +8,10 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
+use tongban_service_kit::ServerLimits;
 
 /// Why the configuration is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +99,19 @@ pub struct FileConfig {
     pub key_refresh_secs: Option<u64>,
     /// Validity (`exp - iat`) of a credential issued without `expires_at`, days.
     pub credential_validity_days: Option<i64>,
+    /// How long a client may take to send a request head (and how long an
+    /// idle keep-alive connection is kept), seconds.
+    pub header_read_timeout_secs: Option<u64>,
+    /// How long a request body may send nothing, seconds.
+    pub body_idle_timeout_secs: Option<u64>,
+    /// How long a request may take from its head to its response, seconds.
+    pub request_timeout_secs: Option<u64>,
+    /// Connections open at once.
+    pub max_connections: Option<usize>,
+    /// Connections open at once from one IP address.
+    pub max_connections_per_ip: Option<usize>,
+    /// How long a stopping service waits for requests in flight, seconds.
+    pub shutdown_grace_secs: Option<u64>,
 }
 
 /// Log output format.
@@ -155,6 +170,9 @@ pub struct Config {
     pub key_refresh_secs: u64,
     /// Default 1826 (five years): every Tongban credential carries `exp`.
     pub credential_validity_days: i64,
+    /// Timeouts, connection limits and the shutdown deadline of the HTTP
+    /// server (defaults: [`ServerLimits::default`]).
+    pub server: ServerLimits,
 }
 
 /// Command-line overrides.
@@ -184,6 +202,56 @@ macro_rules! env_overrides {
     (@parse number, $name:ident, $v:ident) => {
         $v.parse().map_err(|_| ConfigError::Env { name: $name.clone(), value: $v.clone(), expected: "a whole number" })?
     };
+}
+
+/// The server's limits from the file's keys, each defaulting to
+/// [`ServerLimits::default`]; a zero is refused (it would turn a bound off).
+fn server_limits(f: &FileConfig) -> Result<ServerLimits, ConfigError> {
+    let d = ServerLimits::default();
+    let secs = |key: &'static str, v: Option<u64>, default: Duration| match v {
+        None => Ok(default),
+        Some(0) => Err(ConfigError::Invalid {
+            key,
+            message: "must be at least 1 second".into(),
+        }),
+        Some(n) => Ok(Duration::from_secs(n)),
+    };
+    let count = |key: &'static str, v: Option<usize>, default: usize| match v {
+        None => Ok(default),
+        Some(0) => Err(ConfigError::Invalid {
+            key,
+            message: "must be at least 1".into(),
+        }),
+        Some(n) => Ok(n),
+    };
+    Ok(ServerLimits {
+        header_read_timeout: secs(
+            "header_read_timeout_secs",
+            f.header_read_timeout_secs,
+            d.header_read_timeout,
+        )?,
+        body_idle_timeout: secs(
+            "body_idle_timeout_secs",
+            f.body_idle_timeout_secs,
+            d.body_idle_timeout,
+        )?,
+        request_timeout: secs(
+            "request_timeout_secs",
+            f.request_timeout_secs,
+            d.request_timeout,
+        )?,
+        max_connections: count("max_connections", f.max_connections, d.max_connections)?,
+        max_connections_per_ip: count(
+            "max_connections_per_ip",
+            f.max_connections_per_ip,
+            d.max_connections_per_ip,
+        )?,
+        shutdown_grace: secs(
+            "shutdown_grace_secs",
+            f.shutdown_grace_secs,
+            d.shutdown_grace,
+        )?,
+    })
 }
 
 impl Config {
@@ -220,7 +288,9 @@ impl Config {
             offer_ttl_secs: number, access_token_ttl_secs: number, nonce_ttl_secs: number,
             tx_code_max_attempts: number, tx_code_length: number, proof_max_age_secs: number,
             db_max_connections: number, index_block: number, log_format: string, key_refresh_secs: number,
-            credential_validity_days: number,
+            credential_validity_days: number, header_read_timeout_secs: number,
+            body_idle_timeout_secs: number, request_timeout_secs: number, max_connections: number,
+            max_connections_per_ip: number, shutdown_grace_secs: number,
         );
         if over.listen.is_some() {
             f.listen = over.listen.clone();
@@ -238,6 +308,7 @@ impl Config {
     }
 
     fn resolve(f: FileConfig) -> Result<Config, ConfigError> {
+        let server = server_limits(&f)?;
         let listen_text = f.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen: SocketAddr = listen_text.parse().map_err(|_| ConfigError::Invalid {
             key: "listen",
@@ -322,6 +393,7 @@ impl Config {
             log_format,
             key_refresh_secs: f.key_refresh_secs.unwrap_or(30).max(1),
             credential_validity_days: f.credential_validity_days.unwrap_or(1826).clamp(1, 36_500),
+            server,
         })
     }
 
@@ -382,6 +454,31 @@ mod tests {
         assert_eq!(c.listen.port(), 9100);
         assert_eq!(c.status_list_ttl_secs, 120);
         assert_eq!(c.nonce_ttl_secs, 30);
+    }
+
+    #[test]
+    fn server_limits_default_and_are_set_from_env_but_never_zero() {
+        let c = Config::load_with(None, &Overrides::default(), env(&[])).unwrap();
+        assert_eq!(c.server, ServerLimits::default());
+        let c = Config::load_with(
+            None,
+            &Overrides::default(),
+            env(&[
+                ("TONGBAN_ISSUER_HEADER_READ_TIMEOUT_SECS", "3"),
+                ("TONGBAN_ISSUER_MAX_CONNECTIONS_PER_IP", "7"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.server.header_read_timeout, Duration::from_secs(3));
+        assert_eq!(c.server.max_connections_per_ip, 7);
+        for key in [
+            "TONGBAN_ISSUER_HEADER_READ_TIMEOUT_SECS",
+            "TONGBAN_ISSUER_MAX_CONNECTIONS",
+            "TONGBAN_ISSUER_SHUTDOWN_GRACE_SECS",
+        ] {
+            let e = Config::load_with(None, &Overrides::default(), env(&[(key, "0")])).unwrap_err();
+            assert!(matches!(e, ConfigError::Invalid { .. }), "{key}: {e}");
+        }
     }
 
     #[test]

@@ -323,6 +323,12 @@ impl IssuerProcess {
         panic!("tongban-issuer serve did not become ready (three attempts)");
     }
 
+    /// SIGTERM, then wait up to `timeout` for the exit (its status), or
+    /// kill it and fail.
+    pub fn terminate(&mut self, timeout: Duration) -> Result<std::process::ExitStatus, String> {
+        self.serve.terminate(timeout)
+    }
+
     /// A URL on the process itself (not through `public_url`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
