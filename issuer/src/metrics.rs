@@ -1,6 +1,14 @@
 //! Prometheus metrics, kept in the service state (no global registry, so
 //! several services can run in one test process) and rendered in the text
 //! exposition format at `/metrics`.
+//!
+//! Every label comes from a bounded set, so a stranger cannot grow the
+//! metrics (and the memory behind them) by sending odd requests: the HTTP
+//! method is one of the standard ones or `other`, the route is the matched
+//! route pattern or `unmatched`, the status is a three-digit code, and
+//! agency and type labels are only recorded for existing agencies. As a
+//! last line, no more than [`MAX_SERIES`] series are kept; a new one past
+//! that is counted in `tongban_metrics_series_dropped_total` instead.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,11 +27,39 @@ struct Histogram {
     count: u64,
 }
 
+/// The most series (counter label sets plus histograms) kept.
+pub const MAX_SERIES: usize = 10_000;
+
+/// The HTTP methods that get their own label; any other is `other`.
+const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+];
+
+/// The label for an HTTP method: itself if standard, else `other`.
+pub fn method_label(method: &str) -> &'static str {
+    METHODS
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("other")
+}
+
+/// The label for a response status: its three digits (every `u16` a
+/// response can carry is 100–999).
+fn status_label(status: u16) -> String {
+    if (100..=999).contains(&status) {
+        status.to_string()
+    } else {
+        "other".to_owned()
+    }
+}
+
 /// The service's metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
     counters: Mutex<BTreeMap<(&'static str, String), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
+    dropped: std::sync::atomic::AtomicU64,
 }
 
 fn labels(pairs: &[(&str, &str)]) -> String {
@@ -44,21 +80,55 @@ fn labels(pairs: &[(&str, &str)]) -> String {
 impl Metrics {
     /// Adds `n` to counter `name` with labels.
     pub fn add(&self, name: &'static str, label_pairs: &[(&str, &str)], n: u64) {
-        if let Ok(mut c) = self.counters.lock() {
-            *c.entry((name, labels(label_pairs))).or_default() += n;
+        let Ok(mut c) = self.counters.lock() else {
+            return;
+        };
+        let key = (name, labels(label_pairs));
+        if let Some(v) = c.get_mut(&key) {
+            *v += n;
+        } else if c.len() + self.histograms() < MAX_SERIES {
+            c.insert(key, n);
+        } else {
+            self.drop_series();
         }
     }
 
-    /// Records one HTTP request.
+    fn histograms(&self) -> usize {
+        self.latency.lock().map_or(0, |h| h.len())
+    }
+
+    fn counters(&self) -> usize {
+        self.counters.lock().map_or(0, |c| c.len())
+    }
+
+    fn drop_series(&self) {
+        self.dropped
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Records one HTTP request: `route` is the matched route pattern (or
+    /// `unmatched`), `method` any method (it is labelled through
+    /// [`method_label`]).
     pub fn request(&self, route: &str, method: &str, status: u16, took: Duration) {
-        let status = status.to_string();
+        let status = status_label(status);
         self.add(
             "tongban_http_requests_total",
-            &[("route", route), ("method", method), ("status", &status)],
+            &[
+                ("route", route),
+                ("method", method_label(method)),
+                ("status", &status),
+            ],
             1,
         );
+        let counters = self.counters();
         if let Ok(mut h) = self.latency.lock() {
-            let h = h.entry(labels(&[("route", route)])).or_default();
+            let key = labels(&[("route", route)]);
+            if !h.contains_key(&key) && h.len() + counters >= MAX_SERIES {
+                drop(h);
+                self.drop_series();
+                return;
+            }
+            let h = h.entry(key).or_default();
             let secs = took.as_secs_f64();
             for (i, b) in BUCKETS.iter().enumerate() {
                 if secs <= *b {
@@ -95,6 +165,9 @@ impl Metrics {
                 let _ = writeln!(out, "{name}_count{{{l}}} {}", h.count);
             }
         }
+        let dropped = self.dropped.load(std::sync::atomic::Ordering::Relaxed);
+        let _ = writeln!(out, "# TYPE tongban_metrics_series_dropped_total counter");
+        let _ = writeln!(out, "tongban_metrics_series_dropped_total {dropped}");
         out
     }
 }
@@ -102,6 +175,34 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn odd_methods_share_one_label_and_series_are_capped() {
+        let m = Metrics::default();
+        for i in 0..50 {
+            m.request(
+                "unmatched",
+                &format!("X{i}{}", "Y".repeat(1000)),
+                404,
+                Duration::ZERO,
+            );
+        }
+        let t = m.render();
+        assert!(t.contains("method=\"other\""), "{t}");
+        assert!(!t.contains("YYYY"), "a method name never becomes a label");
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("get"), "other");
+        for i in 0..(MAX_SERIES + 10) {
+            m.add("tongban_test_total", &[("n", &i.to_string())], 1);
+        }
+        assert_eq!(m.counters() + m.histograms(), MAX_SERIES);
+        // Two series existed (the request counter and its histogram), so
+        // 10,010 new ones leave 12 out.
+        assert!(
+            m.render()
+                .contains("tongban_metrics_series_dropped_total 12\n")
+        );
+    }
 
     #[test]
     fn renders_counters_and_histograms() {

@@ -131,8 +131,8 @@ async fn track(State(s): State<AppState>, req: Request, next: Next) -> Response 
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "(unmatched)".into());
-    let method = req.method().as_str().to_owned();
+        .unwrap_or_else(|| "unmatched".into());
+    let method = crate::metrics::method_label(req.method().as_str());
     let start = Instant::now();
     let resp = next.run(req).await;
     s.metrics
