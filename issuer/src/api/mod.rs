@@ -136,7 +136,7 @@ async fn track(State(s): State<AppState>, req: Request, next: Next) -> Response 
     let start = Instant::now();
     let resp = next.run(req).await;
     s.metrics
-        .request(&route, &method, resp.status().as_u16(), start.elapsed());
+        .request(&route, method, resp.status().as_u16(), start.elapsed());
     resp
 }
 
