@@ -85,12 +85,75 @@ fn ensure_data_dir(config: &Config) -> Result<(), StartError> {
 }
 
 /// Opens the configured database (SQLite in the data directory unless a
-/// PostgreSQL URL is set) and applies migrations.
+/// PostgreSQL URL is set) and applies migrations. For SQLite, the data
+/// directory and the database files are first made private
+/// ([`secure_data_files`]); what had to be tightened, or a directory others
+/// can read, is warned about on standard error and in the log.
 pub async fn open_database(config: &Config) -> Result<Database, StartError> {
     if config.database_url.is_none() {
         ensure_data_dir(config)?;
+        for warning in secure_data_files(config)? {
+            tracing::warn!("{warning}");
+            eprintln!("tongban-issuer: warning: {warning}");
+        }
     }
     Ok(Database::open(config).await?)
+}
+
+/// Makes the SQLite database files private before SQLite opens them: the
+/// database file is created with mode 0600 if absent (SQLite gives its
+/// `-wal` and `-shm` files the mode of the database file), and an existing
+/// database, WAL or shared-memory file that group or others can read is
+/// set to 0600. Returns a sentence for each file it tightened, and one if
+/// the data directory itself is open to group or others (left as the
+/// operator set it: it may be shared on purpose, but it should not be).
+pub fn secure_data_files(config: &Config) -> Result<Vec<String>, StartError> {
+    let mut warnings = Vec::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let io = |what: String| move |source| StartError::Io { what, source };
+        let dir = &config.data_dir;
+        let mode = std::fs::metadata(dir)
+            .map_err(io(format!("reading {}", dir.display())))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            warnings.push(format!(
+                "the data directory {} has mode {:o}: group and others can reach the database (pending offers' personal data, token hashes); chmod 700 it",
+                dir.display(),
+                mode & 0o777
+            ));
+        }
+        let db = config.sqlite_file();
+        if !db.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&db)
+                .map_err(io(format!("creating {}", db.display())))?;
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+            let Ok(meta) = std::fs::metadata(&file) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(io(format!("chmod 600 {}", file.display())))?;
+                warnings.push(format!(
+                    "{} had mode {:o}; set to 600",
+                    file.display(),
+                    mode & 0o777
+                ));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = config;
+    Ok(warnings)
 }
 
 /// The demonstration agency a fresh data directory starts with.
