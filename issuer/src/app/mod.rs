@@ -37,6 +37,7 @@ use tongban_service_kit::SharedClock;
 mod admin_tokens;
 mod agencies;
 mod audit;
+pub mod backup;
 mod credentials;
 mod error;
 mod issuing;
@@ -47,13 +48,14 @@ mod status_lists;
 
 pub use agencies::{AgencyOverview, AgencySpec, AgencyUpdate};
 pub use audit::{AuditPage, ChainCheck};
+pub use backup::{BackupError, BackupReport, RestoreReport, restore};
 pub use error::ServiceError;
 pub use issuing::{IssueRequest, Issued, IssuedCredential};
 pub use offers::{IssuedOffer, OfferOptions, offer_uri, png_base64, random_digits};
 pub use oid4vci::CodeExchange;
 
 pub use crate::store::{
-    Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, OfferRecord,
+    Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, FreshList, OfferRecord,
     StatusChange, StoredKey, TokenRecord,
 };
 

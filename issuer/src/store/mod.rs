@@ -573,4 +573,36 @@ pub trait Store: Send + Sync + 'static {
 
     /// The agency's chain head: (last seq, last hash).
     async fn audit_head(&self, agency_id: &str) -> Result<(i64, String), StoreError>;
+
+    // ---- backup and restore ---------------------------------------------
+
+    /// Writes a consistent copy of the whole database to the new file
+    /// `path` while others keep reading and writing (SQLite's `VACUUM
+    /// INTO`). Returns `false`, writing nothing, on a backend that has its
+    /// own tools for this (PostgreSQL: `pg_dump`).
+    async fn backup_into(&self, path: &str) -> Result<bool, StoreError>;
+
+    /// For a database just restored from a backup: moves every agency's
+    /// status-index counter to the first index of the status list after
+    /// the one it was in, with an audit entry (`status.fresh_list`) per
+    /// agency, so credentials issued after the backup was taken (which the
+    /// restored database does not know) never share an index with new
+    /// ones. One transaction.
+    async fn advance_to_fresh_status_lists(
+        &self,
+        actor: &str,
+        at: i64,
+    ) -> Result<Vec<FreshList>, StoreError>;
+}
+
+/// One agency moved to a fresh status list after a restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreshList {
+    /// The agency.
+    pub agency_id: String,
+    /// Its status-index counter before (as in the backup).
+    pub from: i64,
+    /// Its counter now: the first index of a list no earlier credential
+    /// can be on.
+    pub to: i64,
 }

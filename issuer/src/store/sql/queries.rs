@@ -11,8 +11,8 @@ use super::{Dialect, SqlStore};
 use crate::audit::{AuditEntry, GENESIS, PendingEntry};
 use crate::store::{
     Agency, Backend, CodeRedemption, Conflict, CredentialFilter, CredentialRecord,
-    CredentialStatus, NewCredential, OfferRecord, OfferState, StatusChange, Store, StoreError,
-    StoredKey, TokenRecord, conflict_or,
+    CredentialStatus, FreshList, NewCredential, OfferRecord, OfferState, StatusChange, Store,
+    StoreError, StoredKey, TokenRecord, conflict_or,
 };
 
 #[async_trait]
@@ -30,6 +30,7 @@ where
     for<'r> (i64,): FromRow<'r, DB::Row>,
     for<'r> (i64, i64): FromRow<'r, DB::Row>,
     for<'r> (i64, String): FromRow<'r, DB::Row>,
+    for<'r> (String, i64, i64): FromRow<'r, DB::Row>,
     for<'r> AgencyRow: FromRow<'r, DB::Row>,
     for<'r> KeyRow: FromRow<'r, DB::Row>,
     for<'r> TokenRow: FromRow<'r, DB::Row>,
@@ -705,5 +706,52 @@ where
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("agency {agency_id}")))?;
         Ok(head)
+    }
+
+    async fn backup_into(&self, path: &str) -> Result<bool, StoreError> {
+        if DB::BACKEND != Backend::Sqlite {
+            return Ok(false);
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.read)
+            .await?;
+        Ok(true)
+    }
+
+    async fn advance_to_fresh_status_lists(
+        &self,
+        actor: &str,
+        at: i64,
+    ) -> Result<Vec<FreshList>, StoreError> {
+        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let counters: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT id, next_status_idx, status_list_size FROM agencies ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut moved = Vec::with_capacity(counters.len());
+        for (agency_id, from, size) in counters {
+            let to = (from / size.max(1) + 1) * size.max(1);
+            sqlx::query("UPDATE agencies SET next_status_idx = $2 WHERE id = $1")
+                .bind(agency_id.as_str())
+                .bind(to)
+                .execute(&mut *tx)
+                .await?;
+            let entry = PendingEntry::new(
+                actor,
+                "status.fresh_list",
+                agency_id.as_str(),
+                serde_json::json!({"from": from, "to": to, "list": to / size.max(1)}),
+            );
+            append_audit(&mut *tx, &agency_id, vec![entry], at).await?;
+            moved.push(FreshList {
+                agency_id,
+                from,
+                to,
+            });
+        }
+        tx.commit().await?;
+        Ok(moved)
     }
 }
