@@ -22,7 +22,7 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 use tongban_verifier::catalogue::Catalogue;
 
@@ -50,7 +50,7 @@ pub use audit::{AuditPage, ChainCheck};
 pub use error::ServiceError;
 pub use issuing::{IssueRequest, Issued, IssuedCredential};
 pub use offers::{IssuedOffer, OfferOptions, offer_uri, png_base64, random_digits};
-pub use oid4vci::CodeExchange;
+pub use oid4vci::{CodeExchange, CredentialBody, CredentialReply, Oid4vciError};
 
 pub use crate::store::{
     Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, OfferRecord,
@@ -69,7 +69,7 @@ pub struct AgencyRuntime {
     /// Its credential-request decryption key (josekit JWK with `d`).
     pub enc_private: josekit::jwk::Jwk,
     /// The public part, as published.
-    pub enc_public: Value,
+    pub enc_public: Map<String, Value>,
 }
 
 impl std::fmt::Debug for AgencyRuntime {
