@@ -101,7 +101,7 @@ pub fn demo_agency(service: &Service) -> AgencySpec {
         name_en: "Tongban demonstration agency".into(),
         region: "310118".into(),
         vcts: service
-            .catalogue
+            .catalogue()
             .types()
             .iter()
             .map(|t| t.vct.clone())

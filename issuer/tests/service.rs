@@ -1579,7 +1579,7 @@ async fn access_token(h: &Harness, code: &str) -> String {
 }
 
 async fn a_pre_authorized_code_expires_after_offer_ttl_secs(h: &Harness) {
-    let ttl = h.svc.config.offer_ttl_secs;
+    let ttl = h.svc.config().offer_ttl_secs;
     let (live, _) = offer_parts(&offer(h, &h.demo, "business-licence", 300, false).await);
     let (late, _) = offer_parts(&offer(h, &h.demo, "business-licence", 301, false).await);
     // Good through its last second…
@@ -1597,7 +1597,7 @@ async fn a_pre_authorized_code_expires_after_offer_ttl_secs(h: &Harness) {
 
 async fn an_access_token_expires_after_access_token_ttl_secs(h: &Harness) {
     let (signer, _) = holder();
-    let ttl = h.svc.config.access_token_ttl_secs;
+    let ttl = h.svc.config().access_token_ttl_secs;
     let (code, _) = offer_parts(&offer(h, &h.demo, "business-licence", 310, false).await);
     let expired = access_token(h, &code).await;
     let (code, _) = offer_parts(&offer(h, &h.demo, "business-licence", 311, false).await);
@@ -1619,7 +1619,7 @@ async fn an_access_token_expires_after_access_token_ttl_secs(h: &Harness) {
 
 async fn a_nonce_expires_after_nonce_ttl_secs(h: &Harness) {
     let (signer, _) = holder();
-    let ttl = h.svc.config.nonce_ttl_secs;
+    let ttl = h.svc.config().nonce_ttl_secs;
     let stale = c_nonce(h, "demo").await;
     let last_second = c_nonce(h, "demo").await;
     h.clock.advance(ttl + 1);
@@ -1722,8 +1722,8 @@ async fn purge_expired_removes_what_expired_and_keeps_the_rest(h: &Harness) {
 async fn a_status_list_token_is_re_signed_when_its_ttl_has_passed(h: &Harness) {
     let (_, jwk) = holder();
     h.issue("business-licence", 350, &jwk).await;
-    let ttl = i64::try_from(h.svc.config.status_list_ttl_secs).unwrap();
-    let lifetime = i64::try_from(h.svc.config.status_list_lifetime_secs).unwrap();
+    let ttl = i64::try_from(h.svc.config().status_list_ttl_secs).unwrap();
+    let lifetime = i64::try_from(h.svc.config().status_list_lifetime_secs).unwrap();
     let fetch = || async {
         let (s, headers, body) = h
             .raw(Method::GET, "/agencies/demo/status/0", &[], vec![])

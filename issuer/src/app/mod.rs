@@ -94,14 +94,11 @@ pub(crate) struct CachedStatus {
 
 /// The service.
 pub struct Service {
-    /// Configuration.
-    pub config: Config,
+    config: Config,
     store: Arc<dyn Store>,
     master: MasterKey,
-    /// The licence catalogue.
-    pub catalogue: &'static Catalogue,
-    /// Metrics.
-    pub metrics: Metrics,
+    catalogue: &'static Catalogue,
+    metrics: Metrics,
     agencies: RwLock<HashMap<String, (Instant, Arc<AgencyRuntime>)>>,
     allocators: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Range<i64>>>>>,
     committer: mpsc::Sender<Commit>,
@@ -182,6 +179,21 @@ impl Service {
             status_cache: Mutex::new(HashMap::new()),
             clock,
         }))
+    }
+
+    /// The configuration the service was started with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The licence catalogue.
+    pub fn catalogue(&self) -> &'static Catalogue {
+        self.catalogue
+    }
+
+    /// The service's metrics (request counts and times, issuance counters).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The database the service runs on.

@@ -160,7 +160,7 @@ impl Harness {
 
     /// A second service ("replica") on the same database and master key.
     pub async fn replica(&self) -> Router {
-        let c = self.svc.config.clone();
+        let c = self.svc.config().clone();
         let db = Database::open(&c).await.unwrap();
         let svc = Service::new(
             c,
