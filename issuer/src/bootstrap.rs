@@ -164,7 +164,7 @@ pub fn demo_agency(service: &Service) -> AgencySpec {
         name_en: "Tongban demonstration agency".into(),
         region: "310118".into(),
         vcts: service
-            .catalogue
+            .catalogue()
             .types()
             .iter()
             .map(|t| t.vct.clone())
@@ -206,7 +206,7 @@ pub async fn serve(
             }
         })
     };
-    let limits = service.config.server;
+    let limits = service.config().server;
     let app = crate::api::router(service);
     let result = tongban_service_kit::serve(listener, app, limits, async {
         tongban_service_kit::shutdown_signal().await;

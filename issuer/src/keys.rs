@@ -17,7 +17,7 @@ use rand_core::{OsRng, RngCore};
 use tongban_verifier::{Ed25519Signer, PublicKey, Signer as _};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::store::StoredKey;
+use crate::app::StoredKey;
 
 const SEALED_VERSION: u8 = 1;
 

@@ -4,7 +4,8 @@
 //! and Tracking") recommends non-sequential indices, so that a list does not
 //! reveal the order and volume of issuance. The service still hands out a
 //! dense counter `g` per agency — that is what makes allocation
-//! collision-free across replicas ([`crate::store::Store::reserve_status_indices`]) —
+//! collision-free across replicas (the service layer, [`crate::app`],
+//! reserves blocks of it in the database) —
 //! and places it with a keyed pseudo-random permutation:
 //!
 //! - list = `g / size`, slot = `g % size`;

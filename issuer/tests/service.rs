@@ -9,9 +9,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand_core::OsRng;
 use serde_json::{Value, json};
-use support::{DEMO_ISS, Harness, claims, header_str};
+use support::{DEMO_ISS, Harness, header_str};
 use tongban_issuer::audit::ChainVerifier;
 use tongban_service_kit::{Clock as _, SystemClock};
+use tongban_test_support::jws::sign_json;
+use tongban_test_support::oid4vci::key_proof;
+use tongban_test_support::sample::{catalogue_claims, catalogue_samples};
 use tongban_verifier::status::StatusListToken;
 use tongban_verifier::{
     Ed25519Signer, HeldCredential, InMemoryKeys, KeyBinding, KeyWithId, Policy, PublicKey,
@@ -107,8 +110,8 @@ async fn the_readme_sample_request_issues(h: &Harness) {
 
 async fn every_catalogue_type_issues(h: &Harness) {
     let (_, jwk) = holder();
-    let samples = support::samples();
-    for (i, slug) in samples.as_object().unwrap().keys().enumerate() {
+    let samples = catalogue_samples();
+    for (i, slug) in samples.keys().enumerate() {
         h.issue(slug, 100 + u32::try_from(i).unwrap(), &jwk).await;
     }
     assert_eq!(
@@ -120,7 +123,7 @@ async fn every_catalogue_type_issues(h: &Harness) {
 
 async fn schema_violations_are_422_with_every_field(h: &Harness) {
     let (_, jwk) = holder();
-    let mut c = claims("business-licence", 2);
+    let mut c = Value::Object(catalogue_claims("business-licence", 2));
     c["unified_social_credit_code"] = json!("91320509MA1Q8K3T2D");
     c["establishment_date"] = json!("2019-02-30");
     c.as_object_mut().unwrap().remove("company_name");
@@ -167,27 +170,27 @@ async fn bad_requests_each_have_their_code(h: &Harness) {
             "unknown_vct",
         ),
         (
-            json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 3)}),
+            json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 3)}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "holder_missing",
         ),
         (
-            json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 3), "holder_jwk": jwk, "offer": {}}),
+            json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 3), "holder_jwk": jwk, "offer": {}}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "holder_ambiguous",
         ),
         (
-            json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 3), "holder_jwk": {"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}}),
+            json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 3), "holder_jwk": {"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "holder_key_invalid",
         ),
         (
-            json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 3), "holder_jwk": jwk, "expires_at": 1000}),
+            json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 3), "holder_jwk": jwk, "expires_at": 1000}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "validity_invalid",
         ),
         (
-            json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 3), "holder_jwk": jwk, "subject": "x"}),
+            json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 3), "holder_jwk": jwk, "subject": "x"}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_request",
         ),
@@ -207,7 +210,7 @@ async fn bad_requests_each_have_their_code(h: &Harness) {
     }
     // A type the agency may not issue.
     let (s, v) = h
-        .post("/admin/v1/credentials", Some(&h.other), &json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 4), "holder_jwk": jwk}))
+        .post("/admin/v1/credentials", Some(&h.other), &json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 4), "holder_jwk": jwk}))
         .await;
     assert_eq!(
         (s, v["error"].as_str().unwrap()),
@@ -291,14 +294,14 @@ async fn licence_ids_are_unique_even_under_concurrency(h: &Harness) {
     let (_, jwk) = holder();
     h.issue("business-licence", 5, &jwk).await;
     let (s, v) = h
-        .post("/admin/v1/credentials", Some(&h.demo), &json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 5), "holder_jwk": jwk}))
+        .post("/admin/v1/credentials", Some(&h.demo), &json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 5), "holder_jwk": jwk}))
         .await;
     assert_eq!(
         (s, v["error"].as_str().unwrap()),
         (StatusCode::CONFLICT, "licence_id_taken")
     );
     // Twenty requests race for one new licence id: exactly one wins.
-    let body = json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 6), "holder_jwk": jwk});
+    let body = json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 6), "holder_jwk": jwk});
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let app = h.app.clone();
@@ -333,7 +336,7 @@ async fn concurrent_issuance_never_reuses_a_status_index(h: &Harness) {
         .map(|i| {
             let app = h.app.clone();
             let t = h.demo.clone();
-            let b = json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 1000 + i), "holder_jwk": jwk});
+            let b = json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 1000 + i), "holder_jwk": jwk});
             tokio::spawn(async move { post_status(app, &t, &b).await })
         })
         .collect();
@@ -372,7 +375,7 @@ async fn two_replicas_share_one_database(h: &Harness) {
         .map(|i| {
             let app = if i % 2 == 0 { h.app.clone() } else { replica.clone() };
             let t = h.demo.clone();
-            let b = json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 3000 + i), "holder_jwk": jwk});
+            let b = json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 3000 + i), "holder_jwk": jwk});
             tokio::spawn(async move { post_status(app, &t, &b).await })
         })
         .collect();
@@ -600,7 +603,7 @@ async fn every_admin_route_needs_a_live_token_with_its_scope(h: &Harness) {
         .as_str()
         .unwrap()
         .to_owned();
-    let issue_body = json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 41), "holder_jwk": jwk});
+    let issue_body = json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 41), "holder_jwk": jwk});
     let routes: Vec<(Method, String, Option<Value>, &str)> = vec![
         (Method::GET, "/admin/v1/agency".into(), None, ""),
         (
@@ -744,7 +747,7 @@ async fn one_agency_never_sees_or_touches_another_agencys_credentials(h: &Harnes
     assert_eq!(v["agency"]["id"], "other");
     // What `other` issues is signed by `other` and listed only there.
     let (s, v) = h
-        .post("/admin/v1/credentials", Some(&o), &json!({"vct": "urn:tongban:driving-licence:1", "claims": claims("driving-licence", 51), "holder_jwk": jwk}))
+        .post("/admin/v1/credentials", Some(&o), &json!({"vct": "urn:tongban:driving-licence:1", "claims": catalogue_claims("driving-licence", 51), "holder_jwk": jwk}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert!(v["credential"].as_str().unwrap().len() > 100);
@@ -766,7 +769,7 @@ async fn batches_stream_one_result_per_line(h: &Harness) {
         let line = match i {
             7 => "{not json".to_owned(),
             13 => json!({"vct": "urn:tongban:business-licence:1", "claims": {}, "holder_jwk": jwk}).to_string(),
-            _ => json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 2000 + i), "holder_jwk": jwk}).to_string(),
+            _ => json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 2000 + i), "holder_jwk": jwk}).to_string(),
         };
         body.push_str(&line);
         body.push('\n');
@@ -826,7 +829,7 @@ async fn batches_stream_one_result_per_line(h: &Harness) {
     let long = format!(
         "{}\n{}\n",
         "x".repeat(70_000),
-        json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 2999), "holder_jwk": jwk})
+        json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 2999), "holder_jwk": jwk})
     );
     let (_, _, out) = h
         .raw(
@@ -988,7 +991,7 @@ async fn public_metadata_follows_the_standards(h: &Harness) {
 
 async fn offer(h: &Harness, token: &str, slug: &str, serial: u32, tx_code: bool) -> Value {
     let (s, v) = h
-        .post("/admin/v1/credentials", Some(token), &json!({"vct": format!("urn:tongban:{slug}:1"), "claims": claims(slug, serial), "offer": {"tx_code": tx_code}}))
+        .post("/admin/v1/credentials", Some(token), &json!({"vct": format!("urn:tongban:{slug}:1"), "claims": catalogue_claims(slug, serial), "offer": {"tx_code": tx_code}}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     v
@@ -999,7 +1002,9 @@ fn offer_parts(v: &Value) -> (String, Value) {
     let enc = uri
         .strip_prefix("openid-credential-offer://?credential_offer=")
         .unwrap();
-    let json_text = percent_decode(enc);
+    let json_text = percent_encoding::percent_decode_str(enc)
+        .decode_utf8()
+        .unwrap();
     let o: Value = serde_json::from_str(&json_text).unwrap();
     assert_eq!(o, v["credential_offer"]);
     let code =
@@ -1008,24 +1013,6 @@ fn offer_parts(v: &Value) -> (String, Value) {
             .unwrap()
             .to_owned();
     (code, o)
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            out.push(
-                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap(),
-            );
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
 }
 
 async fn token(h: &Harness, agency: &str, code: &str, pin: Option<&str>) -> (StatusCode, Value) {
@@ -1059,24 +1046,6 @@ async fn c_nonce(h: &Harness, agency: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-fn proof(signer: &Ed25519Signer, aud: &str, nonce: Option<&str>, iat: i64) -> String {
-    let mut p = json!({"aud": aud, "iat": iat});
-    if let Some(n) = nonce {
-        p["nonce"] = json!(n);
-    }
-    let header =
-        json!({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": signer.public_key().to_jwk()});
-    sign_raw(signer, &header, &p)
-}
-
-fn sign_raw(signer: &Ed25519Signer, header: &Value, payload: &Value) -> String {
-    let h = URL_SAFE_NO_PAD.encode(header.to_string());
-    let p = URL_SAFE_NO_PAD.encode(payload.to_string());
-    let input = format!("{h}.{p}");
-    let sig = signer.sign(input.as_bytes()).unwrap();
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
 }
 
 async fn credential_request(
@@ -1154,11 +1123,11 @@ async fn the_pre_authorized_code_flow_issues_to_the_proof_key(h: &Harness) {
     );
     let now = h.now();
     let n = c_nonce(h, "demo").await;
-    let (s, _) = credential_request(h, "other", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}})).await;
+    let (s, _) = credential_request(h, "other", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]}})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     // Proof problems, each its own error; none consumes the access token.
     let other_key = Ed25519Signer::generate(&mut OsRng, None);
-    let mut forged = proof(&signer, DEMO_ISS, Some(&n), now);
+    let mut forged = key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap();
     forged.truncate(forged.rfind('.').unwrap());
     forged.push('.');
     forged.push_str(&URL_SAFE_NO_PAD.encode(other_key.sign(b"x").unwrap()));
@@ -1168,27 +1137,27 @@ async fn the_pre_authorized_code_flow_issues_to_the_proof_key(h: &Harness) {
             "invalid_proof",
         ),
         (
-            json!({"credential_configuration_id": "driving-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}}),
+            json!({"credential_configuration_id": "driving-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]}}),
             "unknown_credential_configuration",
         ),
         (
-            json!({"credential_identifier": "x", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}}),
+            json!({"credential_identifier": "x", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]}}),
             "unknown_credential_identifier",
         ),
         (
-            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, "https://elsewhere.test", Some(&n), now)]}}),
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, "https://elsewhere.test", Some(&n), now).unwrap()]}}),
             "invalid_proof",
         ),
         (
-            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now - 3600)]}}),
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now - 3600).unwrap()]}}),
             "invalid_proof",
         ),
         (
-            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, None, now)]}}),
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, None, now).unwrap()]}}),
             "invalid_nonce",
         ),
         (
-            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some("made-up"), now)]}}),
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some("made-up"), now).unwrap()]}}),
             "invalid_nonce",
         ),
         (
@@ -1196,11 +1165,11 @@ async fn the_pre_authorized_code_flow_issues_to_the_proof_key(h: &Harness) {
             "invalid_proof",
         ),
         (
-            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [sign_raw(&signer, &json!({"typ": "JWT", "alg": "EdDSA", "jwk": signer.public_key().to_jwk()}), &json!({"aud": DEMO_ISS, "iat": now, "nonce": n}))]}}),
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [sign_json(&signer, &json!({"typ": "JWT", "alg": "EdDSA", "jwk": signer.public_key().to_jwk()}), &json!({"aud": DEMO_ISS, "iat": now, "nonce": n})).unwrap()]}}),
             "invalid_proof",
         ),
         (
-            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [sign_raw(&signer, &json!({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "kid": "k", "jwk": signer.public_key().to_jwk()}), &json!({"aud": DEMO_ISS, "iat": now, "nonce": n}))]}}),
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [sign_json(&signer, &json!({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "kid": "k", "jwk": signer.public_key().to_jwk()}), &json!({"aud": DEMO_ISS, "iat": now, "nonce": n})).unwrap()]}}),
             "invalid_proof",
         ),
         (
@@ -1208,7 +1177,7 @@ async fn the_pre_authorized_code_flow_issues_to_the_proof_key(h: &Harness) {
             "invalid_credential_request",
         ),
         (
-            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}, "proof": {"proof_type": "jwt", "jwt": "x"}}),
+            json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]}, "proof": {"proof_type": "jwt", "jwt": "x"}}),
             "invalid_credential_request",
         ),
     ];
@@ -1222,7 +1191,7 @@ async fn the_pre_authorized_code_flow_issues_to_the_proof_key(h: &Harness) {
     }
     // The good request (a fresh nonce: a nonce is spent by the first proof that carries it).
     let n = c_nonce(h, "demo").await;
-    let (s, v) = credential_request(h, "demo", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}})).await;
+    let (s, v) = credential_request(h, "demo", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]}})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let cred = v["credentials"][0]["credential"].as_str().unwrap();
     let held = HeldCredential::parse(cred).unwrap();
@@ -1236,7 +1205,7 @@ async fn the_pre_authorized_code_flow_issues_to_the_proof_key(h: &Harness) {
     assert_eq!(r.verdict, Verdict::Accepted, "{}", r.to_json());
     // Single use: the token and the nonce are spent.
     let n2 = c_nonce(h, "demo").await;
-    let (s, _) = credential_request(h, "demo", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n2), now)]}})).await;
+    let (s, _) = credential_request(h, "demo", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n2), now).unwrap()]}})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     // The offer's claims are gone from the database; the credential is listed.
     let (_, list) = h.get("/admin/v1/credentials", Some(&h.demo)).await;
@@ -1257,7 +1226,7 @@ async fn the_draft_15_proof_request_and_no_pin_offers_work(h: &Harness) {
     let (s, t) = token(h, "demo", &code, None).await;
     assert_eq!(s, StatusCode::OK, "{t}");
     let n = c_nonce(h, "demo").await;
-    let p = proof(&signer, DEMO_ISS, Some(&n), h.now());
+    let p = key_proof(&signer, DEMO_ISS, Some(&n), h.now()).unwrap();
     let (s, v) = credential_request(h, "demo", t["access_token"].as_str().unwrap(), &json!({"credential_configuration_id": "driving-licence", "proof": {"proof_type": "jwt", "jwt": p}})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = token(h, "demo", "no-such-code", None).await;
@@ -1370,7 +1339,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
     let now = h.now();
     // Asking for an encrypted response in a plaintext request is refused (§8.2).
     let n = c_nonce(h, "demo").await;
-    let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}, "credential_response_encryption": {"jwk": pub_json, "enc": "A128GCM"}});
+    let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]}, "credential_response_encryption": {"jwk": pub_json, "enc": "A128GCM"}});
     let (s, _, out) = send(access.clone(), body.to_string(), "application/json").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -1384,7 +1353,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
         json!({"jwk": pub_json, "enc": "A128GCM", "zip": "DEF"}),
     ] {
         let n = c_nonce(h, "demo").await;
-        let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}, "credential_response_encryption": bad});
+        let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]}, "credential_response_encryption": bad});
         let (s, _, out) = send(access.clone(), encrypt(&body), "application/jwt").await;
         assert_eq!(
             (
@@ -1405,7 +1374,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     // The real thing.
     let n = c_nonce(h, "demo").await;
-    let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}, "credential_response_encryption": {"jwk": pub_json, "enc": "A256GCM"}});
+    let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]}, "credential_response_encryption": {"jwk": pub_json, "enc": "A256GCM"}});
     let (s, headers, out) = send(access.clone(), encrypt(&body), "application/jwt").await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&out));
     assert_eq!(
@@ -1463,7 +1432,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
         .unwrap()
         .to_owned();
     let n = c_nonce(h, "sealed").await;
-    let (s, v) = credential_request(h, "sealed", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, "https://issuer.test/agencies/sealed", Some(&n), now)]}})).await;
+    let (s, v) = credential_request(h, "sealed", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, "https://issuer.test/agencies/sealed", Some(&n), now).unwrap()]}})).await;
     assert_eq!(
         (s, v["error"].as_str().unwrap()),
         (StatusCode::BAD_REQUEST, "invalid_encryption_parameters")
@@ -1475,7 +1444,7 @@ async fn offers_are_checked_before_anything_is_spent(h: &Harness) {
     // A licence id already issued cannot be offered again.
     h.issue("business-licence", 90, &jwk).await;
     let (s, v) = h
-        .post("/admin/v1/credentials", Some(&h.demo), &json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 90), "offer": {}}))
+        .post("/admin/v1/credentials", Some(&h.demo), &json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 90), "offer": {}}))
         .await;
     assert_eq!(
         (s, v["error"].as_str().unwrap()),
@@ -1487,7 +1456,7 @@ async fn offers_are_checked_before_anything_is_spent(h: &Harness) {
         .post(
             "/admin/v1/credentials",
             Some(&h.demo),
-            &json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 91), "offer": {"tx_code": false}, "not_before": now - 10, "expires_at": now + 86_400}),
+            &json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 91), "offer": {"tx_code": false}, "not_before": now - 10, "expires_at": now + 86_400}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
@@ -1509,7 +1478,7 @@ async fn offers_are_checked_before_anything_is_spent(h: &Harness) {
     .unwrap();
     let off_curve = json!({"kty": "EC", "crv": "P-256", "alg": "ECDH-ES", "x": URL_SAFE_NO_PAD.encode([1u8; 32]), "y": URL_SAFE_NO_PAD.encode([2u8; 32])});
     let n = c_nonce(h, "demo").await;
-    let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}, "credential_response_encryption": {"jwk": off_curve, "enc": "A128GCM"}});
+    let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]}, "credential_response_encryption": {"jwk": off_curve, "enc": "A128GCM"}});
     let mut hd = josekit::jwe::JweHeader::new();
     hd.set_content_encryption("A128GCM");
     let jwe = josekit::jwe::serialize_compact(
@@ -1544,7 +1513,7 @@ async fn offers_are_checked_before_anything_is_spent(h: &Harness) {
     );
     // …so the same access token still works.
     let n = c_nonce(h, "demo").await;
-    let (s, v) = credential_request(h, "demo", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [proof(&signer, DEMO_ISS, Some(&n), now)]}})).await;
+    let (s, v) = credential_request(h, "demo", &access, &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]}})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let held = HeldCredential::parse(v["credentials"][0]["credential"].as_str().unwrap()).unwrap();
     assert_eq!(held.payload()["nbf"], now - 10);
@@ -1593,7 +1562,7 @@ async fn redeem(
     nonce: &str,
     signer: &Ed25519Signer,
 ) -> (StatusCode, Value) {
-    let p = proof(signer, DEMO_ISS, Some(nonce), h.now());
+    let p = key_proof(signer, DEMO_ISS, Some(nonce), h.now()).unwrap();
     credential_request(
         h,
         "demo",
@@ -1610,7 +1579,7 @@ async fn access_token(h: &Harness, code: &str) -> String {
 }
 
 async fn a_pre_authorized_code_expires_after_offer_ttl_secs(h: &Harness) {
-    let ttl = h.svc.config.offer_ttl_secs;
+    let ttl = h.svc.config().offer_ttl_secs;
     let (live, _) = offer_parts(&offer(h, &h.demo, "business-licence", 300, false).await);
     let (late, _) = offer_parts(&offer(h, &h.demo, "business-licence", 301, false).await);
     // Good through its last second…
@@ -1628,7 +1597,7 @@ async fn a_pre_authorized_code_expires_after_offer_ttl_secs(h: &Harness) {
 
 async fn an_access_token_expires_after_access_token_ttl_secs(h: &Harness) {
     let (signer, _) = holder();
-    let ttl = h.svc.config.access_token_ttl_secs;
+    let ttl = h.svc.config().access_token_ttl_secs;
     let (code, _) = offer_parts(&offer(h, &h.demo, "business-licence", 310, false).await);
     let expired = access_token(h, &code).await;
     let (code, _) = offer_parts(&offer(h, &h.demo, "business-licence", 311, false).await);
@@ -1650,7 +1619,7 @@ async fn an_access_token_expires_after_access_token_ttl_secs(h: &Harness) {
 
 async fn a_nonce_expires_after_nonce_ttl_secs(h: &Harness) {
     let (signer, _) = holder();
-    let ttl = h.svc.config.nonce_ttl_secs;
+    let ttl = h.svc.config().nonce_ttl_secs;
     let stale = c_nonce(h, "demo").await;
     let last_second = c_nonce(h, "demo").await;
     h.clock.advance(ttl + 1);
@@ -1675,7 +1644,7 @@ async fn an_offered_credential_past_its_expires_at_is_not_issued(h: &Harness) {
         .post(
             "/admin/v1/credentials",
             Some(&h.demo),
-            &json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 330), "offer": {"tx_code": false}, "expires_at": exp}),
+            &json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 330), "offer": {"tx_code": false}, "expires_at": exp}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
@@ -1701,7 +1670,7 @@ async fn an_offered_credential_past_its_expires_at_is_not_issued(h: &Harness) {
         .post(
             "/admin/v1/credentials",
             Some(&h.demo),
-            &json!({"vct": "urn:tongban:business-licence:1", "claims": claims("business-licence", 331), "offer": {}, "expires_at": h.now()}),
+            &json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 331), "offer": {}, "expires_at": h.now()}),
         )
         .await;
     assert_eq!(
@@ -1753,8 +1722,8 @@ async fn purge_expired_removes_what_expired_and_keeps_the_rest(h: &Harness) {
 async fn a_status_list_token_is_re_signed_when_its_ttl_has_passed(h: &Harness) {
     let (_, jwk) = holder();
     h.issue("business-licence", 350, &jwk).await;
-    let ttl = i64::try_from(h.svc.config.status_list_ttl_secs).unwrap();
-    let lifetime = i64::try_from(h.svc.config.status_list_lifetime_secs).unwrap();
+    let ttl = i64::try_from(h.svc.config().status_list_ttl_secs).unwrap();
+    let lifetime = i64::try_from(h.svc.config().status_list_lifetime_secs).unwrap();
     let fetch = || async {
         let (s, headers, body) = h
             .raw(Method::GET, "/agencies/demo/status/0", &[], vec![])

@@ -28,26 +28,13 @@ use serde_json::{Value, json};
 use tongban_e2e::cargo_bin;
 use tongban_e2e::issuer::{IssuerProcess as Issuer, http};
 use tongban_e2e::peers::{node, node_output, python};
-use tongban_test_support::sample::{SAMPLE_AUD, catalogue_samples};
+use tongban_test_support::sample::{SAMPLE_AUD, catalogue_claims, catalogue_samples};
 use tongban_verifier::*;
 
 // ----------------------------------------------------------------- helpers
 
 fn now() -> i64 {
     tongban_cli_support::time::now()
-}
-
-/// The catalogue sample of `slug`, with its licence id's serial replaced so
-/// ids stay unique within the agency.
-fn sample_claims(slug: &str, serial: u32) -> serde_json::Map<String, Value> {
-    let mut claims = catalogue_samples()[slug].as_object().cloned().unwrap();
-    let id = claims["licence_id"].as_str().unwrap().to_owned();
-    let (prefix, _) = id.rsplit_once('-').unwrap();
-    claims.insert(
-        "licence_id".into(),
-        Value::String(format!("{prefix}-{serial:06}")),
-    );
-    claims
 }
 
 fn vct_of(slug: &str) -> String {
@@ -109,7 +96,7 @@ fn an_npm_openid4vci_wallet_receives_a_credential_tongban_verify_accepts() {
     let issuer = Issuer::start();
     let offer = issuer.admin_issue(&json!({
         "vct": "urn:tongban:business-licence:1",
-        "claims": sample_claims("business-licence", 777),
+        "claims": catalogue_claims("business-licence", 777),
         "offer": {"tx_code": true},
     }));
     let uri = offer["offer_link"].as_str().unwrap();
@@ -213,7 +200,7 @@ fn service_credentials_verify_in_the_npm_and_python_peers() {
     let tmp = tempfile::tempdir().unwrap();
     let holder = Ed25519Signer::generate(&mut rand::rngs::OsRng, None);
     for (n, slug) in catalogue_samples().keys().enumerate() {
-        let claims = sample_claims(slug, 900 + u32::try_from(n).unwrap());
+        let claims = catalogue_claims(slug, 900 + u32::try_from(n).unwrap());
         let issued = issuer.admin_issue(&json!({
             "vct": vct_of(slug),
             "claims": claims,
@@ -288,7 +275,7 @@ fn service_status_list_decodes_in_the_npm_peer_with_the_same_statuses() {
     for (n, (actions, _)) in plan.iter().enumerate() {
         let r = issuer.admin_issue(&json!({
             "vct": "urn:tongban:business-licence:1",
-            "claims": sample_claims("business-licence", 500 + u32::try_from(n).unwrap()),
+            "claims": catalogue_claims("business-licence", 500 + u32::try_from(n).unwrap()),
             "holder_jwk": holder.public_key().to_jwk(),
         }));
         assert_eq!(r["status_list"]["list"], 0);

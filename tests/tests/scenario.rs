@@ -21,7 +21,7 @@ use rand::rngs::OsRng;
 use serde_json::{Value, json};
 use tongban_e2e::issuer::{AgencySetup, IssuerProcess, http};
 use tongban_e2e::{cargo_bin, serve_http};
-use tongban_test_support::sample::catalogue_samples;
+use tongban_test_support::sample::catalogue_claims;
 use tongban_verifier::{Ed25519Signer, HeldCredential, KeyBinding, Signer as _};
 
 const PASS: &str = "scenario passphrase";
@@ -66,14 +66,6 @@ fn json_of(out: &Output) -> Value {
 
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
-}
-
-fn claims(slug: &str, serial: u32) -> Value {
-    let mut c = catalogue_samples()[slug].clone();
-    let lid = c["licence_id"].as_str().unwrap().to_owned();
-    let (head, _) = lid.rsplit_once('-').unwrap();
-    c["licence_id"] = json!(format!("{head}-{serial:06}"));
-    c
 }
 
 /// Runs `tongban-verify verify` with no network: in a new, empty network
@@ -209,7 +201,7 @@ fn wallet(w: &Path, args: &[&str]) -> Output {
 
 /// Offers `slug` from `issuer` and has the wallet at `w` receive it.
 fn receive(issuer: &IssuerProcess, w: &Path, slug: &str, serial: u32, with_pin: bool) -> String {
-    let o = issuer.admin_issue(&json!({"vct": format!("urn:tongban:{slug}:1"), "claims": claims(slug, serial), "offer": {"tx_code": with_pin}}));
+    let o = issuer.admin_issue(&json!({"vct": format!("urn:tongban:{slug}:1"), "claims": catalogue_claims(slug, serial), "offer": {"tx_code": with_pin}}));
     let link = o["offer_link"].as_str().unwrap();
     let mut args = vec!["--json", "receive", link];
     let pin = o["tx_code"].as_str().map(str::to_owned);
@@ -401,7 +393,7 @@ fn the_demonstration_zone_end_to_end() {
     let li_bl = receive(&wujiang, &li, "business-licence", 1, true);
     let wang_dl = receive(&jiashan, &wang, "driving-licence", 1, false);
     // Qingpu's marriage certificate keeps its status list alive for sync.
-    qingpu.admin_issue(&json!({"vct": MC, "claims": claims("marriage-certificate", 1), "holder_jwk": Ed25519Signer::generate(&mut OsRng, None).public_key().to_jwk()}));
+    qingpu.admin_issue(&json!({"vct": MC, "claims": catalogue_claims("marriage-certificate", 1), "holder_jwk": Ed25519Signer::generate(&mut OsRng, None).public_key().to_jwk()}));
 
     // 5. The Qingpu counter syncs (its only online step).
     zone.sync();
@@ -520,7 +512,7 @@ fn the_demonstration_zone_end_to_end() {
     //     Li's key and signs the key binding with his own.
     let li_key = json_of(&ok(wallet(&li, &["holder-key"])));
     let copy = wujiang.admin_issue(
-        &json!({"vct": BL, "claims": claims("business-licence", 3), "holder_jwk": li_key}),
+        &json!({"vct": BL, "claims": catalogue_claims("business-licence", 3), "holder_jwk": li_key}),
     );
     let held = HeldCredential::parse(copy["credential"].as_str().unwrap()).unwrap();
     let req7 = zone.request("bl7", BL, "company_name");

@@ -156,8 +156,8 @@ pub async fn issue_batch(
             "send Content-Type: application/x-ndjson, one issue request per line",
         ));
     }
-    let max_line = s.config.max_body_bytes;
-    let lines = ndjson_lines(req.into_body(), max_line, s.config.max_batch_bytes);
+    let max_line = s.config().max_body_bytes;
+    let lines = ndjson_lines(req.into_body(), max_line, s.config().max_batch_bytes);
     let actor = a.token.id.clone();
     let rt = a.rt.clone();
     let results = lines

@@ -204,7 +204,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::LicenceIdTaken(_) => ApiCode::LicenceIdTaken,
             ServiceError::InvalidTransition(_) => ApiCode::InvalidTransition,
             ServiceError::StatusListNotFound(_) => ApiCode::StatusListNotFound,
-            ServiceError::StorageUnavailable(_) => ApiCode::StorageUnavailable,
+            ServiceError::StorageUnavailable { .. } => ApiCode::StorageUnavailable,
             ServiceError::WrongMasterKey(_) | ServiceError::Internal(_) => ApiCode::Internal,
         };
         let detail = e.to_string();

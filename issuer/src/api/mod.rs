@@ -70,8 +70,8 @@ pub const OPENAPI: &str = include_str!("../../../specs/issuer-api.openapi.json")
 
 /// Builds the service's router.
 pub fn router(state: AppState) -> Router {
-    let body_limit = state.config.max_body_bytes;
-    let batch_limit = state.config.max_batch_bytes;
+    let body_limit = state.config().max_body_bytes;
+    let batch_limit = state.config().max_batch_bytes;
     let batch = Router::new()
         .route("/admin/v1/credentials/batch", post(admin::issue_batch))
         .layer(DefaultBodyLimit::max(batch_limit));
@@ -135,7 +135,7 @@ async fn track(State(s): State<AppState>, req: Request, next: Next) -> Response 
     let method = crate::metrics::method_label(req.method().as_str());
     let start = Instant::now();
     let resp = next.run(req).await;
-    s.metrics
+    s.metrics()
         .request(&route, method, resp.status().as_u16(), start.elapsed());
     resp
 }

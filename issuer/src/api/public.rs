@@ -40,7 +40,7 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        s.metrics.render(),
+        s.metrics().render(),
     )
         .into_response()
 }
@@ -53,13 +53,13 @@ pub async fn openapi() -> Response {
 /// `GET /types`: the catalogue's licence types.
 pub async fn types(State(s): State<AppState>) -> Json<Value> {
     let list: Vec<Value> = s
-        .catalogue
+        .catalogue()
         .types()
         .iter()
         .map(|t| {
             json!({
                 "vct": t.vct, "id": t.slug, "name_zh": t.name_zh, "name_en": t.name_en,
-                "metadata": format!("{}/types/{}", s.config.public_url, t.slug),
+                "metadata": format!("{}/types/{}", s.config().public_url, t.slug),
             })
         })
         .collect();
@@ -71,7 +71,7 @@ pub async fn type_metadata(
     State(s): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    s.catalogue
+    s.catalogue()
         .by_slug(&slug)
         .map(|t| Json(t.metadata.clone()))
         .ok_or_else(|| {

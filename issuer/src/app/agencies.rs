@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand_core::{OsRng, RngCore};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tongban_verifier::PublicKey;
 use tongban_verifier::catalogue::ids;
 
@@ -279,14 +279,14 @@ fn new_encryption_key(
 fn open_encryption_key(
     master: &MasterKey,
     a: &Agency,
-) -> Result<(josekit::jwk::Jwk, Value), KeyError> {
+) -> Result<(josekit::jwk::Jwk, Map<String, Value>), KeyError> {
     let fail = || KeyError::Unseal {
         agency: a.id.clone(),
         kid: a.enc_kid.clone(),
     };
-    let public: Value = serde_json::from_str(&a.enc_public_jwk).map_err(|_| fail())?;
+    let public: Map<String, Value> = serde_json::from_str(&a.enc_public_jwk).map_err(|_| fail())?;
     let d = master.open(&a.id, &a.enc_kid, &a.enc_sealed)?;
-    let mut private = public.as_object().cloned().ok_or_else(fail)?;
+    let mut private = public.clone();
     private.insert("d".into(), URL_SAFE_NO_PAD.encode(d.as_ref()).into());
     let jwk = josekit::jwk::Jwk::from_map(private).map_err(|_| fail())?;
     Ok((jwk, public))

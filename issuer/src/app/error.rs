@@ -64,8 +64,15 @@ pub enum ServiceError {
     #[error("{0}")]
     WrongMasterKey(String),
     /// The database is unreachable or failing (logged in full).
-    #[error("{0}")]
-    StorageUnavailable(String),
+    #[error("{detail}")]
+    StorageUnavailable {
+        /// What a client is told (`Display`): never the database's words.
+        detail: String,
+        /// The database's own message, for the operator at the command
+        /// line, which keeps no service log; `None` when the failure is the
+        /// service's (shutting down).
+        cause: Option<String>,
+    },
     /// Anything else (logged in full).
     #[error("{0}")]
     Internal(String),
@@ -96,12 +103,34 @@ impl From<StoreError> for ServiceError {
             StoreError::InvalidTransition(what) => ServiceError::InvalidTransition(what),
             StoreError::Database(e) => {
                 tracing::error!(error = %e, "database error");
-                ServiceError::StorageUnavailable("database error (see the service log)".into())
+                ServiceError::StorageUnavailable {
+                    detail: "database error (see the service log)".into(),
+                    cause: Some(e.to_string()),
+                }
             }
             other => {
                 tracing::error!(error = %other, "storage error");
                 ServiceError::Internal("storage error (see the service log)".into())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_failure_keeps_its_cause_for_the_operator_and_hides_it_from_clients() {
+        let e = ServiceError::from(StoreError::Database(sqlx::Error::PoolTimedOut));
+        assert_eq!(e.to_string(), "database error (see the service log)");
+        let ServiceError::StorageUnavailable { cause, .. } = e else {
+            unreachable!("a database error is StorageUnavailable")
+        };
+        assert_eq!(
+            cause,
+            Some(sqlx::Error::PoolTimedOut.to_string()),
+            "the cause is kept"
+        );
     }
 }

@@ -162,9 +162,14 @@ impl Service {
                 reply,
             })
             .await
-            .map_err(|_| ServiceError::StorageUnavailable("the service is shutting down".into()))?;
-        wait.await
-            .map_err(|_| ServiceError::StorageUnavailable("the commit task stopped".into()))??;
+            .map_err(|_| ServiceError::StorageUnavailable {
+                detail: "the service is shutting down".into(),
+                cause: None,
+            })?;
+        wait.await.map_err(|_| ServiceError::StorageUnavailable {
+            detail: "the commit task stopped".into(),
+            cause: None,
+        })??;
         self.metrics.add(
             "tongban_credentials_issued_total",
             &[("agency", &rt.agency.id), ("vct", lt.slug)],

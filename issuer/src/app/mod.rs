@@ -22,7 +22,7 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 use tongban_verifier::catalogue::Catalogue;
 
@@ -52,7 +52,7 @@ pub use backup::{BackupError, BackupReport, RestoreReport, restore};
 pub use error::ServiceError;
 pub use issuing::{IssueRequest, Issued, IssuedCredential};
 pub use offers::{IssuedOffer, OfferOptions, offer_uri, png_base64, random_digits};
-pub use oid4vci::CodeExchange;
+pub use oid4vci::{CodeExchange, CredentialBody, CredentialReply, Oid4vciError};
 
 pub use crate::store::{
     Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, FreshList, OfferRecord,
@@ -71,7 +71,7 @@ pub struct AgencyRuntime {
     /// Its credential-request decryption key (josekit JWK with `d`).
     pub enc_private: josekit::jwk::Jwk,
     /// The public part, as published.
-    pub enc_public: Value,
+    pub enc_public: Map<String, Value>,
 }
 
 impl std::fmt::Debug for AgencyRuntime {
@@ -96,14 +96,11 @@ pub(crate) struct CachedStatus {
 
 /// The service.
 pub struct Service {
-    /// Configuration.
-    pub config: Config,
+    config: Config,
     store: Arc<dyn Store>,
     master: MasterKey,
-    /// The licence catalogue.
-    pub catalogue: &'static Catalogue,
-    /// Metrics.
-    pub metrics: Metrics,
+    catalogue: &'static Catalogue,
+    metrics: Metrics,
     agencies: RwLock<HashMap<String, (Instant, Arc<AgencyRuntime>)>>,
     allocators: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Range<i64>>>>>,
     committer: mpsc::Sender<Commit>,
@@ -184,6 +181,21 @@ impl Service {
             status_cache: Mutex::new(HashMap::new()),
             clock,
         }))
+    }
+
+    /// The configuration the service was started with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The licence catalogue.
+    pub fn catalogue(&self) -> &'static Catalogue {
+        self.catalogue
+    }
+
+    /// The service's metrics (request counts and times, issuance counters).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The database the service runs on.

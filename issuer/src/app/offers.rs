@@ -5,7 +5,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand_core::{OsRng, RngCore};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
+use tongban_protocol::oid4vci::{
+    CredentialOffer, InputMode, OFFER_PARAM, OFFER_URI_PREFIX, PreAuthorizedCodeGrant, TxCode,
+};
 use tongban_verifier::catalogue::LicenceType;
 
 use super::ServiceError;
@@ -35,8 +38,8 @@ pub struct IssuedOffer {
     pub offer_id: String,
     /// `openid-credential-offer://?credential_offer=…`
     pub uri: String,
-    /// The credential offer object.
-    pub offer: Value,
+    /// The credential offer.
+    pub offer: CredentialOffer,
     /// The PIN to send to the citizen separately.
     pub tx_code: Option<String>,
     /// When the pre-authorized code expires.
@@ -83,24 +86,20 @@ impl Service {
             created_at: at,
         };
         self.store.create_offer(&record).await?;
-        let mut grant = Map::new();
-        grant.insert("pre-authorized_code".into(), Value::String(code));
-        if let Some(t) = &tx_code {
-            grant.insert(
-                "tx_code".into(),
-                json!({
-                    "input_mode": "numeric",
-                    "length": t.len(),
-                    "description": "请输入发证机构另行发送给您的数字码 / Enter the PIN the issuing agency sent you separately",
-                }),
-            );
-        }
-        let offer = json!({
-            "credential_issuer": rt.agency.iss,
-            "credential_configuration_ids": [lt.slug],
-            "grants": {"urn:ietf:params:oauth:grant-type:pre-authorized_code": grant},
-        });
-        let uri = offer_uri(&offer);
+        let grant = PreAuthorizedCodeGrant {
+            pre_authorized_code: code,
+            tx_code: tx_code.as_ref().map(|t| TxCode {
+                input_mode: Some(InputMode::Numeric),
+                length: u64::try_from(t.len()).ok(),
+                description: Some(
+                    "请输入发证机构另行发送给您的数字码 / Enter the PIN the issuing agency sent you separately"
+                        .to_owned(),
+                ),
+            }),
+            authorization_server: None,
+        };
+        let offer = CredentialOffer::pre_authorized(&rt.agency.iss, lt.slug, grant);
+        let uri = offer_uri(&offer)?;
         let qr_png = qr_png(&uri)?;
         self.metrics.add(
             "tongban_offers_created_total",
@@ -142,11 +141,12 @@ const OFFER_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
     .remove(b'~');
 
 /// `openid-credential-offer://?credential_offer=<percent-encoded JSON>`.
-pub fn offer_uri(offer: &Value) -> String {
-    format!(
-        "openid-credential-offer://?credential_offer={}",
-        percent_encoding::utf8_percent_encode(&offer.to_string(), OFFER_ENCODE)
-    )
+pub fn offer_uri(offer: &CredentialOffer) -> Result<String, ServiceError> {
+    let json = serde_json::to_string(offer).map_err(internal)?;
+    Ok(format!(
+        "{OFFER_URI_PREFIX}?{OFFER_PARAM}={}",
+        percent_encoding::utf8_percent_encode(&json, OFFER_ENCODE)
+    ))
 }
 
 pub(crate) fn qr_png(text: &str) -> Result<Vec<u8>, ServiceError> {

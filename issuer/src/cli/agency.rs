@@ -82,7 +82,7 @@ pub(crate) enum AgencyCommand {
 fn expand_vcts(service: &Service, vcts: &[String]) -> Vec<String> {
     if vcts.iter().any(|v| v == "all") {
         service
-            .catalogue
+            .catalogue()
             .types()
             .iter()
             .map(|t| t.vct.clone())

@@ -70,10 +70,18 @@ impl From<StartError> for Failure {
 }
 
 impl From<ServiceError> for Failure {
-    /// The same stable code the API answers with.
+    /// The same stable code the API answers with. A database failure shows
+    /// the database's own message: the operator is at the terminal and the
+    /// commands set up no service log (the API keeps it from clients).
     fn from(e: ServiceError) -> Self {
+        let cause = match &e {
+            ServiceError::StorageUnavailable {
+                cause: Some(cause), ..
+            } => Some(format!("database error: {cause}")),
+            _ => None,
+        };
         let e = ApiError::from(e);
-        Failure::usage(e.code.code(), e.detail)
+        Failure::usage(e.code.code(), cause.unwrap_or(e.detail))
     }
 }
 

@@ -17,24 +17,11 @@ use tongban_issuer::config::{Config, Overrides};
 use tongban_issuer::keys::MasterKey;
 use tongban_issuer::tokens::Scopes;
 use tongban_service_kit::{Clock as _, ManualClock, SystemClock};
+use tongban_test_support::sample::catalogue_claims;
 use tower::ServiceExt as _;
 
 pub const PUBLIC_URL: &str = "https://issuer.test";
 pub const DEMO_ISS: &str = "https://issuer.test/agencies/demo";
-
-/// Claims of every catalogue type (shared with the e2e crate).
-pub fn samples() -> Value {
-    serde_json::from_str(include_str!("../../../tests/src/samples.json")).unwrap()
-}
-
-/// Sample claims of `slug` with the licence id's serial replaced by `serial`.
-pub fn claims(slug: &str, serial: u32) -> Value {
-    let mut c = samples()[slug].clone();
-    let lid = c["licence_id"].as_str().unwrap().to_owned();
-    let (head, _) = lid.rsplit_once('-').unwrap();
-    c["licence_id"] = json!(format!("{head}-{serial:06}"));
-    c
-}
 
 pub struct Harness {
     pub app: Router,
@@ -173,7 +160,7 @@ impl Harness {
 
     /// A second service ("replica") on the same database and master key.
     pub async fn replica(&self) -> Router {
-        let c = self.svc.config.clone();
+        let c = self.svc.config().clone();
         let db = Database::open(&c).await.unwrap();
         let svc = Service::new(
             c,
@@ -276,7 +263,7 @@ impl Harness {
             .post(
                 "/admin/v1/credentials",
                 Some(&self.demo.clone()),
-                &json!({"vct": vct, "claims": claims(slug, serial), "holder_jwk": holder}),
+                &json!({"vct": vct, "claims": catalogue_claims(slug, serial), "holder_jwk": holder}),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");

@@ -108,6 +108,28 @@ pub fn catalogue_samples() -> serde_json::Map<String, Value> {
     serde_json::from_str(include_str!("../../src/samples.json")).unwrap_or_default()
 }
 
+/// The realistic sample claims of catalogue type `slug`
+/// ([`catalogue_samples`]) with the licence id's serial — what follows its
+/// last `-` — replaced by `serial` in six digits, so that tests issuing
+/// several credentials of one type keep licence ids unique within an
+/// agency. Empty for a type without sample claims.
+pub fn catalogue_claims(slug: &str, serial: u32) -> serde_json::Map<String, Value> {
+    let mut claims = catalogue_samples()
+        .get(slug)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let licence_id = claims
+        .get("licence_id")
+        .and_then(Value::as_str)
+        .and_then(|id| id.rsplit_once('-'))
+        .map(|(head, _)| format!("{head}-{serial:06}"));
+    if let Some(id) = licence_id {
+        claims.insert("licence_id".into(), Value::String(id));
+    }
+    claims
+}
+
 /// A realistic credential of catalogue type `slug` with the sample claims,
 /// issued in Wujiang with a status entry and bound to a holder key, and a
 /// presentation of it disclosing `disclose` (claim names) with a KB-JWT.
@@ -148,4 +170,35 @@ fn present_to_sample_counter(
         iat: SAMPLE_PRESENTED_AT,
     };
     present(sd_jwt, disclose, &sample_holder(), to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_claims_renumber_only_the_licence_id() {
+        let sample = catalogue_samples()["business-licence"].clone();
+        let claims = catalogue_claims("business-licence", 42);
+        let id = claims["licence_id"].as_str().unwrap_or_default();
+        let (head, _) = sample["licence_id"]
+            .as_str()
+            .and_then(|s| s.rsplit_once('-'))
+            .unwrap_or_default();
+        assert_eq!(id, format!("{head}-000042"));
+        let mut rest = claims.clone();
+        rest.remove("licence_id");
+        let mut sample_rest = sample.as_object().cloned().unwrap_or_default();
+        sample_rest.remove("licence_id");
+        assert_eq!(rest, sample_rest);
+        assert_eq!(
+            claims.keys().collect::<Vec<_>>(),
+            sample
+                .as_object()
+                .map(|o| o.keys().collect::<Vec<_>>())
+                .unwrap_or_default(),
+            "the members keep their order"
+        );
+        assert!(catalogue_claims("no-such-type", 1).is_empty());
+    }
 }

@@ -128,6 +128,17 @@ pub enum ProofSelectError {
     /// The draft-15 `proof.jwt` is missing.
     #[error("proof.jwt is missing")]
     DraftJwtMissing,
+    /// `proofs` is not a JSON object (found by an issuer reading the
+    /// request's JSON before it is typed; see [`ProofSelectError::of_json`]).
+    #[error("proofs must be an object")]
+    ProofsNotObject,
+    /// `proofs.jwt` is not an array (see [`ProofSelectError::of_json`]).
+    #[error("proofs.jwt must be an array")]
+    JwtNotArray,
+    /// The one entry of `proofs.jwt` is not a string (see
+    /// [`ProofSelectError::of_json`]).
+    #[error("proofs.jwt must hold a string")]
+    JwtNotString,
 }
 
 impl ProofSelectError {
@@ -137,8 +148,47 @@ impl ProofSelectError {
         match self {
             ProofSelectError::Both
             | ProofSelectError::NotOneProofType
-            | ProofSelectError::Batch => "invalid_credential_request",
+            | ProofSelectError::Batch
+            | ProofSelectError::ProofsNotObject
+            | ProofSelectError::JwtNotArray => "invalid_credential_request",
             _ => "invalid_proof",
+        }
+    }
+
+    /// The refusal of a request's `proofs`/`proof` members (as JSON) whose
+    /// shape a [`CredentialRequest`] cannot hold or would read differently:
+    /// `null`s and wrong JSON types, which typed parsing would turn into a
+    /// parse error. `None` means the members are well-formed, and
+    /// [`CredentialRequest::single_jwt_proof`] on the parsed request gives
+    /// the answer. An issuer checks this first so that a malformed proof
+    /// member gets the proof's error code, never a generic parse error.
+    pub fn of_json(request: &Map<String, Value>) -> Option<ProofSelectError> {
+        match (request.get("proofs"), request.get("proof")) {
+            (Some(_), Some(_)) => Some(ProofSelectError::Both),
+            (None, None) => None,
+            (Some(proofs), None) => {
+                let Some(proofs) = proofs.as_object() else {
+                    return Some(ProofSelectError::ProofsNotObject);
+                };
+                if proofs.len() != 1 {
+                    return Some(ProofSelectError::NotOneProofType);
+                }
+                match proofs.get(PROOF_TYPE_JWT)? {
+                    Value::Array(list) if list.iter().all(Value::is_string) => None,
+                    Value::Array(list) if list.len() == 1 => Some(ProofSelectError::JwtNotString),
+                    Value::Array(_) => Some(ProofSelectError::Batch),
+                    _ => Some(ProofSelectError::JwtNotArray),
+                }
+            }
+            (None, Some(proof)) => {
+                if proof.get("proof_type").and_then(Value::as_str) != Some(PROOF_TYPE_JWT) {
+                    return Some(ProofSelectError::DraftProofTypeNotJwt);
+                }
+                match proof.get("jwt") {
+                    None | Some(Value::String(_) | Value::Null) => None,
+                    Some(_) => Some(ProofSelectError::DraftJwtMissing),
+                }
+            }
         }
     }
 }
@@ -287,6 +337,77 @@ mod tests {
             assert_eq!(got, want, "{v}");
             assert_eq!(got.error_code(), code, "{v}");
         }
+    }
+
+    #[test]
+    fn malformed_proof_members_are_refused_before_typing() {
+        let cases = [
+            (
+                json!({"proofs": "x", "proof": null}),
+                Some(ProofSelectError::Both),
+            ),
+            (
+                json!({"proofs": null}),
+                Some(ProofSelectError::ProofsNotObject),
+            ),
+            (
+                json!({"proofs": {"jwt": null, "x": 1}}),
+                Some(ProofSelectError::NotOneProofType),
+            ),
+            (
+                json!({"proofs": {"jwt": "a"}}),
+                Some(ProofSelectError::JwtNotArray),
+            ),
+            (
+                json!({"proofs": {"jwt": null}}),
+                Some(ProofSelectError::JwtNotArray),
+            ),
+            (
+                json!({"proofs": {"jwt": [5]}}),
+                Some(ProofSelectError::JwtNotString),
+            ),
+            (
+                json!({"proofs": {"jwt": ["a", 5]}}),
+                Some(ProofSelectError::Batch),
+            ),
+            (
+                json!({"proof": null}),
+                Some(ProofSelectError::DraftProofTypeNotJwt),
+            ),
+            (
+                json!({"proof": {"jwt": "a"}}),
+                Some(ProofSelectError::DraftProofTypeNotJwt),
+            ),
+            (
+                json!({"proof": {"proof_type": "jwt", "jwt": 5}}),
+                Some(ProofSelectError::DraftJwtMissing),
+            ),
+            (json!({"proofs": {"jwt": ["a"]}}), None),
+            (json!({"proofs": {"jwt": []}}), None),
+            (json!({"proofs": {"attestation": 5}}), None),
+            (json!({"proof": {"proof_type": "jwt", "jwt": null}}), None),
+            (json!({}), None),
+        ];
+        for (v, want) in cases {
+            let got = ProofSelectError::of_json(v.as_object().unwrap());
+            assert_eq!(got, want, "{v}");
+            if got.is_none() {
+                // Well-formed: the typed request parses and selects.
+                assert!(
+                    serde_json::from_value::<CredentialRequest>(v.clone()).is_ok(),
+                    "{v}"
+                );
+            }
+        }
+        assert_eq!(
+            ProofSelectError::ProofsNotObject.error_code(),
+            "invalid_credential_request"
+        );
+        assert_eq!(
+            ProofSelectError::JwtNotArray.error_code(),
+            "invalid_credential_request"
+        );
+        assert_eq!(ProofSelectError::JwtNotString.error_code(), "invalid_proof");
     }
 
     #[test]

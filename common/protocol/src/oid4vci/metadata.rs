@@ -231,7 +231,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The metadata as the issuer serves it today (`api/oid4vci.rs`,
+    /// The metadata as the issuer serves it (`app/oid4vci/metadata.rs`,
     /// `specs/issuer-api.md` §5.1), one configuration.
     fn issuer_metadata() -> Value {
         json!({

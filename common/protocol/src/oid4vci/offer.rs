@@ -138,7 +138,7 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
-    /// The offer as the issuer builds it today (`service.rs`).
+    /// The offer as the issuer builds it (`issuer/src/app/offers.rs`).
     fn issuer_offer() -> Value {
         json!({
             "credential_issuer": "https://issuer.example/agencies/wj",

@@ -1,9 +1,35 @@
-//! OpenID4VCI redemption of an offer: the pre-authorized code (and PIN)
-//! exchanged for an access token, single-use nonces, and the credential
-//! signed and stored for the access token's offer. Every expiry is judged
-//! by the service's clock.
+//! OpenID4VCI 1.0, pre-authorized code flow, one credential issuer per
+//! agency (issuer identifier `<public_url>/agencies/<id>`): the protocol
+//! side of the issuer, below HTTP. The messages are
+//! [`tongban_protocol::oid4vci`]'s types, the same the wallet reads.
+//!
+//! - [`metadata`]: the credential issuer's metadata (§12.2, every
+//!   configuration with `credential_metadata`, the 1.0 shape) and its
+//!   authorization server's (RFC 8414).
+//! - [`token`]: the token request (§6,
+//!   `grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code`,
+//!   `pre-authorized_code`, `tx_code`) and the nonce (§7). Codes are
+//!   single-use and short-lived, wrong PINs are counted and lock the
+//!   offer; each nonce is single-use.
+//! - [`credential`]: the credential request (§8) — the 1.0
+//!   `proofs: {"jwt": [..]}` and the draft-15
+//!   `proof: {"proof_type": "jwt", "jwt"}` forms; the key proof
+//!   (`openid4vci-proof+jwt`, Appendix F.1) checked by
+//!   [`tongban_protocol::oid4vci::check_proof`] and its nonce consumed
+//!   here; the credential bound to the proof's key.
+//! - [`encryption`]: §10 — a request carrying
+//!   `credential_response_encryption` must itself be encrypted (JWE to the
+//!   agency's key), and the response is then a JWE (ECDH-ES with A128GCM or
+//!   A256GCM) to the wallet's key. josekit does the JWE.
+//!
+//! This module keeps the redemption steps on the store: the code (and
+//! PIN) exchanged for an access token, single-use nonces, and the
+//! credential signed and stored for the access token's offer. Every expiry
+//! is judged by the service's clock. Refusals are [`Oid4vciError`]s: the
+//! OAuth error a wallet gets, which [`crate::api`] puts on HTTP.
 
 use serde_json::{Map, Value};
+use tongban_protocol::oid4vci::ErrorResponse;
 use tongban_verifier::PublicKey;
 
 use super::ServiceError;
@@ -11,6 +37,35 @@ use crate::store::{CodeRedemption, NewCredential, OfferRecord};
 use crate::tokens::{hash_secret, random_b64};
 
 use super::{AgencyRuntime, Service, internal};
+
+mod credential;
+mod encryption;
+mod metadata;
+mod token;
+
+pub use credential::{CredentialBody, CredentialReply};
+
+/// Why an OpenID4VCI request was refused: the OAuth error (RFC 6749 §5.2,
+/// OpenID4VCI §6.3, §8.3.1) the wallet is answered with, or a failure of
+/// the service itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Oid4vciError {
+    /// The request is refused (a bad request): the OAuth error body.
+    #[error("{}: {}", .0.error, .0.error_description.as_deref().unwrap_or_default())]
+    Refused(ErrorResponse),
+    /// No usable access token (`invalid_token`): the description.
+    #[error("invalid_token: {0}")]
+    InvalidToken(String),
+    /// The service failed, or the agency is unknown.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// A refusal with OAuth error `error` and its description.
+pub(crate) fn refused(error: &str, description: impl Into<String>) -> Oid4vciError {
+    Oid4vciError::Refused(ErrorResponse::new(error, description))
+}
 
 /// The outcome of presenting a pre-authorized code (and PIN).
 #[derive(Debug, Clone, PartialEq, Eq)]

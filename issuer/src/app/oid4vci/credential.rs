@@ -1,0 +1,203 @@
+//! The credential endpoint (§8): the access token's offer, the request
+//! (decrypted when it is a JWE), its checks in the order
+//! `specs/issuer-api.md` §5.4 gives, the key proof, and the credential
+//! bound to the proof's key — plain, or encrypted to the wallet.
+
+use serde_json::{Map, Value};
+use tongban_protocol::oid4vci::{
+    CredentialRequest, CredentialResponse, ExpectedNonce, IatWindow, ProofError, ProofSelectError,
+    check_proof,
+};
+use tongban_verifier::PublicKey;
+
+use super::super::{AgencyRuntime, OfferRecord, Service, ServiceError, internal};
+use super::encryption::{ResponseEncryption, decrypt_request};
+use super::{Oid4vciError, refused};
+
+/// A credential request's body as it arrived.
+#[derive(Debug, Clone, Copy)]
+pub enum CredentialBody<'a> {
+    /// `application/json`: the request itself.
+    Json(&'a [u8]),
+    /// `application/jwt`: a compact JWE of the request to the agency's
+    /// encryption key.
+    Encrypted(&'a [u8]),
+}
+
+/// The answer to a credential request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CredentialReply {
+    /// The credential response, as JSON.
+    Plain(CredentialResponse),
+    /// The credential response as a compact JWE to the wallet's key
+    /// (`application/jwt`).
+    Encrypted(String),
+}
+
+const INVALID_REQUEST: &str = "invalid_credential_request";
+
+fn proof_refused(e: &ProofError) -> Oid4vciError {
+    refused(e.error_code(), e.to_string())
+}
+
+fn selection_refused(e: ProofSelectError) -> Oid4vciError {
+    refused(e.error_code(), e.to_string())
+}
+
+impl Service {
+    /// The offer a credential request's bearer access token (`None` when
+    /// the request has none) was issued for: unexpired, unused, of this
+    /// agency.
+    pub async fn credential_offer(
+        &self,
+        agency_id: &str,
+        access_token: Option<&str>,
+    ) -> Result<OfferRecord, Oid4vciError> {
+        let access = access_token
+            .ok_or_else(|| Oid4vciError::InvalidToken("no Bearer access token".into()))?;
+        self.offer_for_access_token(agency_id, access)
+            .await?
+            .ok_or_else(|| {
+                Oid4vciError::InvalidToken(
+                    "the access token is unknown, expired or already used".into(),
+                )
+            })
+    }
+
+    /// A credential request (§8.2) for `offer` (from
+    /// [`credential_offer`](Self::credential_offer)): checked, and answered
+    /// with the credential bound to the key proof's key.
+    pub async fn credential_request(
+        &self,
+        rt: &AgencyRuntime,
+        offer: &OfferRecord,
+        body: CredentialBody<'_>,
+    ) -> Result<CredentialReply, Oid4vciError> {
+        let (payload, encrypted_request) = match body {
+            CredentialBody::Json(b) => (b.to_vec(), false),
+            CredentialBody::Encrypted(b) => (decrypt_request(rt, b)?, true),
+        };
+        // The JSON object first: each member's refusal has its own code,
+        // which a typed parse of the whole request would lose.
+        let raw: Map<String, Value> = serde_json::from_slice(&payload).map_err(|e| {
+            refused(
+                INVALID_REQUEST,
+                format!("the request is not a JSON object: {e}"),
+            )
+        })?;
+
+        // Which credential.
+        if raw.contains_key("credential_identifier") {
+            return Err(refused(
+                "unknown_credential_identifier",
+                "this issuer does not hand out credential identifiers; use credential_configuration_id",
+            ));
+        }
+        let lt = self.catalogue.by_vct(&offer.vct).ok_or_else(|| {
+            refused(
+                "credential_request_denied",
+                "the offered type left the catalogue",
+            )
+        })?;
+        match raw.get("credential_configuration_id") {
+            Some(Value::String(id)) if id == lt.slug => {}
+            Some(Value::String(id)) => {
+                return Err(refused(
+                    "unknown_credential_configuration",
+                    format!(
+                        "{id:?} is not the configuration of this offer ({})",
+                        lt.slug
+                    ),
+                ));
+            }
+            Some(_) => {
+                return Err(refused(
+                    INVALID_REQUEST,
+                    "credential_configuration_id must be a string",
+                ));
+            }
+            None => {
+                return Err(refused(
+                    INVALID_REQUEST,
+                    "credential_configuration_id is missing",
+                ));
+            }
+        }
+
+        // Response encryption (§8.2, §10).
+        let response_enc = match raw.get("credential_response_encryption") {
+            None if rt.agency.encryption_required => {
+                return Err(refused(
+                    "invalid_encryption_parameters",
+                    "this agency requires an encrypted credential response (credential_response_encryption)",
+                ));
+            }
+            None => None,
+            Some(_) if !encrypted_request => {
+                return Err(refused(
+                    "invalid_encryption_parameters",
+                    "a request asking for an encrypted response must itself be encrypted (OpenID4VCI 1.0 §8.2)",
+                ));
+            }
+            Some(v) => Some(ResponseEncryption::parse(v)?),
+        };
+
+        // The key proof: every member checked above, the request is typed.
+        if let Some(e) = ProofSelectError::of_json(&raw) {
+            return Err(selection_refused(e));
+        }
+        let request: CredentialRequest = serde_json::from_value(Value::Object(raw))
+            .map_err(|e| refused(INVALID_REQUEST, e.to_string()))?;
+        let jwt = request.single_jwt_proof().map_err(selection_refused)?;
+        let holder = self.check_key_proof(rt, jwt).await?;
+
+        let credential = self
+            .redeem_offer(rt, offer, &holder)
+            .await
+            .map_err(|e| match e {
+                ServiceError::LicenceIdTaken(_) | ServiceError::ValidityInvalid(_) => refused(
+                    "credential_request_denied",
+                    format!("{e}; ask the issuing agency to check the licence id"),
+                ),
+                ServiceError::InvalidTransition(_) => {
+                    Oid4vciError::InvalidToken("the access token was already used".into())
+                }
+                e => Oid4vciError::Service(e),
+            })?;
+        let response = CredentialResponse::one(credential);
+        Ok(match response_enc {
+            None => CredentialReply::Plain(response),
+            Some(enc) => {
+                let json = serde_json::to_vec(&response).map_err(internal)?;
+                CredentialReply::Encrypted(enc.encrypt(&json)?)
+            }
+        })
+    }
+
+    /// Checks a key proof (Appendix F.4) for the agency — its issuer
+    /// identifier as `aud`, `iat` within `proof_max_age_secs`, a nonce —
+    /// and consumes the nonce, which must be a live `c_nonce` of the
+    /// agency. Returns the key to bind the credential to.
+    async fn check_key_proof(
+        &self,
+        rt: &AgencyRuntime,
+        jwt: &str,
+    ) -> Result<PublicKey, Oid4vciError> {
+        let proof = check_proof(
+            jwt,
+            &rt.agency.iss,
+            ExpectedNonce::Present,
+            self.now(),
+            IatWindow::with_max_age(self.config.proof_max_age_secs),
+        )
+        .map_err(|e| proof_refused(&e))?;
+        let nonce = proof
+            .nonce
+            .as_deref()
+            .ok_or_else(|| proof_refused(&ProofError::NonceMissing))?;
+        if !self.consume_nonce(&rt.agency.id, nonce).await? {
+            return Err(proof_refused(&ProofError::NonceInvalid));
+        }
+        Ok(proof.key)
+    }
+}
