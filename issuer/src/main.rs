@@ -12,6 +12,7 @@ mod cli;
 
 use cli::agency::AgencyCommand;
 use cli::audit::AuditCommand;
+use cli::backup::{BackupArgs, RestoreArgs};
 use cli::key::KeyCommand;
 use cli::serve::ServeArgs;
 use cli::token::TokenCommand;
@@ -55,6 +56,19 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Write a consistent backup of the SQLite database while the service
+    /// runs (signing keys stay sealed; back the master key up apart).
+    ///
+    ///   tongban-issuer backup --data-dir /var/lib/tongban-issuer --out /backup/issuer-2026-11-30.sqlite3
+    #[command(verbatim_doc_comment)]
+    Backup(BackupArgs),
+    /// Put a backup in place of a lost database (never over an existing
+    /// one), verify every audit chain, and move every agency to a fresh
+    /// status list so no status index is ever given twice.
+    ///
+    ///   tongban-issuer restore --data-dir /var/lib/tongban-issuer --from /backup/issuer-2026-11-30.sqlite3
+    #[command(verbatim_doc_comment)]
+    Restore(RestoreArgs),
     /// The hash-chained audit log: verify every chain.
     Audit {
         #[command(subcommand)]
@@ -87,6 +101,8 @@ fn main() -> ExitCode {
         Command::Key { command } => cli::key::key(command),
         Command::Token { command } => cli::token::token(command),
         Command::Audit { command } => cli::audit::audit(command),
+        Command::Backup(a) => cli::backup::backup(a),
+        Command::Restore(a) => cli::backup::restore(a),
         Command::TrustList { command } => cli::trust_list::main(command),
     }
 }

@@ -1,5 +1,5 @@
 //! Backing up a running issuer and restoring it (`specs/issuer-api.md`
-//! §11): an operator's tools, next to the service rather than inside it.
+//! §8.1): an operator's tools, next to the service rather than inside it.
 //!
 //! * [`Database::backup_to`] writes a consistent copy of an SQLite database
 //!   while the service keeps issuing (`VACUUM INTO`, never a file copy
@@ -28,7 +28,7 @@ use crate::store::{Backend, FreshList, StoreError};
 pub enum BackupError {
     /// The backend backs up with its own tools.
     #[error(
-        "a PostgreSQL database is backed up with pg_dump (or the server's point-in-time recovery), not by tongban-issuer; see specs/issuer-api.md §11"
+        "a PostgreSQL database is backed up with pg_dump (or the server's point-in-time recovery), not by tongban-issuer; see specs/issuer-api.md §8.1"
     )]
     NotSqlite,
     /// The destination exists; backups and restores never overwrite.
