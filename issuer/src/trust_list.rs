@@ -129,6 +129,7 @@ pub fn add_issuer(
             not_before,
             not_after: None,
             revoked_at: None,
+            compromised_at: None,
         })
         .collect();
     list.issuers.push(issuer);
@@ -200,6 +201,7 @@ pub fn update_issuer(
             not_before: u.not_before,
             not_after: None,
             revoked_at: None,
+            compromised_at: None,
         });
         added.push(kid);
     }

@@ -50,6 +50,7 @@ fn fixture() -> Fixture {
                     not_before: 0,
                     not_after: None,
                     revoked_at: None,
+                    compromised_at: None,
                 }],
                 status_lists: vec![format!("https://issuer-{i}.example/status/1")],
             }

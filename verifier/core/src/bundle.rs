@@ -330,6 +330,10 @@ impl KeyResolver for TrustBundle {
         self.trust.resolve(query)
     }
 
+    fn status_required(&self, iss: &str) -> bool {
+        self.trust.status_required(iss)
+    }
+
     fn status(&self, q: &StatusQuery<'_>) -> StatusAnswer {
         let Some(bundled) = self.status.get(q.uri) else {
             return StatusAnswer::Failed(Rejection::new(

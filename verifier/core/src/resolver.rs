@@ -72,6 +72,14 @@ pub trait KeyResolver {
     fn status(&self, _query: &StatusQuery<'_>) -> StatusAnswer {
         StatusAnswer::NotAvailable
     }
+
+    /// Whether every credential of `iss` must carry a `status` reference:
+    /// true when the source knows that the issuer publishes status lists
+    /// (a credential without one could not be revoked, so it is refused
+    /// with `status_missing`).
+    fn status_required(&self, _iss: &str) -> bool {
+        false
+    }
 }
 
 /// Keys held in memory: per issuer, and optionally pinned for any issuer.

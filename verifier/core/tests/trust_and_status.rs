@@ -238,8 +238,122 @@ fn revoked_key_refuses_credentials_issued_at_or_after_revocation() {
         ErrorCode::KeyRevoked,
         Check::Trust,
     );
-    // Issued before the compromise: still good.
-    assert!(verify(&w.present(1, BL, 1, revoked_at - 1), &policy(), &bundle).is_accepted());
+    // A version 1 list's `revoked_at` marks a compromised key: whoever holds
+    // the key chooses `iat`, so a credential "issued before the compromise"
+    // is refused too (it was accepted before: the backdating defect).
+    check(
+        &bundle,
+        &w.present(1, BL, 1, revoked_at - 1),
+        ErrorCode::KeyRevoked,
+        Check::Trust,
+    );
+}
+
+#[test]
+fn compromised_key_refuses_a_backdated_credential_without_status() {
+    // The attack: the key is stolen, the agency reports it compromised, the
+    // thief signs a credential with an iat long before and no status claim.
+    let mut w = world();
+    w.list.version = 2;
+    w.list.issuers[1].keys[0].compromised_at = Some(NOW - 10 * DAY);
+    let (bundle, _) = w.bundle().unwrap();
+    let a = &w.agencies[1];
+    let backdated = present_without_status(&w, &a.signer, a.id, NOW - 300 * DAY);
+    check(&bundle, &backdated, ErrorCode::KeyRevoked, Check::Trust);
+    // With a status reference too: every credential of the key is refused.
+    check(
+        &bundle,
+        &w.present(1, BL, 1, NOW - 300 * DAY),
+        ErrorCode::KeyRevoked,
+        Check::Trust,
+    );
+    // The agency's other (status) key still signs its status list: the
+    // bundle loads, and the other agencies are unaffected.
+    assert!(verify(&w.present(0, BL, 1, NOW - DAY), &policy(), &bundle).is_accepted());
+}
+
+#[test]
+fn retired_key_keeps_credentials_issued_before_and_refuses_after() {
+    let mut w = world();
+    w.list.version = 2;
+    w.list.issuers[1].keys[0].not_after = Some(NOW - 30 * DAY);
+    let (bundle, _) = w.bundle().unwrap();
+    assert!(verify(&w.present(1, BL, 1, NOW - 31 * DAY), &policy(), &bundle).is_accepted());
+    check(
+        &bundle,
+        &w.present(1, BL, 1, NOW - 30 * DAY),
+        ErrorCode::KeyNotValidAtIssuance,
+        Check::Trust,
+    );
+}
+
+#[test]
+fn compromised_and_revoked_at_belong_to_their_own_versions() {
+    let w = world();
+    // Version 2 names a compromise `compromised_at`; version 1's
+    // `revoked_at` is refused there, so a list cannot say it both ways.
+    let mut bad = w.list.clone();
+    bad.version = 2;
+    bad.issuers[1].keys[0].revoked_at = Some(NOW);
+    let err =
+        VerifiedTrustList::verify(&bad.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::TrustListMalformed);
+    let mut bad = w.list.clone();
+    bad.issuers[1].keys[0].compromised_at = Some(NOW);
+    let err =
+        VerifiedTrustList::verify(&bad.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::TrustListMalformed);
+    let mut bad = w.list.clone();
+    bad.version = 3;
+    let err =
+        VerifiedTrustList::verify(&bad.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::TrustListMalformed);
+    // Upgrading a version 1 list carries `revoked_at` over as a compromise.
+    let mut old = w.list.clone();
+    old.issuers[1].keys[0].revoked_at = Some(NOW - DAY);
+    old.upgrade();
+    assert_eq!(old.version, trust::TRUST_LIST_VERSION);
+    assert_eq!(old.issuers[1].keys[0].revoked_at, None);
+    assert_eq!(old.issuers[1].keys[0].compromised_at, Some(NOW - DAY));
+    assert!(VerifiedTrustList::verify(&old.sign(&w.anchor).unwrap(), &w.anchors(), None).is_ok());
+}
+
+/// A presentation of a credential with no `status` claim.
+fn present_without_status(w: &World, signer: &Ed25519Signer, iss: &str, iat: i64) -> String {
+    let issued = CredentialBuilder::new(iss, BL, iat)
+        .expires_at(NOW + 365 * DAY)
+        .holder_key(w.holder.public_key())
+        .claim("licence_id", json!("320509-BL-2026-000001"))
+        .issue(signer, &mut rand::rngs::OsRng)
+        .unwrap();
+    let to = Audience {
+        aud: AUD,
+        nonce: NONCE,
+        iat: NOW - 5,
+    };
+    present(&issued.sd_jwt, &["licence_id"], &w.holder, to).unwrap()
+}
+
+#[test]
+fn an_issuer_that_publishes_status_lists_must_reference_one() {
+    let mut w = world();
+    let a = &w.agencies[1];
+    let p = present_without_status(&w, &a.signer, a.id, NOW - DAY);
+    let (bundle, _) = w.bundle().unwrap();
+    check(&bundle, &p, ErrorCode::StatusMissing, Check::Status);
+    // The bare trust list (no status lists carried) knows it too.
+    let tl = w.list.sign(&w.anchor).unwrap();
+    let trust = VerifiedTrustList::verify(&tl, &w.anchors(), None).unwrap();
+    assert_eq!(
+        verify(&p, &policy(), &trust).code(),
+        Some(ErrorCode::StatusMissing)
+    );
+    // An issuer that publishes none may issue credentials without status.
+    w.list.issuers[1].status_lists.clear();
+    let tl = w.list.sign(&w.anchor).unwrap();
+    let trust = VerifiedTrustList::verify(&tl, &w.anchors(), None).unwrap();
+    let r = verify(&p, &policy(), &trust);
+    assert!(r.is_accepted(), "{:?}", r.rejection);
 }
 
 #[test]
