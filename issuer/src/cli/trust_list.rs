@@ -25,7 +25,8 @@ pub(crate) enum TrustListCommand {
     /// published JWKS URL).
     AddIssuer(AddIssuerArgs),
     /// Change an agency: names, region, licence types, new keys (rotation
-    /// keeps the old ones), retire or revoke a key, status lists.
+    /// keeps the old ones), retire a key (rotation) or mark one compromised,
+    /// status lists.
     UpdateIssuer(UpdateIssuerArgs),
     /// Remove an agency from the list.
     RemoveIssuer(RemoveIssuerArgs),
@@ -147,14 +148,20 @@ pub(crate) struct UpdateIssuerArgs {
     /// Add a status list URI.
     #[arg(long = "status-list")]
     status_lists: Vec<String>,
-    /// Stop accepting credentials signed by KID from now on (rotation);
-    /// credentials issued before still verify.
-    #[arg(long = "retire-key", value_name = "KID")]
+    /// Retire KID (rotation): credentials it signed before --at still
+    /// verify, none signed from --at on.
+    #[arg(long = "retire-key", visible_alias = "retire", value_name = "KID")]
     retire: Vec<String>,
-    /// KID was compromised: refuse credentials it signed at or after --at.
-    #[arg(long = "revoke-key", value_name = "KID")]
-    revoke: Vec<String>,
-    /// The time for --retire-key/--revoke-key (RFC 3339 or Unix seconds); default now.
+    /// KID was compromised (stolen, leaked): nothing it signed verifies any
+    /// more, whatever date it carries; the agency reissues. --at records
+    /// when it was reported.
+    #[arg(
+        long = "compromised-key",
+        visible_aliases = ["compromised", "revoke-key"],
+        value_name = "KID"
+    )]
+    compromised: Vec<String>,
+    /// The time for --retire-key/--compromised-key (RFC 3339 or Unix seconds); default now.
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
     #[command(flatten)]
@@ -311,8 +318,11 @@ fn issuer_summary(i: &TrustedIssuer) -> String {
         .iter()
         .map(|k| {
             let mut s = k.jwk["kid"].as_str().unwrap_or("?").to_owned();
-            if let Some(at) = k.revoked_at {
-                s.push_str(&format!(" (revoked {})", format_cst(at)));
+            if let Some(at) = k.compromised_since() {
+                s.push_str(&format!(
+                    " (COMPROMISED, reported {}: nothing it signed verifies)",
+                    format_cst(at)
+                ));
             } else if let Some(at) = k.not_after {
                 s.push_str(&format!(" (retired {})", format_cst(at)));
             }
@@ -449,7 +459,7 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
                 add_keys: source_keys(&a.keys)?,
                 not_before: time_arg(a.keys.not_before.as_ref())?,
                 retire: a.retire.into_iter().map(|k| (k, at)).collect(),
-                revoke: a.revoke.into_iter().map(|k| (k, at)).collect(),
+                compromised: a.compromised.into_iter().map(|k| (k, at)).collect(),
                 add_status_lists: a.status_lists,
             };
             let added = tl::update_issuer(&mut d, &a.id, update)?;
