@@ -579,6 +579,7 @@ fn issuer_tool_refuses_bad_changes_without_writing() {
             z.agencies[0].id,
             "--jwks-url",
             &format!("{}/qp/jwks.json", z.base),
+            "--yes",
             "--json",
         ],
     ));
