@@ -480,8 +480,10 @@ fn stale_bundle_rejects_by_default_and_warns_if_configured() {
     let w = world();
     let (bundle, _) = w.bundle().unwrap();
     let p = w.present(1, BL, 1, NOW - DAY);
-    // ttl 12 h after the lists' iat (NOW - 1 h): stale 11 h from now.
-    let later = NOW + 12 * 3600;
+    // The lists' exp is a day after their iat (NOW - 1 h): stale 23 h from
+    // now. (Their ttl, 12 h, only says when to refetch; judging freshness by
+    // it was the defect that rejected a just-synced counter's credentials.)
+    let later = NOW + DAY;
     let mut pol = Policy::counter(later, AUD, NONCE);
     pol.kb_max_age_secs = u32::MAX / 2;
     let r = verify(&p, &pol, &bundle);
@@ -492,7 +494,7 @@ fn stale_bundle_rejects_by_default_and_warns_if_configured() {
     assert_eq!(r.warnings[0].code, ErrorCode::StatusStale);
     // A stricter maximum age makes a fresh-by-ttl list stale too.
     let mut pol = policy();
-    pol.max_status_age_secs = Some(600);
+    pol.max_status_age_secs = 600;
     assert_eq!(
         verify(&p, &pol, &bundle).code(),
         Some(ErrorCode::StatusStale)
@@ -507,6 +509,74 @@ fn stale_bundle_rejects_by_default_and_warns_if_configured() {
         verify(&w2.present(1, BL, 1, NOW - DAY), &pol, &bundle).code(),
         Some(ErrorCode::StatusRevoked)
     );
+}
+
+#[test]
+fn a_list_synced_just_before_its_ttl_ends_stays_usable_for_the_max_age() {
+    // The issuer signed at T with ttl 300 s and exp T + 1 day; the counter
+    // fetched it at T + 299 s, 1 s before the refetch hint. Fixed times.
+    let w = world();
+    let t = NOW - 200;
+    let tl = w.list.sign(&w.anchor).unwrap();
+    let jwts: Vec<String> = w
+        .agencies
+        .iter()
+        .zip(&w.statuses)
+        .map(|(a, l)| {
+            StatusListToken::sign(
+                &a.status_signer,
+                a.id,
+                &a.status_uri,
+                t,
+                Some(t + DAY),
+                Some(300),
+                l,
+            )
+            .unwrap()
+        })
+        .collect();
+    let (bundle, _) = TrustBundle::assemble(&tl, &jwts, &w.anchors(), None, t + 299).unwrap();
+    let p = w.present(1, BL, 1, NOW - DAY);
+    let at = |now: i64, max_age: u32| {
+        let mut pol = Policy::counter(now, AUD, NONCE);
+        pol.kb_max_age_secs = u32::MAX / 2;
+        pol.max_status_age_secs = max_age;
+        verify(&p, &pol, &bundle)
+    };
+    let default_max_age = policy::DEFAULT_STATUS_MAX_AGE_SECS;
+    assert_eq!(default_max_age, 86_400);
+    // Seconds, minutes and hours after the ttl: still fresh.
+    for now in [t + 301, t + 3600, t + 12 * 3600, t + DAY - 1] {
+        let r = at(now, default_max_age);
+        assert!(r.is_accepted(), "at T+{}: {:?}", now - t, r.rejection);
+    }
+    // At exp: stale.
+    assert_eq!(
+        at(t + DAY, default_max_age).code(),
+        Some(ErrorCode::StatusStale)
+    );
+    // The counter's own maximum age applies from the token's iat.
+    assert!(at(t + 3599, 3600).is_accepted());
+    assert_eq!(at(t + 3601, 3600).code(), Some(ErrorCode::StatusStale));
+    // Without exp, the maximum age alone bounds it.
+    let jwts: Vec<String> = w
+        .agencies
+        .iter()
+        .zip(&w.statuses)
+        .map(|(a, l)| {
+            StatusListToken::sign(&a.status_signer, a.id, &a.status_uri, t, None, Some(300), l)
+                .unwrap()
+        })
+        .collect();
+    let (bundle, _) = TrustBundle::assemble(&tl, &jwts, &w.anchors(), None, t + 299).unwrap();
+    let mut pol = Policy::counter(t + DAY + 1, AUD, NONCE);
+    pol.kb_max_age_secs = u32::MAX / 2;
+    assert_eq!(
+        verify(&p, &pol, &bundle).code(),
+        Some(ErrorCode::StatusStale)
+    );
+    pol.now = t + DAY - 1;
+    assert!(verify(&p, &pol, &bundle).is_accepted());
 }
 
 #[test]
@@ -947,7 +1017,10 @@ fn status_list_token_vector_claims() {
     assert_eq!(token.uri, "https://example.com/statuslists/1");
     assert_eq!(token.ttl, Some(43_200));
     assert_eq!(token.list.as_bytes(), [0xb9, 0xa3]);
-    assert_eq!(token.fresh_until(), Some(1_686_920_170 + 43_200));
+    // ttl is when to fetch a new copy, not when this one stops counting.
+    assert_eq!(token.refetch_at(), Some(1_686_920_170 + 43_200));
+    assert_eq!(token.exp, Some(2_291_720_170));
+    assert_eq!(token.fresh_until(86_400), 1_686_920_170 + 86_400);
 }
 
 /// The CWT forms of the draft's examples (Tongban uses the JWT form; these
