@@ -146,7 +146,7 @@ fn benches(c: &mut Criterion) {
                 uri: &f.status_uri,
                 idx,
                 now: NOW,
-                max_age_secs: None,
+                max_age_secs: policy::DEFAULT_STATUS_MAX_AGE_SECS,
             }))
         })
     });
