@@ -90,13 +90,15 @@ JIASHAN=http://127.0.0.1:18303/agencies/jiashan-tp
 
 # ---------------------------------------------------------------------------
 step "3. The operator registers the agencies and signs the trust list"
+# Keys fetched from a JWKS URL are signed in only once confirmed: --yes here
+# (the demonstration has no agency to compare thumbprints with).
 register() { # ISS NAME_ZH NAME_EN REGION VCT
   "$ISSUER" trust-list add-issuer --list "$W/zone.json" --id "$1" --name-zh "$2" --name-en "$3" \
-    --region "$4" --vct "$5" --jwks-url "$1/jwks.json" --status-list "$1/status/0" >/dev/null
+    --region "$4" --vct "$5" --jwks-url "$1/jwks.json" --yes --status-list "$1/status/0" >/dev/null
 }
 "$ISSUER" trust-list add-issuer --list "$W/zone.json" --id "$QINGPU" --name-zh 上海市青浦区民政局 \
   --name-en "Qingpu Civil Affairs Bureau" --region 310118 --vct urn:tongban:marriage-certificate:1 \
-  --jwks-url "$QINGPU/jwks.json" >/dev/null
+  --jwks-url "$QINGPU/jwks.json" --yes >/dev/null
 register "$WUJIANG" 苏州市吴江区市场监督管理局 "Wujiang Administration for Market Regulation" 320509 urn:tongban:business-licence:1
 register "$JIASHAN" 嘉善县公安局交通警察大队 "Jiashan Traffic Police" 330421 urn:tongban:driving-licence:1
 mkdir -p "$W/www"

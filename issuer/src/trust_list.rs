@@ -3,7 +3,9 @@
 //!
 //! The draft is the [`TrustList`] document itself; its `sequence` is that
 //! of the last list signed from it, and signing increments it, so a
-//! verifier can refuse an older list (rollback protection).
+//! verifier can refuse an older list (rollback protection). A draft of an
+//! older format version is upgraded on its first change (see
+//! [`TrustList::upgrade`]), so what is signed is always the current version.
 
 use serde_json::Value;
 use tongban_verifier::trust::{Anchor, TRUST_LIST_VERSION, TrustList, TrustedIssuer, TrustedKey};
@@ -108,6 +110,7 @@ pub fn add_issuer(
     keys: Vec<Value>,
     not_before: i64,
 ) -> Result<(), DraftError> {
+    list.upgrade();
     if list.issuers.iter().any(|i| i.id == issuer.id) {
         return Err(DraftError::IssuerExists(issuer.id));
     }
@@ -129,6 +132,7 @@ pub fn add_issuer(
             not_before,
             not_after: None,
             revoked_at: None,
+            compromised_at: None,
         })
         .collect();
     list.issuers.push(issuer);
@@ -153,10 +157,12 @@ pub struct IssuerUpdate {
     pub add_keys: Vec<Value>,
     /// Valid-from for added keys.
     pub not_before: i64,
-    /// `(kid, at)`: stop accepting credentials issued from `at` (rotation).
+    /// `(kid, at)`: retire the key (rotation): credentials issued before
+    /// `at` stay valid, none issued from `at` (sets `not_after`).
     pub retire: Vec<(String, i64)>,
-    /// `(kid, at)`: the key was compromised at `at`.
-    pub revoke: Vec<(String, i64)>,
+    /// `(kid, at)`: the key was reported compromised at `at`: nothing it
+    /// signed is accepted any more, whatever its `iat` (sets `compromised_at`).
+    pub compromised: Vec<(String, i64)>,
     /// Status list URIs to add.
     pub add_status_lists: Vec<String>,
 }
@@ -167,6 +173,7 @@ pub fn update_issuer(
     id: &str,
     u: IssuerUpdate,
 ) -> Result<Vec<String>, DraftError> {
+    list.upgrade();
     let issuer = issuer_mut(list, id)?;
     if let Some(region) = u.region {
         check_region(&region)?;
@@ -200,14 +207,19 @@ pub fn update_issuer(
             not_before: u.not_before,
             not_after: None,
             revoked_at: None,
+            compromised_at: None,
         });
         added.push(kid);
     }
     for (kid, at) in u.retire {
         key_mut(issuer, &kid)?.not_after = Some(at);
     }
-    for (kid, at) in u.revoke {
-        key_mut(issuer, &kid)?.revoked_at = Some(at);
+    for (kid, at) in u.compromised {
+        let key = key_mut(issuer, &kid)?;
+        // The first report stands: a later one does not move it.
+        if key.compromised_at.is_none() {
+            key.compromised_at = Some(at);
+        }
     }
     for uri in u.add_status_lists {
         if !issuer.status_lists.contains(&uri) {
@@ -251,6 +263,7 @@ pub fn sign(
         return Err(DraftError::Invalid("the validity must be positive".into()));
     }
     let mut next = draft.clone();
+    next.upgrade();
     next.sequence = draft.sequence + 1;
     next.issued_at = now;
     next.next_update = now + validity_secs;
@@ -383,6 +396,63 @@ mod tests {
     }
 
     #[test]
+    fn compromise_and_retirement_are_told_apart_and_an_old_draft_is_upgraded() {
+        let (signer, a) = anchor();
+        let mut d = new_draft(a);
+        add_issuer(
+            &mut d,
+            issuer("https://wj.example"),
+            vec![jwk(2, "k1"), jwk(3, "k2"), jwk(4, "k3")],
+            0,
+        )
+        .unwrap();
+        // A version 1 draft, its k1 marked with version 1's revoked_at.
+        d.version = 1;
+        d.issuers[0].keys[0].revoked_at = Some(50);
+        update_issuer(
+            &mut d,
+            "https://wj.example",
+            IssuerUpdate {
+                retire: vec![("k2".into(), 100)],
+                compromised: vec![("k3".into(), 100)],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(d.version, tongban_verifier::trust::TRUST_LIST_VERSION);
+        let keys = &d.issuers[0].keys;
+        assert_eq!(
+            (keys[0].revoked_at, keys[0].compromised_at),
+            (None, Some(50)),
+            "version 1's revoked_at is carried over as a compromise"
+        );
+        assert_eq!(
+            (keys[1].not_after, keys[1].compromised_at),
+            (Some(100), None)
+        );
+        assert_eq!(
+            (keys[2].not_after, keys[2].compromised_at),
+            (None, Some(100))
+        );
+        let jws = sign(&mut d, &signer, 1000, 3600).unwrap();
+        let anchors = [KeyWithId {
+            key: signer.public_key(),
+            kid: Some("a1".into()),
+        }];
+        let v = VerifiedTrustList::verify(&jws, &anchors, None).unwrap();
+        assert_eq!(v.list().version, 2);
+        // The compromised key signs nothing, even "before" its compromise;
+        // the retired one still covers what it signed before retirement.
+        let at = |kid: &str, t: i64| v.keys_valid_at("https://wj.example", Some(kid), t);
+        assert_eq!(
+            at("k3", 10).unwrap_err().code,
+            tongban_verifier::ErrorCode::KeyRevoked
+        );
+        assert!(at("k2", 99).is_ok());
+        assert!(at("k2", 100).is_err());
+    }
+
+    #[test]
     fn revoking_an_unknown_key_is_an_error() {
         let (_, a) = anchor();
         let mut d = new_draft(a);
@@ -391,7 +461,7 @@ mod tests {
             &mut d,
             "https://wj.example",
             IssuerUpdate {
-                revoke: vec![("k9".into(), 5)],
+                compromised: vec![("k9".into(), 5)],
                 ..Default::default()
             },
         );

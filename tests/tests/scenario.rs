@@ -376,6 +376,8 @@ fn the_demonstration_zone_end_to_end() {
             vct,
             "--jwks-url",
             &jwks,
+            // The operator has compared the printed thumbprints.
+            "--yes",
         ];
         if status {
             args.extend(["--status-list", &status_list]);
@@ -476,6 +478,7 @@ fn the_demonstration_zone_end_to_end() {
         &wujiang.iss(),
         "--jwks-url",
         &format!("{}/jwks.json", wujiang.iss()),
+        "--yes",
     ]);
     zone.sign_and_publish();
     zone.sync();

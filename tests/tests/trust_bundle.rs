@@ -333,17 +333,38 @@ fn sync_then_verify_offline_across_provinces() {
         (Some(1), Some("status_suspended"))
     );
 
-    // A stale bundle: checked two hours later (the lists' ttl is one hour).
-    let later = (tongban_cli_support::time::now() + 7200).to_string();
+    // Two hours later, past the lists' ttl (one hour) but not their exp (a
+    // day): still fresh; the ttl only says when to refetch.
     let fresh = z.present(1, BL, 30);
-    let (code, report) = z.verify(&fresh, &["--at", &later, "--kb-max-age", "100000"]);
+    let two_hours = (tongban_cli_support::time::now() + 7200).to_string();
+    let (code, report) = z.verify(&fresh, &["--at", &two_hours, "--kb-max-age", "100000"]);
+    assert_eq!(code, Some(0), "{report}");
+    // A counter that sets a shorter maximum age finds them stale.
+    let (code, report) = z.verify(
+        &fresh,
+        &[
+            "--at",
+            &two_hours,
+            "--kb-max-age",
+            "100000",
+            "--status-max-age",
+            "1h",
+        ],
+    );
+    assert_eq!(
+        (code, report["rejection"]["code"].as_str()),
+        (Some(1), Some("status_stale"))
+    );
+    // A stale bundle: checked two days later (past the lists' exp).
+    let later = (tongban_cli_support::time::now() + 2 * DAY).to_string();
+    let (code, report) = z.verify(&fresh, &["--at", &later, "--kb-max-age", "300000"]);
     assert_eq!(
         (code, report["rejection"]["code"].as_str()),
         (Some(1), Some("status_stale"))
     );
     let (code, report) = z.verify(
         &fresh,
-        &["--at", &later, "--kb-max-age", "100000", "--stale", "warn"],
+        &["--at", &later, "--kb-max-age", "300000", "--stale", "warn"],
     );
     assert_eq!(code, Some(0));
     assert_eq!(report["warnings"][0]["code"], "status_stale");
@@ -579,6 +600,7 @@ fn issuer_tool_refuses_bad_changes_without_writing() {
             z.agencies[0].id,
             "--jwks-url",
             &format!("{}/qp/jwks.json", z.base),
+            "--yes",
             "--json",
         ],
     ));

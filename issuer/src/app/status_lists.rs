@@ -1,4 +1,6 @@
-//! Status lists: the signed token of each list, cached for its `ttl`.
+//! Status lists: the signed token of each list, cached for its `ttl` but
+//! never beyond half its lifetime (`exp - iat`), so a token served (and
+//! kept by a counter) always has at least half its lifetime left.
 
 use tongban_verifier::status::{Bits, StatusList, StatusListToken};
 
@@ -7,7 +9,8 @@ use super::ServiceError;
 use super::{AgencyRuntime, CachedStatus, Service, internal};
 
 impl Service {
-    /// The signed status list token and how many seconds it may be cached.
+    /// The signed status list token and how many seconds it may be cached
+    /// (never past its `ttl`, nor past half its lifetime).
     pub async fn status_list_token(
         &self,
         rt: &AgencyRuntime,
@@ -43,6 +46,11 @@ impl Service {
         let iat = self.now();
         let ttl = self.config.status_list_ttl_secs;
         let lifetime = i64::try_from(self.config.status_list_lifetime_secs).unwrap_or(86_400);
+        // Served until the ttl has passed or half the lifetime is used up,
+        // whichever comes first: then a new token is signed.
+        let fresh_until = iat
+            .saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX))
+            .min(iat.saturating_add(lifetime / 2));
         let uri = format!("{}/status/{list}", rt.agency.iss);
         let token = StatusListToken::sign(
             &rt.keys.signer,
@@ -59,10 +67,10 @@ impl Service {
                 key,
                 CachedStatus {
                     token: token.clone(),
-                    fresh_until: iat.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
+                    fresh_until,
                 },
             );
         }
-        Ok((token, ttl))
+        Ok((token, u64::try_from(fresh_until - iat).unwrap_or(0)))
     }
 }

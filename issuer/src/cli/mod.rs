@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 pub(crate) mod agency;
 pub(crate) mod audit;
 pub(crate) mod backup;
+pub(crate) mod jwks_fetch;
 pub(crate) mod key;
 pub(crate) mod serve;
 pub(crate) mod target;

@@ -2,6 +2,7 @@
 //!
 //! Exit status: 0 done, 2 usage error or refused change (nothing written).
 
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,6 +11,8 @@ use serde_json::{Value, json};
 use tongban_cli_support::time::{format_cst, now, parse_time};
 use tongban_issuer::files::{self, FileError};
 use tongban_issuer::trust_list::{self as tl, DraftError, IssuerUpdate};
+
+use super::jwks_fetch::{self, JwksFetchError};
 use tongban_verifier::trust::{Anchor, TrustList, TrustedIssuer, VerifiedTrustList};
 use tongban_verifier::{Ed25519Signer, KeyWithId, Signer as _};
 
@@ -25,7 +28,8 @@ pub(crate) enum TrustListCommand {
     /// published JWKS URL).
     AddIssuer(AddIssuerArgs),
     /// Change an agency: names, region, licence types, new keys (rotation
-    /// keeps the old ones), retire or revoke a key, status lists.
+    /// keeps the old ones), retire a key (rotation) or mark one compromised,
+    /// status lists.
     UpdateIssuer(UpdateIssuerArgs),
     /// Remove an agency from the list.
     RemoveIssuer(RemoveIssuerArgs),
@@ -86,9 +90,16 @@ struct KeySource {
     /// The issuer's public key(s): a JWK or JWKS file. Every key needs a kid.
     #[arg(long, value_name = "FILE", conflicts_with = "jwks_url")]
     jwk: Option<PathBuf>,
-    /// The issuer's published JWKS URL (fetched now).
+    /// The issuer's published JWKS URL, fetched now: https only (plain http
+    /// only to this machine, for tests), no redirects. The keys' thumbprints
+    /// are shown for you to compare with the agency's, out of band.
     #[arg(long, value_name = "URL")]
     jwks_url: Option<String>,
+    /// Accept the keys fetched from --jwks-url without asking (compare the
+    /// printed thumbprints with the agency's first). Without it, a terminal
+    /// asks, and anything else is refused.
+    #[arg(long)]
+    yes: bool,
     /// When the new keys start being valid (RFC 3339 or Unix seconds); default now.
     #[arg(long, value_name = "TIME")]
     not_before: Option<String>,
@@ -147,14 +158,20 @@ pub(crate) struct UpdateIssuerArgs {
     /// Add a status list URI.
     #[arg(long = "status-list")]
     status_lists: Vec<String>,
-    /// Stop accepting credentials signed by KID from now on (rotation);
-    /// credentials issued before still verify.
-    #[arg(long = "retire-key", value_name = "KID")]
+    /// Retire KID (rotation): credentials it signed before --at still
+    /// verify, none signed from --at on.
+    #[arg(long = "retire-key", visible_alias = "retire", value_name = "KID")]
     retire: Vec<String>,
-    /// KID was compromised: refuse credentials it signed at or after --at.
-    #[arg(long = "revoke-key", value_name = "KID")]
-    revoke: Vec<String>,
-    /// The time for --retire-key/--revoke-key (RFC 3339 or Unix seconds); default now.
+    /// KID was compromised (stolen, leaked): nothing it signed verifies any
+    /// more, whatever date it carries; the agency reissues. --at records
+    /// when it was reported.
+    #[arg(
+        long = "compromised-key",
+        visible_aliases = ["compromised", "revoke-key"],
+        value_name = "KID"
+    )]
+    compromised: Vec<String>,
+    /// The time for --retire-key/--compromised-key (RFC 3339 or Unix seconds); default now.
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
     #[command(flatten)]
@@ -220,8 +237,14 @@ enum CliError {
     File(#[from] FileError),
     #[error("{0}")]
     Usage(String),
-    #[error("cannot fetch {url}: {reason}")]
-    Fetch { url: String, reason: String },
+    #[error(transparent)]
+    Fetch(#[from] JwksFetchError),
+    #[error(
+        "the keys from {url} need your confirmation; compare these thumbprints (RFC 7638, SHA-256) with the agency's, then run again with --yes:\n{listing}"
+    )]
+    ConfirmationRequired { url: String, listing: String },
+    #[error("the keys from {url} were not accepted")]
+    ConfirmationDeclined { url: String },
     #[error("the signed list does not verify: {0}")]
     Verify(tongban_verifier::Rejection),
 }
@@ -232,7 +255,10 @@ impl CliError {
             CliError::Draft(d) => d.code(),
             CliError::File(_) => "file_error",
             CliError::Usage(_) => "usage",
-            CliError::Fetch { .. } => "fetch_failed",
+            CliError::Fetch(JwksFetchError::NotAllowed { .. }) => "url_not_allowed",
+            CliError::Fetch(JwksFetchError::Failed { .. }) => "fetch_failed",
+            CliError::ConfirmationRequired { .. } => "confirmation_required",
+            CliError::ConfirmationDeclined { .. } => "confirmation_declined",
             CliError::Verify(r) => r.code.code(),
         }
     }
@@ -279,30 +305,108 @@ fn save_draft(path: &Path, list: &TrustList) -> Result<(), CliError> {
     Ok(files::write_atomic(path, &bytes)?)
 }
 
-fn fetch_json(url: &str) -> Result<Value, CliError> {
-    let err = |reason: String| CliError::Fetch {
-        url: url.into(),
-        reason,
-    };
-    let agent = ureq::AgentBuilder::new()
-        .timeout(std::time::Duration::from_secs(30))
-        .build();
-    let text = agent
-        .get(url)
-        .call()
-        .map_err(|e| err(e.to_string()))?
-        .into_string()
-        .map_err(|e| err(e.to_string()))?;
-    serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))
+/// Keys read from `--jwk` or fetched from `--jwks-url`, with what the
+/// operator is shown of them.
+struct SourcedKeys {
+    /// Public JWKs, each with its `kid`.
+    jwks: Vec<Value>,
+    /// The file or URL they came from.
+    source: Option<String>,
+    /// `(kid, RFC 7638 thumbprint)` of each.
+    thumbprints: Vec<(String, String)>,
 }
 
-fn source_keys(src: &KeySource) -> Result<Vec<Value>, CliError> {
-    let doc = match (&src.jwk, &src.jwks_url) {
-        (Some(path), _) => files::read_json(path)?,
-        (None, Some(url)) => fetch_json(url)?,
-        (None, None) => return Ok(Vec::new()),
+impl SourcedKeys {
+    fn listing(&self) -> String {
+        self.thumbprints
+            .iter()
+            .map(|(kid, tp)| format!("  kid {kid}  thumbprint {tp}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn json(&self) -> Value {
+        Value::Array(
+            self.thumbprints
+                .iter()
+                .map(|(kid, tp)| json!({"kid": kid, "thumbprint": tp}))
+                .collect(),
+        )
+    }
+
+    /// Text for the operator: where the keys came from and their thumbprints.
+    fn text(&self) -> String {
+        match &self.source {
+            Some(source) if !self.thumbprints.is_empty() => {
+                format!("keys from {source}:\n{}\n", self.listing())
+            }
+            _ => String::new(),
+        }
+    }
+}
+
+fn source_keys(src: &KeySource) -> Result<SourcedKeys, CliError> {
+    let (doc, source) = match (&src.jwk, &src.jwks_url) {
+        (Some(path), _) => (files::read_json(path)?, path.display().to_string()),
+        (None, Some(url)) => (jwks_fetch::fetch(url)?, url.clone()),
+        (None, None) => {
+            return Ok(SourcedKeys {
+                jwks: Vec::new(),
+                source: None,
+                thumbprints: Vec::new(),
+            });
+        }
     };
-    Ok(tl::keys_from_document(&doc)?)
+    let jwks = tl::keys_from_document(&doc)?;
+    let thumbprints = jwks
+        .iter()
+        .map(|j| {
+            let k = KeyWithId::from_jwk(j).map_err(|e| DraftError::BadKey(e.to_string()))?;
+            Ok((k.kid.unwrap_or_default(), k.key.thumbprint()))
+        })
+        .collect::<Result<Vec<_>, DraftError>>()?;
+    let keys = SourcedKeys {
+        jwks,
+        source: Some(source),
+        thumbprints,
+    };
+    if let Some(url) = &src.jwks_url {
+        confirm(url, &keys, src.yes)?;
+    }
+    Ok(keys)
+}
+
+/// Keys fetched over the network are signed into the list only once the
+/// operator has seen their thumbprints and said yes: `--yes`, or an answer
+/// on a terminal; without a terminal and without `--yes`, refused.
+fn confirm(url: &str, keys: &SourcedKeys, yes: bool) -> Result<(), CliError> {
+    if yes || keys.thumbprints.is_empty() {
+        return Ok(());
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(CliError::ConfirmationRequired {
+            url: url.into(),
+            listing: keys.listing(),
+        });
+    }
+    let mut err = std::io::stderr();
+    let _ = write!(
+        err,
+        "keys fetched from {url}:\n{}\ncompare these thumbprints (RFC 7638, SHA-256) with the agency's, out of band.\nsign them into the draft? [y/N] ",
+        keys.listing()
+    );
+    let _ = err.flush();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::Usage(format!("cannot read the answer: {e}")))?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(CliError::ConfirmationDeclined { url: url.into() })
+    }
 }
 
 fn issuer_summary(i: &TrustedIssuer) -> String {
@@ -311,8 +415,11 @@ fn issuer_summary(i: &TrustedIssuer) -> String {
         .iter()
         .map(|k| {
             let mut s = k.jwk["kid"].as_str().unwrap_or("?").to_owned();
-            if let Some(at) = k.revoked_at {
-                s.push_str(&format!(" (revoked {})", format_cst(at)));
+            if let Some(at) = k.compromised_since() {
+                s.push_str(&format!(
+                    " (COMPROMISED, reported {}: nothing it signed verifies)",
+                    format_cst(at)
+                ));
             } else if let Some(at) = k.not_after {
                 s.push_str(&format!(" (retired {})", format_cst(at)));
             }
@@ -412,7 +519,7 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
         TrustListCommand::AddIssuer(a) => {
             let mut d = load_draft(&a.draft.list)?;
             let keys = source_keys(&a.keys)?;
-            if keys.is_empty() {
+            if keys.jwks.is_empty() {
                 return Err(CliError::Usage(
                     "give the issuer's keys with --jwk FILE or --jwks-url URL".into(),
                 ));
@@ -426,30 +533,33 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
                 keys: Vec::new(),
                 status_lists: a.status_lists,
             };
-            tl::add_issuer(&mut d, issuer, keys, time_arg(a.keys.not_before.as_ref())?)?;
+            let not_before = time_arg(a.keys.not_before.as_ref())?;
+            tl::add_issuer(&mut d, issuer, keys.jwks.clone(), not_before)?;
             save_draft(&a.draft.list, &d)?;
             let i = d.issuer(&a.id).cloned();
             Ok((
                 format!(
-                    "added to the draft (sign it to publish):\n{}",
+                    "{}added to the draft (sign it to publish):\n{}",
+                    keys.text(),
                     i.as_ref().map(issuer_summary).unwrap_or_default()
                 ),
-                json!({"issuer": i}),
+                json!({"issuer": i, "source": keys.source, "key_thumbprints": keys.json()}),
             ))
         }
         TrustListCommand::UpdateIssuer(a) => {
             let mut d = load_draft(&a.draft.list)?;
             let at = time_arg(a.at.as_ref())?;
+            let keys = source_keys(&a.keys)?;
             let update = IssuerUpdate {
                 name_zh: a.name_zh,
                 name_en: a.name_en,
                 region: a.region,
                 add_vcts: a.add_vcts,
                 remove_vcts: a.remove_vcts,
-                add_keys: source_keys(&a.keys)?,
+                add_keys: keys.jwks.clone(),
                 not_before: time_arg(a.keys.not_before.as_ref())?,
                 retire: a.retire.into_iter().map(|k| (k, at)).collect(),
-                revoke: a.revoke.into_iter().map(|k| (k, at)).collect(),
+                compromised: a.compromised.into_iter().map(|k| (k, at)).collect(),
                 add_status_lists: a.status_lists,
             };
             let added = tl::update_issuer(&mut d, &a.id, update)?;
@@ -457,7 +567,8 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
             let i = d.issuer(&a.id).cloned();
             Ok((
                 format!(
-                    "updated in the draft (sign it to publish); new keys: {}\n{}",
+                    "{}updated in the draft (sign it to publish); new keys: {}\n{}",
+                    keys.text(),
                     if added.is_empty() {
                         "none".into()
                     } else {
@@ -465,7 +576,7 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
                     },
                     i.as_ref().map(issuer_summary).unwrap_or_default()
                 ),
-                json!({"issuer": i, "added_keys": added}),
+                json!({"issuer": i, "added_keys": added, "source": keys.source, "key_thumbprints": keys.json()}),
             ))
         }
         TrustListCommand::RemoveIssuer(a) => {

@@ -333,3 +333,15 @@ macro_rules! both_backends {
         }
     };
 }
+
+impl Harness {
+    /// A SQLite harness whose configuration `edit` adjusts first (e.g. the
+    /// status list `ttl` and lifetime).
+    pub async fn sqlite_with(edit: impl FnOnce(&mut Config)) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = config(dir.path(), None);
+        edit(&mut c);
+        let db = Database::open(&c).await.unwrap();
+        Self::with(db, c, dir, None).await
+    }
+}

@@ -106,6 +106,7 @@ pub fn trusted_key(
         not_before,
         not_after,
         revoked_at,
+        compromised_at: None,
     }
 }
 

@@ -274,15 +274,18 @@ pub struct PolicyArgs {
     #[arg(long, conflicts_with_all = ["aud", "nonce"])]
     pub no_holder_binding: bool,
 
-    /// What a status list past its exp/ttl (or --max-status-age), or a trust
-    /// list past its next_update, means.
+    /// What a status list past its exp (or older than --status-max-age), or
+    /// a trust list past its next_update, means.
     #[arg(long, value_enum, default_value_t = Stale::Reject)]
     pub stale: Stale,
 
-    /// Treat status lists older than this many seconds as stale, even within
-    /// their own exp/ttl.
-    #[arg(long, value_name = "SECS")]
-    pub max_status_age: Option<u32>,
+    /// The oldest status list this counter relies on, from when the issuer
+    /// signed it (its iat): seconds, or a number with s, m, h or d (e.g.
+    /// 12h). A list is also stale past its own exp; its ttl only says when
+    /// sync should fetch a new one.
+    #[arg(long, visible_alias = "max-status-age", value_name = "DURATION",
+          default_value = "24h", value_parser = parse_duration)]
+    pub status_max_age: u32,
 
     /// The time of checking: RFC 3339 (2026-11-25T10:00:00+08:00) or Unix
     /// seconds. Default: this terminal's clock.
@@ -375,10 +378,33 @@ impl PolicyArgs {
                 Stale::Reject => StalePolicy::Reject,
                 Stale::Warn => StalePolicy::Warn,
             },
-            max_status_age_secs: self.max_status_age,
+            max_status_age_secs: self.status_max_age,
             ..Policy::without_holder_binding(now)
         })
     }
+}
+
+/// Parses a duration: seconds, or a number followed by s, m, h or d.
+fn parse_duration(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c.to_ascii_lowercase()),
+        _ => (text, 's'),
+    };
+    let scale: u64 = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        other => return Err(format!("unknown unit {other:?} (use s, m, h or d)")),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (e.g. 3600, 90m, 24h, 7d)"))?;
+    n.checked_mul(scale)
+        .and_then(|s| u32::try_from(s).ok())
+        .filter(|s| *s > 0)
+        .ok_or_else(|| format!("{text:?} is zero or too long"))
 }
 
 /// Parses RFC 3339 or Unix seconds.
@@ -398,6 +424,17 @@ mod tests {
             Some(1_795_564_800)
         );
         assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("600"), Ok(600));
+        assert_eq!(parse_duration("90m"), Ok(5400));
+        assert_eq!(parse_duration("24h"), Ok(86_400));
+        assert_eq!(parse_duration("7d"), Ok(604_800));
+        for bad in ["0", "h", "1w", "-5", "99999999d", ""] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

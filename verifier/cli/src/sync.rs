@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tongban_verifier::TrustBundle;
+use tongban_verifier::policy::DEFAULT_STATUS_MAX_AGE_SECS;
 use tongban_verifier::trust::VerifiedTrustList;
 
 use crate::args::{ImportArgs, ShowArgs, SyncArgs};
@@ -111,8 +112,14 @@ fn summary_json(bundle: &TrustBundle, now: i64) -> Value {
         .status_lists()
         .values()
         .map(|s| {
+            // Fresh until exp or the default maximum age (`verify
+            // --status-max-age` may set another); ttl is only when to refetch.
+            let refetch_at = s.token.refetch_at();
             json!({"uri": s.token.uri, "issuer": s.issuer, "bits": s.token.list.bits().get(),
-                   "entries": s.token.list.len(), "iat": s.token.iat, "fresh_until": s.token.fresh_until()})
+                   "entries": s.token.list.len(), "iat": s.token.iat, "exp": s.token.exp,
+                   "fresh_until": s.token.fresh_until(DEFAULT_STATUS_MAX_AGE_SECS),
+                   "refetch_at": refetch_at,
+                   "refetch_due": refetch_at.is_some_and(|t| now >= t)})
         })
         .collect();
     status.sort_by(|a, b| a["uri"].as_str().cmp(&b["uri"].as_str()));
@@ -159,11 +166,16 @@ fn report(bundle: &TrustBundle, json: bool, headline: &str) {
     if let Some(lists) = s["status_lists"].as_array() {
         for l in lists {
             println!(
-                "    {} ({} entries, {} bits, fresh until {})",
+                "    {} ({} entries, {} bits, fresh until {}{})",
                 l["uri"].as_str().unwrap_or_default(),
                 l["entries"],
                 l["bits"],
-                l["fresh_until"]
+                l["fresh_until"],
+                if l["refetch_due"] == true {
+                    "; refetch due, sync again when online"
+                } else {
+                    ""
+                }
             );
         }
     }

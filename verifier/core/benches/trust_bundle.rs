@@ -50,6 +50,7 @@ fn fixture() -> Fixture {
                     not_before: 0,
                     not_after: None,
                     revoked_at: None,
+                    compromised_at: None,
                 }],
                 status_lists: vec![format!("https://issuer-{i}.example/status/1")],
             }
@@ -145,7 +146,7 @@ fn benches(c: &mut Criterion) {
                 uri: &f.status_uri,
                 idx,
                 now: NOW,
-                max_age_secs: None,
+                max_age_secs: policy::DEFAULT_STATUS_MAX_AGE_SECS,
             }))
         })
     });

@@ -330,6 +330,10 @@ impl KeyResolver for TrustBundle {
         self.trust.resolve(query)
     }
 
+    fn status_required(&self, iss: &str) -> bool {
+        self.trust.status_required(iss)
+    }
+
     fn status(&self, q: &StatusQuery<'_>) -> StatusAnswer {
         let Some(bundled) = self.status.get(q.uri) else {
             return StatusAnswer::Failed(Rejection::new(
@@ -361,22 +365,17 @@ impl KeyResolver for TrustBundle {
             ));
         };
         let mut stale = None;
-        if let Some(until) = bundled.token.fresh_until()
-            && q.now >= until
+        if let Some(exp) = bundled.token.exp
+            && q.now >= exp
         {
-            stale = Some(format!(
-                "the status list {} was valid until {until} (exp/ttl)",
-                q.uri
-            ));
+            stale = Some(format!("the status list {} expired at {exp}", q.uri));
         }
-        if let Some(max_age) = q.max_age_secs {
-            let age = q.now.saturating_sub(bundled.token.iat);
-            if age > i64::from(max_age) {
-                stale = Some(format!(
-                    "the status list {} is {age}s old (the limit is {max_age}s)",
-                    q.uri
-                ));
-            }
+        let age = q.now.saturating_sub(bundled.token.iat);
+        if age > i64::from(q.max_age_secs) {
+            stale = Some(format!(
+                "the status list {} is {age}s old (this counter's limit is {}s)",
+                q.uri, q.max_age_secs
+            ));
         }
         let next_update = self.trust.list().next_update;
         if q.now >= next_update {

@@ -164,10 +164,11 @@ error_codes! {
     KeyNotValidAtIssuance => ("key_not_valid_at_issuance",
         "The issuer's key was not valid when the credential was issued.",
         "证照签发时，签发机构的密钥不在有效期内。"),
-    /// The key was revoked at or before the credential's `iat`.
+    /// The key was reported compromised: nothing it signed is accepted,
+    /// whatever the credential's `iat` says.
     KeyRevoked => ("key_revoked",
-        "The issuer's key had been revoked (compromised) when this credential was issued.",
-        "签发该证照时，签发机构的密钥已被吊销（泄露）。"),
+        "The issuer's key has been reported compromised; nothing signed with it is accepted. The agency must reissue the credential.",
+        "签发机构的密钥已被报告泄露，用该密钥签发的证照一律不予认可，请向签发机构申请重新签发。"),
     /// The credential has no `iat`, so key validity cannot be checked.
     IatMissing => ("iat_missing",
         "The credential does not say when it was issued (iat), so its issuer key cannot be checked.",
@@ -303,6 +304,10 @@ error_codes! {
     StatusListMissing => ("status_list_missing",
         "The revocation list for this credential is not in this counter's trust bundle; sync it.",
         "本窗口的信任包中没有该证照的状态列表，请同步。"),
+    /// The issuer publishes status lists, but the credential references none.
+    StatusMissing => ("status_missing",
+        "This issuer publishes revocation lists, but the credential names no entry in one, so it cannot be checked; refused.",
+        "该签发机构发布状态列表，但证照未注明其状态条目，无法核验，不予认可。"),
     /// The status list belongs to another issuer.
     StatusListIssuerMismatch => ("status_list_issuer_mismatch",
         "The credential points to a revocation list of another issuer.",

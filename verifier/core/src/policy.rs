@@ -14,6 +14,12 @@ pub const DEFAULT_MAX_DISCLOSURES: usize = 512;
 pub const DEFAULT_CLOCK_SKEW_SECS: u32 = 60;
 /// Default age beyond which a Key Binding JWT is refused as stale.
 pub const DEFAULT_KB_MAX_AGE_SECS: u32 = 300;
+/// Default oldest status list a counter relies on, from the token's `iat`:
+/// one day. A counter that syncs each morning keeps working all day, and a
+/// revocation reaches every counter that syncs daily within a day; a longer
+/// default (a week) would let a revoked licence pass for days at a counter
+/// that has stopped syncing.
+pub const DEFAULT_STATUS_MAX_AGE_SECS: u32 = 86_400;
 
 /// Whether a presentation must prove possession of the holder key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,9 +97,11 @@ pub struct Policy {
     pub limits: Limits,
     /// What a stale status list or trust list means.
     pub stale: StalePolicy,
-    /// A status list older than this (from its `iat`) is stale even within
-    /// its own `exp`/`ttl`; `None` relies on `exp`/`ttl` alone.
-    pub max_status_age_secs: Option<u32>,
+    /// The oldest status list relied on, in seconds from its `iat` (set by
+    /// the counter; default [`DEFAULT_STATUS_MAX_AGE_SECS`]). A list is
+    /// fresh while it is not past its `exp` (when it has one) and no older
+    /// than this; its `ttl` only says when to fetch a new copy.
+    pub max_status_age_secs: u32,
     /// Check disclosed claims against the catalogue's schema for their `vct`
     /// (types not in the catalogue are skipped and the report says so).
     pub check_schema: bool,
@@ -114,7 +122,7 @@ impl Policy {
             profile: Profile::SdJwtVc,
             limits: Limits::default(),
             stale: StalePolicy::Reject,
-            max_status_age_secs: None,
+            max_status_age_secs: DEFAULT_STATUS_MAX_AGE_SECS,
             check_schema: true,
         }
     }

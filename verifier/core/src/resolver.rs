@@ -39,8 +39,8 @@ pub struct StatusQuery<'a> {
     pub idx: u64,
     /// The time of checking.
     pub now: i64,
-    /// The policy's maximum status-list age, if any.
-    pub max_age_secs: Option<u32>,
+    /// The policy's maximum status-list age (from the list's `iat`).
+    pub max_age_secs: u32,
 }
 
 /// The answer of a trust source about a credential's status.
@@ -53,7 +53,8 @@ pub enum StatusAnswer {
         /// The status value.
         status: crate::status::Status,
         /// `Some(reason)` when the list (or the trust list) is past its
-        /// freshness: `exp`, `ttl`, the policy's maximum age, `next_update`.
+        /// freshness: its `exp`, the policy's maximum age, the trust list's
+        /// `next_update` (never its `ttl`, a refetch hint).
         stale: Option<String>,
     },
     /// The status cannot be established (missing list, wrong issuer, index
@@ -71,6 +72,14 @@ pub trait KeyResolver {
     /// The credential's status, when this source carries status lists.
     fn status(&self, _query: &StatusQuery<'_>) -> StatusAnswer {
         StatusAnswer::NotAvailable
+    }
+
+    /// Whether every credential of `iss` must carry a `status` reference:
+    /// true when the source knows that the issuer publishes status lists
+    /// (a credential without one could not be revoked, so it is refused
+    /// with `status_missing`).
+    fn status_required(&self, _iss: &str) -> bool {
+        false
     }
 }
 

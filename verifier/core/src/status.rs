@@ -288,17 +288,24 @@ impl StatusListToken {
         Ok(SignedStatusList { jws, alg, token })
     }
 
-    /// When this copy should no longer be relied on: the earlier of `exp`
-    /// and `iat + ttl`, if either is set.
-    pub fn fresh_until(&self) -> Option<i64> {
-        let by_ttl = self.ttl.map(|t| {
+    /// When this copy stops being relied on, for a verifier whose oldest
+    /// acceptable list is `max_age_secs` from `iat`: the earlier of `exp`
+    /// (if set) and `iat + max_age_secs`. The `ttl` plays no part: it is
+    /// the time to fetch a newer copy (draft-ietf-oauth-status-list,
+    /// "Status List Update Interval and Caching"), while `exp` is when this
+    /// one "MUST NOT be relied upon any longer".
+    pub fn fresh_until(&self, max_age_secs: u32) -> i64 {
+        let by_age = self.iat.saturating_add(i64::from(max_age_secs));
+        self.exp.map_or(by_age, |exp| exp.min(by_age))
+    }
+
+    /// When a newer copy should be fetched (`iat + ttl`), if the token has a
+    /// `ttl`: what `sync` reports as "refetch due"; never a reason to refuse.
+    pub fn refetch_at(&self) -> Option<i64> {
+        self.ttl.map(|t| {
             self.iat
                 .saturating_add(i64::try_from(t).unwrap_or(i64::MAX))
-        });
-        match (self.exp, by_ttl) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        })
     }
 
     /// Signs a status list token (for issuers).

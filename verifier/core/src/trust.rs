@@ -4,9 +4,13 @@
 //! A trust list is a compact JWS (`typ` `tongban-trust-list+jwt`, Ed25519)
 //! signed by a trust anchor whose public key the verifier pins. A verified
 //! list is a [`KeyResolver`]: it accepts a credential only when its issuer
-//! is listed, the signing key is listed for that issuer and was valid at the
-//! credential's `iat` (a key revoked at time T refuses credentials issued at
-//! or after T), and the issuer is authorised for the credential's `vct`.
+//! is listed, the signing key is listed for that issuer, was within its
+//! window at the credential's `iat` (a key retired at T, its `not_after`,
+//! keeps the credentials issued before T) and was never reported
+//! compromised (a compromised key validates nothing: its holder chooses
+//! `iat`), and the issuer is authorised for the credential's `vct`. An
+//! issuer that publishes status lists must reference one in every
+//! credential ([`KeyResolver::status_required`]).
 //! Specified in `specs/trust-list.md`.
 
 use std::collections::{HashMap, HashSet};
@@ -22,14 +26,19 @@ use crate::resolver::{KeyQuery, KeyResolver};
 
 /// The `typ` of a trust list.
 pub const TYP_TRUST_LIST: &str = "tongban-trust-list+jwt";
-/// The trust list format version this crate reads and writes.
-pub const TRUST_LIST_VERSION: u32 = 1;
+/// The trust list format version this crate writes. Version 2 names a
+/// compromised key `compromised_at`; version 1 said `revoked_at`, which this
+/// crate still reads, with the same meaning (see [`TrustedKey`]).
+pub const TRUST_LIST_VERSION: u32 = 2;
+/// The oldest trust list format version this crate reads.
+pub const OLDEST_TRUST_LIST_VERSION: u32 = 1;
 
 /// The trust list document (the JWS payload).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustList {
-    /// Format version, [`TRUST_LIST_VERSION`].
+    /// Format version: [`TRUST_LIST_VERSION`], or an older one down to
+    /// [`OLDEST_TRUST_LIST_VERSION`].
     pub version: u32,
     /// Who signs the list.
     pub anchor: Anchor,
@@ -77,6 +86,14 @@ pub struct TrustedIssuer {
 }
 
 /// One signing key of an issuer.
+///
+/// Two ways a key stops being trusted, never to be confused:
+/// - **retired** (rotation): `not_after` is set; credentials issued before
+///   it still verify, none issued at or after it;
+/// - **compromised**: `compromised_at` (version 2) or `revoked_at`
+///   (version 1) is set; nothing the key signed is accepted any more,
+///   whatever its `iat` says, because whoever holds a stolen key writes the
+///   `iat` too. The agency reissues what the key signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustedKey {
@@ -84,12 +101,27 @@ pub struct TrustedKey {
     pub jwk: Value,
     /// Credentials issued before this time are not accepted under this key.
     pub not_before: i64,
-    /// Credentials issued at or after this time are not accepted.
+    /// Credentials issued at or after this time are not accepted: the end
+    /// of the key's window, and how a key is retired at rotation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_after: Option<i64>,
-    /// A compromised key: credentials issued at or after this time are refused.
+    /// Version 1 only: the key was reported compromised at this time. Read
+    /// exactly as `compromised_at` (version 1 already named it the mark of
+    /// a compromised key; only its check was too lenient).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<i64>,
+    /// Version 2: the key was reported compromised at this time (kept for
+    /// the record): every credential and status list it signed is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compromised_at: Option<i64>,
+}
+
+impl TrustedKey {
+    /// When the key was reported compromised, whichever version's member
+    /// says so; `None` for a key in good standing (or merely retired).
+    pub fn compromised_since(&self) -> Option<i64> {
+        self.compromised_at.or(self.revoked_at)
+    }
 }
 
 impl TrustList {
@@ -97,9 +129,9 @@ impl TrustList {
     /// that parse, 6-digit regions, sane windows).
     pub fn validate(&self) -> Result<(), Rejection> {
         let bad = |why: String| Rejection::new(ErrorCode::TrustListMalformed, why);
-        if self.version != TRUST_LIST_VERSION {
+        if !(OLDEST_TRUST_LIST_VERSION..=TRUST_LIST_VERSION).contains(&self.version) {
             return Err(bad(format!(
-                "version {} is not supported (expected {TRUST_LIST_VERSION})",
+                "version {} is not supported (expected {OLDEST_TRUST_LIST_VERSION} to {TRUST_LIST_VERSION})",
                 self.version
             )));
         }
@@ -133,6 +165,21 @@ impl TrustList {
                         issuer.id
                     )));
                 }
+                match (self.version, k.revoked_at, k.compromised_at) {
+                    (1, _, Some(_)) => {
+                        return Err(bad(format!(
+                            "issuer {}: key {kid}: compromised_at is a version 2 member (version 1 says revoked_at)",
+                            issuer.id
+                        )));
+                    }
+                    (v, Some(_), _) if v >= 2 => {
+                        return Err(bad(format!(
+                            "issuer {}: key {kid}: revoked_at is a version 1 member (version {v} says compromised_at)",
+                            issuer.id
+                        )));
+                    }
+                    _ => {}
+                }
                 if k.not_after.is_some_and(|na| na <= k.not_before) {
                     return Err(bad(format!(
                         "issuer {}: key {kid}: not_after is not after not_before",
@@ -142,6 +189,20 @@ impl TrustList {
             }
         }
         Ok(())
+    }
+
+    /// Brings a list of an older version to [`TRUST_LIST_VERSION`] with the
+    /// same meaning (a version 1 `revoked_at` becomes `compromised_at`).
+    pub fn upgrade(&mut self) {
+        if self.version >= TRUST_LIST_VERSION {
+            return;
+        }
+        for key in self.issuers.iter_mut().flat_map(|i| i.keys.iter_mut()) {
+            if let Some(at) = key.revoked_at.take() {
+                key.compromised_at = Some(at);
+            }
+        }
+        self.version = TRUST_LIST_VERSION;
     }
 
     /// Signs the list with the anchor key.
@@ -163,7 +224,7 @@ struct ListedKey {
     key: PublicKey,
     not_before: i64,
     not_after: Option<i64>,
-    revoked_at: Option<i64>,
+    compromised_at: Option<i64>,
 }
 
 /// A trust list whose anchor signature has been verified.
@@ -252,7 +313,7 @@ impl VerifiedTrustList {
                     key: kw.key,
                     not_before: k.not_before,
                     not_after: k.not_after,
-                    revoked_at: k.revoked_at,
+                    compromised_at: k.compromised_since(),
                 });
             }
             keys.insert(issuer.id.clone(), parsed_keys);
@@ -275,7 +336,7 @@ impl VerifiedTrustList {
     }
 
     /// Keys of `issuer` that may sign at `at` (status list tokens): listed,
-    /// within their window and not revoked at that time.
+    /// within their window and never reported compromised.
     pub fn keys_valid_at(
         &self,
         issuer: &str,
@@ -334,13 +395,13 @@ impl VerifiedTrustList {
 
 impl ListedKey {
     fn check_at(&self, at: i64) -> Result<(), Rejection> {
-        if let Some(revoked) = self.revoked_at
-            && at >= revoked
-        {
+        // Not compared with `at`: the signer chose `at`, and a thief can
+        // backdate it to before the compromise.
+        if let Some(compromised) = self.compromised_at {
             return Err(Rejection::new(
                 ErrorCode::KeyRevoked,
                 format!(
-                    "key {} was revoked at {revoked}; the credential was issued at {at}",
+                    "key {} was reported compromised at {compromised}; nothing it signed is accepted (the token says it was issued at {at})",
                     self.kid
                 ),
             ));
@@ -359,6 +420,12 @@ impl ListedKey {
 }
 
 impl KeyResolver for VerifiedTrustList {
+    fn status_required(&self, iss: &str) -> bool {
+        self.list
+            .issuer(iss)
+            .is_some_and(|i| !i.status_lists.is_empty())
+    }
+
     fn resolve(&self, q: &KeyQuery<'_>) -> Result<Vec<PublicKey>, Rejection> {
         let iss = q.iss.ok_or_else(|| {
             Rejection::new(ErrorCode::IssuerUnknown, "the credential names no issuer")

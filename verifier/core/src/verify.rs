@@ -297,6 +297,17 @@ impl<'a> Run<'a> {
                     }
                 }
             }
+            (None, Some(iss)) if resolver.status_required(iss) => {
+                self.stage::<()>(
+                    Check::Status,
+                    Err(Rejection::new(
+                        ErrorCode::StatusMissing,
+                        format!(
+                            "issuer {iss:?} publishes status lists, and the credential has no status claim"
+                        ),
+                    )),
+                )?;
+            }
             _ => self.stages.push((
                 Check::Status,
                 StageOutcome::Skipped("the credential carries no status"),

@@ -997,6 +997,7 @@ fn every_code_has_a_rule_test() {
         "key_revoked",
         "iat_missing",
         "status_list_missing",
+        "status_missing",
         "status_list_issuer_mismatch",
         "status_index_out_of_range",
         "status_revoked",

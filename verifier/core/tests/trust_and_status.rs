@@ -238,8 +238,122 @@ fn revoked_key_refuses_credentials_issued_at_or_after_revocation() {
         ErrorCode::KeyRevoked,
         Check::Trust,
     );
-    // Issued before the compromise: still good.
-    assert!(verify(&w.present(1, BL, 1, revoked_at - 1), &policy(), &bundle).is_accepted());
+    // A version 1 list's `revoked_at` marks a compromised key: whoever holds
+    // the key chooses `iat`, so a credential "issued before the compromise"
+    // is refused too (it was accepted before: the backdating defect).
+    check(
+        &bundle,
+        &w.present(1, BL, 1, revoked_at - 1),
+        ErrorCode::KeyRevoked,
+        Check::Trust,
+    );
+}
+
+#[test]
+fn compromised_key_refuses_a_backdated_credential_without_status() {
+    // The attack: the key is stolen, the agency reports it compromised, the
+    // thief signs a credential with an iat long before and no status claim.
+    let mut w = world();
+    w.list.version = 2;
+    w.list.issuers[1].keys[0].compromised_at = Some(NOW - 10 * DAY);
+    let (bundle, _) = w.bundle().unwrap();
+    let a = &w.agencies[1];
+    let backdated = present_without_status(&w, &a.signer, a.id, NOW - 300 * DAY);
+    check(&bundle, &backdated, ErrorCode::KeyRevoked, Check::Trust);
+    // With a status reference too: every credential of the key is refused.
+    check(
+        &bundle,
+        &w.present(1, BL, 1, NOW - 300 * DAY),
+        ErrorCode::KeyRevoked,
+        Check::Trust,
+    );
+    // The agency's other (status) key still signs its status list: the
+    // bundle loads, and the other agencies are unaffected.
+    assert!(verify(&w.present(0, BL, 1, NOW - DAY), &policy(), &bundle).is_accepted());
+}
+
+#[test]
+fn retired_key_keeps_credentials_issued_before_and_refuses_after() {
+    let mut w = world();
+    w.list.version = 2;
+    w.list.issuers[1].keys[0].not_after = Some(NOW - 30 * DAY);
+    let (bundle, _) = w.bundle().unwrap();
+    assert!(verify(&w.present(1, BL, 1, NOW - 31 * DAY), &policy(), &bundle).is_accepted());
+    check(
+        &bundle,
+        &w.present(1, BL, 1, NOW - 30 * DAY),
+        ErrorCode::KeyNotValidAtIssuance,
+        Check::Trust,
+    );
+}
+
+#[test]
+fn compromised_and_revoked_at_belong_to_their_own_versions() {
+    let w = world();
+    // Version 2 names a compromise `compromised_at`; version 1's
+    // `revoked_at` is refused there, so a list cannot say it both ways.
+    let mut bad = w.list.clone();
+    bad.version = 2;
+    bad.issuers[1].keys[0].revoked_at = Some(NOW);
+    let err =
+        VerifiedTrustList::verify(&bad.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::TrustListMalformed);
+    let mut bad = w.list.clone();
+    bad.issuers[1].keys[0].compromised_at = Some(NOW);
+    let err =
+        VerifiedTrustList::verify(&bad.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::TrustListMalformed);
+    let mut bad = w.list.clone();
+    bad.version = 3;
+    let err =
+        VerifiedTrustList::verify(&bad.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::TrustListMalformed);
+    // Upgrading a version 1 list carries `revoked_at` over as a compromise.
+    let mut old = w.list.clone();
+    old.issuers[1].keys[0].revoked_at = Some(NOW - DAY);
+    old.upgrade();
+    assert_eq!(old.version, trust::TRUST_LIST_VERSION);
+    assert_eq!(old.issuers[1].keys[0].revoked_at, None);
+    assert_eq!(old.issuers[1].keys[0].compromised_at, Some(NOW - DAY));
+    assert!(VerifiedTrustList::verify(&old.sign(&w.anchor).unwrap(), &w.anchors(), None).is_ok());
+}
+
+/// A presentation of a credential with no `status` claim.
+fn present_without_status(w: &World, signer: &Ed25519Signer, iss: &str, iat: i64) -> String {
+    let issued = CredentialBuilder::new(iss, BL, iat)
+        .expires_at(NOW + 365 * DAY)
+        .holder_key(w.holder.public_key())
+        .claim("licence_id", json!("320509-BL-2026-000001"))
+        .issue(signer, &mut rand::rngs::OsRng)
+        .unwrap();
+    let to = Audience {
+        aud: AUD,
+        nonce: NONCE,
+        iat: NOW - 5,
+    };
+    present(&issued.sd_jwt, &["licence_id"], &w.holder, to).unwrap()
+}
+
+#[test]
+fn an_issuer_that_publishes_status_lists_must_reference_one() {
+    let mut w = world();
+    let a = &w.agencies[1];
+    let p = present_without_status(&w, &a.signer, a.id, NOW - DAY);
+    let (bundle, _) = w.bundle().unwrap();
+    check(&bundle, &p, ErrorCode::StatusMissing, Check::Status);
+    // The bare trust list (no status lists carried) knows it too.
+    let tl = w.list.sign(&w.anchor).unwrap();
+    let trust = VerifiedTrustList::verify(&tl, &w.anchors(), None).unwrap();
+    assert_eq!(
+        verify(&p, &policy(), &trust).code(),
+        Some(ErrorCode::StatusMissing)
+    );
+    // An issuer that publishes none may issue credentials without status.
+    w.list.issuers[1].status_lists.clear();
+    let tl = w.list.sign(&w.anchor).unwrap();
+    let trust = VerifiedTrustList::verify(&tl, &w.anchors(), None).unwrap();
+    let r = verify(&p, &policy(), &trust);
+    assert!(r.is_accepted(), "{:?}", r.rejection);
 }
 
 #[test]
@@ -366,8 +480,10 @@ fn stale_bundle_rejects_by_default_and_warns_if_configured() {
     let w = world();
     let (bundle, _) = w.bundle().unwrap();
     let p = w.present(1, BL, 1, NOW - DAY);
-    // ttl 12 h after the lists' iat (NOW - 1 h): stale 11 h from now.
-    let later = NOW + 12 * 3600;
+    // The lists' exp is a day after their iat (NOW - 1 h): stale 23 h from
+    // now. (Their ttl, 12 h, only says when to refetch; judging freshness by
+    // it was the defect that rejected a just-synced counter's credentials.)
+    let later = NOW + DAY;
     let mut pol = Policy::counter(later, AUD, NONCE);
     pol.kb_max_age_secs = u32::MAX / 2;
     let r = verify(&p, &pol, &bundle);
@@ -378,7 +494,7 @@ fn stale_bundle_rejects_by_default_and_warns_if_configured() {
     assert_eq!(r.warnings[0].code, ErrorCode::StatusStale);
     // A stricter maximum age makes a fresh-by-ttl list stale too.
     let mut pol = policy();
-    pol.max_status_age_secs = Some(600);
+    pol.max_status_age_secs = 600;
     assert_eq!(
         verify(&p, &pol, &bundle).code(),
         Some(ErrorCode::StatusStale)
@@ -393,6 +509,74 @@ fn stale_bundle_rejects_by_default_and_warns_if_configured() {
         verify(&w2.present(1, BL, 1, NOW - DAY), &pol, &bundle).code(),
         Some(ErrorCode::StatusRevoked)
     );
+}
+
+#[test]
+fn a_list_synced_just_before_its_ttl_ends_stays_usable_for_the_max_age() {
+    // The issuer signed at T with ttl 300 s and exp T + 1 day; the counter
+    // fetched it at T + 299 s, 1 s before the refetch hint. Fixed times.
+    let w = world();
+    let t = NOW - 200;
+    let tl = w.list.sign(&w.anchor).unwrap();
+    let jwts: Vec<String> = w
+        .agencies
+        .iter()
+        .zip(&w.statuses)
+        .map(|(a, l)| {
+            StatusListToken::sign(
+                &a.status_signer,
+                a.id,
+                &a.status_uri,
+                t,
+                Some(t + DAY),
+                Some(300),
+                l,
+            )
+            .unwrap()
+        })
+        .collect();
+    let (bundle, _) = TrustBundle::assemble(&tl, &jwts, &w.anchors(), None, t + 299).unwrap();
+    let p = w.present(1, BL, 1, NOW - DAY);
+    let at = |now: i64, max_age: u32| {
+        let mut pol = Policy::counter(now, AUD, NONCE);
+        pol.kb_max_age_secs = u32::MAX / 2;
+        pol.max_status_age_secs = max_age;
+        verify(&p, &pol, &bundle)
+    };
+    let default_max_age = policy::DEFAULT_STATUS_MAX_AGE_SECS;
+    assert_eq!(default_max_age, 86_400);
+    // Seconds, minutes and hours after the ttl: still fresh.
+    for now in [t + 301, t + 3600, t + 12 * 3600, t + DAY - 1] {
+        let r = at(now, default_max_age);
+        assert!(r.is_accepted(), "at T+{}: {:?}", now - t, r.rejection);
+    }
+    // At exp: stale.
+    assert_eq!(
+        at(t + DAY, default_max_age).code(),
+        Some(ErrorCode::StatusStale)
+    );
+    // The counter's own maximum age applies from the token's iat.
+    assert!(at(t + 3599, 3600).is_accepted());
+    assert_eq!(at(t + 3601, 3600).code(), Some(ErrorCode::StatusStale));
+    // Without exp, the maximum age alone bounds it.
+    let jwts: Vec<String> = w
+        .agencies
+        .iter()
+        .zip(&w.statuses)
+        .map(|(a, l)| {
+            StatusListToken::sign(&a.status_signer, a.id, &a.status_uri, t, None, Some(300), l)
+                .unwrap()
+        })
+        .collect();
+    let (bundle, _) = TrustBundle::assemble(&tl, &jwts, &w.anchors(), None, t + 299).unwrap();
+    let mut pol = Policy::counter(t + DAY + 1, AUD, NONCE);
+    pol.kb_max_age_secs = u32::MAX / 2;
+    assert_eq!(
+        verify(&p, &pol, &bundle).code(),
+        Some(ErrorCode::StatusStale)
+    );
+    pol.now = t + DAY - 1;
+    assert!(verify(&p, &pol, &bundle).is_accepted());
 }
 
 #[test]
@@ -833,7 +1017,10 @@ fn status_list_token_vector_claims() {
     assert_eq!(token.uri, "https://example.com/statuslists/1");
     assert_eq!(token.ttl, Some(43_200));
     assert_eq!(token.list.as_bytes(), [0xb9, 0xa3]);
-    assert_eq!(token.fresh_until(), Some(1_686_920_170 + 43_200));
+    // ttl is when to fetch a new copy, not when this one stops counting.
+    assert_eq!(token.refetch_at(), Some(1_686_920_170 + 43_200));
+    assert_eq!(token.exp, Some(2_291_720_170));
+    assert_eq!(token.fresh_until(86_400), 1_686_920_170 + 86_400);
 }
 
 /// The CWT forms of the draft's examples (Tongban uses the JWT form; these
