@@ -264,8 +264,9 @@ pub struct PolicyArgs {
     pub aud: Option<String>,
 
     /// The nonce this counter issued with its request. Required unless
-    /// --request or --no-holder-binding.
-    #[arg(long, value_name = "NONCE", required_unless_present_any = ["no_holder_binding", "request"])]
+    /// --request or --no-holder-binding. A nonce may start with `-`.
+    #[arg(long, value_name = "NONCE", allow_hyphen_values = true,
+          required_unless_present_any = ["no_holder_binding", "request"])]
     pub nonce: Option<String>,
 
     /// Accept presentations without the holder's signature (KB-JWT). Only for

@@ -57,7 +57,7 @@ impl CliError {
                 "Check the file name, or pipe the presentation text into standard input."
             }
             CliError::KeyFile { .. } => {
-                "The file must hold one public JWK ({\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":…}) or a JWKS ({\"keys\":[…]})."
+                "The file must hold one public JWK ({\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":…}), a JWKS ({\"keys\":[…]}) or the issuer's /.well-known/jwt-vc-issuer/… document ({\"issuer\":…,\"jwks\":{…}})."
             }
             CliError::Bundle { .. } => {
                 "Check the directory and its permissions, then run `tongban-verify sync` again."

@@ -92,7 +92,7 @@ pub fn load_keys(files: &[PathBuf]) -> Result<InMemoryKeys, CliError> {
     Ok(keys)
 }
 
-/// Reads public keys from JWK or JWKS files.
+/// Reads public keys from JWK, JWKS or issuer metadata files.
 pub fn read_key_files(files: &[PathBuf]) -> Result<Vec<KeyWithId>, CliError> {
     let mut keys = Vec::new();
     for path in files {
@@ -103,7 +103,7 @@ pub fn read_key_files(files: &[PathBuf]) -> Result<Vec<KeyWithId>, CliError> {
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let value: Value =
             serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
-        keys.extend(KeyWithId::from_jwk_or_set(&value).map_err(|e| err(e.to_string()))?);
+        keys.extend(KeyWithId::from_key_document(&value).map_err(|e| err(e.to_string()))?);
     }
     Ok(keys)
 }
