@@ -11,6 +11,10 @@ pub enum CliError {
     /// The presentation could not be read.
     #[error("cannot read the presentation from {path}: {reason}")]
     Input { path: String, reason: String },
+    /// The input is larger than anything genuine (an image over the bound);
+    /// refused before it was held.
+    #[error("{path} is larger than {limit} bytes; it was not read")]
+    TooLarge { path: String, limit: u64 },
     /// An issuer or anchor key file could not be read or is not a usable key.
     #[error("key file {path}: {reason}")]
     KeyFile { path: PathBuf, reason: String },
@@ -40,6 +44,7 @@ impl CliError {
         match self {
             CliError::Usage(_) => "usage",
             CliError::Input { .. } => "input_unreadable",
+            CliError::TooLarge { .. } => "input_too_large",
             CliError::KeyFile { .. } => "key_file_invalid",
             CliError::Bundle { .. } => "bundle_unreadable",
             CliError::BundleRefused { rejection, .. } => rejection.code.code(),
@@ -55,6 +60,9 @@ impl CliError {
             CliError::Usage(_) => "Run `tongban-verify verify --help` for the options.",
             CliError::Input { .. } => {
                 "Check the file name, or pipe the presentation text into standard input."
+            }
+            CliError::TooLarge { .. } => {
+                "No scan or presentation is this large; scan the citizen's code again."
             }
             CliError::KeyFile { .. } => {
                 "The file must hold one public JWK ({\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":…}), a JWKS ({\"keys\":[…]}) or the issuer's /.well-known/jwt-vc-issuer/… document ({\"issuer\":…,\"jwks\":{…}})."
