@@ -33,6 +33,10 @@ pub enum CliError {
     /// An image could not be decoded, or its QR code could not be read.
     #[error("{path}: {reason}")]
     QrImage { path: String, reason: String },
+    /// Decoding the image would cost far more than any genuine scan (many
+    /// finder-pattern look-alikes, or the time budget spent).
+    #[error("{path}: {reason}")]
+    QrTooComplex { path: String, reason: String },
     /// An image holds no QR code.
     #[error("{path}: no QR code found in the image")]
     QrNotFound { path: String },
@@ -50,6 +54,7 @@ impl CliError {
             CliError::BundleRefused { rejection, .. } => rejection.code.code(),
             CliError::Fetch { .. } => "fetch_failed",
             CliError::QrImage { .. } => "qr_image_unreadable",
+            CliError::QrTooComplex { .. } => "qr_image_too_complex",
             CliError::QrNotFound { .. } => "qr_not_found",
         }
     }
@@ -76,6 +81,9 @@ impl CliError {
             }
             CliError::QrImage { .. } => {
                 "Scan again with the code flat, well lit and filling most of the picture."
+            }
+            CliError::QrTooComplex { .. } => {
+                "The picture is not a plain scan of a QR code; scan the citizen's code again, alone in the picture."
             }
             CliError::QrNotFound { .. } => {
                 "The picture holds no QR code; scan the citizen's code again."

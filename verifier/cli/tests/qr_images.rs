@@ -277,3 +277,52 @@ fn scan_holds_a_few_files_at_a_time_not_the_whole_day() {
     assert_eq!(v["total"], 600);
     assert_eq!(v["results"][599]["rejection"]["code"], "input_too_large");
 }
+
+/// A PNG tiled with finder patterns (7×7 modules of 2 pixels, one light
+/// module between them), which kept the QR decoder busy for minutes.
+fn finder_lattice(side: u32) -> ImageBuffer<Luma<u8>, Vec<u8>> {
+    ImageBuffer::from_fn(side, side, |x, y| {
+        let (mx, my) = ((x % 16) / 2, (y % 16) / 2);
+        let ring = |m: u32| m == 0 || m == 6;
+        let dark = mx < 7
+            && my < 7
+            && (ring(mx) || ring(my) || ((2..=4).contains(&mx) && (2..=4).contains(&my)));
+        Luma([if dark { 0 } else { 255 }])
+    })
+}
+
+#[test]
+fn scan_survives_an_image_full_of_finder_patterns() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = transport::encode(&text("presentation.txt")).unwrap();
+    render(&[&good])
+        .save(dir.path().join("01-good.png"))
+        .unwrap();
+    finder_lattice(450)
+        .save(dir.path().join("02-crafted.png"))
+        .unwrap();
+    render(&[&good])
+        .save(dir.path().join("03-good.png"))
+        .unwrap();
+    let key = sample("issuer.jwk.json");
+    let started = std::time::Instant::now();
+    let v = json(&run(&[
+        "scan",
+        "--issuer-key",
+        key.to_str().unwrap(),
+        "--aud",
+        "https://counter.qingpu.example",
+        "--nonce",
+        "qp-20261125-0001",
+        "--at",
+        "2026-11-25T10:01:00+08:00",
+        "--json",
+        dir.path().to_str().unwrap(),
+    ]));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(v["accepted"], 2, "{v}");
+    assert_eq!(v["results"][0]["verdict"], "accepted");
+    assert_eq!(v["results"][1]["verdict"], "unreadable");
+    assert_eq!(v["results"][1]["error"]["code"], "qr_image_too_complex");
+    assert_eq!(v["results"][2]["verdict"], "accepted");
+}
