@@ -168,7 +168,8 @@ pub struct AnchorArgs {
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The URL of the signed trust list (http:// or https://).
+    /// The URL of the signed trust list (https://; plain http:// only to this
+    /// machine). Redirects are followed only within the same origin.
     #[arg(long = "trust-list", value_name = "URL")]
     pub trust_list: String,
     #[command(flatten)]

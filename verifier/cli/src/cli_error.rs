@@ -27,9 +27,14 @@ pub enum CliError {
         dir: PathBuf,
         rejection: tongban_verifier::Rejection,
     },
-    /// A download failed.
+    /// A download failed or was refused (`code`: `fetch_failed`,
+    /// `fetch_insecure_url`, `fetch_redirect_refused`, `fetch_too_large`).
     #[error("cannot fetch {url}: {reason}")]
-    Fetch { url: String, reason: String },
+    Fetch {
+        url: String,
+        code: &'static str,
+        reason: String,
+    },
     /// An image could not be decoded, or its QR code could not be read.
     #[error("{path}: {reason}")]
     QrImage { path: String, reason: String },
@@ -52,7 +57,7 @@ impl CliError {
             CliError::KeyFile { .. } => "key_file_invalid",
             CliError::Bundle { .. } => "bundle_unreadable",
             CliError::BundleRefused { rejection, .. } => rejection.code.code(),
-            CliError::Fetch { .. } => "fetch_failed",
+            CliError::Fetch { code, .. } => code,
             CliError::QrImage { .. } => "qr_image_unreadable",
             CliError::QrTooComplex { .. } => "qr_image_too_complex",
             CliError::QrNotFound { .. } => "qr_not_found",
