@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use tongban_cli_support::net::{self, FetchError};
 use tongban_verifier::{HeldCredential, PublicKey, Status, StatusListToken};
 
 /// A credential's status as the wallet records and shows it.
@@ -20,7 +21,17 @@ pub enum CredentialStatus {
     /// A status value the wallet does not know, or an index outside the
     /// list.
     Unknown,
+    /// The status list is past its `exp`, or older than `iat` + `ttl`: it
+    /// no longer says whether the credential is valid. (A revocation in it
+    /// still stands: revocation is for good.)
+    Stale,
 }
+
+/// How far a status list's `iat` may be ahead of the wallet's clock.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 60;
+
+/// The largest status list token fetched: 16 MiB.
+const MAX_STATUS_LIST: u64 = 16 * 1024 * 1024;
 
 impl CredentialStatus {
     /// The word recorded in the wallet and printed (`valid`, `revoked`,
@@ -31,6 +42,7 @@ impl CredentialStatus {
             CredentialStatus::Revoked => "revoked",
             CredentialStatus::Suspended => "suspended",
             CredentialStatus::Unknown => "unknown",
+            CredentialStatus::Stale => "stale",
         }
     }
 
@@ -41,6 +53,7 @@ impl CredentialStatus {
             CredentialStatus::Revoked => "已吊销",
             CredentialStatus::Suspended => "已暂停",
             CredentialStatus::Unknown => "未知",
+            CredentialStatus::Stale => "状态列表已过期",
         }
     }
 
@@ -69,6 +82,20 @@ pub enum StatusError {
         /// Why.
         detail: String,
     },
+    /// The status list was not fetched because its URL or a redirect broke
+    /// the fetching rules (https, or plain http to this machine only; no
+    /// redirect to another origin).
+    #[error("{0}")]
+    FetchRefused(FetchError),
+    /// The status list token is issued in the future (beyond the allowed
+    /// clock skew).
+    #[error("the status list at {uri} is issued at {iat}, in the future")]
+    IssuedInTheFuture {
+        /// The status list URI.
+        uri: String,
+        /// Its `iat`.
+        iat: i64,
+    },
     /// The status list token is malformed.
     #[error("{0}")]
     TokenInvalid(String),
@@ -94,7 +121,17 @@ impl StatusError {
             StatusError::TokenInvalid(_)
                 | StatusError::NotSignedByIssuer(_)
                 | StatusError::UriMismatch { .. }
+                | StatusError::IssuedInTheFuture { .. }
         )
+    }
+
+    /// The stable code of a fetch the rules refused, if this is one
+    /// (`fetch_insecure_url`, `fetch_redirect_refused`, `fetch_too_large`).
+    pub fn fetch_code(&self) -> Option<&'static str> {
+        match self {
+            StatusError::FetchRefused(e) => Some(e.code()),
+            _ => None,
+        }
     }
 }
 
@@ -127,27 +164,31 @@ impl StatusReference {
         }
     }
 
-    /// Fetches the status list token (HTTP GET, `timeout`).
+    /// Fetches the status list token (HTTP GET, `timeout`) by the shared
+    /// fetching rules (`tongban_cli_support::net`).
     pub fn fetch(&self, timeout: Duration) -> Result<String, StatusError> {
-        let uri = &self.uri;
-        let agent = ureq::AgentBuilder::new().timeout(timeout).build();
-        agent
-            .get(uri)
-            .call()
-            .map_err(|e| StatusError::Fetch {
-                uri: uri.clone(),
-                detail: e.to_string(),
-            })?
-            .into_string()
-            .map_err(|e| StatusError::Fetch {
-                uri: uri.clone(),
-                detail: format!("reading the answer: {e}"),
+        net::Fetcher::new(timeout)
+            .get_text(&self.uri, MAX_STATUS_LIST)
+            .map_err(|e| match e {
+                FetchError::Failed { reason, .. } => StatusError::Fetch {
+                    uri: self.uri.clone(),
+                    detail: reason,
+                },
+                refused => StatusError::FetchRefused(refused),
             })
     }
 
     /// Checks the fetched token `jwt` with the issuer's `keys` and reads the
-    /// credential's entry.
-    pub fn check(&self, jwt: &str, keys: &[PublicKey]) -> Result<CredentialStatus, StatusError> {
+    /// credential's entry, at `now` (Unix seconds): a token issued in the
+    /// future (beyond [`MAX_CLOCK_SKEW_SECS`]) is refused, and one past its
+    /// `exp` or older than `iat` + `ttl` is [`CredentialStatus::Stale`]
+    /// unless it revokes the credential.
+    pub fn check(
+        &self,
+        jwt: &str,
+        keys: &[PublicKey],
+        now: i64,
+    ) -> Result<CredentialStatus, StatusError> {
         let uri = &self.uri;
         let signed = StatusListToken::parse(jwt.trim())
             .map_err(|r| StatusError::TokenInvalid(r.to_string()))?;
@@ -161,10 +202,24 @@ impl StatusReference {
                 says: token.uri.clone(),
             });
         }
+        if token.iat > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
+            return Err(StatusError::IssuedInTheFuture {
+                uri: uri.clone(),
+                iat: token.iat,
+            });
+        }
         let entry = usize::try_from(self.idx)
             .ok()
             .and_then(|i| token.list.get(i));
-        Ok(CredentialStatus::from_entry(entry))
+        let status = CredentialStatus::from_entry(entry);
+        let expired = token.exp.is_some_and(|exp| now >= exp);
+        let too_old = token.ttl.is_some_and(|ttl| {
+            i64::try_from(ttl).is_ok_and(|ttl| now > token.iat.saturating_add(ttl))
+        });
+        if (expired || too_old) && status != CredentialStatus::Revoked {
+            return Ok(CredentialStatus::Stale);
+        }
+        Ok(status)
     }
 }
 
@@ -207,7 +262,7 @@ mod tests {
         let issuer = Ed25519Signer::from_seed(&[1; 32], None);
         let jwt = token(&issuer, URI);
         let keys = [issuer.public_key()];
-        let status = |idx| at(idx).check(&jwt, &keys).unwrap();
+        let status = |idx| at(idx).check(&jwt, &keys, 1_800_000_000).unwrap();
         assert_eq!(status(0), CredentialStatus::Valid);
         assert_eq!(status(1), CredentialStatus::Revoked);
         assert_eq!(status(2), CredentialStatus::Suspended);
@@ -239,7 +294,7 @@ mod tests {
         let issuer = Ed25519Signer::from_seed(&[1; 32], None);
         let other = Ed25519Signer::from_seed(&[2; 32], None);
         let e = at(0)
-            .check(&token(&other, URI), &[issuer.public_key()])
+            .check(&token(&other, URI), &[issuer.public_key()], 1_800_000_000)
             .unwrap_err();
         assert_eq!(e, StatusError::NotSignedByIssuer(URI.into()));
         assert!(e.is_refusal());
@@ -247,13 +302,73 @@ mod tests {
             .check(
                 &token(&issuer, "https://i.example/status/2"),
                 &[issuer.public_key()],
+                1_800_000_000,
             )
             .unwrap_err();
         assert!(matches!(e, StatusError::UriMismatch { .. }), "{e}");
         let e = at(0)
-            .check("not a jwt", &[issuer.public_key()])
+            .check("not a jwt", &[issuer.public_key()], 1_800_000_000)
             .unwrap_err();
         assert!(matches!(e, StatusError::TokenInvalid(_)), "{e}");
+    }
+
+    #[test]
+    fn an_old_list_is_stale_and_one_from_the_future_is_refused() {
+        let issuer = Ed25519Signer::from_seed(&[1; 32], None);
+        let keys = [issuer.public_key()];
+        let iat = 1_800_000_000;
+        let signed = |exp: Option<i64>, ttl: Option<u64>| {
+            let mut list = StatusList::new(Bits::new(2).unwrap(), 16);
+            list.set(1, 1);
+            StatusListToken::sign(&issuer, "https://i.example", URI, iat, exp, ttl, &list).unwrap()
+        };
+        // Past exp: stale, not valid.
+        let jwt = signed(Some(iat + 3600), None);
+        assert_eq!(
+            at(0).check(&jwt, &keys, iat + 3599).unwrap(),
+            CredentialStatus::Valid
+        );
+        assert_eq!(
+            at(0).check(&jwt, &keys, iat + 3600).unwrap(),
+            CredentialStatus::Stale
+        );
+        // Older than iat + ttl: stale; a revocation in it still stands.
+        let jwt = signed(None, Some(600));
+        assert_eq!(
+            at(0).check(&jwt, &keys, iat + 600).unwrap(),
+            CredentialStatus::Valid
+        );
+        assert_eq!(
+            at(0).check(&jwt, &keys, iat + 601).unwrap(),
+            CredentialStatus::Stale
+        );
+        assert_eq!(
+            at(1).check(&jwt, &keys, iat + 601).unwrap(),
+            CredentialStatus::Revoked
+        );
+        assert_eq!(CredentialStatus::Stale.as_str(), "stale");
+        // Issued in the future beyond the skew: refused.
+        let jwt = signed(None, None);
+        assert_eq!(
+            at(0).check(&jwt, &keys, iat - MAX_CLOCK_SKEW_SECS).unwrap(),
+            CredentialStatus::Valid
+        );
+        let e = at(0)
+            .check(&jwt, &keys, iat - MAX_CLOCK_SKEW_SECS - 1)
+            .unwrap_err();
+        assert!(matches!(e, StatusError::IssuedInTheFuture { .. }), "{e}");
+        assert!(e.is_refusal());
+    }
+
+    #[test]
+    fn status_lists_are_fetched_over_https_only() {
+        let plain = StatusReference {
+            uri: "http://i.example/status/1".into(),
+            idx: 0,
+        };
+        let e = plain.fetch(Duration::from_secs(1)).unwrap_err();
+        assert_eq!(e.fetch_code(), Some("fetch_insecure_url"), "{e}");
+        assert!(!e.is_refusal());
     }
 
     #[test]

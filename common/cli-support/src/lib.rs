@@ -11,6 +11,8 @@
 //!   China Standard Time, and the wall clock the programs start from;
 //! * [`qr_arg`] — the typed `--qr` value, refused by the argument parser
 //!   before a program asks for a passphrase or signs anything;
+//! * [`net`] — fetching a document: `https://` only (plain HTTP to this
+//!   machine alone), redirects only within the same origin, bounded;
 //! * [`exit`] — the exit-status conventions and the one way errors are
 //!   printed (a sentence on standard error, or a JSON document with
 //!   `--json`).
@@ -21,6 +23,7 @@
 
 pub mod exit;
 pub mod fs;
+pub mod net;
 pub mod qr;
 pub mod qr_arg;
 pub mod time;

@@ -168,7 +168,8 @@ pub struct AnchorArgs {
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The URL of the signed trust list (http:// or https://).
+    /// The URL of the signed trust list (https://; plain http:// only to this
+    /// machine). Redirects are followed only within the same origin.
     #[arg(long = "trust-list", value_name = "URL")]
     pub trust_list: String,
     #[command(flatten)]
@@ -264,8 +265,9 @@ pub struct PolicyArgs {
     pub aud: Option<String>,
 
     /// The nonce this counter issued with its request. Required unless
-    /// --request or --no-holder-binding.
-    #[arg(long, value_name = "NONCE", required_unless_present_any = ["no_holder_binding", "request"])]
+    /// --request or --no-holder-binding. A nonce may start with `-`.
+    #[arg(long, value_name = "NONCE", allow_hyphen_values = true,
+          required_unless_present_any = ["no_holder_binding", "request"])]
     pub nonce: Option<String>,
 
     /// Accept presentations without the holder's signature (KB-JWT). Only for

@@ -11,6 +11,10 @@ pub enum CliError {
     /// The presentation could not be read.
     #[error("cannot read the presentation from {path}: {reason}")]
     Input { path: String, reason: String },
+    /// The input is larger than anything genuine (an image over the bound);
+    /// refused before it was held.
+    #[error("{path} is larger than {limit} bytes; it was not read")]
+    TooLarge { path: String, limit: u64 },
     /// An issuer or anchor key file could not be read or is not a usable key.
     #[error("key file {path}: {reason}")]
     KeyFile { path: PathBuf, reason: String },
@@ -23,12 +27,21 @@ pub enum CliError {
         dir: PathBuf,
         rejection: tongban_verifier::Rejection,
     },
-    /// A download failed.
+    /// A download failed or was refused (`code`: `fetch_failed`,
+    /// `fetch_insecure_url`, `fetch_redirect_refused`, `fetch_too_large`).
     #[error("cannot fetch {url}: {reason}")]
-    Fetch { url: String, reason: String },
+    Fetch {
+        url: String,
+        code: &'static str,
+        reason: String,
+    },
     /// An image could not be decoded, or its QR code could not be read.
     #[error("{path}: {reason}")]
     QrImage { path: String, reason: String },
+    /// Decoding the image would cost far more than any genuine scan (many
+    /// finder-pattern look-alikes, or the time budget spent).
+    #[error("{path}: {reason}")]
+    QrTooComplex { path: String, reason: String },
     /// An image holds no QR code.
     #[error("{path}: no QR code found in the image")]
     QrNotFound { path: String },
@@ -40,11 +53,13 @@ impl CliError {
         match self {
             CliError::Usage(_) => "usage",
             CliError::Input { .. } => "input_unreadable",
+            CliError::TooLarge { .. } => "input_too_large",
             CliError::KeyFile { .. } => "key_file_invalid",
             CliError::Bundle { .. } => "bundle_unreadable",
             CliError::BundleRefused { rejection, .. } => rejection.code.code(),
-            CliError::Fetch { .. } => "fetch_failed",
+            CliError::Fetch { code, .. } => code,
             CliError::QrImage { .. } => "qr_image_unreadable",
+            CliError::QrTooComplex { .. } => "qr_image_too_complex",
             CliError::QrNotFound { .. } => "qr_not_found",
         }
     }
@@ -56,8 +71,11 @@ impl CliError {
             CliError::Input { .. } => {
                 "Check the file name, or pipe the presentation text into standard input."
             }
+            CliError::TooLarge { .. } => {
+                "No scan or presentation is this large; scan the citizen's code again."
+            }
             CliError::KeyFile { .. } => {
-                "The file must hold one public JWK ({\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":…}) or a JWKS ({\"keys\":[…]})."
+                "The file must hold one public JWK ({\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":…}), a JWKS ({\"keys\":[…]}) or the issuer's /.well-known/jwt-vc-issuer/… document ({\"issuer\":…,\"jwks\":{…}})."
             }
             CliError::Bundle { .. } => {
                 "Check the directory and its permissions, then run `tongban-verify sync` again."
@@ -68,6 +86,9 @@ impl CliError {
             }
             CliError::QrImage { .. } => {
                 "Scan again with the code flat, well lit and filling most of the picture."
+            }
+            CliError::QrTooComplex { .. } => {
+                "The picture is not a plain scan of a QR code; scan the citizen's code again, alone in the picture."
             }
             CliError::QrNotFound { .. } => {
                 "The picture holds no QR code; scan the citizen's code again."

@@ -1,8 +1,11 @@
 //! HTTP(S) fetching for `sync`: the only networking in Tongban's verifier,
-//! and it lives in the CLI, never in the library.
+//! and it lives in the CLI, never in the library. The rules (https, or
+//! plain http to this machine only; redirects within the same origin only)
+//! are `tongban_cli_support::net`'s.
 
-use std::io::Read as _;
 use std::time::Duration;
+
+use tongban_cli_support::net;
 
 use crate::cli_error::CliError;
 
@@ -12,41 +15,25 @@ const MAX_DOWNLOAD: u64 = 32 * 1024 * 1024;
 
 /// An HTTP client with a timeout.
 pub struct Fetcher {
-    agent: ureq::Agent,
+    inner: net::Fetcher,
 }
 
 impl Fetcher {
     /// A client whose requests time out after `timeout`.
     pub fn new(timeout: Duration) -> Fetcher {
         Fetcher {
-            agent: ureq::AgentBuilder::new()
-                .timeout(timeout)
-                .redirects(3)
-                .build(),
+            inner: net::Fetcher::new(timeout),
         }
     }
 
     /// GETs `url` as text.
     pub fn get(&self, url: &str) -> Result<String, CliError> {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(CliError::Fetch {
+        self.inner
+            .get_text(url, MAX_DOWNLOAD)
+            .map_err(|e| CliError::Fetch {
                 url: url.into(),
-                reason: "only http:// and https:// URLs can be fetched".into(),
-            });
-        }
-        let err = |reason: String| CliError::Fetch {
-            url: url.into(),
-            reason,
-        };
-        let resp = self.agent.get(url).call().map_err(|e| err(e.to_string()))?;
-        let mut body = Vec::new();
-        resp.into_reader()
-            .take(MAX_DOWNLOAD + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| err(e.to_string()))?;
-        if body.len() as u64 > MAX_DOWNLOAD {
-            return Err(err(format!("larger than {MAX_DOWNLOAD} bytes")));
-        }
-        String::from_utf8(body).map_err(|_| err("the response is not UTF-8 text".into()))
+                code: e.code(),
+                reason: e.to_string(),
+            })
     }
 }

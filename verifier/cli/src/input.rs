@@ -8,8 +8,14 @@ use tongban_verifier::{InMemoryKeys, KeyWithId};
 
 use crate::cli_error::CliError;
 
-/// Reads the presentation from a file or standard input, refusing more than
-/// `limit` bytes, and trims surrounding ASCII whitespace.
+/// The largest image read (a scanner's or a phone's picture): 32 MiB.
+pub const MAX_IMAGE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Reads the presentation from a file or standard input and trims
+/// surrounding ASCII whitespace. Text is read up to `limit` bytes and one
+/// more (the verifier then reports `input_too_large` without more having
+/// been held); an image up to [`MAX_IMAGE_BYTES`], and a larger one is
+/// refused before it is held.
 pub fn read_presentation(path: Option<&Path>, limit: usize) -> Result<Vec<u8>, CliError> {
     let (name, reader): (String, Box<dyn std::io::Read>) = match path {
         None => ("standard input".into(), Box::new(std::io::stdin())),
@@ -23,14 +29,29 @@ pub fn read_presentation(path: Option<&Path>, limit: usize) -> Result<Vec<u8>, C
         }
     };
     let mut buf = Vec::new();
+    let mut reader = reader;
+    let unreadable = |e: std::io::Error| CliError::Input {
+        path: name.clone(),
+        reason: e.to_string(),
+    };
     // Read one byte past the limit so the verifier reports input_too_large.
-    reader
-        .take(limit as u64 + 1)
+    let text_limit = limit as u64 + 1;
+    (&mut reader)
+        .take(text_limit)
         .read_to_end(&mut buf)
-        .map_err(|e| CliError::Input {
-            path: name.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(unreadable)?;
+    if tongban_cli_support::qr::is_image(&buf) && buf.len() as u64 == text_limit {
+        reader
+            .take(MAX_IMAGE_BYTES + 1 - text_limit)
+            .read_to_end(&mut buf)
+            .map_err(unreadable)?;
+        if buf.len() as u64 > MAX_IMAGE_BYTES {
+            return Err(CliError::TooLarge {
+                path: name,
+                limit: MAX_IMAGE_BYTES,
+            });
+        }
+    }
     // Line breaks and tabs around the text are dropped; spaces are kept,
     // since base45 (the QR transport) uses them. Binary input (an image) is
     // left as it is.
@@ -92,7 +113,7 @@ pub fn load_keys(files: &[PathBuf]) -> Result<InMemoryKeys, CliError> {
     Ok(keys)
 }
 
-/// Reads public keys from JWK or JWKS files.
+/// Reads public keys from JWK, JWKS or issuer metadata files.
 pub fn read_key_files(files: &[PathBuf]) -> Result<Vec<KeyWithId>, CliError> {
     let mut keys = Vec::new();
     for path in files {
@@ -103,7 +124,7 @@ pub fn read_key_files(files: &[PathBuf]) -> Result<Vec<KeyWithId>, CliError> {
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let value: Value =
             serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
-        keys.extend(KeyWithId::from_jwk_or_set(&value).map_err(|e| err(e.to_string()))?);
+        keys.extend(KeyWithId::from_key_document(&value).map_err(|e| err(e.to_string()))?);
     }
     Ok(keys)
 }

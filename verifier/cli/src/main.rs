@@ -58,7 +58,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
 fn verify_command(args: VerifyArgs) -> Result<ExitCode, CliError> {
     let policy = args.policy.policy()?;
     let trust = Trust::load(&args.trust)?;
-    let raw = input::read_presentation(args.input.as_deref(), 64 * 1024 * 1024)?;
+    let raw = input::read_presentation(args.input.as_deref(), policy.limits.max_input_bytes)?;
     let name = args
         .input
         .as_ref()

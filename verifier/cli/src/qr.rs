@@ -13,5 +13,9 @@ pub fn decode_image(bytes: &[u8], name: &str) -> Result<Vec<String>, CliError> {
             path: name.into(),
             reason,
         },
+        QrImageError::TooComplex(reason) => CliError::QrTooComplex {
+            path: name.into(),
+            reason,
+        },
     })
 }

@@ -51,6 +51,48 @@ enum Outcome {
     Unreadable(CliError),
 }
 
+/// How many files are read before their signatures are verified in one
+/// batch: large enough for batch verification to pay, small enough that a
+/// chunk of presentations (each at most the input bound) stays small.
+const CHUNK: usize = 32;
+
+/// Reads and decodes one file; the image or text bytes are dropped as soon
+/// as the presentation is out of them.
+fn read_one(f: &std::path::Path, limit: usize) -> Result<Vec<u8>, Outcome> {
+    let item = input::read_presentation(Some(f), limit)
+        .and_then(|raw| input::scanned(raw, &f.display().to_string()));
+    match item {
+        Ok(input::Scanned::Presentation(p)) => Ok(p),
+        Ok(input::Scanned::Refused(r)) => Err(Outcome::Verified(Box::new(
+            Report::rejected_before_parsing(r),
+        ))),
+        Err(e) => Err(Outcome::Unreadable(e)),
+    }
+}
+
+/// Verifies one chunk's presentations in a batch, keeping the order.
+fn verify_chunk(
+    decoded: Vec<Result<Vec<u8>, Outcome>>,
+    policy: &tongban_verifier::Policy,
+    trust: &Trust,
+) -> Vec<Outcome> {
+    let batch: Vec<&[u8]> = decoded
+        .iter()
+        .filter_map(|d| d.as_ref().ok().map(Vec::as_slice))
+        .collect();
+    let mut reports = verify_batch(&batch, policy, trust.resolver()).into_iter();
+    decoded
+        .into_iter()
+        .map(|d| match d {
+            Ok(_) => reports.next().map_or_else(
+                || Outcome::Unreadable(CliError::Usage("internal: missing report".into())),
+                |r| Outcome::Verified(Box::new(r)),
+            ),
+            Err(o) => o,
+        })
+        .collect()
+}
+
 /// `tongban-verify scan`.
 pub fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
     let policy = args.policy.policy()?;
@@ -67,38 +109,25 @@ pub fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    bar.set_prefix("reading");
-    let mut decoded: Vec<Result<Vec<u8>, Outcome>> = Vec::with_capacity(files.len());
-    for f in &files {
-        bar.set_message(f.display().to_string());
-        let item = input::read_presentation(Some(f), 64 * 1024 * 1024)
-            .and_then(|raw| input::scanned(raw, &f.display().to_string()));
-        decoded.push(match item {
-            Ok(input::Scanned::Presentation(p)) => Ok(p),
-            Ok(input::Scanned::Refused(r)) => Err(Outcome::Verified(Box::new(
-                Report::rejected_before_parsing(r),
-            ))),
-            Err(e) => Err(Outcome::Unreadable(e)),
-        });
-        bar.inc(1);
+    // Files are read, decoded and verified a few at a time, so memory holds
+    // one chunk of presentations (each at most the input bound) and the
+    // reports, never the whole day's files.
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(files.len());
+    for chunk in files.chunks(CHUNK) {
+        bar.set_prefix("reading");
+        let decoded: Vec<Result<Vec<u8>, Outcome>> = chunk
+            .iter()
+            .map(|f| {
+                bar.set_message(f.display().to_string());
+                let item = read_one(f, policy.limits.max_input_bytes);
+                bar.inc(1);
+                item
+            })
+            .collect();
+        bar.set_prefix("verifying");
+        bar.set_message("batch signature verification");
+        outcomes.extend(verify_chunk(decoded, &policy, &trust));
     }
-    bar.set_prefix("verifying");
-    bar.set_message("batch signature verification");
-    let batch: Vec<&[u8]> = decoded
-        .iter()
-        .filter_map(|d| d.as_ref().ok().map(Vec::as_slice))
-        .collect();
-    let mut reports = verify_batch(&batch, &policy, trust.resolver()).into_iter();
-    let outcomes: Vec<Outcome> = decoded
-        .into_iter()
-        .map(|d| match d {
-            Ok(_) => reports.next().map_or_else(
-                || Outcome::Unreadable(CliError::Usage("internal: missing report".into())),
-                |r| Outcome::Verified(Box::new(r)),
-            ),
-            Err(o) => o,
-        })
-        .collect();
     bar.finish_and_clear();
 
     let accepted = outcomes

@@ -247,3 +247,58 @@ fn help_teaches() {
         assert!(help.contains(needle), "help lacks {needle}");
     }
 }
+
+#[test]
+fn a_nonce_starting_with_a_hyphen_is_a_value_not_an_option() {
+    // One request nonce in 64 used to start with `-`; as the value of
+    // --nonce it is the nonce to expect, checked like any other.
+    let key = sample("issuer.jwk.json");
+    let pres = sample("presentation.txt");
+    let mut args = counter_args(key.to_str().unwrap(), "-x8f3aQm3p0bWk3Y2cA");
+    args.extend(["--json", pres.to_str().unwrap()]);
+    let out = tongban_verify(&args, None);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rejection"]["code"], "kb_nonce_mismatch");
+}
+
+#[test]
+fn issuer_key_accepts_the_issuers_own_metadata_document() {
+    // What GET /.well-known/jwt-vc-issuer/agencies/<id> serves
+    // (specs/issuer-api.md): the issuer id and its JWKS inline.
+    let jwk: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sample("issuer.jwk.json")).unwrap()).unwrap();
+    let doc = serde_json::json!({
+        "issuer": "https://amr.wujiang.example",
+        "jwks": {"keys": [jwk]},
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jwt-vc-issuer.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let pres = sample("presentation.txt");
+    let mut args = counter_args(file.to_str().unwrap(), "qp-20261125-0001");
+    args.push(pres.to_str().unwrap());
+    let out = tongban_verify(&args, None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A metadata document that only points at its keys cannot be pinned.
+    std::fs::write(
+        &file,
+        r#"{"issuer":"https://amr.wujiang.example","jwks_uri":"https://amr.wujiang.example/jwks.json"}"#,
+    )
+    .unwrap();
+    let out = tongban_verify(&args, None);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("key_file_invalid"), "{stderr}");
+    assert!(stderr.contains("jwks_uri"), "{stderr}");
+}

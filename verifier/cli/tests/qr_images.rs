@@ -210,3 +210,119 @@ fn a_days_scans_in_one_batch() {
     assert_eq!(v["results"][3]["verdict"], "rejected");
     assert_eq!(v["results"][4]["verdict"], "unreadable");
 }
+
+/// A file that starts with `head` and is `len` bytes long, the rest zeros
+/// (sparse: it costs no disk).
+fn sparse(path: &Path, head: &[u8], len: u64) {
+    std::fs::write(path, head).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
+#[test]
+fn inputs_larger_than_anything_genuine_are_refused_without_being_held() {
+    let dir = tempfile::tempdir().unwrap();
+    // An "image" of 33 MiB: refused before it is read whole.
+    let image = dir.path().join("huge.png");
+    sparse(&image, b"\x89PNG\r\n\x1a\n", 33 * 1024 * 1024);
+    let out = counter(&image);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json(&out)["error"]["code"], "input_too_large");
+    // A transport text of 1 MiB (valid base45 throughout): longer than any
+    // set of QR codes carries.
+    let long = dir.path().join("long.txt");
+    std::fs::write(&long, format!("TB1:{}", "000".repeat(350_000))).unwrap();
+    let out = counter(&long);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["rejection"]["code"], "transport_too_large");
+}
+
+#[test]
+fn scan_holds_a_few_files_at_a_time_not_the_whole_day() {
+    // 600 files of 1 MiB each would hold 600 MB if every file were kept
+    // until the end; under a 200 MB data limit scan must still finish and
+    // report each one.
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..600 {
+        sparse(&dir.path().join(format!("{i:04}.txt")), b"eyJ", 1024 * 1024);
+    }
+    let key = sample("issuer.jwk.json");
+    let out = Command::new("prlimit")
+        .arg("--data=200000000")
+        .arg(env!("CARGO_BIN_EXE_tongban-verify"))
+        .args([
+            "scan",
+            "--issuer-key",
+            key.to_str().unwrap(),
+            "--no-holder-binding",
+            "--json",
+            dir.path().to_str().unwrap(),
+        ])
+        .output();
+    let Ok(out) = out else {
+        eprintln!("prlimit is not installed; skipping");
+        return;
+    };
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["total"], 600);
+    assert_eq!(v["results"][599]["rejection"]["code"], "input_too_large");
+}
+
+/// A PNG tiled with finder patterns (7×7 modules of 2 pixels, one light
+/// module between them), which kept the QR decoder busy for minutes.
+fn finder_lattice(side: u32) -> ImageBuffer<Luma<u8>, Vec<u8>> {
+    ImageBuffer::from_fn(side, side, |x, y| {
+        let (mx, my) = ((x % 16) / 2, (y % 16) / 2);
+        let ring = |m: u32| m == 0 || m == 6;
+        let dark = mx < 7
+            && my < 7
+            && (ring(mx) || ring(my) || ((2..=4).contains(&mx) && (2..=4).contains(&my)));
+        Luma([if dark { 0 } else { 255 }])
+    })
+}
+
+#[test]
+fn scan_survives_an_image_full_of_finder_patterns() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = transport::encode(&text("presentation.txt")).unwrap();
+    render(&[&good])
+        .save(dir.path().join("01-good.png"))
+        .unwrap();
+    finder_lattice(450)
+        .save(dir.path().join("02-crafted.png"))
+        .unwrap();
+    render(&[&good])
+        .save(dir.path().join("03-good.png"))
+        .unwrap();
+    let key = sample("issuer.jwk.json");
+    let started = std::time::Instant::now();
+    let v = json(&run(&[
+        "scan",
+        "--issuer-key",
+        key.to_str().unwrap(),
+        "--aud",
+        "https://counter.qingpu.example",
+        "--nonce",
+        "qp-20261125-0001",
+        "--at",
+        "2026-11-25T10:01:00+08:00",
+        "--json",
+        dir.path().to_str().unwrap(),
+    ]));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(v["accepted"], 2, "{v}");
+    assert_eq!(v["results"][0]["verdict"], "accepted");
+    assert_eq!(v["results"][1]["verdict"], "unreadable");
+    assert_eq!(v["results"][1]["error"]["code"], "qr_image_too_complex");
+    assert_eq!(v["results"][2]["verdict"], "accepted");
+}

@@ -80,6 +80,10 @@ pub enum JwkError {
     /// A JWKS with no key.
     #[error("the JWKS holds no keys")]
     EmptySet,
+    /// Issuer metadata that only points at its keys (`jwks_uri`); a pinned
+    /// key file must hold the keys themselves.
+    #[error("the issuer metadata names its keys by \"jwks_uri\" only; save the JWKS it points at")]
+    KeysByReference,
 }
 
 /// A public key that can verify Tongban signatures.
@@ -190,6 +194,19 @@ impl KeyWithId {
         let key = PublicKey::from_jwk(jwk)?;
         let kid = jwk.get("kid").and_then(Value::as_str).map(str::to_owned);
         Ok(KeyWithId { key, kid })
+    }
+
+    /// Parses what an issuer-key file may hold: a public JWK, a JWKS, or
+    /// the issuer's SD-JWT VC metadata as its
+    /// `/.well-known/jwt-vc-issuer/...` URL serves it (`{"issuer": …,
+    /// "jwks": {"keys": [...]}}`). Metadata with only a `jwks_uri` is
+    /// refused ([`JwkError::KeysByReference`]): the keys are not in it.
+    pub fn from_key_document(doc: &Value) -> Result<Vec<KeyWithId>, JwkError> {
+        match (doc.get("jwks"), doc.get("jwks_uri")) {
+            (Some(jwks), _) if doc.get("issuer").is_some() => KeyWithId::from_jwk_or_set(jwks),
+            (None, Some(_)) if doc.get("issuer").is_some() => Err(JwkError::KeysByReference),
+            _ => KeyWithId::from_jwk_or_set(doc),
+        }
     }
 
     /// Parses a public JWK, or a JWKS (`{"keys": [...]}`, not empty), as

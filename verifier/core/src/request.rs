@@ -36,6 +36,15 @@ pub struct PresentationRequest {
     pub exp: i64,
 }
 
+/// A fresh nonce: the letter `n` and 128 random bits in base64url. The
+/// letter keeps it from starting with `-` (one base64url character in 64),
+/// which a command line would read as an option.
+fn fresh_nonce(rng: &mut impl rand_core::CryptoRngCore) -> String {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    format!("n{}", crate::encoding::b64_encode(bytes))
+}
+
 fn bad(why: impl Into<String>) -> Rejection {
     Rejection::new(ErrorCode::RequestInvalid, why)
 }
@@ -50,12 +59,10 @@ impl PresentationRequest {
         ttl_secs: i64,
         rng: &mut impl rand_core::CryptoRngCore,
     ) -> PresentationRequest {
-        let mut bytes = [0u8; 16];
-        rng.fill_bytes(&mut bytes);
         PresentationRequest {
             version: 1,
             aud: aud.into(),
-            nonce: crate::encoding::b64_encode(bytes),
+            nonce: fresh_nonce(rng),
             vct,
             claims,
             iat: now,
@@ -109,6 +116,41 @@ impl PresentationRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A generator that yields one byte over and over.
+    struct Repeat(u8);
+
+    impl rand_core::RngCore for Repeat {
+        fn next_u32(&mut self) -> u32 {
+            u32::from_le_bytes([self.0; 4])
+        }
+        fn next_u64(&mut self) -> u64 {
+            u64::from_le_bytes([self.0; 8])
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            dest.fill(self.0);
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+            dest.fill(self.0);
+            Ok(())
+        }
+    }
+
+    impl rand_core::CryptoRng for Repeat {}
+
+    #[test]
+    fn a_nonce_never_starts_with_a_hyphen_and_keeps_128_random_bits() {
+        // 0xF8 starts with the six bits 111110: base64url's `-`.
+        for byte in [0xF8, 0xFB, 0x00, 0xFF] {
+            let r = PresentationRequest::new("a", None, vec!["x".into()], 0, 1, &mut Repeat(byte));
+            assert!(!r.nonce.starts_with('-'), "{}", r.nonce);
+            let random = crate::encoding::b64_decode(&r.nonce[1..], "nonce").unwrap();
+            assert_eq!(random, [byte; 16], "all 16 random bytes are carried");
+        }
+        let a = PresentationRequest::new("a", None, vec!["x".into()], 0, 1, &mut rand_core::OsRng);
+        let b = PresentationRequest::new("a", None, vec!["x".into()], 0, 1, &mut rand_core::OsRng);
+        assert_ne!(a.nonce, b.nonce);
+    }
 
     #[test]
     fn round_trip_and_validation() {

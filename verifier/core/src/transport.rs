@@ -53,6 +53,14 @@ pub const V2_TAG: u8 = v2::TAG;
 pub const V2_DICTIONARY: &[u8] = v2::DICTIONARY;
 /// The most parts a presentation may be split into.
 pub const MAX_PARTS: usize = 16;
+/// The most characters one QR code can carry: version 40 at the lowest
+/// error correction (L) in alphanumeric mode. A transport text or part
+/// longer than this was not read from a QR code.
+pub const MAX_CODE_CHARS: usize = 4296;
+/// The longest single `TB1:` text accepted: what [`MAX_PARTS`] codes of
+/// [`MAX_CODE_CHARS`] can carry together. Longer texts are refused
+/// (`transport_too_large`) before any base45 decoding.
+pub const MAX_TEXT_CHARS: usize = MAX_PARTS * MAX_CODE_CHARS;
 
 const B45: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
@@ -79,23 +87,22 @@ pub fn base45_encode(bytes: &[u8]) -> String {
 }
 
 /// Decodes base45 strictly: only the 45 characters, no group above its
-/// range, no dangling single character.
+/// range, no dangling single character. Works group by group: the only
+/// allocation is the output (two thirds of the text's length).
 pub fn base45_decode(text: &str) -> Result<Vec<u8>, Rejection> {
     let bad = |why: &str| reject(ErrorCode::TransportBase45Invalid, why.to_owned());
-    let values: Vec<usize> = text
-        .bytes()
-        .map(|c| {
-            B45.iter()
-                .position(|&x| x == c)
-                .ok_or_else(|| bad("a character outside the base45 alphabet"))
-        })
-        .collect::<Result<_, _>>()?;
-    if values.len() % 3 == 1 {
+    let value = |c: &u8| {
+        B45.iter()
+            .position(|x| x == c)
+            .ok_or_else(|| bad("a character outside the base45 alphabet"))
+    };
+    if text.len() % 3 == 1 {
         return Err(bad("the length leaves a single dangling character"));
     }
-    let mut out = Vec::with_capacity(values.len() * 2 / 3 + 1);
-    for group in values.chunks(3) {
-        match *group {
+    let mut out = Vec::with_capacity(text.len() * 2 / 3 + 1);
+    for chars in text.as_bytes().chunks(3) {
+        let group = chars.iter().map(value).collect::<Result<Vec<usize>, _>>()?;
+        match *group.as_slice() {
             [c, d, e] => {
                 let n = c + d * 45 + e * 45 * 45;
                 if n > 0xffff {
@@ -259,6 +266,15 @@ pub fn decode(text: &str) -> Result<String, Rejection> {
             "the text does not start with TB1:",
         ));
     };
+    if text.len() > MAX_TEXT_CHARS {
+        return Err(reject(
+            ErrorCode::TransportTooLarge,
+            format!(
+                "{} characters, more than {MAX_PARTS} QR codes can carry ({MAX_TEXT_CHARS})",
+                text.len()
+            ),
+        ));
+    }
     let bytes = base45_decode(b45)?;
     match bytes.first() {
         Some(&v2::TAG) => v2::decode(&bytes[1..]),
@@ -371,6 +387,21 @@ pub fn assemble(parts: &[&str]) -> Result<String, Rejection> {
     let mut n_all = None;
     let mut id_all: Option<&str> = None;
     let mut slots: Vec<Option<&str>> = Vec::new();
+    if parts.len() > MAX_PARTS {
+        return Err(reject(
+            ErrorCode::TransportTooLarge,
+            format!("{} parts, at most {MAX_PARTS}", parts.len()),
+        ));
+    }
+    if let Some(long) = parts.iter().find(|p| p.len() > MAX_CODE_CHARS) {
+        return Err(reject(
+            ErrorCode::TransportTooLarge,
+            format!(
+                "a part of {} characters, more than one QR code carries ({MAX_CODE_CHARS})",
+                long.len()
+            ),
+        ));
+    }
     for part in parts {
         let rest = part.strip_prefix(PART_PREFIX).ok_or_else(|| {
             reject(

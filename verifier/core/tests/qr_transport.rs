@@ -686,3 +686,44 @@ fn the_dictionary_is_the_specified_file() {
         "specs/qr-transport.md must give the dictionary's length"
     );
 }
+
+#[test]
+fn texts_longer_than_any_qr_code_can_carry_are_refused_before_decoding() {
+    // Valid base45 all the way (groups of "000" are zero bytes), so only
+    // the length bound can refuse it; 64 MiB of it once took 700 MB.
+    let long = format!(
+        "{PREFIX}{}",
+        "000".repeat(transport::MAX_TEXT_CHARS / 3 + 1)
+    );
+    for result in [
+        transport::decode(&long),
+        transport::from_texts(&[long.as_str()]),
+    ] {
+        assert_eq!(result.unwrap_err().code, ErrorCode::TransportTooLarge);
+    }
+    // The largest whole that MAX_PARTS codes carry is still read (and
+    // refused for what it is, not for its length).
+    let most = format!(
+        "{PREFIX}{}",
+        "000".repeat((transport::MAX_TEXT_CHARS - PREFIX.len()) / 3)
+    );
+    assert!(most.len() <= transport::MAX_TEXT_CHARS);
+    assert_ne!(
+        transport::decode(&most).unwrap_err().code,
+        ErrorCode::TransportTooLarge
+    );
+    // A part longer than one QR code, and more parts than allowed.
+    let single = transport::encode(&sample("presentation.txt")).unwrap();
+    let mut parts = transport::split(&single, 400).unwrap();
+    parts[0].push_str(&"0".repeat(transport::MAX_CODE_CHARS));
+    let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+    assert_eq!(
+        transport::assemble(&refs).unwrap_err().code,
+        ErrorCode::TransportTooLarge
+    );
+    let many = vec!["TB1M:1/2:00:0"; transport::MAX_PARTS + 1];
+    assert_eq!(
+        transport::assemble(&many).unwrap_err().code,
+        ErrorCode::TransportTooLarge
+    );
+}

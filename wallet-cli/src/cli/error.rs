@@ -24,6 +24,15 @@ pub enum CliError {
     /// A credential (or its status list) does not verify.
     #[error("the credential does not verify: {0}")]
     Refused(String),
+    /// A download the fetching rules refused (plain http to another
+    /// machine, a redirect to another origin, too large), with its code.
+    #[error("{message}")]
+    FetchRefused {
+        /// The stable code.
+        code: &'static str,
+        /// What happened.
+        message: String,
+    },
     /// The citizen (or the counter's expired request) said no.
     #[error("{0}")]
     Declined(String),
@@ -37,7 +46,12 @@ impl From<PresentError> for CliError {
 
 impl From<StatusError> for CliError {
     fn from(e: StatusError) -> Self {
-        if e.is_refusal() {
+        if let Some(code) = e.fetch_code() {
+            CliError::FetchRefused {
+                code,
+                message: e.to_string(),
+            }
+        } else if e.is_refusal() {
             CliError::Refused(e.to_string())
         } else {
             CliError::Usage(e.to_string())
@@ -54,6 +68,7 @@ impl CliError {
             CliError::Usage(_) => "usage",
             CliError::Refused(_) => "credential_refused",
             CliError::Declined(_) => "declined",
+            CliError::FetchRefused { code, .. } => code,
         }
     }
 

@@ -70,6 +70,13 @@ pub enum ReceiveError {
     /// Encrypting the request or decrypting the response failed.
     #[error("encryption: {0}")]
     Encryption(String),
+    /// The encrypted response is compressed (`zip` in its protected
+    /// header): refused before decryption, which would inflate it without
+    /// a bound.
+    #[error(
+        "the credential response is compressed (\"zip\": {0:?}); compressed responses are refused"
+    )]
+    CompressedResponse(String),
     /// The holder key could not sign the proof.
     #[error("the holder key could not sign the key proof: {0}")]
     Signing(String),
@@ -103,6 +110,7 @@ impl ReceiveError {
             ReceiveError::IssuerError { .. } => "issuer_error",
             ReceiveError::ResponseInvalid(_) => "issuer_response_invalid",
             ReceiveError::Encryption(_) => "encryption_failed",
+            ReceiveError::CompressedResponse(_) => "response_compressed",
             ReceiveError::Signing(_) => "signing_failed",
             ReceiveError::Refused { .. } => "credential_refused",
         }

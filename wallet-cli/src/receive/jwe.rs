@@ -43,6 +43,7 @@ impl ResponseKey {
     }
 
     pub(super) fn decrypt(&self, jwe: &str) -> Result<Vec<u8>, ReceiveError> {
+        refuse_compressed(jwe.trim())?;
         let (payload, header) = josekit::jwe::deserialize_compact(jwe.trim(), &self.decrypter)
             .map_err(|e| {
                 ReceiveError::Encryption(format!(
@@ -57,6 +58,25 @@ impl ResponseKey {
             )));
         }
         Ok(payload)
+    }
+}
+
+/// Refuses a compact JWE whose protected header asks for compression
+/// (`zip`), reading the header before anything is decrypted: `josekit`
+/// inflates `zip: DEF` during decryption with no bound, so a small response
+/// could grow to any size. Tongban's issuers never compress.
+fn refuse_compressed(jwe: &str) -> Result<(), ReceiveError> {
+    let header = jwe.split('.').next().unwrap_or_default();
+    let header = tongban_verifier::encoding::b64_decode(header, "the JWE header")
+        .map_err(|r| ReceiveError::Encryption(format!("the response's header: {}", r.detail)))?;
+    let header: Map<String, Value> = serde_json::from_slice(&header).map_err(|e| {
+        ReceiveError::Encryption(format!("the response's header is not a JSON object: {e}"))
+    })?;
+    match header.get("zip") {
+        None => Ok(()),
+        Some(zip) => Err(ReceiveError::CompressedResponse(
+            zip.as_str().map_or_else(|| zip.to_string(), str::to_owned),
+        )),
     }
 }
 
@@ -129,6 +149,27 @@ mod tests {
         let stranger = ResponseKey::generate("A128GCM").unwrap();
         assert_eq!(
             stranger.decrypt(&answer).unwrap_err().code(),
+            "encryption_failed"
+        );
+    }
+
+    #[test]
+    fn a_compressed_response_is_refused_before_it_is_decrypted() {
+        let key = ResponseKey::generate("A128GCM").unwrap();
+        let encrypter = josekit::jwe::ECDH_ES
+            .encrypter_from_jwk(&josekit::jwk::Jwk::from_map(key.public.clone()).unwrap())
+            .unwrap();
+        let mut h = josekit::jwe::JweHeader::new();
+        h.set_content_encryption("A128GCM");
+        h.set_compression("DEF");
+        // Four megabytes of zeros deflate to a few kilobytes.
+        let bomb = josekit::jwe::serialize_compact(&vec![0u8; 4 << 20], &h, &encrypter).unwrap();
+        assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+        let e = key.decrypt(&bomb).unwrap_err();
+        assert_eq!(e.code(), "response_compressed", "{e}");
+        // A header that is not base64url JSON is refused too, not decrypted.
+        assert_eq!(
+            key.decrypt("e30x.a.b.c.d").unwrap_err().code(),
             "encryption_failed"
         );
     }

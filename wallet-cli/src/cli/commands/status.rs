@@ -24,7 +24,7 @@ pub fn status(dir: &Path, id: &str, issuer_key: &[PathBuf], json: bool) -> Resul
         .into_iter()
         .map(|k| k.key)
         .collect();
-    let status = reference.check(&jwt, &keys)?;
+    let status = reference.check(&jwt, &keys, now())?;
     w.record_status(
         id,
         store::StatusCheck {
