@@ -61,6 +61,21 @@ impl std::fmt::Debug for MasterKey {
 }
 
 impl MasterKey {
+    /// A 32-byte key for one purpose, derived from the master key:
+    /// HMAC-SHA-256(master key, `label`). Different labels give unrelated
+    /// keys, and every replica holding the master key derives the same one.
+    pub fn derive(&self, label: &str) -> Zeroizing<[u8; 32]> {
+        use hmac::Mac as _;
+        let mut out = Zeroizing::new([0u8; 32]);
+        if let Ok(mut mac) =
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.0.as_ref())
+        {
+            mac.update(label.as_bytes());
+            out.copy_from_slice(&mac.finalize().into_bytes());
+        }
+        out
+    }
+
     /// A new random master key.
     pub fn generate() -> Self {
         let mut k = Zeroizing::new([0u8; 32]);

@@ -44,3 +44,25 @@ async fn odd_method_names_and_paths_do_not_grow_the_metrics() {
     );
     h.finish().await;
 }
+
+/// *Outside review:* the nonce endpoint wrote an fsync'd row per request;
+/// one client made 83,000 nonces in 60 s and slowed issuing p95 from 12 ms
+/// to 60 ms. Nonces are now stateless: minting one writes nothing, so there
+/// is nothing to purge when they expire.
+#[tokio::test]
+async fn minting_nonces_writes_nothing() {
+    let h = Harness::sqlite().await;
+    for _ in 0..500 {
+        let (status, _, body) = h
+            .raw(Method::POST, "/agencies/demo/nonce", &[], Vec::new())
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body:?}");
+    }
+    h.clock.advance(3600);
+    assert_eq!(
+        h.svc.purge_expired().await.unwrap(),
+        0,
+        "no nonce was stored, so none is purged"
+    );
+    h.finish().await;
+}

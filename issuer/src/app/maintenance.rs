@@ -6,7 +6,9 @@ impl Service {
     /// Deletes expired nonces and forgets the claims of expired offers, as
     /// of the service's clock; returns the rows touched.
     pub async fn purge_expired(&self) -> Result<u64, ServiceError> {
-        Ok(self.store.purge_expired(self.now()).await?)
+        let now = self.now();
+        let forgotten = self.nonces.purge(now) as u64;
+        Ok(self.store.purge_expired(now).await? + forgotten)
     }
 
     /// Which database this is, and whether it answers (the failure in full,

@@ -105,6 +105,7 @@ pub struct Service {
     allocators: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Range<i64>>>>>,
     committer: mpsc::Sender<Commit>,
     status_cache: Mutex<HashMap<(String, i64), CachedStatus>>,
+    nonces: oid4vci::nonce::Nonces,
     clock: SharedClock,
 }
 
@@ -169,9 +170,11 @@ impl Service {
         let catalogue = Catalogue::builtin().map_err(internal)?;
         let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
         tokio::spawn(issuing::run_committer(store.clone(), clock.clone(), rx));
+        let nonces = oid4vci::nonce::Nonces::new(master.derive("tongban c_nonce key v1"));
         Ok(Arc::new(Service {
             config,
             store,
+            nonces,
             master,
             catalogue,
             metrics: Metrics::default(),

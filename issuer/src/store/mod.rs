@@ -65,9 +65,6 @@ pub enum Conflict {
     /// An offer (its id or code).
     #[error("offer")]
     Offer,
-    /// A nonce.
-    #[error("nonce")]
-    Nonce,
 }
 
 /// Map a unique-constraint violation to [`StoreError::Conflict`].
@@ -541,22 +538,6 @@ pub trait Store: Send + Sync + 'static {
         credential: &NewCredential,
         at: i64,
     ) -> Result<(), StoreError>;
-
-    /// Stores a fresh `c_nonce` (its hash) until `expires_at`.
-    async fn create_nonce(
-        &self,
-        agency_id: &str,
-        nonce_hash: &str,
-        expires_at: i64,
-    ) -> Result<(), StoreError>;
-
-    /// Consumes a `c_nonce`: true if it existed, was unexpired, and is now gone.
-    async fn consume_nonce(
-        &self,
-        agency_id: &str,
-        nonce_hash: &str,
-        now: i64,
-    ) -> Result<bool, StoreError>;
 
     /// Deletes expired nonces and offers' claims; returns rows touched.
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;

@@ -35,12 +35,14 @@ use tongban_verifier::PublicKey;
 use super::ServiceError;
 use crate::store::{CodeRedemption, NewCredential, OfferRecord};
 use crate::tokens::{hash_secret, random_b64};
+use nonce::NonceRefusal;
 
 use super::{AgencyRuntime, Service, internal};
 
 mod credential;
 mod encryption;
 mod metadata;
+pub(crate) mod nonce;
 mod token;
 
 pub use credential::{CredentialBody, CredentialReply};
@@ -141,26 +143,24 @@ impl Service {
     }
 
     /// A fresh single-use `c_nonce` for the agency (OpenID4VCI §7), valid
-    /// for `nonce_ttl_secs`.
+    /// for `nonce_ttl_secs`: stateless ([`nonce`]), no database write.
     pub async fn new_nonce(&self, agency_id: &str) -> Result<String, ServiceError> {
-        let n = random_b64(32);
-        self.store
-            .create_nonce(
-                agency_id,
-                &hash_secret(&n),
-                self.now() + self.config.nonce_ttl_secs,
-            )
-            .await?;
-        Ok(n)
+        Ok(self
+            .nonces
+            .mint(agency_id, self.now() + self.config.nonce_ttl_secs))
     }
 
-    /// Consumes a `c_nonce`: true if it was the agency's, unexpired and
-    /// unused — and now it is gone.
+    /// Spends a `c_nonce`: true if this service minted it for the agency,
+    /// it has not expired and was not spent before — and now it is spent.
     pub async fn consume_nonce(&self, agency_id: &str, nonce: &str) -> Result<bool, ServiceError> {
-        Ok(self
-            .store
-            .consume_nonce(agency_id, &hash_secret(nonce), self.now())
-            .await?)
+        match self.nonces.spend(agency_id, nonce, self.now()) {
+            Ok(()) => Ok(true),
+            Err(NonceRefusal::Unknown | NonceRefusal::Expired | NonceRefusal::Spent) => Ok(false),
+            Err(NonceRefusal::Busy) => Err(ServiceError::StorageUnavailable {
+                detail: "too many nonces were spent in the last minutes to check another; try again shortly".into(),
+                cause: None,
+            }),
+        }
     }
 
     /// The offer an unexpired, unused access token of the agency belongs to.

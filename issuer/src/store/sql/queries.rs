@@ -493,6 +493,17 @@ where
         token_expires_at: i64,
         now: i64,
     ) -> Result<CodeRedemption, StoreError> {
+        // A code nobody was given is answered from a reader: strangers
+        // guessing codes never queue on the single SQLite writer.
+        let (known,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM offers WHERE agency_id = $1 AND code_hash = $2")
+                .bind(agency_id)
+                .bind(code_hash)
+                .fetch_one(&self.read)
+                .await?;
+        if known == 0 {
+            return Ok(CodeRedemption::InvalidCode);
+        }
         let mut tx: Transaction<'_, DB> = self.write.begin().await?;
         let row: Option<OfferRow> =
             sqlx::query_as("SELECT * FROM offers WHERE agency_id = $1 AND code_hash = $2")
@@ -628,39 +639,6 @@ where
         append_audit(&mut *tx, &c.record.agency_id, vec![issue_entry(c)], at).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    async fn create_nonce(
-        &self,
-        agency_id: &str,
-        nonce_hash: &str,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO nonces (hash, agency_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(nonce_hash)
-            .bind(agency_id)
-            .bind(expires_at)
-            .execute(&self.write)
-            .await
-            .map_err(|e| conflict_or(e, Conflict::Nonce))?;
-        Ok(())
-    }
-
-    async fn consume_nonce(
-        &self,
-        agency_id: &str,
-        nonce_hash: &str,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "DELETE FROM nonces WHERE hash = $1 AND agency_id = $2 AND expires_at >= $3",
-        )
-        .bind(nonce_hash)
-        .bind(agency_id)
-        .bind(now)
-        .execute(&self.write)
-        .await?;
-        Ok(DB::rows_affected(&done) == 1)
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {

@@ -1,0 +1,225 @@
+//! Stateless `c_nonce`s (OpenID4VCI §7): minted without touching the
+//! database, checked by their MAC, made single-use by a small in-memory
+//! set of the nonces already spent.
+//!
+//! The nonce endpoint is unauthenticated. When every nonce was a durable
+//! row, one client made 83,000 of them in a minute and slowed issuing
+//! (every row took the single SQLite writer and an fsync). Now a nonce is
+//!
+//! ```text
+//! base64url( 0x01 ‖ expires_at (8 bytes, big-endian) ‖ random (16) ‖ tag (16) )
+//! tag = HMAC-SHA-256(K, "tongban c_nonce v1" ‖ agency ‖ 0x00 ‖ expires_at ‖ random)[..16]
+//! ```
+//!
+//! with `K` derived from the master key, so every replica mints and checks
+//! the same nonces and a restart forgets nothing that matters: a nonce
+//! carries its own expiry. Minting costs one HMAC and no I/O.
+//!
+//! Single use: a nonce is spent when a credential request's proof carries
+//! it; the spent set keeps it until its expiry (then it is refused for
+//! being expired anyway). The set lives in each process, so on several
+//! replicas a nonce could be spent once on each — harmless, because the
+//! access token it is used with redeems its offer exactly once, in the
+//! database. Only requests holding a valid access token reach the set, so
+//! strangers cannot grow it; it is bounded all the same ([`MAX_SPENT`]), and
+//! when full it refuses (fails closed) rather than forgets.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::Mac as _;
+use rand_core::{OsRng, RngCore as _};
+use zeroize::Zeroizing;
+
+const VERSION: u8 = 1;
+const LABEL: &[u8] = b"tongban c_nonce v1";
+const LEN: usize = 1 + 8 + 16 + 16;
+
+/// The most spent nonces remembered at once.
+pub const MAX_SPENT: usize = 1 << 20;
+
+/// Why a nonce was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceRefusal {
+    /// Not a nonce this service minted for this agency.
+    Unknown,
+    /// Past its expiry.
+    Expired,
+    /// Already spent.
+    Spent,
+    /// Too many nonces spent recently to remember another; try again.
+    Busy,
+}
+
+/// Mints and checks the `c_nonce`s of one service.
+pub struct Nonces {
+    key: Zeroizing<[u8; 32]>,
+    spent: Mutex<HashMap<[u8; 16], i64>>,
+}
+
+impl std::fmt::Debug for Nonces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nonces").finish_non_exhaustive()
+    }
+}
+
+impl Nonces {
+    /// Nonces under `key` (derived from the master key).
+    pub fn new(key: Zeroizing<[u8; 32]>) -> Self {
+        Nonces {
+            key,
+            spent: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn tag(&self, agency: &str, expires_at: i64, random: &[u8; 16]) -> [u8; 16] {
+        let mut tag = [0u8; 16];
+        if let Ok(mut mac) =
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.key.as_ref())
+        {
+            mac.update(LABEL);
+            mac.update(agency.as_bytes());
+            mac.update(&[0]);
+            mac.update(&expires_at.to_be_bytes());
+            mac.update(random);
+            tag.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+        }
+        tag
+    }
+
+    /// A new nonce for `agency`, valid until `expires_at`.
+    pub fn mint(&self, agency: &str, expires_at: i64) -> String {
+        let mut random = [0u8; 16];
+        OsRng.fill_bytes(&mut random);
+        let mut raw = Vec::with_capacity(LEN);
+        raw.push(VERSION);
+        raw.extend_from_slice(&expires_at.to_be_bytes());
+        raw.extend_from_slice(&random);
+        raw.extend_from_slice(&self.tag(agency, expires_at, &random));
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// Spends `nonce` of `agency` at `now`: accepted once, if this service
+    /// minted it for that agency and it has not expired.
+    pub fn spend(&self, agency: &str, nonce: &str, now: i64) -> Result<(), NonceRefusal> {
+        let raw = URL_SAFE_NO_PAD
+            .decode(nonce)
+            .map_err(|_| NonceRefusal::Unknown)?;
+        if raw.len() != LEN || raw[0] != VERSION {
+            return Err(NonceRefusal::Unknown);
+        }
+        let mut exp = [0u8; 8];
+        exp.copy_from_slice(&raw[1..9]);
+        let expires_at = i64::from_be_bytes(exp);
+        let mut random = [0u8; 16];
+        random.copy_from_slice(&raw[9..25]);
+        let expected = self.tag(agency, expires_at, &random);
+        // Constant time: a MAC is compared without revealing where it differs.
+        let differs = expected
+            .iter()
+            .zip(&raw[25..])
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        if differs != 0 {
+            return Err(NonceRefusal::Unknown);
+        }
+        if expires_at < now {
+            return Err(NonceRefusal::Expired);
+        }
+        let mut spent = self
+            .spent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if spent.contains_key(&random) {
+            return Err(NonceRefusal::Spent);
+        }
+        if spent.len() >= MAX_SPENT {
+            spent.retain(|_, exp| *exp >= now);
+            if spent.len() >= MAX_SPENT {
+                return Err(NonceRefusal::Busy);
+            }
+        }
+        spent.insert(random, expires_at);
+        Ok(())
+    }
+
+    /// Forgets spent nonces that have expired (they are refused as expired
+    /// anyway); returns how many.
+    pub fn purge(&self, now: i64) -> usize {
+        let mut spent = self
+            .spent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let before = spent.len();
+        spent.retain(|_, exp| *exp >= now);
+        before - spent.len()
+    }
+
+    #[cfg(test)]
+    fn spent_len(&self) -> usize {
+        self.spent.lock().map_or(0, |s| s.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nonces() -> Nonces {
+        Nonces::new(Zeroizing::new([7; 32]))
+    }
+
+    #[test]
+    fn a_nonce_is_spent_once_before_its_expiry_by_its_agency_only() {
+        let n = nonces();
+        let a = n.mint("demo", 1_000);
+        assert_eq!(n.spend("other", &a, 10), Err(NonceRefusal::Unknown));
+        assert_eq!(n.spend("demo", &a, 10), Ok(()));
+        assert_eq!(n.spend("demo", &a, 10), Err(NonceRefusal::Spent));
+        let b = n.mint("demo", 1_000);
+        assert_eq!(n.spend("demo", &b, 1_001), Err(NonceRefusal::Expired));
+        assert_eq!(
+            n.spend("demo", &b, 1_000),
+            Ok(()),
+            "valid at its last second"
+        );
+    }
+
+    #[test]
+    fn forged_and_altered_nonces_are_unknown() {
+        let n = nonces();
+        let good = n.mint("demo", 1_000);
+        // Another key's nonce.
+        let foreign = Nonces::new(Zeroizing::new([8; 32])).mint("demo", 1_000);
+        assert_eq!(n.spend("demo", &foreign, 10), Err(NonceRefusal::Unknown));
+        // A later expiry written in by hand.
+        let mut raw = URL_SAFE_NO_PAD.decode(&good).unwrap();
+        raw[1..9].copy_from_slice(&9_999i64.to_be_bytes());
+        let stretched = URL_SAFE_NO_PAD.encode(&raw);
+        assert_eq!(n.spend("demo", &stretched, 10), Err(NonceRefusal::Unknown));
+        for junk in ["", "AAAA", "not base64!", &good[..good.len() - 2]] {
+            assert_eq!(
+                n.spend("demo", junk, 10),
+                Err(NonceRefusal::Unknown),
+                "{junk}"
+            );
+        }
+        assert_eq!(n.spent_len(), 0, "refused nonces are not remembered");
+    }
+
+    #[test]
+    fn minting_remembers_nothing_and_purging_forgets_only_the_expired() {
+        let n = nonces();
+        for _ in 0..10_000 {
+            let _ = n.mint("demo", 1_000);
+        }
+        assert_eq!(n.spent_len(), 0, "minting costs no memory");
+        let early = n.mint("demo", 100);
+        let late = n.mint("demo", 1_000);
+        n.spend("demo", &early, 50).unwrap();
+        n.spend("demo", &late, 50).unwrap();
+        assert_eq!(n.purge(500), 1);
+        assert_eq!(n.spend("demo", &late, 600), Err(NonceRefusal::Spent));
+    }
+}
