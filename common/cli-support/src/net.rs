@@ -78,7 +78,7 @@ impl std::fmt::Display for FetchError {
             FetchError::InsecureUrl { url, reason } => write!(f, "{url}: {reason}"),
             FetchError::RedirectRefused { url, to } => write!(
                 f,
-                "{url} redirects to {to}; only redirects within the same origin (at most {MAX_REDIRECTS}) are followed"
+                "{url} redirects to {to}; only redirects within the same origin are followed, and none where the answer must come from the URL given"
             ),
             FetchError::TooLarge { url, limit } => {
                 write!(f, "{url}: the answer is larger than {limit} bytes")
@@ -127,6 +127,7 @@ fn same_origin(a: &url::Url, b: &url::Url) -> bool {
 /// A client that fetches by these rules.
 pub struct Fetcher {
     agent: ureq::Agent,
+    max_redirects: usize,
 }
 
 impl Fetcher {
@@ -138,6 +139,18 @@ impl Fetcher {
                 .timeout(timeout)
                 .redirects(0)
                 .build(),
+            max_redirects: MAX_REDIRECTS,
+        }
+    }
+
+    /// A client that follows no redirect at all, for fetches whose answer
+    /// must come from exactly the URL a person checked (keys signed into a
+    /// trust list): a redirect is [`FetchError::RedirectRefused`], naming
+    /// its target.
+    pub fn without_redirects(timeout: Duration) -> Fetcher {
+        Fetcher {
+            max_redirects: 0,
+            ..Fetcher::new(timeout)
         }
     }
 
@@ -165,7 +178,7 @@ impl Fetcher {
                 .join(location)
                 .map_err(|e| failed(format!("a redirect to {location:?}: {e}")))?;
             redirects += 1;
-            if redirects > MAX_REDIRECTS || !same_origin(&at, &to) {
+            if redirects > self.max_redirects || !same_origin(&at, &to) {
                 return Err(FetchError::RedirectRefused {
                     url: at.to_string(),
                     to: to.to_string(),
