@@ -44,6 +44,7 @@ mod issuing;
 mod maintenance;
 mod offers;
 mod oid4vci;
+mod status_cache;
 mod status_lists;
 
 pub use agencies::{AgencyOverview, AgencySpec, AgencyUpdate};
@@ -88,12 +89,6 @@ pub(crate) struct Commit {
     pub(crate) reply: oneshot::Sender<Result<(), StoreError>>,
 }
 
-pub(crate) struct CachedStatus {
-    token: String,
-    /// Unix seconds, by the service's clock.
-    fresh_until: i64,
-}
-
 /// The service.
 pub struct Service {
     config: Config,
@@ -104,7 +99,7 @@ pub struct Service {
     agencies: RwLock<HashMap<String, (Instant, Arc<AgencyRuntime>)>>,
     allocators: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Range<i64>>>>>,
     committer: mpsc::Sender<Commit>,
-    status_cache: Mutex<HashMap<(String, i64), CachedStatus>>,
+    status_cache: status_cache::StatusCache,
     clock: SharedClock,
 }
 
@@ -178,7 +173,7 @@ impl Service {
             agencies: RwLock::new(HashMap::new()),
             allocators: Mutex::new(HashMap::new()),
             committer: tx,
-            status_cache: Mutex::new(HashMap::new()),
+            status_cache: status_cache::StatusCache::default(),
             clock,
         }))
     }
