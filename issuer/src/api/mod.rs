@@ -50,6 +50,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     ("GET", "/.well-known/jwt-vc-issuer/agencies/{agency}"),
     ("GET", "/agencies/{agency}/jwks.json"),
+    ("GET", "/agencies/{agency}/status"),
     ("GET", "/agencies/{agency}/status/{list}"),
     ("POST", "/agencies/{agency}/token"),
     ("POST", "/agencies/{agency}/nonce"),
@@ -128,6 +129,7 @@ fn service_routes(state: &AppState) -> Router<AppState> {
             get(public::jwt_vc_issuer),
         )
         .route("/agencies/{agency}/jwks.json", get(public::jwks))
+        .route("/agencies/{agency}/status", get(public::status_lists))
         .route("/agencies/{agency}/status/{list}", get(public::status_list))
         .route("/agencies/{agency}/token", post(oid4vci::token))
         .route("/agencies/{agency}/nonce", post(oid4vci::nonce))

@@ -46,6 +46,7 @@ mod offers;
 mod oid4vci;
 mod status_cache;
 mod status_lists;
+pub use status_lists::StatusLists;
 
 pub use agencies::{AgencyOverview, AgencySpec, AgencyUpdate};
 pub use audit::{AuditPage, ChainCheck};
@@ -100,6 +101,8 @@ pub struct Service {
     allocators: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Range<i64>>>>>,
     committer: mpsc::Sender<Commit>,
     status_cache: status_cache::StatusCache,
+    /// The highest status list this process has seen each agency use.
+    lists_seen: Mutex<HashMap<String, i64>>,
     clock: SharedClock,
 }
 
@@ -174,6 +177,7 @@ impl Service {
             allocators: Mutex::new(HashMap::new()),
             committer: tx,
             status_cache: status_cache::StatusCache::default(),
+            lists_seen: Mutex::new(HashMap::new()),
             clock,
         }))
     }

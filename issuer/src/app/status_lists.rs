@@ -20,7 +20,85 @@ struct Signed {
     fresh_until: i64,
 }
 
+/// An agency's status lists, as published for the trust-list operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLists {
+    /// The URI of every list that holds a credential, from list 0.
+    pub uris: Vec<String>,
+    /// The list new credentials go to: the last of `uris` (`None` before the
+    /// first credential).
+    pub current: Option<String>,
+}
+
 impl Service {
+    /// The agency's status lists: every one that holds a credential.
+    pub async fn status_lists(&self, rt: &AgencyRuntime) -> Result<StatusLists, ServiceError> {
+        let count = self.store.status_list_count(&rt.agency.id).await?;
+        let uris: Vec<String> = (0..count)
+            .map(|n| format!("{}/status/{n}", rt.agency.iss))
+            .collect();
+        Ok(StatusLists {
+            current: uris.last().cloned(),
+            uris,
+        })
+    }
+
+    /// Called with the list of each credential about to be signed: the first
+    /// time this process sees the agency move to a list no credential was in
+    /// yet, it says so — a warning in the log and
+    /// `tongban_status_lists_opened_total{agency}` — because the trust-list
+    /// operator must add the new list's URI to the agency's entry.
+    pub(super) async fn note_status_list(&self, rt: &AgencyRuntime, list: i64) {
+        let agency = &rt.agency.id;
+        let known = match self.lists_seen_get(agency) {
+            Some(k) => k,
+            // First sight in this process: the lists already holding a
+            // credential (an unreadable count only costs the warning).
+            None => match self.store.status_list_count(agency).await {
+                Ok(count) => count - 1,
+                Err(_) => list,
+            },
+        };
+        if self.lists_seen_raise(agency, known, list) && list > 0 {
+            let uri = format!("{}/status/{list}", rt.agency.iss);
+            tracing::warn!(
+                agency = %agency,
+                status_list = %uri,
+                "the agency moved to a new status list; add its URI to the agency's trust-list entry (tongban-issuer trust-list update-issuer --status-lists-from {}/status)",
+                rt.agency.iss
+            );
+            self.metrics.add(
+                "tongban_status_lists_opened_total",
+                &[("agency", agency)],
+                1,
+            );
+        }
+    }
+
+    fn lists_seen_get(&self, agency: &str) -> Option<i64> {
+        self.lists_seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(agency)
+            .copied()
+    }
+
+    /// Raises the highest list seen for `agency` (`known` if none yet) to
+    /// `list`; whether `list` is above what was seen.
+    fn lists_seen_raise(&self, agency: &str, known: i64, list: i64) -> bool {
+        let mut m = self
+            .lists_seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let seen = m.entry(agency.to_owned()).or_insert(known);
+        if list > *seen {
+            *seen = list;
+            true
+        } else {
+            false
+        }
+    }
+
     /// The signed status list token and how many seconds it may be cached
     /// (never past its `ttl`, nor past half its lifetime; 0 for a token
     /// whose list changed while it was being signed).
