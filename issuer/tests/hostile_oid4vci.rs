@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use support::{DEMO_ISS, Harness};
 use tongban_test_support::oid4vci::key_proof;
 use tongban_test_support::sample::catalogue_claims;
-use tongban_verifier::{Ed25519Signer, Signer as _};
+use tongban_verifier::Ed25519Signer;
 
 async fn access_token(h: &Harness, serial: u32) -> String {
     let (s, v) = h
