@@ -327,6 +327,7 @@ impl Config {
                 message: format!("{public_url:?} must be an http(s) URL without query or fragment"),
             });
         }
+        check_path_prefix(&public_url)?;
         let log_format = match f.log_format.as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -397,6 +398,13 @@ impl Config {
         })
     }
 
+    /// The path of `public_url` (`""`, or `"/licences"` for
+    /// `https://gov.example/licences`): the router serves every route under
+    /// it too, and inserts it into the well-known URIs.
+    pub fn path_prefix(&self) -> &str {
+        url_path(&self.public_url)
+    }
+
     /// The issuer identifier of an agency: `<public_url>/agencies/<id>`.
     pub fn issuer_id(&self, agency: &str) -> String {
         format!("{}/agencies/{agency}", self.public_url)
@@ -408,9 +416,106 @@ impl Config {
     }
 }
 
+/// The path of an `http(s)://authority[/path]` URL, without a trailing `/`.
+fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.find('/').map_or("", |i| &rest[i..])
+}
+
+/// First path segments the service routes at the root itself: a prefix
+/// starting with one would be served by the root routes too.
+const ROOT_SEGMENTS: &[&str] = &[
+    ".well-known",
+    "agencies",
+    "types",
+    "admin",
+    "healthz",
+    "readyz",
+    "metrics",
+    "openapi.json",
+];
+
+/// A `public_url` path the router can serve: segments of unreserved
+/// characters (RFC 3986 §2.3, so nothing the router would read as a
+/// parameter), no `.` or `..`, and not starting with a root route's segment.
+fn check_path_prefix(public_url: &str) -> Result<(), ConfigError> {
+    let bad = |why: &str| ConfigError::Invalid {
+        key: "public_url",
+        message: format!("{public_url:?}: {why}"),
+    };
+    let rest = public_url.split_once("://").map_or("", |(_, r)| r);
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(bad("the URL has no host"));
+    }
+    let path = url_path(public_url);
+    if path.is_empty() {
+        return Ok(());
+    }
+    for (i, seg) in path[1..].split('/').enumerate() {
+        if seg.is_empty() || seg == "." || seg == ".." {
+            return Err(bad("its path has an empty, `.` or `..` segment"));
+        }
+        if !seg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        {
+            return Err(bad(
+                "its path may use only letters, digits and - . _ ~ (no percent-encoding)",
+            ));
+        }
+        if i == 0 && ROOT_SEGMENTS.contains(&seg) {
+            return Err(bad(&format!(
+                "its path may not start with /{seg}, which the service routes itself"
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_public_url_path_is_a_prefix_the_router_can_serve() {
+        let load = |u: &str| {
+            Config::load_with(
+                None,
+                &Overrides {
+                    public_url: Some(u.into()),
+                    ..Default::default()
+                },
+                env(&[]),
+            )
+        };
+        let c = load("https://gov.example/licences/v1/").unwrap();
+        assert_eq!(c.path_prefix(), "/licences/v1");
+        assert_eq!(
+            c.issuer_id("a"),
+            "https://gov.example/licences/v1/agencies/a"
+        );
+        assert_eq!(load("https://gov.example").unwrap().path_prefix(), "");
+        for bad in [
+            "https://gov.example/{agency}",
+            "https://gov.example/a//b",
+            "https://gov.example/a/../b",
+            "https://gov.example/agencies",
+            "https://gov.example/.well-known/x",
+            "https://gov.example/l%20x",
+            "https:///licences",
+        ] {
+            assert!(
+                matches!(
+                    load(bad),
+                    Err(ConfigError::Invalid {
+                        key: "public_url",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+    }
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {

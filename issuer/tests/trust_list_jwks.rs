@@ -185,3 +185,94 @@ fn fetched_keys_are_shown_by_thumbprint_and_need_confirmation() {
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains(&thumbprint));
 }
+
+/// A one-thread HTTP server on 127.0.0.1 answering every GET with `doc`.
+fn serve_doc(doc: Value) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).map_or(true, |n| n == 0) || h == "\r\n" {
+                    break;
+                }
+            }
+            let body = doc.to_string();
+            let _ = stream.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    base
+}
+
+fn update_status_lists(list: &str, url: &str) -> Output {
+    run(&[
+        "trust-list",
+        "update-issuer",
+        "--list",
+        list,
+        "--id",
+        "https://amr.wujiang.example",
+        "--status-lists-from",
+        url,
+        "--json",
+    ])
+}
+
+/// *Issuer's note:* when an agency moved to a new status list the
+/// trust-list operator had to notice and type the URI. `update-issuer
+/// --status-lists-from <issuer>/status` reads the agency's published list
+/// (https rules as for keys) and adds its URIs, only ones under the
+/// issuer's own `<id>/status/`.
+#[test]
+fn status_lists_are_taken_from_the_agencys_published_list() {
+    let (jwks, _) = agency_key();
+    let keys = serve(jwks);
+    let dir = tempfile::tempdir().unwrap();
+    let list = draft(dir.path());
+    let out = add_issuer(&list, &format!("{keys}/jwks.json"), &["--yes"]);
+    assert!(out.status.success(), "{out:?}");
+    let id = "https://amr.wujiang.example";
+    let good = serve_doc(json!({
+        "issuer": id,
+        "status_lists": [format!("{id}/status/0"), format!("{id}/status/1")],
+        "current_status_list": format!("{id}/status/1"),
+    }));
+    let out = update_status_lists(&list, &format!("{good}/status"));
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["issuer"]["status_lists"],
+        json!([format!("{id}/status/0"), format!("{id}/status/1")]),
+        "{v}"
+    );
+    // Run again: nothing is added twice.
+    let out = update_status_lists(&list, &format!("{good}/status"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["issuer"]["status_lists"].as_array().unwrap().len(), 2);
+    let before = std::fs::read(&list).unwrap();
+    // Another issuer's document, or a URI elsewhere, is refused unwritten.
+    for doc in [
+        json!({"issuer": "https://elsewhere.example", "status_lists": []}),
+        json!({"issuer": id, "status_lists": ["https://evil.example/status/2"]}),
+        json!({"issuer": id, "status_lists": [format!("{id}/status/2/../../x")]}),
+    ] {
+        let url = serve_doc(doc.clone());
+        let err = refused(&update_status_lists(&list, &format!("{url}/status")));
+        assert_eq!(err["code"], "status_lists_invalid", "{doc}: {err}");
+    }
+    let err = refused(&update_status_lists(
+        &list,
+        "http://issuer.example/agencies/wj/status",
+    ));
+    assert_eq!(err["code"], "url_not_allowed", "{err}");
+    assert_eq!(std::fs::read(&list).unwrap(), before, "nothing written");
+}

@@ -80,16 +80,18 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 /// `GET /admin/v1/agency`: who am I.
-pub async fn whoami(a: Admin) -> Json<Value> {
+pub async fn whoami(State(s): State<AppState>, a: Admin) -> Result<Json<Value>, ApiError> {
     let ag = &a.rt.agency;
-    Json(json!({
+    let lists = s.status_lists(&a.rt).await?;
+    Ok(Json(json!({
         "agency": {
             "id": ag.id, "issuer": ag.iss, "name_zh": ag.name_zh, "name_en": ag.name_en,
             "region": ag.region, "vcts": ag.vcts, "encryption_required": ag.encryption_required,
             "signing_kid": a.rt.keys.kid,
+            "status_lists": lists.uris, "current_status_list": lists.current,
         },
         "token": { "id": a.token.id, "scopes": a.token.scopes, "label": a.token.label },
-    }))
+    })))
 }
 
 fn record_json(r: &CredentialRecord) -> Value {

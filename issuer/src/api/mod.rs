@@ -50,6 +50,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     ("GET", "/.well-known/jwt-vc-issuer/agencies/{agency}"),
     ("GET", "/agencies/{agency}/jwks.json"),
+    ("GET", "/agencies/{agency}/status"),
     ("GET", "/agencies/{agency}/status/{list}"),
     ("POST", "/agencies/{agency}/token"),
     ("POST", "/agencies/{agency}/nonce"),
@@ -68,8 +69,40 @@ pub const ROUTES: &[(&str, &str)] = &[
 /// The OpenAPI document served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("../../../specs/issuer-api.openapi.json");
 
-/// Builds the service's router.
+/// Builds the service's router: every route at the root and, when
+/// `public_url` has a path (`https://h/licences`), under that path too,
+/// with the well-known URIs by path insertion
+/// (`/.well-known/openid-credential-issuer/licences/agencies/{agency}`,
+/// RFC 8414 §3, OpenID4VCI 1.0 §12.2.2, SD-JWT VC). The root routes stay
+/// for a reverse proxy that strips the prefix, and for health checks.
 pub fn router(state: AppState) -> Router {
+    let routes = service_routes(&state);
+    let prefix = state.config().path_prefix().to_owned();
+    let mut app = routes.clone();
+    if !prefix.is_empty() {
+        app = app
+            .nest(&prefix, routes)
+            .route(
+                &format!("/.well-known/openid-credential-issuer{prefix}/agencies/{{agency}}"),
+                get(oid4vci::issuer_metadata),
+            )
+            .route(
+                &format!("/.well-known/oauth-authorization-server{prefix}/agencies/{{agency}}"),
+                get(oid4vci::as_metadata),
+            )
+            .route(
+                &format!("/.well-known/jwt-vc-issuer{prefix}/agencies/{{agency}}"),
+                get(public::jwt_vc_issuer),
+            );
+    }
+    app.fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Every route of [`ROUTES`], with the body limits, not yet given state.
+fn service_routes(state: &AppState) -> Router<AppState> {
     let body_limit = state.config().max_body_bytes;
     let batch_limit = state.config().max_batch_bytes;
     let batch = Router::new()
@@ -96,6 +129,7 @@ pub fn router(state: AppState) -> Router {
             get(public::jwt_vc_issuer),
         )
         .route("/agencies/{agency}/jwks.json", get(public::jwks))
+        .route("/agencies/{agency}/status", get(public::status_lists))
         .route("/agencies/{agency}/status/{list}", get(public::status_list))
         .route("/agencies/{agency}/token", post(oid4vci::token))
         .route("/agencies/{agency}/nonce", post(oid4vci::nonce))
@@ -112,10 +146,6 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/v1/audit", get(admin::audit))
         .layer(DefaultBodyLimit::max(body_limit))
         .merge(batch)
-        .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), track))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 async fn not_found() -> ApiError {

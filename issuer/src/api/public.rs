@@ -121,6 +121,22 @@ pub async fn jwks(
     Ok(Json(json!({ "keys": rt.keys.public_jwks })))
 }
 
+/// `GET /agencies/{agency}/status`: the URIs of the agency's status lists
+/// and the current one, for the trust-list operator's tooling
+/// (`trust-list update-issuer --status-lists-from`).
+pub async fn status_lists(
+    State(s): State<AppState>,
+    Path(agency): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let rt = s.agency(&agency).await?;
+    let lists = s.status_lists(&rt).await?;
+    Ok(Json(json!({
+        "issuer": rt.agency.iss,
+        "status_lists": lists.uris,
+        "current_status_list": lists.current,
+    })))
+}
+
 /// `GET /agencies/{agency}/status/{list}`: the status list token
 /// (`application/statuslist+jwt`), cacheable for its `ttl`.
 pub async fn status_list(

@@ -38,9 +38,11 @@ impl Service {
             .store
             .change_status(agency_id, id, change, reason, actor, self.now())
             .await?;
-        if let Ok(mut c) = self.status_cache.lock() {
-            c.remove(&(agency_id.to_owned(), rec.status_list));
-        }
+        // Committed; before answering, the list's cached token goes and any
+        // rebuild that may have read the list before the commit is refused
+        // a place in the cache (`status_cache`).
+        self.status_cache
+            .changed((agency_id.to_owned(), rec.status_list));
         self.metrics.add(
             "tongban_status_changes_total",
             &[("agency", agency_id), ("action", change.action())],

@@ -204,6 +204,7 @@ impl Service {
             g,
             rt.agency.status_list_size,
         );
+        self.note_status_list(rt, list).await;
         let status_uri = format!("{}/status/{list}", rt.agency.iss);
         let iat = self.now();
         let exp = exp.unwrap_or(iat + self.config.credential_validity_days * 86_400);

@@ -44,7 +44,9 @@ mod issuing;
 mod maintenance;
 mod offers;
 mod oid4vci;
+mod status_cache;
 mod status_lists;
+pub use status_lists::StatusLists;
 
 pub use agencies::{AgencyOverview, AgencySpec, AgencyUpdate};
 pub use audit::{AuditPage, ChainCheck};
@@ -88,12 +90,6 @@ pub(crate) struct Commit {
     pub(crate) reply: oneshot::Sender<Result<(), StoreError>>,
 }
 
-pub(crate) struct CachedStatus {
-    token: String,
-    /// Unix seconds, by the service's clock.
-    fresh_until: i64,
-}
-
 /// The service.
 pub struct Service {
     config: Config,
@@ -104,7 +100,9 @@ pub struct Service {
     agencies: RwLock<HashMap<String, (Instant, Arc<AgencyRuntime>)>>,
     allocators: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Range<i64>>>>>,
     committer: mpsc::Sender<Commit>,
-    status_cache: Mutex<HashMap<(String, i64), CachedStatus>>,
+    status_cache: status_cache::StatusCache,
+    /// The highest status list this process has seen each agency use.
+    lists_seen: Mutex<HashMap<String, i64>>,
     nonces: oid4vci::nonce::Nonces,
     clock: SharedClock,
 }
@@ -181,7 +179,8 @@ impl Service {
             agencies: RwLock::new(HashMap::new()),
             allocators: Mutex::new(HashMap::new()),
             committer: tx,
-            status_cache: Mutex::new(HashMap::new()),
+            status_cache: status_cache::StatusCache::default(),
+            lists_seen: Mutex::new(HashMap::new()),
             clock,
         }))
     }

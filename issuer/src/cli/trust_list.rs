@@ -158,6 +158,11 @@ pub(crate) struct UpdateIssuerArgs {
     /// Add a status list URI.
     #[arg(long = "status-list")]
     status_lists: Vec<String>,
+    /// Add every status list URI the agency publishes at URL (its
+    /// `<issuer>/status`): https only (plain http to this machine alone),
+    /// no redirect, and only URIs under the issuer's own `<id>/status/`.
+    #[arg(long, value_name = "URL")]
+    status_lists_from: Option<String>,
     /// Retire KID (rotation): credentials it signed before --at still
     /// verify, none signed from --at on.
     #[arg(long = "retire-key", visible_alias = "retire", value_name = "KID")]
@@ -247,6 +252,8 @@ enum CliError {
     ConfirmationDeclined { url: String },
     #[error("the signed list does not verify: {0}")]
     Verify(tongban_verifier::Rejection),
+    #[error("the status lists published at {url} are not usable: {reason}")]
+    StatusListsInvalid { url: String, reason: String },
 }
 
 impl CliError {
@@ -260,6 +267,7 @@ impl CliError {
             CliError::ConfirmationRequired { .. } => "confirmation_required",
             CliError::ConfirmationDeclined { .. } => "confirmation_declined",
             CliError::Verify(r) => r.code.code(),
+            CliError::StatusListsInvalid { .. } => "status_lists_invalid",
         }
     }
 }
@@ -343,6 +351,41 @@ impl SourcedKeys {
             _ => String::new(),
         }
     }
+}
+
+/// The status list URIs an agency publishes at `url` (`<issuer>/status`,
+/// `specs/issuer-api.md` §2), fetched as strictly as its keys: the document
+/// must name `issuer` and every URI must be one of its `<issuer>/status/<n>`,
+/// so the document cannot slip another host's URI into the entry.
+fn status_lists_from(url: &str, issuer: &str) -> Result<Vec<String>, CliError> {
+    let doc = jwks_fetch::fetch(url)?;
+    let bad = |reason: String| CliError::StatusListsInvalid {
+        url: url.to_owned(),
+        reason,
+    };
+    if doc.get("issuer").and_then(serde_json::Value::as_str) != Some(issuer) {
+        return Err(bad(format!(
+            "its issuer is {}, not {issuer}",
+            doc.get("issuer").unwrap_or(&serde_json::Value::Null)
+        )));
+    }
+    let uris = doc
+        .get("status_lists")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| bad("status_lists is missing or not an array".into()))?;
+    let prefix = format!("{issuer}/status/");
+    uris.iter()
+        .map(|u| {
+            let u = u
+                .as_str()
+                .ok_or_else(|| bad(format!("{u} is not a string")))?;
+            let n = u.strip_prefix(&prefix).unwrap_or("");
+            if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad(format!("{u:?} is not one of {prefix}<n>")));
+            }
+            Ok(u.to_owned())
+        })
+        .collect()
 }
 
 fn source_keys(src: &KeySource) -> Result<SourcedKeys, CliError> {
@@ -549,6 +592,10 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
         TrustListCommand::UpdateIssuer(a) => {
             let mut d = load_draft(&a.draft.list)?;
             let at = time_arg(a.at.as_ref())?;
+            let mut status_lists = a.status_lists;
+            if let Some(url) = &a.status_lists_from {
+                status_lists.extend(status_lists_from(url, &a.id)?);
+            }
             let keys = source_keys(&a.keys)?;
             let update = IssuerUpdate {
                 name_zh: a.name_zh,
@@ -560,7 +607,7 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
                 not_before: time_arg(a.keys.not_before.as_ref())?,
                 retire: a.retire.into_iter().map(|k| (k, at)).collect(),
                 compromised: a.compromised.into_iter().map(|k| (k, at)).collect(),
-                add_status_lists: a.status_lists,
+                add_status_lists: status_lists,
             };
             let added = tl::update_issuer(&mut d, &a.id, update)?;
             save_draft(&a.draft.list, &d)?;

@@ -198,6 +198,11 @@ pub struct AuthorizationServerMetadata {
     /// The token endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint: Option<String>,
+    /// The OAuth `response_type` values supported (RFC 8414 §2: REQUIRED
+    /// in a server's metadata; optional here so that a wallet still reads
+    /// metadata that leaves it out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_types_supported: Option<Vec<String>>,
     /// The grant types supported; absent means the RFC's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_types_supported: Option<Vec<String>>,

@@ -4,6 +4,8 @@
 //! `credential_response_encryption` (ECDH-ES, A128GCM or A256GCM). josekit
 //! does the JWE; nothing is hand-rolled.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use tongban_protocol::oid4vci::{ENC_VALUES, KEY_AGREEMENT};
 
@@ -14,20 +16,45 @@ fn bad(description: impl Into<String>) -> Oid4vciError {
     refused("invalid_encryption_parameters", description)
 }
 
+/// Refuses a request JWE whose protected header asks for compression,
+/// reading the header itself, before anything is decrypted: josekit
+/// inflates `zip: DEF` while decrypting with no bound (a 63 KB request grew
+/// to 48 MB), and this issuer advertises no `zip_values_supported`
+/// (OpenID4VCI 1.0, Credential Issuer Metadata), so `zip` is an encryption parameter it does
+/// not accept. The header is at most the body's size (`max_body_bytes`).
+fn refuse_compressed(text: &str) -> Result<(), Oid4vciError> {
+    let header = text.split('.').next().unwrap_or("");
+    let bytes = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| bad("the request JWE's protected header is not base64url"))?;
+    let header: Value = serde_json::from_slice(&bytes)
+        .map_err(|_| bad("the request JWE's protected header is not JSON"))?;
+    let header = header
+        .as_object()
+        .ok_or_else(|| bad("the request JWE's protected header is not a JSON object"))?;
+    if header.contains_key("zip") {
+        return Err(bad(
+            "compressed requests (JWE zip) are not accepted: this issuer advertises no zip_values_supported",
+        ));
+    }
+    Ok(())
+}
+
 /// The plaintext of an encrypted credential request: a compact JWE to the
-/// agency's encryption key, with a supported `enc` and, if it names one,
-/// the agency's `kid`.
+/// agency's encryption key, with a supported `enc`, no `zip` and, if it
+/// names one, the agency's `kid`.
 pub(super) fn decrypt_request(rt: &AgencyRuntime, body: &[u8]) -> Result<Vec<u8>, Oid4vciError> {
     let text = std::str::from_utf8(body).map_err(|_| bad("the encrypted request is not text"))?;
+    let text = text.trim();
+    refuse_compressed(text)?;
     let decrypter = josekit::jwe::ECDH_ES
         .decrypter_from_jwk(&rt.enc_private)
         .map_err(|e| bad(format!("decrypter: {e}")))?;
-    let (payload, header) =
-        josekit::jwe::deserialize_compact(text.trim(), &decrypter).map_err(|e| {
-            bad(format!(
-                "the request JWE does not decrypt with this issuer's key: {e}"
-            ))
-        })?;
+    let (payload, header) = josekit::jwe::deserialize_compact(text, &decrypter).map_err(|e| {
+        bad(format!(
+            "the request JWE does not decrypt with this issuer's key: {e}"
+        ))
+    })?;
     let enc = header.content_encryption().unwrap_or("");
     if !ENC_VALUES.contains(&enc) {
         return Err(bad(format!("request enc {enc:?} is not supported")));

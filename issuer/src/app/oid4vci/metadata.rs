@@ -104,6 +104,11 @@ impl Service {
         AuthorizationServerMetadata {
             issuer: iss.clone(),
             token_endpoint: Some(format!("{iss}/token")),
+            // RFC 8414 §2 makes it REQUIRED. The pre-authorized code flow
+            // uses no authorization endpoint, so no response type is ever
+            // used; `code` is the conventional value (and RFC 8414's
+            // example), and `grant_types_supported` says which grant works.
+            response_types_supported: Some(strings(["code"])),
             grant_types_supported: Some(strings([PRE_AUTH_GRANT])),
             pre_authorized_grant_anonymous_access_supported: Some(true),
             token_endpoint_auth_methods_supported: Some(strings(["none"])),
