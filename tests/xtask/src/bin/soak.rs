@@ -179,6 +179,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let dir = std::env::temp_dir().join(format!("tongban-soak-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("soak: {}: {e}", dir.display());
+        return ExitCode::from(2);
+    }
     let data = dir.join("data");
     let log = dir.join("serve.log");
     let public_url = format!("http://127.0.0.1:{}", cli.port);
