@@ -6,7 +6,9 @@ use sqlx::{Encode, Executor, FromRow, IntoArguments, Transaction, Type};
 
 use super::rows::{AgencyRow, AuditRow, CredentialRow, KeyRow, OfferRow, TokenRow};
 use super::statement::Statement;
-use super::writes::{append_audit, insert_credential_rows, issue_entries_by_agency, issue_entry};
+use super::writes::{
+    append_audit, insert_credential_rows, insert_signing_key, issue_entries_by_agency, issue_entry,
+};
 use super::{Dialect, SqlStore};
 use crate::audit::{AuditEntry, GENESIS, PendingEntry};
 use crate::store::{
@@ -77,17 +79,7 @@ where
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_or(e, Conflict::Agency))?;
-        sqlx::query(
-            "INSERT INTO signing_keys (agency_id, kid, public_jwk, sealed, created_at, retired_at) \
-             VALUES ($1, $2, $3, $4, $5, NULL)",
-        )
-        .bind(key.agency_id.as_str())
-        .bind(key.kid.as_str())
-        .bind(key.public_jwk.as_str())
-        .bind(key.sealed.as_slice())
-        .bind(key.created_at)
-        .execute(&mut *tx)
-        .await?;
+        insert_signing_key(&mut *tx, key).await?;
         let entries = vec![
             PendingEntry::new(
                 actor,
@@ -179,18 +171,9 @@ where
         .bind(key.created_at)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO signing_keys (agency_id, kid, public_jwk, sealed, created_at, retired_at) \
-             VALUES ($1, $2, $3, $4, $5, NULL)",
-        )
-        .bind(key.agency_id.as_str())
-        .bind(key.kid.as_str())
-        .bind(key.public_jwk.as_str())
-        .bind(key.sealed.as_slice())
-        .bind(key.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| conflict_or(e, Conflict::KeyId))?;
+        insert_signing_key(&mut *tx, key)
+            .await
+            .map_err(|e| conflict_or(e, Conflict::KeyId))?;
         let entry = PendingEntry::new(
             actor,
             "key.rotate",

@@ -1,5 +1,5 @@
 //! Steps that several transactions share: appending to an agency's audit
-//! chain and inserting credential rows. They run on the caller's
+//! chain, inserting a signing key, and inserting credential rows. They run on the caller's
 //! connection, inside the caller's transaction.
 
 use std::collections::BTreeMap;
@@ -9,10 +9,38 @@ use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 use super::statement::Statement;
 
 use crate::audit::{AuditEntry, PendingEntry};
-use crate::store::{Conflict, NewCredential, StoreError, conflict_or};
+use crate::store::{Conflict, NewCredential, StoreError, StoredKey, conflict_or};
 
 /// Rows to insert per multi-row `INSERT` (well under both parameter limits).
 const INSERT_CHUNK: usize = 400;
+
+/// Inserts a new (current) signing key inside the caller's transaction; an
+/// agency's first key and every rotated one.
+pub(super) async fn insert_signing_key<DB>(
+    conn: &mut DB::Connection,
+    key: &StoredKey,
+) -> Result<(), sqlx::Error>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(
+        "INSERT INTO signing_keys (agency_id, kid, public_jwk, sealed, created_at, retired_at) \
+         VALUES ($1, $2, $3, $4, $5, NULL)",
+    )
+    .bind(key.agency_id.as_str())
+    .bind(key.kid.as_str())
+    .bind(key.public_jwk.as_str())
+    .bind(key.sealed.as_slice())
+    .bind(key.created_at)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
 
 /// Appends entries to the agency's chain inside the caller's transaction.
 /// The `UPDATE … RETURNING` takes the agency row's lock (PostgreSQL) or runs
