@@ -1,5 +1,7 @@
-//! HTTP with `ureq`: https only (or loopback, or when allowed), every
-//! answer read whole, OAuth error bodies decoded.
+//! HTTP with `ureq`: https only (or loopback, or when allowed), no
+//! redirect followed (the issuer's metadata names every endpoint; an answer
+//! from elsewhere is not the issuer's), every answer read whole, OAuth
+//! error bodies decoded.
 
 use serde_json::{Map, Value};
 use tongban_protocol::oid4vci::ErrorResponse;
@@ -36,6 +38,7 @@ impl Client {
             agent: ureq::AgentBuilder::new()
                 .timeout(opts.timeout)
                 .user_agent(concat!("tongban-wallet/", env!("CARGO_PKG_VERSION")))
+                .redirects(0)
                 .build(),
             allow_http: opts.allow_http,
         }
@@ -143,5 +146,50 @@ mod tests {
         );
         opts.allow_http = true;
         assert!(Client::new(&opts).check_url("http://i.example/x").is_ok());
+    }
+
+    /// Serves one connection with `answer`; reports whether it was asked.
+    fn serve_once(answer: String) -> (String, std::sync::mpsc::Receiver<bool>) {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            listener.set_nonblocking(true).unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while std::time::Instant::now() < deadline {
+                if let Ok((mut s, _)) = listener.accept() {
+                    let _ = s.set_nonblocking(false);
+                    let mut buf = [0u8; 1024];
+                    let _ = s.read(&mut buf);
+                    let _ = s.write_all(answer.as_bytes());
+                    let _ = tx.send(true);
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            let _ = tx.send(false);
+        });
+        (url, rx)
+    }
+
+    #[test]
+    fn a_redirect_is_not_followed() {
+        let (elsewhere, asked_elsewhere) = serve_once(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+                .into(),
+        );
+        let (issuer, _) = serve_once(format!(
+            "HTTP/1.1 302 Found\r\nLocation: {elsewhere}\r\nContent-Length: 0\r\n\r\n"
+        ));
+        let c = Client::new(&Options::new(0));
+        let e = c
+            .get_json(&issuer, ReceiveError::MetadataInvalid)
+            .unwrap_err();
+        assert!(e.to_string().contains("302"), "{e}");
+        assert!(
+            !asked_elsewhere.recv().unwrap(),
+            "the redirect's target was never asked"
+        );
     }
 }
