@@ -4,64 +4,22 @@
 
 mod support;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use josekit::jwe::{ECDH_ES, JweHeader};
 use josekit::jwk::Jwk;
 use rand_core::OsRng;
 use serde_json::{Value, json};
-use support::{DEMO_ISS, Harness};
+use support::{
+    DEMO_ISS, Harness, access_token, c_nonce, offer, offer_parts, post_credential_jwt,
+    request_encryption_key,
+};
 use tongban_test_support::oid4vci::key_proof;
-use tongban_test_support::sample::catalogue_claims;
 use tongban_verifier::Ed25519Signer;
 
-async fn access_token(h: &Harness, serial: u32) -> String {
-    let (s, v) = h
-        .post("/admin/v1/credentials", Some(&h.demo), &json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", serial), "offer": {"tx_code": false}}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let code = v["credential_offer"]["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
-        ["pre-authorized_code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (s, _, t) = h
-        .form(
-            "/agencies/demo/token",
-            &[
-                (
-                    "grant_type",
-                    "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-                ),
-                ("pre-authorized_code", &code),
-            ],
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{t}");
-    t["access_token"].as_str().unwrap().to_owned()
-}
-
-async fn c_nonce(h: &Harness) -> String {
-    let (s, _, body) = h
-        .raw(Method::POST, "/agencies/demo/nonce", &[], vec![])
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    serde_json::from_slice::<Value>(&body).unwrap()["c_nonce"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn issuer_request_key(h: &Harness) -> Jwk {
-    let (_, meta) = h
-        .get("/.well-known/openid-credential-issuer/agencies/demo", None)
-        .await;
-    Jwk::from_map(
-        meta["credential_request_encryption"]["jwks"]["keys"][0]
-            .as_object()
-            .unwrap()
-            .clone(),
-    )
-    .unwrap()
+/// An access token for a fresh offer of agency `demo`.
+async fn fresh_access_token(h: &Harness, serial: u32) -> String {
+    let (code, _) = offer_parts(&offer(h, &h.demo, "business-licence", serial, false).await);
+    access_token(h, &code).await
 }
 
 fn encrypt(issuer_key: &Jwk, payload: &[u8], zip: Option<&str>) -> String {
@@ -80,18 +38,7 @@ fn encrypt(issuer_key: &Jwk, payload: &[u8], zip: Option<&str>) -> String {
 }
 
 async fn send(h: &Harness, access: &str, jwe: String) -> (StatusCode, Value) {
-    let auth = format!("Bearer {access}");
-    let (s, _, out) = h
-        .raw(
-            Method::POST,
-            "/agencies/demo/credential",
-            &[
-                ("authorization", &auth),
-                ("content-type", "application/jwt"),
-            ],
-            jwe.into_bytes(),
-        )
-        .await;
+    let (s, _, out) = post_credential_jwt(h, access, jwe).await;
     (s, serde_json::from_slice(&out).unwrap_or(Value::Null))
 }
 
@@ -103,12 +50,12 @@ async fn send(h: &Harness, access: &str, jwe: String) -> (StatusCode, Value) {
 /// an encryption parameter it does not accept: `invalid_encryption_parameters`.
 async fn a_compressed_credential_request_is_refused_before_it_is_decrypted(h: &Harness) {
     let signer = Ed25519Signer::generate(&mut OsRng, None);
-    let issuer_key = issuer_request_key(h).await;
-    let access = access_token(h, 90).await;
+    let issuer_key = request_encryption_key(h, "demo").await;
+    let access = fresh_access_token(h, 90).await;
     let now = h.now();
     // A genuine request with 8 MiB of padding in a member the endpoint
     // ignores: deflated, a few KB, well under the body limit.
-    let n = c_nonce(h).await;
+    let n = c_nonce(h, "demo").await;
     let body = json!({
         "credential_configuration_id": "business-licence",
         "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]},
@@ -148,7 +95,7 @@ async fn a_compressed_credential_request_is_refused_before_it_is_decrypted(h: &H
         "{v}"
     );
     // The refusal spent nothing: the same access token, uncompressed, works.
-    let n = c_nonce(h).await;
+    let n = c_nonce(h, "demo").await;
     let body = json!({
         "credential_configuration_id": "business-licence",
         "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]},
@@ -166,8 +113,8 @@ async fn a_compressed_credential_request_is_refused_before_it_is_decrypted(h: &H
 /// A protected header that is not a base64url JSON object is refused as an
 /// encryption parameter, before decryption too.
 async fn a_request_jwe_with_an_unreadable_header_is_refused(h: &Harness) {
-    let issuer_key = issuer_request_key(h).await;
-    let access = access_token(h, 91).await;
+    let issuer_key = request_encryption_key(h, "demo").await;
+    let access = fresh_access_token(h, 91).await;
     let good = encrypt(&issuer_key, b"{}", None);
     let mut parts: Vec<&str> = good.split('.').collect();
     for header in ["!!!", "bnVsbA", "W10"] {

@@ -9,7 +9,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand_core::OsRng;
 use serde_json::{Value, json};
-use support::{DEMO_ISS, Harness, header_str};
+use support::{
+    DEMO_ISS, Harness, access_token, c_nonce, header_str, offer, offer_parts, post_credential_jwt,
+    request_encryption_key, token,
+};
 use tongban_issuer::audit::ChainVerifier;
 use tongban_service_kit::{Clock as _, SystemClock};
 use tongban_test_support::jws::sign_json;
@@ -989,65 +992,6 @@ async fn public_metadata_follows_the_standards(h: &Harness) {
 
 // ---- OpenID4VCI ---------------------------------------------------------
 
-async fn offer(h: &Harness, token: &str, slug: &str, serial: u32, tx_code: bool) -> Value {
-    let (s, v) = h
-        .post("/admin/v1/credentials", Some(token), &json!({"vct": format!("urn:tongban:{slug}:1"), "claims": catalogue_claims(slug, serial), "offer": {"tx_code": tx_code}}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    v
-}
-
-fn offer_parts(v: &Value) -> (String, Value) {
-    let uri = v["offer_link"].as_str().unwrap();
-    let enc = uri
-        .strip_prefix("openid-credential-offer://?credential_offer=")
-        .unwrap();
-    let json_text = percent_encoding::percent_decode_str(enc)
-        .decode_utf8()
-        .unwrap();
-    let o: Value = serde_json::from_str(&json_text).unwrap();
-    assert_eq!(o, v["credential_offer"]);
-    let code =
-        o["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-    (code, o)
-}
-
-async fn token(h: &Harness, agency: &str, code: &str, pin: Option<&str>) -> (StatusCode, Value) {
-    let mut pairs = vec![
-        (
-            "grant_type",
-            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-        ),
-        ("pre-authorized_code", code),
-    ];
-    if let Some(p) = pin {
-        pairs.push(("tx_code", p));
-    }
-    let (s, headers, v) = h.form(&format!("/agencies/{agency}/token"), &pairs).await;
-    assert_eq!(header_str(&headers, header::CACHE_CONTROL), "no-store");
-    (s, v)
-}
-
-async fn c_nonce(h: &Harness, agency: &str) -> String {
-    let (s, headers, body) = h
-        .raw(
-            Method::POST,
-            &format!("/agencies/{agency}/nonce"),
-            &[],
-            vec![],
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    assert!(header_str(&headers, header::CACHE_CONTROL).contains("no-store"));
-    serde_json::from_slice::<Value>(&body).unwrap()["c_nonce"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn credential_request(
     h: &Harness,
     agency: &str,
@@ -1291,16 +1235,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
     use josekit::jwe::{ECDH_ES, JweHeader};
     use josekit::jwk::Jwk;
     let (signer, _) = holder();
-    let (_, meta) = h
-        .get("/.well-known/openid-credential-issuer/agencies/demo", None)
-        .await;
-    let issuer_key = Jwk::from_map(
-        meta["credential_request_encryption"]["jwks"]["keys"][0]
-            .as_object()
-            .unwrap()
-            .clone(),
-    )
-    .unwrap();
+    let issuer_key = request_encryption_key(h, "demo").await;
     let wallet = Jwk::generate_ec_key(josekit::jwk::alg::ec::EcCurve::P256).unwrap();
     let mut wallet_pub = wallet.to_public_key().unwrap();
     wallet_pub.set_algorithm("ECDH-ES");
@@ -1466,16 +1401,7 @@ async fn offers_are_checked_before_anything_is_spent(h: &Harness) {
         .unwrap()
         .to_owned();
     // An unusable response-encryption key is refused before the offer is spent.
-    let (_, meta) = h
-        .get("/.well-known/openid-credential-issuer/agencies/demo", None)
-        .await;
-    let issuer_key = josekit::jwk::Jwk::from_map(
-        meta["credential_request_encryption"]["jwks"]["keys"][0]
-            .as_object()
-            .unwrap()
-            .clone(),
-    )
-    .unwrap();
+    let issuer_key = request_encryption_key(h, "demo").await;
     let off_curve = json!({"kty": "EC", "crv": "P-256", "alg": "ECDH-ES", "x": URL_SAFE_NO_PAD.encode([1u8; 32]), "y": URL_SAFE_NO_PAD.encode([2u8; 32])});
     let n = c_nonce(h, "demo").await;
     let body = json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]}, "credential_response_encryption": {"jwk": off_curve, "enc": "A128GCM"}});
@@ -1489,18 +1415,7 @@ async fn offers_are_checked_before_anything_is_spent(h: &Harness) {
             .unwrap(),
     )
     .unwrap();
-    let auth = format!("Bearer {access}");
-    let (s, _, out) = h
-        .raw(
-            Method::POST,
-            "/agencies/demo/credential",
-            &[
-                ("authorization", &auth),
-                ("content-type", "application/jwt"),
-            ],
-            jwe.into_bytes(),
-        )
-        .await;
+    let (s, _, out) = post_credential_jwt(h, &access, jwe).await;
     assert_eq!(
         s,
         StatusCode::BAD_REQUEST,
@@ -1570,12 +1485,6 @@ async fn redeem(
         &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [p]}}),
     )
     .await
-}
-
-async fn access_token(h: &Harness, code: &str) -> String {
-    let (s, t) = token(h, "demo", code, None).await;
-    assert_eq!(s, StatusCode::OK, "{t}");
-    t["access_token"].as_str().unwrap().to_owned()
 }
 
 async fn a_pre_authorized_code_expires_after_offer_ttl_secs(h: &Harness) {

@@ -345,3 +345,120 @@ impl Harness {
         Self::with(db, c, dir, None).await
     }
 }
+
+// ---- OpenID4VCI through the router ----------------------------------------
+
+/// Issues a credential of `slug` as an OpenID4VCI offer (with a PIN if
+/// `tx_code`); the admin answer.
+pub async fn offer(h: &Harness, token: &str, slug: &str, serial: u32, tx_code: bool) -> Value {
+    let (s, v) = h
+        .post("/admin/v1/credentials", Some(token), &json!({"vct": format!("urn:tongban:{slug}:1"), "claims": catalogue_claims(slug, serial), "offer": {"tx_code": tx_code}}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
+/// The pre-authorized code of an offer answer, and its offer object (which
+/// must equal the one in the percent-encoded `offer_link`).
+pub fn offer_parts(v: &Value) -> (String, Value) {
+    let uri = v["offer_link"].as_str().unwrap();
+    let enc = uri
+        .strip_prefix("openid-credential-offer://?credential_offer=")
+        .unwrap();
+    let json_text = percent_encoding::percent_decode_str(enc)
+        .decode_utf8()
+        .unwrap();
+    let o: Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(o, v["credential_offer"]);
+    let code =
+        o["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    (code, o)
+}
+
+/// Exchanges a pre-authorized code (and PIN) at the agency's token
+/// endpoint; every answer is `no-store`.
+pub async fn token(
+    h: &Harness,
+    agency: &str,
+    code: &str,
+    pin: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut pairs = vec![
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+        ),
+        ("pre-authorized_code", code),
+    ];
+    if let Some(p) = pin {
+        pairs.push(("tx_code", p));
+    }
+    let (s, headers, v) = h.form(&format!("/agencies/{agency}/token"), &pairs).await;
+    assert_eq!(header_str(&headers, header::CACHE_CONTROL), "no-store");
+    (s, v)
+}
+
+/// A fresh `c_nonce` of the agency (`no-store`).
+pub async fn c_nonce(h: &Harness, agency: &str) -> String {
+    let (s, headers, body) = h
+        .raw(
+            Method::POST,
+            &format!("/agencies/{agency}/nonce"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(header_str(&headers, header::CACHE_CONTROL).contains("no-store"));
+    serde_json::from_slice::<Value>(&body).unwrap()["c_nonce"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The access token for a pre-authorized code of agency `demo`.
+pub async fn access_token(h: &Harness, code: &str) -> String {
+    let (s, t) = token(h, "demo", code, None).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    t["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The agency's credential-request encryption key, from its metadata.
+pub async fn request_encryption_key(h: &Harness, agency: &str) -> josekit::jwk::Jwk {
+    let (_, meta) = h
+        .get(
+            &format!("/.well-known/openid-credential-issuer/agencies/{agency}"),
+            None,
+        )
+        .await;
+    josekit::jwk::Jwk::from_map(
+        meta["credential_request_encryption"]["jwks"]["keys"][0]
+            .as_object()
+            .unwrap()
+            .clone(),
+    )
+    .unwrap()
+}
+
+/// POSTs an encrypted credential request (`application/jwt`) with the
+/// access token to agency `demo`'s credential endpoint.
+pub async fn post_credential_jwt(
+    h: &Harness,
+    access: &str,
+    jwe: String,
+) -> (StatusCode, HeaderMap, Bytes) {
+    let auth = format!("Bearer {access}");
+    h.raw(
+        Method::POST,
+        "/agencies/demo/credential",
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/jwt"),
+        ],
+        jwe.into_bytes(),
+    )
+    .await
+}
