@@ -56,17 +56,16 @@ fn text(out: &Output) -> String {
 
 fn ok_json(out: &Output) -> Value {
     assert!(out.status.success(), "{}", text(out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|_| serde_json::from_str(&stdout).unwrap())
+    // `--json` prints exactly one document on standard output.
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", text(out)))
 }
 
 /// The `{"error": {...}}` of a failed `--json` run, and its exit status.
 fn err_json(out: &Output) -> (i32, Value) {
     assert!(!out.status.success(), "{}", text(out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let v: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|_| panic!("no JSON error: {}", text(out)));
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON error document ({e}): {}", text(out)));
     (out.status.code().unwrap_or(-1), v["error"].clone())
 }
 
