@@ -66,13 +66,12 @@ impl MasterKey {
     /// keys, and every replica holding the master key derives the same one.
     pub fn derive(&self, label: &str) -> Zeroizing<[u8; 32]> {
         use hmac::Mac as _;
+        // HMAC takes a key of any length; 32 bytes cannot fail.
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.0.as_ref())
+            .unwrap_or_else(|_| unreachable!("HMAC accepts a 32-byte key"));
+        mac.update(label.as_bytes());
         let mut out = Zeroizing::new([0u8; 32]);
-        if let Ok(mut mac) =
-            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.0.as_ref())
-        {
-            mac.update(label.as_bytes());
-            out.copy_from_slice(&mac.finalize().into_bytes());
-        }
+        out.copy_from_slice(&mac.finalize().into_bytes());
         out
     }
 

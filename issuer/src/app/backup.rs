@@ -48,6 +48,9 @@ pub enum BackupError {
     /// The database refused.
     #[error("database: {0}")]
     Store(#[from] StoreError),
+    /// The database could not be opened, or a check on it failed.
+    #[error("database: {0}")]
+    Database(String),
     /// The copy (or the backup being restored) has an audit chain that does
     /// not verify: it is not used.
     #[error(
@@ -144,7 +147,7 @@ impl Database {
         let checks = self
             .verify_audit(None)
             .await
-            .map_err(|e| BackupError::Store(StoreError::Corrupt(e.to_string())))?;
+            .map_err(|e| BackupError::Database(e.to_string()))?;
         checks
             .into_iter()
             .map(|c| match c.result {
@@ -273,7 +276,7 @@ pub async fn restore(
     }
     let database = Database::open(config)
         .await
-        .map_err(|e| BackupError::Store(StoreError::Corrupt(e.to_string())))?;
+        .map_err(|e| BackupError::Database(e.to_string()))?;
     let fresh_lists = database.fresh_status_lists(actor, now).await?;
     let agencies = database.verified_agencies(&target).await?;
     Ok(RestoreReport {

@@ -29,8 +29,9 @@ use std::sync::Mutex;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::Mac as _;
+use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore as _};
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 const VERSION: u8 = 1;
@@ -74,19 +75,17 @@ impl Nonces {
         }
     }
 
-    fn tag(&self, agency: &str, expires_at: i64, random: &[u8; 16]) -> [u8; 16] {
-        let mut tag = [0u8; 16];
-        if let Ok(mut mac) =
-            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.key.as_ref())
-        {
-            mac.update(LABEL);
-            mac.update(agency.as_bytes());
-            mac.update(&[0]);
-            mac.update(&expires_at.to_be_bytes());
-            mac.update(random);
-            tag.copy_from_slice(&mac.finalize().into_bytes()[..16]);
-        }
-        tag
+    /// The MAC over a nonce's agency, expiry and random part.
+    fn mac(&self, agency: &str, expires_at: i64, random: &[u8; 16]) -> Hmac<Sha256> {
+        // HMAC takes a key of any length; 32 bytes cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.as_ref())
+            .unwrap_or_else(|_| unreachable!("HMAC accepts a 32-byte key"));
+        mac.update(LABEL);
+        mac.update(agency.as_bytes());
+        mac.update(&[0]);
+        mac.update(&expires_at.to_be_bytes());
+        mac.update(random);
+        mac
     }
 
     /// A new nonce for `agency`, valid until `expires_at`.
@@ -97,7 +96,12 @@ impl Nonces {
         raw.push(VERSION);
         raw.extend_from_slice(&expires_at.to_be_bytes());
         raw.extend_from_slice(&random);
-        raw.extend_from_slice(&self.tag(agency, expires_at, &random));
+        raw.extend_from_slice(
+            &self
+                .mac(agency, expires_at, &random)
+                .finalize()
+                .into_bytes()[..16],
+        );
         URL_SAFE_NO_PAD.encode(raw)
     }
 
@@ -115,15 +119,10 @@ impl Nonces {
         let expires_at = i64::from_be_bytes(exp);
         let mut random = [0u8; 16];
         random.copy_from_slice(&raw[9..25]);
-        let expected = self.tag(agency, expires_at, &random);
-        // Constant time: a MAC is compared without revealing where it differs.
-        let differs = expected
-            .iter()
-            .zip(&raw[25..])
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        if differs != 0 {
-            return Err(NonceRefusal::Unknown);
-        }
+        // Constant time, on the first 16 bytes of the MAC.
+        self.mac(agency, expires_at, &random)
+            .verify_truncated_left(&raw[25..])
+            .map_err(|_| NonceRefusal::Unknown)?;
         if expires_at < now {
             return Err(NonceRefusal::Expired);
         }
