@@ -67,10 +67,11 @@ fn graph() -> BTreeMap<String, BTreeSet<(String, Kind)>> {
 /// The workspace packages `from` may not depend on in any way (normal,
 /// build or dev), each with the reason.
 fn forbidden(from: &str) -> Vec<(&'static str, &'static str)> {
-    const SERVICE_OR_PROGRAM: [&str; 4] = [
+    const SERVICE_OR_PROGRAM: [&str; 5] = [
         "tongban-issuer",
         "tongban-wallet",
         "tongban-verify",
+        "tongban-verifier-service",
         "tongban-e2e",
     ];
     let mut rules = Vec::new();
@@ -108,14 +109,29 @@ fn forbidden(from: &str) -> Vec<(&'static str, &'static str)> {
                 "shared crates sit below every program and service",
             );
         }
-        "tongban-wallet" => deny(&["tongban-issuer"], "the wallet never links the issuer"),
+        "tongban-wallet" => deny(
+            &["tongban-issuer", "tongban-verifier-service"],
+            "the wallet never links the issuer or the receiving agency's service",
+        ),
         "tongban-issuer" => deny(
-            &["tongban-wallet", "tongban-verify"],
-            "the issuer never links the wallet or the counter's CLI",
+            &[
+                "tongban-wallet",
+                "tongban-verify",
+                "tongban-verifier-service",
+            ],
+            "the issuer never links the wallet, the counter's CLI or the receiving agency's service",
         ),
         "tongban-verify" => deny(
-            &["tongban-issuer", "tongban-wallet"],
-            "the counter's CLI links neither the issuer nor the wallet",
+            &[
+                "tongban-issuer",
+                "tongban-wallet",
+                "tongban-verifier-service",
+            ],
+            "the counter's CLI links neither the issuer, the wallet nor the receiving agency's service",
+        ),
+        "tongban-verifier-service" => deny(
+            &["tongban-issuer", "tongban-wallet", "tongban-verify"],
+            "the receiving agency's service links neither the issuer, the wallet nor the counter's CLI",
         ),
         _ => {}
     }
@@ -134,6 +150,7 @@ fn no_arrow_runs_the_wrong_way() {
         "tongban-issuer",
         "tongban-wallet",
         "tongban-verify",
+        "tongban-verifier-service",
     ] {
         assert!(graph.contains_key(name), "{name} is a workspace member");
     }
@@ -174,6 +191,13 @@ fn the_rules_catch_a_forbidden_edge() {
     assert!(rules.iter().any(|(to, _)| *to == "tongban-issuer"));
     let rules = forbidden("tongban-verifier");
     assert!(rules.iter().any(|(to, _)| *to == "tongban-cli-support"));
+    assert!(
+        rules
+            .iter()
+            .any(|(to, _)| *to == "tongban-verifier-service")
+    );
+    let rules = forbidden("tongban-verifier-service");
+    assert!(rules.iter().any(|(to, _)| *to == "tongban-issuer"));
 }
 
 #[test]

@@ -1,0 +1,346 @@
+//! The wallet's side of a transaction (OpenID4VP 1.0): the signed request
+//! object at the `request_uri`, and the response at the `response_uri`.
+//!
+//! A response is checked in this order, and nothing before step 4 changes
+//! the transaction (a stranger's garbage cannot end a citizen's
+//! transaction): (1) the transaction exists, is pending and unexpired;
+//! (2) an encrypted response opens with this transaction's key (`alg`,
+//! `enc`, `kid` checked first), a plain one is allowed only where the
+//! tenant accepts `direct_post`; (3) `state` is this transaction's;
+//! (4) an error (`access_denied`: the citizen declined) or the `vp_token`'s
+//! verification is recorded, once, in one database transaction with its
+//! audit entry. Same-device answers carry a fresh 128-bit `response_code`
+//! in the `redirect_uri`, which only the citizen's browser receives.
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::transactions::{StoredPurpose, code_hash, public_jwk};
+use super::verification::{Checked, Verdict, check_vp_token};
+use super::{Flow, Service, ServiceError};
+use crate::audit::PendingEntry;
+use crate::jose::{self, ENC_VALUES, KEY_AGREEMENT};
+use crate::keys::Purpose;
+use crate::store::{Answer, TransactionRecord, TxState};
+use crate::tokens::random_b64;
+use crate::trust::TrustState;
+
+/// The `aud` of a request object fetched by reference (OpenID4VP 1.0 §5.8).
+pub const SELF_ISSUED_AUD: &str = "https://self-issued.me/v2";
+
+/// The algorithms the verifier library accepts for SD-JWTs and KB-JWTs.
+pub const ALG_VALUES: [&str; 2] = ["EdDSA", "ES256"];
+
+/// The form a wallet posts to the response URI.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct WalletResponse {
+    /// `direct_post.jwt`: the encrypted response.
+    #[serde(default)]
+    pub response: Option<String>,
+    /// `direct_post`: the `vp_token` (JSON text).
+    #[serde(default)]
+    pub vp_token: Option<String>,
+    /// `direct_post`: the request's `state`.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// An error response.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Its description.
+    #[serde(default)]
+    pub error_description: Option<String>,
+}
+
+/// What the response endpoint answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseReply {
+    /// The new state.
+    pub state: TxState,
+    /// Same-device: the back office's page with `#response_code=…`.
+    pub redirect_uri: Option<String>,
+    /// The verdict's codes (rejected).
+    pub codes: Vec<String>,
+}
+
+/// The decrypted (or plain) response.
+#[derive(Debug, Default, Deserialize)]
+struct Payload {
+    #[serde(default)]
+    vp_token: Option<Value>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+fn bounded(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, ServiceError> {
+    match v {
+        Some(s) if s.len() > max => Err(ServiceError::ResponseInvalid(format!(
+            "{field} is longer than {max} bytes"
+        ))),
+        other => Ok(other),
+    }
+}
+
+impl Service {
+    async fn pending_transaction(&self, id: &str) -> Result<TransactionRecord, ServiceError> {
+        let t = self.store.transaction(id).await?;
+        if t.state != TxState::Pending && t.state != TxState::Expired {
+            return Err(ServiceError::AlreadyAnswered(id.to_owned()));
+        }
+        if t.state == TxState::Expired || self.now() >= t.expires_at {
+            return Err(ServiceError::TransactionExpired(id.to_owned()));
+        }
+        Ok(t)
+    }
+
+    /// The signed request object of a pending transaction, echoing the
+    /// wallet's `wallet_nonce`. `wallet_metadata`, if sent, must be a JSON
+    /// object (the service's choices do not depend on it: it offers what
+    /// HAIP requires).
+    pub async fn request_object(
+        &self,
+        id: &str,
+        wallet_nonce: Option<String>,
+        wallet_metadata: Option<String>,
+    ) -> Result<String, ServiceError> {
+        let wallet_nonce = bounded("wallet_nonce", wallet_nonce, 512)?;
+        if let Some(m) = &wallet_metadata
+            && !matches!(serde_json::from_str::<Value>(m), Ok(Value::Object(_)))
+        {
+            return Err(ServiceError::InvalidRequest(
+                "wallet_metadata must be a JSON object".into(),
+            ));
+        }
+        let t = self.pending_transaction(id).await?;
+        let rt = self.tenant_runtime(&t.tenant_id).await?;
+        let now = self.now();
+        let purpose: StoredPurpose =
+            serde_json::from_str(&t.purpose).map_err(ServiceError::internal)?;
+        let dcql: Value = serde_json::from_str(&t.dcql).map_err(ServiceError::internal)?;
+        let mut jwk = public_jwk(&t)?;
+        jwk.insert("kid".into(), t.enc_kid.clone().into());
+        let formats = json!({"dc+sd-jwt": {"sd-jwt_alg_values": ALG_VALUES, "kb-jwt_alg_values": ALG_VALUES}});
+        let mut client_metadata = Map::new();
+        client_metadata.insert("vp_formats_supported".into(), formats);
+        if t.response_mode == "direct_post.jwt" {
+            client_metadata.insert("jwks".into(), json!({"keys": [jwk]}));
+            client_metadata.insert(
+                "encrypted_response_enc_values_supported".into(),
+                json!(ENC_VALUES),
+            );
+        }
+        let mut claims = Map::new();
+        let mut put = |k: &str, v: Value| {
+            claims.insert(k.to_owned(), v);
+        };
+        put("iss", rt.client_id.clone().into());
+        put("aud", SELF_ISSUED_AUD.into());
+        put("iat", now.into());
+        put("exp", t.expires_at.min(now + 300).into());
+        put("client_id", rt.client_id.clone().into());
+        put("response_type", "vp_token".into());
+        put("response_mode", t.response_mode.clone().into());
+        put("response_uri", self.response_uri(&t.id).into());
+        put("nonce", t.nonce.clone().into());
+        put("state", t.state_param.clone().into());
+        put("dcql_query", dcql);
+        put("client_metadata", Value::Object(client_metadata));
+        if let Some(n) = wallet_nonce {
+            put("wallet_nonce", n.into());
+        }
+        if let Some(td) = &t.transaction_data {
+            put(
+                "transaction_data",
+                serde_json::from_str(td).map_err(ServiceError::internal)?,
+            );
+        }
+        put(
+            "tongban_purpose",
+            json!({
+                "service_item": purpose.service_item,
+                "purpose_zh": purpose.purpose.zh,
+                "purpose_en": purpose.purpose.en,
+                "verifier_name_zh": rt.tenant.name_zh,
+                "verifier_name_en": rt.tenant.name_en,
+            }),
+        );
+        self.metrics.add(
+            "tongban_vp_request_objects_total",
+            &[("tenant", &t.tenant_id)],
+            1,
+        );
+        jose::sign_request_object(&claims, &rt.key_pkcs8, &rt.tenant.cert_der)
+            .map_err(ServiceError::internal)
+    }
+
+    /// Takes the wallet's response to transaction `id`.
+    pub async fn respond(
+        &self,
+        id: &str,
+        form: WalletResponse,
+    ) -> Result<ResponseReply, ServiceError> {
+        let t = self.pending_transaction(id).await?;
+        let payload = match (&form.response, &form.vp_token, &form.error) {
+            (Some(jwe), None, None) => {
+                if t.response_mode != "direct_post.jwt" {
+                    return Err(ServiceError::ResponseInvalid(
+                        "this transaction expects an unencrypted direct_post response".into(),
+                    ));
+                }
+                let key = self
+                    .master
+                    .open(Purpose::ResponseDecryption, &t.id, &t.enc_sealed)
+                    .map_err(|_| ServiceError::TransactionExpired(t.id.clone()))?;
+                let key = std::str::from_utf8(&key).map_err(ServiceError::internal)?;
+                let plain = jose::open_response(jwe, &t.enc_kid, key)?;
+                serde_json::from_slice::<Payload>(&plain).map_err(|e| {
+                    ServiceError::ResponseInvalid(format!(
+                        "the decrypted response is not the JSON object OpenID4VP asks for: {e}"
+                    ))
+                })?
+            }
+            (None, Some(vp), None) => {
+                if t.response_mode != "direct_post" {
+                    return Err(ServiceError::EncryptionRequired);
+                }
+                Payload {
+                    vp_token: Some(serde_json::from_str(vp).map_err(|e| {
+                        ServiceError::ResponseInvalid(format!("vp_token is not JSON: {e}"))
+                    })?),
+                    state: form.state.clone(),
+                    ..Payload::default()
+                }
+            }
+            (None, None, Some(err)) => Payload {
+                error: Some(err.clone()),
+                error_description: form.error_description.clone(),
+                state: form.state.clone(),
+                ..Payload::default()
+            },
+            _ => {
+                return Err(ServiceError::ResponseInvalid(format!(
+                    "post exactly one of response ({KEY_AGREEMENT} JWE), vp_token, or error"
+                )));
+            }
+        };
+        if payload.state.as_deref() != Some(t.state_param.as_str()) {
+            return Err(ServiceError::StateMismatch);
+        }
+        let now = self.now();
+        let (state, checked) = match (&payload.error, &payload.vp_token) {
+            (Some(err), _) => {
+                let err = bounded("error", Some(err.clone()), 64)?.unwrap_or_default();
+                let desc = bounded("error_description", payload.error_description.clone(), 1000)?;
+                let state = if err == "access_denied" {
+                    TxState::Refused
+                } else {
+                    TxState::Failed
+                };
+                let verdict = Verdict {
+                    wallet_error: Some(err),
+                    wallet_error_description: desc,
+                    ..Verdict::default()
+                };
+                (
+                    state,
+                    Checked {
+                        verdict,
+                        claims: None,
+                    },
+                )
+            }
+            (None, Some(vp)) => {
+                let checked = self.check(&t, vp).await?;
+                let state = if checked.claims.is_some() {
+                    TxState::Accepted
+                } else {
+                    TxState::Rejected
+                };
+                (state, checked)
+            }
+            (None, None) => {
+                return Err(ServiceError::ResponseInvalid(
+                    "the response has neither vp_token nor error".into(),
+                ));
+            }
+        };
+        let code = (t.flow == Flow::SameDevice.as_str()).then(|| random_b64(16));
+        let answer = Answer {
+            state,
+            outcome: serde_json::to_string(&checked.verdict).map_err(ServiceError::internal)?,
+            claims_erase_at: checked
+                .claims
+                .as_ref()
+                .map(|_| now + self.config.claims_retention_secs),
+            claims: checked.claims.as_ref().map(Value::to_string),
+            response_code_hash: code.as_deref().map(code_hash),
+        };
+        let audit = PendingEntry::new(
+            t.tenant_id.clone(),
+            "wallet",
+            "transaction.answer",
+            t.id.clone(),
+            json!({
+                "state": state.as_str(),
+                "codes": checked.verdict.codes,
+                "wallet_error": checked.verdict.wallet_error,
+                "presented": checked.verdict.presentations.iter().map(|p| json!({
+                    "query_id": p.query_id, "vct": p.vct, "iss": p.iss, "disclosed": p.disclosed,
+                })).collect::<Vec<_>>(),
+                "trust_list_sequence": checked.verdict.trust_bundle.as_ref().map(|b| b.trust_list_sequence),
+            }),
+        );
+        match self.store.answer(&t.id, &answer, now, audit).await {
+            Ok(()) => {}
+            Err(crate::store::StoreError::InvalidTransition(_)) => {
+                return Err(if self.now() >= t.expires_at {
+                    ServiceError::TransactionExpired(t.id)
+                } else {
+                    ServiceError::AlreadyAnswered(t.id)
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.waiters.wake(&t.id);
+        self.metrics.add(
+            "tongban_vp_answers_total",
+            &[("tenant", &t.tenant_id), ("state", state.as_str())],
+            1,
+        );
+        Ok(ResponseReply {
+            state,
+            redirect_uri: match (&t.redirect_page, code) {
+                (Some(page), Some(code)) => Some(format!("{page}#response_code={code}")),
+                _ => None,
+            },
+            codes: checked.verdict.codes,
+        })
+    }
+
+    async fn check(&self, t: &TransactionRecord, vp: &Value) -> Result<Checked, ServiceError> {
+        let bundle = self.trust.current().ok_or_else(|| {
+            ServiceError::NoTrustBundle(
+                "the service has no trust bundle yet; the response was not recorded, send it again later".into(),
+            )
+        })?;
+        let now = self.now();
+        let freshness = TrustState::freshness(&bundle, now, self.config.max_bundle_age_secs);
+        if !freshness.fresh {
+            return Err(ServiceError::NoTrustBundle(format!(
+                "the service's trust bundle is {} seconds old (more than {}); the response was not recorded",
+                freshness.bundle_age_secs, self.config.max_bundle_age_secs
+            )));
+        }
+        let rt = self.tenant_runtime(&t.tenant_id).await?;
+        let dcql: Value = serde_json::from_str(&t.dcql).map_err(ServiceError::internal)?;
+        let (vp, client_id, nonce) = (vp.clone(), rt.client_id.clone(), t.nonce.clone());
+        tokio::task::spawn_blocking(move || {
+            check_vp_token(&dcql, &vp, &client_id, &nonce, &bundle, freshness, now)
+        })
+        .await
+        .map_err(ServiceError::internal)
+    }
+}

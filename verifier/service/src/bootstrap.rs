@@ -1,0 +1,190 @@
+//! Starting the service: the master key, the database, the admin token of
+//! a fresh database (printed once), the operator CA of a fresh database,
+//! the trust bundle and its schedule, maintenance, and `serve` with
+//! graceful shutdown.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::app::{Database, OpenError, Service, ServiceError};
+use crate::config::Config;
+use crate::keys::{KeyError, MasterKey};
+use crate::tokens::{NewToken, TokenScope};
+use crate::trust::{self, BundleSource, DirectorySource};
+
+/// Environment variable holding the master key (base64url or hex).
+pub const MASTER_KEY_ENV: &str = "TONGBAN_MASTER_KEY";
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The master key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The database.
+    #[error("database: {0}")]
+    Store(#[from] OpenError),
+    /// Creating the data directory or binding the port.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// The trust anchors.
+    #[error("{0}")]
+    Trust(String),
+    /// Setting up a token or the CA.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Where the master key came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `TONGBAN_MASTER_KEY`.
+    Environment,
+    /// An existing file.
+    File(PathBuf),
+    /// A file generated now (first start).
+    Generated(PathBuf),
+}
+
+/// Loads the master key: `TONGBAN_MASTER_KEY`, else the configured file,
+/// else `<data_dir>/master.key` — generated there if `create` and absent.
+pub fn load_master_key(
+    config: &Config,
+    create: bool,
+) -> Result<(MasterKey, KeySource), StartError> {
+    if let Ok(text) = std::env::var(MASTER_KEY_ENV) {
+        return Ok((MasterKey::parse(&text)?, KeySource::Environment));
+    }
+    let path = config
+        .master_key_file
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("master.key"));
+    if path.exists() || !create || config.master_key_file.is_some() {
+        return Ok((MasterKey::read(&path)?, KeySource::File(path)));
+    }
+    ensure_data_dir(config)?;
+    let key = MasterKey::generate();
+    key.write_new(&path)?;
+    Ok((key, KeySource::Generated(path)))
+}
+
+/// Creates the data directory (mode 0700) if absent.
+pub fn ensure_data_dir(config: &Config) -> Result<(), StartError> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        b.mode(0o700);
+    }
+    b.create(&config.data_dir).map_err(|source| StartError::Io {
+        what: format!("creating the data directory {}", config.data_dir.display()),
+        source,
+    })
+}
+
+/// Opens the configured database (SQLite in the data directory unless a
+/// PostgreSQL URL is set) and applies migrations.
+pub async fn open_database(config: &Config) -> Result<Database, StartError> {
+    if config.database_url.is_none() {
+        ensure_data_dir(config)?;
+    }
+    Ok(Database::open(config).await?)
+}
+
+/// On a database with no token at all, creates the operator CA (if
+/// absent) and an admin token; returns the token (shown once).
+pub async fn bootstrap_admin(service: &Service) -> Result<Option<NewToken>, StartError> {
+    if !service.list_tokens().await?.is_empty() {
+        return Ok(None);
+    }
+    if matches!(service.ca_certificate().await, Err(ServiceError::CaMissing)) {
+        service
+            .init_ca("Tongban receiving agencies operator CA", "bootstrap")
+            .await?;
+    }
+    let token = service
+        .create_token(TokenScope::Admin, "bootstrap admin", "bootstrap")
+        .await?;
+    Ok(Some(token))
+}
+
+/// The trust bundle source the configuration names: the trust list at
+/// `trust_list_url`, or the bundle directory re-read.
+pub fn bundle_source(config: &Config) -> Result<Arc<dyn BundleSource>, StartError> {
+    let anchors = trust::read_anchor_keys(&config.anchor_key_files).map_err(StartError::Trust)?;
+    if config.trust_list_url.is_some() && anchors.is_empty() {
+        return Err(StartError::Trust(
+            "trust_list_url needs anchor_key_files: the trust list is verified against the anchor's key".into(),
+        ));
+    }
+    Ok(Arc::new(DirectorySource {
+        dir: config.bundle_dir.clone(),
+        anchors,
+    }))
+}
+
+/// Runs the HTTP service until Ctrl-C or SIGTERM, with the trust bundle
+/// refreshed and maintenance run on their schedules; then finishes the
+/// requests in flight and returns.
+pub async fn serve(
+    service: Arc<Service>,
+    source: Arc<dyn BundleSource>,
+    listener: tokio::net::TcpListener,
+) -> Result<(), StartError> {
+    let config = service.config().clone();
+    let sync = {
+        let s = service.clone();
+        let dir = config.bundle_dir.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(config.sync_interval_secs));
+            loop {
+                tick.tick().await;
+                let held = trust::held_sequence(&dir);
+                let _ = trust::refresh_once(s.trust(), source.clone(), held, s.now()).await;
+            }
+        })
+    };
+    let maintenance = {
+        let s = service.clone();
+        tokio::spawn(async move {
+            let mut tick =
+                tokio::time::interval(Duration::from_secs(config.maintenance_interval_secs));
+            loop {
+                tick.tick().await;
+                if let Err(e) = s.maintain().await {
+                    tracing::warn!(error = %e, "maintenance failed");
+                }
+            }
+        })
+    };
+    let limits = config.server;
+    let app = crate::api::router(service);
+    let result = tongban_service_kit::serve(listener, app, limits, async {
+        tongban_service_kit::shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    })
+    .await
+    .map_err(|source| StartError::Io {
+        what: "serving".into(),
+        source,
+    });
+    sync.abort();
+    maintenance.abort();
+    if let Ok(report) = &result {
+        tracing::info!(
+            accepted = report.accepted,
+            refused_at_limits = report.refused,
+            dropped_at_shutdown = report.dropped_at_shutdown,
+            "stopped"
+        );
+    }
+    result.map(|_| ())
+}

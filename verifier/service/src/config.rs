@@ -1,0 +1,515 @@
+//! Service configuration: defaults, then a TOML file, then environment
+//! variables, then command-line flags (each overrides the one before).
+//!
+//! Every key of the file has an environment variable
+//! `TONGBAN_VERIFIER_SERVICE_<KEY>` (upper case), e.g.
+//! `TONGBAN_VERIFIER_SERVICE_PUBLIC_URL`; a list (`anchor_key_files`) is
+//! written comma-separated there. The master key itself can also come from
+//! `TONGBAN_MASTER_KEY`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tongban_service_kit::ServerLimits;
+
+/// The prefix of every environment variable of the configuration.
+pub const ENV_PREFIX: &str = "TONGBAN_VERIFIER_SERVICE_";
+
+/// Why the configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An environment variable has a value of the wrong kind.
+    #[error("environment variable {name}={value:?}: {expected}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// A value is out of range.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The configuration file as written (every key optional).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Address to listen on.
+    pub listen: Option<String>,
+    /// Data directory (SQLite file, generated master key, trust bundle).
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…` to use PostgreSQL instead of SQLite.
+    pub database_url: Option<String>,
+    /// Base URL wallets and back offices reach the service at.
+    pub public_url: Option<String>,
+    /// File holding the master key.
+    pub master_key_file: Option<PathBuf>,
+    /// Largest back-office request body, bytes.
+    pub max_body_bytes: Option<usize>,
+    /// Largest wallet response body (the encrypted `vp_token`), bytes.
+    pub max_response_bytes: Option<usize>,
+    /// How long a wallet has to answer a transaction, seconds.
+    pub transaction_ttl_secs: Option<i64>,
+    /// Pending transactions one tenant may hold at once.
+    pub max_pending_per_tenant: Option<i64>,
+    /// How long disclosed claims are kept when the back office never reads
+    /// them, seconds.
+    pub claims_retention_secs: Option<i64>,
+    /// The longest `?wait=` of a long-poll, and the longest event stream, seconds.
+    pub max_wait_secs: Option<u64>,
+    /// Whether tenants may be set to accept plain `direct_post` responses.
+    pub allow_plain_direct_post: Option<bool>,
+    /// URL of the signed trust list to sync from.
+    pub trust_list_url: Option<String>,
+    /// The trust anchor's public key files (JWK with kid).
+    pub anchor_key_files: Option<Vec<PathBuf>>,
+    /// Where the trust bundle is kept.
+    pub bundle_dir: Option<PathBuf>,
+    /// How often the trust bundle is synced, seconds.
+    pub sync_interval_secs: Option<u64>,
+    /// The oldest trust bundle the service verifies with, seconds.
+    pub max_bundle_age_secs: Option<i64>,
+    /// How often maintenance (expiry, erasure) runs, seconds.
+    pub maintenance_interval_secs: Option<u64>,
+    /// PostgreSQL pool size.
+    pub db_max_connections: Option<u32>,
+    /// `text` or `json` logs.
+    pub log_format: Option<String>,
+    /// How long a client may take to send a request head, seconds.
+    pub header_read_timeout_secs: Option<u64>,
+    /// How long a request body may send nothing, seconds.
+    pub body_idle_timeout_secs: Option<u64>,
+    /// How long a request may take from its head to its response, seconds
+    /// (long-polls and event streams are bounded by `max_wait_secs`, which
+    /// must be shorter).
+    pub request_timeout_secs: Option<u64>,
+    /// Connections open at once.
+    pub max_connections: Option<usize>,
+    /// Connections open at once from one IP address.
+    pub max_connections_per_ip: Option<usize>,
+    /// How long a stopping service waits for requests in flight, seconds.
+    pub shutdown_grace_secs: Option<u64>,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (default `127.0.0.1:8090`).
+    pub listen: SocketAddr,
+    /// Data directory (default `tongban-verifier-service-data`).
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL; `None` means the embedded SQLite file.
+    pub database_url: Option<String>,
+    /// Base URL (default `http://<listen>`), without a trailing slash.
+    pub public_url: String,
+    /// Master key file (default `<data_dir>/master.key` unless
+    /// `TONGBAN_MASTER_KEY` is set).
+    pub master_key_file: Option<PathBuf>,
+    /// Default 64 KiB.
+    pub max_body_bytes: usize,
+    /// Default 512 KiB.
+    pub max_response_bytes: usize,
+    /// Default 300.
+    pub transaction_ttl_secs: i64,
+    /// Default 10,000.
+    pub max_pending_per_tenant: i64,
+    /// Default 600 (ten minutes).
+    pub claims_retention_secs: i64,
+    /// Default 60.
+    pub max_wait_secs: u64,
+    /// Default false.
+    pub allow_plain_direct_post: bool,
+    /// The trust list to sync; `None` means the bundle directory is filled
+    /// by someone else (`tongban-verify sync --bundle DIR`) and only re-read.
+    pub trust_list_url: Option<String>,
+    /// The anchor key files (needed to load or sync a bundle).
+    pub anchor_key_files: Vec<PathBuf>,
+    /// Default `<data_dir>/trust-bundle`.
+    pub bundle_dir: PathBuf,
+    /// Default 3600.
+    pub sync_interval_secs: u64,
+    /// Default 86,400.
+    pub max_bundle_age_secs: i64,
+    /// Default 30.
+    pub maintenance_interval_secs: u64,
+    /// Default 16.
+    pub db_max_connections: u32,
+    /// Default text.
+    pub log_format: LogFormat,
+    /// Timeouts, connection limits and the shutdown deadline of the HTTP
+    /// server.
+    pub server: ServerLimits,
+}
+
+/// Command-line overrides.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--public-url`.
+    pub public_url: Option<String>,
+}
+
+macro_rules! env_overrides {
+    ($file:ident, $get:ident; $($key:ident : $kind:tt),+ $(,)?) => {
+        $(
+            let name = format!("{ENV_PREFIX}{}", stringify!($key).to_ascii_uppercase());
+            if let Some(v) = $get(&name) {
+                $file.$key = Some(env_overrides!(@parse $kind, name, v));
+            }
+        )+
+    };
+    (@parse string, $name:ident, $v:ident) => { $v };
+    (@parse path, $name:ident, $v:ident) => { PathBuf::from($v) };
+    (@parse paths, $name:ident, $v:ident) => {
+        $v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(PathBuf::from).collect()
+    };
+    (@parse bool, $name:ident, $v:ident) => {
+        match $v.as_str() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => return Err(ConfigError::Env { name: $name.clone(), value: $v.clone(), expected: "true or false" }),
+        }
+    };
+    (@parse number, $name:ident, $v:ident) => {
+        $v.parse().map_err(|_| ConfigError::Env { name: $name.clone(), value: $v.clone(), expected: "a whole number" })?
+    };
+}
+
+fn positive<T: PartialOrd + Default + Copy>(
+    key: &'static str,
+    v: Option<T>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match v {
+        None => Ok(default),
+        Some(n) if n > T::default() => Ok(n),
+        Some(_) => Err(ConfigError::Invalid {
+            key,
+            message: "must be at least 1".into(),
+        }),
+    }
+}
+
+fn server_limits(f: &FileConfig) -> Result<ServerLimits, ConfigError> {
+    let d = ServerLimits::default();
+    let secs = |key, v: Option<u64>, default: Duration| {
+        positive(key, v, default.as_secs()).map(Duration::from_secs)
+    };
+    Ok(ServerLimits {
+        header_read_timeout: secs(
+            "header_read_timeout_secs",
+            f.header_read_timeout_secs,
+            d.header_read_timeout,
+        )?,
+        body_idle_timeout: secs(
+            "body_idle_timeout_secs",
+            f.body_idle_timeout_secs,
+            d.body_idle_timeout,
+        )?,
+        request_timeout: secs(
+            "request_timeout_secs",
+            f.request_timeout_secs,
+            Duration::from_secs(d.request_timeout.as_secs().max(90)),
+        )?,
+        max_connections: positive("max_connections", f.max_connections, d.max_connections)?,
+        max_connections_per_ip: positive(
+            "max_connections_per_ip",
+            f.max_connections_per_ip,
+            d.max_connections_per_ip,
+        )?,
+        shutdown_grace: secs(
+            "shutdown_grace_secs",
+            f.shutdown_grace_secs,
+            d.shutdown_grace,
+        )?,
+    })
+}
+
+impl Config {
+    /// Loads the configuration: defaults, `file` if given, the process
+    /// environment, then `over`.
+    pub fn load(file: Option<&Path>, over: &Overrides) -> Result<Config, ConfigError> {
+        Self::load_with(file, over, |k| std::env::var(k).ok())
+    }
+
+    /// As [`Config::load`], with the environment given by `env` (for tests).
+    pub fn load_with(
+        file: Option<&Path>,
+        over: &Overrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut f = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    message: e.message().to_owned(),
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let get = &env;
+        env_overrides!(f, get;
+            listen: string, data_dir: path, database_url: string, public_url: string,
+            master_key_file: path, max_body_bytes: number, max_response_bytes: number,
+            transaction_ttl_secs: number, max_pending_per_tenant: number,
+            claims_retention_secs: number, max_wait_secs: number,
+            allow_plain_direct_post: bool, trust_list_url: string, anchor_key_files: paths,
+            bundle_dir: path, sync_interval_secs: number, max_bundle_age_secs: number,
+            maintenance_interval_secs: number, db_max_connections: number, log_format: string,
+            header_read_timeout_secs: number, body_idle_timeout_secs: number,
+            request_timeout_secs: number, max_connections: number,
+            max_connections_per_ip: number, shutdown_grace_secs: number,
+        );
+        if over.listen.is_some() {
+            f.listen = over.listen.clone();
+        }
+        if over.data_dir.is_some() {
+            f.data_dir = over.data_dir.clone();
+        }
+        if over.database_url.is_some() {
+            f.database_url = over.database_url.clone();
+        }
+        if over.public_url.is_some() {
+            f.public_url = over.public_url.clone();
+        }
+        Self::resolve(f)
+    }
+
+    fn resolve(f: FileConfig) -> Result<Config, ConfigError> {
+        let server = server_limits(&f)?;
+        let listen_text = f.listen.unwrap_or_else(|| "127.0.0.1:8090".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| ConfigError::Invalid {
+            key: "listen",
+            message: format!("{listen_text:?} is not an address such as 127.0.0.1:8090"),
+        })?;
+        let public_url = f
+            .public_url
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let rest = public_url
+            .strip_prefix("https://")
+            .or_else(|| public_url.strip_prefix("http://"));
+        if rest.is_none_or(|r| r.is_empty() || r.contains(['/', '?', '#'])) {
+            return Err(ConfigError::Invalid {
+                key: "public_url",
+                message: format!(
+                    "{public_url:?} must be an http(s) URL of a host, without path, query or fragment"
+                ),
+            });
+        }
+        let log_format = match f.log_format.as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: "log_format",
+                    message: format!("{other:?}: use text or json"),
+                });
+            }
+        };
+        let database_url = f.database_url.filter(|u| !u.is_empty());
+        if let Some(u) = &database_url
+            && !(u.starts_with("postgres://") || u.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "database_url",
+                message: "only postgres:// URLs; leave it unset for the embedded SQLite file"
+                    .into(),
+            });
+        }
+        if let Some(u) = &f.trust_list_url
+            && !u.starts_with("https://")
+        {
+            return Err(ConfigError::Invalid {
+                key: "trust_list_url",
+                message: "the trust list is fetched over https:// only".into(),
+            });
+        }
+        let max_wait_secs = positive("max_wait_secs", f.max_wait_secs, 60)?;
+        if Duration::from_secs(max_wait_secs) >= server.request_timeout {
+            return Err(ConfigError::Invalid {
+                key: "max_wait_secs",
+                message: format!(
+                    "must be shorter than request_timeout_secs ({}), or long-polls are cut off",
+                    server.request_timeout.as_secs()
+                ),
+            });
+        }
+        let data_dir = f
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from("tongban-verifier-service-data"));
+        Ok(Config {
+            listen,
+            bundle_dir: f
+                .bundle_dir
+                .unwrap_or_else(|| data_dir.join("trust-bundle")),
+            data_dir,
+            database_url,
+            public_url,
+            master_key_file: f.master_key_file,
+            max_body_bytes: positive("max_body_bytes", f.max_body_bytes, 64 * 1024)?,
+            max_response_bytes: positive("max_response_bytes", f.max_response_bytes, 512 * 1024)?,
+            transaction_ttl_secs: positive("transaction_ttl_secs", f.transaction_ttl_secs, 300)?,
+            max_pending_per_tenant: positive(
+                "max_pending_per_tenant",
+                f.max_pending_per_tenant,
+                10_000,
+            )?,
+            claims_retention_secs: positive("claims_retention_secs", f.claims_retention_secs, 600)?,
+            max_wait_secs,
+            allow_plain_direct_post: f.allow_plain_direct_post.unwrap_or(false),
+            trust_list_url: f.trust_list_url,
+            anchor_key_files: f.anchor_key_files.unwrap_or_default(),
+            sync_interval_secs: positive("sync_interval_secs", f.sync_interval_secs, 3600)?,
+            max_bundle_age_secs: positive("max_bundle_age_secs", f.max_bundle_age_secs, 86_400)?,
+            maintenance_interval_secs: positive(
+                "maintenance_interval_secs",
+                f.maintenance_interval_secs,
+                30,
+            )?,
+            db_max_connections: positive("db_max_connections", f.db_max_connections, 16)?,
+            log_format,
+            server,
+        })
+    }
+
+    /// The SQLite file in the data directory.
+    pub fn sqlite_file(&self) -> PathBuf {
+        self.data_dir.join("verifier-service.sqlite3")
+    }
+
+    /// The host of `public_url` (for `x509_san_dns` checks and the
+    /// operator's hints).
+    pub fn public_host(&self) -> &str {
+        let rest = self.public_url.split_once("://").map_or("", |(_, r)| r);
+        rest.rsplit_once(':')
+            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(rest, |(host, _)| host)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_service() {
+        let c = Config::load_with(None, &Overrides::default(), env(&[])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8090");
+        assert_eq!(c.public_url, "http://127.0.0.1:8090");
+        assert_eq!(c.public_host(), "127.0.0.1");
+        assert!(c.database_url.is_none());
+        assert_eq!(c.claims_retention_secs, 600);
+        assert!(!c.allow_plain_direct_post);
+        assert!(c.bundle_dir.ends_with("trust-bundle"));
+    }
+
+    #[test]
+    fn file_then_env_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "listen = \"127.0.0.1:9000\"\nclaims_retention_secs = 60\nanchor_key_files = [\"a.json\"]\n",
+        )
+        .unwrap();
+        let c = Config::load_with(
+            Some(&p),
+            &Overrides {
+                listen: Some("127.0.0.1:9100".into()),
+                ..Default::default()
+            },
+            env(&[
+                ("TONGBAN_VERIFIER_SERVICE_CLAIMS_RETENTION_SECS", "120"),
+                ("TONGBAN_VERIFIER_SERVICE_ALLOW_PLAIN_DIRECT_POST", "true"),
+                ("TONGBAN_VERIFIER_SERVICE_LISTEN", "127.0.0.1:9050"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.claims_retention_secs, 120);
+        assert!(c.allow_plain_direct_post);
+        assert_eq!(c.anchor_key_files, vec![PathBuf::from("a.json")]);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let bad = |pairs: &[(&str, &str)]| {
+            Config::load_with(None, &Overrides::default(), env(pairs))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            bad(&[("TONGBAN_VERIFIER_SERVICE_TRANSACTION_TTL_SECS", "soon")])
+                .contains("TRANSACTION_TTL")
+        );
+        assert!(
+            bad(&[("TONGBAN_VERIFIER_SERVICE_CLAIMS_RETENTION_SECS", "0")])
+                .contains("claims_retention_secs")
+        );
+        assert!(
+            bad(&[("TONGBAN_VERIFIER_SERVICE_PUBLIC_URL", "https://h/x")]).contains("public_url")
+        );
+        assert!(
+            bad(&[("TONGBAN_VERIFIER_SERVICE_TRUST_LIST_URL", "http://h/tl")]).contains("https")
+        );
+        assert!(
+            bad(&[("TONGBAN_VERIFIER_SERVICE_MAX_WAIT_SECS", "600")]).contains("request_timeout")
+        );
+    }
+}
