@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -167,8 +167,15 @@ pub(super) fn code_hash(code: &str) -> String {
     hex::encode(Sha256::digest(code.as_bytes()))
 }
 
+/// What a URI query component must escape: all but RFC 3986's unreserved.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn encode(v: &str) -> String {
-    utf8_percent_encode(v, NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(v, COMPONENT).to_string()
 }
 
 fn text(field: &str, v: &str, max: usize) -> Result<(), ServiceError> {
