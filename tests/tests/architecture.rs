@@ -92,7 +92,15 @@ fn forbidden(from: &str) -> Vec<(&'static str, &'static str)> {
                 &["tongban-protocol"],
                 "protocols are built on the format, not the other way",
             );
+            deny(
+                &["tongban-trust-sync"],
+                "fetching and bundle files live outside the I/O-free library",
+            );
         }
+        "tongban-trust-sync" => deny(
+            &SERVICE_OR_PROGRAM,
+            "the sync library serves the counter's CLI and the agency's service, below both",
+        ),
         "tongban-protocol" => {
             deny(
                 &SERVICE_OR_PROGRAM,
@@ -151,6 +159,7 @@ fn no_arrow_runs_the_wrong_way() {
         "tongban-wallet",
         "tongban-verify",
         "tongban-verifier-service",
+        "tongban-trust-sync",
     ] {
         assert!(graph.contains_key(name), "{name} is a workspace member");
     }
@@ -198,6 +207,7 @@ fn the_rules_catch_a_forbidden_edge() {
     );
     let rules = forbidden("tongban-verifier-service");
     assert!(rules.iter().any(|(to, _)| *to == "tongban-issuer"));
+    assert!(rules.iter().any(|(to, _)| *to == "tongban-trust-sync"));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use crate::app::{Database, OpenError, Service, ServiceError};
 use crate::config::Config;
 use crate::keys::{KeyError, MasterKey};
 use crate::tokens::{NewToken, TokenScope};
-use crate::trust::{self, BundleSource, DirectorySource};
+use crate::trust::{self, BundleSource, DirectorySource, TrustListSource};
 
 /// Environment variable holding the master key (base64url or hex).
 pub const MASTER_KEY_ENV: &str = "TONGBAN_MASTER_KEY";
@@ -125,10 +125,17 @@ pub fn bundle_source(config: &Config) -> Result<Arc<dyn BundleSource>, StartErro
             "trust_list_url needs anchor_key_files: the trust list is verified against the anchor's key".into(),
         ));
     }
-    Ok(Arc::new(DirectorySource {
-        dir: config.bundle_dir.clone(),
-        anchors,
-    }))
+    Ok(match &config.trust_list_url {
+        Some(url) => Arc::new(TrustListSource::new(
+            url.clone(),
+            anchors,
+            config.bundle_dir.clone(),
+        )),
+        None => Arc::new(DirectorySource {
+            dir: config.bundle_dir.clone(),
+            anchors,
+        }),
+    })
 }
 
 /// Runs the HTTP service until Ctrl-C or SIGTERM, with the trust bundle

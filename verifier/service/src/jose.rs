@@ -15,12 +15,9 @@ use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
 use josekit::jwk::{Jwk, KeyPair as _};
 use serde_json::{Map, Value};
 
-/// The key agreement of encrypted responses.
-pub const KEY_AGREEMENT: &str = "ECDH-ES";
-/// The content encryptions the service lists and accepts.
-pub const ENC_VALUES: [&str; 2] = ["A128GCM", "A256GCM"];
-/// The `typ` of a request object (OpenID4VP 1.0 §5.1, RFC 9101).
-pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
+pub use tongban_protocol::oid4vp::request::{
+    JWE_ALG_ECDH_ES as KEY_AGREEMENT, JWE_ENC_VALUES as ENC_VALUES, REQUEST_OBJECT_TYP,
+};
 
 /// Why an encrypted response was refused before or while decrypting.
 /// Each has a stable code (the API's).

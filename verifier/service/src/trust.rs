@@ -14,8 +14,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
-use tongban_verifier::bundle::{MANIFEST_FILE, Manifest};
+use tongban_trust_sync::bundle_dir;
+use tongban_trust_sync::fetch::Fetcher;
 use tongban_verifier::{KeyWithId, TrustBundle};
 
 /// Where new bundles come from. `refresh` runs on a blocking thread.
@@ -43,28 +46,63 @@ pub fn read_anchor_keys(files: &[PathBuf]) -> Result<Vec<KeyWithId>, String> {
 
 /// Loads and verifies the bundle in `dir`.
 pub fn load_dir(dir: &Path, anchors: &[KeyWithId]) -> Result<TrustBundle, String> {
-    let manifest = std::fs::read(dir.join(MANIFEST_FILE))
-        .map_err(|e| format!("no trust bundle in {}: {e}", dir.display()))?;
-    TrustBundle::load(
-        &manifest,
-        &mut |name| std::fs::read(dir.join(name)).ok(),
-        anchors,
-    )
-    .map_err(|r| {
-        format!(
-            "the trust bundle in {} is refused: {}",
-            dir.display(),
-            r.code.code()
-        )
-    })
+    bundle_dir::load(dir, anchors).map_err(|e| format!("{}: {e}", e.code()))
 }
 
 /// The sequence of the trust list in `dir`'s manifest, if any.
 pub fn held_sequence(dir: &Path) -> Option<u64> {
-    let bytes = std::fs::read(dir.join(MANIFEST_FILE)).ok()?;
-    serde_json::from_slice::<Manifest>(&bytes)
-        .ok()
-        .map(|m| m.sequence)
+    bundle_dir::held_sequence(dir)
+}
+
+/// Syncs from a trust list URL into the bundle directory, by the rules of
+/// `tongban-verify sync` (the shared `tongban-trust-sync` crate): the list
+/// is verified against the anchors before any URL it names is followed,
+/// rollback below the held sequence is refused, and the directory is
+/// replaced atomically.
+pub struct TrustListSource {
+    /// The signed trust list.
+    pub url: String,
+    /// The anchor keys.
+    pub anchors: Vec<KeyWithId>,
+    /// The bundle directory.
+    pub dir: PathBuf,
+    /// The fetcher (timeouts, size bound, https only).
+    pub fetcher: Fetcher,
+}
+
+impl std::fmt::Debug for TrustListSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustListSource")
+            .field("url", &self.url)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TrustListSource {
+    /// A source with a 30-second fetch timeout.
+    pub fn new(url: String, anchors: Vec<KeyWithId>, dir: PathBuf) -> Self {
+        TrustListSource {
+            url,
+            anchors,
+            dir,
+            fetcher: Fetcher::new(Duration::from_secs(30)),
+        }
+    }
+}
+
+impl BundleSource for TrustListSource {
+    fn refresh(&self, _held: Option<u64>, now: i64) -> Result<TrustBundle, String> {
+        tongban_trust_sync::sync_into(
+            &self.fetcher,
+            &self.url,
+            &self.anchors,
+            &self.dir,
+            now,
+            &mut |p| tracing::debug!("{p}"),
+        )
+        .map_err(|e| format!("{}: {e}", e.code()))
+    }
 }
 
 /// Re-reads a bundle directory someone else keeps in sync.

@@ -251,8 +251,9 @@ async fn a_response_replayed_into_another_transaction_is_refused() {
         .await
         .json();
     assert_eq!(outcome["state"], "rejected");
+    assert_eq!(outcome["verdict"]["codes"][0], "presentation_rejected");
     assert!(
-        outcome["verdict"]["codes"][0]
+        outcome["verdict"]["codes"][1]
             .as_str()
             .unwrap()
             .contains("nonce"),
@@ -606,7 +607,7 @@ async fn a_wrong_type_or_a_missing_claim_is_rejected_with_its_code() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         r.json()["codes"],
-        json!(["wrong_credential_type"]),
+        json!(["dcql_wrong_type"]),
         "{}",
         r.text()
     );
@@ -631,7 +632,12 @@ async fn a_wrong_type_or_a_missing_claim_is_rejected_with_its_code() {
             &json!({"vp_token": {"licence": [p]}, "state": req.state()}),
         )
         .await;
-    assert_eq!(r.json()["codes"], json!(["claim_missing"]), "{}", r.text());
+    assert_eq!(
+        r.json()["codes"],
+        json!(["dcql_claim_missing"]),
+        "{}",
+        r.text()
+    );
 }
 
 #[tokio::test]

@@ -12,14 +12,13 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
+use tongban_protocol::oid4vp::request::{RESPONSE_MODE_DIRECT_POST, RESPONSE_MODE_DIRECT_POST_JWT};
+use tongban_protocol::oid4vp::{AuthorizationRequest, ClaimPath, DcqlQuery, TransactionData};
 
-use super::verification::{Verdict, dcql_summary, validate_dcql};
+use super::verification::{Verdict, dcql_summary};
 use super::{Service, ServiceError};
 use crate::audit::PendingEntry;
 use crate::jose;
@@ -43,7 +42,7 @@ pub struct LicenceShorthand {
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuerySpec {
     /// A DCQL query as the back office wrote it.
-    Dcql(Value),
+    Dcql(DcqlQuery),
     /// The catalogue shorthand.
     Licence(LicenceShorthand),
 }
@@ -87,7 +86,7 @@ impl Flow {
 pub struct NewTransaction {
     /// A DCQL query (give this or `licence`).
     #[serde(default)]
-    pub dcql_query: Option<Value>,
+    pub dcql_query: Option<DcqlQuery>,
     /// The catalogue shorthand (give this or `dcql_query`).
     #[serde(default)]
     pub licence: Option<LicenceShorthand>,
@@ -101,10 +100,10 @@ pub struct NewTransaction {
     /// The back office's page for same-device redirects (https).
     #[serde(default)]
     pub redirect_page: Option<String>,
-    /// `transaction_data` objects (each with `type` and `credential_ids`),
-    /// sent base64url-encoded and bound by the KB-JWT's hashes.
+    /// `transaction_data` objects (Tongban's application type), sent
+    /// base64url-encoded and bound by the KB-JWT's hashes.
     #[serde(default)]
-    pub transaction_data: Option<Vec<Value>>,
+    pub transaction_data: Option<Vec<TransactionData>>,
 }
 
 /// A created transaction.
@@ -167,17 +166,6 @@ pub(super) fn code_hash(code: &str) -> String {
     hex::encode(Sha256::digest(code.as_bytes()))
 }
 
-/// What a URI query component must escape: all but RFC 3986's unreserved.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-fn encode(v: &str) -> String {
-    utf8_percent_encode(v, COMPONENT).to_string()
-}
-
 fn text(field: &str, v: &str, max: usize) -> Result<(), ServiceError> {
     if v.trim().is_empty() || v.chars().count() > max {
         return Err(ServiceError::InvalidRequest(format!(
@@ -229,7 +217,8 @@ impl Service {
             QuerySpec::Dcql(q) => q,
             QuerySpec::Licence(l) => self.shorthand_query(&l)?,
         };
-        validate_dcql(&dcql)?;
+        dcql.validate()
+            .map_err(|e| ServiceError::InvalidQuery(format!("dcql_query: {e}")))?;
         text("purpose.zh", &req.purpose.zh, 500)?;
         text("purpose.en", &req.purpose.en, 500)?;
         text("service_item", &req.service_item, 200)?;
@@ -266,18 +255,12 @@ impl Service {
                     ));
                 }
                 let mut encoded = Vec::new();
-                for item in items {
-                    let ok = item.get("type").is_some_and(Value::is_string)
-                        && item
-                            .get("credential_ids")
-                            .and_then(Value::as_array)
-                            .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string));
-                    if !ok {
-                        return Err(ServiceError::InvalidRequest(
-                            "transaction_data: each object needs type (string) and credential_ids (non-empty array of query ids)".into(),
-                        ));
-                    }
-                    encoded.push(URL_SAFE_NO_PAD.encode(item.to_string()));
+                for (i, item) in items.iter().enumerate() {
+                    let e = item.encode();
+                    TransactionData::decode(i, &e, &dcql).map_err(|e| {
+                        ServiceError::InvalidRequest(format!("transaction_data: {e}"))
+                    })?;
+                    encoded.push(e);
                 }
                 Some(serde_json::to_string(&encoded).map_err(ServiceError::internal)?)
             }
@@ -294,9 +277,9 @@ impl Service {
         let key = jose::new_ephemeral_key(&kid).map_err(ServiceError::internal)?;
         let response_mode =
             if rt.tenant.allow_plain_direct_post && self.config.allow_plain_direct_post {
-                "direct_post"
+                RESPONSE_MODE_DIRECT_POST
             } else {
-                "direct_post.jwt"
+                RESPONSE_MODE_DIRECT_POST_JWT
             };
         let purpose = StoredPurpose {
             service_item: req.service_item.clone(),
@@ -310,7 +293,7 @@ impl Service {
             flow: req.flow.as_str().to_owned(),
             nonce: random_b64(16),
             state_param: random_b64(16),
-            dcql: dcql.to_string(),
+            dcql: serde_json::to_string(&dcql).map_err(ServiceError::internal)?,
             transaction_data,
             purpose: serde_json::to_string(&purpose).map_err(ServiceError::internal)?,
             response_mode: response_mode.to_owned(),
@@ -349,11 +332,8 @@ impl Service {
         );
         let request_uri = self.request_uri(&id);
         Ok(Created {
-            authorization_request: format!(
-                "openid4vp://?client_id={}&request_uri={}&request_uri_method=post",
-                encode(&rt.client_id),
-                encode(&request_uri)
-            ),
+            authorization_request: AuthorizationRequest::by_reference(&rt.client_id, &request_uri)
+                .to_uri(),
             id,
             state: TxState::Pending,
             flow: req.flow,
@@ -365,7 +345,7 @@ impl Service {
 
     /// The DCQL query of the catalogue shorthand: one SD-JWT VC credential
     /// of the type, the named claims, holder binding required.
-    fn shorthand_query(&self, l: &LicenceShorthand) -> Result<Value, ServiceError> {
+    fn shorthand_query(&self, l: &LicenceShorthand) -> Result<DcqlQuery, ServiceError> {
         let kind = self
             .catalogue
             .by_slug(&l.licence_type)
@@ -381,19 +361,18 @@ impl Service {
                 "licence.claims: name at least one claim".into(),
             ));
         }
-        let claims: Vec<Value> = l
+        let paths = l
             .claims
             .iter()
-            .map(|c| json!({"path": c.split('.').collect::<Vec<_>>()}))
-            .collect();
-        Ok(json!({
-            "credentials": [{
-                "id": "licence",
-                "format": "dc+sd-jwt",
-                "meta": {"vct_values": [kind.vct]},
-                "claims": claims,
-            }]
-        }))
+            .map(|c| {
+                ClaimPath::keys(c.split('.')).ok_or_else(|| {
+                    ServiceError::InvalidQuery(format!(
+                        "licence.claims: {c:?} is not a claim name or dotted path"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(DcqlQuery::single("licence", kind.vct.clone(), paths, true))
     }
 
     /// A transaction of the token's tenant (another tenant's is "not found").
@@ -419,11 +398,7 @@ impl Service {
     ) -> Result<String, ServiceError> {
         let t = self.own_transaction(token, id).await?;
         let rt = self.tenant_runtime(&t.tenant_id).await?;
-        Ok(format!(
-            "openid4vp://?client_id={}&request_uri={}&request_uri_method=post",
-            encode(&rt.client_id),
-            encode(&self.request_uri(&t.id))
-        ))
+        Ok(AuthorizationRequest::by_reference(&rt.client_id, &self.request_uri(&t.id)).to_uri())
     }
 
     /// The outcome now. Accepted claims are handed over once and erased.

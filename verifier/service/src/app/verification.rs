@@ -1,15 +1,19 @@
-//! Checking a wallet's `vp_token` against the transaction's DCQL query:
-//! every presentation through the `tongban-verifier` library against the
-//! service's trust bundle, with the KB-JWT's `aud` the tenant's client
-//! identifier and its `nonce` the request's. The verdict keeps codes and
-//! the bundle's freshness, never claim values; the claims go apart, to be
-//! erased once read.
+//! Checking a wallet's `vp_token` against the transaction's DCQL query,
+//! through the shared OpenID4VP module
+//! ([`verify_vp_token`]): every presentation through the `tongban-verifier`
+//! library against the service's trust bundle, the KB-JWT's `aud` the
+//! tenant's client identifier and its `nonce` the request's, DCQL matching
+//! to the letter, and the transaction data hashes. The verdict keeps codes,
+//! what was presented and the bundle's freshness, never claim values; the
+//! claims go apart, to be erased once read.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
-use tongban_verifier::{Policy, TrustBundle, verify};
+use serde_json::{Value, json};
+use tongban_protocol::oid4vp::{DcqlQuery, Expectations, VpToken, verify_vp_token};
+use tongban_verifier::{Policy, TrustBundle};
 
-use super::ServiceError;
 use crate::trust::Freshness;
 
 /// What one accepted presentation was (no claim values).
@@ -28,12 +32,20 @@ pub struct PresentationSummary {
 /// The verdict of a transaction, as stored and shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Verdict {
-    /// Why it was rejected: stable codes (the verifier library's, or the
-    /// query matching's), empty when accepted or refused.
+    /// Why it was rejected: the stable code of the shared OpenID4VP check
+    /// (`dcql_wrong_type`, `presentation_rejected`, …) and, for a
+    /// presentation the verifier library rejected, the library's code
+    /// after it. Empty when accepted, refused or failed.
     pub codes: Vec<String>,
-    /// Details for people, one per code.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub details: Vec<String>,
+    /// What the first code means, in English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_en: Option<String>,
+    /// What the first code means, in Chinese.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_zh: Option<String>,
+    /// The precise detail (which query, which claim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// The wallet's error (`access_denied` when the citizen declined).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wallet_error: Option<String>,
@@ -53,104 +65,45 @@ pub struct Verdict {
 pub struct Checked {
     /// The verdict.
     pub verdict: Verdict,
-    /// The claims by query id, when accepted.
+    /// The claims by query id (each an array, one object per
+    /// presentation), when accepted.
     pub claims: Option<Value>,
-}
-
-/// The structural checks on a DCQL query the service relies on.
-pub fn validate_dcql(q: &Value) -> Result<(), ServiceError> {
-    let bad = |m: &str| Err(ServiceError::InvalidQuery(format!("dcql_query: {m}")));
-    let Some(creds) = q.get("credentials").and_then(Value::as_array) else {
-        return bad("credentials must be a non-empty array");
-    };
-    if creds.is_empty() || creds.len() > 16 {
-        return bad("credentials must hold 1 to 16 queries");
-    }
-    let mut ids = std::collections::BTreeSet::new();
-    for c in creds {
-        let Some(id) = c.get("id").and_then(Value::as_str) else {
-            return bad("every credential query needs an id");
-        };
-        if id.is_empty()
-            || !id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            || !ids.insert(id)
-        {
-            return bad("credential query ids are unique, non-empty, of letters, digits, _ and -");
-        }
-        if c.get("format").and_then(Value::as_str) != Some("dc+sd-jwt") {
-            return bad("format must be dc+sd-jwt (the only format this service verifies)");
-        }
-        let vcts = c.pointer("/meta/vct_values").and_then(Value::as_array);
-        if vcts.is_none_or(|v| v.is_empty() || !v.iter().all(Value::is_string)) {
-            return bad("meta.vct_values must list the accepted types");
-        }
-    }
-    Ok(())
 }
 
 /// What a query asks, for the audit log: per credential query its types
 /// and claim paths (never values).
-pub fn dcql_summary(q: &Value) -> Value {
-    let creds = q
-        .get("credentials")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+pub fn dcql_summary(q: &DcqlQuery) -> Value {
     Value::Array(
-        creds
+        q.credentials
             .iter()
             .map(|c| {
                 json!({
-                    "id": c.get("id"),
-                    "vct_values": c.pointer("/meta/vct_values"),
-                    "claims": c.get("claims").and_then(Value::as_array).map(|cl| {
-                        cl.iter().map(|x| x.get("path").cloned().unwrap_or(Value::Null)).collect::<Vec<_>>()
-                    }),
+                    "id": c.id,
+                    "vct_values": c.meta.vct_values,
+                    "claims": c.claims.as_ref().map(|cl| cl.iter().map(|x| &x.path).collect::<Vec<_>>()),
                 })
             })
             .collect(),
     )
 }
 
-fn claim_paths(c: &Value) -> Vec<Vec<String>> {
-    c.get("claims")
-        .and_then(Value::as_array)
-        .map(|cl| {
-            cl.iter()
-                .filter_map(|x| x.get("path").and_then(Value::as_array))
-                .map(|p| {
-                    p.iter()
-                        .map(|s| s.as_str().map_or_else(|| s.to_string(), str::to_owned))
-                        .collect()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// The request's facts a `vp_token` is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The DCQL query.
+    pub query: &'a DcqlQuery,
+    /// The tenant's full client identifier.
+    pub client_id: &'a str,
+    /// The request's nonce.
+    pub nonce: &'a str,
+    /// The transaction data strings sent.
+    pub transaction_data: &'a [String],
 }
 
-fn has_path(claims: &Map<String, Value>, path: &[String]) -> bool {
-    let mut cur: Option<&Value> = None;
-    for (i, seg) in path.iter().enumerate() {
-        cur = if i == 0 {
-            claims.get(seg)
-        } else {
-            cur.and_then(|v| v.get(seg))
-        };
-        if cur.is_none() {
-            return false;
-        }
-    }
-    !path.is_empty()
-}
-
-/// Checks `vp_token` (query id → presentations) against the query.
+/// Checks `vp_token` against the request.
 pub fn check_vp_token(
-    dcql: &Value,
-    vp_token: &Value,
-    client_id: &str,
-    nonce: &str,
+    request: Request<'_>,
+    vp_token: &VpToken,
     bundle: &TrustBundle,
     freshness: Freshness,
     now: i64,
@@ -159,113 +112,44 @@ pub fn check_vp_token(
         trust_bundle: Some(freshness),
         ..Verdict::default()
     };
-    let reject = |mut v: Verdict, code: &str, detail: String| {
-        v.codes.push(code.to_owned());
-        v.details.push(detail);
-        Checked {
-            verdict: v,
-            claims: None,
-        }
+    let expect = Expectations {
+        client_id: request.client_id,
+        nonce: request.nonce,
+        transaction_data: request.transaction_data,
     };
-    let Some(token) = vp_token.as_object() else {
-        return reject(
-            verdict,
-            "vp_token_malformed",
-            "vp_token is not a JSON object".into(),
-        );
-    };
-    let creds = dcql
-        .get("credentials")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for id in token.keys() {
-        if !creds
-            .iter()
-            .any(|c| c.get("id").and_then(Value::as_str) == Some(id))
-        {
-            return reject(
+    let policy = Policy::counter(now, request.client_id, request.nonce);
+    match verify_vp_token(request.query, vp_token, &expect, &policy, bundle) {
+        Ok(verified) => {
+            let mut claims: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+            for p in verified {
+                verdict.presentations.push(PresentationSummary {
+                    query_id: p.query_id.clone(),
+                    vct: p.report.credential.vct.clone(),
+                    iss: p.report.credential.iss.clone(),
+                    disclosed: p.report.disclosed.clone(),
+                });
+                claims
+                    .entry(p.query_id)
+                    .or_default()
+                    .push(Value::Object(p.report.claims.unwrap_or_default()));
+            }
+            Checked {
                 verdict,
-                "unknown_query_id",
-                format!("vp_token answers {id:?}, which the query does not ask"),
-            );
+                claims: Some(json!(claims)),
+            }
         }
-    }
-    let mut claims_out = Map::new();
-    let policy = Policy::counter(now, client_id, nonce);
-    for c in &creds {
-        let id = c.get("id").and_then(Value::as_str).unwrap_or_default();
-        let presentations: Vec<&str> = match token.get(id) {
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            Some(_) => {
-                return reject(
-                    verdict,
-                    "vp_token_malformed",
-                    format!("vp_token.{id} is not an array of presentations"),
-                );
+        Err(r) => {
+            verdict.codes.push(r.code().to_owned());
+            if let Some(code) = r.presentation_code() {
+                verdict.codes.push(code.code().to_owned());
             }
-            None => {
-                return reject(
-                    verdict,
-                    "credential_missing",
-                    format!("no presentation answers query {id:?}"),
-                );
-            }
-        };
-        let multiple = c.get("multiple").and_then(Value::as_bool).unwrap_or(false);
-        if presentations.is_empty() || (presentations.len() > 1 && !multiple) {
-            return reject(
+            verdict.message_en = Some(r.message_en().to_owned());
+            verdict.message_zh = Some(r.message_zh().to_owned());
+            verdict.detail = Some(r.to_string());
+            Checked {
                 verdict,
-                "too_many_presentations",
-                format!("query {id:?} takes one presentation"),
-            );
+                claims: None,
+            }
         }
-        let vcts: Vec<&str> = c
-            .pointer("/meta/vct_values")
-            .and_then(Value::as_array)
-            .map(|v| v.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let mut answers = Vec::new();
-        for p in presentations {
-            let report = verify(p, &policy, bundle);
-            if !report.is_accepted() {
-                let code = report.code().map_or("presentation_rejected", |c| c.code());
-                return reject(
-                    verdict,
-                    code,
-                    format!("query {id:?}: the presentation was rejected"),
-                );
-            }
-            let vct = report.credential.vct.clone();
-            if !vct.as_deref().is_some_and(|v| vcts.contains(&v)) {
-                return reject(
-                    verdict,
-                    "wrong_credential_type",
-                    format!("query {id:?} asks for {vcts:?}, the presentation is {vct:?}"),
-                );
-            }
-            let claims = report.claims.clone().unwrap_or_default();
-            for path in claim_paths(c) {
-                if !has_path(&claims, &path) {
-                    return reject(
-                        verdict,
-                        "claim_missing",
-                        format!("query {id:?}: claim {} was not disclosed", path.join(".")),
-                    );
-                }
-            }
-            verdict.presentations.push(PresentationSummary {
-                query_id: id.to_owned(),
-                vct,
-                iss: report.credential.iss.clone(),
-                disclosed: report.disclosed.clone(),
-            });
-            answers.push(Value::Object(claims));
-        }
-        claims_out.insert(id.to_owned(), Value::Array(answers));
-    }
-    Checked {
-        verdict,
-        claims: Some(Value::Object(claims_out)),
     }
 }

@@ -14,19 +14,25 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use tongban_protocol::oid4vp::request::{
+    RESPONSE_MODE_DIRECT_POST, RESPONSE_MODE_DIRECT_POST_JWT, RESPONSE_TYPE_VP_TOKEN,
+    SELF_ISSUED_AUD,
+};
+use tongban_protocol::oid4vp::response::error_code::ACCESS_DENIED;
+use tongban_protocol::oid4vp::{
+    AuthorizationErrorResponse, AuthorizationResponse, ClientMetadata, DcqlQuery, JwkSet,
+    RequestObject, TongbanPurpose, VpToken,
+};
 
 use super::transactions::{StoredPurpose, code_hash, public_jwk};
-use super::verification::{Checked, Verdict, check_vp_token};
+use super::verification::{self, Checked, Verdict, check_vp_token};
 use super::{Flow, Service, ServiceError};
 use crate::audit::PendingEntry;
 use crate::jose::{self, ENC_VALUES, KEY_AGREEMENT};
 use crate::keys::Purpose;
-use crate::store::{Answer, TransactionRecord, TxState};
+use crate::store::{Answer, StoreError, TransactionRecord, TxState};
 use crate::tokens::random_b64;
 use crate::trust::TrustState;
-
-/// The `aud` of a request object fetched by reference (OpenID4VP 1.0 §5.8).
-pub const SELF_ISSUED_AUD: &str = "https://self-issued.me/v2";
 
 /// The algorithms the verifier library accepts for SD-JWTs and KB-JWTs.
 pub const ALG_VALUES: [&str; 2] = ["EdDSA", "ES256"];
@@ -40,7 +46,7 @@ pub struct WalletResponse {
     /// `direct_post`: the `vp_token` (JSON text).
     #[serde(default)]
     pub vp_token: Option<String>,
-    /// `direct_post`: the request's `state`.
+    /// `direct_post` and errors: the request's `state`.
     #[serde(default)]
     pub state: Option<String>,
     /// An error response.
@@ -62,17 +68,36 @@ pub struct ResponseReply {
     pub codes: Vec<String>,
 }
 
-/// The decrypted (or plain) response.
-#[derive(Debug, Default, Deserialize)]
-struct Payload {
-    #[serde(default)]
-    vp_token: Option<Value>,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    error_description: Option<String>,
+/// The decrypted (or plain) response: the presentations, or an error.
+#[derive(Debug)]
+enum Payload {
+    Answer(AuthorizationResponse),
+    Error(AuthorizationErrorResponse),
+}
+
+impl Payload {
+    fn state(&self) -> Option<&str> {
+        match self {
+            Payload::Answer(a) => a.state.as_deref(),
+            Payload::Error(e) => e.state.as_deref(),
+        }
+    }
+
+    /// The JSON payload of an encrypted response: an error if it has
+    /// `error`, else the presentations.
+    fn from_json(bytes: &[u8]) -> Result<Payload, ServiceError> {
+        let bad = |e: serde_json::Error| {
+            ServiceError::ResponseInvalid(format!(
+                "the decrypted response is not the JSON object OpenID4VP asks for: {e}"
+            ))
+        };
+        let v: Value = serde_json::from_slice(bytes).map_err(bad)?;
+        if v.get("error").is_some() {
+            serde_json::from_value(v).map(Payload::Error).map_err(bad)
+        } else {
+            serde_json::from_value(v).map(Payload::Answer).map_err(bad)
+        }
+    }
 }
 
 fn bounded(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, ServiceError> {
@@ -119,54 +144,55 @@ impl Service {
         let now = self.now();
         let purpose: StoredPurpose =
             serde_json::from_str(&t.purpose).map_err(ServiceError::internal)?;
-        let dcql: Value = serde_json::from_str(&t.dcql).map_err(ServiceError::internal)?;
+        let dcql: DcqlQuery = serde_json::from_str(&t.dcql).map_err(ServiceError::internal)?;
         let mut jwk = public_jwk(&t)?;
         jwk.insert("kid".into(), t.enc_kid.clone().into());
-        let formats = json!({"dc+sd-jwt": {"sd-jwt_alg_values": ALG_VALUES, "kb-jwt_alg_values": ALG_VALUES}});
-        let mut client_metadata = Map::new();
-        client_metadata.insert("vp_formats_supported".into(), formats);
-        if t.response_mode == "direct_post.jwt" {
-            client_metadata.insert("jwks".into(), json!({"keys": [jwk]}));
-            client_metadata.insert(
-                "encrypted_response_enc_values_supported".into(),
-                json!(ENC_VALUES),
-            );
-        }
-        let mut claims = Map::new();
-        let mut put = |k: &str, v: Value| {
-            claims.insert(k.to_owned(), v);
-        };
-        put("iss", rt.client_id.clone().into());
-        put("aud", SELF_ISSUED_AUD.into());
-        put("iat", now.into());
-        put("exp", t.expires_at.min(now + 300).into());
-        put("client_id", rt.client_id.clone().into());
-        put("response_type", "vp_token".into());
-        put("response_mode", t.response_mode.clone().into());
-        put("response_uri", self.response_uri(&t.id).into());
-        put("nonce", t.nonce.clone().into());
-        put("state", t.state_param.clone().into());
-        put("dcql_query", dcql);
-        put("client_metadata", Value::Object(client_metadata));
-        if let Some(n) = wallet_nonce {
-            put("wallet_nonce", n.into());
-        }
-        if let Some(td) = &t.transaction_data {
-            put(
-                "transaction_data",
-                serde_json::from_str(td).map_err(ServiceError::internal)?,
-            );
-        }
-        put(
-            "tongban_purpose",
-            json!({
-                "service_item": purpose.service_item,
-                "purpose_zh": purpose.purpose.zh,
-                "purpose_en": purpose.purpose.en,
-                "verifier_name_zh": rt.tenant.name_zh,
-                "verifier_name_en": rt.tenant.name_en,
+        let encrypted = t.response_mode == RESPONSE_MODE_DIRECT_POST_JWT;
+        let client_metadata = ClientMetadata {
+            jwks: encrypted.then(|| JwkSet {
+                keys: vec![Value::Object(jwk)],
             }),
-        );
+            encrypted_response_enc_values_supported: encrypted
+                .then(|| ENC_VALUES.iter().map(|e| (*e).to_owned()).collect()),
+            vp_formats_supported: json!({"dc+sd-jwt": {
+                "sd-jwt_alg_values": ALG_VALUES, "kb-jwt_alg_values": ALG_VALUES,
+            }}),
+        };
+        let object = RequestObject {
+            client_id: rt.client_id.clone(),
+            response_type: RESPONSE_TYPE_VP_TOKEN.into(),
+            response_mode: t.response_mode.clone(),
+            response_uri: self.response_uri(&t.id),
+            nonce: t.nonce.clone(),
+            state: Some(t.state_param.clone()),
+            dcql_query: dcql,
+            client_metadata: Some(client_metadata),
+            wallet_nonce,
+            aud: Some(SELF_ISSUED_AUD.into()),
+            iat: Some(now),
+            exp: Some(t.expires_at.min(now + 300)),
+            transaction_data: t
+                .transaction_data
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(ServiceError::internal)?,
+            tongban_purpose: Some(TongbanPurpose {
+                service_item: purpose.service_item,
+                purpose_zh: purpose.purpose.zh,
+                purpose_en: purpose.purpose.en,
+                verifier_name_zh: rt.tenant.name_zh.clone(),
+                verifier_name_en: rt.tenant.name_en.clone(),
+            }),
+        };
+        let claims: Map<String, Value> = match serde_json::to_value(&object) {
+            Ok(Value::Object(m)) => m,
+            _ => {
+                return Err(ServiceError::internal(
+                    "the request object is not a JSON object",
+                ));
+            }
+        };
         self.metrics.add(
             "tongban_vp_request_objects_total",
             &[("tenant", &t.tenant_id)],
@@ -183,58 +209,15 @@ impl Service {
         form: WalletResponse,
     ) -> Result<ResponseReply, ServiceError> {
         let t = self.pending_transaction(id).await?;
-        let payload = match (&form.response, &form.vp_token, &form.error) {
-            (Some(jwe), None, None) => {
-                if t.response_mode != "direct_post.jwt" {
-                    return Err(ServiceError::ResponseInvalid(
-                        "this transaction expects an unencrypted direct_post response".into(),
-                    ));
-                }
-                let key = self
-                    .master
-                    .open(Purpose::ResponseDecryption, &t.id, &t.enc_sealed)
-                    .map_err(|_| ServiceError::TransactionExpired(t.id.clone()))?;
-                let key = std::str::from_utf8(&key).map_err(ServiceError::internal)?;
-                let plain = jose::open_response(jwe, &t.enc_kid, key)?;
-                serde_json::from_slice::<Payload>(&plain).map_err(|e| {
-                    ServiceError::ResponseInvalid(format!(
-                        "the decrypted response is not the JSON object OpenID4VP asks for: {e}"
-                    ))
-                })?
-            }
-            (None, Some(vp), None) => {
-                if t.response_mode != "direct_post" {
-                    return Err(ServiceError::EncryptionRequired);
-                }
-                Payload {
-                    vp_token: Some(serde_json::from_str(vp).map_err(|e| {
-                        ServiceError::ResponseInvalid(format!("vp_token is not JSON: {e}"))
-                    })?),
-                    state: form.state.clone(),
-                    ..Payload::default()
-                }
-            }
-            (None, None, Some(err)) => Payload {
-                error: Some(err.clone()),
-                error_description: form.error_description.clone(),
-                state: form.state.clone(),
-                ..Payload::default()
-            },
-            _ => {
-                return Err(ServiceError::ResponseInvalid(format!(
-                    "post exactly one of response ({KEY_AGREEMENT} JWE), vp_token, or error"
-                )));
-            }
-        };
-        if payload.state.as_deref() != Some(t.state_param.as_str()) {
+        let payload = self.payload(&t, form)?;
+        if payload.state() != Some(t.state_param.as_str()) {
             return Err(ServiceError::StateMismatch);
         }
-        let now = self.now();
-        let (state, checked) = match (&payload.error, &payload.vp_token) {
-            (Some(err), _) => {
-                let err = bounded("error", Some(err.clone()), 64)?.unwrap_or_default();
-                let desc = bounded("error_description", payload.error_description.clone(), 1000)?;
-                let state = if err == "access_denied" {
+        let (state, checked) = match payload {
+            Payload::Error(e) => {
+                let err = bounded("error", Some(e.error), 64)?.unwrap_or_default();
+                let desc = bounded("error_description", e.error_description, 1000)?;
+                let state = if err == ACCESS_DENIED {
                     TxState::Refused
                 } else {
                     TxState::Failed
@@ -244,16 +227,14 @@ impl Service {
                     wallet_error_description: desc,
                     ..Verdict::default()
                 };
-                (
-                    state,
-                    Checked {
-                        verdict,
-                        claims: None,
-                    },
-                )
+                let checked = Checked {
+                    verdict,
+                    claims: None,
+                };
+                (state, checked)
             }
-            (None, Some(vp)) => {
-                let checked = self.check(&t, vp).await?;
+            Payload::Answer(a) => {
+                let checked = self.check(&t, a.vp_token).await?;
                 let state = if checked.claims.is_some() {
                     TxState::Accepted
                 } else {
@@ -261,12 +242,65 @@ impl Service {
                 };
                 (state, checked)
             }
-            (None, None) => {
-                return Err(ServiceError::ResponseInvalid(
-                    "the response has neither vp_token nor error".into(),
-                ));
-            }
         };
+        self.record(t, state, checked).await
+    }
+
+    /// The response's payload: decrypted, or the plain form where allowed.
+    fn payload(
+        &self,
+        t: &TransactionRecord,
+        form: WalletResponse,
+    ) -> Result<Payload, ServiceError> {
+        match (form.response, form.vp_token, form.error) {
+            (Some(jwe), None, None) => {
+                if t.response_mode != RESPONSE_MODE_DIRECT_POST_JWT {
+                    return Err(ServiceError::ResponseInvalid(
+                        "this transaction expects an unencrypted direct_post response".into(),
+                    ));
+                }
+                let key = self
+                    .master
+                    .open(Purpose::ResponseDecryption, &t.id, &t.enc_sealed)
+                    .map_err(|_| ServiceError::TransactionExpired(t.id.clone()))?;
+                let key = std::str::from_utf8(&key).map_err(ServiceError::internal)?;
+                let plain = jose::open_response(&jwe, &t.enc_kid, key)?;
+                Payload::from_json(&plain)
+            }
+            (None, Some(vp), None) => {
+                if t.response_mode != RESPONSE_MODE_DIRECT_POST {
+                    return Err(ServiceError::EncryptionRequired);
+                }
+                let vp_token = serde_json::from_str(&vp).map_err(|e| {
+                    ServiceError::ResponseInvalid(format!(
+                        "vp_token is not a JSON object of query ids to arrays of presentations: {e}"
+                    ))
+                })?;
+                Ok(Payload::Answer(AuthorizationResponse {
+                    vp_token,
+                    state: form.state,
+                }))
+            }
+            (None, None, Some(error)) => Ok(Payload::Error(AuthorizationErrorResponse {
+                error,
+                error_description: form.error_description,
+                state: form.state,
+            })),
+            _ => Err(ServiceError::ResponseInvalid(format!(
+                "post exactly one of response ({KEY_AGREEMENT} JWE), vp_token, or error"
+            ))),
+        }
+    }
+
+    /// Records the answer (once), wakes the waiters, and says where the
+    /// citizen goes next.
+    async fn record(
+        &self,
+        t: TransactionRecord,
+        state: TxState,
+        checked: Checked,
+    ) -> Result<ResponseReply, ServiceError> {
+        let now = self.now();
         let code = (t.flow == Flow::SameDevice.as_str()).then(|| random_b64(16));
         let answer = Answer {
             state,
@@ -278,6 +312,7 @@ impl Service {
             claims: checked.claims.as_ref().map(Value::to_string),
             response_code_hash: code.as_deref().map(code_hash),
         };
+        let v = &checked.verdict;
         let audit = PendingEntry::new(
             t.tenant_id.clone(),
             "wallet",
@@ -285,17 +320,17 @@ impl Service {
             t.id.clone(),
             json!({
                 "state": state.as_str(),
-                "codes": checked.verdict.codes,
-                "wallet_error": checked.verdict.wallet_error,
-                "presented": checked.verdict.presentations.iter().map(|p| json!({
+                "codes": v.codes,
+                "wallet_error": v.wallet_error,
+                "presented": v.presentations.iter().map(|p| json!({
                     "query_id": p.query_id, "vct": p.vct, "iss": p.iss, "disclosed": p.disclosed,
                 })).collect::<Vec<_>>(),
-                "trust_list_sequence": checked.verdict.trust_bundle.as_ref().map(|b| b.trust_list_sequence),
+                "trust_list_sequence": v.trust_bundle.as_ref().map(|b| b.trust_list_sequence),
             }),
         );
         match self.store.answer(&t.id, &answer, now, audit).await {
             Ok(()) => {}
-            Err(crate::store::StoreError::InvalidTransition(_)) => {
+            Err(StoreError::InvalidTransition(_)) => {
                 return Err(if self.now() >= t.expires_at {
                     ServiceError::TransactionExpired(t.id)
                 } else {
@@ -320,7 +355,7 @@ impl Service {
         })
     }
 
-    async fn check(&self, t: &TransactionRecord, vp: &Value) -> Result<Checked, ServiceError> {
+    async fn check(&self, t: &TransactionRecord, vp: VpToken) -> Result<Checked, ServiceError> {
         let bundle = self.trust.current().ok_or_else(|| {
             ServiceError::NoTrustBundle(
                 "the service has no trust bundle yet; the response was not recorded, send it again later".into(),
@@ -335,10 +370,23 @@ impl Service {
             )));
         }
         let rt = self.tenant_runtime(&t.tenant_id).await?;
-        let dcql: Value = serde_json::from_str(&t.dcql).map_err(ServiceError::internal)?;
-        let (vp, client_id, nonce) = (vp.clone(), rt.client_id.clone(), t.nonce.clone());
+        let query: DcqlQuery = serde_json::from_str(&t.dcql).map_err(ServiceError::internal)?;
+        let transaction_data: Vec<String> = t
+            .transaction_data
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(ServiceError::internal)?
+            .unwrap_or_default();
+        let (client_id, nonce) = (rt.client_id.clone(), t.nonce.clone());
         tokio::task::spawn_blocking(move || {
-            check_vp_token(&dcql, &vp, &client_id, &nonce, &bundle, freshness, now)
+            let request = verification::Request {
+                query: &query,
+                client_id: &client_id,
+                nonce: &nonce,
+                transaction_data: &transaction_data,
+            };
+            check_vp_token(request, &vp, &bundle, freshness, now)
         })
         .await
         .map_err(ServiceError::internal)
