@@ -156,9 +156,9 @@ async fn the_request_object_is_signed_by_the_tenants_ca_issued_leaf_and_names_it
 async fn an_x509_san_dns_tenant_is_named_by_its_dns_name() {
     let h = Harness::sqlite().await;
     let created = h.create(&h.jiashan, json!({})).await;
-    assert_eq!(created["client_id"], "x509_san_dns:jiashan.verifier.test");
+    assert_eq!(created["client_id"], "x509_san_dns:verifier.test");
     let req = h.fetch_request(&created, "n").await;
-    assert_eq!(req.client_id(), "x509_san_dns:jiashan.verifier.test");
+    assert_eq!(req.client_id(), "x509_san_dns:verifier.test");
     let r = h
         .answer(&req, "A256GCM", &Harness::good_payload(&req))
         .await;
@@ -527,6 +527,12 @@ async fn tokens_are_scoped_and_tenants_isolated() {
     );
     let r = h.post_json("/api/v1/tenants", &h.admin, &json!({"id": "wujiang", "name_zh": "x", "name_en": "x", "region": "320509", "dns": "w.test"})).await;
     assert_eq!(r.code(), "conflict");
+    let r = h.post_json("/api/v1/tenants", &h.admin, &json!({"id": "x", "name_zh": "x", "name_en": "x", "region": "320509", "dns": "elsewhere.test", "client_id_prefix": "x509_san_dns"})).await;
+    assert_eq!(
+        r.code(),
+        "invalid_request",
+        "x509_san_dns must name the response URI's host"
+    );
 }
 
 #[tokio::test]

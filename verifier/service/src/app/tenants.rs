@@ -60,7 +60,7 @@ pub fn client_id(t: &Tenant) -> String {
     }
 }
 
-fn check_spec(s: &TenantSpec, allow_plain: bool) -> Result<(), ServiceError> {
+fn check_spec(s: &TenantSpec, allow_plain: bool, public_host: &str) -> Result<(), ServiceError> {
     let bad = |m: String| Err(ServiceError::InvalidRequest(m));
     if s.id.is_empty()
         || s.id.len() > 64
@@ -88,6 +88,13 @@ fn check_spec(s: &TenantSpec, allow_plain: bool) -> Result<(), ServiceError> {
     }
     if !pki::valid_dns_name(&s.dns) {
         return bad(format!("dns {:?} is not a DNS host name", s.dns));
+    }
+    if s.client_id_prefix == ClientIdPrefix::X509SanDns && !s.dns.eq_ignore_ascii_case(public_host)
+    {
+        return bad(format!(
+            "dns {:?}: an x509_san_dns tenant's DNS name must be this service's host ({public_host:?}), because wallets check that the response URI's host matches it (OpenID4VP 1.0 §5.9.3); use x509_hash for another name",
+            s.dns
+        ));
     }
     if s.allow_plain_direct_post && !allow_plain {
         return bad("allow_plain_direct_post: this service's configuration does not allow unencrypted responses (allow_plain_direct_post = true)".into());
@@ -146,7 +153,11 @@ impl Service {
         spec: &TenantSpec,
         actor: &str,
     ) -> Result<Tenant, ServiceError> {
-        check_spec(spec, self.config.allow_plain_direct_post)?;
+        check_spec(
+            spec,
+            self.config.allow_plain_direct_post,
+            self.config.public_host(),
+        )?;
         let ca = self.store.ca().await?.ok_or(ServiceError::CaMissing)?;
         let ca_key = self
             .master

@@ -339,7 +339,12 @@ impl Harness {
                     name_zh: name_zh.into(),
                     name_en: name_en.into(),
                     region: region.into(),
-                    dns: format!("{id}.verifier.test"),
+                    // x509_san_dns names the service's own host.
+                    dns: if prefix == ClientIdPrefix::X509SanDns {
+                        "verifier.test".into()
+                    } else {
+                        format!("{id}.verifier.test")
+                    },
                     client_id_prefix: prefix,
                     allow_plain_direct_post: false,
                 },
