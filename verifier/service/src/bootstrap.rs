@@ -151,7 +151,9 @@ pub async fn serve(
         let s = service.clone();
         let dir = config.bundle_dir.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(config.sync_interval_secs));
+            // The first refresh ran before serving; the next is one interval on.
+            let every = Duration::from_secs(config.sync_interval_secs);
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             loop {
                 tick.tick().await;
                 let held = trust::held_sequence(&dir);
