@@ -205,9 +205,9 @@ fn the_rules_catch_a_forbidden_edge() {
             .iter()
             .any(|(to, _)| *to == "tongban-verifier-service")
     );
+    assert!(rules.iter().any(|(to, _)| *to == "tongban-trust-sync"));
     let rules = forbidden("tongban-verifier-service");
     assert!(rules.iter().any(|(to, _)| *to == "tongban-issuer"));
-    assert!(rules.iter().any(|(to, _)| *to == "tongban-trust-sync"));
 }
 
 #[test]
