@@ -86,6 +86,8 @@ pub struct FileConfig {
     pub max_wait_secs: Option<u64>,
     /// Whether tenants may be set to accept plain `direct_post` responses.
     pub allow_plain_direct_post: Option<bool>,
+    /// Calls of each wallet endpoint one transaction takes.
+    pub max_wallet_calls_per_transaction: Option<u32>,
     /// URL of the signed trust list to sync from.
     pub trust_list_url: Option<String>,
     /// The trust anchor's public key files (JWK with kid).
@@ -155,6 +157,8 @@ pub struct Config {
     pub max_wait_secs: u64,
     /// Default false.
     pub allow_plain_direct_post: bool,
+    /// Default 20.
+    pub max_wallet_calls_per_transaction: u32,
     /// The trust list to sync; `None` means the bundle directory is filled
     /// by someone else (`tongban-verify sync --bundle DIR`) and only re-read.
     pub trust_list_url: Option<String>,
@@ -298,7 +302,8 @@ impl Config {
             master_key_file: path, max_body_bytes: number, max_response_bytes: number,
             transaction_ttl_secs: number, max_pending_per_tenant: number,
             claims_retention_secs: number, max_wait_secs: number,
-            allow_plain_direct_post: bool, trust_list_url: string, anchor_key_files: paths,
+            allow_plain_direct_post: bool, max_wallet_calls_per_transaction: number,
+            trust_list_url: string, anchor_key_files: paths,
             bundle_dir: path, sync_interval_secs: number, max_bundle_age_secs: number,
             maintenance_interval_secs: number, db_max_connections: number, log_format: string,
             header_read_timeout_secs: number, body_idle_timeout_secs: number,
@@ -407,6 +412,11 @@ impl Config {
             claims_retention_secs: positive("claims_retention_secs", f.claims_retention_secs, 600)?,
             max_wait_secs,
             allow_plain_direct_post: f.allow_plain_direct_post.unwrap_or(false),
+            max_wallet_calls_per_transaction: positive(
+                "max_wallet_calls_per_transaction",
+                f.max_wallet_calls_per_transaction,
+                20,
+            )?,
             trust_list_url: f.trust_list_url,
             anchor_key_files: f.anchor_key_files.unwrap_or_default(),
             sync_interval_secs: positive("sync_interval_secs", f.sync_interval_secs, 3600)?,

@@ -198,3 +198,50 @@ async fn the_event_stream_sends_pending_then_the_outcome() {
         "the outcome carries the claims once: {text}"
     );
 }
+
+#[tokio::test]
+async fn a_transaction_takes_a_bounded_number_of_wallet_calls() {
+    let h = Harness::sqlite_with(&[("max_wallet_calls_per_transaction", "3")]).await;
+    let created = h.create(&h.qingpu, json!({})).await;
+    let req = h.fetch_request(&created, "n").await;
+    let path = req.claims["response_uri"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(PUBLIC_URL)
+        .unwrap()
+        .to_owned();
+    for _ in 0..3 {
+        let r = h
+            .post_form(&path, &form(&[("response", "a.b.c.d.e")]))
+            .await;
+        assert_eq!(r.code(), "response_malformed");
+    }
+    let r = h
+        .post_form(&path, &form(&[("response", "a.b.c.d.e")]))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into())
+    );
+    let r = h
+        .answer(&req, "A128GCM", &Harness::good_payload(&req))
+        .await;
+    assert_eq!(
+        r.code(),
+        "too_many_attempts",
+        "spent: even a good answer is refused"
+    );
+    for _ in 0..2 {
+        h.fetch_request(&created, "n").await;
+    }
+    let request_path = created["request_uri"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(PUBLIC_URL)
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        h.post_form(&request_path, "").await.code(),
+        "too_many_attempts"
+    );
+}

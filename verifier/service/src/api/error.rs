@@ -112,6 +112,10 @@ api_codes! {
     AlreadyAnswered => ("transaction_already_answered", 409,
         "This request was already answered; each request is answered once.",
         "本次核验请求已有答复，每个请求只能答复一次。"),
+    /// A transaction's wallet endpoints were called too often.
+    TooManyAttempts => ("too_many_attempts", 429,
+        "This request's links were called too often; the back office must start a new request.",
+        "本次请求的链接被调用次数过多，请后台重新发起请求。"),
     /// The encrypted response is not a JWE.
     ResponseMalformed => ("response_malformed", 400,
         "The wallet's response is not a readable compact JWE.",
@@ -228,6 +232,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::ResponseCodeWrong => ApiCode::ResponseCodeWrong,
             ServiceError::TransactionExpired(_) => ApiCode::TransactionExpired,
             ServiceError::AlreadyAnswered(_) => ApiCode::AlreadyAnswered,
+            ServiceError::TooManyAttempts(_) => ApiCode::TooManyAttempts,
             ServiceError::Response(r) => match r {
                 JweRefusal::Malformed(_) => ApiCode::ResponseMalformed,
                 JweRefusal::Alg(_) => ApiCode::ResponseAlgUnsupported,

@@ -54,6 +54,9 @@ pub enum ServiceError {
     /// The transaction was answered already (a transaction answers once).
     #[error("transaction {0} was already answered")]
     AlreadyAnswered(String),
+    /// The transaction's wallet endpoints were called too often.
+    #[error("transaction {0} was called too often; start a new one")]
+    TooManyAttempts(String),
     /// The wallet's encrypted response was refused before verification.
     #[error("{0}")]
     Response(JweRefusal),

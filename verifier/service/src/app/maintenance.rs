@@ -33,7 +33,9 @@ pub struct Readiness {
 impl Service {
     /// One maintenance run, at the service clock's now.
     pub async fn maintain(&self) -> Result<Maintained, ServiceError> {
-        let (expired, erased) = self.store.maintain(self.now()).await?;
+        let now = self.now();
+        let (expired, erased) = self.store.maintain(now).await?;
+        self.attempts.forget_expired(now);
         if expired + erased > 0 {
             tracing::info!(expired, erased, "maintenance");
         }

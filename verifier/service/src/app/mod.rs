@@ -28,6 +28,7 @@ use crate::trust::TrustState;
 
 pub mod audit;
 mod error;
+pub mod limits;
 pub mod maintenance;
 pub mod tenants;
 pub mod tokens;
@@ -52,6 +53,7 @@ pub struct Service {
     waiters: Waiters,
     trust: TrustState,
     tenants: RwLock<HashMap<String, Arc<TenantRuntime>>>,
+    attempts: limits::Attempts,
 }
 
 impl std::fmt::Debug for Service {
@@ -116,6 +118,7 @@ impl Service {
             waiters: Waiters::default(),
             trust: TrustState::default(),
             tenants: RwLock::new(HashMap::new()),
+            attempts: limits::Attempts::default(),
         }))
     }
 

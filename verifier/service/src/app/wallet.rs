@@ -24,6 +24,7 @@ use tongban_protocol::oid4vp::{
     RequestObject, TongbanPurpose, VpToken,
 };
 
+use super::limits::WalletCall;
 use super::transactions::{StoredPurpose, code_hash, public_jwk};
 use super::verification::{self, Checked, Verdict, check_vp_token};
 use super::{Flow, Service, ServiceError};
@@ -110,13 +111,21 @@ fn bounded(field: &str, v: Option<String>, max: usize) -> Result<Option<String>,
 }
 
 impl Service {
-    async fn pending_transaction(&self, id: &str) -> Result<TransactionRecord, ServiceError> {
+    async fn pending_transaction(
+        &self,
+        id: &str,
+        call: WalletCall,
+    ) -> Result<TransactionRecord, ServiceError> {
         let t = self.store.transaction(id).await?;
         if t.state != TxState::Pending && t.state != TxState::Expired {
             return Err(ServiceError::AlreadyAnswered(id.to_owned()));
         }
         if t.state == TxState::Expired || self.now() >= t.expires_at {
             return Err(ServiceError::TransactionExpired(id.to_owned()));
+        }
+        let max = self.config.max_wallet_calls_per_transaction;
+        if !self.attempts.allow(id, call, t.expires_at, max) {
+            return Err(ServiceError::TooManyAttempts(id.to_owned()));
         }
         Ok(t)
     }
@@ -139,7 +148,7 @@ impl Service {
                 "wallet_metadata must be a JSON object".into(),
             ));
         }
-        let t = self.pending_transaction(id).await?;
+        let t = self.pending_transaction(id, WalletCall::Request).await?;
         let rt = self.tenant_runtime(&t.tenant_id).await?;
         let now = self.now();
         let purpose: StoredPurpose =
@@ -208,7 +217,7 @@ impl Service {
         id: &str,
         form: WalletResponse,
     ) -> Result<ResponseReply, ServiceError> {
-        let t = self.pending_transaction(id).await?;
+        let t = self.pending_transaction(id, WalletCall::Response).await?;
         let payload = self.payload(&t, form)?;
         if payload.state() != Some(t.state_param.as_str()) {
             return Err(ServiceError::StateMismatch);
