@@ -5,6 +5,8 @@
 
 mod support;
 
+on_both_backends!(of_two_racing_answers_exactly_one_is_recorded);
+
 use axum::http::StatusCode;
 use serde_json::json;
 use support::{Harness, PUBLIC_URL, business_licence, form};
@@ -147,9 +149,7 @@ async fn plain_direct_post_only_where_the_operator_allows_it() {
     );
 }
 
-#[tokio::test]
-async fn of_two_racing_answers_exactly_one_is_recorded() {
-    let h = Harness::sqlite().await;
+async fn of_two_racing_answers_exactly_one_is_recorded(h: Harness) {
     let created = h.create(&h.qingpu, json!({})).await;
     let req = h.fetch_request(&created, "n").await;
     let payload = Harness::good_payload(&req);
@@ -174,6 +174,7 @@ async fn of_two_racing_answers_exactly_one_is_recorded() {
         .filter(|e| e["action"] == "transaction.answer")
         .count();
     assert_eq!(answers, 1);
+    h.finish().await;
 }
 
 #[tokio::test]

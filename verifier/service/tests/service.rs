@@ -5,6 +5,15 @@
 
 mod support;
 
+on_both_backends!(
+    tokens_are_scoped_and_tenants_isolated,
+    unread_claims_are_erased_after_the_retention,
+    an_expired_transaction_refuses_the_wallet_and_reads_expired,
+    the_audit_log_says_who_asked_what_and_the_verdict_never_a_value,
+    a_same_device_outcome_is_released_only_with_its_response_code,
+    a_response_replayed_into_another_transaction_is_refused,
+);
+
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -214,9 +223,7 @@ async fn a256gcm_is_accepted_and_an_unlisted_enc_or_another_key_is_refused_witho
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
 
-#[tokio::test]
-async fn a_response_replayed_into_another_transaction_is_refused() {
-    let h = Harness::sqlite().await;
+async fn a_response_replayed_into_another_transaction_is_refused(h: Harness) {
     let a = h
         .fetch_request(&h.create(&h.qingpu, json!({})).await, "n")
         .await;
@@ -259,6 +266,7 @@ async fn a_response_replayed_into_another_transaction_is_refused() {
             .contains("nonce"),
         "{outcome}"
     );
+    h.finish().await;
 }
 
 #[tokio::test]
@@ -287,9 +295,7 @@ async fn a_transaction_answers_once() {
     assert_eq!(r.code(), "transaction_already_answered");
 }
 
-#[tokio::test]
-async fn an_expired_transaction_refuses_the_wallet_and_reads_expired() {
-    let h = Harness::sqlite().await;
+async fn an_expired_transaction_refuses_the_wallet_and_reads_expired(h: Harness) {
     let created = h.create(&h.qingpu, json!({})).await;
     let req = h.fetch_request(&created, "n").await;
     h.clock.advance(301);
@@ -321,6 +327,7 @@ async fn an_expired_transaction_refuses_the_wallet_and_reads_expired() {
             .json()["state"],
         "expired"
     );
+    h.finish().await;
 }
 
 #[tokio::test]
@@ -417,9 +424,7 @@ async fn access_denied_is_recorded_as_the_citizens_refusal() {
     );
 }
 
-#[tokio::test]
-async fn a_same_device_outcome_is_released_only_with_its_response_code() {
-    let h = Harness::sqlite().await;
+async fn a_same_device_outcome_is_released_only_with_its_response_code(h: Harness) {
     let r = h.post_json("/api/v1/transactions", &h.qingpu, &json!({
         "licence": {"type": "business-licence", "claims": ["company_name"]},
         "purpose": {"zh": "办事", "en": "Service"}, "service_item": "s", "flow": "same_device",
@@ -465,11 +470,10 @@ async fn a_same_device_outcome_is_released_only_with_its_response_code() {
         .json();
     assert_eq!(o["state"], "accepted");
     assert!(o["claims"]["licence"][0]["company_name"].is_string());
+    h.finish().await;
 }
 
-#[tokio::test]
-async fn tokens_are_scoped_and_tenants_isolated() {
-    let h = Harness::sqlite().await;
+async fn tokens_are_scoped_and_tenants_isolated(h: Harness) {
     let created = h.create(&h.qingpu, json!({})).await;
     let outcome = created["outcome"].as_str().unwrap();
     let r = h.get(outcome, &h.jiashan).await;
@@ -533,11 +537,10 @@ async fn tokens_are_scoped_and_tenants_isolated() {
         "invalid_request",
         "x509_san_dns must name the response URI's host"
     );
+    h.finish().await;
 }
 
-#[tokio::test]
-async fn unread_claims_are_erased_after_the_retention() {
-    let h = Harness::sqlite().await;
+async fn unread_claims_are_erased_after_the_retention(h: Harness) {
     let created = h.create(&h.qingpu, json!({})).await;
     let req = h.fetch_request(&created, "n").await;
     assert_eq!(
@@ -557,6 +560,7 @@ async fn unread_claims_are_erased_after_the_retention() {
     assert_eq!(o["state"], "accepted");
     assert!(o["claims"].is_null());
     assert_eq!(o["claims_erased"], true);
+    h.finish().await;
 }
 
 #[tokio::test]
@@ -646,9 +650,7 @@ async fn a_wrong_type_or_a_missing_claim_is_rejected_with_its_code() {
     );
 }
 
-#[tokio::test]
-async fn the_audit_log_says_who_asked_what_and_the_verdict_never_a_value() {
-    let h = Harness::sqlite().await;
+async fn the_audit_log_says_who_asked_what_and_the_verdict_never_a_value(h: Harness) {
     let created = h.create(&h.qingpu, json!({})).await;
     let req = h.fetch_request(&created, "n").await;
     h.answer(&req, "A128GCM", &Harness::good_payload(&req))
@@ -687,6 +689,7 @@ async fn the_audit_log_says_who_asked_what_and_the_verdict_never_a_value() {
     for check in h.svc.verify_audit().await.unwrap() {
         assert!(check.error.is_none(), "{check:?}");
     }
+    h.finish().await;
 }
 
 #[tokio::test]

@@ -509,3 +509,28 @@ impl Harness {
         json!({"vp_token": {"licence": [p]}, "state": req.state()})
     }
 }
+
+/// Runs `async fn $name(h: Harness)` on SQLite and, when configured, on
+/// PostgreSQL, as `$name::sqlite` and `$name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                use super::support::Harness;
+
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name(Harness::sqlite().await).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    if let Some(h) = Harness::postgres().await {
+                        super::$name(h).await;
+                    }
+                }
+            }
+        )+
+    };
+}
