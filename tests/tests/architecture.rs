@@ -91,7 +91,15 @@ fn forbidden(from: &str) -> Vec<(&'static str, &'static str)> {
                 &["tongban-protocol"],
                 "protocols are built on the format, not the other way",
             );
+            deny(
+                &["tongban-trust-sync"],
+                "fetching and bundle files live outside the I/O-free library",
+            );
         }
+        "tongban-trust-sync" => deny(
+            &SERVICE_OR_PROGRAM,
+            "the sync library serves the counter's CLI and the agency's service, below both",
+        ),
         "tongban-protocol" => {
             deny(
                 &SERVICE_OR_PROGRAM,
@@ -134,6 +142,7 @@ fn no_arrow_runs_the_wrong_way() {
         "tongban-issuer",
         "tongban-wallet",
         "tongban-verify",
+        "tongban-trust-sync",
     ] {
         assert!(graph.contains_key(name), "{name} is a workspace member");
     }
@@ -174,6 +183,7 @@ fn the_rules_catch_a_forbidden_edge() {
     assert!(rules.iter().any(|(to, _)| *to == "tongban-issuer"));
     let rules = forbidden("tongban-verifier");
     assert!(rules.iter().any(|(to, _)| *to == "tongban-cli-support"));
+    assert!(rules.iter().any(|(to, _)| *to == "tongban-trust-sync"));
 }
 
 #[test]

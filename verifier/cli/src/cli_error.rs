@@ -48,6 +48,24 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// The CLI's error for a failed sync or bundle directory operation on
+    /// `dir` (codes and messages as they always were).
+    pub fn from_sync(dir: &std::path::Path, e: tongban_trust_sync::SyncError) -> CliError {
+        use tongban_trust_sync::SyncError;
+        match e {
+            SyncError::Fetch { url, source } => CliError::Fetch {
+                url,
+                code: source.code(),
+                reason: source.to_string(),
+            },
+            SyncError::Refused { rejection } => CliError::BundleRefused {
+                dir: dir.to_path_buf(),
+                rejection,
+            },
+            SyncError::Bundle { dir, reason } => CliError::Bundle { dir, reason },
+        }
+    }
+
     /// The stable code.
     pub fn code(&self) -> &'static str {
         match self {

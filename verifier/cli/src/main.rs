@@ -4,9 +4,7 @@
 //! Exit status: 0 accepted, 1 rejected, 2 usage error or unreadable input.
 
 mod args;
-mod bundle_dir;
 mod cli_error;
-mod fetch;
 mod input;
 mod qr;
 mod render;
@@ -98,7 +96,9 @@ impl Trust {
         match &args.bundle {
             Some(dir) => {
                 let anchors = input::read_key_files(&args.anchor_key)?;
-                Ok(Trust::Bundle(Box::new(bundle_dir::load(dir, &anchors)?)))
+                let bundle = tongban_trust_sync::bundle_dir::load(dir, &anchors)
+                    .map_err(|e| CliError::from_sync(dir, e))?;
+                Ok(Trust::Bundle(Box::new(bundle)))
             }
             None => Ok(Trust::Keys(input::load_keys(&args.issuer_key)?)),
         }

@@ -7,51 +7,33 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tongban_verifier::TrustBundle;
 use tongban_verifier::policy::DEFAULT_STATUS_MAX_AGE_SECS;
-use tongban_verifier::trust::VerifiedTrustList;
 
 use crate::args::{ImportArgs, ShowArgs, SyncArgs};
 use crate::cli_error::CliError;
-use crate::fetch::Fetcher;
-use crate::{bundle_dir, input};
+use crate::input;
+use tongban_trust_sync::fetch::Fetcher;
+use tongban_trust_sync::{Progress, bundle_dir};
 
 use tongban_cli_support::time::now;
 
 /// `tongban-verify sync`.
 pub fn sync(args: SyncArgs) -> Result<ExitCode, CliError> {
     let anchors = input::read_key_files(&args.anchors.anchor_key)?;
-    let held = bundle_dir::held_sequence(&args.bundle);
     let fetcher = Fetcher::new(Duration::from_secs(args.timeout));
-    let progress = |msg: String| {
+    let mut progress = |p: Progress| {
         if !args.json {
-            eprintln!("{msg}");
+            eprintln!("{p}");
         }
     };
-    progress(format!("fetching the trust list {}", args.trust_list));
-    let tl = fetcher.get(&args.trust_list)?;
-    let refused = |r| CliError::BundleRefused {
-        dir: args.bundle.clone(),
-        rejection: r,
-    };
-    // Verify the list before following any URL it names.
-    let verified = VerifiedTrustList::verify(&tl, &anchors, held).map_err(refused)?;
-    let uris: Vec<String> = verified
-        .list()
-        .issuers
-        .iter()
-        .flat_map(|i| i.status_lists.clone())
-        .collect();
-    let mut jwts = Vec::with_capacity(uris.len());
-    for (i, uri) in uris.iter().enumerate() {
-        progress(format!(
-            "[{}/{}] fetching the status list {uri}",
-            i + 1,
-            uris.len()
-        ));
-        jwts.push(fetcher.get(uri)?);
-    }
-    let (bundle, files) =
-        TrustBundle::assemble(&tl, &jwts, &anchors, held, now()).map_err(refused)?;
-    bundle_dir::write(&args.bundle, &files)?;
+    let bundle = tongban_trust_sync::sync_into(
+        &fetcher,
+        &args.trust_list,
+        &anchors,
+        &args.bundle,
+        now(),
+        &mut progress,
+    )
+    .map_err(|e| CliError::from_sync(&args.bundle, e))?;
     report(
         &bundle,
         args.json,
@@ -77,7 +59,7 @@ pub fn import(args: ImportArgs) -> Result<ExitCode, CliError> {
                 rejection: r,
             }
         })?;
-    bundle_dir::write(&args.bundle, &files)?;
+    bundle_dir::write(&args.bundle, &files).map_err(|e| CliError::from_sync(&args.bundle, e))?;
     report(
         &bundle,
         args.json,
@@ -89,7 +71,8 @@ pub fn import(args: ImportArgs) -> Result<ExitCode, CliError> {
 /// `tongban-verify bundle show`.
 pub fn show(args: ShowArgs) -> Result<ExitCode, CliError> {
     let anchors = input::read_key_files(&args.anchors.anchor_key)?;
-    let bundle = bundle_dir::load(&args.bundle, &anchors)?;
+    let bundle = bundle_dir::load(&args.bundle, &anchors)
+        .map_err(|e| CliError::from_sync(&args.bundle, e))?;
     report(
         &bundle,
         args.json,

@@ -14,17 +14,17 @@ use tongban_cli_support::fs as fs_support;
 use tongban_verifier::KeyWithId;
 use tongban_verifier::bundle::{BundleFiles, MANIFEST_FILE, Manifest, TrustBundle};
 
-use crate::cli_error::CliError;
+use crate::SyncError;
 
-fn io_err(dir: &Path, what: &str, e: std::io::Error) -> CliError {
-    CliError::Bundle {
+fn io_err(dir: &Path, what: &str, e: std::io::Error) -> SyncError {
+    SyncError::Bundle {
         dir: dir.to_path_buf(),
         reason: format!("{what}: {e}"),
     }
 }
 
 /// Loads and verifies the bundle in `dir`.
-pub fn load(dir: &Path, anchors: &[KeyWithId]) -> Result<TrustBundle, CliError> {
+pub fn load(dir: &Path, anchors: &[KeyWithId]) -> Result<TrustBundle, SyncError> {
     let manifest = fs::read(dir.join(MANIFEST_FILE)).map_err(|e| {
         io_err(
             dir,
@@ -37,10 +37,7 @@ pub fn load(dir: &Path, anchors: &[KeyWithId]) -> Result<TrustBundle, CliError> 
         &mut |name| fs::read(dir.join(name)).ok(),
         anchors,
     )
-    .map_err(|r| CliError::BundleRefused {
-        dir: dir.to_path_buf(),
-        rejection: r,
-    })
+    .map_err(|rejection| SyncError::Refused { rejection })
 }
 
 /// The sequence number of the bundle already in `dir`, for rollback
@@ -53,7 +50,7 @@ pub fn held_sequence(dir: &Path) -> Option<u64> {
 }
 
 /// Writes `files` (the manifest last) atomically into `dir`.
-pub fn write(dir: &Path, files: &BundleFiles) -> Result<(), CliError> {
+pub fn write(dir: &Path, files: &BundleFiles) -> Result<(), SyncError> {
     write_with(dir, files, || Ok(()))
 }
 
@@ -63,7 +60,7 @@ pub fn write_with(
     dir: &Path,
     files: &BundleFiles,
     before_switch: impl FnOnce() -> std::io::Result<()>,
-) -> Result<(), CliError> {
+) -> Result<(), SyncError> {
     fs::create_dir_all(dir).map_err(|e| io_err(dir, "cannot create the bundle directory", e))?;
     let (manifest, rest): (Vec<_>, Vec<_>) =
         files.iter().partition(|(name, _)| name == MANIFEST_FILE);
@@ -87,7 +84,7 @@ pub fn write_with(
     Ok(())
 }
 
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), CliError> {
+fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), SyncError> {
     fs_support::write_atomic(&dir.join(name), bytes, fs_support::Access::Default)
         .map_err(|e| io_err(dir, &format!("cannot write {name}"), e))
 }
