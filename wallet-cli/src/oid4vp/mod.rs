@@ -41,6 +41,12 @@ mod proto;
 mod request;
 pub mod x509;
 
+/// The test verifier's certificates and signed requests, shared with the
+/// integration tests.
+#[cfg(test)]
+#[path = "../../tests/support/verifier.rs"]
+mod fixtures;
+
 use std::time::Duration;
 
 pub use answer::{

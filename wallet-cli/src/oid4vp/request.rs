@@ -423,3 +423,267 @@ fn encryption(object: &RequestObject) -> Result<ResponseProtection, AnswerError>
         enc: enc.into(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    use crate::oid4vp::fixtures;
+
+    const NOW: i64 = 1_800_000_000;
+    const DNS: &str = "verifier.qingpu.example";
+    const URI: &str = "https://verifier.qingpu.example/oid4vp/response/t1";
+
+    struct Case {
+        pki: fixtures::Pki,
+        ca: Vec<Cert>,
+        client_id: String,
+        payload: Value,
+    }
+
+    fn case() -> Case {
+        let pki = fixtures::pki("Test Verifier CA", DNS);
+        let ca = Cert::from_pem_chain(pki.ca_pem.as_bytes()).unwrap();
+        let client_id = fixtures::x509_hash(&pki.leaf_der);
+        let (_, jwk) = fixtures::encryption_key("enc-1");
+        let payload = fixtures::request_payload(
+            &client_id,
+            URI,
+            "n-1",
+            Some("wn-1"),
+            &jwk,
+            "urn:x",
+            &["name"],
+        );
+        Case {
+            pki,
+            ca,
+            client_id,
+            payload,
+        }
+    }
+
+    fn expected(client_id: &str) -> Expected<'_> {
+        Expected {
+            client_id,
+            wallet_nonce: Some("wn-1"),
+            allow_unencrypted: false,
+        }
+    }
+
+    impl Case {
+        fn jws(&self) -> String {
+            fixtures::sign(
+                &self.payload,
+                REQUEST_OBJECT_TYP,
+                &[&self.pki.leaf_der],
+                &self.pki.leaf_key,
+            )
+        }
+
+        fn check(&self, jws: &str) -> Result<CheckedRequest, AnswerError> {
+            check_request_object(jws, &expected(&self.client_id), &self.ca, NOW)
+        }
+    }
+
+    fn code(r: Result<CheckedRequest, AnswerError>) -> &'static str {
+        r.map(|_| ()).unwrap_err().code()
+    }
+
+    #[test]
+    fn a_well_formed_request_passes_and_says_how_to_answer() {
+        let c = case();
+        let checked = c.check(&c.jws()).unwrap();
+        assert_eq!(checked.object.nonce, "n-1");
+        assert_eq!(checked.response_uri, URI);
+        assert_eq!(checked.dns_names, [DNS]);
+        assert!(checked.ca_subject.contains("Test Verifier CA"));
+        match checked.protection {
+            ResponseProtection::Encrypted { jwk, enc } => {
+                assert_eq!(enc, "A256GCM", "A256GCM is preferred when listed");
+                assert_eq!(jwk["kid"], "enc-1");
+            }
+            ResponseProtection::Plain => panic!("must be encrypted"),
+        }
+        // x509_san_dns names the same certificate by its DNS name.
+        let mut c = case();
+        c.client_id = format!("x509_san_dns:{DNS}");
+        c.payload["client_id"] = json!(c.client_id);
+        assert!(c.check(&c.jws()).is_ok());
+    }
+
+    #[test]
+    fn the_header_must_be_a_signed_request_object_with_x5c() {
+        let c = case();
+        let wrong_typ = fixtures::sign(&c.payload, "JWT", &[&c.pki.leaf_der], &c.pki.leaf_key);
+        assert_eq!(code(c.check(&wrong_typ)), "request_typ_invalid");
+        assert_eq!(code(c.check("a.b")), "request_not_signed");
+        assert_eq!(code(c.check("a.b.c.d.e")), "request_not_signed");
+        let no_x5c = fixtures::sign(&c.payload, REQUEST_OBJECT_TYP, &[], &c.pki.leaf_key);
+        assert_eq!(code(c.check(&no_x5c)), "request_x5c_missing");
+    }
+
+    #[test]
+    fn the_client_id_must_name_the_leaf() {
+        let c = case();
+        let other = fixtures::pki("Test Verifier CA", DNS);
+        let wrong_hash = check_request_object(
+            &c.jws(),
+            &expected(&fixtures::x509_hash(&other.leaf_der)),
+            &c.ca,
+            NOW,
+        );
+        assert_eq!(code(wrong_hash), "client_id_hash_mismatch");
+        let wrong_dns =
+            check_request_object(&c.jws(), &expected("x509_san_dns:evil.example"), &c.ca, NOW);
+        assert_eq!(code(wrong_dns), "client_id_san_mismatch");
+        let prefix =
+            check_request_object(&c.jws(), &expected("redirect_uri:https://x"), &c.ca, NOW);
+        assert_eq!(code(prefix), "client_id_prefix_unsupported");
+        // x509_san_dns: the response URI must be on that name.
+        let mut c = case();
+        c.client_id = format!("x509_san_dns:{DNS}");
+        c.payload["client_id"] = json!(c.client_id);
+        c.payload["response_uri"] = json!("https://elsewhere.example/post");
+        assert_eq!(code(c.check(&c.jws())), "response_uri_host_mismatch");
+    }
+
+    #[test]
+    fn a_bad_signature_is_refused() {
+        let c = case();
+        let other = fixtures::pki("Test Verifier CA", DNS);
+        // Signed by another key under the right certificate.
+        let forged = fixtures::sign(
+            &c.payload,
+            REQUEST_OBJECT_TYP,
+            &[&c.pki.leaf_der],
+            &other.leaf_key,
+        );
+        assert_eq!(code(c.check(&forged)), "request_signature_invalid");
+        // A payload changed after signing.
+        let jws = c.jws();
+        let mut parts: Vec<String> = jws.split('.').map(str::to_owned).collect();
+        let mut p = c.payload.clone();
+        p["response_uri"] = json!("https://verifier.qingpu.example/steal");
+        parts[1] = tongban_verifier::encoding::b64_encode(p.to_string());
+        assert_eq!(code(c.check(&parts.join("."))), "request_signature_invalid");
+    }
+
+    #[test]
+    fn the_leaf_must_chain_to_a_trusted_ca_and_not_sign_itself() {
+        let c = case();
+        // A CA of the same name that the wallet does not trust.
+        let stranger = fixtures::pki("Test Verifier CA", DNS);
+        let stranger_ca = Cert::from_pem_chain(stranger.ca_pem.as_bytes()).unwrap();
+        let r = check_request_object(&c.jws(), &expected(&c.client_id), &stranger_ca, NOW);
+        assert_eq!(code(r), "verifier_ca_untrusted");
+        // No CA at all: fail closed.
+        let r = check_request_object(&c.jws(), &expected(&c.client_id), &[], NOW);
+        assert_eq!(code(r), "verifier_ca_untrusted");
+        // A self-signed leaf, even if the wallet "trusted" it.
+        let (der, key) = fixtures::self_signed(DNS);
+        let client_id = fixtures::x509_hash(&der);
+        let mut payload = c.payload.clone();
+        payload["client_id"] = json!(client_id);
+        let jws = fixtures::sign(&payload, REQUEST_OBJECT_TYP, &[&der], &key);
+        let itself = vec![Cert::from_der(&der).unwrap()];
+        let r = check_request_object(&jws, &expected(&client_id), &itself, NOW);
+        assert_eq!(code(r), "verifier_certificate_self_signed");
+    }
+
+    #[test]
+    fn an_expired_leaf_is_refused_at_the_time_given() {
+        let pki = fixtures::pki_until("Test Verifier CA", DNS, Some(NOW - 10));
+        let ca = Cert::from_pem_chain(pki.ca_pem.as_bytes()).unwrap();
+        let client_id = fixtures::x509_hash(&pki.leaf_der);
+        let (_, jwk) = fixtures::encryption_key("k");
+        let payload =
+            fixtures::request_payload(&client_id, URI, "n", Some("wn-1"), &jwk, "urn:x", &["a"]);
+        let jws = fixtures::sign(
+            &payload,
+            REQUEST_OBJECT_TYP,
+            &[&pki.leaf_der],
+            &pki.leaf_key,
+        );
+        let r = check_request_object(&jws, &expected(&client_id), &ca, NOW);
+        assert_eq!(code(r), "verifier_certificate_expired");
+        assert!(check_request_object(&jws, &expected(&client_id), &ca, NOW - 20).is_ok());
+    }
+
+    #[test]
+    fn the_claims_must_match_the_link_and_the_wallet() {
+        let refused = |edit: &dyn Fn(&mut Value)| {
+            let mut c = case();
+            edit(&mut c.payload);
+            code(c.check(&c.jws()))
+        };
+        assert_eq!(
+            refused(&|p| p["client_id"] = json!("x509_hash:other")),
+            "client_id_mismatch"
+        );
+        assert_eq!(
+            refused(&|p| p["wallet_nonce"] = json!("replayed")),
+            "wallet_nonce_mismatch"
+        );
+        assert_eq!(
+            refused(&|p| {
+                p.as_object_mut().unwrap().remove("wallet_nonce");
+            }),
+            "wallet_nonce_mismatch"
+        );
+        assert_eq!(
+            refused(&|p| p["response_type"] = json!("code")),
+            "response_type_unsupported"
+        );
+        assert_eq!(
+            refused(&|p| p["response_mode"] = json!("direct_post")),
+            "response_mode_unsupported"
+        );
+        assert_eq!(
+            refused(&|p| p["response_mode"] = json!("fragment")),
+            "response_mode_unsupported"
+        );
+        assert_eq!(
+            refused(&|p| p["response_uri"] = json!("http://verifier.example/x")),
+            "response_uri_invalid"
+        );
+        assert_eq!(
+            refused(&|p| p["aud"] = json!("https://other.example")),
+            "request_aud_invalid"
+        );
+        assert_eq!(refused(&|p| p["exp"] = json!(NOW)), "request_expired");
+        assert_eq!(
+            refused(&|p| p["client_metadata"]["jwks"]["keys"][0]["use"] = json!("sig")),
+            "response_encryption_unsupported"
+        );
+        assert_eq!(
+            refused(
+                &|p| p["client_metadata"]["encrypted_response_enc_values_supported"] =
+                    json!(["A128CBC-HS256"])
+            ),
+            "response_encryption_unsupported"
+        );
+        assert_eq!(
+            refused(&|p| p["dcql_query"] = json!({"credentials": []})),
+            "request_malformed"
+        );
+        // Plain direct_post only when allowed.
+        let mut c = case();
+        c.payload["response_mode"] = json!("direct_post");
+        let allow = Expected {
+            allow_unencrypted: true,
+            ..expected(&c.client_id)
+        };
+        let checked = check_request_object(&c.jws(), &allow, &c.ca, NOW).unwrap();
+        assert_eq!(checked.protection, ResponseProtection::Plain);
+        // Only A128GCM listed: A128GCM.
+        let mut c = case();
+        c.payload["client_metadata"]["encrypted_response_enc_values_supported"] =
+            json!(["A128GCM"]);
+        match c.check(&c.jws()).unwrap().protection {
+            ResponseProtection::Encrypted { enc, .. } => assert_eq!(enc, "A128GCM"),
+            ResponseProtection::Plain => panic!(),
+        }
+    }
+}
