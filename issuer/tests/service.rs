@@ -54,6 +54,7 @@ fn present_and_verify(
         audience: "https://counter.test".into(),
         nonce: "n-1".into(),
         iat: now,
+        transaction_data_hashes: Vec::new(),
     };
     let p = held.present(held.disclosable_paths(), Some(&kb)).unwrap();
     verify(

@@ -59,6 +59,7 @@ fn present(credential: &str, disclose: &[&str], holder: &Ed25519Signer, nonce: &
         audience: SAMPLE_AUD.into(),
         nonce: nonce.into(),
         iat: now(),
+        transaction_data_hashes: Vec::new(),
     };
     held.present(&paths, Some(&kb)).unwrap()
 }

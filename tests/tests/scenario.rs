@@ -528,6 +528,7 @@ fn the_demonstration_zone_end_to_end() {
         audience: request.aud.clone(),
         nonce: request.nonce.clone(),
         iat: tongban_cli_support::time::now(),
+        transaction_data_hashes: Vec::new(),
     };
     let paths: Vec<_> = held
         .disclosable_paths()

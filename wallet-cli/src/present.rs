@@ -142,6 +142,7 @@ pub fn present(
         audience: aud,
         nonce,
         iat,
+        transaction_data_hashes: Vec::new(),
     };
     let presentation = held
         .present(paths, Some(&kb))

@@ -16,8 +16,13 @@
 //!   (`openid4vci-proof+jwt`): [`oid4vci::sign_proof`] for wallets,
 //!   [`oid4vci::check_proof`] for issuers.
 //!
-//! OpenID4VP, DCQL and the OAuth extensions (PAR, DPoP) will be modules
-//! beside [`oid4vci`].
+//! - [`oid4vp`]: OpenID for Verifiable Presentations 1.0 with DCQL — the
+//!   invocation link, client identifiers, the request object, the query
+//!   language with the wallet's selection and the verifier's checks, the
+//!   response, and [`oid4vp::verify_vp_token`], the whole check of an
+//!   answer through `tongban-verifier`.
+//!
+//! The OAuth extensions (PAR, DPoP) will be modules beside these.
 //!
 //! Parsing is as strict as the spec is: members the spec requires are
 //! required, and unknown members are tolerated (metadata and messages are
@@ -26,3 +31,4 @@
 #![forbid(unsafe_code)]
 
 pub mod oid4vci;
+pub mod oid4vp;

@@ -33,6 +33,7 @@ pub fn present(
         audience: to.aud.into(),
         nonce: to.nonce.into(),
         iat: to.iat,
+        transaction_data_hashes: Vec::new(),
     };
     Ok(held.present(&paths, Some(&kb))?)
 }

@@ -121,6 +121,7 @@ fn presentation(issuer: &Ed25519Signer, holder: &Ed25519Signer, variant: usize) 
         audience: AUD.into(),
         nonce: NONCE.into(),
         iat: NOW - 5,
+        transaction_data_hashes: Vec::new(),
     };
     held.present(&paths, Some(&kb)).unwrap()
 }

@@ -47,7 +47,7 @@
 //!     .issue(&issuer, &mut rng)?;
 //!
 //! let held = HeldCredential::parse(&issued.sd_jwt)?;
-//! let kb = KeyBinding { signer: &holder, audience: "counter-1".into(), nonce: "n-42".into(), iat: 1_800_000_000 };
+//! let kb = KeyBinding { signer: &holder, audience: "counter-1".into(), nonce: "n-42".into(), iat: 1_800_000_000, transaction_data_hashes: vec![] };
 //! let presentation = held.present(&[ClaimPath::parse("name").unwrap()], Some(&kb))?;
 //!
 //! let mut keys = InMemoryKeys::new();

@@ -35,6 +35,9 @@ pub struct KeyBinding<'s> {
     pub nonce: String,
     /// When the presentation is made (Unix seconds).
     pub iat: i64,
+    /// The OpenID4VP transaction data hashes the holder authorizes
+    /// (`transaction_data_hashes`, sha-256; none: the member is omitted).
+    pub transaction_data_hashes: Vec<String>,
 }
 
 /// A credential as the holder keeps it: the issuance form, parsed.
@@ -122,6 +125,13 @@ impl HeldCredential {
             payload.insert("aud".into(), Value::String(kb.audience.clone()));
             payload.insert("nonce".into(), Value::String(kb.nonce.clone()));
             payload.insert("sd_hash".into(), Value::String(sha256_b64(&out)));
+            if !kb.transaction_data_hashes.is_empty() {
+                payload.insert(
+                    "transaction_data_hashes".into(),
+                    Value::from(kb.transaction_data_hashes.clone()),
+                );
+                payload.insert("transaction_data_hashes_alg".into(), Value::from("sha-256"));
+            }
             let jwt = sign_compact(kb.signer, TYP_KB_JWT, &Value::Object(payload))?;
             out.push_str(&jwt);
         }

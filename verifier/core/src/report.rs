@@ -151,6 +151,14 @@ pub struct CredentialInfo {
     pub status: Option<Value>,
     /// Whether the presentation carried a Key Binding JWT.
     pub key_binding: bool,
+    /// The KB-JWT's `transaction_data_hashes` (OpenID4VP 1.0 §B.3.3), when
+    /// present: checked for shape here, compared with the request's
+    /// transaction data by the caller that sent it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction_data_hashes: Option<Vec<String>>,
+    /// The KB-JWT's `transaction_data_hashes_alg`, when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction_data_hashes_alg: Option<String>,
 }
 
 /// The full result of verifying one presentation.

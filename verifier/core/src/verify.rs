@@ -334,10 +334,12 @@ impl<'a> Run<'a> {
             ));
             return Some(());
         };
-        let (kb_alg, holder_key) = self.stage(
-            Check::HolderBinding,
-            holder_binding(&kb, &reg, parts.sd_hash_input, policy),
-        )?;
+        let bound = holder_binding(&kb, &reg, parts.sd_hash_input, policy)
+            .and_then(|bound| Ok((bound, transaction_data_hashes(&kb.payload)?)));
+        let ((kb_alg, holder_key), (hashes, hashes_alg)) =
+            self.stage(Check::HolderBinding, bound)?;
+        self.credential.transaction_data_hashes = hashes;
+        self.credential.transaction_data_hashes_alg = hashes_alg;
         self.pending.push(Pending {
             check: Check::HolderBinding,
             code: ErrorCode::KbSignatureInvalid,
@@ -438,6 +440,8 @@ impl<'a> Run<'a> {
             exp: p.get("exp").and_then(Value::as_i64),
             status: p.get("status").cloned(),
             key_binding,
+            transaction_data_hashes: None,
+            transaction_data_hashes_alg: None,
         };
     }
 
@@ -816,6 +820,39 @@ fn holder_binding(
         ));
     }
     Ok((alg, holder_key))
+}
+
+/// The KB-JWT's `transaction_data_hashes` and `transaction_data_hashes_alg`
+/// (OpenID4VP 1.0 §B.3.3), when present: a non-empty array of strings and a
+/// string, or the KB-JWT is refused. Whether they match a request's
+/// transaction data is the caller's comparison (the library does not know
+/// the request).
+#[allow(clippy::type_complexity)]
+fn transaction_data_hashes(
+    p: &Map<String, Value>,
+) -> Result<(Option<Vec<String>>, Option<String>), Rejection> {
+    let malformed = |name: &str| {
+        Rejection::new(
+            ErrorCode::KbClaimMissing,
+            format!("the KB-JWT {name} is of the wrong type"),
+        )
+    };
+    let hashes = match p.get("transaction_data_hashes") {
+        None => None,
+        Some(Value::Array(a)) if !a.is_empty() => Some(
+            a.iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| malformed("transaction_data_hashes"))?,
+        ),
+        Some(_) => return Err(malformed("transaction_data_hashes")),
+    };
+    let alg = match p.get("transaction_data_hashes_alg") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(malformed("transaction_data_hashes_alg")),
+    };
+    Ok((hashes, alg))
 }
 
 fn nonce_audience(p: &Map<String, Value>, audience: &str, nonce: &str) -> Result<(), Rejection> {

@@ -197,6 +197,7 @@ fn tongban_credentials_of_every_shape_round_trip_and_verify() {
                     audience: "https://counter.example".into(),
                     nonce: "n-1".into(),
                     iat: 1_795_572_000,
+                    transaction_data_hashes: Vec::new(),
                 };
                 for kb in [Some(&kb), None] {
                     let p = held.present(&paths, kb).unwrap();
