@@ -1,15 +1,21 @@
 //! From a checked request to the form posted to the response URI: which
-//! stored credentials answer each DCQL credential query, the presentations
-//! (made by [`crate::present`]'s code path: only the selected claims, a
-//! KB-JWT with `aud` = the client identifier and `nonce` = the request's),
-//! the `vp_token`, and its encryption to the verifier's key (JWE with
-//! `josekit`).
+//! stored credentials answer each DCQL credential query
+//! (`tongban_protocol::oid4vp::dcql`), the transaction data the citizen
+//! authorizes, the presentations (only the selected claims, a KB-JWT with
+//! `aud` = the client identifier, `nonce` = the request's and the
+//! transaction data hashes), the `vp_token`, and its encryption to the
+//! verifier's key (JWE with `josekit`).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+use tongban_protocol::oid4vp::request::transaction_data_hash;
+use tongban_protocol::oid4vp::response::error_code;
+use tongban_protocol::oid4vp::{
+    AuthorizationErrorResponse, AuthorizationResponse, DcqlQuery, RequestObject, TransactionData,
+    VpToken,
+};
 use tongban_verifier::{ClaimPath, HeldCredential, KeyBinding, Signer};
 
 use super::error::AnswerError;
-use super::proto::{DcqlQuery, RequestObject, select_claims};
 use super::request::{CheckedRequest, ResponseProtection};
 use crate::store::StoredCredential;
 
@@ -34,90 +40,83 @@ pub struct QueryMatch {
     pub candidates: Vec<Candidate>,
 }
 
-/// Refuses `transaction_data` this wallet does not know. No transaction
-/// data type is supported yet, so any is refused (OpenID4VP §5.1: the
-/// wallet MUST return an error on an unrecognised type); the caller posts
+/// One transaction data object of the request, as received and decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transaction {
+    /// The base64url string as received (what is hashed).
+    pub encoded: String,
+    /// Decoded.
+    pub data: TransactionData,
+}
+
+/// The request's transaction data, each decoded and checked against its
+/// DCQL query (a known type, every member, `credential_ids` naming
+/// holder-bound queries, `sha-256` allowed). Anything else is
+/// [`AnswerError::TransactionDataUnsupported`], which the caller posts as
 /// `invalid_transaction_data`.
-pub fn check_transaction_data(object: &RequestObject) -> Result<(), AnswerError> {
-    let Some(list) = object.transaction_data.as_ref() else {
-        return Ok(());
-    };
-    let types: Vec<String> = list
+pub fn transactions(object: &RequestObject) -> Result<Vec<Transaction>, AnswerError> {
+    object
+        .transaction_data
         .iter()
-        .map(|t| {
-            tongban_verifier::encoding::b64_decode(t, "transaction data")
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-                .and_then(|v| v.get("type").and_then(Value::as_str).map(str::to_owned))
-                .unwrap_or_else(|| "(malformed)".into())
+        .flatten()
+        .enumerate()
+        .map(|(i, encoded)| {
+            TransactionData::decode(i, encoded, &object.dcql_query)
+                .map(|data| Transaction {
+                    encoded: encoded.clone(),
+                    data,
+                })
+                .map_err(|e| AnswerError::TransactionDataUnsupported(e.to_string()))
+        })
+        .collect()
+}
+
+/// The claims of a stored credential as JSON, and whether it is holder
+/// bound (`cnf`).
+fn claims_of(c: &StoredCredential) -> Option<(Value, bool)> {
+    let held = HeldCredential::parse(&c.sd_jwt).ok()?;
+    let claims = held.claims().clone();
+    let bound = claims.contains_key("cnf");
+    Some((Value::Object(claims), bound))
+}
+
+/// For each credential query the answer needs (all of them, or with
+/// `credential_sets` the first satisfiable option of each set), the stored
+/// credentials that answer it — possibly none, when the request cannot be
+/// answered.
+pub fn match_credentials(query: &DcqlQuery, stored: &[StoredCredential]) -> Vec<QueryMatch> {
+    let held: Vec<(&StoredCredential, Value, bool)> = stored
+        .iter()
+        .filter_map(|c| {
+            let (claims, bound) = claims_of(c)?;
+            Some((c, claims, bound))
         })
         .collect();
-    Err(AnswerError::TransactionDataUnsupported(format!(
-        "unknown type(s) {types:?}"
-    )))
-}
-
-/// The ids of the credential queries the answer must satisfy: every query,
-/// or with `credential_sets` the first satisfiable option of each required
-/// set (the first option when none is).
-fn required_queries(query: &DcqlQuery, satisfiable: &dyn Fn(&str) -> bool) -> Vec<String> {
-    let Some(sets) = &query.credential_sets else {
-        return query.credentials.iter().map(|c| c.id.clone()).collect();
-    };
-    let mut out: Vec<String> = Vec::new();
-    for set in sets {
-        if set.get("required") == Some(&Value::Bool(false)) {
-            continue;
-        }
-        let options: Vec<Vec<String>> = set
-            .get("options")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|o| {
-                o.as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|i| i.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .collect();
-        let chosen = options
-            .iter()
-            .find(|o| o.iter().all(|id| satisfiable(id)))
-            .or(options.first());
-        for id in chosen.into_iter().flatten() {
-            if !out.contains(id) {
-                out.push(id.clone());
-            }
-        }
-    }
-    out
-}
-
-/// For each credential query the answer needs, the stored credentials
-/// that answer it (possibly none).
-pub fn match_credentials(query: &DcqlQuery, stored: &[StoredCredential]) -> Vec<QueryMatch> {
-    let held: Vec<(&StoredCredential, Map<String, Value>)> = stored
-        .iter()
-        .filter_map(|c| Some((c, HeldCredential::parse(&c.sd_jwt).ok()?.claims().clone())))
-        .collect();
     let candidates = |id: &str| -> Vec<Candidate> {
-        let Some(q) = query.credentials.iter().find(|q| q.id == id) else {
+        let Some(q) = query.query(id) else {
             return Vec::new();
         };
         held.iter()
-            .filter_map(|(c, claims)| {
+            .filter_map(|(c, claims, bound)| {
+                let selected = q.select_claims(&c.vct, claims, *bound)?;
+                let mut paths = Vec::new();
+                for p in selected {
+                    paths.extend(p.concrete(claims).ok()?);
+                }
                 Some(Candidate {
                     credential_id: c.id.clone(),
                     vct: c.vct.clone(),
-                    paths: select_claims(q, &c.vct, claims)?,
+                    paths,
                 })
             })
             .collect()
     };
-    required_queries(query, &|id| !candidates(id).is_empty())
-        .into_iter()
+    let ids: Vec<String> = match query.plan(|q| !candidates(&q.id).is_empty()) {
+        Some(ids) => ids.into_iter().map(str::to_owned).collect(),
+        // Unanswerable: report every query, the missing ones empty.
+        None => query.credentials.iter().map(|q| q.id.clone()).collect(),
+    };
+    ids.into_iter()
         .map(|id| QueryMatch {
             candidates: candidates(&id),
             query_id: id,
@@ -134,17 +133,35 @@ pub struct Choice {
     pub candidate: Candidate,
 }
 
+/// The hashes of the transactions one presentation authorizes: each
+/// transaction is authorized once, by the first chosen query it names
+/// (OpenID4VP §5.1: only one of the referenced credentials is used).
+fn hashes_for(query_id: &str, choices: &[Choice], transactions: &[Transaction]) -> Vec<String> {
+    transactions
+        .iter()
+        .filter(|t| {
+            choices
+                .iter()
+                .find(|c| t.data.credential_ids.contains(&c.query_id))
+                .is_some_and(|c| c.query_id == query_id)
+        })
+        .map(|t| transaction_data_hash(&t.encoded))
+        .collect()
+}
+
 /// The `vp_token`: for each choice, one presentation of its credential
 /// disclosing its claims, bound to `holder` with `aud` = the client
-/// identifier and `nonce` = the request's, made at `now`.
+/// identifier, `nonce` = the request's and the transaction data hashes it
+/// authorizes, made at `now`.
 pub fn vp_token(
     request: &CheckedRequest,
     choices: &[Choice],
+    transactions: &[Transaction],
     stored: &[StoredCredential],
     holder: &dyn Signer,
     now: i64,
-) -> Result<Value, AnswerError> {
-    let mut token = Map::new();
+) -> Result<VpToken, AnswerError> {
+    let mut token = VpToken::new();
     for choice in choices {
         let c = stored
             .iter()
@@ -159,67 +176,77 @@ pub fn vp_token(
             audience: request.object.client_id.clone(),
             nonce: request.object.nonce.clone(),
             iat: now,
+            transaction_data_hashes: hashes_for(&choice.query_id, choices, transactions),
         };
         let presentation = held
             .present(&choice.candidate.paths, Some(&kb))
             .map_err(|e| AnswerError::Building(format!("credential {}: {e}", c.id)))?;
-        token.insert(choice.query_id.clone(), json!([presentation]));
+        token
+            .entry(choice.query_id.clone())
+            .or_default()
+            .push(presentation);
     }
-    Ok(Value::Object(token))
+    Ok(token)
 }
 
 /// The form posted to the response URI: `response=<JWE>` for
-/// `direct_post.jwt` (the JWE's payload is `{"vp_token", "state"}`), or
-/// `vp_token` and `state` for plain `direct_post`.
+/// `direct_post.jwt` (the JWE's payload is the authorization response,
+/// `{"vp_token", "state"}`), or `vp_token` and `state` for plain
+/// `direct_post`.
 pub fn response_form(
     request: &CheckedRequest,
-    vp_token: &Value,
+    vp_token: VpToken,
 ) -> Result<Vec<(String, String)>, AnswerError> {
-    let state = request.object.state.clone();
+    let response = AuthorizationResponse {
+        vp_token,
+        state: request.object.state.clone(),
+    };
     match &request.protection {
         ResponseProtection::Encrypted { jwk, enc } => {
-            let mut payload = Map::new();
-            payload.insert("vp_token".into(), vp_token.clone());
-            if let Some(s) = &state {
-                payload.insert("state".into(), Value::String(s.clone()));
-            }
-            let jwe = encrypt(jwk, enc, &Value::Object(payload))?;
-            Ok(vec![("response".into(), jwe)])
+            let payload =
+                serde_json::to_vec(&response).map_err(|e| AnswerError::Building(e.to_string()))?;
+            Ok(vec![("response".into(), encrypt(jwk, enc, &payload)?)])
         }
         ResponseProtection::Plain => {
-            let mut form = vec![("vp_token".into(), vp_token.to_string())];
-            if let Some(s) = state {
-                form.push(("state".into(), s));
-            }
+            let token = serde_json::to_string(&response.vp_token)
+                .map_err(|e| AnswerError::Building(e.to_string()))?;
+            let mut form = vec![("vp_token".into(), token)];
+            form.extend(response.state.map(|s| ("state".into(), s)));
             Ok(form)
         }
     }
 }
 
 /// The form of an error response (`error`, `error_description`, `state`),
-/// posted unencrypted.
+/// posted unencrypted (it carries nothing about the citizen).
 pub fn error_form(
     request: &CheckedRequest,
     error: &str,
     description: &str,
 ) -> Vec<(String, String)> {
-    let mut form = vec![
-        ("error".into(), error.to_owned()),
-        ("error_description".into(), description.to_owned()),
-    ];
-    if let Some(s) = &request.object.state {
-        form.push(("state".into(), s.clone()));
-    }
+    let e = AuthorizationErrorResponse {
+        error: error.to_owned(),
+        error_description: Some(description.to_owned()),
+        state: request.object.state.clone(),
+    };
+    let mut form = vec![("error".to_owned(), e.error)];
+    form.extend(
+        e.error_description
+            .map(|d| ("error_description".to_owned(), d)),
+    );
+    form.extend(e.state.map(|s| ("state".to_owned(), s)));
     form
 }
 
+/// The error code posted when the citizen declines or holds nothing that
+/// answers.
+pub const ACCESS_DENIED: &str = error_code::ACCESS_DENIED;
+/// The error code posted for transaction data the wallet cannot honour.
+pub const INVALID_TRANSACTION_DATA: &str = error_code::INVALID_TRANSACTION_DATA;
+
 /// A compact JWE of `payload` to `jwk` (ECDH-ES on P-256), `enc` as
 /// chosen, the key's `kid` copied.
-pub fn encrypt(
-    jwk: &Map<String, Value>,
-    enc: &str,
-    payload: &Value,
-) -> Result<String, AnswerError> {
+pub fn encrypt(jwk: &Map<String, Value>, enc: &str, payload: &[u8]) -> Result<String, AnswerError> {
     let fail =
         |e: josekit::JoseError| AnswerError::Building(format!("encrypting the response: {e}"));
     let key = josekit::jwk::Jwk::from_map(jwk.clone()).map_err(fail)?;
@@ -231,6 +258,5 @@ pub fn encrypt(
     if let Some(kid) = key.key_id() {
         header.set_key_id(kid);
     }
-    let bytes = serde_json::to_vec(payload).map_err(|e| AnswerError::Building(e.to_string()))?;
-    josekit::jwe::serialize_compact(&bytes, &header, &encrypter).map_err(fail)
+    josekit::jwe::serialize_compact(payload, &header, &encrypter).map_err(fail)
 }

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::error::{AnswerError, RequestFault};
 
-/// The media type of a request object.
-pub const REQUEST_OBJECT_MEDIA_TYPE: &str = "application/oauth-authz-req+jwt";
+use tongban_protocol::oid4vp::request::REQUEST_OBJECT_CONTENT_TYPE as REQUEST_OBJECT_MEDIA_TYPE;
+use tongban_protocol::oid4vp::{RequestUriPost, ResponseUriAnswer};
 /// The largest request object read.
 pub const MAX_REQUEST_OBJECT: u64 = 256 * 1024;
 /// The largest answer of the response URI read.
@@ -96,11 +96,21 @@ pub fn fetch_request_object(
     checked(request_uri)?;
     let result = match wallet_nonce {
         Some(nonce) => {
-            let meta = wallet_metadata(allow_unencrypted).to_string();
+            let post = RequestUriPost {
+                wallet_metadata: Some(wallet_metadata(allow_unencrypted).to_string()),
+                wallet_nonce: Some(nonce.to_owned()),
+            };
+            let mut form: Vec<(&str, &str)> = Vec::new();
+            form.extend(
+                post.wallet_metadata
+                    .as_deref()
+                    .map(|m| ("wallet_metadata", m)),
+            );
+            form.extend(post.wallet_nonce.as_deref().map(|n| ("wallet_nonce", n)));
             agent
                 .post(request_uri)
                 .set("Accept", REQUEST_OBJECT_MEDIA_TYPE)
-                .send_form(&[("wallet_metadata", meta.as_str()), ("wallet_nonce", nonce)])
+                .send_form(&form)
         }
         None => agent
             .get(request_uri)
@@ -160,9 +170,11 @@ pub fn post_response(
                 .unwrap_or_else(|| crate::receive::printable(&reply.body)),
         });
     }
-    Ok(body
-        .as_ref()
-        .and_then(|b| b.get("redirect_uri"))
-        .and_then(Value::as_str)
+    let answer: ResponseUriAnswer = body
+        .and_then(|b| serde_json::from_value(b).ok())
+        .unwrap_or_default();
+    Ok(answer
+        .redirect_uri
+        .as_deref()
         .map(crate::receive::printable))
 }

@@ -37,7 +37,6 @@
 mod answer;
 mod error;
 mod http;
-mod proto;
 mod request;
 pub mod x509;
 
@@ -50,23 +49,23 @@ mod fixtures;
 use std::time::Duration;
 
 pub use answer::{
-    Candidate, Choice, QueryMatch, check_transaction_data, encrypt, error_form, match_credentials,
-    response_form, vp_token,
+    ACCESS_DENIED, Candidate, Choice, INVALID_TRANSACTION_DATA, QueryMatch, Transaction, encrypt,
+    error_form, match_credentials, response_form, transactions, vp_token,
 };
 pub use error::{AnswerError, RequestFault};
 pub use http::{MAX_REQUEST_OBJECT, fetch_request_object, post_response, wallet_metadata};
-pub use proto::{AuthorizationRequest, RequestObject, TongbanPurpose};
 pub use request::{CheckedRequest, Expected, ResponseProtection, check_request_object};
 
+use tongban_protocol::oid4vp::request::{HAIP_SCHEME, LinkError, OPENID4VP_SCHEME};
+use tongban_protocol::oid4vp::{AuthorizationRequest, RequestUriMethod};
 use x509::Cert;
 
-/// The schemes of a request link.
-pub const LINK_SCHEMES: [&str; 2] = ["openid4vp://", "haip-vp://"];
-
-/// Whether `text` is a request link.
+/// Whether `text` is a request link (`openid4vp://` or `haip-vp://`).
 pub fn is_link(text: &str) -> bool {
     let t = text.trim_start();
-    LINK_SCHEMES.iter().any(|s| t.starts_with(s))
+    [OPENID4VP_SCHEME, HAIP_SCHEME]
+        .iter()
+        .any(|s| t.strip_prefix(s).is_some_and(|r| r.starts_with("://")))
 }
 
 /// The request link in `arg`: the link itself, a file holding it, or a
@@ -109,11 +108,13 @@ pub struct Fetched {
 
 /// Parses the link, fetches the request object and checks it.
 pub fn fetch(link: &str, opts: &Options) -> Result<Fetched, AnswerError> {
-    let link = AuthorizationRequest::parse(link).map_err(AnswerError::LinkInvalid)?;
-    let wallet_nonce = match link.request_uri_method.as_deref() {
-        None | Some("get") => None,
-        Some("post") => Some(fresh_nonce()),
-        Some(other) => return Err(AnswerError::RequestUriMethodInvalid(other.into())),
+    let link = AuthorizationRequest::parse(link).map_err(|e| match e {
+        LinkError::Method(m) => AnswerError::RequestUriMethodInvalid(m),
+        other => AnswerError::LinkInvalid(other.to_string()),
+    })?;
+    let wallet_nonce = match link.request_uri_method {
+        None | Some(RequestUriMethod::Get) => None,
+        Some(RequestUriMethod::Post) => Some(fresh_nonce()),
     };
     let agent = crate::net::agent(opts.timeout);
     let jws = fetch_request_object(

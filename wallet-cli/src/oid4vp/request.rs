@@ -13,8 +13,13 @@ use serde_json::{Map, Value};
 use tongban_verifier::encoding::b64_decode;
 
 use super::error::{AnswerError, RequestFault};
-use super::proto::{REQUEST_OBJECT_TYP, RequestObject, SELF_ISSUED_AUD};
+use tongban_protocol::oid4vp::request::{
+    RESPONSE_MODE_DIRECT_POST, RESPONSE_MODE_DIRECT_POST_JWT, RESPONSE_TYPE_VP_TOKEN,
+};
+use tongban_protocol::oid4vp::{ClientId, RequestObject};
+
 use super::x509::Cert;
+use tongban_protocol::oid4vp::request::{REQUEST_OBJECT_TYP, SELF_ISSUED_AUD};
 
 /// The most certificates an `x5c` may hold.
 const MAX_CHAIN: usize = 5;
@@ -103,9 +108,8 @@ pub fn check_request_object(
 
     // The client identifier names the leaf certificate.
     let client_id = expected.client_id;
-    let (prefix, original) = client_id.split_once(':').unwrap_or(("", client_id));
-    let san_dns = match prefix {
-        "x509_hash" => {
+    let san_dns = match ClientId::parse(client_id) {
+        ClientId::X509Hash(original) => {
             let hash = leaf.sha256_b64();
             if hash != original {
                 return Err(refuse(
@@ -117,11 +121,11 @@ pub fn check_request_object(
             }
             None
         }
-        "x509_san_dns" => {
+        ClientId::X509SanDns(original) => {
             if !leaf
                 .dns_names()
                 .iter()
-                .any(|d| d.eq_ignore_ascii_case(original))
+                .any(|d| d.eq_ignore_ascii_case(&original))
             {
                 return Err(refuse(
                     RequestFault::ClientIdSanMismatch,
@@ -170,7 +174,7 @@ pub fn check_request_object(
     let payload = decode_object(p64, "the JWS payload", RequestFault::Malformed)?;
     let object: RequestObject = serde_json::from_value(Value::Object(payload))
         .map_err(|e| refuse(RequestFault::Malformed, format!("the request object: {e}")))?;
-    let (response_uri, protection) = check_claims(&object, expected, san_dns, now)?;
+    let (response_uri, protection) = check_claims(&object, expected, san_dns.as_deref(), now)?;
     Ok(CheckedRequest {
         subject: leaf.subject(),
         dns_names: leaf.dns_names(),
@@ -323,7 +327,7 @@ fn check_claims(
             format!("exp {exp} has passed ({now})"),
         ));
     }
-    if object.response_type != "vp_token" {
+    if object.response_type != RESPONSE_TYPE_VP_TOKEN {
         return Err(refuse(
             RequestFault::ResponseTypeUnsupported,
             format!(
@@ -347,10 +351,7 @@ fn check_claims(
         .dcql_query
         .validate()
         .map_err(|e| refuse(RequestFault::Malformed, format!("the DCQL query: {e}")))?;
-    let response_uri = object
-        .response_uri
-        .clone()
-        .ok_or_else(|| refuse(RequestFault::ResponseUriInvalid, "no response_uri"))?;
+    let response_uri = object.response_uri.clone();
     let parsed = tongban_cli_support::net::check_url(&response_uri)
         .map_err(|e| refuse(RequestFault::ResponseUriInvalid, e.to_string()))?;
     if let Some(dns) = san_dns
@@ -363,10 +364,10 @@ fn check_claims(
             format!("response_uri {response_uri} is not on {dns}"),
         ));
     }
-    let protection = match object.response_mode.as_deref() {
-        Some("direct_post.jwt") => encryption(object)?,
-        Some("direct_post") if expected.allow_unencrypted => ResponseProtection::Plain,
-        Some("direct_post") => {
+    let protection = match object.response_mode.as_str() {
+        RESPONSE_MODE_DIRECT_POST_JWT => encryption(object)?,
+        RESPONSE_MODE_DIRECT_POST if expected.allow_unencrypted => ResponseProtection::Plain,
+        RESPONSE_MODE_DIRECT_POST => {
             return Err(refuse(
                 RequestFault::ResponseModeUnsupported,
                 "the verifier asks for an unencrypted response (direct_post); refused without --allow-unencrypted",
@@ -375,7 +376,7 @@ fn check_claims(
         other => {
             return Err(refuse(
                 RequestFault::ResponseModeUnsupported,
-                format!("response_mode {other:?} is not direct_post.jwt"),
+                format!("response_mode {other:?} is not {RESPONSE_MODE_DIRECT_POST_JWT}"),
             ));
         }
     };
@@ -390,33 +391,20 @@ fn encryption(object: &RequestObject) -> Result<ResponseProtection, AnswerError>
         .client_metadata
         .as_ref()
         .ok_or_else(|| missing("no client_metadata"))?;
-    let keys = meta
-        .jwks
-        .as_ref()
-        .and_then(|j| j.get("keys"))
-        .and_then(Value::as_array)
-        .ok_or_else(|| missing("no client_metadata.jwks keys"))?;
-    let jwk = keys
-        .iter()
-        .filter_map(Value::as_object)
-        .find(|k| {
-            let s = |n: &str| k.get(n).and_then(Value::as_str);
-            s("kty") == Some("EC")
-                && s("crv") == Some("P-256")
-                && s("alg") == Some("ECDH-ES")
-                && matches!(s("use"), None | Some("enc"))
-                && !k.contains_key("d")
-        })
+    let jwk = meta
+        .encryption_key()
+        .and_then(Value::as_object)
+        .filter(|k| !k.contains_key("d"))
         .ok_or_else(|| missing("no P-256 ECDH-ES encryption key in client_metadata.jwks"))?;
-    let enc = match &meta.encrypted_response_enc_values_supported {
-        None => "A128GCM",
-        Some(l) if l.iter().any(|e| e == "A256GCM") => "A256GCM",
-        Some(l) if l.iter().any(|e| e == "A128GCM") => "A128GCM",
-        Some(l) => {
-            return Err(missing(&format!(
-                "none of the listed enc values {l:?} is A128GCM or A256GCM"
-            )));
-        }
+    let listed = meta.enc_values();
+    let enc = if listed.iter().any(|e| e == "A256GCM") {
+        "A256GCM"
+    } else if listed.iter().any(|e| e == "A128GCM") {
+        "A128GCM"
+    } else {
+        return Err(missing(&format!(
+            "none of the listed enc values {listed:?} is A128GCM or A256GCM"
+        )));
     };
     Ok(ResponseProtection::Encrypted {
         jwk: jwk.clone(),

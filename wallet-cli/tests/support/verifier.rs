@@ -130,6 +130,7 @@ pub fn request_payload(
         "dcql_query": {"credentials": [{"id": "licence", "format": "dc+sd-jwt",
             "meta": {"vct_values": [vct]}, "claims": claims}]},
         "client_metadata": {"jwks": {"keys": [jwk]},
+            "vp_formats_supported": {"dc+sd-jwt": {"sd-jwt_alg_values": ["EdDSA"], "kb-jwt_alg_values": ["EdDSA"]}},
             "encrypted_response_enc_values_supported": ["A128GCM", "A256GCM"]},
         "tongban_purpose": {"service_item": "企业设立登记", "purpose_zh": "核验营业执照",
             "purpose_en": "check the business licence", "verifier_name_zh": "青浦区行政服务中心",

@@ -16,6 +16,7 @@ use tongban_cli_support::time::now;
 use tongban_wallet::oid4vp::x509::Cert;
 use tongban_wallet::oid4vp::{
     self, AnswerError, Candidate, Choice, Fetched, Options, QueryMatch, ResponseProtection,
+    Transaction,
 };
 use tongban_wallet::receive::printable;
 use tongban_wallet::store::Wallet;
@@ -49,14 +50,18 @@ pub fn answer(dir: &Path, a: &PresentArgs, link: &str, json: bool) -> Result<(),
     let fetched = oid4vp::fetch(link, &opts).map_err(CliError::answer)?;
     let request = &fetched.request;
 
-    if let Err(e) = oid4vp::check_transaction_data(&request.object) {
-        return Err(tell(
-            &fetched,
-            "invalid_transaction_data",
-            &e.to_string(),
-            e,
-        ));
-    }
+    let transactions = match oid4vp::transactions(&request.object) {
+        Ok(t) => t,
+        Err(e) => {
+            let description = e.to_string();
+            return Err(tell(
+                &fetched,
+                oid4vp::INVALID_TRANSACTION_DATA,
+                &description,
+                e,
+            ));
+        }
+    };
 
     let matches = oid4vp::match_credentials(&request.object.dcql_query, w.credentials());
     show_requester(&fetched);
@@ -78,7 +83,7 @@ pub fn answer(dir: &Path, a: &PresentArgs, link: &str, json: bool) -> Result<(),
         {
             return Err(tell(
                 &fetched,
-                "access_denied",
+                oid4vp::ACCESS_DENIED,
                 "the wallet holds no credential that answers the request",
                 e,
             ));
@@ -88,21 +93,45 @@ pub fn answer(dir: &Path, a: &PresentArgs, link: &str, json: bool) -> Result<(),
 
     let choices = choose(&matches, &a.credential).map_err(CliError::answer)?;
     show_claims(&choices);
+    show_transactions(&transactions);
     if a.decline {
         let e = AnswerError::Declined("declined with --decline; nothing was presented".into());
-        return Err(tell(&fetched, "access_denied", "the citizen declined", e));
+        return Err(tell(
+            &fetched,
+            oid4vp::ACCESS_DENIED,
+            "the citizen declined",
+            e,
+        ));
     }
     if !a.yes && !ask("Present these fields? 同意出示？") {
         let e = AnswerError::Declined("the citizen did not consent; nothing was presented".into());
-        return Err(tell(&fetched, "access_denied", "the citizen declined", e));
+        return Err(tell(
+            &fetched,
+            oid4vp::ACCESS_DENIED,
+            "the citizen declined",
+            e,
+        ));
     }
 
     let holder = w.holder()?;
-    let token = oid4vp::vp_token(request, &choices, w.credentials(), &holder, now())
-        .map_err(CliError::answer)?;
-    let form = oid4vp::response_form(request, &token).map_err(CliError::answer)?;
+    let token = oid4vp::vp_token(
+        request,
+        &choices,
+        &transactions,
+        w.credentials(),
+        &holder,
+        now(),
+    )
+    .map_err(CliError::answer)?;
+    let form = oid4vp::response_form(request, token).map_err(CliError::answer)?;
     let redirect_uri = fetched.post(&form).map_err(CliError::answer)?;
-    report(&fetched, &choices, redirect_uri.as_deref(), json);
+    report(
+        &fetched,
+        &choices,
+        &transactions,
+        redirect_uri.as_deref(),
+        json,
+    );
     Ok(())
 }
 
@@ -202,33 +231,44 @@ fn pick(query_id: &str, several: &[&Candidate]) -> Result<Candidate, AnswerError
         })
 }
 
-/// Who asks, and why (standard error).
+/// Who asks, and why (standard error). The names and purpose are the
+/// agency's own words, signed with the request; the certificate is what
+/// the trusted CA vouches for.
 fn show_requester(f: &Fetched) {
     let r = &f.request;
-    let p = r.object.tongban_purpose.clone().unwrap_or_default();
-    let name = |zh: &Option<String>, en: &Option<String>| {
-        format!(
-            "{} {}",
-            zh.as_deref().map(printable).unwrap_or_default(),
-            en.as_deref().map(printable).unwrap_or_default()
-        )
-        .trim()
-        .to_owned()
-    };
-    eprintln!(
-        "Request from 请求方: {}",
-        name(&p.verifier_name_zh, &p.verifier_name_en)
-    );
+    if let Some(p) = &r.object.tongban_purpose {
+        eprintln!(
+            "Request from 请求方: {} {}",
+            printable(&p.verifier_name_zh),
+            printable(&p.verifier_name_en)
+        );
+        eprintln!("  service item 事项: {}", printable(&p.service_item));
+        eprintln!(
+            "  purpose 用途: {} / {}",
+            printable(&p.purpose_zh),
+            printable(&p.purpose_en)
+        );
+    } else {
+        eprintln!("Request from 请求方 (no name given 未提供名称)");
+    }
     eprintln!("  client id 标识: {}", printable(&r.object.client_id));
     eprintln!("  certificate 证书: {}", printable(&r.subject));
     if !r.dns_names.is_empty() {
         eprintln!("  domain 域名: {}", printable(&r.dns_names.join(", ")));
     }
     eprintln!("  certified by 证书签发机构: {}", printable(&r.ca_subject));
-    if let Some(item) = &p.service_item {
-        eprintln!("  service item 事项: {}", printable(item));
+}
+
+/// What the citizen authorizes besides showing the claims (standard error).
+fn show_transactions(transactions: &[Transaction]) {
+    for t in transactions {
+        eprintln!(
+            "and authorize 并授权: {} / {} (application 申请号 {})",
+            printable(&t.data.summary_zh),
+            printable(&t.data.summary_en),
+            printable(&t.data.application_id)
+        );
     }
-    eprintln!("  purpose 用途: {}", name(&p.purpose_zh, &p.purpose_en));
 }
 
 /// What leaves the wallet (standard error).
@@ -245,9 +285,14 @@ fn show_claims(choices: &[Choice]) {
     }
 }
 
-fn report(f: &Fetched, choices: &[Choice], redirect_uri: Option<&str>, json: bool) {
+fn report(
+    f: &Fetched,
+    choices: &[Choice],
+    transactions: &[Transaction],
+    redirect_uri: Option<&str>,
+    json: bool,
+) {
     let r = &f.request;
-    let p = r.object.tongban_purpose.clone().unwrap_or_default();
     if json {
         let presented: Vec<Value> = choices
             .iter()
@@ -261,15 +306,19 @@ fn report(f: &Fetched, choices: &[Choice], redirect_uri: Option<&str>, json: boo
             ResponseProtection::Encrypted { enc, .. } => ("direct_post.jwt", Some(enc.as_str())),
             ResponseProtection::Plain => ("direct_post", None),
         };
+        let authorized: Vec<&str> = transactions
+            .iter()
+            .map(|t| t.data.application_id.as_str())
+            .collect();
         println!(
             "{}",
             json!({
                 "status": "presented",
                 "client_id": r.object.client_id,
-                "verifier": {"subject": r.subject, "dns_names": r.dns_names, "ca_subject": r.ca_subject,
-                             "name_zh": p.verifier_name_zh, "name_en": p.verifier_name_en},
-                "purpose": {"service_item": p.service_item, "purpose_zh": p.purpose_zh, "purpose_en": p.purpose_en},
+                "verifier": {"subject": r.subject, "dns_names": r.dns_names, "ca_subject": r.ca_subject},
+                "purpose": r.object.tongban_purpose,
                 "presented": presented,
+                "authorized_applications": authorized,
                 "response_mode": mode,
                 "enc": enc,
                 "redirect_uri": redirect_uri,
