@@ -235,9 +235,9 @@ fn the_wallet_answers_a_signed_request_with_an_encrypted_vp_token() {
     let listed = json_of(&wallet(&w, &["--json", "verifier-ca", "list"]));
     assert_eq!(listed.as_array().unwrap().len(), 1);
 
-    // The link as a file, as the QR code of an agency's page would give it.
-    let link_file = tmp.path().join("link.txt");
-    std::fs::write(&link_file, v.link()).unwrap();
+    // The link as a PNG of the QR code on the agency's page.
+    let link_file = tmp.path().join("link.png");
+    tongban_cli_support::qr::write_png(&link_file, &[v.link()]).unwrap();
     let out = wallet(
         &w,
         &["--json", "present", link_file.to_str().unwrap(), "--yes"],
@@ -326,12 +326,15 @@ fn declining_posts_access_denied_and_leaves_the_wallet_unchanged() {
     let w = wallet_with_licence(tmp.path());
     let v = verifier(tmp.path(), no_edit);
     let before = wallet_bytes(&w);
+    // The link in a text file.
+    let link_file = tmp.path().join("link.txt");
+    std::fs::write(&link_file, format!("{}\n", v.link())).unwrap();
     let out = wallet(
         &w,
         &[
             "--json",
             "present",
-            &v.link(),
+            link_file.to_str().unwrap(),
             "--decline",
             "--verifier-ca",
             v.ca_file.to_str().unwrap(),
@@ -530,4 +533,53 @@ fn application_td() -> String {
                "summary_en": "company registration application"})
         .to_string(),
     )
+}
+
+#[test]
+fn several_matching_credentials_need_a_choice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = wallet_with_licence(tmp.path());
+    // A second licence of the same type.
+    let out = wallet(
+        &w,
+        &[
+            "receive",
+            "--file",
+            tmp.path().join("licence.sdjwt").to_str().unwrap(),
+            "--issuer-key",
+            tmp.path().join("issuer.jwk.json").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v = verifier(tmp.path(), no_edit);
+    let ca = v.ca_file.to_str().unwrap().to_owned();
+    let out = wallet(
+        &w,
+        &[
+            "--json",
+            "present",
+            &v.link(),
+            "--yes",
+            "--verifier-ca",
+            &ca,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(json_of(&out)["error"]["code"], "credential_not_matching");
+    assert!(v.response_form().is_none());
+    let out = wallet(
+        &w,
+        &[
+            "--json",
+            "present",
+            &v.link(),
+            "--yes",
+            "--verifier-ca",
+            &ca,
+            "--credential",
+            "c2",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(json_of(&out)["presented"][0]["credential"], "c2");
 }

@@ -178,3 +178,94 @@ pub fn post_response(
         .as_deref()
         .map(crate::receive::printable))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Serves one connection with `answer`; reports whether it was asked.
+    fn serve_once(answer: String) -> (String, std::sync::mpsc::Receiver<bool>) {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            listener.set_nonblocking(true).unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while std::time::Instant::now() < deadline {
+                if let Ok((mut s, _)) = listener.accept() {
+                    let _ = s.set_nonblocking(false);
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf);
+                    let _ = s.write_all(answer.as_bytes());
+                    let _ = tx.send(true);
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            let _ = tx.send(false);
+        });
+        (url, rx)
+    }
+
+    fn agent() -> ureq::Agent {
+        crate::net::agent(std::time::Duration::from_secs(5))
+    }
+
+    #[test]
+    fn a_redirect_from_the_request_uri_is_not_followed() {
+        let (elsewhere, asked_elsewhere) = serve_once(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/oauth-authz-req+jwt\r\nContent-Length: 5\r\n\r\na.b.c".into(),
+        );
+        let (request_uri, _) = serve_once(format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: {elsewhere}\r\nContent-Length: 0\r\n\r\n"
+        ));
+        let e = fetch_request_object(&agent(), &request_uri, Some("wn"), false).unwrap_err();
+        assert_eq!(e.code(), "fetch_redirect_refused", "{e}");
+        assert!(
+            !asked_elsewhere.recv().unwrap(),
+            "the redirect's target (which would see the wallet nonce) was never asked"
+        );
+    }
+
+    #[test]
+    fn the_request_object_is_bounded_typed_and_fetched_securely() {
+        let big = "a".repeat(MAX_REQUEST_OBJECT as usize + 10);
+        let (uri, _) = serve_once(format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/oauth-authz-req+jwt\r\nContent-Length: {}\r\n\r\n{big}",
+            big.len()
+        ));
+        let e = fetch_request_object(&agent(), &uri, None, false).unwrap_err();
+        assert_eq!(e.code(), "fetch_too_large", "{e}");
+        let (uri, _) = serve_once(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+                .into(),
+        );
+        let e = fetch_request_object(&agent(), &uri, None, false).unwrap_err();
+        assert_eq!(e.code(), "request_not_signed", "{e}");
+        let (uri, _) = serve_once("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".into());
+        let e = fetch_request_object(&agent(), &uri, None, false).unwrap_err();
+        assert_eq!(e.code(), "verifier_unreachable", "{e}");
+        let e =
+            fetch_request_object(&agent(), "http://verifier.example/r", None, false).unwrap_err();
+        assert_eq!(e.code(), "fetch_insecure_url", "{e}");
+    }
+
+    #[test]
+    fn a_response_uri_redirect_is_not_followed_and_an_error_is_a_rejection() {
+        let (uri, _) = serve_once(
+            "HTTP/1.1 302 Found\r\nLocation: https://elsewhere.example/\r\nContent-Length: 0\r\n\r\n"
+                .into(),
+        );
+        let e = post_response(&agent(), &uri, &[("response", "x")]).unwrap_err();
+        assert_eq!(e.code(), "fetch_redirect_refused", "{e}");
+        let body = r#"{"error":"invalid_request","error_description":"replayed"}"#;
+        let (uri, _) = serve_once(format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ));
+        let e = post_response(&agent(), &uri, &[("response", "x")]).unwrap_err();
+        assert_eq!(e.code(), "response_rejected");
+        assert!(e.to_string().contains("invalid_request: replayed"), "{e}");
+    }
+}
