@@ -51,6 +51,9 @@ pub enum WalletError {
     /// No credential with this id.
     #[error("no credential {0} in the wallet (see `tongban-wallet list`)")]
     NoSuchCredential(String),
+    /// No trusted verifier CA with this id.
+    #[error("no verifier CA {0} in the wallet (see `tongban-wallet verifier-ca list`)")]
+    NoSuchVerifierCa(String),
 }
 
 impl WalletError {
@@ -64,6 +67,7 @@ impl WalletError {
             WalletError::NewerVersion(_) => "wallet_newer_version",
             WalletError::Io { .. } => "io_error",
             WalletError::NoSuchCredential(_) => "credential_not_found",
+            WalletError::NoSuchVerifierCa(_) => "verifier_ca_not_found",
         }
     }
 }
@@ -125,11 +129,32 @@ pub struct StatusCheck {
     pub checked_at: i64,
 }
 
+/// A CA whose certificates the citizen trusts to identify receiving
+/// agencies online (OpenID4VP request signers). Kept inside the encrypted
+/// wallet file, so nobody who can only write the wallet's directory can add
+/// one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifierCa {
+    /// A short local id (`ca1`, `ca2`, …).
+    pub id: String,
+    /// The certificate's subject (RFC 4514).
+    pub subject: String,
+    /// The base64url SHA-256 of its DER.
+    pub sha256: String,
+    /// The DER certificate, base64url.
+    pub der: String,
+    /// When it was added (Unix seconds).
+    pub added_at: i64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Contents {
     version: u32,
     holder_seed: String,
     credentials: Vec<StoredCredential>,
+    /// Absent in wallets written before OpenID4VP: read as none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    verifier_cas: Vec<VerifierCa>,
 }
 
 /// An open wallet.
@@ -162,6 +187,7 @@ impl Wallet {
                 version: FORMAT_VERSION,
                 holder_seed: b64_encode(key.seed()),
                 credentials: Vec::new(),
+                verifier_cas: Vec::new(),
             },
         };
         wallet.save()?;
@@ -244,6 +270,53 @@ impl Wallet {
             .position(|c| c.id == id)
             .ok_or_else(|| WalletError::NoSuchCredential(id.into()))?;
         Ok(self.contents.credentials.remove(pos))
+    }
+
+    /// The verifier CAs the citizen trusts.
+    pub fn verifier_cas(&self) -> &[VerifierCa] {
+        &self.contents.verifier_cas
+    }
+
+    /// Trusts a verifier CA (the caller parsed `der`); returns its id, or
+    /// the id it already has.
+    pub fn add_verifier_ca(
+        &mut self,
+        der: &[u8],
+        subject: String,
+        sha256: String,
+        now: i64,
+    ) -> String {
+        if let Some(known) = self
+            .contents
+            .verifier_cas
+            .iter()
+            .find(|c| c.sha256 == sha256)
+        {
+            return known.id.clone();
+        }
+        let id = (1..)
+            .map(|n| format!("ca{n}"))
+            .find(|id| !self.contents.verifier_cas.iter().any(|c| &c.id == id))
+            .unwrap_or_default();
+        self.contents.verifier_cas.push(VerifierCa {
+            id: id.clone(),
+            subject,
+            sha256,
+            der: b64_encode(der),
+            added_at: now,
+        });
+        id
+    }
+
+    /// Stops trusting the verifier CA with this id (or SHA-256).
+    pub fn remove_verifier_ca(&mut self, id: &str) -> Result<VerifierCa, WalletError> {
+        let pos = self
+            .contents
+            .verifier_cas
+            .iter()
+            .position(|c| c.id == id || c.sha256 == id)
+            .ok_or_else(|| WalletError::NoSuchVerifierCa(id.into()))?;
+        Ok(self.contents.verifier_cas.remove(pos))
     }
 
     /// The holder public key as a JWK (what issuers bind credentials to).
@@ -350,6 +423,7 @@ mod tests {
                 version: 9,
                 holder_seed: String::new(),
                 credentials: vec![],
+                verifier_cas: vec![],
             },
             &pass("p"),
         )
