@@ -16,8 +16,11 @@ use tongban_verifier::{CredentialInfo, Ed25519Signer, Signer as _};
 
 /// The file inside the wallet directory.
 pub const WALLET_FILE: &str = "wallet.age";
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes and reads. Version 2 added the
+/// trusted verifier CAs; a version-1 file is read as having none and is
+/// written back as version 2, so an older `tongban-wallet` refuses it
+/// ("update it") instead of saving over the CAs it does not know.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Why the wallet could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -211,7 +214,11 @@ impl Wallet {
 
     /// Encrypts and writes the wallet atomically.
     pub fn save(&self) -> Result<(), WalletError> {
-        let bytes = encrypt(&self.contents, &self.passphrase)?;
+        let contents = Contents {
+            version: FORMAT_VERSION,
+            ..self.contents.clone()
+        };
+        let bytes = encrypt(&contents, &self.passphrase)?;
         write_atomic(&self.dir.join(WALLET_FILE), &bytes)
     }
 
@@ -437,6 +444,28 @@ mod tests {
             Wallet::open(&dir.path().join("nope"), pass("p")),
             Err(WalletError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn a_version_1_wallet_is_read_and_written_back_as_version_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let v1 = serde_json::json!({
+            "version": 1,
+            "holder_seed": b64_encode(&[7u8; 32]),
+            "credentials": [],
+        });
+        let plain = serde_json::to_vec(&v1).unwrap();
+        let recipient = age::scrypt::Recipient::new(pass("p"));
+        fs::write(
+            dir.path().join(WALLET_FILE),
+            age::encrypt(&recipient, &plain).unwrap(),
+        )
+        .unwrap();
+        let w = Wallet::open(dir.path(), pass("p")).unwrap();
+        assert!(w.verifier_cas().is_empty());
+        w.save().unwrap();
+        let bytes = fs::read(dir.path().join(WALLET_FILE)).unwrap();
+        assert_eq!(decrypt(&bytes, &pass("p")).unwrap().version, 2);
     }
 
     #[test]
