@@ -451,7 +451,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let v1 = serde_json::json!({
             "version": 1,
-            "holder_seed": b64_encode(&[7u8; 32]),
+            "holder_seed": b64_encode([7u8; 32]),
             "credentials": [],
         });
         let plain = serde_json::to_vec(&v1).unwrap();
