@@ -7,12 +7,17 @@
 //! encrypted credential responses) that takes credentials from an issuer,
 //! and holds the checks every credential passes before it is stored.
 //! [`status`] checks a stored credential against its issuer's status list,
-//! and [`present`] makes the presentation a counter scans.
+//! and [`present`] makes the presentation a counter scans. [`oid4vp`]
+//! answers a receiving agency's online request (OpenID4VP 1.0): it checks
+//! the signed request against the verifier CAs the citizen trusts, matches
+//! its DCQL query, and posts the encrypted presentation.
 //!
 //! The `tongban-wallet` binary parses arguments, asks (passphrase, PIN,
 //! consent) and prints; everything else is here.
 #![forbid(unsafe_code)]
 
+mod net;
+pub mod oid4vp;
 pub mod present;
 pub mod receive;
 pub mod status;

@@ -17,7 +17,7 @@ use clap::Parser as _;
 use tongban_cli_support::exit::{Exit, print_error};
 
 use cli::args::{Cli, Command};
-use cli::commands::{credentials, present, receive, status, wallet};
+use cli::commands::{credentials, present, receive, status, verifier_ca, wallet};
 use cli::error::CliError;
 
 /// The name errors are printed under.
@@ -45,6 +45,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::List => credentials::list(&dir, json),
         Command::Show { id } => credentials::show(&dir, &id, json),
         Command::Present(a) => present::present(&dir, a, json),
+        Command::VerifierCa { command } => verifier_ca::run(&dir, command, json),
         Command::Status { id, issuer_key } => status::status(&dir, &id, &issuer_key, json),
         Command::Delete { id, yes } => credentials::delete(&dir, &id, yes),
         Command::Export { file } => wallet::export(&dir, &file),

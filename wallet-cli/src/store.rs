@@ -16,8 +16,11 @@ use tongban_verifier::{CredentialInfo, Ed25519Signer, Signer as _};
 
 /// The file inside the wallet directory.
 pub const WALLET_FILE: &str = "wallet.age";
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes and reads. Version 2 added the
+/// trusted verifier CAs; a version-1 file is read as having none and is
+/// written back as version 2, so an older `tongban-wallet` refuses it
+/// ("update it") instead of saving over the CAs it does not know.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Why the wallet could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +54,9 @@ pub enum WalletError {
     /// No credential with this id.
     #[error("no credential {0} in the wallet (see `tongban-wallet list`)")]
     NoSuchCredential(String),
+    /// No trusted verifier CA with this id.
+    #[error("no verifier CA {0} in the wallet (see `tongban-wallet verifier-ca list`)")]
+    NoSuchVerifierCa(String),
 }
 
 impl WalletError {
@@ -64,6 +70,7 @@ impl WalletError {
             WalletError::NewerVersion(_) => "wallet_newer_version",
             WalletError::Io { .. } => "io_error",
             WalletError::NoSuchCredential(_) => "credential_not_found",
+            WalletError::NoSuchVerifierCa(_) => "verifier_ca_not_found",
         }
     }
 }
@@ -125,11 +132,32 @@ pub struct StatusCheck {
     pub checked_at: i64,
 }
 
+/// A CA whose certificates the citizen trusts to identify receiving
+/// agencies online (OpenID4VP request signers). Kept inside the encrypted
+/// wallet file, so nobody who can only write the wallet's directory can add
+/// one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifierCa {
+    /// A short local id (`ca1`, `ca2`, …).
+    pub id: String,
+    /// The certificate's subject (RFC 4514).
+    pub subject: String,
+    /// The base64url SHA-256 of its DER.
+    pub sha256: String,
+    /// The DER certificate, base64url.
+    pub der: String,
+    /// When it was added (Unix seconds).
+    pub added_at: i64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Contents {
     version: u32,
     holder_seed: String,
     credentials: Vec<StoredCredential>,
+    /// Absent in wallets written before OpenID4VP: read as none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    verifier_cas: Vec<VerifierCa>,
 }
 
 /// An open wallet.
@@ -162,6 +190,7 @@ impl Wallet {
                 version: FORMAT_VERSION,
                 holder_seed: b64_encode(key.seed()),
                 credentials: Vec::new(),
+                verifier_cas: Vec::new(),
             },
         };
         wallet.save()?;
@@ -185,7 +214,11 @@ impl Wallet {
 
     /// Encrypts and writes the wallet atomically.
     pub fn save(&self) -> Result<(), WalletError> {
-        let bytes = encrypt(&self.contents, &self.passphrase)?;
+        let contents = Contents {
+            version: FORMAT_VERSION,
+            ..self.contents.clone()
+        };
+        let bytes = encrypt(&contents, &self.passphrase)?;
         write_atomic(&self.dir.join(WALLET_FILE), &bytes)
     }
 
@@ -244,6 +277,53 @@ impl Wallet {
             .position(|c| c.id == id)
             .ok_or_else(|| WalletError::NoSuchCredential(id.into()))?;
         Ok(self.contents.credentials.remove(pos))
+    }
+
+    /// The verifier CAs the citizen trusts.
+    pub fn verifier_cas(&self) -> &[VerifierCa] {
+        &self.contents.verifier_cas
+    }
+
+    /// Trusts a verifier CA (the caller parsed `der`); returns its id, or
+    /// the id it already has.
+    pub fn add_verifier_ca(
+        &mut self,
+        der: &[u8],
+        subject: String,
+        sha256: String,
+        now: i64,
+    ) -> String {
+        if let Some(known) = self
+            .contents
+            .verifier_cas
+            .iter()
+            .find(|c| c.sha256 == sha256)
+        {
+            return known.id.clone();
+        }
+        let id = (1..)
+            .map(|n| format!("ca{n}"))
+            .find(|id| !self.contents.verifier_cas.iter().any(|c| &c.id == id))
+            .unwrap_or_default();
+        self.contents.verifier_cas.push(VerifierCa {
+            id: id.clone(),
+            subject,
+            sha256,
+            der: b64_encode(der),
+            added_at: now,
+        });
+        id
+    }
+
+    /// Stops trusting the verifier CA with this id (or SHA-256).
+    pub fn remove_verifier_ca(&mut self, id: &str) -> Result<VerifierCa, WalletError> {
+        let pos = self
+            .contents
+            .verifier_cas
+            .iter()
+            .position(|c| c.id == id || c.sha256 == id)
+            .ok_or_else(|| WalletError::NoSuchVerifierCa(id.into()))?;
+        Ok(self.contents.verifier_cas.remove(pos))
     }
 
     /// The holder public key as a JWK (what issuers bind credentials to).
@@ -350,6 +430,7 @@ mod tests {
                 version: 9,
                 holder_seed: String::new(),
                 credentials: vec![],
+                verifier_cas: vec![],
             },
             &pass("p"),
         )
@@ -363,6 +444,28 @@ mod tests {
             Wallet::open(&dir.path().join("nope"), pass("p")),
             Err(WalletError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn a_version_1_wallet_is_read_and_written_back_as_version_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let v1 = serde_json::json!({
+            "version": 1,
+            "holder_seed": b64_encode([7u8; 32]),
+            "credentials": [],
+        });
+        let plain = serde_json::to_vec(&v1).unwrap();
+        let recipient = age::scrypt::Recipient::new(pass("p"));
+        fs::write(
+            dir.path().join(WALLET_FILE),
+            age::encrypt(&recipient, &plain).unwrap(),
+        )
+        .unwrap();
+        let w = Wallet::open(dir.path(), pass("p")).unwrap();
+        assert!(w.verifier_cas().is_empty());
+        w.save().unwrap();
+        let bytes = fs::read(dir.path().join(WALLET_FILE)).unwrap();
+        assert_eq!(decrypt(&bytes, &pass("p")).unwrap().version, 2);
     }
 
     #[test]

@@ -55,12 +55,28 @@ pub enum Command {
         /// The credential id (see `list`).
         id: String,
     },
-    /// Present chosen claims of a credential to a counter, as a QR code.
+    /// Present chosen claims of a credential to a counter, as a QR code; or
+    /// answer an agency's online request (OpenID4VP), given as its
+    /// openid4vp:// link, a file holding it, or a PNG of its QR code.
     ///
     ///   tongban-wallet present c1 --disclose company_name,legal_representative \
     ///       --aud https://counter.qingpu.example --nonce qp-0001 --qr png:licence.png
+    ///   tongban-wallet present 'openid4vp://?client_id=x509_hash%3A…&request_uri=…&request_uri_method=post'
+    ///   tongban-wallet present request.png --credential c1 --yes
     #[command(verbatim_doc_comment)]
     Present(PresentArgs),
+    /// The CAs the wallet trusts to identify receiving agencies online
+    /// (OpenID4VP requests are signed by certificates these CAs issued).
+    /// They are kept inside the encrypted wallet file.
+    ///
+    ///   tongban-wallet verifier-ca add yrd-verifier-ca.pem
+    ///   tongban-wallet verifier-ca list
+    ///   tongban-wallet verifier-ca remove ca1
+    #[command(verbatim_doc_comment, name = "verifier-ca")]
+    VerifierCa {
+        #[command(subcommand)]
+        command: VerifierCaCommand,
+    },
     /// Delete a credential (asks first).
     Delete {
         /// The credential id.
@@ -92,6 +108,23 @@ pub enum Command {
         /// The issuer's public key (JWK or JWKS file) that signs its status lists.
         #[arg(long = "issuer-key", value_name = "FILE", required = true)]
         issuer_key: Vec<PathBuf>,
+    },
+}
+
+/// `verifier-ca` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum VerifierCaCommand {
+    /// Trust the CA certificate(s) in a PEM file.
+    Add {
+        /// The PEM file (one or more CERTIFICATE blocks).
+        file: PathBuf,
+    },
+    /// List the trusted verifier CAs.
+    List,
+    /// Stop trusting a verifier CA.
+    Remove {
+        /// Its id (see `list`) or SHA-256.
+        id: String,
     },
 }
 
@@ -140,7 +173,13 @@ pub struct ReceiveArgs {
 // `present`'s arguments (the help text is the `Present` variant's).
 #[derive(Debug, Args)]
 pub struct PresentArgs {
-    /// The credential id (see `list`).
+    /// The credential id (see `list`) — or an agency's online request: its
+    /// openid4vp:// (or haip-vp://) link, a file holding it, or a PNG/JPEG
+    /// of its QR code. The wallet then fetches the signed request, checks
+    /// it against the trusted verifier CAs, finds the credentials that
+    /// answer it, shows who asks for what, and after consent sends the
+    /// encrypted presentation.
+    #[arg(value_name = "ID|LINK|FILE|PNG")]
     pub id: String,
     /// The counter's request (from `tongban-verify request`): its TBR1:
     /// text, a file holding it, or a PNG of its QR code. It sets the claims,
@@ -148,10 +187,12 @@ pub struct PresentArgs {
     #[arg(long, value_name = "TEXT|FILE|PNG", conflicts_with_all = ["disclose", "aud", "nonce"])]
     pub request: Option<String>,
     /// The claims to disclose, comma-separated (e.g. company_name,address).
-    #[arg(long, value_delimiter = ',', required_unless_present = "request")]
+    /// (Required for a counter's QR presentation without --request.)
+    #[arg(long, value_delimiter = ',')]
     pub disclose: Vec<String>,
-    /// The counter (audience) the presentation is for.
-    #[arg(long, required_unless_present = "request")]
+    /// The counter (audience) the presentation is for. (Required for a
+    /// counter's QR presentation without --request.)
+    #[arg(long)]
     pub aud: Option<String>,
     /// The counter's nonce (it may start with `-`). Without one the wallet
     /// makes one, and says so: the counter must then accept a wallet-chosen
@@ -165,8 +206,31 @@ pub struct PresentArgs {
     #[arg(long, value_name = "FORM", default_value = "text", value_parser = QrOutputParser::new(PRESENT_QR_FORMS))]
     pub qr: QrOutput,
     /// Present without asking for consent (scripts).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "decline")]
     pub yes: bool,
+    /// Online request: decline it; the agency is told `access_denied`.
+    #[arg(long)]
+    pub decline: bool,
+    /// Online request: the credential to present when several answer it
+    /// (repeat for a request asking for several credentials); without it
+    /// the wallet asks.
+    #[arg(long = "credential", value_name = "ID")]
+    pub credential: Vec<String>,
+    /// Online request: also trust this verifier CA (PEM file; repeatable),
+    /// besides those stored with `verifier-ca add`.
+    #[arg(long = "verifier-ca", value_name = "FILE")]
+    pub verifier_ca: Vec<PathBuf>,
+    /// Online request: answer a request for an unencrypted response
+    /// (response_mode direct_post); refused without this flag.
+    #[arg(long = "allow-unencrypted")]
+    pub allow_unencrypted: bool,
+    /// Online request: when no credential answers it, tell the agency
+    /// (`access_denied`) without asking.
+    #[arg(long = "tell-if-none")]
+    pub tell_if_none: bool,
+    /// Online request: each HTTP request's timeout, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
 }
 
 /// The forms `present --qr` offers.

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 use tongban_cli_support::exit::Exit;
+use tongban_wallet::oid4vp::AnswerError;
 use tongban_wallet::present::PresentError;
 use tongban_wallet::receive::ReceiveError;
 use tongban_wallet::status::StatusError;
@@ -36,6 +37,31 @@ pub enum CliError {
     /// The citizen (or the counter's expired request) said no.
     #[error("{0}")]
     Declined(String),
+    /// An online request was not answered (refused, declined, nothing
+    /// matched, a network failure), with what was told to the agency.
+    #[error("{error}\n  {}", error.message_zh())]
+    Answer {
+        /// Why.
+        error: AnswerError,
+        /// The error response posted to the agency, if one was.
+        posted: Option<&'static str>,
+        /// Where the agency sends the citizen next, if it said.
+        redirect_uri: Option<String>,
+        /// Why posting the error response failed, if it did.
+        post_failed: Option<String>,
+    },
+}
+
+impl CliError {
+    /// An online request not answered, with nothing told to the agency.
+    pub fn answer(error: AnswerError) -> CliError {
+        CliError::Answer {
+            error,
+            posted: None,
+            redirect_uri: None,
+            post_failed: None,
+        }
+    }
 }
 
 impl From<PresentError> for CliError {
@@ -69,6 +95,7 @@ impl CliError {
             CliError::Refused(_) => "credential_refused",
             CliError::Declined(_) => "declined",
             CliError::FetchRefused { code, .. } => code,
+            CliError::Answer { error, .. } => error.code(),
         }
     }
 
@@ -77,6 +104,7 @@ impl CliError {
         match self {
             CliError::Refused(_) | CliError::Declined(_) => Exit::Refused,
             CliError::Receive(r) if r.is_refusal() => Exit::Refused,
+            CliError::Answer { error, .. } if error.is_refusal() => Exit::Refused,
             _ => Exit::Failed,
         }
     }
@@ -89,6 +117,29 @@ impl CliError {
             && let Some(reason) = r.reason()
         {
             extra.insert("reason".into(), Value::String(reason.into()));
+        }
+        if let CliError::Answer {
+            error,
+            posted,
+            redirect_uri,
+            post_failed,
+        } = self
+        {
+            extra.insert(
+                "message_zh".into(),
+                Value::String(error.message_zh().into()),
+            );
+            extra.insert(
+                "posted".into(),
+                posted.map_or(Value::Null, |p| Value::String(p.into())),
+            );
+            extra.insert(
+                "redirect_uri".into(),
+                redirect_uri.clone().map_or(Value::Null, Value::String),
+            );
+            if let Some(f) = post_failed {
+                extra.insert("post_failed".into(), Value::String(f.clone()));
+            }
         }
         extra
     }

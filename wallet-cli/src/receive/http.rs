@@ -35,11 +35,7 @@ pub(super) fn is_loopback(url: &url::Url) -> bool {
 impl Client {
     pub(super) fn new(opts: &Options) -> Client {
         Client {
-            agent: ureq::AgentBuilder::new()
-                .timeout(opts.timeout)
-                .user_agent(concat!("tongban-wallet/", env!("CARGO_PKG_VERSION")))
-                .redirects(0)
-                .build(),
+            agent: crate::net::agent(opts.timeout),
             allow_http: opts.allow_http,
         }
     }

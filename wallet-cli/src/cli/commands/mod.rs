@@ -2,7 +2,9 @@
 //! and hands the result to [`super::render`].
 
 pub mod credentials;
+pub mod online;
 pub mod present;
 pub mod receive;
 pub mod status;
+pub mod verifier_ca;
 pub mod wallet;

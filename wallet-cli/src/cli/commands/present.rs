@@ -15,8 +15,17 @@ use crate::cli::error::CliError;
 use crate::cli::prompt::{ask, passphrase};
 use crate::cli::render::{self, type_name};
 
-/// Presents credential `a.id` to the counter.
+/// Presents credential `a.id` to the counter, or answers the online
+/// request `a.id` names.
 pub fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliError> {
+    if let Some(link) = tongban_wallet::oid4vp::read_link(&a.id) {
+        return super::online::answer(dir, &a, &link, json);
+    }
+    if a.request.is_none() && (a.disclose.is_empty() || a.aud.is_none()) {
+        return Err(CliError::Usage(
+            "give --disclose and --aud (or --request) to present to a counter, or an openid4vp:// link".into(),
+        ));
+    }
     let w = Wallet::open(dir, passphrase(false)?)?;
     let c = w.credential(&a.id)?.clone();
     if let Some(r) = &a.request {
