@@ -66,6 +66,7 @@ pub fn new_draft(anchor: Anchor) -> TrustList {
         sequence: 0,
         issued_at: 0,
         next_update: 1,
+        root_sequence: None,
         issuers: Vec::new(),
     }
 }
