@@ -507,7 +507,13 @@ mod tests {
         assert_eq!(now.removed().len(), 1);
         assert_eq!(now.removed()[0].kid.as_deref(), Some("c"));
         // The bound stops a walk.
-        assert_eq!(pinned.follow(std::slice::from_ref(&r2), 0).unwrap().sequence(), 1);
+        assert_eq!(
+            pinned
+                .follow(std::slice::from_ref(&r2), 0)
+                .unwrap()
+                .sequence(),
+            1
+        );
         assert!(now.check_not_older(Some(2)).is_ok());
         assert_eq!(
             pinned.check_not_older(Some(2)).unwrap_err().code,
