@@ -292,6 +292,20 @@ impl VerifiedTrustList {
     ) -> Result<VerifiedTrustList, Rejection> {
         let code = ErrorCode::TrustListMalformed;
         let doc = MultiJws::parse(jws, "the trust list", code)?;
+        // A list signed under a root this verifier has not reached cannot
+        // be judged by its threshold; say so (a refusal either way).
+        let claimed = doc.payload.get("root_sequence").and_then(Value::as_u64);
+        if let Some(needs) = claimed
+            && needs > anchors.sequence()
+        {
+            return Err(Rejection::new(
+                ErrorCode::TrustRootChainBroken,
+                format!(
+                    "the trust list was signed under root {needs}, and this verifier has followed the chain only to root {}",
+                    anchors.sequence()
+                ),
+            ));
+        }
         let counted = tally(&doc, anchors.keys(), "the trust list", TYP_TRUST_LIST, code)?;
         check_threshold(&doc, &counted, anchors)?;
         let list: TrustList =
