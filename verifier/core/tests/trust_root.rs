@@ -123,7 +123,7 @@ fn root_rollback_and_expiry_through_a_bundle() {
     let pin = TrustAnchors::pin_root(&r1).unwrap();
     let (bundle, files) = TrustBundle::assemble_under(
         &list(2, 2, &[&ah, &js]),
-        &[r2.clone()],
+        std::slice::from_ref(&r2),
         &[],
         &pin,
         Held::default(),
