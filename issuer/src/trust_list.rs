@@ -7,6 +7,9 @@
 //! older format version is upgraded on its first change (see
 //! [`TrustList::upgrade`]), so what is signed is always the current version.
 
+pub mod diff;
+pub mod governance;
+
 use serde_json::Value;
 use tongban_verifier::trust::{Anchor, TRUST_LIST_VERSION, TrustList, TrustedIssuer, TrustedKey};
 use tongban_verifier::{Ed25519Signer, KeyWithId, Rejection};
@@ -41,6 +44,30 @@ pub enum DraftError {
     /// Signing failed.
     #[error(transparent)]
     Sign(#[from] tongban_verifier::SignError),
+    /// A verifier would refuse the document (too few signatures, a broken
+    /// root chain…): the verifier's code.
+    #[error("refused: {} ({})", .0.code.message_en(), .0.detail)]
+    Refused(Rejection),
+    /// This key already signed the proposal.
+    #[error(
+        "key {kid} (thumbprint {thumbprint}) has already signed this proposal; a second signature by one key would not count"
+    )]
+    AlreadySigned {
+        /// Its kid.
+        kid: String,
+        /// Its thumbprint.
+        thumbprint: String,
+    },
+    /// The key is not one whose signature counts.
+    #[error(
+        "key {kid} (thumbprint {thumbprint}) is not an anchor key of this root; its signature would not count"
+    )]
+    NotAnAnchor {
+        /// Its kid.
+        kid: String,
+        /// Its thumbprint.
+        thumbprint: String,
+    },
 }
 
 impl DraftError {
@@ -54,6 +81,9 @@ impl DraftError {
             DraftError::Invalid(_) => "invalid_argument",
             DraftError::ListInvalid(_) => "trust_list_invalid",
             DraftError::Sign(_) => "signing_failed",
+            DraftError::Refused(r) => r.code.code(),
+            DraftError::AlreadySigned { .. } => "already_signed",
+            DraftError::NotAnAnchor { .. } => "signer_not_anchor",
         }
     }
 }
@@ -66,6 +96,7 @@ pub fn new_draft(anchor: Anchor) -> TrustList {
         sequence: 0,
         issued_at: 0,
         next_update: 1,
+        root_sequence: None,
         issuers: Vec::new(),
     }
 }
@@ -440,7 +471,10 @@ mod tests {
             kid: Some("a1".into()),
         }];
         let v = VerifiedTrustList::verify(&jws, &anchors, None).unwrap();
-        assert_eq!(v.list().version, 2);
+        assert_eq!(
+            v.list().version,
+            tongban_verifier::trust::TRUST_LIST_VERSION
+        );
         // The compromised key signs nothing, even "before" its compromise;
         // the retired one still covers what it signed before retirement.
         let at = |kid: &str, t: i64| v.keys_valid_at("https://wj.example", Some(kid), t);

@@ -62,6 +62,7 @@ fn josekit_verifies_every_jws_we_emit() {
         sequence: 1,
         issued_at: 1_795_572_000,
         next_update: 1_796_000_000,
+        root_sequence: None,
         issuers: vec![],
     };
     let signed = tl.sign(&anchor).unwrap();

@@ -623,3 +623,390 @@ fn issuer_tool_refuses_bad_changes_without_writing() {
     let v: Value = serde_json::from_str(&shown).unwrap();
     assert_eq!(v["verified"], true);
 }
+
+/// The zone's three provinces govern the list together: 2 of 3 operators
+/// must sign. Then Zhejiang's operator leaves (a new root with Anhui's),
+/// and a counter pinned to the first root follows the rotation offline
+/// from a bundle.
+#[test]
+fn three_provinces_sign_two_of_three_and_rotate_offline() {
+    let z = zone();
+    let tl = |args: &[&str]| run("tongban-issuer", &[&["trust-list"], args].concat());
+    // Each province's operator makes an anchor key.
+    for p in ["sh", "js", "zj", "ah"] {
+        ok(&tl(&[
+            "anchor-key",
+            "--out",
+            &z.p(&format!("{p}.key.json")),
+            "--public-out",
+            &z.p(&format!("{p}.jwk.json")),
+            "--kid",
+            &format!("{p}-ops-1"),
+        ]));
+    }
+    // Root 1: Shanghai, Jiangsu, Zhejiang, 2 of 3.
+    ok(&tl(&[
+        "root",
+        "propose",
+        "--out",
+        &z.p("root1.proposal.json"),
+        "--key",
+        &z.p("sh.jwk.json"),
+        "--key",
+        &z.p("js.jwk.json"),
+        "--key",
+        &z.p("zj.jwk.json"),
+        "--threshold",
+        "2",
+        "--anchor-id",
+        zone::ANCHOR_ID,
+        "--name-zh",
+        zone::ANCHOR_NAME_ZH,
+        "--name-en",
+        zone::ANCHOR_NAME_EN,
+    ]));
+    for p in ["sh", "js"] {
+        ok(&tl(&[
+            "root",
+            "sign",
+            "--proposal",
+            &z.p("root1.proposal.json"),
+            "--key",
+            &z.p(&format!("{p}.key.json")),
+        ]));
+    }
+    ok(&tl(&[
+        "root",
+        "publish",
+        "--proposal",
+        &z.p("root1.proposal.json"),
+        "--out",
+        &z.p("root-1.json"),
+    ]));
+
+    // A list proposal: refused with one signature, refused with the same
+    // key twice, published with two; a stolen single key cannot publish.
+    let propose = |name: &str| {
+        ok(&tl(&[
+            "propose",
+            "--list",
+            &z.p("zone.json"),
+            "--root",
+            &z.p("root-1.json"),
+            "--out",
+            &z.p(name),
+        ]))
+    };
+    propose("p1.json");
+    let sign = |name: &str, who: &str| {
+        tl(&[
+            "sign",
+            "--proposal",
+            &z.p(name),
+            "--key",
+            &z.p(&format!("{who}.key.json")),
+            "--root",
+            &z.p("root-1.json"),
+            "--json",
+        ])
+    };
+    let publish = |name: &str, out: &str| {
+        tl(&[
+            "publish",
+            "--proposal",
+            &z.p(name),
+            "--root",
+            &z.p("root-1.json"),
+            "--out",
+            &z.p(out),
+            "--json",
+        ])
+    };
+    ok(&sign("p1.json", "zj"));
+    let before = std::fs::read(z.path("p1.json")).unwrap();
+    let out = sign("p1.json", "zj");
+    assert_eq!(out.status.code(), Some(2));
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "already_signed");
+    let out = sign("p1.json", "ah");
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "signer_not_anchor");
+    assert_eq!(
+        std::fs::read(z.path("p1.json")).unwrap(),
+        before,
+        "nothing written"
+    );
+    let out = publish("p1.json", "trust-list.json");
+    assert_eq!(out.status.code(), Some(2));
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "trust_list_threshold_not_met");
+    assert!(!z.path("trust-list.json").exists(), "nothing written");
+    // The reviewer's view: the diff against the list signed at setup.
+    let shown = ok(&tl(&[
+        "show",
+        "--proposal",
+        &z.p("p1.json"),
+        "--root",
+        &z.p("root-1.json"),
+        "--diff",
+        &z.p("trust-list.jwt"),
+        "--json",
+    ]));
+    let v: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(v["ready"], false);
+    assert_eq!(v["threshold"]["k"], 2);
+    let shown = ok(&tl(&[
+        "show",
+        "--proposal",
+        &z.p("p1.json"),
+        "--root",
+        &z.p("root-1.json"),
+        "--diff",
+        &z.p("trust-list.jwt"),
+    ]));
+    assert!(
+        shown.contains("签名") && shown.contains("signatures: 1/3"),
+        "{shown}"
+    );
+    ok(&sign("p1.json", "sh"));
+    let published: Value =
+        serde_json::from_str(&ok(&publish("p1.json", "trust-list.json"))).unwrap();
+    assert_eq!(published["signed_by"].as_array().unwrap().len(), 2);
+    assert_eq!(published["version"], 3);
+
+    // A counter pinned to root 1 imports it.
+    let import = |list: &str, roots: &[&str], bundle: &str| {
+        let mut args: Vec<String> = vec![
+            "bundle".into(),
+            "import".into(),
+            "--trust-list".into(),
+            z.p(list),
+            "--anchor-key".into(),
+            z.p("root-1.json"),
+            "--bundle".into(),
+            z.p(bundle),
+            "--json".into(),
+        ];
+        for r in roots {
+            args.push("--root".into());
+            args.push(z.p(r));
+        }
+        for a in &z.agencies {
+            args.push("--status-list".into());
+            args.push(z.p(&format!("status-{}.jwt", a.region)));
+        }
+        let r: Vec<&str> = args.iter().map(String::as_str).collect();
+        run("tongban-verify", &r)
+    };
+    let shown: Value =
+        serde_json::from_str(&ok(&import("trust-list.json", &[], "bundle"))).unwrap();
+    assert_eq!(shown["version"], 3);
+    assert_eq!(shown["signed_by"].as_array().unwrap().len(), 2);
+    assert_eq!(shown["threshold"]["k"], 2);
+
+    // Zhejiang's operator leaves, Anhui's joins: root 2 is signed by 2 of
+    // root 1's keys and 2 of its own.
+    ok(&tl(&[
+        "root",
+        "propose",
+        "--out",
+        &z.p("root2.proposal.json"),
+        "--previous",
+        &z.p("root-1.json"),
+        "--key",
+        &z.p("sh.jwk.json"),
+        "--key",
+        &z.p("js.jwk.json"),
+        "--key",
+        &z.p("ah.jwk.json"),
+        "--threshold",
+        "2",
+    ]));
+    for p in ["ah", "zj"] {
+        ok(&tl(&[
+            "root",
+            "sign",
+            "--proposal",
+            &z.p("root2.proposal.json"),
+            "--key",
+            &z.p(&format!("{p}.key.json")),
+            "--previous",
+            &z.p("root-1.json"),
+        ]));
+    }
+    let out = tl(&[
+        "root",
+        "publish",
+        "--proposal",
+        &z.p("root2.proposal.json"),
+        "--previous",
+        &z.p("root-1.json"),
+        "--out",
+        &z.p("root-2.json"),
+        "--json",
+    ]);
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        err["error"]["code"], "trust_root_chain_broken",
+        "one old key is not 2 of 3"
+    );
+    assert!(!z.path("root-2.json").exists());
+    ok(&tl(&[
+        "root",
+        "sign",
+        "--proposal",
+        &z.p("root2.proposal.json"),
+        "--key",
+        &z.p("sh.key.json"),
+        "--previous",
+        &z.p("root-1.json"),
+    ]));
+    ok(&tl(&[
+        "root",
+        "publish",
+        "--proposal",
+        &z.p("root2.proposal.json"),
+        "--previous",
+        &z.p("root-1.json"),
+        "--out",
+        &z.p("root-2.json"),
+    ]));
+    // The next list is signed under root 2 by Anhui and Jiangsu.
+    ok(&tl(&[
+        "propose",
+        "--list",
+        &z.p("zone.json"),
+        "--root",
+        &z.p("root-2.json"),
+        "--out",
+        &z.p("p2.json"),
+    ]));
+    for p in ["ah", "js"] {
+        ok(&tl(&[
+            "sign",
+            "--proposal",
+            &z.p("p2.json"),
+            "--key",
+            &z.p(&format!("{p}.key.json")),
+        ]));
+    }
+    ok(&tl(&[
+        "publish",
+        "--proposal",
+        &z.p("p2.json"),
+        "--root",
+        &z.p("root-2.json"),
+        "--out",
+        &z.p("trust-list-2.json"),
+    ]));
+    // Zhejiang's departed key (with one current key) cannot make a list count.
+    ok(&tl(&[
+        "propose",
+        "--list",
+        &z.p("zone.json"),
+        "--root",
+        &z.p("root-2.json"),
+        "--out",
+        &z.p("p3.json"),
+    ]));
+    for p in ["zj", "sh"] {
+        ok(&tl(&[
+            "sign",
+            "--proposal",
+            &z.p("p3.json"),
+            "--key",
+            &z.p(&format!("{p}.key.json")),
+        ]));
+    }
+    let p3 = std::fs::read_to_string(z.path("p3.json")).unwrap();
+    std::fs::write(z.path("trust-list-3.json"), &p3).unwrap();
+
+    // Without root 2 the counter pinned to root 1 cannot take list 2.
+    let out = import("trust-list-2.json", &[], "bundle");
+    assert_eq!(out.status.code(), Some(2));
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "trust_root_chain_broken");
+    // An online counter takes it with root 2 ...
+    ok(&import("trust-list-2.json", &["root-2.json"], "online"));
+    // ... and an air-gapped counter pinned to root 1 follows the rotation
+    // from a copy of that bundle, offline.
+    let copy = z.path("copied");
+    std::fs::create_dir(&copy).unwrap();
+    for e in std::fs::read_dir(z.path("online")).unwrap().flatten() {
+        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+    }
+    let shown: Value = serde_json::from_str(&ok(&run(
+        "tongban-verify",
+        &[
+            "bundle",
+            "show",
+            "--bundle",
+            &z.p("copied"),
+            "--anchor-key",
+            &z.p("root-1.json"),
+            "--json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(shown["root"]["sequence"], 2);
+    let kids: Vec<&str> = shown["signed_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["kid"].as_str())
+        .collect();
+    assert_eq!(kids, ["ah-ops-1", "js-ops-1"]);
+    // The list with the departed key's signature is refused.
+    let out = import("trust-list-3.json", &[], "online");
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "trust_anchor_removed");
+    // Signed by one more current operator, that list counts (the departed
+    // key's signature is ignored) and the counter takes it; list 2 after
+    // it is a rollback.
+    ok(&tl(&[
+        "sign",
+        "--proposal",
+        &z.p("p3.json"),
+        "--key",
+        &z.p("js.key.json"),
+    ]));
+    ok(&tl(&[
+        "publish",
+        "--proposal",
+        &z.p("p3.json"),
+        "--root",
+        &z.p("root-2.json"),
+        "--out",
+        &z.p("trust-list-3.json"),
+    ]));
+    ok(&import("trust-list-3.json", &[], "online"));
+    let out = import("trust-list-2.json", &[], "online");
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "trust_list_rollback");
+    // A verification from the copied bundle names the list and its signers.
+    let p = z.present(0, BL, 5);
+    let out = run(
+        "tongban-verify",
+        &[
+            "verify",
+            "--bundle",
+            &z.p("copied"),
+            "--anchor-key",
+            &z.p("root-1.json"),
+            "--aud",
+            AUD,
+            "--nonce",
+            NONCE,
+            "--json",
+            p.to_str().unwrap(),
+        ],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert_eq!(report["bundle"]["trust_list"]["version"], 3);
+    assert_eq!(report["bundle"]["trust_list"]["root_sequence"], 2);
+    assert_eq!(
+        report["bundle"]["trust_list"]["signed_by"],
+        json!(["ah-ops-1", "js-ops-1"])
+    );
+}

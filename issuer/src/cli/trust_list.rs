@@ -13,6 +13,8 @@ use tongban_issuer::files::{self, FileError};
 use tongban_issuer::trust_list::{self as tl, DraftError, IssuerUpdate};
 
 use super::jwks_fetch::{self, JwksFetchError};
+
+mod proposal;
 use tongban_verifier::trust::{Anchor, TrustList, TrustedIssuer, VerifiedTrustList};
 use tongban_verifier::{Ed25519Signer, KeyWithId, Signer as _};
 
@@ -33,10 +35,21 @@ pub(crate) enum TrustListCommand {
     UpdateIssuer(UpdateIssuerArgs),
     /// Remove an agency from the list.
     RemoveIssuer(RemoveIssuerArgs),
-    /// Sign the next list (sequence + 1) with the anchor key.
+    /// Propose the next list (sequence + 1) from the draft, as a file the
+    /// zone's operators sign in turn.
+    Propose(proposal::ProposeArgs),
+    /// Add your anchor signature to a proposal (--proposal), or, for a zone
+    /// of one anchor, sign the next list from the draft in one step (--list).
     Sign(SignArgs),
-    /// Show a draft, or verify and show a signed list.
+    /// Write the list verifiers sync, once the proposal carries the root's
+    /// threshold of signatures (refused, writing nothing, below it).
+    Publish(proposal::PublishArgs),
+    /// Show a draft, a proposal (with its signatures, and --diff against the
+    /// current list), or verify and show a signed list.
     Show(ShowArgs),
+    /// The root of trust: the anchor keys and how many must sign.
+    #[command(subcommand)]
+    Root(proposal::RootCommand),
 }
 
 #[derive(Debug, Args)]
@@ -198,14 +211,34 @@ pub(crate) struct RemoveIssuerArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SignArgs {
-    #[command(flatten)]
-    draft: DraftArg,
-    /// The anchor's private key file.
-    #[arg(long, value_name = "FILE", env = "TONGBAN_ANCHOR_PRIVATE_KEY")]
-    anchor_key: PathBuf,
-    /// Where to write the signed list (compact JWS).
+    /// The draft list file, to sign the next list with one anchor key (a
+    /// zone of one anchor).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "proposal",
+        required_unless_present = "proposal",
+        requires = "out"
+    )]
+    list: Option<PathBuf>,
+    /// A proposal file (from `propose`) to add your signature to.
     #[arg(long, value_name = "FILE")]
-    out: PathBuf,
+    proposal: Option<PathBuf>,
+    /// Your anchor private key file.
+    #[arg(
+        long,
+        visible_alias = "key",
+        value_name = "FILE",
+        env = "TONGBAN_ANCHOR_PRIVATE_KEY"
+    )]
+    anchor_key: PathBuf,
+    /// With --proposal: the zone's current root; a key that is not one of
+    /// its anchors is refused.
+    #[arg(long, value_name = "FILE", requires = "proposal")]
+    root: Option<PathBuf>,
+    /// With --list: where to write the signed list.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
     /// Days until verifiers should expect a newer list (next_update).
     #[arg(long, default_value_t = 7)]
     validity_days: u32,
@@ -219,16 +252,36 @@ pub(crate) struct ShowArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with = "signed",
-        required_unless_present = "signed"
+        conflicts_with_all = ["signed", "proposal"],
+        required_unless_present_any = ["signed", "proposal"]
     )]
     list: Option<PathBuf>,
     /// A signed list to verify and show.
-    #[arg(long, value_name = "FILE", requires = "anchor_public_key")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "proposal",
+        requires = "anchor_public_key"
+    )]
     signed: Option<PathBuf>,
-    /// The anchor's public key, to verify --signed.
-    #[arg(long, value_name = "FILE")]
+    /// The anchor's public key or the zone's root of trust, to verify
+    /// --signed.
+    #[arg(long, visible_alias = "root-of-trust", value_name = "FILE")]
     anchor_public_key: Option<PathBuf>,
+    /// A proposal to review: its content and signatures.
+    #[arg(long, value_name = "FILE")]
+    proposal: Option<PathBuf>,
+    /// With --proposal: the zone's current root, to count the signatures.
+    #[arg(long, value_name = "FILE", requires = "proposal")]
+    root: Option<PathBuf>,
+    /// With --proposal: the current list (signed, or a draft) to compare
+    /// with: every issuer and key added, removed or changed, with key
+    /// thumbprints.
+    #[arg(long, value_name = "CURRENT", requires = "proposal")]
+    diff: Option<PathBuf>,
+    /// The language of --proposal's text.
+    #[arg(long, value_enum, default_value = "both")]
+    lang: proposal::Lang,
     #[command(flatten)]
     common: Common,
 }
@@ -282,6 +335,9 @@ pub(crate) fn main(command: TrustListCommand) -> ExitCode {
         TrustListCommand::RemoveIssuer(a) => a.common.json,
         TrustListCommand::Sign(a) => a.common.json,
         TrustListCommand::Show(a) => a.common.json,
+        TrustListCommand::Propose(a) => a.common.json,
+        TrustListCommand::Publish(a) => a.common.json,
+        TrustListCommand::Root(r) => r.json(),
     };
     super::finish(
         json,
@@ -635,24 +691,45 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
                 json!({"removed": a.id}),
             ))
         }
+        TrustListCommand::Propose(a) => proposal::propose(a),
+        TrustListCommand::Publish(a) => proposal::publish(a),
+        TrustListCommand::Root(r) => proposal::root(r),
+        TrustListCommand::Sign(SignArgs {
+            proposal: Some(p),
+            anchor_key,
+            root,
+            ..
+        }) => proposal::sign(&p, &anchor_key, root.as_deref()),
         TrustListCommand::Sign(a) => {
-            let mut d = load_draft(&a.draft.list)?;
+            let (Some(list), Some(out)) = (a.list, a.out) else {
+                return Err(CliError::Usage(
+                    "give --proposal FILE, or --list DRAFT with --out FILE".into(),
+                ));
+            };
+            let mut d = load_draft(&list)?;
             let key = files::read_json(&a.anchor_key)?;
             let signer = Ed25519Signer::from_private_jwk(&key)
                 .map_err(|e| CliError::Usage(format!("{}: {e}", a.anchor_key.display())))?;
             let jws = tl::sign(&mut d, &signer, now(), i64::from(a.validity_days) * 86_400)?;
-            files::write_atomic(&a.out, format!("{jws}\n").as_bytes())?;
-            save_draft(&a.draft.list, &d)?;
+            files::write_atomic(&out, format!("{jws}\n").as_bytes())?;
+            save_draft(&list, &d)?;
             Ok((
                 format!(
                     "signed trust list #{} written to {}\n{}",
                     d.sequence,
-                    a.out.display(),
+                    out.display(),
                     list_summary(&d, true)
                 ),
-                json!({"sequence": d.sequence, "out": a.out, "issued_at": d.issued_at, "next_update": d.next_update}),
+                json!({"sequence": d.sequence, "out": out, "issued_at": d.issued_at, "next_update": d.next_update}),
             ))
         }
+        TrustListCommand::Show(ShowArgs {
+            proposal: Some(p),
+            root,
+            diff,
+            lang,
+            ..
+        }) => proposal::show(&p, root.as_deref(), diff.as_deref(), lang),
         TrustListCommand::Show(a) => match (a.list, a.signed, a.anchor_public_key) {
             (Some(list), _, _) => {
                 let d = load_draft(&list)?;
@@ -660,16 +737,23 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
             }
             (None, Some(signed), Some(anchor)) => {
                 let jws = files::read_text(&signed)?;
-                let doc = files::read_json(&anchor)?;
-                let anchors = tl::keys_from_document(&doc)?
-                    .iter()
-                    .map(|j| KeyWithId::from_jwk(j).map_err(|e| CliError::Usage(e.to_string())))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let v =
-                    VerifiedTrustList::verify(&jws, &anchors, None).map_err(CliError::Verify)?;
+                let anchors = proposal::read_root(&anchor)?;
+                let v = VerifiedTrustList::verify_under(&jws, &anchors, None)
+                    .map_err(CliError::Verify)?;
+                let (k, n) = v.threshold();
                 Ok((
-                    list_summary(v.list(), true),
-                    json!({"verified": true, "list": v.list()}),
+                    format!(
+                        "{}\n  signed by {} of {n} anchor keys ({k} needed): {}",
+                        list_summary(v.list(), true),
+                        v.signed_by().len(),
+                        v.signed_by()
+                            .iter()
+                            .map(|s| s.kid.clone().unwrap_or_else(|| s.thumbprint.clone()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    json!({"verified": true, "list": v.list(), "signed_by": v.signed_by(),
+                           "threshold": {"k": k, "n": n}, "root_sequence": v.root_sequence()}),
                 ))
             }
             _ => Err(CliError::Usage(

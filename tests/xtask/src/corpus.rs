@@ -59,6 +59,7 @@ pub fn trust_list(k: &FixedKeys) -> TrustList {
         sequence: 5,
         issued_at: NOW - 86_400,
         next_update: NOW + 86_400,
+        root_sequence: None,
         issuers: vec![TrustedIssuer {
             id: ISS.into(),
             name_zh: "吴江".into(),

@@ -154,9 +154,10 @@ pub enum BundleCommand {
 /// Where the trust anchor's public key comes from (pinned, never synced).
 #[derive(Debug, Args)]
 pub struct AnchorArgs {
-    /// The trust anchor's public key (JWK or JWKS file) that must have signed
-    /// the trust list. Repeat to pin several anchors. Pinned here, never
-    /// taken from the bundle.
+    /// The trust anchor this counter pins: the zone's signed root of trust
+    /// (its anchor keys and threshold; later roots are followed from it), or
+    /// an anchor public key (JWK or JWKS file; repeat for several, any one
+    /// of which suffices). Pinned here, never taken from the bundle.
     #[arg(
         long = "anchor-key",
         value_name = "FILE",
@@ -193,6 +194,10 @@ pub struct ImportArgs {
     /// A status list token file. Repeat for each listed status list.
     #[arg(long = "status-list", value_name = "FILE")]
     pub status_list: Vec<PathBuf>,
+    /// A signed root of trust newer than the pinned one (`root-<n>.json`),
+    /// to follow an anchor rotation offline. Repeat for each.
+    #[arg(long = "root", value_name = "FILE")]
+    pub roots: Vec<PathBuf>,
     #[command(flatten)]
     pub anchors: AnchorArgs,
     /// The bundle directory (created if missing).
@@ -238,7 +243,8 @@ pub struct TrustArgs {
     )]
     pub bundle: Option<PathBuf>,
 
-    /// The pinned trust anchor key(s) the bundle's trust list must be signed by.
+    /// The pinned root of trust (or anchor key(s)) the bundle's trust list
+    /// must be signed under.
     #[arg(long = "anchor-key", value_name = "FILE", env = "TONGBAN_ANCHOR_KEY")]
     pub anchor_key: Vec<PathBuf>,
 

@@ -129,6 +129,37 @@ pub fn read_key_files(files: &[PathBuf]) -> Result<Vec<KeyWithId>, CliError> {
     Ok(keys)
 }
 
+/// Reads what a counter pins as its trust anchor: one signed root of trust
+/// (a JSON document with `signatures`), or public anchor keys (JWK or JWKS
+/// files, any one of which suffices: a root of *k* = 1).
+pub fn read_anchors(files: &[PathBuf]) -> Result<tongban_verifier::TrustAnchors, CliError> {
+    let mut keys = Vec::new();
+    let mut root = None;
+    for path in files {
+        let err = |reason: String| CliError::KeyFile {
+            path: path.clone(),
+            reason,
+        };
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let value: Value =
+            serde_json::from_slice(&bytes).map_err(|e| err(format!("not JSON: {e}")))?;
+        if value.get("signatures").is_some() {
+            if root.is_some() || files.len() > 1 {
+                return Err(err(
+                    "pin one root of trust, alone (its keys and threshold come from it)".into(),
+                ));
+            }
+            root = Some(
+                tongban_verifier::TrustAnchors::from_pin_document(&bytes)
+                    .map_err(|r| err(format!("{}: {}", r.code, r.detail)))?,
+            );
+        } else {
+            keys.extend(KeyWithId::from_key_document(&value).map_err(|e| err(e.to_string()))?);
+        }
+    }
+    Ok(root.unwrap_or_else(|| tongban_verifier::TrustAnchors::from_keys(&keys)))
+}
+
 /// Reads a text file (a trust list or status list token).
 pub fn read_text(path: &Path) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|e| CliError::Input {

@@ -95,8 +95,8 @@ impl Trust {
     pub fn load(args: &args::TrustArgs) -> Result<Trust, CliError> {
         match &args.bundle {
             Some(dir) => {
-                let anchors = input::read_key_files(&args.anchor_key)?;
-                let bundle = tongban_trust_sync::bundle_dir::load(dir, &anchors)
+                let anchors = input::read_anchors(&args.anchor_key)?;
+                let bundle = tongban_trust_sync::bundle_dir::load_under(dir, &anchors)
                     .map_err(|e| CliError::from_sync(dir, e))?;
                 Ok(Trust::Bundle(Box::new(bundle)))
             }

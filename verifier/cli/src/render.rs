@@ -10,11 +10,18 @@ use tongban_verifier::{Outcome, Report, TrustBundle};
 
 use crate::args::Lang;
 
+/// The trust list's format version, its root of trust, the `kid`s (or
+/// thumbprints) of the anchor keys that signed it, and `(k, n)`.
+type Signers = (u32, u64, Vec<String>, (usize, usize));
+
 /// What the verdict shows beyond the report: the bundle and the issuer's
 /// entry in the trust list.
 pub struct Context {
     /// `(sequence, created_at, age in seconds)` of the bundle used.
     bundle: Option<(u64, i64, i64)>,
+    /// The trust list's format version, root, the `kid`s that signed it,
+    /// and `(k, n)`.
+    signers: Option<Signers>,
     /// The issuer's trust-list entry.
     issuer: Option<TrustedIssuer>,
 }
@@ -28,6 +35,18 @@ impl Context {
         });
         Context {
             bundle: bundle.map(|b| (b.manifest().sequence, b.manifest().created_at, b.age(now))),
+            signers: bundle.map(|b| {
+                let t = b.trust_list();
+                (
+                    t.list().version,
+                    t.root_sequence(),
+                    t.signed_by()
+                        .iter()
+                        .map(|s| s.kid.clone().unwrap_or_else(|| s.thumbprint.clone()))
+                        .collect(),
+                    t.threshold(),
+                )
+            }),
             issuer,
         }
     }
@@ -68,7 +87,13 @@ impl Context {
     pub fn bundle_json(&self) -> Value {
         match self.bundle {
             Some((sequence, created_at, age)) => {
-                json!({"sequence": sequence, "created_at": created_at, "age_secs": age})
+                let mut v =
+                    json!({"sequence": sequence, "created_at": created_at, "age_secs": age});
+                if let Some((version, root, kids, (k, n))) = &self.signers {
+                    v["trust_list"] = json!({"version": version, "sequence": sequence,
+                        "root_sequence": root, "signed_by": kids, "threshold": {"k": k, "n": n}});
+                }
+                v
             }
             None => Value::Null,
         }
@@ -341,6 +366,18 @@ fn verdict_body(report: &Report, ctx: &Context, lang: Lang) -> String {
                 "Trust: pinned issuer keys (status not checked)"
             )
         )),
+    }
+    // Which anchors signed the list the bundle holds, under which root.
+    if let Some((version, root, kids, (k, n))) = &ctx.signers {
+        line(format!(
+            "  {}: v{version}, {} {root}; {} {}/{n} ({} {k}): {}",
+            label(lang, "信任列表", "Trust list"),
+            label(lang, "信任根", "root"),
+            label(lang, "签署", "signed by"),
+            kids.len(),
+            label(lang, "至少需", "needs"),
+            kids.join(", ")
+        ));
     }
     line(format!("  {}", label(lang, "检查项", "Checks")));
     for c in &report.checks {

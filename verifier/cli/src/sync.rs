@@ -18,14 +18,14 @@ use tongban_cli_support::time::now;
 
 /// `tongban-verify sync`.
 pub fn sync(args: SyncArgs) -> Result<ExitCode, CliError> {
-    let anchors = input::read_key_files(&args.anchors.anchor_key)?;
+    let anchors = input::read_anchors(&args.anchors.anchor_key)?;
     let fetcher = Fetcher::new(Duration::from_secs(args.timeout));
     let mut progress = |p: Progress| {
         if !args.json {
             eprintln!("{p}");
         }
     };
-    let bundle = tongban_trust_sync::sync_into(
+    let bundle = tongban_trust_sync::sync_into_under(
         &fetcher,
         &args.trust_list,
         &anchors,
@@ -44,20 +44,29 @@ pub fn sync(args: SyncArgs) -> Result<ExitCode, CliError> {
 
 /// `tongban-verify bundle import`.
 pub fn import(args: ImportArgs) -> Result<ExitCode, CliError> {
-    let anchors = input::read_key_files(&args.anchors.anchor_key)?;
-    let held = bundle_dir::held_sequence(&args.bundle);
+    let anchors = input::read_anchors(&args.anchors.anchor_key)?;
+    let held = bundle_dir::held(&args.bundle);
+    let mut roots = bundle_dir::held_roots(&args.bundle);
+    // Roots the bundle holds that no longer follow from the pin are dropped.
+    if anchors
+        .follow(&roots, tongban_verifier::root::MAX_ROOT_STEPS)
+        .is_err()
+    {
+        roots.clear();
+    }
+    for p in &args.roots {
+        roots.push(input::read_text(p)?);
+    }
     let tl = input::read_text(&args.trust_list)?;
     let jwts = args
         .status_list
         .iter()
         .map(|p| input::read_text(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let (bundle, files) =
-        TrustBundle::assemble(&tl, &jwts, &anchors, held, now()).map_err(|r| {
-            CliError::BundleRefused {
-                dir: args.bundle.clone(),
-                rejection: r,
-            }
+    let (bundle, files) = TrustBundle::assemble_under(&tl, &roots, &jwts, &anchors, held, now())
+        .map_err(|r| CliError::BundleRefused {
+            dir: args.bundle.clone(),
+            rejection: r,
         })?;
     bundle_dir::write(&args.bundle, &files).map_err(|e| CliError::from_sync(&args.bundle, e))?;
     report(
@@ -70,8 +79,8 @@ pub fn import(args: ImportArgs) -> Result<ExitCode, CliError> {
 
 /// `tongban-verify bundle show`.
 pub fn show(args: ShowArgs) -> Result<ExitCode, CliError> {
-    let anchors = input::read_key_files(&args.anchors.anchor_key)?;
-    let bundle = bundle_dir::load(&args.bundle, &anchors)
+    let anchors = input::read_anchors(&args.anchors.anchor_key)?;
+    let bundle = bundle_dir::load_under(&args.bundle, &anchors)
         .map_err(|e| CliError::from_sync(&args.bundle, e))?;
     report(
         &bundle,
@@ -108,7 +117,11 @@ fn summary_json(bundle: &TrustBundle, now: i64) -> Value {
     status.sort_by(|a, b| a["uri"].as_str().cmp(&b["uri"].as_str()));
     json!({
         "anchor": list.anchor,
+        "version": list.version,
         "sequence": list.sequence,
+        "signed_by": signed_by_json(bundle),
+        "threshold": {"k": bundle.trust_list().threshold().0, "n": bundle.trust_list().threshold().1},
+        "root": root_json(bundle),
         "issued_at": list.issued_at,
         "next_update": list.next_update,
         "created_at": bundle.manifest().created_at,
@@ -116,6 +129,26 @@ fn summary_json(bundle: &TrustBundle, now: i64) -> Value {
         "issuers": issuers,
         "status_lists": status,
     })
+}
+
+/// The anchor keys that signed the trust list: `kid` and thumbprint.
+pub fn signed_by_json(bundle: &TrustBundle) -> Value {
+    Value::Array(
+        bundle
+            .trust_list()
+            .signed_by()
+            .iter()
+            .map(|s| json!({"kid": s.kid, "thumbprint": s.thumbprint}))
+            .collect(),
+    )
+}
+
+/// The root of trust the list was verified under: its sequence, expiry,
+/// and how many roots were followed beyond the pinned one.
+fn root_json(bundle: &TrustBundle) -> Value {
+    let a = bundle.anchors();
+    json!({"sequence": a.sequence(), "expires": a.expires(), "followed": a.chain().len(),
+           "keys": a.keys().iter().map(|k| json!({"kid": k.kid, "thumbprint": k.thumbprint})).collect::<Vec<_>>()})
 }
 
 fn report(bundle: &TrustBundle, json: bool, headline: &str) {
@@ -129,6 +162,27 @@ fn report(bundle: &TrustBundle, json: bool, headline: &str) {
     println!(
         "  trust list #{} from {} {} / {}",
         list.sequence, list.anchor.id, list.anchor.name_zh, list.anchor.name_en
+    );
+    let signers: Vec<String> = bundle
+        .trust_list()
+        .signed_by()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} ({})",
+                s.kid.as_deref().unwrap_or("?"),
+                s.thumbprint.get(..12).unwrap_or(&s.thumbprint)
+            )
+        })
+        .collect();
+    let (k, n) = bundle.trust_list().threshold();
+    println!(
+        "  format version {}, root of trust {}; signed by {} of {} anchor keys ({k} needed): {}",
+        list.version,
+        bundle.anchors().sequence(),
+        signers.len(),
+        n,
+        signers.join(", ")
     );
     println!(
         "  signed at {}, next update due {}, bundle assembled {} ({}s ago)",

@@ -66,6 +66,7 @@ fn fixture() -> Fixture {
         sequence: 1,
         issued_at: NOW - 60,
         next_update: NOW + 86_400,
+        root_sequence: None,
         issuers,
     };
     let tl = list.sign(&anchor).unwrap();

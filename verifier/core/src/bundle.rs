@@ -1,6 +1,8 @@
 //! The trust bundle: what a receiving counter syncs while online — the
-//! signed trust list plus the status list token of every listed issuer —
-//! kept as files beside a small manifest.
+//! signed trust list, the roots of trust it followed to verify it, and the
+//! status list token of every listed issuer — kept as files beside a small
+//! manifest. Another counter pinned to the same (or an older) root follows
+//! the roots in the bundle offline.
 //!
 //! This module holds no I/O: [`TrustBundle::assemble`] checks freshly
 //! fetched parts and says which files to write, [`TrustBundle::load`] reads
@@ -17,13 +19,16 @@ use crate::encoding::parse_json;
 use crate::error::{ErrorCode, Rejection};
 use crate::keys::KeyWithId;
 use crate::resolver::{KeyQuery, KeyResolver, StatusAnswer, StatusQuery};
+use crate::root::{MAX_ROOT_STEPS, TrustAnchors, peek_root_sequence};
 use crate::status::{Status, StatusListToken};
 use crate::trust::VerifiedTrustList;
 
 /// The manifest's file name inside a bundle directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
-/// The bundle format version.
-pub const BUNDLE_VERSION: u32 = 1;
+/// The bundle format version written. Version 2 adds the roots of trust.
+pub const BUNDLE_VERSION: u32 = 2;
+/// The oldest bundle format version read.
+pub const OLDEST_BUNDLE_VERSION: u32 = 1;
 
 /// `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +44,24 @@ pub struct Manifest {
     pub trust_list: FileEntry,
     /// One entry per status list token.
     pub status_lists: Vec<StatusListEntry>,
+    /// Version 2: the signed roots of trust followed beyond the syncing
+    /// counter's pinned root, in chain order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roots: Vec<FileEntry>,
+    /// Version 2: the sequence of the root the trust list was verified
+    /// under (0: pinned bare keys).
+    #[serde(default)]
+    pub root_sequence: u64,
+}
+
+/// What a counter already holds, for rollback protection: the trust list's
+/// sequence and the root of trust's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Held {
+    /// The held trust list's sequence.
+    pub sequence: Option<u64>,
+    /// The held root of trust's sequence.
+    pub root_sequence: Option<u64>,
 }
 
 /// A file of the bundle and its SHA-256 (lowercase hex).
@@ -81,6 +104,7 @@ pub struct BundledStatusList {
 /// status.
 #[derive(Debug, Clone)]
 pub struct TrustBundle {
+    anchors: TrustAnchors,
     trust: VerifiedTrustList,
     status: HashMap<String, BundledStatusList>,
     manifest: Manifest,
@@ -106,7 +130,8 @@ fn safe_name(name: &str) -> bool {
 impl TrustBundle {
     /// Verifies freshly fetched parts and returns the bundle and the files
     /// to write (name, bytes), the manifest last. `held` is the sequence of
-    /// the trust list already held (rollback protection).
+    /// the trust list already held (rollback protection). The anchors are
+    /// pinned bare keys; see [`TrustBundle::assemble_under`] for a root.
     pub fn assemble(
         trust_list_jws: &str,
         status_list_jwts: &[String],
@@ -114,10 +139,52 @@ impl TrustBundle {
         held: Option<u64>,
         now: i64,
     ) -> Result<(TrustBundle, BundleFiles), Rejection> {
-        let trust = VerifiedTrustList::verify(trust_list_jws, anchors, held)?;
+        TrustBundle::assemble_under(
+            trust_list_jws,
+            &[],
+            status_list_jwts,
+            &TrustAnchors::from_keys(anchors),
+            Held {
+                sequence: held,
+                root_sequence: None,
+            },
+            now,
+        )
+    }
+
+    /// Verifies freshly fetched parts under the pinned root `pin`: follows
+    /// the chain through `roots` (at most [`MAX_ROOT_STEPS`] versions),
+    /// refuses a root or list older than `held`, verifies the trust list
+    /// under the root reached and every status list under the trust list.
+    /// Returns the bundle and the files to write, the manifest last; the
+    /// roots followed are among them.
+    pub fn assemble_under(
+        trust_list_jws: &str,
+        roots: &[String],
+        status_list_jwts: &[String],
+        pin: &TrustAnchors,
+        held: Held,
+        now: i64,
+    ) -> Result<(TrustBundle, BundleFiles), Rejection> {
+        let anchors = pin.follow(roots, MAX_ROOT_STEPS)?;
+        anchors.check_not_older(held.root_sequence)?;
+        let trust = VerifiedTrustList::verify_under(trust_list_jws, &anchors, held.sequence)?;
         let tl_bytes = trust.jws().as_bytes().to_vec();
         let tl_hash = sha256_hex(&tl_bytes);
-        let mut files = vec![(format!("trust-list-{}.jwt", &tl_hash[..16]), tl_bytes)];
+        let ext = if trust.is_compact() { "jwt" } else { "json" };
+        let tl_file = format!("trust-list-{}.{ext}", &tl_hash[..16]);
+        let mut files = vec![(tl_file.clone(), tl_bytes)];
+        let mut root_entries = Vec::new();
+        for text in anchors.chain() {
+            let hash = sha256_hex(text.as_bytes());
+            let seq = peek_root_sequence(text).unwrap_or_default();
+            let file = format!("root-{seq}-{}.json", &hash[..16]);
+            root_entries.push(FileEntry {
+                file: file.clone(),
+                sha256: hash,
+            });
+            files.push((file, text.as_bytes().to_vec()));
+        }
         let mut entries = Vec::new();
         let mut status = HashMap::new();
         for jwt in status_list_jwts {
@@ -145,16 +212,19 @@ impl TrustBundle {
             created_at: now,
             sequence: trust.list().sequence,
             trust_list: FileEntry {
-                file: files[0].0.clone(),
+                file: tl_file,
                 sha256: tl_hash,
             },
             status_lists: entries,
+            roots: root_entries,
+            root_sequence: anchors.sequence(),
         };
         let manifest_bytes = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| Rejection::new(ErrorCode::BundleManifestInvalid, e.to_string()))?;
         files.push((MANIFEST_FILE.to_owned(), manifest_bytes));
         Ok((
             TrustBundle {
+                anchors,
                 trust,
                 status,
                 manifest,
@@ -165,16 +235,28 @@ impl TrustBundle {
 
     /// Loads and verifies a bundle: the manifest's bytes, and a callback
     /// that returns a file's bytes by name (or `None` if it is missing).
+    /// The anchors are pinned bare keys; see [`TrustBundle::load_under`].
     pub fn load(
         manifest: &[u8],
         read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
         anchors: &[KeyWithId],
     ) -> Result<TrustBundle, Rejection> {
+        TrustBundle::load_under(manifest, read, &TrustAnchors::from_keys(anchors))
+    }
+
+    /// Loads and verifies a bundle under the pinned root `pin`, following
+    /// the roots the bundle keeps: what an air-gapped counter does with a
+    /// bundle carried over from an online one.
+    pub fn load_under(
+        manifest: &[u8],
+        read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+        pin: &TrustAnchors,
+    ) -> Result<TrustBundle, Rejection> {
         let bad = |why: String| Rejection::new(ErrorCode::BundleManifestInvalid, why);
         let value = parse_json(manifest, "the bundle manifest").map_err(|r| bad(r.detail))?;
         let manifest: Manifest =
             serde_json::from_value(value).map_err(|e| bad(format!("the bundle manifest: {e}")))?;
-        if manifest.version != BUNDLE_VERSION {
+        if !(OLDEST_BUNDLE_VERSION..=BUNDLE_VERSION).contains(&manifest.version) {
             return Err(bad(format!(
                 "bundle version {} is not supported",
                 manifest.version
@@ -204,7 +286,24 @@ impl TrustBundle {
             })
         };
         let tl = fetch(&manifest.trust_list.file, &manifest.trust_list.sha256)?;
-        let trust = VerifiedTrustList::verify(&tl, anchors, None)?;
+        let roots = manifest
+            .roots
+            .iter()
+            .map(|r| fetch(&r.file, &r.sha256))
+            .collect::<Result<Vec<_>, _>>()?;
+        let anchors = pin.follow(&roots, MAX_ROOT_STEPS)?;
+        if anchors.sequence() < manifest.root_sequence {
+            return Err(Rejection::new(
+                ErrorCode::TrustRootChainBroken,
+                format!(
+                    "the bundle was verified under root {}, and its roots lead this counter's pinned root {} only to root {}",
+                    manifest.root_sequence,
+                    pin.sequence(),
+                    anchors.sequence()
+                ),
+            ));
+        }
+        let trust = VerifiedTrustList::verify_under(&tl, &anchors, None)?;
         if trust.list().sequence != manifest.sequence {
             return Err(bad(
                 "the manifest's sequence does not match its trust list".into()
@@ -226,10 +325,17 @@ impl TrustBundle {
         }
         check_complete(&trust, &status)?;
         Ok(TrustBundle {
+            anchors,
             trust,
             status,
             manifest,
         })
+    }
+
+    /// The roots of trust the bundle was verified under: the pinned one and
+    /// the chain followed from it.
+    pub fn anchors(&self) -> &TrustAnchors {
+        &self.anchors
     }
 
     /// The manifest.
@@ -381,6 +487,14 @@ impl KeyResolver for TrustBundle {
         if q.now >= next_update {
             stale = Some(format!(
                 "the trust list was due to be replaced at {next_update}"
+            ));
+        }
+        if let Some(expires) = self.anchors.expires()
+            && q.now >= expires
+        {
+            stale = Some(format!(
+                "the root of trust {} expired at {expires}",
+                self.anchors.sequence()
             ));
         }
         StatusAnswer::Found {

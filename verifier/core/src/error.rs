@@ -350,6 +350,25 @@ error_codes! {
     TrustListRollback => ("trust_list_rollback",
         "The trust list is older than the one this counter already holds; refused.",
         "该信任列表比本窗口已有的版本旧，予以拒绝。"),
+    /// Fewer distinct anchor keys of the current root signed the trust list
+    /// than its threshold asks for.
+    TrustListThresholdNotMet => ("trust_list_threshold_not_met",
+        "The trust list carries too few valid signatures from the zone's anchor keys; it is refused. Ask the trust-list operators for a list signed by enough of them.",
+        "信任列表上的信任锚有效签名数不足，予以拒绝。请联系信任列表运营方，获取由足够多信任锚签署的列表。"),
+    /// A signature counted toward the threshold is by a key an anchor
+    /// rotation removed.
+    TrustAnchorRemoved => ("trust_anchor_removed",
+        "The trust list is signed by an anchor key that has been removed from the zone's root of trust; it is refused.",
+        "信任列表由已从示范区信任根中移除的信任锚密钥签署，予以拒绝。"),
+    /// A root of trust in the chain from the pinned one does not follow
+    /// from its predecessor, or a needed root is missing.
+    TrustRootChainBroken => ("trust_root_chain_broken",
+        "The chain of roots of trust from the one this counter pinned is broken or incomplete; sync again, or have the counter's pinned root renewed.",
+        "从本窗口预置的信任根出发的信任根链条断裂或不完整，请重新同步，或请运维人员更新预置的信任根。"),
+    /// An older root of trust than the one held.
+    TrustRootRollback => ("trust_root_rollback",
+        "The root of trust offered is older than the one this counter already follows; refused.",
+        "所提供的信任根比本窗口当前采用的旧，予以拒绝。"),
     /// A status list token is malformed.
     StatusListMalformed => ("status_list_malformed",
         "A revocation list is malformed.",

@@ -1,8 +1,11 @@
 //! The signed trust list: which issuing agencies a verifier trusts, with
 //! which keys, for which licence types.
 //!
-//! A trust list is a compact JWS (`typ` `tongban-trust-list+jwt`, Ed25519)
-//! signed by a trust anchor whose public key the verifier pins. A verified
+//! A trust list is a JWS (`typ` `tongban-trust-list+jwt`) signed by the
+//! anchor keys of the zone's root of trust ([`crate::root`]): in version 3
+//! the JWS JSON Serialization with a signature per operator, at least the
+//! root's threshold of them by distinct keys; a version 1 or 2 list is a
+//! compact JWS signed by one pinned key (a root of *k* = 1). A verified
 //! list is a [`KeyResolver`]: it accepts a credential only when its issuer
 //! is listed, the signing key is listed for that issuer, was within its
 //! window at the credential's `iat` (a key retired at T, its `not_after`,
@@ -20,16 +23,20 @@ use serde_json::Value;
 
 use crate::encoding::to_compact_json;
 use crate::error::{ErrorCode, Rejection};
-use crate::jws::{CompactJws, sign_compact};
+use crate::jws::sign_compact;
+use crate::jws_json::MultiJws;
 use crate::keys::{KeyWithId, PublicKey, SignError, Signer};
 use crate::resolver::{KeyQuery, KeyResolver};
+use crate::root::{SignedBy, Tally, TrustAnchors, tally};
 
 /// The `typ` of a trust list.
 pub const TYP_TRUST_LIST: &str = "tongban-trust-list+jwt";
-/// The trust list format version this crate writes. Version 2 names a
+/// The trust list format version this crate writes. Version 3 is signed by
+/// a threshold of anchor keys (JWS JSON Serialization) and names the root
+/// of trust it was signed under (`root_sequence`). Version 2 names a
 /// compromised key `compromised_at`; version 1 said `revoked_at`, which this
 /// crate still reads, with the same meaning (see [`TrustedKey`]).
-pub const TRUST_LIST_VERSION: u32 = 2;
+pub const TRUST_LIST_VERSION: u32 = 3;
 /// The oldest trust list format version this crate reads.
 pub const OLDEST_TRUST_LIST_VERSION: u32 = 1;
 
@@ -50,6 +57,11 @@ pub struct TrustList {
     pub next_update: i64,
     /// The trusted issuing agencies.
     pub issuers: Vec<TrustedIssuer>,
+    /// Version 3: the sequence of the root of trust whose keys signed the
+    /// list (absent: pinned bare keys, root 0). A verifier that has not yet
+    /// followed the chain that far fetches the missing roots first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_sequence: Option<u64>,
 }
 
 /// The trust anchor's identity.
@@ -138,6 +150,12 @@ impl TrustList {
         if self.next_update <= self.issued_at {
             return Err(bad("next_update is not after issued_at".into()));
         }
+        if self.version < 3 && self.root_sequence.is_some() {
+            return Err(bad(format!(
+                "root_sequence is a version 3 member (this list says version {})",
+                self.version
+            )));
+        }
         let mut ids = HashSet::new();
         for issuer in &self.issuers {
             if issuer.id.is_empty() || !ids.insert(issuer.id.as_str()) {
@@ -205,10 +223,19 @@ impl TrustList {
         self.version = TRUST_LIST_VERSION;
     }
 
-    /// Signs the list with the anchor key.
+    /// Signs the list with one anchor key as a compact JWS (versions 1
+    /// and 2, and a version 3 list under pinned bare keys).
     pub fn sign(&self, anchor: &dyn Signer) -> Result<String, SignError> {
         let payload = serde_json::to_value(self).map_err(|e| SignError(e.to_string()))?;
         sign_compact(anchor, TYP_TRUST_LIST, &payload)
+    }
+
+    /// The list as an unsigned proposal (JWS JSON Serialization with no
+    /// signature yet); each operator adds theirs with
+    /// [`MultiJws::add_signature`] and [`TYP_TRUST_LIST`].
+    pub fn proposal(&self) -> Result<MultiJws, SignError> {
+        let payload = serde_json::to_value(self).map_err(|e| SignError(e.to_string()))?;
+        Ok(MultiJws::unsigned(&payload))
     }
 
     /// The issuer with this id.
@@ -227,70 +254,89 @@ struct ListedKey {
     compromised_at: Option<i64>,
 }
 
-/// A trust list whose anchor signature has been verified.
+/// A trust list whose anchor signatures have been verified.
 #[derive(Debug, Clone)]
 pub struct VerifiedTrustList {
     list: TrustList,
     keys: HashMap<String, Vec<ListedKey>>,
     jws: String,
+    signed_by: Vec<SignedBy>,
+    threshold: usize,
+    anchor_keys: usize,
+    root_sequence: u64,
+    compact: bool,
 }
 
 impl VerifiedTrustList {
-    /// Verifies a signed trust list against the pinned anchor keys. `held`
-    /// is the sequence number of the list already held, if any: a lower
-    /// one is refused (`trust_list_rollback`).
+    /// Verifies a signed trust list against pinned bare anchor keys (any
+    /// one of them suffices: a root of *k* = 1). `held` is the sequence
+    /// number of the list already held, if any: a lower one is refused
+    /// (`trust_list_rollback`).
     pub fn verify(
         jws: &str,
         anchors: &[KeyWithId],
         held: Option<u64>,
     ) -> Result<VerifiedTrustList, Rejection> {
-        let malformed = |r: Rejection| Rejection::new(ErrorCode::TrustListMalformed, r.detail);
-        let parsed = CompactJws::parse(jws.trim(), "the trust list").map_err(malformed)?;
-        let alg = parsed
-            .check_header(
-                "the trust list",
-                Some(TYP_TRUST_LIST),
-                ErrorCode::TrustListMalformed,
-                ErrorCode::TrustListMalformed,
-            )
-            .map_err(|r| match r.code {
-                ErrorCode::TrustListMalformed => r,
-                _ => malformed(r),
-            })?;
-        let candidates: Vec<&KeyWithId> = anchors
-            .iter()
-            .filter(|a| match (parsed.kid(), &a.kid) {
-                (Some(want), Some(have)) => want == have,
-                _ => true,
-            })
-            .collect();
-        if candidates.is_empty() {
+        VerifiedTrustList::verify_under(jws, &TrustAnchors::from_keys(anchors), held)
+    }
+
+    /// Verifies a signed trust list under the root of trust a verifier has
+    /// followed: at least its threshold of valid signatures by distinct
+    /// keys of the current root (signatures by other keys are ignored; two
+    /// by one key count once), a well-formed list, a `root_sequence` the
+    /// verifier has reached, and no rollback below `held`.
+    pub fn verify_under(
+        jws: &str,
+        anchors: &TrustAnchors,
+        held: Option<u64>,
+    ) -> Result<VerifiedTrustList, Rejection> {
+        let code = ErrorCode::TrustListMalformed;
+        let doc = MultiJws::parse(jws, "the trust list", code)?;
+        // A list signed under a root this verifier has not reached cannot
+        // be judged by its threshold; say so (a refusal either way).
+        let claimed = doc.payload.get("root_sequence").and_then(Value::as_u64);
+        if let Some(needs) = claimed
+            && needs > anchors.sequence()
+        {
             return Err(Rejection::new(
-                ErrorCode::TrustListAnchorUnknown,
+                ErrorCode::TrustRootChainBroken,
                 format!(
-                    "the trust list is signed by kid {:?}, which is not a pinned anchor",
-                    parsed.kid().unwrap_or_default()
+                    "the trust list was signed under root {needs}, and this verifier has followed the chain only to root {}",
+                    anchors.sequence()
                 ),
             ));
         }
-        let signed = candidates.iter().any(|a| {
-            a.key
-                .verify(alg, parsed.signing_input.as_bytes(), &parsed.signature)
-        });
-        if !signed {
-            return Err(Rejection::new(
-                ErrorCode::TrustListSignatureInvalid,
-                "the trust list signature does not verify with any pinned anchor key",
-            ));
-        }
-        let list: TrustList = serde_json::from_value(Value::Object(parsed.payload.clone()))
-            .map_err(|e| {
+        let counted = tally(&doc, anchors.keys(), "the trust list", TYP_TRUST_LIST, code)?;
+        check_threshold(&doc, &counted, anchors)?;
+        let list: TrustList =
+            serde_json::from_value(Value::Object(doc.payload.clone())).map_err(|e| {
                 Rejection::new(
                     ErrorCode::TrustListMalformed,
                     format!("the trust list: {e}"),
                 )
             })?;
         list.validate()?;
+        let needs = list.root_sequence.unwrap_or(0);
+        if needs > anchors.sequence() {
+            return Err(Rejection::new(
+                ErrorCode::TrustRootChainBroken,
+                format!(
+                    "the trust list was signed under root {needs}, and this verifier has followed the chain only to root {}",
+                    anchors.sequence()
+                ),
+            ));
+        }
+        if let Some(root) = anchors.root()
+            && root.anchor.id != list.anchor.id
+        {
+            return Err(Rejection::new(
+                ErrorCode::TrustListAnchorUnknown,
+                format!(
+                    "the trust list is for anchor {}, the pinned root for {}",
+                    list.anchor.id, root.anchor.id
+                ),
+            ));
+        }
         if let Some(held) = held
             && list.sequence < held
         {
@@ -322,7 +368,34 @@ impl VerifiedTrustList {
             list,
             keys,
             jws: jws.trim().to_owned(),
+            signed_by: counted.signed_by,
+            threshold: anchors.threshold(),
+            anchor_keys: anchors.keys().len(),
+            root_sequence: anchors.sequence(),
+            compact: doc.compact,
         })
+    }
+
+    /// The distinct anchor keys whose signature was counted.
+    pub fn signed_by(&self) -> &[SignedBy] {
+        &self.signed_by
+    }
+
+    /// `(k, n)`: the threshold the list met, of how many anchor keys.
+    pub fn threshold(&self) -> (usize, usize) {
+        (self.threshold, self.anchor_keys)
+    }
+
+    /// The sequence of the root of trust the list was verified under (0
+    /// for pinned bare keys).
+    pub fn root_sequence(&self) -> u64 {
+        self.root_sequence
+    }
+
+    /// Whether the list came as a compact JWS (versions 1 and 2) rather
+    /// than the JWS JSON Serialization.
+    pub fn is_compact(&self) -> bool {
+        self.compact
     }
 
     /// The verified document.
@@ -377,13 +450,17 @@ impl VerifiedTrustList {
         }
     }
 
-    /// A compact description for logs: anchor, sequence, issuer count.
+    /// A compact description for logs: anchor, sequence, issuer count,
+    /// and the anchors that signed.
     pub fn summary(&self) -> String {
         format!(
-            "{} #{} ({} issuers)",
+            "{} #{} ({} issuers; signed by {} of {} anchor keys, {} needed)",
             self.list.anchor.id,
             self.list.sequence,
-            self.list.issuers.len()
+            self.list.issuers.len(),
+            self.signed_by.len(),
+            self.anchor_keys,
+            self.threshold
         )
     }
 
@@ -391,6 +468,71 @@ impl VerifiedTrustList {
     pub fn to_json(&self) -> String {
         to_compact_json(&self.list)
     }
+}
+
+/// Refuses a list below the threshold, with the code that says why: no
+/// signature by any anchor key (`trust_list_anchor_unknown`), one by a key
+/// a rotation removed (`trust_anchor_removed`), one by an anchor key that
+/// does not verify (`trust_list_signature_invalid`), or simply too few
+/// (`trust_list_threshold_not_met`).
+fn check_threshold(
+    doc: &MultiJws,
+    counted: &Tally,
+    anchors: &TrustAnchors,
+) -> Result<(), Rejection> {
+    let (have, need) = (counted.signed_by.len(), anchors.threshold());
+    if have >= need {
+        return Ok(());
+    }
+    let removed = tally(
+        doc,
+        anchors.removed(),
+        "the trust list",
+        TYP_TRUST_LIST,
+        ErrorCode::TrustListMalformed,
+    )?;
+    if let Some(r) = removed.signed_by.first() {
+        return Err(Rejection::new(
+            ErrorCode::TrustAnchorRemoved,
+            format!(
+                "the trust list is signed by key {} ({}), which root {} no longer lists; {have} of the {need} signatures needed are by current anchor keys",
+                r.kid.as_deref().unwrap_or("?"),
+                r.thumbprint,
+                anchors.sequence()
+            ),
+        ));
+    }
+    if counted.failed > 0 {
+        return Err(Rejection::new(
+            ErrorCode::TrustListSignatureInvalid,
+            format!(
+                "{} signature(s) by a pinned anchor key do not verify; {have} of {need} needed do",
+                counted.failed
+            ),
+        ));
+    }
+    if have == 0 {
+        let kids: Vec<&str> = counted
+            .unknown
+            .iter()
+            .map(|k| k.as_deref().unwrap_or_default())
+            .collect();
+        return Err(Rejection::new(
+            ErrorCode::TrustListAnchorUnknown,
+            format!(
+                "the trust list is signed by kid {:?}, which is not a pinned anchor",
+                kids.join(", ")
+            ),
+        ));
+    }
+    Err(Rejection::new(
+        ErrorCode::TrustListThresholdNotMet,
+        format!(
+            "{have} distinct anchor key(s) of root {} signed the trust list; it needs {need} of {}",
+            anchors.sequence(),
+            anchors.keys().len()
+        ),
+    ))
 }
 
 impl ListedKey {

@@ -1008,6 +1008,11 @@ fn every_code_has_a_rule_test() {
         "trust_list_anchor_unknown",
         "trust_list_signature_invalid",
         "trust_list_rollback",
+        // The threshold and the root chain: trust_root.rs.
+        "trust_list_threshold_not_met",
+        "trust_anchor_removed",
+        "trust_root_chain_broken",
+        "trust_root_rollback",
         "status_list_malformed",
         "status_list_signature_invalid",
         "status_list_issuer_unknown",

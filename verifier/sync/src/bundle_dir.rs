@@ -11,8 +11,8 @@ use std::fs;
 use std::path::Path;
 
 use tongban_cli_support::fs as fs_support;
-use tongban_verifier::KeyWithId;
-use tongban_verifier::bundle::{BundleFiles, MANIFEST_FILE, Manifest, TrustBundle};
+use tongban_verifier::bundle::{BundleFiles, Held, MANIFEST_FILE, Manifest, TrustBundle};
+use tongban_verifier::{KeyWithId, TrustAnchors};
 
 use crate::SyncError;
 
@@ -23,8 +23,14 @@ fn io_err(dir: &Path, what: &str, e: std::io::Error) -> SyncError {
     }
 }
 
-/// Loads and verifies the bundle in `dir`.
+/// Loads and verifies the bundle in `dir` under pinned bare anchor keys.
 pub fn load(dir: &Path, anchors: &[KeyWithId]) -> Result<TrustBundle, SyncError> {
+    load_under(dir, &TrustAnchors::from_keys(anchors))
+}
+
+/// Loads and verifies the bundle in `dir` under the pinned root `pin`,
+/// following the roots of trust the bundle keeps.
+pub fn load_under(dir: &Path, pin: &TrustAnchors) -> Result<TrustBundle, SyncError> {
     let manifest = fs::read(dir.join(MANIFEST_FILE)).map_err(|e| {
         io_err(
             dir,
@@ -32,12 +38,8 @@ pub fn load(dir: &Path, anchors: &[KeyWithId]) -> Result<TrustBundle, SyncError>
             e,
         )
     })?;
-    TrustBundle::load(
-        &manifest,
-        &mut |name| fs::read(dir.join(name)).ok(),
-        anchors,
-    )
-    .map_err(|rejection| SyncError::Refused { rejection })
+    TrustBundle::load_under(&manifest, &mut |name| fs::read(dir.join(name)).ok(), pin)
+        .map_err(|rejection| SyncError::Refused { rejection })
 }
 
 /// The sequence number of the bundle already in `dir`, for rollback
@@ -47,6 +49,37 @@ pub fn held_sequence(dir: &Path) -> Option<u64> {
     serde_json::from_slice::<Manifest>(&bytes)
         .ok()
         .map(|m| m.sequence)
+}
+
+/// What the bundle in `dir` holds, for rollback protection: the trust
+/// list's and the root's sequence (both `None` without a readable
+/// manifest).
+pub fn held(dir: &Path) -> Held {
+    let Some(m) = read_manifest(dir) else {
+        return Held::default();
+    };
+    Held {
+        sequence: Some(m.sequence),
+        root_sequence: Some(m.root_sequence),
+    }
+}
+
+/// The signed roots of trust the bundle in `dir` keeps (unverified: a sync
+/// walks them again from its pinned root). Unreadable ones are skipped.
+pub fn held_roots(dir: &Path) -> Vec<String> {
+    let Some(m) = read_manifest(dir) else {
+        return Vec::new();
+    };
+    m.roots
+        .iter()
+        .filter(|r| !r.file.contains('/') && !r.file.starts_with('.'))
+        .filter_map(|r| fs::read_to_string(dir.join(&r.file)).ok())
+        .collect()
+}
+
+fn read_manifest(dir: &Path) -> Option<Manifest> {
+    let bytes = fs::read(dir.join(MANIFEST_FILE)).ok()?;
+    serde_json::from_slice::<Manifest>(&bytes).ok()
 }
 
 /// Writes `files` (the manifest last) atomically into `dir`.
@@ -97,8 +130,11 @@ fn remove_unreferenced(dir: &Path, files: &BundleFiles) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
-        let ours = name.starts_with("trust-list-") || name.starts_with("status-");
-        if ours && name.ends_with(".jwt") && !files.iter().any(|(n, _)| *n == name) {
+        let ours = ((name.starts_with("trust-list-") || name.starts_with("status-"))
+            && name.ends_with(".jwt"))
+            || ((name.starts_with("trust-list-") || name.starts_with("root-"))
+                && name.ends_with(".json"));
+        if ours && !files.iter().any(|(n, _)| *n == name) {
             let _ = fs::remove_file(entry.path());
         }
     }

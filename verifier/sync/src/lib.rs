@@ -4,8 +4,12 @@
 //!
 //! 1. fetch the trust list ([`fetch::Fetcher`]: https only, or plain http to
 //!    this machine; redirects within the same origin; a 32 MiB bound);
-//! 2. verify it against the pinned anchor keys, refusing a rollback below
-//!    the sequence already held, *before* following any URL it names;
+//! 2. follow the chain of roots of trust from the pinned one to the root
+//!    the list was signed under (fetching `root-<n>.json` beside the list,
+//!    at most [`MAX_ROOT_STEPS`](tongban_verifier::root::MAX_ROOT_STEPS)
+//!    per sync), and verify the list under it (a threshold of distinct
+//!    anchor keys), refusing a rollback of the root or the list below what
+//!    is held, *before* following any URL it names;
 //! 3. fetch every status list it names;
 //! 4. assemble and verify the bundle ([`TrustBundle::assemble`]) at the
 //!    time the caller passes in;
@@ -20,6 +24,6 @@ pub mod fetch;
 mod sync;
 
 pub use error::SyncError;
-pub use sync::{Progress, sync, sync_into};
+pub use sync::{Progress, root_url, sync, sync_into, sync_into_under, sync_under};
 
 pub use tongban_verifier::TrustBundle;
