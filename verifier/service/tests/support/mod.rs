@@ -89,6 +89,7 @@ pub fn zone_bundle() -> TrustBundle {
             name_en: zone::ANCHOR_NAME_EN.into(),
         },
         sequence: 7,
+        root_sequence: None,
         issued_at: NOW - DAY,
         next_update: NOW + 7 * DAY,
         issuers: agencies
