@@ -390,3 +390,63 @@ fn an_sm2_anchor_and_sm2_status_lists_are_checked() {
         ErrorCode::StatusListSignatureInvalid
     );
 }
+
+/// QR transport sizes of one business licence on each suite (recorded in
+/// `specs/qr-transport.md` §7.1): Ed25519/SHA-256 against SM2/SM3, full
+/// disclosure and six claims. SM2 signatures are 64 bytes like Ed25519's;
+/// the SM2 holder key has two coordinates (64 bytes, not 32); SM3 digests
+/// cannot be recomputed by transport version 2, so they travel as bytes.
+#[test]
+fn qr_transport_sizes_per_suite() {
+    let claims = tongban_test_support::sample::catalogue_claims("business-licence", 1);
+    let names: Vec<String> = claims.keys().cloned().collect();
+    let ed_issuer = Ed25519Signer::from_seed(&[1; 32], Some("wj-1".into()));
+    let ed_holder = Ed25519Signer::from_seed(&[2; 32], None);
+    let sm_issuer = Sm2Signer::from_bytes(&[1; 32], Some("wj-1".into())).unwrap();
+    let sm_holder = Sm2Signer::from_bytes(&[2; 32], None).unwrap();
+    let suites: [(&str, &dyn Signer, &dyn Signer, SdAlg); 3] = [
+        ("Ed25519 / sha-256", &ed_issuer, &ed_holder, SdAlg::Sha256),
+        ("SM2SM3 / sha-256", &sm_issuer, &sm_holder, SdAlg::Sha256),
+        ("SM2SM3 / sm3", &sm_issuer, &sm_holder, SdAlg::Sm3),
+    ];
+    let mut sizes = Vec::new();
+    for (label, issuer, holder, sd_alg) in suites {
+        let issued = CredentialBuilder::new(ISS, VCT, NOW - DAY)
+            .expires_at(NOW + 365 * DAY)
+            .holder_key(holder.public_key())
+            .status(json!({"status_list": {"idx": 3, "uri": STATUS_URI}}))
+            .claims(claims.clone())
+            .sd_alg(sd_alg)
+            .issue(issuer, &mut rand::rngs::OsRng)
+            .unwrap();
+        let held = HeldCredential::parse(&issued.sd_jwt).unwrap();
+        for n in [names.len(), 6] {
+            let paths: Vec<ClaimPath> = names[..n]
+                .iter()
+                .map(|p| ClaimPath::parse(p).unwrap())
+                .collect();
+            let kb = KeyBinding {
+                signer: holder,
+                audience: AUD.into(),
+                nonce: NONCE.into(),
+                iat: NOW - 5,
+                transaction_data_hashes: Vec::new(),
+            };
+            let p = held.present(&paths, Some(&kb)).unwrap();
+            let qr = transport::encode(&p).unwrap();
+            let chars = qr.len();
+            println!("{label}: {n} claims: {} bytes plain, {chars} chars v2", p.len());
+            sizes.push((label, n, p.len(), chars));
+        }
+    }
+    // SM2 signatures with SHA-256 digests cost under a tenth more (the
+    // holder key's second coordinate); SM3 digests, which transport version
+    // 2 carries instead of recomputing, up to three quarters more, and the
+    // presentation still fits one code (version 40 holds 3,391 characters).
+    for i in 0..2 {
+        let ed = sizes[i].3;
+        assert!(sizes[i + 2].3 * 10 <= ed * 11, "{:?} against {ed}", sizes[i + 2]);
+        assert!(sizes[i + 4].3 * 4 <= ed * 7, "{:?} against {ed}", sizes[i + 4]);
+        assert!(sizes[i + 4].3 < 3391);
+    }
+}
