@@ -435,7 +435,10 @@ fn qr_transport_sizes_per_suite() {
             let p = held.present(&paths, Some(&kb)).unwrap();
             let qr = transport::encode(&p).unwrap();
             let chars = qr.len();
-            println!("{label}: {n} claims: {} bytes plain, {chars} chars v2", p.len());
+            println!(
+                "{label}: {n} claims: {} bytes plain, {chars} chars v2",
+                p.len()
+            );
             sizes.push((label, n, p.len(), chars));
         }
     }
@@ -445,8 +448,16 @@ fn qr_transport_sizes_per_suite() {
     // presentation still fits one code (version 40 holds 3,391 characters).
     for i in 0..2 {
         let ed = sizes[i].3;
-        assert!(sizes[i + 2].3 * 10 <= ed * 11, "{:?} against {ed}", sizes[i + 2]);
-        assert!(sizes[i + 4].3 * 4 <= ed * 7, "{:?} against {ed}", sizes[i + 4]);
+        assert!(
+            sizes[i + 2].3 * 10 <= ed * 11,
+            "{:?} against {ed}",
+            sizes[i + 2]
+        );
+        assert!(
+            sizes[i + 4].3 * 4 <= ed * 7,
+            "{:?} against {ed}",
+            sizes[i + 4]
+        );
         assert!(sizes[i + 4].3 < 3391);
     }
 }
