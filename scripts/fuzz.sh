@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../verifier/core/fuzz"
 secs="${1:-60}"
-targets="${FUZZ_TARGETS:-presentation transport trust_list status_list}"
+targets="${FUZZ_TARGETS:-presentation transport trust_list status_list sm2}"
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
@@ -26,6 +26,7 @@ for t in $targets; do
     transport) cp ../tests/corpus/*.tb1 "$seeds"/ 2>/dev/null || true ;;
     trust_list) cp ../tests/corpus/*.tl.jwt "$seeds"/ 2>/dev/null || true ;;
     status_list) cp ../tests/corpus/*.sl.jwt "$seeds"/ 2>/dev/null || true ;;
+    sm2) cp ../tests/corpus/*.sdjwt "$seeds"/ 2>/dev/null || true ;;
   esac
   echo "== fuzzing $t for ${secs}s"
   cargo +nightly fuzz run "$t" "$seeds" -- -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048

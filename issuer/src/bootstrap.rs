@@ -170,6 +170,7 @@ pub fn demo_agency(service: &Service) -> AgencySpec {
             .map(|t| t.vct.clone())
             .collect(),
         encryption_required: false,
+        key_alg: Default::default(),
     }
 }
 

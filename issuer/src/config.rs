@@ -99,6 +99,9 @@ pub struct FileConfig {
     pub key_refresh_secs: Option<u64>,
     /// Validity (`exp - iat`) of a credential issued without `expires_at`, days.
     pub credential_validity_days: Option<i64>,
+    /// Digest algorithm of disclosures (`_sd_alg`): `sha-256` (default) or
+    /// `sm3` (`specs/credential-format.md` §9.3).
+    pub sd_alg: Option<String>,
     /// How long a client may take to send a request head (and how long an
     /// idle keep-alive connection is kept), seconds.
     pub header_read_timeout_secs: Option<u64>,
@@ -170,6 +173,8 @@ pub struct Config {
     pub key_refresh_secs: u64,
     /// Default 1826 (five years): every Tongban credential carries `exp`.
     pub credential_validity_days: i64,
+    /// `_sd_alg` of the credentials this service issues.
+    pub sd_alg: tongban_verifier::SdAlg,
     /// Timeouts, connection limits and the shutdown deadline of the HTTP
     /// server (defaults: [`ServerLimits::default`]).
     pub server: ServerLimits,
@@ -288,7 +293,7 @@ impl Config {
             offer_ttl_secs: number, access_token_ttl_secs: number, nonce_ttl_secs: number,
             tx_code_max_attempts: number, tx_code_length: number, proof_max_age_secs: number,
             db_max_connections: number, index_block: number, log_format: string, key_refresh_secs: number,
-            credential_validity_days: number, header_read_timeout_secs: number,
+            credential_validity_days: number, sd_alg: string, header_read_timeout_secs: number,
             body_idle_timeout_secs: number, request_timeout_secs: number, max_connections: number,
             max_connections_per_ip: number, shutdown_grace_secs: number,
         );
@@ -360,6 +365,15 @@ impl Config {
                 message: "must be a multiple of 4 between 16 and 16777216".into(),
             });
         }
+        let sd_alg = match f.sd_alg.as_deref() {
+            None => tongban_verifier::SdAlg::Sha256,
+            Some(name) => {
+                tongban_verifier::SdAlg::from_name(name).ok_or_else(|| ConfigError::Invalid {
+                    key: "sd_alg",
+                    message: format!("{name:?} is not \"sha-256\" or \"sm3\""),
+                })?
+            }
+        };
         let database_url = f.database_url.filter(|u| !u.is_empty());
         if let Some(u) = &database_url
             && !(u.starts_with("postgres://") || u.starts_with("postgresql://"))
@@ -394,6 +408,7 @@ impl Config {
             log_format,
             key_refresh_secs: f.key_refresh_secs.unwrap_or(30).max(1),
             credential_validity_days: f.credential_validity_days.unwrap_or(1826).clamp(1, 36_500),
+            sd_alg,
             server,
         })
     }

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand_core::{OsRng, RngCore};
-use tongban_verifier::{Ed25519Signer, PublicKey, Signer as _};
+use tongban_verifier::{AnySigner, Ed25519Signer, PublicKey, Signer as _, Sm2Signer};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::app::StoredKey;
@@ -49,6 +49,44 @@ pub enum KeyError {
     /// Sealing failed (should not happen).
     #[error("sealing a key failed")]
     Seal,
+    /// A stored key's public JWK names no key type this service signs with.
+    #[error("the signing key {kid} of agency {agency} is of a type this service cannot sign with")]
+    KeyType {
+        /// The agency.
+        agency: String,
+        /// The key id.
+        kid: String,
+    },
+}
+
+/// The signature algorithm of an agency key, chosen when the key is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum KeyAlg {
+    /// Ed25519 (`EdDSA`), the default.
+    #[default]
+    Ed25519,
+    /// SM2 with SM3 (`SM2SM3`, GB/T 32918/32905;
+    /// `specs/credential-format.md` §9).
+    Sm2,
+}
+
+impl KeyAlg {
+    /// The JWS `alg` its keys sign with.
+    pub fn jws_alg(self) -> &'static str {
+        match self {
+            KeyAlg::Ed25519 => "EdDSA",
+            KeyAlg::Sm2 => tongban_verifier::keys::ALG_SM2SM3,
+        }
+    }
+
+    /// The algorithm of a stored public JWK (by its `crv`).
+    pub fn of_jwk(jwk: &serde_json::Value) -> Option<KeyAlg> {
+        match jwk.get("crv").and_then(serde_json::Value::as_str) {
+            Some("Ed25519") => Some(KeyAlg::Ed25519),
+            Some(tongban_verifier::keys::CRV_SM2) => Some(KeyAlg::Sm2),
+            _ => None,
+        }
+    }
 }
 
 /// The service's master key.
@@ -192,16 +230,29 @@ fn aad(agency: &str, kid: &str) -> Vec<u8> {
     format!("tongban-signing-key-v1\0{agency}\0{kid}").into_bytes()
 }
 
-/// Makes a new signing key for an agency, sealed for storage.
-pub fn new_signing_key(master: &MasterKey, agency: &str, now: i64) -> Result<StoredKey, KeyError> {
-    let tmp = Ed25519Signer::generate(&mut OsRng, None);
-    let public = tmp.public_key();
+/// Makes a new signing key of algorithm `alg` for an agency, sealed for
+/// storage. Its public JWK carries `alg` (the pin a trust list copies).
+pub fn new_signing_key(
+    master: &MasterKey,
+    agency: &str,
+    now: i64,
+    alg: KeyAlg,
+) -> Result<StoredKey, KeyError> {
+    let (public, seed) = match alg {
+        KeyAlg::Ed25519 => {
+            let tmp = Ed25519Signer::generate(&mut OsRng, None);
+            (tmp.public_key(), Zeroizing::new(tmp.seed()))
+        }
+        KeyAlg::Sm2 => {
+            let tmp = Sm2Signer::generate(&mut OsRng, None);
+            (tmp.public_key(), Zeroizing::new(tmp.secret_bytes()))
+        }
+    };
     let kid = public.thumbprint();
-    let seed = Zeroizing::new(tmp.seed());
     let mut jwk = public.to_jwk();
     if let Some(o) = jwk.as_object_mut() {
         o.insert("kid".into(), kid.clone().into());
-        o.insert("alg".into(), "EdDSA".into());
+        o.insert("alg".into(), alg.jws_alg().into());
         o.insert("use".into(), "sig".into());
     }
     Ok(StoredKey {
@@ -218,8 +269,8 @@ pub fn new_signing_key(master: &MasterKey, agency: &str, now: i64) -> Result<Sto
 /// published public key.
 #[derive(Debug)]
 pub struct KeyRing {
-    /// Signs new credentials and status lists.
-    pub signer: Ed25519Signer,
+    /// Signs new credentials and status lists (Ed25519 or SM2).
+    pub signer: AnySigner,
     /// Key id of [`KeyRing::signer`].
     pub kid: String,
     /// Every key (current and retired) as published JWKs.
@@ -241,7 +292,23 @@ impl KeyRing {
                 kid: "(none)".into(),
             })?;
         let seed = master.open(agency, &current.kid, &current.sealed)?;
-        let signer = Ed25519Signer::from_seed(&seed, Some(current.kid.clone()));
+        let key_type = || KeyError::KeyType {
+            agency: agency.to_owned(),
+            kid: current.kid.clone(),
+        };
+        let current_jwk: serde_json::Value =
+            serde_json::from_str(&current.public_jwk).map_err(|_| key_type())?;
+        let kid = Some(current.kid.clone());
+        let signer = match KeyAlg::of_jwk(&current_jwk).ok_or_else(key_type)? {
+            KeyAlg::Ed25519 => AnySigner::Ed25519(Ed25519Signer::from_seed(&seed, kid)),
+            KeyAlg::Sm2 => {
+                AnySigner::Sm2(Sm2Signer::from_bytes(&seed, kid).map_err(|_| key_type())?)
+            }
+        };
+        // The sealed secret must be the published key's (fail closed).
+        if signer.public_key().to_jwk()["x"] != current_jwk["x"] {
+            return Err(key_type());
+        }
         let mut public_jwks = Vec::new();
         let mut public_keys = Vec::new();
         for k in keys {
@@ -271,7 +338,7 @@ mod tests {
     #[test]
     fn a_sealed_key_opens_only_for_its_agency_and_kid() {
         let m = MasterKey::generate();
-        let k = new_signing_key(&m, "a", 1).unwrap();
+        let k = new_signing_key(&m, "a", 1, KeyAlg::Ed25519).unwrap();
         assert!(m.open("a", &k.kid, &k.sealed).is_ok());
         assert!(m.open("b", &k.kid, &k.sealed).is_err());
         let other = MasterKey::generate();
@@ -285,7 +352,7 @@ mod tests {
     #[test]
     fn the_seed_is_not_in_the_sealed_blob() {
         let m = MasterKey::generate();
-        let k = new_signing_key(&m, "a", 1).unwrap();
+        let k = new_signing_key(&m, "a", 1, KeyAlg::Ed25519).unwrap();
         let seed = m.open("a", &k.kid, &k.sealed).unwrap();
         assert!(!k.sealed.windows(32).any(|w| w == seed.as_ref()));
         assert!(!k.public_jwk.contains("\"d\""));
@@ -303,11 +370,28 @@ mod tests {
     #[test]
     fn the_ring_signs_with_the_newest_unretired_key_and_publishes_all() {
         let m = MasterKey::generate();
-        let mut old = new_signing_key(&m, "a", 1).unwrap();
+        let mut old = new_signing_key(&m, "a", 1, KeyAlg::Ed25519).unwrap();
         old.retired_at = Some(5);
-        let new = new_signing_key(&m, "a", 5).unwrap();
+        let new = new_signing_key(&m, "a", 5, KeyAlg::Ed25519).unwrap();
         let ring = KeyRing::open(&m, "a", &[old.clone(), new.clone()]).unwrap();
         assert_eq!(ring.kid, new.kid);
         assert_eq!(ring.public_jwks.len(), 2);
+    }
+
+    #[test]
+    fn an_sm2_key_opens_as_an_sm2_signer_and_publishes_its_pin() {
+        let m = MasterKey::generate();
+        let mut old = new_signing_key(&m, "a", 1, KeyAlg::Ed25519).unwrap();
+        old.retired_at = Some(5);
+        let new = new_signing_key(&m, "a", 5, KeyAlg::Sm2).unwrap();
+        let jwk: serde_json::Value = serde_json::from_str(&new.public_jwk).unwrap();
+        assert_eq!(jwk["crv"], "SM2");
+        assert_eq!(jwk["alg"], "SM2SM3");
+        let ring = KeyRing::open(&m, "a", &[old, new.clone()]).unwrap();
+        assert_eq!(ring.signer.algorithm(), tongban_verifier::Algorithm::Sm2Sm3);
+        assert_eq!(ring.kid, new.kid);
+        assert_eq!(ring.public_keys.len(), 2);
+        let sig = ring.signer.sign(b"m").unwrap();
+        assert!(ring.public_keys[1].verify(tongban_verifier::Algorithm::Sm2Sm3, b"m", &sig));
     }
 }

@@ -11,8 +11,11 @@ pub mod diff;
 pub mod governance;
 
 use serde_json::Value;
+#[cfg(test)]
+use tongban_verifier::Ed25519Signer;
+use tongban_verifier::keys::jwk_pinned_alg;
 use tongban_verifier::trust::{Anchor, TRUST_LIST_VERSION, TrustList, TrustedIssuer, TrustedKey};
-use tongban_verifier::{Ed25519Signer, KeyWithId, Rejection};
+use tongban_verifier::{KeyWithId, Rejection, Signer};
 
 /// Why a change to the draft was refused.
 #[derive(Debug, thiserror::Error)]
@@ -104,14 +107,27 @@ pub fn new_draft(anchor: Anchor) -> TrustList {
 /// Public keys (each with a `kid`) from a JWK or a JWKS document.
 pub fn keys_from_document(doc: &Value) -> Result<Vec<Value>, DraftError> {
     let keys = KeyWithId::from_jwk_or_set(doc).map_err(|e| DraftError::BadKey(e.to_string()))?;
+    let sources: Vec<&Value> = match doc.get("keys").and_then(Value::as_array) {
+        Some(list) => list.iter().collect(),
+        None => vec![doc],
+    };
     let mut out = Vec::new();
-    for parsed in keys {
+    for (parsed, source) in keys.into_iter().zip(sources) {
         let kid = parsed.kid.ok_or_else(|| {
             DraftError::BadKey("every key needs a kid (the credential header names it)".into())
         })?;
-        // Keep only the public members and the kid.
+        // Keep only the public members and the kid, and the algorithm pin
+        // that a key without a registered JOSE name must carry (SM2:
+        // `SM2SM3`, specs/trust-list.md §1); a source `alg` the key cannot
+        // make is refused.
+        let pin = jwk_pinned_alg(source, &parsed.key)
+            .map_err(|e| DraftError::BadKey(format!("key {kid}: {e}")))?;
         let mut public = parsed.key.to_jwk();
         public["kid"] = Value::String(kid);
+        let default = parsed.key.default_algorithm();
+        if default.requires_pin() {
+            public["alg"] = Value::String(pin.unwrap_or(default).as_str().to_owned());
+        }
         out.push(public);
     }
     Ok(out)
@@ -286,7 +302,7 @@ pub fn remove_issuer(list: &mut TrustList, id: &str) -> Result<(), DraftError> {
 /// replacement after `validity_secs`. The draft keeps the new sequence.
 pub fn sign(
     draft: &mut TrustList,
-    anchor: &Ed25519Signer,
+    anchor: &dyn Signer,
     now: i64,
     validity_secs: i64,
 ) -> Result<String, DraftError> {
@@ -308,7 +324,6 @@ pub fn sign(
 mod tests {
     use super::*;
     use serde_json::json;
-    use tongban_verifier::Signer as _;
     use tongban_verifier::trust::VerifiedTrustList;
 
     fn anchor() -> (Ed25519Signer, Anchor) {

@@ -1341,6 +1341,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
                 region: "310118".into(),
                 vcts: vec!["urn:tongban:business-licence:1".into()],
                 encryption_required: true,
+                key_alg: Default::default(),
             },
             "test",
         )

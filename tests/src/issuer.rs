@@ -153,6 +153,8 @@ pub struct AgencySetup {
     pub region: String,
     /// The types it may issue.
     pub vcts: Vec<String>,
+    /// `--key-alg` of its signing key (`sm2`; `None`: the default, Ed25519).
+    pub key_alg: Option<String>,
 }
 
 /// How to start a service.
@@ -278,6 +280,9 @@ impl IssuerProcess {
                 ];
                 for v in &a.vcts {
                     args.extend(["--vct", v.as_str()]);
+                }
+                if let Some(alg) = &a.key_alg {
+                    args.extend(["--key-alg", alg.as_str()]);
                 }
                 run(&args);
                 token = run(&["token", "create", "--agency", &a.id, "--scope", "all"])["token"]

@@ -55,7 +55,7 @@ pub fn ensure_py() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let present = Command::new("python3")
-            .args(["-c", "import sd_jwt, jwcrypto"])
+            .args(["-c", "import sd_jwt, jwcrypto, gmssl"])
             .status()
             .expect("python3 is required for the interoperability tests");
         if !present.success() {
@@ -91,6 +91,24 @@ pub fn node(script: &str, args: &[&str]) -> Value {
     assert!(
         out.status.success(),
         "node {script} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Runs `sm2_peer.py` (Python `gmssl`, an independent SM2/SM3
+/// implementation), which must succeed and print one JSON object.
+pub fn python_sm2(args: &[&str]) -> Value {
+    ensure_py();
+    let out = Command::new("python3")
+        .arg("sm2_peer.py")
+        .args(args)
+        .current_dir(py_dir())
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "sm2_peer.py {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()

@@ -296,6 +296,7 @@ fn the_demonstration_zone_end_to_end() {
         name_en: en.into(),
         region: region.into(),
         vcts: vcts.iter().map(|v| (*v).to_owned()).collect(),
+        key_alg: None,
     };
     let qingpu = IssuerProcess::start_agency(
         &agency(
@@ -317,15 +318,22 @@ fn the_demonstration_zone_end_to_end() {
         ),
         &fast_keys,
     );
+    // Zhejiang's service runs on the national suite: Jiashan's key is SM2
+    // (credentials and status lists signed SM2SM3) and its disclosures are
+    // SM3-digested; its citizen's wallet holds an SM2 key
+    // (specs/credential-format.md §9).
     let jiashan = IssuerProcess::start_agency(
-        &agency(
-            "jiashan-tp",
-            "嘉善县公安局交通警察大队",
-            "Jiashan Traffic Police",
-            "330421",
-            &[DL],
-        ),
-        &fast_keys,
+        &AgencySetup {
+            key_alg: Some("sm2".into()),
+            ..agency(
+                "jiashan-tp",
+                "嘉善县公安局交通警察大队",
+                "Jiashan Traffic Police",
+                "330421",
+                &[DL],
+            )
+        },
+        &[fast_keys[0], ("TONGBAN_ISSUER_SD_ALG", "sm3")],
     );
 
     // 3. Registered and signed.
@@ -389,9 +397,9 @@ fn the_demonstration_zone_end_to_end() {
     // 4. Citizens receive licences over OpenID4VCI.
     let li = zone.path("wallet-li");
     let wang = zone.path("wallet-wang");
-    for w in [&li, &wang] {
-        ok(wallet(w, &["init"]));
-    }
+    ok(wallet(&li, &["init"]));
+    let wang_init = json_of(&ok(wallet(&wang, &["--json", "init", "--key-alg", "sm2"])));
+    assert_eq!(wang_init["holder_jwk"]["crv"], "SM2", "{wang_init}");
     let li_bl = receive(&wujiang, &li, "business-licence", 1, true);
     let wang_dl = receive(&jiashan, &wang, "driving-licence", 1, false);
     // Qingpu's marriage certificate keeps its status list alive for sync.
@@ -441,7 +449,9 @@ fn the_demonstration_zone_end_to_end() {
     let dl_req = zone.request("dl", DL, "name,vehicle_class,valid_until");
     let wang_png = zone.path("wang.png");
     answer(&wang, &wang_dl, &dl_req, &wang_png);
-    assert_eq!(zone.verify(&dl_req, &wang_png).1["verdict"], "accepted");
+    let (_, sm) = zone.verify(&dl_req, &wang_png);
+    assert_eq!(sm["verdict"], "accepted", "{sm}");
+    assert_eq!(sm["credential"]["alg"], "SM2SM3", "{sm}");
     let dl_admin = admin_id_of_licence(&jiashan, "330421-DL-2026-000001");
     admin(&jiashan, "suspend", &dl_admin);
     zone.sync();

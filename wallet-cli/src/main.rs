@@ -39,7 +39,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let dir = cli.wallet_dir();
     let json = cli.json;
     match cli.command {
-        Command::Init => wallet::init(&dir, json),
+        Command::Init { key_alg } => wallet::init(&dir, key_alg, json),
         Command::HolderKey => wallet::holder_key(&dir),
         Command::Receive(a) => receive::receive(&dir, a, json),
         Command::List => credentials::list(&dir, json),

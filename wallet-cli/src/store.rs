@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use age::secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tongban_verifier::encoding::{b64_decode, b64_encode};
-use tongban_verifier::{CredentialInfo, Ed25519Signer, Signer as _};
+use tongban_verifier::{AnySigner, CredentialInfo, Ed25519Signer, Signer as _, Sm2Signer};
 
 /// The file inside the wallet directory.
 pub const WALLET_FILE: &str = "wallet.age";
@@ -153,11 +153,29 @@ pub struct VerifierCa {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Contents {
     version: u32,
+    /// The holder key's secret (32 bytes: an Ed25519 seed, or an SM2
+    /// secret scalar when `holder_key_alg` says `sm2`).
     holder_seed: String,
+    /// `sm2` for an SM2 holder key; absent for Ed25519 (every wallet made
+    /// before SM2 existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    holder_key_alg: Option<HolderKeyAlg>,
     credentials: Vec<StoredCredential>,
     /// Absent in wallets written before OpenID4VP: read as none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     verifier_cas: Vec<VerifierCa>,
+}
+
+/// The holder key's algorithm, chosen at `init`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum HolderKeyAlg {
+    /// Ed25519 (`EdDSA`), the default.
+    #[default]
+    Ed25519,
+    /// SM2 with SM3 (`SM2SM3`, `specs/credential-format.md` §9): key
+    /// proofs and presentations are signed with SM2.
+    Sm2,
 }
 
 /// An open wallet.
@@ -175,20 +193,41 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WalletError + '_ {
 }
 
 impl Wallet {
-    /// Creates a wallet with a fresh holder key; refuses to overwrite one.
+    /// Creates a wallet with a fresh Ed25519 holder key; refuses to
+    /// overwrite one.
     pub fn create(dir: &Path, passphrase: SecretString) -> Result<Wallet, WalletError> {
+        Wallet::create_with(dir, passphrase, HolderKeyAlg::Ed25519)
+    }
+
+    /// Creates a wallet with a fresh holder key of `alg`; refuses to
+    /// overwrite one.
+    pub fn create_with(
+        dir: &Path,
+        passphrase: SecretString,
+        alg: HolderKeyAlg,
+    ) -> Result<Wallet, WalletError> {
         let file = dir.join(WALLET_FILE);
         if file.exists() {
             return Err(WalletError::AlreadyExists(dir.to_path_buf()));
         }
         fs::create_dir_all(dir).map_err(io(dir))?;
-        let key = Ed25519Signer::generate(&mut rand::rngs::OsRng, None);
+        let (secret, holder_key_alg) = match alg {
+            HolderKeyAlg::Ed25519 => (
+                Ed25519Signer::generate(&mut rand::rngs::OsRng, None).seed(),
+                None,
+            ),
+            HolderKeyAlg::Sm2 => (
+                Sm2Signer::generate(&mut rand::rngs::OsRng, None).secret_bytes(),
+                Some(HolderKeyAlg::Sm2),
+            ),
+        };
         let wallet = Wallet {
             dir: dir.to_path_buf(),
             passphrase,
             contents: Contents {
                 version: FORMAT_VERSION,
-                holder_seed: b64_encode(key.seed()),
+                holder_seed: b64_encode(secret),
+                holder_key_alg,
                 credentials: Vec::new(),
                 verifier_cas: Vec::new(),
             },
@@ -222,13 +261,18 @@ impl Wallet {
         write_atomic(&self.dir.join(WALLET_FILE), &bytes)
     }
 
-    /// The holder's signing key.
-    pub fn holder(&self) -> Result<Ed25519Signer, WalletError> {
+    /// The holder's signing key (Ed25519, or SM2).
+    pub fn holder(&self) -> Result<AnySigner, WalletError> {
         let seed: [u8; 32] = b64_decode(&self.contents.holder_seed, "holder key")
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| WalletError::Corrupted("the holder key is not 32 bytes".into()))?;
-        Ok(Ed25519Signer::from_seed(&seed, None))
+        match self.contents.holder_key_alg.unwrap_or_default() {
+            HolderKeyAlg::Ed25519 => Ok(AnySigner::Ed25519(Ed25519Signer::from_seed(&seed, None))),
+            HolderKeyAlg::Sm2 => Sm2Signer::from_bytes(&seed, None)
+                .map(AnySigner::Sm2)
+                .map_err(|_| WalletError::Corrupted("the SM2 holder key is not valid".into())),
+        }
     }
 
     /// The stored credentials.
@@ -429,6 +473,7 @@ mod tests {
             &Contents {
                 version: 9,
                 holder_seed: String::new(),
+                holder_key_alg: None,
                 credentials: vec![],
                 verifier_cas: vec![],
             },

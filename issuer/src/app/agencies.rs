@@ -8,11 +8,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand_core::{OsRng, RngCore};
 use serde_json::{Map, Value, json};
-use tongban_verifier::PublicKey;
 use tongban_verifier::catalogue::ids;
+use tongban_verifier::{PublicKey, Signer as _};
 
 use super::ServiceError;
-use crate::keys::{KeyError, KeyRing, MasterKey, new_signing_key};
+use crate::keys::{KeyAlg, KeyError, KeyRing, MasterKey, new_signing_key};
 use crate::store::{Agency, StoreError, StoredKey};
 
 use super::{AgencyRuntime, Service, internal};
@@ -58,6 +58,8 @@ pub struct AgencySpec {
     pub vcts: Vec<String>,
     /// Whether wallets must encrypt.
     pub encryption_required: bool,
+    /// The algorithm of its signing key (Ed25519 by default, or SM2).
+    pub key_alg: KeyAlg,
 }
 
 impl Service {
@@ -92,7 +94,7 @@ impl Service {
             enc_public_jwk,
             enc_sealed,
         };
-        let key = new_signing_key(&self.master, &spec.id, at).map_err(internal)?;
+        let key = new_signing_key(&self.master, &spec.id, at, spec.key_alg).map_err(internal)?;
         self.store.create_agency(&agency, &key, actor).await?;
         Ok(agency)
     }
@@ -175,13 +177,30 @@ impl Service {
         Ok(())
     }
 
-    /// Rotates an agency's signing key; the old one stays published.
+    /// Rotates an agency's signing key to one of the same algorithm; the
+    /// old one stays published.
     pub async fn rotate_key(&self, agency_id: &str, actor: &str) -> Result<String, ServiceError> {
+        self.rotate_key_to(agency_id, actor, None).await
+    }
+
+    /// Rotates an agency's signing key to a new key of `alg` (`None`: the
+    /// current key's algorithm), so an agency can move to SM2 (or back) at
+    /// a rotation; the old key stays published and its credentials verify.
+    pub async fn rotate_key_to(
+        &self,
+        agency_id: &str,
+        actor: &str,
+        alg: Option<KeyAlg>,
+    ) -> Result<String, ServiceError> {
         self.store.agency(agency_id).await?;
         let keys = self.store.keys(agency_id).await?;
-        KeyRing::open(&self.master, agency_id, &keys)
+        let ring = KeyRing::open(&self.master, agency_id, &keys)
             .map_err(|e| ServiceError::Internal(format!("{e}; nothing was changed")))?;
-        let key = new_signing_key(&self.master, agency_id, self.now()).map_err(internal)?;
+        let alg = alg.unwrap_or(match ring.signer.algorithm() {
+            tongban_verifier::Algorithm::Sm2Sm3 => KeyAlg::Sm2,
+            _ => KeyAlg::Ed25519,
+        });
+        let key = new_signing_key(&self.master, agency_id, self.now(), alg).map_err(internal)?;
         self.store.rotate_key(&key, actor).await?;
         self.forget_agency(agency_id);
         Ok(key.kid)

@@ -212,6 +212,7 @@ impl Service {
             .claims(claims.clone())
             .holder_key(holder.clone())
             .status(json!({"status_list": {"idx": idx, "uri": status_uri}}))
+            .sd_alg(self.config.sd_alg)
             .expires_at(exp);
         if let Some(n) = nbf {
             b = b.not_before(n);

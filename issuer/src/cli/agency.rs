@@ -4,6 +4,7 @@
 //! service picks up their changes (keys within `key_refresh_secs`).
 
 use std::process::ExitCode;
+use tongban_issuer::keys::KeyAlg;
 
 use clap::Subcommand;
 
@@ -42,6 +43,10 @@ pub(crate) enum AgencyCommand {
         /// Wallets must ask for an encrypted credential response.
         #[arg(long)]
         encryption_required: bool,
+        /// The signing key's algorithm: ed25519 (EdDSA) or sm2 (SM2 with
+        /// SM3, `alg` SM2SM3).
+        #[arg(long, value_enum, default_value_t = KeyAlg::Ed25519)]
+        key_alg: KeyAlg,
     },
     /// List agencies.
     List {
@@ -134,6 +139,7 @@ async fn agency_async(c: AgencyCommand) -> Result<(String, Value), Failure> {
             region,
             vcts,
             encryption_required,
+            key_alg,
         } => {
             let (_, s) = open(&target, true).await?;
             let spec = AgencySpec {
@@ -143,6 +149,7 @@ async fn agency_async(c: AgencyCommand) -> Result<(String, Value), Failure> {
                 region,
                 vcts: expand_vcts(&s, &vcts),
                 encryption_required,
+                key_alg,
             };
             let a = s.create_agency(&spec, &actor()).await?;
             let text = format!(

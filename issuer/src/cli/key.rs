@@ -9,6 +9,8 @@ use super::finish;
 use super::target::{Target, actor, open, runtime};
 use serde_json::json;
 
+use tongban_issuer::keys::KeyAlg;
+
 /// `key …`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum KeyCommand {
@@ -20,6 +22,10 @@ pub(crate) enum KeyCommand {
         /// The agency.
         #[arg(long)]
         agency: String,
+        /// The new key's algorithm: ed25519 or sm2; by default the current
+        /// key's.
+        #[arg(long, value_enum)]
+        key_alg: Option<KeyAlg>,
     },
     /// List an agency's keys.
     List {
@@ -39,9 +45,13 @@ pub(crate) fn key(c: KeyCommand) -> ExitCode {
     let r = runtime().and_then(|rt| {
         rt.block_on(async {
             match c {
-                KeyCommand::Rotate { target, agency } => {
+                KeyCommand::Rotate {
+                    target,
+                    agency,
+                    key_alg,
+                } => {
                     let (_, s) = open(&target, false).await?;
-                    let kid = s.rotate_key(&agency, &actor()).await?;
+                    let kid = s.rotate_key_to(&agency, &actor(), key_alg).await?;
                     Ok((
                         format!("Agency {agency} now signs with key {kid}. The previous key stays published, so credentials it signed still verify.\nA running service picks the new key up within key_refresh_secs; update the trust list (tongban-issuer trust-list update-issuer … --add-key) so verifiers accept it."),
                         json!({"agency": agency, "kid": kid}),

@@ -13,10 +13,11 @@ use tongban_issuer::files::{self, FileError};
 use tongban_issuer::trust_list::{self as tl, DraftError, IssuerUpdate};
 
 use super::jwks_fetch::{self, JwksFetchError};
+use tongban_issuer::keys::KeyAlg;
 
 mod proposal;
 use tongban_verifier::trust::{Anchor, TrustList, TrustedIssuer, VerifiedTrustList};
-use tongban_verifier::{Ed25519Signer, KeyWithId, Signer as _};
+use tongban_verifier::{AnySigner, Ed25519Signer, KeyWithId, Signer as _, Sm2Signer};
 
 /// `tongban-issuer trust-list …`.
 #[derive(Debug, Subcommand)]
@@ -70,6 +71,9 @@ pub(crate) struct AnchorKeyArgs {
     /// The key's id (`kid`); default: its JWK thumbprint.
     #[arg(long)]
     kid: Option<String>,
+    /// The key's algorithm: ed25519 (EdDSA) or sm2 (SM2SM3).
+    #[arg(long, value_enum, default_value_t = KeyAlg::Ed25519)]
+    key_alg: KeyAlg,
     #[command(flatten)]
     common: Common,
 }
@@ -569,10 +573,22 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
     match command {
         TrustListCommand::AnchorKey(a) => {
             let mut rng = rand::rngs::OsRng;
-            let tmp = Ed25519Signer::generate(&mut rng, None);
-            let kid = a.kid.unwrap_or_else(|| tmp.public_key().thumbprint());
-            let signer = Ed25519Signer::from_seed(&tmp.seed(), Some(kid.clone()));
-            let mut private = serde_json::to_vec_pretty(&signer.to_private_jwk())
+            let (private_jwk, public_key) = match a.key_alg {
+                KeyAlg::Ed25519 => {
+                    let tmp = Ed25519Signer::generate(&mut rng, None);
+                    (tmp.to_private_jwk(), tmp.public_key())
+                }
+                KeyAlg::Sm2 => {
+                    let tmp = Sm2Signer::generate(&mut rng, None);
+                    (tmp.to_private_jwk(), tmp.public_key())
+                }
+            };
+            let kid = a.kid.unwrap_or_else(|| public_key.thumbprint());
+            let mut private_jwk = private_jwk;
+            private_jwk["kid"] = Value::String(kid.clone());
+            let signer = AnySigner::from_private_jwk(&private_jwk)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let mut private = serde_json::to_vec_pretty(&private_jwk)
                 .map_err(|e| CliError::Usage(e.to_string()))?;
             private.push(b'\n');
             files::create_secret(&a.out, &private)?;
@@ -708,7 +724,7 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
             };
             let mut d = load_draft(&list)?;
             let key = files::read_json(&a.anchor_key)?;
-            let signer = Ed25519Signer::from_private_jwk(&key)
+            let signer = AnySigner::from_private_jwk(&key)
                 .map_err(|e| CliError::Usage(format!("{}: {e}", a.anchor_key.display())))?;
             let jws = tl::sign(&mut d, &signer, now(), i64::from(a.validity_days) * 86_400)?;
             files::write_atomic(&out, format!("{jws}\n").as_bytes())?;

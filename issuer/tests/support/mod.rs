@@ -137,6 +137,7 @@ impl Harness {
                     region: "330421".into(),
                     vcts: vec!["urn:tongban:driving-licence:1".into()],
                     encryption_required: false,
+                    key_alg: Default::default(),
                 },
                 "test",
             )

@@ -959,7 +959,162 @@ pub fn build() -> Vec<Entry> {
             v.join("\n").into_bytes()
         },
     );
+    // ---- the SM2SM3 suite: the algorithm cases again, for SM2 ---------------------------
+    let sm2 = sm2_issuer();
+    let sm2_header = |alg: &str, kid: &str| json!({"alg": alg, "typ": "dc+sd-jwt", "kid": kid});
+    let sm2_present = |signer: &dyn Signer, h: &Value, payload: &str, raw_sig: Option<Vec<u8>>| {
+        let mut issuer_jwt = jwt(signer, h, payload);
+        if let Some(sig) = raw_sig {
+            let cut = issuer_jwt.rfind('.').map_or(0, |i| i + 1);
+            issuer_jwt.truncate(cut);
+            issuer_jwt.push_str(&b64_encode(sig));
+        }
+        let sd = with_disclosures(&issuer_jwt, &[&name.encoded]);
+        let p = kb_payload(NOW - 5, AUD, NONCE, &sd);
+        let kbjwt = jwt(&k.holder, &kb_header(), &to_compact_json(&Value::Object(p)));
+        format!("{sd}{kbjwt}")
+    };
+    add(
+        "presentation",
+        ErrorCode::AlgKeyMismatch,
+        "SM2 key's credential relabelled ES256 (wrong curve for the alg)",
+        sm2_present(&sm2, &sm2_header("ES256", "wj-sm2"), &good_payload, None).into_bytes(),
+    );
+    add(
+        "presentation",
+        ErrorCode::AlgKeyMismatch,
+        "SM2 key's credential relabelled EdDSA",
+        sm2_present(&sm2, &sm2_header("EdDSA", "wj-sm2"), &good_payload, None).into_bytes(),
+    );
+    add(
+        "presentation",
+        ErrorCode::AlgKeyMismatch,
+        "an Ed25519 key's credential labelled SM2SM3",
+        sm2_present(
+            &k.issuer,
+            &sm2_header("SM2SM3", "wj-1"),
+            &good_payload,
+            None,
+        )
+        .into_bytes(),
+    );
+    {
+        let p256 = P256Signer::from_bytes(&[0xc5; 32], Some("wj-sm2".into()))
+            .unwrap_or_else(|_| unreachable!("a fixed valid P-256 scalar"));
+        add(
+            "presentation",
+            ErrorCode::SignatureInvalid,
+            "an ES256 signature under the SM2 kid, labelled SM2SM3 (alg confusion)",
+            sm2_present(&p256, &sm2_header("SM2SM3", "wj-sm2"), &good_payload, None).into_bytes(),
+        );
+    }
+    for alg in ["SM2", "sm2sm3", "SM3withSM2", "SM2-SM3", "SM2SM3 "] {
+        add(
+            "presentation",
+            ErrorCode::AlgUnsupported,
+            "an SM2 spelling outside the allow-list",
+            sm2_present(&sm2, &sm2_header(alg, "wj-sm2"), &good_payload, None).into_bytes(),
+        );
+    }
+    {
+        // Out-of-range, zero and non-canonical r, s (GB/T 32918.2 B1, B2, B5).
+        let genuine = jwt(&sm2, &sm2_header("SM2SM3", "wj-sm2"), &good_payload);
+        let sig = genuine
+            .rsplit('.')
+            .next()
+            .and_then(|s| tongban_verifier::encoding::b64_decode(s, "sig").ok())
+            .unwrap_or_default();
+        let (r, sv) = sig.split_at(32.min(sig.len()));
+        let n = SM2_ORDER;
+        let mut n_minus_r = [0u8; 32];
+        let mut borrow = 0i16;
+        for i in (0..32).rev() {
+            let d = i16::from(n[i]) - i16::from(r.get(i).copied().unwrap_or(0)) - borrow;
+            n_minus_r[i] = d.rem_euclid(256) as u8;
+            borrow = i16::from(d < 0);
+        }
+        let cat = |a: &[u8], b: &[u8]| [a, b].concat();
+        let mut der = vec![0x30, 0x44, 0x02, 0x20];
+        der.extend_from_slice(r);
+        der.extend_from_slice(&[0x02, 0x20]);
+        der.extend_from_slice(sv);
+        for (what, bad) in [
+            ("SM2 signature r = 0", cat(&[0; 32], sv)),
+            ("SM2 signature s = 0", cat(r, &[0; 32])),
+            ("SM2 signature r = n", cat(&n, sv)),
+            ("SM2 signature s = n", cat(r, &n)),
+            ("SM2 signature r > n", cat(&[0xff; 32], sv)),
+            ("SM2 signature s > n", cat(r, &[0xff; 32])),
+            ("SM2 signature with r + s = n", cat(r, &n_minus_r)),
+            (
+                "SM2 signature of 63 bytes",
+                sig[..63.min(sig.len())].to_vec(),
+            ),
+            ("SM2 signature of 65 bytes", cat(&sig, &[0])),
+            ("SM2 signature in DER, not r||s", der.clone()),
+            ("SM2 signature with r and s swapped", cat(sv, r)),
+        ] {
+            add(
+                "presentation",
+                ErrorCode::SignatureInvalid,
+                what,
+                sm2_present(
+                    &sm2,
+                    &sm2_header("SM2SM3", "wj-sm2"),
+                    &good_payload,
+                    Some(bad),
+                )
+                .into_bytes(),
+            );
+        }
+    }
+    {
+        let mut pl = base_payload(&k, &[&name.digest]);
+        pl.insert("_sd_alg".into(), json!("SM3"));
+        let text = to_compact_json(&Value::Object(pl));
+        add(
+            "presentation",
+            ErrorCode::SdAlgUnsupported,
+            "_sd_alg SM3 (case)",
+            sm2_present(&sm2, &sm2_header("SM2SM3", "wj-sm2"), &text, None).into_bytes(),
+        );
+        let mut pl = base_payload(&k, &[&name.digest]);
+        pl.insert("_sd_alg".into(), json!("sm3"));
+        let text = to_compact_json(&Value::Object(pl));
+        add(
+            "presentation",
+            ErrorCode::DisclosureUnreferenced,
+            "_sd_alg sm3 over SHA-256 digests",
+            sm2_present(&sm2, &sm2_header("SM2SM3", "wj-sm2"), &text, None).into_bytes(),
+        );
+    }
+    add(
+        "presentation",
+        ErrorCode::KbSignatureInvalid,
+        "KB-JWT labelled SM2SM3 for an Ed25519 cnf key",
+        kb(&|_, h| h["alg"] = json!("SM2SM3")).into_bytes(),
+    );
     out
+}
+
+/// The order n of the SM2 recommended curve (GB/T 32918.5).
+const SM2_ORDER: [u8; 32] = [
+    0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0x72, 0x03, 0xDF, 0x6B, 0x21, 0xC6, 0x05, 0x2B, 0x53, 0xBB, 0xF4, 0x09, 0x39, 0xD5, 0x41, 0x23,
+];
+
+/// The corpus's SM2 issuer key (kid `wj-sm2`), listed beside `wj-1`.
+pub fn sm2_issuer() -> Sm2Signer {
+    Sm2Signer::from_bytes(&[0xc4; 32], Some("wj-sm2".into()))
+        .unwrap_or_else(|_| unreachable!("a fixed valid SM2 scalar"))
+}
+
+/// The SM2 issuer's public JWK with its kid and its `SM2SM3` pin.
+pub fn sm2_issuer_jwk() -> Value {
+    let mut jwk = sm2_issuer().public_key().to_jwk();
+    jwk["kid"] = json!("wj-sm2");
+    jwk["alg"] = json!("SM2SM3");
+    jwk
 }
 
 /// Writes the corpus files and `index.json` into `dir`.
@@ -981,6 +1136,7 @@ pub fn write(dir: &std::path::Path) -> std::io::Result<usize> {
     let anchor_jwk = public_jwk(&k.anchor);
     let doc = json!({
         "now": NOW, "aud": AUD, "nonce": NONCE, "issuer": ISS, "issuer_jwk": issuer_jwk, "anchor_jwk": anchor_jwk,
+        "sm2_issuer_jwk": sm2_issuer_jwk(),
         "held_trust_list_sequence": 6,
         "trust_list": trust_list(&k).sign(&k.anchor).unwrap_or_default(),
         "entries": index,

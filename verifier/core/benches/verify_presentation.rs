@@ -1,7 +1,9 @@
 //! Verification cost of one Tongban presentation, compared with its floor
 //! (the two Ed25519 `verify_strict` checks it contains) and with the
-//! `sd-jwt-rs` crate verifying the same string; plus the per-presentation
-//! cost of `verify_batch` over 64 presentations.
+//! `sd-jwt-rs` crate verifying the same string; the same presentation on the
+//! national suite (SM2SM3 issuer and holder keys, SM3 digests); one
+//! signature verification per algorithm (EdDSA, ES256, SM2SM3); plus the
+//! per-presentation cost of `verify_batch` over 64 presentations.
 //!
 //! Run: `cargo bench -p tongban-verifier --bench verify_presentation`.
 //! Results are recorded in `docs/performance.md`.
@@ -23,7 +25,8 @@ use serde_json::{Value, json};
 use tongban_verifier::encoding::b64_decode;
 use tongban_verifier::{
     Algorithm, Check, ClaimPath, CredentialBuilder, Ed25519Signer, HeldCredential, InMemoryKeys,
-    KeyBinding, KeyWithId, Outcome, Policy, PublicKey, Signer, verify, verify_batch,
+    KeyBinding, KeyWithId, Outcome, P256Signer, Policy, PublicKey, SdAlg, Signer, Sm2Signer,
+    verify, verify_batch,
 };
 
 const ISSUER: &str = "https://scjg.sh.gov.cn/issuer";
@@ -102,9 +105,20 @@ const DISCLOSED: [&str; 6] = [
 /// Issues licence number `variant` to `holder` and presents 6 of its claims
 /// to the counter. Salts and decoys come from an RNG seeded with `variant`,
 /// so every run measures the same bytes.
-fn presentation(issuer: &Ed25519Signer, holder: &Ed25519Signer, variant: usize) -> String {
+fn presentation(issuer: &dyn Signer, holder: &dyn Signer, variant: usize) -> String {
+    presentation_with(issuer, holder, variant, SdAlg::Sha256)
+}
+
+/// [`presentation`] with the digest algorithm `sd_alg`.
+fn presentation_with(
+    issuer: &dyn Signer,
+    holder: &dyn Signer,
+    variant: usize,
+    sd_alg: SdAlg,
+) -> String {
     let mut builder = CredentialBuilder::new(ISSUER, VCT, IAT)
         .expires_at(EXP)
+        .sd_alg(sd_alg)
         .holder_key(holder.public_key());
     for (name, value) in licence_claims(variant) {
         builder = builder.claim(name, value);
@@ -223,6 +237,47 @@ fn benches(c: &mut Criterion) {
             BatchSize::SmallInput,
         );
     });
+    // The same presentation on the national suite: SM2SM3 issuer and
+    // holder signatures, SM3 disclosure digests and sd_hash.
+    let sm_issuer = Sm2Signer::from_bytes(&[0x11; 32], Some(KID.into())).unwrap();
+    let sm_holder = Sm2Signer::from_bytes(&[0x22; 32], None).unwrap();
+    let mut sm_keys = InMemoryKeys::new();
+    sm_keys.add_issuer_key(
+        ISSUER,
+        KeyWithId {
+            key: sm_issuer.public_key(),
+            kid: Some(KID.into()),
+        },
+    );
+    let sm_pres = presentation_with(&sm_issuer, &sm_holder, 0, SdAlg::Sm3);
+    let sm_report = verify(&sm_pres, &policy, &sm_keys);
+    assert!(
+        sm_report.is_accepted(),
+        "SM2/SM3 rejected: {:?}",
+        sm_report.rejection
+    );
+    group.bench_function("tongban_sm2_sm3", |b| {
+        b.iter(|| verify(black_box(&sm_pres), black_box(&policy), black_box(&sm_keys)));
+    });
+    group.finish();
+
+    // One signature verification per algorithm, over the same signing
+    // input (the issuer JWT's).
+    let p256 = P256Signer::from_bytes(&[0x33; 32], None).unwrap();
+    let mut group = c.benchmark_group("signature_verify");
+    group.throughput(Throughput::Elements(1));
+    for (name, signer, alg) in [
+        ("ed25519", &issuer as &dyn Signer, Algorithm::EdDsa),
+        ("es256", &p256 as &dyn Signer, Algorithm::Es256),
+        ("sm2sm3", &sm_issuer as &dyn Signer, Algorithm::Sm2Sm3),
+    ] {
+        let sig = signer.sign(iss_input).unwrap();
+        let key = signer.public_key();
+        assert!(key.verify(alg, iss_input, &sig), "{name}");
+        group.bench_function(name, |b| {
+            b.iter(|| key.verify(alg, black_box(iss_input), black_box(&sig)));
+        });
+    }
     group.finish();
 
     // 64 distinct credentials, each bound to its own holder key, all

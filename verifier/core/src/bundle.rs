@@ -409,7 +409,7 @@ fn verify_status_list(
         ));
     }
     let keys = trust
-        .keys_valid_at(&issuer.id, signed.jws.kid(), token.iat)
+        .keys_for_alg(&issuer.id, signed.jws.kid(), token.iat, signed.alg)
         .map_err(|r| {
             Rejection::new(
                 ErrorCode::StatusListSignatureInvalid,

@@ -4,7 +4,7 @@
 //! disclosable member by member (structured, RFC 9901 §6.2) so a holder can
 //! show `address.city` without the street. The registered claims (`iss`,
 //! `vct`, `iat`, `nbf`, `exp`, `cnf`, `status`) are always plaintext. Salts
-//! are 128 random bits, `_sd` arrays are sorted, decoy digests hide the
+//! are 128 random bits, `_sd` arrays are sorted, decoy digests (the digest of random bytes, RFC 9901 §4.2.5) hide the
 //! number of claims, and all JSON is compact with raw UTF-8.
 
 use serde_json::{Map, Value};
@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::encoding::b64_encode;
 use crate::jws::sign_compact;
 use crate::keys::{PublicKey, SignError, Signer};
-use crate::sdjwt::{Disclosure, SD_ALG_SHA256, sha256_b64};
+use crate::sdjwt::{Disclosure, SdAlg};
 use crate::verify::{NEVER_DISCLOSABLE, TYP_SD_JWT_VC};
 
 /// How many decoy digests to add to the top-level `_sd`.
@@ -65,6 +65,7 @@ pub struct CredentialBuilder {
     status: Option<Value>,
     claims: Map<String, Value>,
     decoys: Decoys,
+    sd_alg: SdAlg,
 }
 
 /// A signed credential in its issuance form, `<JWT>~<D1>~…~<Dn>~`.
@@ -89,6 +90,7 @@ impl CredentialBuilder {
             status: None,
             claims: Map::new(),
             decoys: Decoys::RoundUp(4),
+            sd_alg: SdAlg::Sha256,
         }
     }
 
@@ -134,6 +136,14 @@ impl CredentialBuilder {
         self
     }
 
+    /// Sets the digest algorithm of the disclosures (`_sd_alg`): SHA-256
+    /// by default, SM3 as an issuer's option (`specs/credential-format.md`
+    /// §9.3). The holder's `sd_hash` follows it.
+    pub fn sd_alg(mut self, alg: SdAlg) -> Self {
+        self.sd_alg = alg;
+        self
+    }
+
     /// Builds and signs the credential.
     pub fn issue(
         &self,
@@ -153,13 +163,13 @@ impl CredentialBuilder {
         let mut disclosures = Vec::new();
         let mut sd = Vec::with_capacity(self.claims.len());
         for (name, value) in &self.claims {
-            let value = conceal_members(value, rng, &mut disclosures)?;
-            let d = Disclosure::create(salt(rng), Some(name.clone()), value);
+            let value = conceal_members(value, self.sd_alg, rng, &mut disclosures)?;
+            let d = Disclosure::create_with(salt(rng), Some(name.clone()), value, self.sd_alg);
             sd.push(d.digest.clone());
             disclosures.push(d);
         }
         for _ in 0..self.decoys.count(sd.len()) {
-            sd.push(decoy(rng));
+            sd.push(self.sd_alg.digest_b64(&salt(rng)));
         }
         sd.sort_unstable();
 
@@ -185,7 +195,7 @@ impl CredentialBuilder {
             "_sd".into(),
             Value::Array(sd.into_iter().map(Value::String).collect()),
         );
-        payload.insert("_sd_alg".into(), Value::String(SD_ALG_SHA256.into()));
+        payload.insert("_sd_alg".into(), Value::String(self.sd_alg.name().into()));
 
         let jwt = sign_compact(signer, TYP_SD_JWT_VC, &Value::Object(payload))?;
         let mut sd_jwt = jwt;
@@ -205,6 +215,7 @@ impl CredentialBuilder {
 /// (recursively); other values are returned unchanged.
 fn conceal_members(
     value: &Value,
+    alg: SdAlg,
     rng: &mut impl rand_core::CryptoRngCore,
     out: &mut Vec<Disclosure>,
 ) -> Result<Value, IssueError> {
@@ -219,8 +230,8 @@ fn conceal_members(
         if ["_sd", "_sd_alg", "..."].contains(&name.as_str()) {
             return Err(IssueError::ReservedClaim(name.clone()));
         }
-        let inner = conceal_members(v, rng, out)?;
-        let d = Disclosure::create(salt(rng), Some(name.clone()), inner);
+        let inner = conceal_members(v, alg, rng, out)?;
+        let d = Disclosure::create_with(salt(rng), Some(name.clone()), inner, alg);
         sd.push(Value::String(d.digest.clone()));
         out.push(d);
     }
@@ -235,9 +246,4 @@ fn salt(rng: &mut impl rand_core::CryptoRngCore) -> String {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
     b64_encode(bytes)
-}
-
-/// A decoy digest: the digest of random bytes (RFC 9901 §4.2.5).
-fn decoy(rng: &mut impl rand_core::CryptoRngCore) -> String {
-    sha256_b64(&salt(rng))
 }

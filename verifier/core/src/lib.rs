@@ -24,7 +24,8 @@
 //!   input size and disclosure count. Nothing is normalised; what is not
 //!   exactly right is refused.
 //! * Closed algorithm set ([`Algorithm`]): `EdDSA`/`Ed25519` (checked with
-//!   `verify_strict`) and `ES256`. `none`, HMAC and anything else cannot be
+//!   `verify_strict`), `ES256`, and with the default `sm` feature `SM2SM3`
+//!   (SM2 with SM3, GB/T 32918/32905). `none`, HMAC and anything else cannot be
 //!   expressed. Headers may not carry keys (`jwk`, `jku`, `x5u`, `x5c`) or
 //!   `crit` extensions.
 //! * Every rejection is an [`ErrorCode`] with a stable machine code and a
@@ -82,15 +83,18 @@ pub mod verify;
 pub use bundle::TrustBundle;
 pub use error::{ErrorCode, Rejection};
 pub use issue::{CredentialBuilder, Decoys, IssueError, IssuedCredential};
+#[cfg(feature = "sm")]
+pub use keys::Sm2Signer;
 pub use keys::{
-    Algorithm, Ed25519Signer, JwkError, KeyWithId, P256Signer, PublicKey, SignError, Signer,
+    Algorithm, AnySigner, Ed25519Signer, JwkError, KeyWithId, P256Signer, PublicKey, SignError,
+    Signer,
 };
 pub use policy::{HolderBinding, Limits, Policy, Profile, StalePolicy};
 pub use present::{HeldCredential, KeyBinding, PresentError};
 pub use report::{Check, CheckResult, CredentialInfo, Outcome, Report, Verdict};
 pub use resolver::{InMemoryKeys, KeyQuery, KeyResolver, StatusAnswer, StatusQuery};
 pub use root::TrustAnchors;
-pub use sdjwt::{ClaimPath, Disclosure, PathSegment};
+pub use sdjwt::{ClaimPath, Disclosure, PathSegment, SdAlg};
 pub use status::{Status, StatusList, StatusListToken};
 pub use trust::{TrustList, TrustedIssuer, TrustedKey, VerifiedTrustList};
 pub use verify::{verify, verify_batch, verify_bytes};

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::error::Rejection;
 use crate::jws::{CompactJws, sign_compact};
 use crate::keys::{SignError, Signer};
-use crate::sdjwt::{ClaimPath, Disclosure, PathSegment, SdJwtParts, process, sha256_b64};
+use crate::sdjwt::{ClaimPath, Disclosure, PathSegment, SdAlg, SdJwtParts, check_sd_alg, process};
 use crate::verify::TYP_KB_JWT;
 
 /// Why a presentation could not be made.
@@ -48,6 +48,7 @@ pub struct HeldCredential {
     paths: Vec<ClaimPath>,
     payload: Map<String, Value>,
     claims: Map<String, Value>,
+    sd_alg: SdAlg,
 }
 
 impl HeldCredential {
@@ -64,10 +65,11 @@ impl HeldCredential {
         }
         let jws = CompactJws::parse(parts.issuer_jwt, "the credential")
             .map_err(PresentError::Malformed)?;
+        let sd_alg = check_sd_alg(&jws.payload).map_err(PresentError::Malformed)?;
         let disclosures = parts
             .disclosures
             .iter()
-            .map(|d| Disclosure::parse(d))
+            .map(|d| Disclosure::parse_with(d, sd_alg))
             .collect::<Result<Vec<_>, _>>()
             .map_err(PresentError::Malformed)?;
         let processed = process(&jws.payload, &disclosures).map_err(PresentError::Malformed)?;
@@ -77,6 +79,7 @@ impl HeldCredential {
             paths: processed.paths,
             payload: jws.payload,
             claims: processed.claims,
+            sd_alg,
         })
     }
 
@@ -88,6 +91,12 @@ impl HeldCredential {
     /// The issuer-signed payload (with digests, not claims).
     pub fn payload(&self) -> &Map<String, Value> {
         &self.payload
+    }
+
+    /// The digest algorithm of the credential (`_sd_alg`), which its
+    /// `sd_hash` uses too.
+    pub fn sd_alg(&self) -> SdAlg {
+        self.sd_alg
     }
 
     /// The paths a holder can choose to disclose, in issuance order.
@@ -124,7 +133,10 @@ impl HeldCredential {
             payload.insert("iat".into(), Value::from(kb.iat));
             payload.insert("aud".into(), Value::String(kb.audience.clone()));
             payload.insert("nonce".into(), Value::String(kb.nonce.clone()));
-            payload.insert("sd_hash".into(), Value::String(sha256_b64(&out)));
+            payload.insert(
+                "sd_hash".into(),
+                Value::String(self.sd_alg.digest_b64(&out)),
+            );
             if !kb.transaction_data_hashes.is_empty() {
                 payload.insert(
                     "transaction_data_hashes".into(),

@@ -10,8 +10,53 @@ use sha2::{Digest as _, Sha256};
 use crate::encoding::{b64_decode, b64_encode, parse_json, to_compact_json};
 use crate::error::{ErrorCode, Rejection};
 
-/// The `_sd_alg` Tongban accepts (RFC 9901 §4.1.1; the default when absent).
+/// The `_sd_alg` of SHA-256 (RFC 9901 §4.1.1; the default when absent).
 pub const SD_ALG_SHA256: &str = "sha-256";
+/// The `_sd_alg` of SM3 (GB/T 32905), Tongban's name for it
+/// (`specs/credential-format.md` §9.3).
+pub const SD_ALG_SM3: &str = "sm3";
+
+/// A digest algorithm for disclosures and `sd_hash` (`_sd_alg`). A closed
+/// set: any other `_sd_alg` is `sd_alg_unsupported`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SdAlg {
+    /// `sha-256`, the default.
+    #[default]
+    Sha256,
+    /// `sm3` (GB/T 32905), an issuer's option.
+    #[cfg(feature = "sm")]
+    Sm3,
+}
+
+impl SdAlg {
+    /// Parses an `_sd_alg` value; anything not accepted is `None`.
+    pub fn from_name(name: &str) -> Option<SdAlg> {
+        match name {
+            SD_ALG_SHA256 => Some(SdAlg::Sha256),
+            #[cfg(feature = "sm")]
+            SD_ALG_SM3 => Some(SdAlg::Sm3),
+            _ => None,
+        }
+    }
+
+    /// The `_sd_alg` value.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SdAlg::Sha256 => SD_ALG_SHA256,
+            #[cfg(feature = "sm")]
+            SdAlg::Sm3 => SD_ALG_SM3,
+        }
+    }
+
+    /// `base64url(H(ascii(text)))`: a disclosure's digest or an `sd_hash`.
+    pub fn digest_b64(self, text: &str) -> String {
+        match self {
+            SdAlg::Sha256 => sha256_b64(text),
+            #[cfg(feature = "sm")]
+            SdAlg::Sm3 => b64_encode(<sm3::Sm3 as sm3::Digest>::digest(text.as_bytes())),
+        }
+    }
+}
 
 /// How deeply disclosed values may nest inside each other while processing.
 pub const MAX_PROCESSING_DEPTH: usize = 64;
@@ -165,8 +210,14 @@ pub struct Disclosure {
 }
 
 impl Disclosure {
-    /// Decodes and checks one disclosure.
+    /// Decodes and checks one disclosure, with its SHA-256 digest.
     pub fn parse(encoded: &str) -> Result<Disclosure, Rejection> {
+        Disclosure::parse_with(encoded, SdAlg::Sha256)
+    }
+
+    /// Decodes and checks one disclosure, with its digest under `alg` (the
+    /// credential's `_sd_alg`).
+    pub fn parse_with(encoded: &str, alg: SdAlg) -> Result<Disclosure, Rejection> {
         let bytes = b64_decode(encoded, "a disclosure")?;
         let Value::Array(mut items) = parse_json(&bytes, "a disclosure")? else {
             return Err(Rejection::new(
@@ -197,7 +248,7 @@ impl Disclosure {
             return Err(malformed("a disclosure's salt is not a string"));
         };
         Ok(Disclosure {
-            digest: sha256_b64(encoded),
+            digest: alg.digest_b64(encoded),
             encoded: encoded.to_owned(),
             salt,
             name,
@@ -205,8 +256,13 @@ impl Disclosure {
         })
     }
 
-    /// Makes a new disclosure with compact, raw-UTF-8 JSON.
+    /// Makes a new disclosure with compact, raw-UTF-8 JSON (SHA-256 digest).
     pub fn create(salt: String, name: Option<String>, value: Value) -> Disclosure {
+        Disclosure::create_with(salt, name, value, SdAlg::Sha256)
+    }
+
+    /// Makes a new disclosure whose digest is under `alg`.
+    pub fn create_with(salt: String, name: Option<String>, value: Value, alg: SdAlg) -> Disclosure {
         let array = match &name {
             Some(n) => Value::Array(vec![
                 Value::String(salt.clone()),
@@ -217,7 +273,7 @@ impl Disclosure {
         };
         let encoded = b64_encode(to_compact_json(&array));
         Disclosure {
-            digest: sha256_b64(&encoded),
+            digest: alg.digest_b64(&encoded),
             encoded,
             salt,
             name,
@@ -290,15 +346,19 @@ pub struct Processed {
     pub paths: Vec<ClaimPath>,
 }
 
-/// Checks `_sd_alg` at the top level of an issuer payload.
-pub fn check_sd_alg(payload: &Map<String, Value>) -> Result<(), Rejection> {
-    match payload.get("_sd_alg") {
-        None => Ok(()),
-        Some(Value::String(a)) if a == SD_ALG_SHA256 => Ok(()),
-        Some(other) => Err(Rejection::new(
+/// Checks `_sd_alg` at the top level of an issuer payload and returns the
+/// digest algorithm of its disclosures and `sd_hash` (SHA-256 when absent).
+pub fn check_sd_alg(payload: &Map<String, Value>) -> Result<SdAlg, Rejection> {
+    let unsupported = |what: &Value| {
+        Rejection::new(
             ErrorCode::SdAlgUnsupported,
-            format!("_sd_alg {other} is not supported (only \"sha-256\")"),
-        )),
+            format!("_sd_alg {what} is not supported (\"sha-256\" or \"sm3\")"),
+        )
+    };
+    match payload.get("_sd_alg") {
+        None => Ok(SdAlg::Sha256),
+        Some(v @ Value::String(a)) => SdAlg::from_name(a).ok_or_else(|| unsupported(v)),
+        Some(other) => Err(unsupported(other)),
     }
 }
 

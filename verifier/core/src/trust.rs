@@ -25,7 +25,7 @@ use crate::encoding::to_compact_json;
 use crate::error::{ErrorCode, Rejection};
 use crate::jws::sign_compact;
 use crate::jws_json::MultiJws;
-use crate::keys::{KeyWithId, PublicKey, SignError, Signer};
+use crate::keys::{Algorithm, KeyWithId, PublicKey, SignError, Signer, jwk_pinned_alg};
 use crate::resolver::{KeyQuery, KeyResolver};
 use crate::root::{SignedBy, Tally, TrustAnchors, tally};
 
@@ -177,6 +177,17 @@ impl TrustList {
                 let kid = parsed
                     .kid
                     .ok_or_else(|| bad(format!("issuer {}: a key has no kid", issuer.id)))?;
+                // The per-key algorithm pin (`specs/trust-list.md` §1): an
+                // `alg` the key can make, and one every SM2 key must name.
+                let pin = jwk_pinned_alg(&k.jwk, &parsed.key)
+                    .map_err(|e| bad(format!("issuer {}: key {kid}: {e}", issuer.id)))?;
+                if pin.is_none() && parsed.key.default_algorithm().requires_pin() {
+                    return Err(bad(format!(
+                        "issuer {}: key {kid}: an {} key must name its \"alg\"",
+                        issuer.id,
+                        parsed.key.default_algorithm().as_str()
+                    )));
+                }
                 if !kids.insert(kid.clone()) {
                     return Err(bad(format!(
                         "issuer {}: kid {kid:?} is listed twice",
@@ -249,6 +260,8 @@ impl TrustList {
 struct ListedKey {
     kid: String,
     key: PublicKey,
+    /// The JWK's `alg`: the one algorithm the key is accepted under.
+    alg: Option<Algorithm>,
     not_before: i64,
     not_after: Option<i64>,
     compromised_at: Option<i64>,
@@ -354,8 +367,11 @@ impl VerifiedTrustList {
             for k in &issuer.keys {
                 let kw = KeyWithId::from_jwk(&k.jwk)
                     .map_err(|e| Rejection::new(ErrorCode::TrustListMalformed, e.to_string()))?;
+                let alg = jwk_pinned_alg(&k.jwk, &kw.key)
+                    .map_err(|e| Rejection::new(ErrorCode::TrustListMalformed, e.to_string()))?;
                 parsed_keys.push(ListedKey {
                     kid: kw.kid.unwrap_or_default(),
+                    alg,
                     key: kw.key,
                     not_before: k.not_before,
                     not_after: k.not_after,
@@ -416,6 +432,41 @@ impl VerifiedTrustList {
         kid: Option<&str>,
         at: i64,
     ) -> Result<Vec<PublicKey>, Rejection> {
+        self.listed_valid_at(issuer, kid, at)
+            .map(|keys| keys.into_iter().map(|k| k.key.clone()).collect())
+    }
+
+    /// [`VerifiedTrustList::keys_valid_at`] narrowed to the keys that may
+    /// sign with `alg`: of the right type, and pinned (by the JWK's `alg`)
+    /// to `alg` when pinned at all. None is `alg_key_mismatch`.
+    pub fn keys_for_alg(
+        &self,
+        issuer: &str,
+        kid: Option<&str>,
+        at: i64,
+        alg: Algorithm,
+    ) -> Result<Vec<PublicKey>, Rejection> {
+        let fitting: Vec<PublicKey> = self
+            .listed_valid_at(issuer, kid, at)?
+            .into_iter()
+            .filter(|k| alg.fits(&k.key) && k.alg.is_none_or(|pin| pin.pin_admits(alg)))
+            .map(|k| k.key.clone())
+            .collect();
+        if fitting.is_empty() {
+            return Err(Rejection::new(
+                ErrorCode::AlgKeyMismatch,
+                format!("alg {} does not fit the listed key", alg.as_str()),
+            ));
+        }
+        Ok(fitting)
+    }
+
+    fn listed_valid_at(
+        &self,
+        issuer: &str,
+        kid: Option<&str>,
+        at: i64,
+    ) -> Result<Vec<&ListedKey>, Rejection> {
         let keys = self.keys.get(issuer).ok_or_else(|| {
             Rejection::new(
                 ErrorCode::IssuerUnknown,
@@ -439,7 +490,7 @@ impl VerifiedTrustList {
         let mut last = None;
         for k in chosen {
             match k.check_at(at) {
-                Ok(()) => ok.push(k.key.clone()),
+                Ok(()) => ok.push(k),
                 Err(r) => last = Some(r),
             }
         }
@@ -591,14 +642,6 @@ impl KeyResolver for VerifiedTrustList {
                 "the credential has no iat, so its key's validity cannot be checked",
             )
         })?;
-        let keys = self.keys_valid_at(iss, q.kid, iat)?;
-        let fitting: Vec<PublicKey> = keys.into_iter().filter(|k| q.alg.fits(k)).collect();
-        if fitting.is_empty() {
-            return Err(Rejection::new(
-                ErrorCode::AlgKeyMismatch,
-                format!("alg {} does not fit the listed key", q.alg.as_str()),
-            ));
-        }
-        Ok(fitting)
+        self.keys_for_alg(iss, q.kid, iat, q.alg)
     }
 }

@@ -20,8 +20,8 @@ use crate::policy::{HolderBinding, Policy, Profile, StalePolicy};
 use crate::report::{Check, CheckResult, CredentialInfo, Outcome, Report, Verdict};
 use crate::resolver::{KeyQuery, KeyResolver, StatusAnswer, StatusQuery};
 use crate::sdjwt::{
-    Disclosure, Processed, SdJwtParts, check_sd_alg, compact_from_json_serialization, process,
-    sha256_b64,
+    Disclosure, Processed, SdAlg, SdJwtParts, check_sd_alg, compact_from_json_serialization,
+    process,
 };
 use crate::status::Status;
 
@@ -110,7 +110,11 @@ pub fn verify_batch(inputs: &[&[u8]], policy: &Policy, resolver: &dyn KeyResolve
                 p.keys.as_slice(),
                 <[u8; 64]>::try_from(p.signature.as_slice()),
             ) {
-                ([PublicKey::Ed25519(k)], Ok(sig)) if p.alg != Algorithm::Es256 => Some((*k, sig)),
+                ([PublicKey::Ed25519(k)], Ok(sig))
+                    if matches!(p.alg, Algorithm::EdDsa | Algorithm::Ed25519) =>
+                {
+                    Some((*k, sig))
+                }
                 _ => None,
             };
             match batchable {
@@ -262,7 +266,7 @@ impl<'a> Run<'a> {
             signature: std::mem::take(&mut jws.signature),
         });
 
-        let processed = self.stage(
+        let (processed, sd_alg) = self.stage(
             Check::Disclosures,
             disclosures(&parts, &jws.payload, &policy.profile),
         )?;
@@ -334,7 +338,7 @@ impl<'a> Run<'a> {
             ));
             return Some(());
         };
-        let bound = holder_binding(&kb, &reg, parts.sd_hash_input, policy)
+        let bound = holder_binding(&kb, &reg, sd_alg.digest_b64(parts.sd_hash_input), policy)
             .and_then(|bound| Ok((bound, transaction_data_hashes(&kb.payload)?)));
         let ((kb_alg, holder_key), (hashes, hashes_alg)) =
             self.stage(Check::HolderBinding, bound)?;
@@ -641,12 +645,12 @@ fn disclosures(
     parts: &SdJwtParts<'_>,
     payload: &Map<String, Value>,
     profile: &Profile,
-) -> Result<Processed, Rejection> {
-    check_sd_alg(payload)?;
+) -> Result<(Processed, SdAlg), Rejection> {
+    let sd_alg = check_sd_alg(payload)?;
     let parsed = parts
         .disclosures
         .iter()
-        .map(|d| Disclosure::parse(d))
+        .map(|d| Disclosure::parse_with(d, sd_alg))
         .collect::<Result<Vec<_>, _>>()?;
     let processed = process(payload, &parsed)?;
     if *profile == Profile::SdJwtVc {
@@ -661,7 +665,7 @@ fn disclosures(
             }
         }
     }
-    Ok(processed)
+    Ok((processed, sd_alg))
 }
 
 /// How the status check ended, when it did not reject.
@@ -743,7 +747,7 @@ fn validity(reg: &Registered<'_>, policy: &Policy) -> Result<(), Rejection> {
 fn holder_binding(
     kb: &CompactJws<'_>,
     reg: &Registered<'_>,
-    sd_hash_input: &str,
+    expected_sd_hash: String,
     policy: &Policy,
 ) -> Result<(Algorithm, PublicKey), Rejection> {
     let cnf = reg.cnf.ok_or_else(|| {
@@ -796,7 +800,7 @@ fn holder_binding(
     let Some(Value::String(sd_hash)) = p.get("sd_hash") else {
         return Err(missing("sd_hash"));
     };
-    if *sd_hash != sha256_b64(sd_hash_input) {
+    if *sd_hash != expected_sd_hash {
         return Err(Rejection::new(
             ErrorCode::KbSdHashMismatch,
             "sd_hash does not match the presented SD-JWT and disclosures",

@@ -27,6 +27,12 @@ fn every_corpus_entry_is_refused_with_its_code() {
         index["issuer"].as_str().unwrap(),
         KeyWithId::from_jwk(&index["issuer_jwk"]).unwrap(),
     );
+    // The SM2SM3 cases' issuer key (kid wj-sm2), beside the Ed25519 one.
+    if let Some(jwk) = index.get("sm2_issuer_jwk")
+        && let Ok(key) = KeyWithId::from_jwk(jwk)
+    {
+        keys.add_issuer_key(index["issuer"].as_str().unwrap(), key);
+    }
     let anchors = [KeyWithId::from_jwk(&index["anchor_jwk"]).unwrap()];
     let held = index["held_trust_list_sequence"].as_u64();
     let trust_list = index["trust_list"].as_str().unwrap();

@@ -39,7 +39,15 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a wallet with a new holder key.
-    Init,
+    ///
+    ///   tongban-wallet init                  (an Ed25519 holder key)
+    ///   tongban-wallet init --key-alg sm2    (an SM2 holder key: proofs and presentations signed SM2SM3)
+    #[command(verbatim_doc_comment)]
+    Init {
+        /// The holder key's algorithm: ed25519 or sm2 (SM2 with SM3).
+        #[arg(long, value_enum, default_value_t = tongban_wallet::store::HolderKeyAlg::Ed25519)]
+        key_alg: tongban_wallet::store::HolderKeyAlg,
+    },
     /// Receive a credential from an issuer's offer (OpenID4VCI), or import
     /// one from a file; either way it is verified before it is stored.
     ///

@@ -47,9 +47,10 @@ pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
 /// The proof type of a JWT key proof (`proofs.jwt`, Appendix F.1).
 pub const PROOF_TYPE_JWT: &str = "jwt";
 /// Proof signing algorithms Tongban accepts (`EdDSA`, the fully specified
-/// `Ed25519` of RFC 9864, and `ES256`), as issuers advertise them in
+/// `Ed25519` of RFC 9864, `ES256`, and `SM2SM3` for SM2 holder keys,
+/// `specs/credential-format.md` §9), as issuers advertise them in
 /// `proof_signing_alg_values_supported`.
-pub const PROOF_ALGS: [&str; 3] = ["EdDSA", "Ed25519", "ES256"];
+pub const PROOF_ALGS: [&str; 4] = ["EdDSA", "Ed25519", "ES256", "SM2SM3"];
 /// The credential format Tongban issues and holds: SD-JWT VC.
 pub const FORMAT_SD_JWT_VC: &str = "dc+sd-jwt";
 /// The key agreement algorithm of encrypted requests and responses (§10).

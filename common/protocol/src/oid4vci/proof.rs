@@ -385,7 +385,7 @@ mod tests {
         ));
         assert_eq!(
             ProofError::Alg("HS256".into()).to_string(),
-            "proof alg \"HS256\" is not accepted (EdDSA, Ed25519, ES256)"
+            "proof alg \"HS256\" is not accepted (EdDSA, Ed25519, ES256, SM2SM3)"
         );
     }
 

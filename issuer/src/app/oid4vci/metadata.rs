@@ -5,6 +5,7 @@
 //! insertion, §12.2.2 and RFC 8414 §3).
 
 use std::collections::BTreeMap;
+use tongban_verifier::Signer as _;
 
 use serde_json::Value;
 use tongban_protocol::oid4vci::{
@@ -27,7 +28,7 @@ fn strings<const N: usize>(values: [&str; N]) -> Vec<String> {
 }
 
 /// One licence type as a credential configuration.
-fn configuration(lt: &LicenceType) -> CredentialConfiguration {
+fn configuration(lt: &LicenceType, signing_algs: &[String]) -> CredentialConfiguration {
     let claims = lt
         .claims
         .iter()
@@ -42,7 +43,7 @@ fn configuration(lt: &LicenceType) -> CredentialConfiguration {
         vct: Some(lt.vct.clone()),
         scope: Some(lt.slug.to_owned()),
         cryptographic_binding_methods_supported: Some(strings(["jwk"])),
-        credential_signing_alg_values_supported: Some(strings(["EdDSA"])),
+        credential_signing_alg_values_supported: Some(signing_algs.to_vec()),
         proof_types_supported: Some(BTreeMap::from([(
             PROOF_TYPE_JWT.to_owned(),
             ProofTypeMetadata {
@@ -64,11 +65,13 @@ impl Service {
     /// issues.
     pub fn issuer_metadata(&self, rt: &AgencyRuntime) -> CredentialIssuerMetadata {
         let a = &rt.agency;
+        // What the agency's current key signs with (EdDSA, or SM2SM3).
+        let signing_algs = vec![rt.keys.signer.algorithm().as_str().to_owned()];
         let configurations = a
             .vcts
             .iter()
             .filter_map(|vct| self.catalogue.by_vct(vct))
-            .map(|lt| (lt.slug.to_owned(), configuration(lt)))
+            .map(|lt| (lt.slug.to_owned(), configuration(lt, &signing_algs)))
             .collect();
         CredentialIssuerMetadata {
             credential_issuer: a.iss.clone(),

@@ -1,6 +1,7 @@
 //! The wallet itself: `init`, `holder-key`, `export`, `import`.
 
 use std::path::Path;
+use tongban_wallet::store::HolderKeyAlg;
 
 use serde_json::json;
 use tongban_wallet::store::{self, Wallet, WalletError};
@@ -9,8 +10,8 @@ use crate::cli::error::CliError;
 use crate::cli::prompt::passphrase;
 
 /// `init`: creates the wallet with a new holder key and prints the key.
-pub fn init(dir: &Path, json: bool) -> Result<(), CliError> {
-    let w = Wallet::create(dir, passphrase(true)?)?;
+pub fn init(dir: &Path, key_alg: HolderKeyAlg, json: bool) -> Result<(), CliError> {
+    let w = Wallet::create_with(dir, passphrase(true)?, key_alg)?;
     let jwk = w.holder_jwk()?;
     if json {
         println!("{}", json!({"wallet": dir, "holder_jwk": jwk}));
