@@ -152,9 +152,14 @@ function verify(texts) {
   showVerdict(out.view);
 }
 
+// The wedge keeps the focus, even under a verdict: a USB scanner types the
+// next code and its Enter without anyone touching the page.
 $('wedge').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape') { closeVerdict(); return; }
   if (ev.key !== 'Enter') return;
+  ev.preventDefault();
   const t = ev.target.value.trim();
+  $('verdict').hidden = true;
   ev.target.value = '';
   if (state.counter && !t.startsWith('TB1M:')) state.counter.reset_scan(); // a typed code is always checked again
   take(t);
@@ -177,6 +182,7 @@ async function camera() {
     notice({ code: 'camera_unavailable', message_zh: '无法打开摄像头', message_en: 'The camera cannot be opened', detail: String(e.message || e) });
     return;
   }
+  if (state.counter) state.counter.reset_scan(); // a new camera session starts afresh
   const v = $('video');
   v.srcObject = stream;
   v.hidden = false;
@@ -252,13 +258,15 @@ function showVerdict(v) {
   h += '</ul>';
   $('verdict-body').innerHTML = h;
   el.hidden = false;
-  $('next').focus();
-}
-$('next').addEventListener('click', () => {
-  $('verdict').hidden = true;
-  if (state.counter) state.counter.reset_scan();
   $('wedge').focus();
-});
+}
+// The code just verified stays remembered: a camera still seeing it does
+// not open its verdict again.
+function closeVerdict() {
+  $('verdict').hidden = true;
+  $('wedge').focus();
+}
+$('next').addEventListener('click', closeVerdict);
 $('print').addEventListener('click', () => window.print());
 
 // ---- the counter's request ----

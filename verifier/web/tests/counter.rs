@@ -202,7 +202,12 @@ fn air_gapped_import_revocation_and_the_stale_policy() {
     let later = NOW + 2 * 86_400 + 5;
     assert_eq!(c.summary(later, Settings::default())["stale"], true);
     let out = c
-        .verify(std::slice::from_ref(&valid), None, later, Settings::default())
+        .verify(
+            std::slice::from_ref(&valid),
+            None,
+            later,
+            Settings::default(),
+        )
         .unwrap();
     assert_eq!(out["view"]["rejection"]["code"], "status_stale");
     let warn = Settings {
