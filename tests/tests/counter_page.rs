@@ -13,6 +13,8 @@
 //! Skipped with a loud message when `/usr/bin/chromium` (or `$CHROMIUM`)
 //! or node is missing; `.ci/run` installs both, so CI always runs it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -83,7 +85,7 @@ fn qr_video(text: &str, out: &Path) {
     }
     let chroma = vec![128u8; (w / 2) * (h / 2)];
     let mut f = std::fs::File::create(out).unwrap();
-    write!(f, "YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n").unwrap();
+    writeln!(f, "YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg").unwrap();
     for _ in 0..2 {
         f.write_all(b"FRAME\n").unwrap();
         f.write_all(&y_plane).unwrap();
