@@ -111,6 +111,20 @@ fn forbidden(from: &str) -> Vec<(&'static str, &'static str)> {
                 "protocol types have no I/O and no clock",
             );
         }
+        "tongban-verifier-web" | "tongban-counter-page" => {
+            deny(
+                &SERVICE_OR_PROGRAM,
+                "the counter's page runs in a browser, below every program and service",
+            );
+            deny(
+                &[
+                    "tongban-cli-support",
+                    "tongban-service-kit",
+                    "tongban-trust-sync",
+                ],
+                "the page fetches with the browser and checks with the verifier library",
+            );
+        }
         "tongban-cli-support" | "tongban-service-kit" | "tongban-test-support" => {
             deny(
                 &SERVICE_OR_PROGRAM,
@@ -160,6 +174,8 @@ fn no_arrow_runs_the_wrong_way() {
         "tongban-verify",
         "tongban-verifier-service",
         "tongban-trust-sync",
+        "tongban-verifier-web",
+        "tongban-counter-page",
     ] {
         assert!(graph.contains_key(name), "{name} is a workspace member");
     }

@@ -22,6 +22,7 @@ use tower_http::trace::TraceLayer;
 use crate::app::Service;
 
 pub mod admin;
+pub mod counter;
 pub mod error;
 pub mod oid4vci;
 pub mod public;
@@ -95,7 +96,8 @@ pub fn router(state: AppState) -> Router {
                 get(public::jwt_vc_issuer),
             );
     }
-    app.fallback(not_found)
+    app.merge(counter::routes())
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

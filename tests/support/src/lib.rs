@@ -12,6 +12,8 @@
 //!   KB-JWT, through the verifier's own [`tongban_verifier::HeldCredential`].
 //! - [`sample`]: the README's reproducible sample and realistic credentials
 //!   of every catalogue type.
+//! - [`counter_zone`]: a one-agency zone for the counter's browser page,
+//!   at real times.
 //! - [`zone`]: the demonstration zone's trust anchor and three agencies
 //!   (Qingpu 310118, Wujiang 320509, Jiashan 330421) for trust lists,
 //!   status lists and trust bundles.
@@ -24,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod counter_zone;
 pub mod jws;
 pub mod keys;
 pub mod oid4vci;

@@ -25,6 +25,7 @@ use tower_http::trace::TraceLayer;
 use crate::app::{Service, TokenRecord};
 
 pub mod backoffice;
+pub mod counter;
 pub mod error;
 pub mod oid4vp;
 pub mod public;
@@ -147,6 +148,7 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(DefaultBodyLimit::max(body))
         .merge(wallet_response)
+        .merge(counter::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(TraceLayer::new_for_http())
