@@ -51,6 +51,7 @@ impl CounterZone {
                 name_en: zone::ANCHOR_NAME_EN.into(),
             },
             sequence,
+            root_sequence: None,
             issued_at: now,
             next_update,
             issuers: vec![TrustedIssuer {
