@@ -100,6 +100,7 @@ pub fn new_draft(anchor: Anchor) -> TrustList {
         issued_at: 0,
         next_update: 1,
         root_sequence: None,
+        verifiers: None,
         issuers: Vec::new(),
     }
 }

@@ -63,6 +63,7 @@ fn josekit_verifies_every_jws_we_emit() {
         issued_at: 1_795_572_000,
         next_update: 1_796_000_000,
         root_sequence: None,
+        verifiers: None,
         issuers: vec![],
     };
     let signed = tl.sign(&anchor).unwrap();

@@ -239,6 +239,8 @@ mod tests {
             claims: vec!["name".into()],
             iat: 100,
             exp: 200,
+            verifier: None,
+            service_item: None,
         };
         assert_eq!(check_request(&request(None), "urn:x", 199), Ok(()));
         assert_eq!(check_request(&request(Some("urn:x")), "urn:x", 150), Ok(()));

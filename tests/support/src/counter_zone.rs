@@ -52,6 +52,7 @@ impl CounterZone {
             },
             sequence,
             root_sequence: None,
+            verifiers: None,
             issued_at: now,
             next_update,
             issuers: vec![TrustedIssuer {

@@ -60,6 +60,7 @@ pub fn trust_list(k: &FixedKeys) -> TrustList {
         issued_at: NOW - 86_400,
         next_update: NOW + 86_400,
         root_sequence: None,
+        verifiers: None,
         issuers: vec![TrustedIssuer {
             id: ISS.into(),
             name_zh: "吴江".into(),

@@ -67,6 +67,7 @@ fn fixture() -> Fixture {
         issued_at: NOW - 60,
         next_update: NOW + 86_400,
         root_sequence: None,
+        verifiers: None,
         issuers,
     };
     let tl = list.sign(&anchor).unwrap();

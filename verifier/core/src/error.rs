@@ -128,6 +128,31 @@ error_codes! {
     RequestInvalid => ("request_invalid",
         "The counter's request code is not a valid Tongban request; ask the counter to show it again.",
         "窗口的请求码无效，请让窗口重新出示。"),
+    /// A signed request's signature does not verify under the key the
+    /// trust list registers for the agency it names.
+    RequestSignatureInvalid => ("request_signature_invalid",
+        "The request's signature is not valid for the agency it names; it may be forged. Do not answer it.",
+        "请求的签名与其自称的机构不符，可能是伪造的，请勿响应。"),
+    /// The agency, its key or its certificate is not in the trust list.
+    RequesterUnknown => ("requester_unknown",
+        "The requesting agency (or its key or certificate) is not registered in the trust list; the request is refused.",
+        "请求方（或其密钥、证书）未在信任列表中登记，请求予以拒绝。"),
+    /// The requester's key or certificate was reported compromised.
+    RequesterKeyRevoked => ("requester_key_revoked",
+        "The requesting agency's key has been reported compromised; the request is refused.",
+        "请求方的密钥已被报告泄露，请求予以拒绝。"),
+    /// The agency's registration, key or certificate is outside its validity window.
+    RequesterRegistrationExpired => ("requester_registration_expired",
+        "The requesting agency's registration (or its key) is not valid now; the request is refused.",
+        "请求方的登记（或其密钥）当前不在有效期内，请求予以拒绝。"),
+    /// The request names a service item the agency has not registered.
+    ServiceItemUnregistered => ("service_item_unregistered",
+        "The request names a service item the agency has not registered; the request is refused.",
+        "请求所列事项未在该机构的登记中，请求予以拒绝。"),
+    /// The request asks for claims beyond the agency's registration.
+    ClaimsNotRegistered => ("claims_not_registered",
+        "The request asks for more than the agency's registered data-sharing agreement allows; the excess is listed.",
+        "请求索取的信息超出该机构登记的数据共享范围，超出部分已列出。"),
 
     // ---- header policy ---------------------------------------------------
     /// `alg` is missing, `none`, an HMAC, or not on the allow-list.

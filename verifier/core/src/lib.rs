@@ -70,6 +70,7 @@ pub mod jws_json;
 pub mod keys;
 pub mod policy;
 pub mod present;
+pub mod relying_party;
 pub mod report;
 pub mod request;
 pub mod resolver;

@@ -26,6 +26,7 @@ use crate::error::{ErrorCode, Rejection};
 use crate::jws::sign_compact;
 use crate::jws_json::MultiJws;
 use crate::keys::{Algorithm, KeyWithId, PublicKey, SignError, Signer, jwk_pinned_alg};
+use crate::relying_party::{self, Registered, TrustedVerifier};
 use crate::resolver::{KeyQuery, KeyResolver};
 use crate::root::{SignedBy, Tally, TrustAnchors, tally};
 
@@ -35,8 +36,10 @@ pub const TYP_TRUST_LIST: &str = "tongban-trust-list+jwt";
 /// a threshold of anchor keys (JWS JSON Serialization) and names the root
 /// of trust it was signed under (`root_sequence`). Version 2 names a
 /// compromised key `compromised_at`; version 1 said `revoked_at`, which this
-/// crate still reads, with the same meaning (see [`TrustedKey`]).
-pub const TRUST_LIST_VERSION: u32 = 3;
+/// crate still reads, with the same meaning (see [`TrustedKey`]). Version 4
+/// adds the receiving agencies and their registered service items
+/// (`verifiers`, [`crate::relying_party`]).
+pub const TRUST_LIST_VERSION: u32 = 4;
 /// The oldest trust list format version this crate reads.
 pub const OLDEST_TRUST_LIST_VERSION: u32 = 1;
 
@@ -62,6 +65,12 @@ pub struct TrustList {
     /// followed the chain that far fetches the missing roots first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_sequence: Option<u64>,
+    /// Version 4: the receiving agencies and their registered service
+    /// items (the data-sharing agreements). Present, even empty, means the
+    /// zone registers requesters: a wallet then checks every request
+    /// against it. Absent: no agreements (requesters are unverified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifiers: Option<Vec<TrustedVerifier>>,
 }
 
 /// The trust anchor's identity.
@@ -155,6 +164,15 @@ impl TrustList {
                 "root_sequence is a version 3 member (this list says version {})",
                 self.version
             )));
+        }
+        if let Some(verifiers) = &self.verifiers {
+            if self.version < 4 {
+                return Err(bad(format!(
+                    "verifiers is a version 4 member (this list says version {})",
+                    self.version
+                )));
+            }
+            relying_party::validate(verifiers)?;
         }
         let mut ids = HashSet::new();
         for issuer in &self.issuers {
@@ -252,6 +270,47 @@ impl TrustList {
     /// The issuer with this id.
     pub fn issuer(&self, id: &str) -> Option<&TrustedIssuer> {
         self.issuers.iter().find(|i| i.id == id)
+    }
+
+    /// Whether the list registers receiving agencies (version 4 with a
+    /// `verifiers` section, even empty): then every request is checked
+    /// against it.
+    pub fn registers_verifiers(&self) -> bool {
+        self.verifiers.is_some()
+    }
+
+    /// The registered receiving agency with this id.
+    pub fn verifier(&self, id: &str) -> Option<&TrustedVerifier> {
+        self.verifiers.as_deref()?.iter().find(|v| v.id == id)
+    }
+
+    /// The receiving agency that lists the certificate `x509_hash`.
+    pub fn verifier_by_x509_hash(&self, x509_hash: &str) -> Option<&TrustedVerifier> {
+        self.verifiers
+            .as_deref()?
+            .iter()
+            .find(|v| v.certificates.iter().any(|c| c.x509_hash == x509_hash))
+    }
+
+    /// The online requester behind `x509_hash` and its registered
+    /// `service_item`, checked at `now`: a listed certificate within its
+    /// window and never compromised, a registration valid now, a registered
+    /// service item. `requester_unknown` when no agency lists the
+    /// certificate.
+    pub fn registered_by_x509_hash(
+        &self,
+        x509_hash: &str,
+        service_item: &str,
+        now: i64,
+    ) -> Result<Registered, Rejection> {
+        let v = self.verifier_by_x509_hash(x509_hash).ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::RequesterUnknown,
+                format!("no receiving agency in the trust list has certificate {x509_hash}"),
+            )
+        })?;
+        v.check_certificate(x509_hash, now)?;
+        v.registered(service_item, now)
     }
 }
 

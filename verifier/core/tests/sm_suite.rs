@@ -55,6 +55,7 @@ fn world() -> World {
         },
         sequence: 1,
         root_sequence: None,
+        verifiers: None,
         issued_at: NOW - DAY,
         next_update: NOW + 7 * DAY,
         issuers: vec![TrustedIssuer {

@@ -65,6 +65,7 @@ fn world() -> World {
         issued_at: NOW - DAY,
         next_update: NOW + 7 * DAY,
         root_sequence: None,
+        verifiers: None,
         issuers,
     };
     let agencies = zone
@@ -304,7 +305,7 @@ fn compromised_and_revoked_at_belong_to_their_own_versions() {
     let err =
         VerifiedTrustList::verify(&bad.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap_err();
     assert_eq!(err.code, ErrorCode::TrustListMalformed);
-    // A version this verifier does not know (4) is refused.
+    // A version this verifier does not know (5) is refused.
     let mut bad = w.list.clone();
     bad.version = trust::TRUST_LIST_VERSION + 1;
     let err =
@@ -318,6 +319,60 @@ fn compromised_and_revoked_at_belong_to_their_own_versions() {
     assert_eq!(old.issuers[1].keys[0].revoked_at, None);
     assert_eq!(old.issuers[1].keys[0].compromised_at, Some(NOW - DAY));
     assert!(VerifiedTrustList::verify(&old.sign(&w.anchor).unwrap(), &w.anchors(), None).is_ok());
+}
+
+#[test]
+fn receiving_agencies_are_a_version_4_section_and_older_lists_still_read() {
+    use tongban_verifier::relying_party::{LicenceGrant, ServiceItem, TrustedVerifier};
+    let w = world();
+    let agency = TrustedVerifier {
+        id: "https://amr.qingpu.example".into(),
+        name_zh: "青浦区市场监督管理局".into(),
+        name_en: "Qingpu AMR".into(),
+        region: "310118".into(),
+        keys: vec![trusted_key(&w.anchor, NOW - DAY, None, None)],
+        certificates: vec![],
+        not_before: NOW - DAY,
+        not_after: None,
+        service_items: vec![ServiceItem {
+            id: "food-01".into(),
+            name_zh: "食品经营许可".into(),
+            name_en: "Food business permit".into(),
+            purpose_zh: "核验".into(),
+            purpose_en: "Verify".into(),
+            licences: vec![LicenceGrant {
+                vct: BL.into(),
+                claims: vec!["company_name".into()],
+                holder_binding_required: true,
+            }],
+        }],
+    };
+    let mut v4 = w.list.clone();
+    v4.version = 4;
+    v4.verifiers = Some(vec![agency.clone()]);
+    let ok = VerifiedTrustList::verify(&v4.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap();
+    assert!(ok.list().registers_verifiers());
+    assert_eq!(
+        ok.list().verifier(&agency.id).unwrap().name_en,
+        "Qingpu AMR"
+    );
+    // A version 3 list cannot carry the section (an older verifier would
+    // not know to enforce it).
+    let mut v3 = v4.clone();
+    v3.version = 3;
+    let err =
+        VerifiedTrustList::verify(&v3.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::TrustListMalformed);
+    // A version 3 list without it still reads, and registers no one.
+    v3.verifiers = None;
+    let old = VerifiedTrustList::verify(&v3.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap();
+    assert!(!old.list().registers_verifiers());
+    // Two agencies with one id are malformed.
+    let mut twice = v4.clone();
+    twice.verifiers = Some(vec![agency.clone(), agency]);
+    let err =
+        VerifiedTrustList::verify(&twice.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap_err();
+    assert_eq!(err.code, ErrorCode::TrustListMalformed);
 }
 
 /// A presentation of a credential with no `status` claim.

@@ -55,6 +55,7 @@ fn list(seq: u64, root_seq: u64, by: &[&Ed25519Signer]) -> String {
         next_update: NOW + 100,
         issuers: vec![],
         root_sequence: Some(root_seq),
+        verifiers: None,
     };
     let mut doc = l.proposal().unwrap();
     for s in by {
@@ -99,6 +100,7 @@ fn two_of_three_distinct_keys_and_unknown_signers_ignored() {
         next_update: NOW + 100,
         issuers: vec![],
         root_sequence: None,
+        verifiers: None,
     };
     let compact = old.sign(&sh).unwrap();
     let bare = [KeyWithId {

@@ -90,6 +90,7 @@ pub fn zone_bundle() -> TrustBundle {
         },
         sequence: 7,
         root_sequence: None,
+        verifiers: None,
         issued_at: NOW - DAY,
         next_update: NOW + 7 * DAY,
         issuers: agencies
