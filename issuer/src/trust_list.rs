@@ -9,6 +9,7 @@
 
 pub mod diff;
 pub mod governance;
+pub mod verifiers;
 
 use serde_json::Value;
 #[cfg(test)]

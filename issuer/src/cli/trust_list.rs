@@ -16,6 +16,7 @@ use super::jwks_fetch::{self, JwksFetchError};
 use tongban_issuer::keys::KeyAlg;
 
 mod proposal;
+mod verifier;
 use tongban_verifier::trust::{Anchor, TrustList, TrustedIssuer, VerifiedTrustList};
 use tongban_verifier::{AnySigner, Ed25519Signer, KeyWithId, Signer as _, Sm2Signer};
 
@@ -36,6 +37,15 @@ pub(crate) enum TrustListCommand {
     UpdateIssuer(UpdateIssuerArgs),
     /// Remove an agency from the list.
     RemoveIssuer(RemoveIssuerArgs),
+    /// Register a receiving agency: its request-signing keys and/or
+    /// certificate hashes, and the service items it may ask for (which
+    /// claims of which licence types).
+    AddVerifier(verifier::AddVerifierArgs),
+    /// Change a receiving agency: names, region, keys and certificates
+    /// (add, retire, mark compromised), service items, the registration's end.
+    UpdateVerifier(verifier::UpdateVerifierArgs),
+    /// Remove a receiving agency from the list.
+    RemoveVerifier(verifier::RemoveVerifierArgs),
     /// Propose the next list (sequence + 1) from the draft, as a file the
     /// zone's operators sign in turn.
     Propose(proposal::ProposeArgs),
@@ -337,6 +347,9 @@ pub(crate) fn main(command: TrustListCommand) -> ExitCode {
         TrustListCommand::AddIssuer(a) => a.common.json,
         TrustListCommand::UpdateIssuer(a) => a.common.json,
         TrustListCommand::RemoveIssuer(a) => a.common.json,
+        TrustListCommand::AddVerifier(a) => a.common.json,
+        TrustListCommand::UpdateVerifier(a) => a.common.json,
+        TrustListCommand::RemoveVerifier(a) => a.common.json,
         TrustListCommand::Sign(a) => a.common.json,
         TrustListCommand::Show(a) => a.common.json,
         TrustListCommand::Propose(a) => a.common.json,
@@ -566,6 +579,13 @@ fn list_summary(l: &TrustList, signed: bool) -> String {
         out.push('\n');
         out.push_str(&issuer_summary(i));
     }
+    if let Some(verifiers) = &l.verifiers {
+        out.push_str(&format!("\n{} receiving agenc(ies):", verifiers.len()));
+        for v in verifiers {
+            out.push('\n');
+            out.push_str(&verifier::summary(v));
+        }
+    }
     out
 }
 
@@ -707,6 +727,9 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
                 json!({"removed": a.id}),
             ))
         }
+        TrustListCommand::AddVerifier(a) => verifier::add(a),
+        TrustListCommand::UpdateVerifier(a) => verifier::update(a),
+        TrustListCommand::RemoveVerifier(a) => verifier::remove(a),
         TrustListCommand::Propose(a) => proposal::propose(a),
         TrustListCommand::Publish(a) => proposal::publish(a),
         TrustListCommand::Root(r) => proposal::root(r),

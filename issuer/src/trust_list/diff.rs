@@ -97,6 +97,7 @@ pub fn diff(old: &TrustList, new: &TrustList) -> Vec<Change> {
             Some(o) => issuer_diff(o, n, &mut out),
         }
     }
+    verifier_diff(old, new, &mut out);
     for o in &old.issuers {
         if new.issuer(&o.id).is_none() {
             out.push(issuer_change(
@@ -108,6 +109,79 @@ pub fn diff(old: &TrustList, new: &TrustList) -> Vec<Change> {
         }
     }
     out
+}
+
+/// Receiving agencies added, removed or changed (their registration as a
+/// whole: keys, certificates, windows and service items are the agreement).
+fn verifier_diff(old: &TrustList, new: &TrustList, out: &mut Vec<Change>) {
+    let change = |kind, id: &str, zh: String, en: String| Change {
+        kind,
+        issuer: id.to_owned(),
+        kid: None,
+        thumbprint: None,
+        zh,
+        en,
+    };
+    for n in new.verifiers.iter().flatten() {
+        match old.verifier(&n.id) {
+            None => {
+                out.push(change(
+                    "verifier_added",
+                    &n.id,
+                    format!("新增接收机构 {}（{}，{}）", n.name_zh, n.region, n.id),
+                    format!(
+                        "receiving agency added: {} ({}, {})",
+                        n.name_en, n.region, n.id
+                    ),
+                ));
+                for k in &n.keys {
+                    let (kid, tp) = (kid(k), thumbprint(k));
+                    out.push(Change {
+                        kind: "verifier_key_added",
+                        issuer: n.id.clone(),
+                        zh: format!("{}：新增请求签名密钥 {kid}，指纹 {tp}", n.name_zh),
+                        en: format!(
+                            "{}: request-signing key added {kid}, thumbprint {tp}",
+                            n.name_en
+                        ),
+                        kid: Some(kid),
+                        thumbprint: Some(tp),
+                    });
+                }
+                for item in &n.service_items {
+                    out.push(change(
+                        "service_item_added",
+                        &n.id,
+                        format!("{}：登记事项 {}（{}）", n.name_zh, item.name_zh, item.id),
+                        format!(
+                            "{}: service item registered {} ({})",
+                            n.name_en, item.name_en, item.id
+                        ),
+                    ));
+                }
+            }
+            Some(o) if o != n => out.push(change(
+                "verifier_changed",
+                &n.id,
+                format!("接收机构 {}（{}）的登记有变更", n.name_zh, n.id),
+                format!(
+                    "receiving agency {} ({}): registration changed",
+                    n.name_en, n.id
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+    for o in old.verifiers.iter().flatten() {
+        if new.verifier(&o.id).is_none() {
+            out.push(change(
+                "verifier_removed",
+                &o.id,
+                format!("移除接收机构 {}（{}）", o.name_zh, o.id),
+                format!("receiving agency removed: {} ({})", o.name_en, o.id),
+            ));
+        }
+    }
 }
 
 fn issuer_change(kind: &'static str, i: &TrustedIssuer, zh: String, en: String) -> Change {
