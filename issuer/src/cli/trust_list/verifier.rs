@@ -122,7 +122,7 @@ pub(crate) struct RemoveVerifierArgs {
     pub(super) common: Common,
 }
 
-fn read_items(path: &PathBuf) -> Result<Vec<ServiceItem>, CliError> {
+fn read_items(path: &std::path::Path) -> Result<Vec<ServiceItem>, CliError> {
     let v = files::read_json(path)?;
     serde_json::from_value(v).map_err(|e| {
         CliError::Usage(format!(
