@@ -121,6 +121,18 @@ pub struct RequestArgs {
     #[arg(long, value_name = "FORM", default_value = "text",
           value_parser = QrOutputParser::new(&[QrForm::Text, QrForm::Terminal, QrForm::Png]))]
     pub qr: QrOutput,
+    /// Sign the request with this counter's registered request-signing key
+    /// (a private JWK with its kid; Ed25519, P-256 or SM2): wallets holding
+    /// the trust list then show the agency's registered name and service
+    /// item. Without it the request is unsigned ("unverified requester").
+    #[arg(long, value_name = "FILE", env = "TONGBAN_REQUEST_KEY", requires_all = ["verifier", "service_item"])]
+    pub sign_key: Option<PathBuf>,
+    /// With --sign-key: the receiving agency's id in the trust list.
+    #[arg(long, value_name = "ID", requires = "sign_key")]
+    pub verifier: Option<String>,
+    /// With --sign-key: the registered service item the request serves.
+    #[arg(long, value_name = "ID", requires = "sign_key")]
+    pub service_item: Option<String>,
     /// Print the request as JSON.
     #[arg(long)]
     pub json: bool,

@@ -146,7 +146,32 @@ fn request_command(args: args::RequestArgs) -> Result<ExitCode, CliError> {
         args.ttl,
         &mut rand::rngs::OsRng,
     );
-    let text = req.to_text();
+    let (req, text) = match (&args.sign_key, &args.verifier, &args.service_item) {
+        (Some(key), Some(verifier), Some(item)) => {
+            let jwk: serde_json::Value = std::fs::read_to_string(key)
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .ok_or_else(|| CliError::Input {
+                    path: key.display().to_string(),
+                    reason: "not a JSON private key".into(),
+                })?;
+            let signer = tongban_verifier::AnySigner::from_private_jwk(&jwk).map_err(|e| {
+                CliError::Input {
+                    path: key.display().to_string(),
+                    reason: e.to_string(),
+                }
+            })?;
+            let req = req.registered_as(verifier, item);
+            let text = req
+                .to_signed_text(&signer)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            (req, text)
+        }
+        _ => {
+            let text = req.to_text();
+            (req, text)
+        }
+    };
     if let Some(out) = &args.out {
         std::fs::write(out, format!("{text}\n")).map_err(|e| CliError::Input {
             path: out.display().to_string(),
@@ -154,7 +179,10 @@ fn request_command(args: args::RequestArgs) -> Result<ExitCode, CliError> {
         })?;
     }
     if args.json {
-        println!("{}", serde_json::json!({"request": req, "text": text}));
+        println!(
+            "{}",
+            serde_json::json!({"request": req, "text": text, "signed": args.sign_key.is_some(), "text_chars": text.len()})
+        );
         return Ok(ExitCode::SUCCESS);
     }
     match &args.qr {
