@@ -10,7 +10,9 @@
 //! and [`present`] makes the presentation a counter scans. [`oid4vp`]
 //! answers a receiving agency's online request (OpenID4VP 1.0): it checks
 //! the signed request against the verifier CAs the citizen trusts, matches
-//! its DCQL query, and posts the encrypted presentation.
+//! its DCQL query, and posts the encrypted presentation. [`trust`] keeps
+//! the zone's trust list in the wallet, and [`requester`] judges every
+//! request against the receiving agencies it registers.
 //!
 //! The `tongban-wallet` binary parses arguments, asks (passphrase, PIN,
 //! consent) and prints; everything else is here.
@@ -20,5 +22,7 @@ mod net;
 pub mod oid4vp;
 pub mod present;
 pub mod receive;
+pub mod requester;
 pub mod status;
 pub mod store;
+pub mod trust;

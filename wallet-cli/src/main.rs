@@ -17,7 +17,9 @@ use clap::Parser as _;
 use tongban_cli_support::exit::{Exit, print_error};
 
 use cli::args::{Cli, Command};
-use cli::commands::{credentials, present, receive, status, verifier_ca, wallet};
+use cli::commands::{
+    credentials, history, present, receive, status, trust_list, verifier_ca, wallet,
+};
 use cli::error::CliError;
 
 /// The name errors are printed under.
@@ -47,6 +49,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Present(a) => present::present(&dir, a, json),
         Command::VerifierCa { command } => verifier_ca::run(&dir, command, json),
         Command::Status { id, issuer_key } => status::status(&dir, &id, &issuer_key, json),
+        Command::TrustList { command } => trust_list::run(&dir, command, json),
+        Command::History => history::show(&dir, json),
         Command::Delete { id, yes } => credentials::delete(&dir, &id, yes),
         Command::Export { file } => wallet::export(&dir, &file),
         Command::Import { file } => wallet::import(&dir, &file),

@@ -3,7 +3,7 @@
 //! transport text (and parts) its QR codes carry.
 
 use tongban_cli_support::qr;
-use tongban_verifier::request::{PresentationRequest, REQUEST_PREFIX};
+use tongban_verifier::request::{PresentationRequest, REQUEST_PREFIX, ReceivedRequest};
 use tongban_verifier::{ClaimPath, HeldCredential, KeyBinding, Signer, transport};
 
 /// The most alphanumeric characters one QR code holds (version 40, ECC
@@ -40,8 +40,9 @@ pub enum PresentError {
     Transport(String),
 }
 
-/// Reads a presentation request given as text, a file, or a QR image.
-pub fn read_request(arg: &str) -> Result<PresentationRequest, PresentError> {
+/// Reads a presentation request (signed or not) given as text, a file, or
+/// a QR image.
+pub fn read_request(arg: &str) -> Result<ReceivedRequest, PresentError> {
     let bytes = std::fs::read(arg).unwrap_or_else(|_| arg.as_bytes().to_vec());
     let text = if qr::is_image(&bytes) {
         let texts = qr::decode_image(&bytes).map_err(|e| PresentError::RequestImage {
@@ -55,7 +56,7 @@ pub fn read_request(arg: &str) -> Result<PresentationRequest, PresentError> {
     } else {
         String::from_utf8_lossy(&bytes).into_owned()
     };
-    PresentationRequest::parse(&text).map_err(|r| {
+    ReceivedRequest::parse(&text).map_err(|r| {
         PresentError::RequestInvalid(format!("{} ({})", r.code.message_en(), r.detail))
     })
 }

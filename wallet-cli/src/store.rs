@@ -17,10 +17,12 @@ use tongban_verifier::{AnySigner, CredentialInfo, Ed25519Signer, Signer as _, Sm
 /// The file inside the wallet directory.
 pub const WALLET_FILE: &str = "wallet.age";
 /// The format version this build writes and reads. Version 2 added the
-/// trusted verifier CAs; a version-1 file is read as having none and is
-/// written back as version 2, so an older `tongban-wallet` refuses it
-/// ("update it") instead of saving over the CAs it does not know.
-pub const FORMAT_VERSION: u32 = 2;
+/// trusted verifier CAs; version 3 the trust list (the receiving agencies'
+/// registrations) and the disclosure history. An older file is read as
+/// having none and is written back as version 3, so an older
+/// `tongban-wallet` refuses it ("update it") instead of saving over what it
+/// does not know.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Why the wallet could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -164,6 +166,76 @@ struct Contents {
     /// Absent in wallets written before OpenID4VP: read as none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     verifier_cas: Vec<VerifierCa>,
+    /// Version 3: the trust list the wallet holds (absent before the first
+    /// sync or import).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trust: Option<HeldTrust>,
+    /// Version 3: what was disclosed (or refused) to whom and when.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    history: Vec<HistoryEntry>,
+}
+
+/// The trust list the wallet holds, with what verifies it: kept inside the
+/// encrypted file, so nobody who can only write the wallet's directory can
+/// swap the pinned root or replay an older list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldTrust {
+    /// The pinned root of trust or anchor key document (JSON text).
+    pub pin: String,
+    /// The roots followed beyond the pin, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roots: Vec<String>,
+    /// The signed trust list as received.
+    pub trust_list: String,
+    /// Its sequence: a list below it is refused (rollback).
+    pub sequence: u64,
+    /// The root it was verified under: a root below it is refused.
+    pub root_sequence: u64,
+    /// Where it was synced from, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// When it was stored (Unix seconds).
+    pub stored_at: i64,
+}
+
+/// One line of the disclosure history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// When (Unix seconds).
+    pub at: i64,
+    /// `counter` (a TBR1 request or explicit flags) or `online` (OpenID4VP).
+    pub channel: String,
+    /// `presented`, or `refused` (by the wallet, against the trust list).
+    pub outcome: String,
+    /// The refusal's code, if refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The audience or client identifier the request named.
+    pub audience: String,
+    /// The registered agency (its trust list id), when identified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifier: Option<String>,
+    /// The agency's names (zh / en), when identified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifier_name: Option<String>,
+    /// The registered service item, when identified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_item: Option<String>,
+    /// Whether the requester was identified through the trust list.
+    pub requester_verified: bool,
+    /// The credentials presented (local ids) with their types.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<String>,
+    /// The claim paths disclosed (or asked, when refused).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<String>,
+    /// Claims asked beyond the registration.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excess: Vec<String>,
+    /// The citizen answered beyond the registration with
+    /// `--allow-unregistered`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_unregistered: bool,
 }
 
 /// The holder key's algorithm, chosen at `init`.
@@ -230,6 +302,8 @@ impl Wallet {
                 holder_key_alg,
                 credentials: Vec::new(),
                 verifier_cas: Vec::new(),
+                trust: None,
+                history: Vec::new(),
             },
         };
         wallet.save()?;
@@ -249,6 +323,26 @@ impl Wallet {
             passphrase,
             contents,
         })
+    }
+
+    /// The trust list held, if any.
+    pub fn trust(&self) -> Option<&HeldTrust> {
+        self.contents.trust.as_ref()
+    }
+
+    /// Replaces the trust list held (the caller verified it).
+    pub fn set_trust(&mut self, trust: HeldTrust) {
+        self.contents.trust = Some(trust);
+    }
+
+    /// The disclosure history, oldest first.
+    pub fn history(&self) -> &[HistoryEntry] {
+        &self.contents.history
+    }
+
+    /// Appends a line to the history (saved with [`Wallet::save`]).
+    pub fn record(&mut self, entry: HistoryEntry) {
+        self.contents.history.push(entry);
     }
 
     /// Encrypts and writes the wallet atomically.
@@ -476,6 +570,8 @@ mod tests {
                 holder_key_alg: None,
                 credentials: vec![],
                 verifier_cas: vec![],
+                trust: None,
+                history: vec![],
             },
             &pass("p"),
         )
@@ -510,7 +606,7 @@ mod tests {
         assert!(w.verifier_cas().is_empty());
         w.save().unwrap();
         let bytes = fs::read(dir.path().join(WALLET_FILE)).unwrap();
-        assert_eq!(decrypt(&bytes, &pass("p")).unwrap().version, 2);
+        assert_eq!(decrypt(&bytes, &pass("p")).unwrap().version, FORMAT_VERSION);
     }
 
     #[test]

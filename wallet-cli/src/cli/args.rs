@@ -85,6 +85,21 @@ pub enum Command {
         #[command(subcommand)]
         command: VerifierCaCommand,
     },
+    /// The zone's trust list, kept in the wallet: who may issue, and which
+    /// receiving agencies may ask for what (their registered service
+    /// items). Every request is checked against it.
+    ///
+    ///   tongban-wallet trust-list sync --url https://trust.yrd.example/trust-list.json --anchor-key root-1.json
+    ///   tongban-wallet trust-list import --file trust-list.json [--root root-2.json] [--anchor-key root-1.json]
+    ///   tongban-wallet trust-list show
+    #[command(verbatim_doc_comment, name = "trust-list")]
+    TrustList {
+        #[command(subcommand)]
+        command: TrustListCommand,
+    },
+    /// What was disclosed (or refused) to whom and when, kept encrypted in
+    /// the wallet.
+    History,
     /// Delete a credential (asks first).
     Delete {
         /// The credential id.
@@ -117,6 +132,43 @@ pub enum Command {
         #[arg(long = "issuer-key", value_name = "FILE", required = true)]
         issuer_key: Vec<PathBuf>,
     },
+}
+
+/// `trust-list` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TrustListCommand {
+    /// Fetch the trust list (https only) and the roots a rotation added,
+    /// verify them, and keep them; an older list than the one held is
+    /// refused.
+    Sync {
+        /// The trust list's URL (default: the one last synced from).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// The zone's root of trust (root-<n>.json) or anchor public key(s),
+        /// pinned the first time (default: the pin held).
+        #[arg(long, value_name = "FILE")]
+        anchor_key: Option<PathBuf>,
+        /// The request timeout, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Verify and keep a trust list from a file (delivered with an offer,
+    /// or carried on a stick).
+    Import {
+        /// The signed trust list.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// A root of trust a rotation added (repeatable, in order).
+        #[arg(long = "root", value_name = "FILE")]
+        roots: Vec<PathBuf>,
+        /// The zone's root of trust or anchor public key(s), pinned the
+        /// first time (default: the pin held).
+        #[arg(long, value_name = "FILE")]
+        anchor_key: Option<PathBuf>,
+    },
+    /// Show the trust list held: its sequence and the receiving agencies
+    /// with their registered service items.
+    Show,
 }
 
 /// `verifier-ca` subcommands.
@@ -236,6 +288,11 @@ pub struct PresentArgs {
     /// (`access_denied`) without asking.
     #[arg(long = "tell-if-none")]
     pub tell_if_none: bool,
+    /// Answer even though the request asks for claims beyond the agency's
+    /// registered service item (refused by default, with the excess
+    /// listed). Recorded in the history.
+    #[arg(long = "allow-unregistered")]
+    pub allow_unregistered: bool,
     /// Online request: each HTTP request's timeout, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,

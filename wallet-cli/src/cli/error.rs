@@ -34,6 +34,18 @@ pub enum CliError {
         /// What happened.
         message: String,
     },
+    /// The wallet refused a request by the trust list: a forged or unknown
+    /// requester, or one asking beyond its registration (the excess).
+    #[error("{}: {}\n  {}\n  {}", .rejection.code, .rejection.detail, .rejection.code.message_en(), .rejection.code.message_zh())]
+    Requester {
+        /// Why.
+        rejection: tongban_verifier::Rejection,
+        /// The claims asked beyond the registration.
+        excess: Vec<String>,
+    },
+    /// The trust list could not be synced, imported or used.
+    #[error(transparent)]
+    Trust(#[from] tongban_wallet::trust::TrustError),
     /// The citizen (or the counter's expired request) said no.
     #[error("{0}")]
     Declined(String),
@@ -96,13 +108,17 @@ impl CliError {
             CliError::Declined(_) => "declined",
             CliError::FetchRefused { code, .. } => code,
             CliError::Answer { error, .. } => error.code(),
+            CliError::Requester { rejection, .. } => rejection.code.code(),
+            CliError::Trust(t) => t.code(),
         }
     }
 
     /// The exit status: refused or declined (1), anything else (2).
     pub fn exit(&self) -> Exit {
         match self {
-            CliError::Refused(_) | CliError::Declined(_) => Exit::Refused,
+            CliError::Refused(_) | CliError::Declined(_) | CliError::Requester { .. } => {
+                Exit::Refused
+            }
             CliError::Receive(r) if r.is_refusal() => Exit::Refused,
             CliError::Answer { error, .. } if error.is_refusal() => Exit::Refused,
             _ => Exit::Failed,
@@ -117,6 +133,16 @@ impl CliError {
             && let Some(reason) = r.reason()
         {
             extra.insert("reason".into(), Value::String(reason.into()));
+        }
+        if let CliError::Requester { rejection, excess } = self {
+            extra.insert(
+                "message_zh".into(),
+                Value::String(rejection.code.message_zh().into()),
+            );
+            extra.insert(
+                "excess".into(),
+                Value::Array(excess.iter().cloned().map(Value::String).collect()),
+            );
         }
         if let CliError::Answer {
             error,

@@ -128,6 +128,39 @@ pub fn presentation_preview(
     }
 }
 
+/// Who asks (standard error): the registered agency, region, service item
+/// and purpose from the trust list, or a warning that the requester is
+/// unverified.
+pub fn requester(r: &tongban_wallet::requester::Requester) {
+    use tongban_wallet::receive::printable;
+    use tongban_wallet::requester::Requester;
+    match r {
+        Requester::Registered(r) => {
+            eprintln!(
+                "Registered requester 已登记的请求方: {} / {} (region 行政区划 {})",
+                printable(&r.name_zh),
+                printable(&r.name_en),
+                printable(&r.region)
+            );
+            let i = &r.service_item;
+            eprintln!(
+                "  service item 事项: {} {} / {}",
+                printable(&i.id),
+                printable(&i.name_zh),
+                printable(&i.name_en)
+            );
+            eprintln!(
+                "  purpose 用途: {} / {}",
+                printable(&i.purpose_zh),
+                printable(&i.purpose_en)
+            );
+        }
+        Requester::Unverified(why) => {
+            eprintln!("UNVERIFIED REQUESTER 未核实的请求方 ({why})");
+        }
+    }
+}
+
 /// Writes the presentation's QR image when `--qr` names a file (whatever
 /// else is printed), and returns that file.
 pub fn write_qr_file<'a>(

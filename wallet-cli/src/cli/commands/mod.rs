@@ -2,9 +2,11 @@
 //! and hands the result to [`super::render`].
 
 pub mod credentials;
+pub mod history;
 pub mod online;
 pub mod present;
 pub mod receive;
 pub mod status;
+pub mod trust_list;
 pub mod verifier_ca;
 pub mod wallet;

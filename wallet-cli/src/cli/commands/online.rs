@@ -5,7 +5,10 @@
 //! and tell the agency `access_denied` only when the citizen agrees), let
 //! the citizen choose, show who asks for what, ask consent (declined →
 //! `access_denied`), then post the encrypted presentation and print where
-//! the agency sends the citizen next. The wallet file is only read.
+//! the agency sends the citizen next. Before any of it, the request is
+//! judged against the trust list the wallet holds (who asks, for which
+//! registered service item, and whether it asks beyond it); the wallet file
+//! changes only by a line of history.
 
 use std::io::IsTerminal as _;
 use std::path::Path;
@@ -19,16 +22,18 @@ use tongban_wallet::oid4vp::{
     Transaction,
 };
 use tongban_wallet::receive::printable;
-use tongban_wallet::store::Wallet;
+use tongban_wallet::requester;
+use tongban_wallet::store::{HistoryEntry, Wallet};
+use tongban_wallet::trust;
 
 use crate::cli::args::PresentArgs;
 use crate::cli::error::CliError;
 use crate::cli::prompt::{ask, passphrase};
-use crate::cli::render::{label, type_name};
+use crate::cli::render::{self, label, type_name};
 
 /// Answers the request behind `link`.
 pub fn answer(dir: &Path, a: &PresentArgs, link: &str, json: bool) -> Result<(), CliError> {
-    let w = Wallet::open(dir, passphrase(false)?)?;
+    let mut w = Wallet::open(dir, passphrase(false)?)?;
     let mut trusted = Vec::new();
     for ca in w.verifier_cas() {
         let der = tongban_verifier::encoding::b64_decode(&ca.der, "a verifier CA")
@@ -61,6 +66,73 @@ pub fn answer(dir: &Path, a: &PresentArgs, link: &str, json: bool) -> Result<(),
                 e,
             ));
         }
+    };
+
+    // Who asks, and may they (the trust list): refused before anything is
+    // matched or shown, with only a history line written.
+    let list = w.trust().map(trust::verify_held).transpose()?;
+    let client_id = request.object.client_id.clone();
+    let item = request
+        .object
+        .tongban_purpose
+        .as_ref()
+        .map(|p| p.service_item.clone());
+    let asked = |e: &mut HistoryEntry| {
+        e.claims = requester::asked_of(&request.object.dcql_query)
+            .iter()
+            .flat_map(|x| x.claims.clone())
+            .collect();
+    };
+    let judged = match requester::online(
+        &client_id,
+        item.as_deref(),
+        &request.object.dcql_query,
+        list.as_ref(),
+        now(),
+    ) {
+        Ok(j) => j,
+        Err(rejection) => {
+            let mut e = requester::history_entry("online", "refused", &client_id, None, now());
+            e.code = Some(rejection.code.code().into());
+            e.service_item = item.clone();
+            asked(&mut e);
+            w.record(e);
+            w.save()?;
+            return Err(CliError::Requester {
+                rejection,
+                excess: Vec::new(),
+            });
+        }
+    };
+    render::requester(&judged.requester);
+    if let Some(rejection) = judged.over_asking() {
+        let excess: Vec<String> = judged.excess.iter().map(ToString::to_string).collect();
+        if !a.allow_unregistered {
+            let mut e =
+                requester::history_entry("online", "refused", &client_id, Some(&judged), now());
+            e.code = Some(rejection.code.code().into());
+            asked(&mut e);
+            w.record(e);
+            w.save()?;
+            return Err(CliError::Requester { rejection, excess });
+        }
+        eprintln!(
+            "WARNING 警告: asks beyond its registration 超出登记范围: {} (--allow-unregistered)",
+            excess.join(", ")
+        );
+    }
+    let record = |w: &mut Wallet, outcome: &str, choices: &[Choice]| -> Result<(), CliError> {
+        let mut e = requester::history_entry("online", outcome, &client_id, Some(&judged), now());
+        e.allow_unregistered = a.allow_unregistered && !e.excess.is_empty();
+        for c in choices {
+            e.credentials
+                .push(format!("{} {}", c.candidate.credential_id, c.candidate.vct));
+            e.claims
+                .extend(c.candidate.paths.iter().map(ToString::to_string));
+        }
+        w.record(e);
+        w.save()?;
+        Ok(())
     };
 
     let matches = oid4vp::match_credentials(&request.object.dcql_query, w.credentials());
@@ -125,6 +197,7 @@ pub fn answer(dir: &Path, a: &PresentArgs, link: &str, json: bool) -> Result<(),
     .map_err(CliError::answer)?;
     let form = oid4vp::response_form(request, token).map_err(CliError::answer)?;
     let redirect_uri = fetched.post(&form).map_err(CliError::answer)?;
+    record(&mut w, "presented", &choices)?;
     report(
         &fetched,
         &choices,

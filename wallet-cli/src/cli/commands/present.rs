@@ -1,5 +1,9 @@
 //! `present`: chosen claims of a credential, with the counter's request or
-//! explicit flags, after consent, in the form `--qr` chose.
+//! explicit flags, after consent, in the form `--qr` chose. A request is
+//! first judged against the trust list the wallet holds (who asks, and
+//! whether it may); a refusal by the wallet and a presentation each add a
+//! line to the history, and nothing else in the wallet changes (a decline
+//! changes nothing).
 
 use std::path::Path;
 
@@ -8,7 +12,9 @@ use tongban_verifier::HeldCredential;
 use tongban_wallet::present::{
     self, Presented, RequestMismatch, claim_paths, read_request, wallet_nonce,
 };
+use tongban_wallet::requester::{self, Judged};
 use tongban_wallet::store::Wallet;
+use tongban_wallet::trust;
 
 use crate::cli::args::PresentArgs;
 use crate::cli::error::CliError;
@@ -26,10 +32,12 @@ pub fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliErro
             "give --disclose and --aud (or --request) to present to a counter, or an openid4vp:// link".into(),
         ));
     }
-    let w = Wallet::open(dir, passphrase(false)?)?;
+    let mut w = Wallet::open(dir, passphrase(false)?)?;
     let c = w.credential(&a.id)?.clone();
+    let mut judged: Option<Judged> = None;
     if let Some(r) = &a.request {
-        let req = read_request(r)?;
+        let received = read_request(r)?;
+        let req = received.request.clone();
         match present::check_request(&req, &c.vct, now()) {
             Ok(()) => {}
             Err(RequestMismatch::Expired { exp }) => {
@@ -47,6 +55,41 @@ pub fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliErro
                 )));
             }
         }
+        let list = w.trust().map(trust::verify_held).transpose()?;
+        let j = match requester::counter(&received, list.as_ref(), now()) {
+            Ok(j) => j,
+            Err(rejection) => {
+                let mut e = requester::history_entry("counter", "refused", &req.aud, None, now());
+                e.code = Some(rejection.code.code().into());
+                e.claims = req.claims.clone();
+                e.verifier = req.verifier.clone();
+                e.service_item = req.service_item.clone();
+                w.record(e);
+                w.save()?;
+                return Err(CliError::Requester {
+                    rejection,
+                    excess: Vec::new(),
+                });
+            }
+        };
+        render::requester(&j.requester);
+        if let Some(rejection) = j.over_asking() {
+            let excess: Vec<String> = j.excess.iter().map(ToString::to_string).collect();
+            if !a.allow_unregistered {
+                let mut e =
+                    requester::history_entry("counter", "refused", &req.aud, Some(&j), now());
+                e.code = Some(rejection.code.code().into());
+                e.claims = req.claims.clone();
+                w.record(e);
+                w.save()?;
+                return Err(CliError::Requester { rejection, excess });
+            }
+            eprintln!(
+                "WARNING 警告: asks beyond its registration 超出登记范围: {} (--allow-unregistered)",
+                excess.join(", ")
+            );
+        }
+        judged = Some(j);
         a.disclose = req.claims;
         a.aud = Some(req.aud);
         a.nonce = Some(req.nonce);
@@ -58,14 +101,30 @@ pub fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliErro
         Some(n) => (n, false),
         None => (wallet_nonce(), true),
     };
+    if judged.is_none() {
+        render::requester(&tongban_wallet::requester::Requester::Unverified(
+            "no request was given",
+        ));
+    }
     if !json {
         render::presentation_preview(&c, &aud, &a.disclose, generated.then_some(nonce.as_str()));
     }
+    let entry = |outcome: &str| {
+        let mut e = requester::history_entry("counter", outcome, &aud, judged.as_ref(), now());
+        e.credentials = vec![format!("{} {}", c.id, c.vct)];
+        e.claims = a.disclose.clone();
+        e.allow_unregistered = a.allow_unregistered && !e.excess.is_empty();
+        e
+    };
+    // A decline discloses nothing and leaves the wallet as it was.
     if !a.yes && !ask("Present these fields? 同意出示？") {
         return Err(CliError::Declined("nothing was presented".into()));
     }
     let holder = w.holder()?;
-    let presented: Presented = present::present(&held, &paths, &holder, aud, nonce.clone(), now())?;
+    let presented: Presented =
+        present::present(&held, &paths, &holder, aud.clone(), nonce.clone(), now())?;
+    w.record(entry("presented"));
+    w.save()?;
     // A QR image is written whatever the output; what goes to standard
     // output is either the chosen form or, with --json, one JSON document.
     let qr_file = render::write_qr_file(&a.qr, &presented.parts)?;
