@@ -94,46 +94,6 @@ pub fn counter(
     Ok(judge(registered, &[req.request.asked()]))
 }
 
-/// Dotted form of a DCQL claim path (`null` = every element, `*`).
-fn dotted(path: &tongban_protocol::oid4vp::ClaimPath) -> String {
-    let parts: Vec<serde_json::Value> = path.clone().into();
-    parts
-        .iter()
-        .map(|p| match p {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Null => "*".into(),
-            other => other.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-/// What a DCQL query asks, one entry per licence type it accepts (a query
-/// naming no type is judged against every granted one).
-pub fn asked_of(query: &DcqlQuery) -> Vec<Asked> {
-    let mut out = Vec::new();
-    for c in &query.credentials {
-        let claims: Vec<String> = match &c.claims {
-            Some(cs) => cs.iter().map(|q| dotted(&q.path)).collect(),
-            // No claims named: the whole credential, nothing is granted
-            // that wholesale.
-            None => vec!["*".into()],
-        };
-        let vcts: Vec<Option<String>> = match &c.meta.vct_values {
-            Some(v) if !v.is_empty() => v.iter().cloned().map(Some).collect(),
-            _ => vec![None],
-        };
-        for vct in vcts {
-            out.push(Asked {
-                vct,
-                claims: claims.clone(),
-                holder_binding: c.require_holder_binding,
-            });
-        }
-    }
-    out
-}
-
 /// Judges an online request at `now`: `client_id` (`x509_hash:…`, already
 /// checked against the signing certificate), the service item its
 /// `tongban_purpose` names, and its DCQL query.
@@ -163,7 +123,10 @@ pub fn online(
         ));
     };
     let registered = list.list().registered_by_x509_hash(hash, item, now)?;
-    Ok(judge(registered, &asked_of(query)))
+    Ok(judge(
+        registered,
+        &tongban_protocol::oid4vp::registration::asked(query),
+    ))
 }
 
 /// A history line for a request judged (or refused before it could be):

@@ -23,6 +23,7 @@
 
 pub mod dcql;
 pub mod path;
+pub mod registration;
 pub mod request;
 pub mod response;
 pub mod verify;

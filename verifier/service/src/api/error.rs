@@ -152,6 +152,14 @@ api_codes! {
     PresentationRejected => ("presentation_rejected", 400,
         "The presentation was checked and rejected; the request is closed with the verifier's codes.",
         "证照出示经核验未通过，本次请求已按核验代码结束。"),
+    /// The transaction asks beyond the tenant's registered service item.
+    ClaimsNotRegistered => ("claims_not_registered", 403,
+        "The request asks for more than the agency's registered service item allows (trust list); the detail lists the excess. Ask only for the registered claims, or have the registration changed.",
+        "请求索取的信息超出本机构在信任列表中登记的事项范围，超出部分见说明。请只索取已登记的信息，或申请变更登记。"),
+    /// The tenant or the service item is not registered (or not now).
+    RegistrationInvalid => ("registration_invalid", 403,
+        "The trust list does not register this agency's certificate for this service item now (unknown, revoked or expired); the detail says which.",
+        "信任列表中没有本机构证书在该事项下的有效登记（未登记、已吊销或已过期），详见说明。"),
     /// No fresh trust bundle.
     NoTrustBundle => ("trust_bundle_unavailable", 503,
         "The service has no fresh trust bundle and cannot verify now; nothing was recorded. Try again shortly.",
@@ -244,6 +252,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::StateMismatch => ApiCode::StateMismatch,
             ServiceError::EncryptionRequired => ApiCode::EncryptionRequired,
             ServiceError::NoTrustBundle(_) => ApiCode::NoTrustBundle,
+            ServiceError::NotRegistered(r)
+                if r.code == tongban_verifier::ErrorCode::ClaimsNotRegistered =>
+            {
+                ApiCode::ClaimsNotRegistered
+            }
+            ServiceError::NotRegistered(_) => ApiCode::RegistrationInvalid,
             ServiceError::StorageUnavailable { .. } => ApiCode::StorageUnavailable,
             _ => ApiCode::Internal,
         };

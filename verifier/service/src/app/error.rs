@@ -70,6 +70,12 @@ pub enum ServiceError {
     /// `direct_post.jwt`.
     #[error("this transaction accepts only encrypted responses (direct_post.jwt)")]
     EncryptionRequired,
+    /// The trust list does not register the tenant for this request: an
+    /// unknown, revoked or expired registration or service item, or claims
+    /// beyond the registered service item (the verifier library's code and
+    /// detail, which lists the excess).
+    #[error("{}: {}", .0.code, .0.detail)]
+    NotRegistered(tongban_verifier::Rejection),
     /// The service has no usable trust bundle.
     #[error("{0}")]
     NoTrustBundle(String),

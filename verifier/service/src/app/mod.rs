@@ -30,6 +30,7 @@ pub mod audit;
 mod error;
 pub mod limits;
 pub mod maintenance;
+mod registration;
 pub mod tenants;
 pub mod tokens;
 pub mod transactions;

@@ -222,6 +222,7 @@ impl Service {
         text("purpose.zh", &req.purpose.zh, 500)?;
         text("purpose.en", &req.purpose.en, 500)?;
         text("service_item", &req.service_item, 200)?;
+        self.check_registration(&rt, &req.service_item, &dcql)?;
         let redirect_page = match (req.flow, req.redirect_page) {
             (Flow::SameDevice, Some(p)) => {
                 if !(p.starts_with("https://") || p.starts_with("http://"))

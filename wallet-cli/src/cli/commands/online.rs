@@ -78,7 +78,7 @@ pub fn answer(dir: &Path, a: &PresentArgs, link: &str, json: bool) -> Result<(),
         .as_ref()
         .map(|p| p.service_item.clone());
     let asked = |e: &mut HistoryEntry| {
-        e.claims = requester::asked_of(&request.object.dcql_query)
+        e.claims = tongban_protocol::oid4vp::registration::asked(&request.object.dcql_query)
             .iter()
             .flat_map(|x| x.claims.clone())
             .collect();
