@@ -79,6 +79,11 @@ fn config(dir: &std::path::Path, database_url: Option<String>, extra: &[(&str, &
 
 /// The demonstration zone's trust bundle at `NOW - 3600`.
 pub fn zone_bundle() -> TrustBundle {
+    zone_bundle_with(|_| {})
+}
+
+/// [`zone_bundle`] with its list changed by `edit` before it is signed.
+pub fn zone_bundle_with(edit: impl FnOnce(&mut TrustList)) -> TrustBundle {
     let agencies = zone::agencies();
     let status_uri = |a: &zone::Agency| format!("{}/status/1", a.id);
     let list = TrustList {
@@ -109,6 +114,8 @@ pub fn zone_bundle() -> TrustBundle {
             })
             .collect(),
     };
+    let mut list = list;
+    edit(&mut list);
     let anchor = zone::anchor();
     let tl = list.sign(&anchor).unwrap();
     let jwts: Vec<String> = agencies
