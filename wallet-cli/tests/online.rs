@@ -583,3 +583,230 @@ fn several_matching_credentials_need_a_choice() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(json_of(&out)["presented"][0]["credential"], "c2");
 }
+
+/// The zone's anchor for the registered-requester tests.
+fn anchor() -> Ed25519Signer {
+    Ed25519Signer::from_seed(&[0x51; 32], Some("yrd-1".into()))
+}
+
+/// A trust list (sequence `seq`) registering `agency`, signed by
+/// [`anchor`], and imported into the wallet; returns the import's output.
+fn import_list(
+    tmp: &Path,
+    w: &Path,
+    seq: u64,
+    agency: tongban_verifier::relying_party::TrustedVerifier,
+) -> Output {
+    use tongban_verifier::trust::{Anchor, TRUST_LIST_VERSION, TrustList};
+    let now = tongban_cli_support::time::now();
+    let list = TrustList {
+        version: TRUST_LIST_VERSION,
+        anchor: Anchor {
+            id: "https://trust.yrd.example".into(),
+            name_zh: "长三角示范区".into(),
+            name_en: "YRD zone".into(),
+        },
+        sequence: seq,
+        issued_at: now - 60,
+        next_update: now + 86_400,
+        issuers: vec![],
+        root_sequence: None,
+        verifiers: Some(vec![agency]),
+    };
+    let file = tmp.join(format!("trust-list-{seq}.jwt"));
+    std::fs::write(&file, list.sign(&anchor()).unwrap()).unwrap();
+    let pin = tmp.join("anchor.pub.jwk");
+    let mut jwk = anchor().public_key().to_jwk();
+    jwk["kid"] = json!("yrd-1");
+    std::fs::write(&pin, jwk.to_string()).unwrap();
+    wallet(
+        w,
+        &[
+            "--json",
+            "trust-list",
+            "import",
+            "--file",
+            file.to_str().unwrap(),
+            "--anchor-key",
+            pin.to_str().unwrap(),
+        ],
+    )
+}
+
+/// The Qingpu centre registered with the certificate `client_id` names,
+/// for the mock verifier's service item, granted `claims` of [`VCT`].
+fn registered(
+    client_id: &str,
+    claims: &[&str],
+    compromised_at: Option<i64>,
+    not_after: Option<i64>,
+) -> tongban_verifier::relying_party::TrustedVerifier {
+    use tongban_verifier::relying_party::*;
+    let now = tongban_cli_support::time::now();
+    TrustedVerifier {
+        id: "https://qingpu.example".into(),
+        name_zh: "上海市青浦区行政服务中心".into(),
+        name_en: "Qingpu Administrative Service Centre (registered)".into(),
+        region: "310118".into(),
+        keys: vec![],
+        certificates: vec![TrustedCertificate {
+            x509_hash: client_id.strip_prefix("x509_hash:").unwrap().into(),
+            not_before: now - 86_400,
+            not_after: None,
+            compromised_at,
+        }],
+        not_before: now - 86_400,
+        not_after,
+        service_items: vec![ServiceItem {
+            id: "企业设立登记".into(),
+            name_zh: "企业设立登记（已登记）".into(),
+            name_en: "Company registration".into(),
+            purpose_zh: "依据《市场主体登记管理条例》".into(),
+            purpose_en: "Market entity registration regulation".into(),
+            licences: vec![LicenceGrant {
+                vct: VCT.into(),
+                claims: claims.iter().map(|c| (*c).to_owned()).collect(),
+                holder_binding_required: true,
+            }],
+        }],
+    }
+}
+
+fn history(w: &Path) -> Vec<Value> {
+    json_of(&wallet(w, &["--json", "history"]))["history"]
+        .as_array()
+        .cloned()
+        .unwrap()
+}
+
+/// The online request is refused with `code`: nothing posted to the
+/// agency, the credentials unchanged, one history line.
+fn assert_online_refused(w: &Path, v: &Verifier, code: &str) -> Value {
+    let before = json_of(&wallet(w, &["--json", "list"]));
+    let lines = history(w).len();
+    let out = wallet(
+        w,
+        &[
+            "--json",
+            "present",
+            &v.link(),
+            "--yes",
+            "--verifier-ca",
+            v.ca_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let e = json_of(&out);
+    assert_eq!(e["error"]["code"], code, "{e}");
+    assert!(v.response_form().is_none(), "nothing is sent to the agency");
+    assert_eq!(json_of(&wallet(w, &["--json", "list"])), before);
+    let h = history(w);
+    assert_eq!(h.len(), lines + 1);
+    assert_eq!(h[lines]["outcome"], "refused");
+    assert_eq!(h[lines]["channel"], "online");
+    assert_eq!(h[lines]["code"], code);
+    e
+}
+
+#[test]
+fn a_registered_agency_online_is_named_from_the_trust_list_and_held_to_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = wallet_with_licence(tmp.path());
+    let v = verifier(tmp.path(), no_edit);
+    let ok = import_list(
+        tmp.path(),
+        &w,
+        1,
+        registered(&v.client_id, &["company_name", "legal_representative"], None, None),
+    );
+    assert!(ok.status.success(), "{ok:?}");
+    let out = wallet(
+        &w,
+        &[
+            "--json",
+            "present",
+            &v.link(),
+            "--yes",
+            "--verifier-ca",
+            v.ca_file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for shown in [
+        "上海市青浦区行政服务中心",
+        "Qingpu Administrative Service Centre (registered)",
+        "310118",
+        "企业设立登记（已登记）",
+        "市场主体登记管理条例",
+    ] {
+        assert!(stderr.contains(shown), "{shown} not shown:\n{stderr}");
+    }
+    let h = history(&w);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0]["outcome"], "presented");
+    assert_eq!(h[0]["channel"], "online");
+    assert_eq!(h[0]["verifier"], "https://qingpu.example");
+    assert_eq!(h[0]["audience"], v.client_id);
+    assert_eq!(
+        h[0]["claims"],
+        json!(["company_name", "legal_representative"])
+    );
+}
+
+#[test]
+fn an_online_request_beyond_or_outside_the_registration_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = wallet_with_licence(tmp.path());
+    let now = tongban_cli_support::time::now();
+    // One claim too many.
+    let v = verifier(tmp.path(), no_edit);
+    assert!(
+        import_list(tmp.path(), &w, 1, registered(&v.client_id, &["company_name"], None, None))
+            .status
+            .success()
+    );
+    let e = assert_online_refused(&w, &v, "claims_not_registered");
+    assert_eq!(
+        e["error"]["excess"],
+        json!([format!("{VCT} legal_representative")])
+    );
+    // An agency (certificate) the list does not know.
+    let other = "x509_hash:".to_owned() + &"A".repeat(43);
+    assert!(
+        import_list(tmp.path(), &w, 2, registered(&other, &["company_name"], None, None))
+            .status
+            .success()
+    );
+    let v = verifier(tmp.path(), no_edit);
+    assert_online_refused(&w, &v, "requester_unknown");
+    // Its certificate reported compromised.
+    let v = verifier(tmp.path(), no_edit);
+    let revoked = registered(
+        &v.client_id,
+        &["company_name", "legal_representative"],
+        Some(now - 60),
+        None,
+    );
+    assert!(import_list(tmp.path(), &w, 3, revoked).status.success());
+    assert_online_refused(&w, &v, "requester_key_revoked");
+    // Its registration ended.
+    let v = verifier(tmp.path(), no_edit);
+    let ended = registered(
+        &v.client_id,
+        &["company_name", "legal_representative"],
+        None,
+        Some(now - 60),
+    );
+    assert!(import_list(tmp.path(), &w, 4, ended).status.success());
+    assert_online_refused(&w, &v, "requester_registration_expired");
+    // An old list replayed is refused, the wallet unchanged.
+    let replay = import_list(
+        tmp.path(),
+        &w,
+        1,
+        registered(&v.client_id, &["company_name", "legal_representative"], None, None),
+    );
+    assert_eq!(json_of(&replay)["error"]["code"], "trust_list_rollback");
+    assert_online_refused(&w, &v, "requester_registration_expired");
+}
