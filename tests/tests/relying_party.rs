@@ -170,9 +170,9 @@ impl Zone {
         let added = json_of(&ok(run(
             "tongban-issuer",
             &[
-                "--json",
                 "trust-list",
                 "add-verifier",
+                "--json",
                 "--list",
                 p(&z.draft),
                 "--id",

@@ -717,7 +717,12 @@ fn a_registered_agency_online_is_named_from_the_trust_list_and_held_to_it() {
         tmp.path(),
         &w,
         1,
-        registered(&v.client_id, &["company_name", "legal_representative"], None, None),
+        registered(
+            &v.client_id,
+            &["company_name", "legal_representative"],
+            None,
+            None,
+        ),
     );
     assert!(ok.status.success(), "{ok:?}");
     let out = wallet(
@@ -762,9 +767,14 @@ fn an_online_request_beyond_or_outside_the_registration_is_refused() {
     // One claim too many.
     let v = verifier(tmp.path(), no_edit);
     assert!(
-        import_list(tmp.path(), &w, 1, registered(&v.client_id, &["company_name"], None, None))
-            .status
-            .success()
+        import_list(
+            tmp.path(),
+            &w,
+            1,
+            registered(&v.client_id, &["company_name"], None, None)
+        )
+        .status
+        .success()
     );
     let e = assert_online_refused(&w, &v, "claims_not_registered");
     assert_eq!(
@@ -774,9 +784,14 @@ fn an_online_request_beyond_or_outside_the_registration_is_refused() {
     // An agency (certificate) the list does not know.
     let other = "x509_hash:".to_owned() + &"A".repeat(43);
     assert!(
-        import_list(tmp.path(), &w, 2, registered(&other, &["company_name"], None, None))
-            .status
-            .success()
+        import_list(
+            tmp.path(),
+            &w,
+            2,
+            registered(&other, &["company_name"], None, None)
+        )
+        .status
+        .success()
     );
     let v = verifier(tmp.path(), no_edit);
     assert_online_refused(&w, &v, "requester_unknown");
@@ -805,7 +820,12 @@ fn an_online_request_beyond_or_outside_the_registration_is_refused() {
         tmp.path(),
         &w,
         1,
-        registered(&v.client_id, &["company_name", "legal_representative"], None, None),
+        registered(
+            &v.client_id,
+            &["company_name", "legal_representative"],
+            None,
+            None,
+        ),
     );
     assert_eq!(json_of(&replay)["error"]["code"], "trust_list_rollback");
     assert_online_refused(&w, &v, "requester_registration_expired");
