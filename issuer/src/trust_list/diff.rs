@@ -344,4 +344,63 @@ mod tests {
         assert!(d[1].zh.contains(&tp) && d[1].en.contains(&tp));
         assert!(diff(&new, &new).is_empty());
     }
+
+    #[test]
+    fn receiving_agencies_added_changed_and_removed_are_named() {
+        use crate::trust_list::verifiers::{
+            NewVerifier, VerifierUpdate, add_verifier, remove_verifier, update_verifier,
+        };
+        use tongban_verifier::relying_party::{LicenceGrant, ServiceItem};
+        let old = new_draft(Anchor {
+            id: "https://t.example".into(),
+            name_zh: "区".into(),
+            name_en: "Zone".into(),
+        });
+        let mut jwk = Ed25519Signer::from_seed(&[4; 32], None)
+            .public_key()
+            .to_jwk();
+        jwk["kid"] = json!("c1");
+        let agency = |id: &str| NewVerifier {
+            id: id.into(),
+            name_zh: "青浦".into(),
+            name_en: "Qingpu".into(),
+            region: "310118".into(),
+            keys: vec![jwk.clone()],
+            x509_hashes: vec![],
+            service_items: vec![ServiceItem {
+                id: "item".into(),
+                name_zh: "事项".into(),
+                name_en: "Item".into(),
+                purpose_zh: "依据".into(),
+                purpose_en: "Basis".into(),
+                licences: vec![LicenceGrant {
+                    vct: "urn:x:1".into(),
+                    claims: vec!["a".into()],
+                    holder_binding_required: false,
+                }],
+            }],
+            not_before: 0,
+            not_after: None,
+        };
+        let mut new = old.clone();
+        add_verifier(&mut new, agency("https://qp")).unwrap();
+        let kinds: Vec<&str> = diff(&old, &new).iter().map(|c| c.kind).collect();
+        assert_eq!(
+            kinds,
+            ["verifier_added", "verifier_key_added", "service_item_added"]
+        );
+        let mut changed = new.clone();
+        update_verifier(
+            &mut changed,
+            "https://qp",
+            VerifierUpdate {
+                compromised: vec![("c1".into(), 5)],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(diff(&new, &changed)[0].kind, "verifier_changed");
+        remove_verifier(&mut changed, "https://qp").unwrap();
+        assert_eq!(diff(&new, &changed)[0].kind, "verifier_removed");
+    }
 }
