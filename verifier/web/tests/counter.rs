@@ -51,8 +51,9 @@ fn sync_store_reload_and_verify_against_the_counters_request() {
         vct: Some("urn:tongban:business-licence:1".into()),
         claims: DISCLOSE.iter().map(|c| (*c).to_owned()).collect(),
         ttl_secs: 600,
+        signed: None,
     };
-    let req = make(&opts, NOW, &mut rng).unwrap();
+    let req = make(&opts, NOW, &mut rng).unwrap().request;
     let cred = zone.credential(NOW - 86_400, VALID_IDX);
     let p = zone.present(&cred, &DISCLOSE, &req.aud, &req.nonce, NOW + 5);
     let single = transport::encode(&p).unwrap();
