@@ -9,10 +9,14 @@
 //!   [`ManualClock`];
 //! * [`server`] — the accept loop every service runs: header, body and
 //!   request timeouts, connection limits in all and per address, and a hard
-//!   shutdown deadline ([`ServerLimits`]).
+//!   shutdown deadline ([`ServerLimits`]);
+//! * [`metrics`] — the Prometheus registry a service keeps in its state,
+//!   its text rendering, and the HTTP layer that counts and times every
+//!   request by route pattern.
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod metrics;
 pub mod server;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};

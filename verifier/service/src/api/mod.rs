@@ -10,10 +10,9 @@
 //! `max_response_bytes` for the wallet's response.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -162,17 +161,7 @@ async fn not_found() -> ApiError {
 
 /// Counts and times every request by its route pattern.
 async fn track(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = crate::metrics::method_label(req.method().as_str());
-    let start = Instant::now();
-    let resp = next.run(req).await;
-    s.metrics()
-        .request(&route, method, resp.status().as_u16(), start.elapsed());
-    resp
+    tongban_service_kit::metrics::track(s.metrics(), req, next).await
 }
 
 impl IntoResponse for ApiError {
