@@ -10,12 +10,17 @@
 //! * [`server`] — the accept loop every service runs: header, body and
 //!   request timeouts, connection limits in all and per address, and a hard
 //!   shutdown deadline ([`ServerLimits`]);
+//! * [`master_key`] — the master key (parsed from base64url or hex, read
+//!   from or written to a 0600 file, never stored in the database) and the
+//!   XChaCha20-Poly1305 sealing of private keys at rest, bound to associated
+//!   data each service spells ([`master_key::SealedFor`]);
 //! * [`metrics`] — the Prometheus registry a service keeps in its state,
 //!   its text rendering, and the HTTP layer that counts and times every
 //!   request by route pattern.
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod master_key;
 pub mod metrics;
 pub mod server;
 
