@@ -14,6 +14,9 @@
 //!   from or written to a 0600 file, never stored in the database) and the
 //!   XChaCha20-Poly1305 sealing of private keys at rest, bound to associated
 //!   data each service spells ([`master_key::SealedFor`]);
+//! * [`tokens`] — bearer tokens of an administrative API: a service's
+//!   prefix and 32 random bytes, shown once, stored as a hex SHA-256 hash,
+//!   read from `Authorization: Bearer`;
 //! * [`metrics`] — the Prometheus registry a service keeps in its state,
 //!   its text rendering, and the HTTP layer that counts and times every
 //!   request by route pattern.
@@ -23,6 +26,7 @@ pub mod clock;
 pub mod master_key;
 pub mod metrics;
 pub mod server;
+pub mod tokens;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use server::{ServeReport, ServerLimits, serve, shutdown_signal};

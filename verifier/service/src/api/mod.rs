@@ -187,15 +187,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
-        let secret = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::new(ApiCode::Unauthorized, "no Bearer token in Authorization")
-            })?;
+        let secret = tongban_service_kit::tokens::bearer(&parts.headers).ok_or_else(|| {
+            ApiError::new(ApiCode::Unauthorized, "no Bearer token in Authorization")
+        })?;
         Ok(Caller(s.authenticate(secret).await?))
     }
 }
