@@ -10,6 +10,9 @@
 //! * [`server`] — the accept loop every service runs: header, body and
 //!   request timeouts, connection limits in all and per address, and a hard
 //!   shutdown deadline ([`ServerLimits`]);
+//! * [`config`] — loading a configuration the same way in every service
+//!   (defaults, TOML file, `<PREFIX><KEY>` environment variables, flags) and
+//!   the checks of the keys every service has;
 //! * [`master_key`] — the master key (parsed from base64url or hex, read
 //!   from or written to a 0600 file, never stored in the database) and the
 //!   XChaCha20-Poly1305 sealing of private keys at rest, bound to associated
@@ -23,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod config;
 pub mod master_key;
 pub mod metrics;
 pub mod server;
