@@ -3,6 +3,9 @@
 //! What Tongban's network services (the issuer, and the receiving agency's
 //! online service to come) share below their HTTP layer.
 //!
+//! * [`api_codes`] — the [`api_codes!`] table each service declares its
+//!   stable API error codes with (code, HTTP status, English and Chinese
+//!   sentences);
 //! * [`clock`] — time is an argument: a service takes a [`Clock`] when it is
 //!   built and never reads the system time deep inside, so every expiry path
 //!   (offer codes, access tokens, nonces, purges) is testable with a
@@ -25,6 +28,7 @@
 //!   request by route pattern.
 #![forbid(unsafe_code)]
 
+pub mod api_codes;
 pub mod clock;
 pub mod config;
 pub mod master_key;

@@ -150,7 +150,7 @@ fn service_routes(state: &AppState) -> Router<AppState> {
 async fn not_found() -> ApiError {
     ApiError::new(
         ApiCode::UnknownEndpoint,
-        "no route matches this method and path",
+        tongban_service_kit::api_codes::NO_ROUTE,
     )
 }
 

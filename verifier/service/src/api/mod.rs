@@ -155,7 +155,7 @@ pub fn router(state: AppState) -> Router {
 async fn not_found() -> ApiError {
     ApiError::new(
         ApiCode::UnknownEndpoint,
-        "no route matches this method and path",
+        tongban_service_kit::api_codes::NO_ROUTE,
     )
 }
 
