@@ -20,6 +20,8 @@
 //!   from or written to a 0600 file, never stored in the database) and the
 //!   XChaCha20-Poly1305 sealing of private keys at rest, bound to associated
 //!   data each service spells ([`master_key::SealedFor`]);
+//! * [`startup`] — the private data directory, loading (or on first start
+//!   making) the master key, the log, and serving until Ctrl-C or SIGTERM;
 //! * [`tokens`] — bearer tokens of an administrative API: a service's
 //!   prefix and 32 random bytes, shown once, stored as a hex SHA-256 hash,
 //!   read from `Authorization: Bearer`;
@@ -34,6 +36,7 @@ pub mod config;
 pub mod master_key;
 pub mod metrics;
 pub mod server;
+pub mod startup;
 pub mod tokens;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
