@@ -16,6 +16,8 @@
 //! * [`config`] — loading a configuration the same way in every service
 //!   (defaults, TOML file, `<PREFIX><KEY>` environment variables, flags) and
 //!   the checks of the keys every service has;
+//! * [`db`] — opening the SQLite file (pragmas as parameters, one writer,
+//!   a read-only pool) or a PostgreSQL pool, with the service's migrations;
 //! * [`master_key`] — the master key (parsed from base64url or hex, read
 //!   from or written to a 0600 file, never stored in the database) and the
 //!   XChaCha20-Poly1305 sealing of private keys at rest, bound to associated
@@ -33,6 +35,7 @@
 pub mod api_codes;
 pub mod clock;
 pub mod config;
+pub mod db;
 pub mod master_key;
 pub mod metrics;
 pub mod server;
