@@ -61,12 +61,7 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
-        let secret = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+        let secret = tongban_service_kit::tokens::bearer(&parts.headers)
             .filter(|t| t.starts_with(TOKEN_PREFIX))
             .ok_or_else(|| {
                 ApiError::new(

@@ -10,10 +10,9 @@
 //! `max_response_bytes` for the wallet's response.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -158,23 +157,13 @@ pub fn router(state: AppState) -> Router {
 async fn not_found() -> ApiError {
     ApiError::new(
         ApiCode::UnknownEndpoint,
-        "no route matches this method and path",
+        tongban_service_kit::api_codes::NO_ROUTE,
     )
 }
 
 /// Counts and times every request by its route pattern.
 async fn track(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = crate::metrics::method_label(req.method().as_str());
-    let start = Instant::now();
-    let resp = next.run(req).await;
-    s.metrics()
-        .request(&route, method, resp.status().as_u16(), start.elapsed());
-    resp
+    tongban_service_kit::metrics::track(s.metrics(), req, next).await
 }
 
 impl IntoResponse for ApiError {
@@ -200,15 +189,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
-        let secret = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::new(ApiCode::Unauthorized, "no Bearer token in Authorization")
-            })?;
+        let secret = tongban_service_kit::tokens::bearer(&parts.headers).ok_or_else(|| {
+            ApiError::new(ApiCode::Unauthorized, "no Bearer token in Authorization")
+        })?;
         Ok(Caller(s.authenticate(secret).await?))
     }
 }

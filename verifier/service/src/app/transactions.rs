@@ -300,7 +300,10 @@ impl Service {
             enc_kid: kid,
             enc_sealed: self
                 .master
-                .seal(Purpose::ResponseDecryption, &id, key.private_jwk.as_bytes())
+                .seal(
+                    &Purpose::ResponseDecryption.of(&id),
+                    key.private_jwk.as_bytes(),
+                )
                 .map_err(ServiceError::internal)?,
             enc_public_jwk: Value::Object(key.public_jwk).to_string(),
             redirect_page,

@@ -270,7 +270,7 @@ impl Service {
                 }
                 let key = self
                     .master
-                    .open(Purpose::ResponseDecryption, &t.id, &t.enc_sealed)
+                    .open(&Purpose::ResponseDecryption.of(&t.id), &t.enc_sealed)
                     .map_err(|_| ServiceError::TransactionExpired(t.id.clone()))?;
                 let key = std::str::from_utf8(&key).map_err(ServiceError::internal)?;
                 let plain = jose::open_response(&jwe, &t.enc_kid, key)?;

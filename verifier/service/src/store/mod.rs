@@ -42,6 +42,15 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl From<tongban_service_kit::db::OpenError> for StoreError {
+    fn from(e: tongban_service_kit::db::OpenError) -> Self {
+        match e {
+            tongban_service_kit::db::OpenError::Database(e) => StoreError::Database(e),
+            tongban_service_kit::db::OpenError::Migrate(e) => StoreError::Migrate(e),
+        }
+    }
+}
+
 pub(crate) fn conflict_or(e: sqlx::Error, what: &str) -> StoreError {
     if let sqlx::Error::Database(db) = &e
         && db.is_unique_violation()
