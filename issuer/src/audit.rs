@@ -316,4 +316,20 @@ mod tests {
         let b = PendingEntry::new("a", "bc", "s", serde_json::json!({})).chain("x", 1, 1, GENESIS);
         assert_ne!(a.hash, b.hash);
     }
+    /// An entry written before the audit code moved to the service kit,
+    /// with the hash it was stored with: existing logs must still verify.
+    #[test]
+    fn a_stored_entry_keeps_its_hash() {
+        let e = PendingEntry {
+            actor: "tok_8f3a".into(),
+            action: "credential.issue".into(),
+            subject: "cred_01".into(),
+            detail: r#"{"licence_id":"91310000MA1K000000","vct":"https://licences.tongban.example/business-licence"}"#.into(),
+        }
+        .chain("shanghai-amr", 1, 1_767_225_600, GENESIS);
+        assert_eq!(
+            e.hash,
+            "29942a44e0e7ff1ca33f3b9290afe36039efbe92db4fd578beb0bb12ca95dd61"
+        );
+    }
 }

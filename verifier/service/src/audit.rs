@@ -229,4 +229,21 @@ mod tests {
             Err(ChainError::Truncated { .. })
         ));
     }
+    /// An entry written before the audit code moved to the service kit,
+    /// with the hash it was stored with: existing logs must still verify.
+    #[test]
+    fn a_stored_entry_keeps_its_hash() {
+        let e = PendingEntry {
+            chain: "qingpu".into(),
+            actor: "tok_8f3a".into(),
+            action: "transaction.create".into(),
+            subject: "tx_01".into(),
+            detail: r#"{"paths":[["name"]]}"#.into(),
+        }
+        .link(1, 1_767_225_600, GENESIS);
+        assert_eq!(
+            e.hash,
+            "6d807e48fdb609278431eaa0db4f26ef38c7d74ffe4c95b289d48e9083ab429b"
+        );
+    }
 }
