@@ -1,8 +1,11 @@
 //! # tongban-service-kit
 //!
 //! What Tongban's network services (the issuer, and the receiving agency's
-//! online service to come) share below their HTTP layer.
+//! online service) share below their HTTP layer.
 //!
+//! * [`audit`] — the hash-chained audit log without its storage: the
+//!   canonical form an entry is hashed in, linking an entry after its
+//!   chain's head, and verifying a chain page by page against that head;
 //! * [`clock`] — time is an argument: a service takes a [`Clock`] when it is
 //!   built and never reads the system time deep inside, so every expiry path
 //!   (offer codes, access tokens, nonces, purges) is testable with a
@@ -12,6 +15,7 @@
 //!   shutdown deadline ([`ServerLimits`]).
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod clock;
 pub mod server;
 
