@@ -11,13 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::{Method, StatusCode, header};
 use serde_json::Value;
+use tongban_test_support::openapi;
 use tongban_verifier_service::api::{ApiCode, OPENAPI, ROUTES};
 
 mod support;
-
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 
 const PROSE_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -26,21 +23,6 @@ const PROSE_PATH: &str = concat!(
 
 fn openapi() -> Value {
     serde_json::from_str(OPENAPI).expect("specs/verifier-service.openapi.json is not JSON")
-}
-
-/// Every (METHOD, path) the document describes.
-fn documented(doc: &Value) -> BTreeSet<(String, String)> {
-    let paths = doc["paths"].as_object().expect("paths is an object");
-    let mut out = BTreeSet::new();
-    for (path, item) in paths {
-        let item = item.as_object().expect("a path item is an object");
-        for m in METHODS {
-            if item.contains_key(m) {
-                out.insert((m.to_ascii_uppercase(), path.clone()));
-            }
-        }
-    }
-    out
 }
 
 fn routes() -> BTreeSet<(String, String)> {
@@ -140,7 +122,10 @@ fn the_document_is_openapi_3_1_in_shape() {
             .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_owned()))
             .collect();
         for (method, op) in item.as_object().unwrap() {
-            assert!(METHODS.contains(&method.as_str()), "{path}: {method}");
+            assert!(
+                openapi::METHODS.contains(&method.as_str()),
+                "{path}: {method}"
+            );
             let declared: BTreeSet<String> = op["parameters"]
                 .as_array()
                 .map(|ps| {
@@ -170,67 +155,20 @@ fn the_document_is_openapi_3_1_in_shape() {
 }
 
 #[test]
-fn every_route_is_documented() {
-    let documented = documented(&openapi());
-    let missing: Vec<_> = routes().difference(&documented).cloned().collect();
-    assert!(
-        missing.is_empty(),
-        "routes missing from specs/verifier-service.openapi.json: {missing:?}"
-    );
-}
-
-#[test]
-fn every_documented_route_exists() {
-    let documented = documented(&openapi());
-    let extra: Vec<_> = documented.difference(&routes()).cloned().collect();
-    assert!(
-        extra.is_empty(),
-        "specs/verifier-service.openapi.json documents routes the service does not have: {extra:?}"
-    );
+fn the_document_describes_exactly_the_routes() {
+    openapi::assert_routes_documented(&openapi(), &routes(), "specs/verifier-service.openapi.json");
 }
 
 #[test]
 fn every_operation_is_described_and_back_office_ones_need_a_token() {
-    let doc = openapi();
-    let mut ids = BTreeSet::new();
-    for (method, path) in routes() {
-        let op = &doc["paths"][&path][method.to_ascii_lowercase()];
-        for member in ["operationId", "summary", "description"] {
-            assert!(
-                op[member].as_str().is_some_and(|s| !s.is_empty()),
-                "{method} {path}: no {member}"
-            );
-        }
-        assert!(
-            op["responses"].as_object().is_some_and(|r| !r.is_empty()),
-            "{method} {path}: no responses"
-        );
-        assert!(
-            ids.insert(op["operationId"].as_str().unwrap_or_default().to_owned()),
-            "{method} {path}: operationId is not unique"
-        );
-        let bearer = op["security"]
-            .as_array()
-            .is_some_and(|s| s.iter().any(|r| r.get("bearerToken").is_some()));
-        assert_eq!(
-            bearer,
-            path.starts_with("/api/v1/"),
-            "{method} {path}: bearerToken security iff under /api/v1"
-        );
-    }
+    openapi::assert_operations_described(&openapi(), &routes(), "bearerToken", "/api/v1/");
 }
 
 #[test]
 fn the_error_enum_is_exactly_the_service_codes() {
     let doc = openapi();
-    let listed: BTreeSet<&str> =
-        doc["components"]["schemas"]["ApiError"]["properties"]["code"]["enum"]
-            .as_array()
-            .expect("ApiError.code has an enum")
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
-    let codes: BTreeSet<&str> = ApiCode::ALL.iter().map(|c| c.code()).collect();
+    let listed = openapi::enum_at(&doc, "/components/schemas/ApiError/properties/code/enum");
+    let codes: BTreeSet<String> = ApiCode::ALL.iter().map(|c| c.code().to_owned()).collect();
     assert_eq!(
         listed, codes,
         "the ApiError.code enum of specs/verifier-service.openapi.json differs from ApiCode::ALL"
