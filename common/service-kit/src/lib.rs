@@ -1,11 +1,14 @@
 //! # tongban-service-kit
 //!
 //! What Tongban's network services (the issuer, and the receiving agency's
-//! online service to come) share below their HTTP layer.
+//! online service) share below their HTTP layer.
 //!
 //! * [`api_codes`] — the [`api_codes!`] table each service declares its
 //!   stable API error codes with (code, HTTP status, English and Chinese
 //!   sentences);
+//! * [`audit`] — the hash-chained audit log without its storage: the
+//!   canonical form an entry is hashed in, linking an entry after its
+//!   chain's head, and verifying a chain page by page against that head;
 //! * [`clock`] — time is an argument: a service takes a [`Clock`] when it is
 //!   built and never reads the system time deep inside, so every expiry path
 //!   (offer codes, access tokens, nonces, purges) is testable with a
@@ -33,6 +36,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api_codes;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod db;

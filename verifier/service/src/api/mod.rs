@@ -4,8 +4,10 @@
 //!
 //! [`router`] builds the whole service; tests drive it with
 //! `tower::ServiceExt::oneshot`, no port needed. [`ROUTES`] lists every
-//! route once, with a line of what it does; `/openapi.json` is generated
-//! from it and from [`ApiCode`], so it cannot drift from the router.
+//! route once, with a line of what it does; `/openapi.json` serves
+//! [`OPENAPI`], the hand-written `specs/verifier-service.openapi.json`, and
+//! `tests/api_docs.rs` keeps it in step with [`ROUTES`] and [`ApiCode`]
+//! (a route added here fails that test until the document describes it).
 //! Every route has a body limit: `max_body_bytes`, or
 //! `max_response_bytes` for the wallet's response.
 
@@ -34,7 +36,13 @@ pub use error::{ApiCode, ApiError};
 /// Shared state of every handler.
 pub type AppState = Arc<Service>;
 
+/// The OpenAPI 3.1 document served at `/openapi.json`
+/// (`specs/verifier-service.openapi.json`; prose in
+/// `specs/verifier-service.md`).
+pub const OPENAPI: &str = include_str!("../../../../specs/verifier-service.openapi.json");
+
 /// Every route: (method, path as the router writes it, what it does).
+/// Each must be in [`OPENAPI`], and the document describes nothing else.
 pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/healthz", "the process is up"),
     (
