@@ -29,6 +29,8 @@
 #                 database tongban_vload_<time> is made for the run and
 #                 dropped afterwards
 #   KEEP=1        keep the data directory (and the PostgreSQL database)
+#   SERVICE_BIN   run this tongban-verifier-service binary instead of the
+#                 one just built (to compare two builds in one session)
 #
 # Exit status 0 when every verification completed, the read-back passed and
 # the audit chains verified; 1 otherwise. The numbers go in
@@ -51,7 +53,7 @@ echo "== building release binaries"
 cargo build --release --quiet -p tongban-verifier-service -p tongban-xtask \
   --bin tongban-verifier-service --bin verify-load
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-service="$target_dir/release/tongban-verifier-service"
+service="${SERVICE_BIN:-$target_dir/release/tongban-verifier-service}"
 load="$target_dir/release/verify-load"
 
 dir="$(mktemp -d "${TMPDIR:-/tmp}/tongban-vload.XXXXXX")"
