@@ -1,6 +1,10 @@
 //! The embedded SQLite backend (the default): one file in the data
 //! directory, WAL journal, `synchronous = FULL`. Writes go through one
 //! connection (SQLite has one writer), reads through a small pool.
+//!
+//! Neither pool pings a connection before handing it out (sqlx's default):
+//! a connection to a local file does not go stale, and the ping is one
+//! more hand-off to the connection's thread and back on every query.
 
 use std::path::Path;
 use std::str::FromStr as _;
@@ -27,11 +31,13 @@ impl SqlStore<Sqlite> {
             .busy_timeout(Duration::from_secs(10));
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(opts.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(opts.read_only(true))
             .await?;
         Ok(SqlStore { write, read })
