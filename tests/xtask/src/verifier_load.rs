@@ -337,8 +337,9 @@ impl PhaseResult {
         let client = self.client_cpu_s?;
         let mut s = match self.service_cpu_s {
             Some(svc) => format!(
-                "cpu: service {svc:.1} s ({:.0}% of one core), load client {client:.1} s ({:.0}%)",
+                "cpu: service {svc:.1} s ({:.0}% of one core; {:.0} µs per completed), load client {client:.1} s ({:.0}%)",
                 100.0 * svc / w,
+                1e6 * svc / self.completed.max(1) as f64,
                 100.0 * client / w
             ),
             None => format!(
