@@ -42,6 +42,11 @@ pub struct SqliteSettings {
     pub writers: u32,
     /// Connections of the read-only pool (default 4).
     pub readers: u32,
+    /// Whether a pooled connection is pinged before it is handed out
+    /// (sqlx's default, on). A connection to a local file does not go
+    /// stale, and the ping is one more hand-off to the connection's thread
+    /// and back on every query; a service under load turns it off.
+    pub ping_before_acquire: bool,
 }
 
 impl Default for SqliteSettings {
@@ -53,6 +58,7 @@ impl Default for SqliteSettings {
             busy_timeout: Duration::from_secs(10),
             writers: 1,
             readers: 4,
+            ping_before_acquire: true,
         }
     }
 }
@@ -82,11 +88,13 @@ pub async fn open_sqlite(
         .busy_timeout(settings.busy_timeout);
     let write = SqlitePoolOptions::new()
         .max_connections(settings.writers)
+        .test_before_acquire(settings.ping_before_acquire)
         .connect_with(opts.clone())
         .await?;
     migrator.run(&write).await?;
     let read = SqlitePoolOptions::new()
         .max_connections(settings.readers)
+        .test_before_acquire(settings.ping_before_acquire)
         .connect_with(opts.read_only(true))
         .await?;
     Ok(SqlitePools { write, read })
