@@ -155,11 +155,21 @@ fn link(created: &Value) -> &str {
 struct Proxy {
     url: String,
     backend: Arc<Mutex<String>>,
-    posts: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    posts: Arc<Mutex<Vec<Posted>>>,
 }
 
-/// Reads one HTTP/1.1 request: (request line, headers, body).
-fn read_request(stream: &TcpStream) -> Option<(String, Vec<(String, String)>, Vec<u8>)> {
+/// A POST the proxy passed on: its path and body.
+type Posted = (String, Vec<u8>);
+
+/// One HTTP/1.1 request: its request line, headers and body.
+struct Incoming {
+    line: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// Reads one HTTP/1.1 request.
+fn read_request(stream: &TcpStream) -> Option<Incoming> {
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -179,7 +189,11 @@ fn read_request(stream: &TcpStream) -> Option<(String, Vec<(String, String)>, Ve
         .unwrap_or(0);
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    Some((line.trim_end().to_owned(), headers, body))
+    Some(Incoming {
+        line: line.trim_end().to_owned(),
+        headers,
+        body,
+    })
 }
 
 impl Proxy {
@@ -194,7 +208,12 @@ impl Proxy {
                 let (b, p) = (b.clone(), p.clone());
                 std::thread::spawn(move || {
                     let mut client = client;
-                    let Some((line, headers, body)) = read_request(&client) else {
+                    let Some(Incoming {
+                        line,
+                        headers,
+                        body,
+                    }) = read_request(&client)
+                    else {
                         return;
                     };
                     let mut parts = line.split(' ');
@@ -381,7 +400,7 @@ fn forger(
     let (s, b) = (seen.clone(), base.clone());
     std::thread::spawn(move || {
         for mut stream in listener.incoming().flatten() {
-            let Some((line, _, body)) = read_request(&stream) else {
+            let Some(Incoming { line, body, .. }) = read_request(&stream) else {
                 continue;
             };
             let path = line.split(' ').nth(1).unwrap_or("").to_owned();
