@@ -143,8 +143,8 @@ fn the_npm_wallet_answers_our_service_and_it_accepts() {
     assert!(claims.get("address").is_none(), "only what was asked: {o}");
     assert_eq!(o["verdict"]["presentations"][0]["iss"], zone.issuer.iss());
 
-    // Our service stays strict with the peer: its response replayed into
-    // the answered transaction is refused.
+    // Our service stays strict with the peer: a second answer to the
+    // answered transaction is refused (its request URI answers 409).
     let again = node_output(
         "oid4vp_wallet.mjs",
         &[
