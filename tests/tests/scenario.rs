@@ -585,6 +585,8 @@ fn the_demo_script_runs() {
         "1. The demonstration zone's trust anchor",
         "6. The counter asks",
         "核验通过",
+        "7. Online: a Shanghai agency asks for the Jiangsu licence",
+        "the back office reads the outcome: accepted",
         "status_revoked",
         "== Done",
     ] {
