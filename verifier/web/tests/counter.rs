@@ -297,7 +297,7 @@ fn a_pinned_root_threshold_lists_and_the_chain_walked_with_rollback_floors() {
         NOW,
     );
     let out = c
-        .verify(&[p.clone()], None, NOW + 5, Settings::default())
+        .verify(std::slice::from_ref(&p), None, NOW + 5, Settings::default())
         .unwrap();
     assert_eq!(out["view"]["accepted"], true, "{out:#}");
     assert_eq!(
