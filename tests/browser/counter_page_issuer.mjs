@@ -127,7 +127,7 @@ try {
   await stopCamera();
   await page.click('#clear-request');
 
-  // 3. The wallet's multi-part presentation: two codes, one after the other.
+  // 3. The wallet's multi-part presentation: several codes, one after the other.
   const multi = await need('multipart');
   cam = await cameraVerdict();
   check(cam.v.verdict === 'accepted' && cam.v.text.includes('Disclosed fields (3)'),

@@ -13,7 +13,7 @@
 //! public URL is the proxy's, as in a deployment). The clerk's day: the
 //! pinned root and the 2-of-3 list synced; the counter's request answered
 //! by the wallet's QR code through the camera; a multi-part presentation
-//! (two QR codes in the wallet's PNG) through the camera; a tampered
+//! (three QR codes in the wallet's PNG) through the camera; a tampered
 //! presentation; a root rotation (root 2 fetched beside the list, a list
 //! signed by an operator only root 2 names); a revocation through the
 //! issuer's admin API reaching the page with a bundle refresh from the
@@ -308,7 +308,7 @@ fn tampered(text: &str) -> String {
 
 /// A business scope of 2000 characters (the catalogue's limit) that does
 /// not compress (drawn from 3000 common CJK characters by a fixed
-/// generator), so that the presentation needs two QR codes: the longest a
+/// generator), so that the presentation needs several QR codes (three): the longest a
 /// citizen can hold.
 fn long_business_scope() -> String {
     let mut x: u32 = 2_026;
