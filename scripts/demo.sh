@@ -14,10 +14,14 @@
 #   5. A counter in Qingpu syncs its trust bundle (the only online step).
 #   6. The counter asks for three fields of the business licence; the wallet
 #      answers with a QR code (PNG); the counter verifies it OFFLINE.
-#   7. Wujiang revokes the licence; the counter re-syncs and the same answer
+#   7. Online: a Shanghai receiving agency's service (tongban-verifier-service,
+#      which syncs the same trust list itself) asks for the Jiangsu licence
+#      over OpenID4VP; the wallet answers the QR code of the agency's page;
+#      the back office reads the verified claims.
+#   8. Wujiang revokes the licence; the counter re-syncs and the same answer
 #      is now rejected.
 #
-# Needs: a Rust toolchain, curl and python3. Uses ports 18300-18303 on
+# Needs: a Rust toolchain, curl and python3. Uses ports 18300-18304 on
 # 127.0.0.1. Stops every process it started when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,10 +40,11 @@ for k in sys.argv[1].split("."):
     v = v[int(k)] if k.isdigit() else v[k]
 print(v if not isinstance(v,(dict,list)) else json.dumps(v, ensure_ascii=False))' "$1"; }
 
-step "Building the three programs (tongban-issuer, tongban-wallet, tongban-verify)"
-cargo build --quiet -p tongban-issuer -p tongban-wallet -p tongban-verify --bins
+step "Building the four programs (tongban-issuer, tongban-wallet, tongban-verify, tongban-verifier-service)"
+cargo build --quiet -p tongban-issuer -p tongban-wallet -p tongban-verify -p tongban-verifier-service --bins
 BIN="$ROOT/target/debug"
 ISSUER="$BIN/tongban-issuer"; WALLET="$BIN/tongban-wallet"; VERIFY="$BIN/tongban-verify"
+VSERVICE="$BIN/tongban-verifier-service"
 
 if [[ -n "$KEEP" ]]; then mkdir -p "$KEEP"; W="$(cd "$KEEP" && pwd)"; else W="$(mktemp -d /tmp/tongban-demo.XXXXXX)"; fi
 note "working directory: $W"
@@ -51,7 +56,7 @@ cleanup() {
 trap cleanup EXIT
 
 wait_ready() {
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 600); do
     curl -fsS "$1/readyz" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
@@ -165,7 +170,47 @@ offline "$VERIFY" verify --bundle "$W/qingpu-bundle" --anchor-key "$W/anchor.jwk
   --request "$W/request.txt" "$W/answer.png"
 
 # ---------------------------------------------------------------------------
-step "7. Wujiang revokes the licence; the counter re-syncs and checks again"
+step "7. Online: a Shanghai agency asks for the Jiangsu licence over OpenID4VP"
+# The receiving agency's service: the operator CA first, then a first start
+# that syncs the zone's trust list itself and prints an admin token once.
+VS=http://127.0.0.1:18304
+"$VSERVICE" ca init --data-dir "$W/verifier-service" --name "YRD receiving agencies CA (demo)" >/dev/null
+"$VSERVICE" ca export --data-dir "$W/verifier-service" >"$W/operator-ca.pem"
+cat >"$W/verifier-service.toml" <<TOML
+trust_list_url = "http://127.0.0.1:18300/trust-list.jwt"
+anchor_key_files = ["$W/anchor.jwk.json"]
+TOML
+"$VSERVICE" serve --config "$W/verifier-service.toml" --data-dir "$W/verifier-service" \
+  --listen 127.0.0.1:18304 >"$W/verifier-service.log" 2>&1 &
+PIDS+=($!)
+wait_ready "$VS"
+VADMIN="$(grep -o 'tbvs_[A-Za-z0-9_-]*' "$W/verifier-service.log" | head -n1)"
+curl -fsS -H "Authorization: Bearer $VADMIN" -H 'Content-Type: application/json' \
+  --data '{"id":"qingpu-ywtb","name_zh":"上海市青浦区行政服务中心","name_en":"Qingpu Administrative Service Centre","region":"310118","dns":"verifier.qingpu.example"}' \
+  "$VS/api/v1/tenants" >"$W/tenant.json"
+VTOKEN="$(curl -fsS -H "Authorization: Bearer $VADMIN" -H 'Content-Type: application/json' \
+  --data '{"tenant":"qingpu-ywtb","label":"demo back office"}' "$VS/api/v1/tokens" | json token)"
+note "Qingpu's service centre is a tenant of $VS, client id $(json client_id <"$W/tenant.json")"
+curl -fsS -H "Authorization: Bearer $VTOKEN" -H 'Content-Type: application/json' \
+  --data '{"licence":{"type":"business-licence","claims":["company_name","unified_social_credit_code","legal_representative"]},"purpose":{"zh":"办理跨省企业迁移登记","en":"Cross-province company relocation"},"service_item":"310118-QY-0042"}' \
+  "$VS/api/v1/transactions" >"$W/transaction.json"
+TX="$(json id <"$W/transaction.json")"
+curl -fsS -H "Authorization: Bearer $VTOKEN" "$VS/api/v1/transactions/$TX/qr.png" >"$W/online-request.png"
+note "the back office made transaction $TX; its page shows the QR code: $W/online-request.png"
+note "link: $(json authorization_request <"$W/transaction.json")"
+# Li Ming's wallet trusts the operator CA, checks the signed request, shows
+# who asks for what, and (consent given with --yes) sends the encrypted answer.
+"$WALLET" --wallet "$W/wallet-li" present "$W/online-request.png" --yes --verifier-ca "$W/operator-ca.pem"
+curl -fsS -H "Authorization: Bearer $VTOKEN" "$VS/api/v1/transactions/$TX?wait=30" >"$W/outcome.json"
+note "the back office reads the outcome: $(json state <"$W/outcome.json"), verified against the zone's trust list:"
+for c in company_name unified_social_credit_code legal_representative; do
+  note "  $c: $(json "claims.licence.0.$c" <"$W/outcome.json")"
+done
+note "read again, the claims are gone (handed over once): claims_erased=$(curl -fsS -H "Authorization: Bearer $VTOKEN" "$VS/api/v1/transactions/$TX" | json claims_erased)"
+[[ "$(json state <"$W/outcome.json")" == accepted ]] || { echo "expected the online answer to be accepted" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------
+step "8. Wujiang revokes the licence; the counter re-syncs and checks again"
 ADMIN_ID="$(curl -fsS -H "Authorization: Bearer $(cat "$W/wujiang.token")" http://127.0.0.1:18302/admin/v1/credentials | json credentials.0.id)"
 curl -fsS -X POST -H "Authorization: Bearer $(cat "$W/wujiang.token")" -H 'Content-Type: application/json' \
   --data '{"reason":"company deregistered (demo)"}' "http://127.0.0.1:18302/admin/v1/credentials/$ADMIN_ID/revoke" >/dev/null

@@ -2,17 +2,17 @@
 //! agency of a fresh data directory, and `serve` itself with graceful
 //! shutdown.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tongban_service_kit::startup::{self, StartupError};
 
 use crate::app::{Agency, AgencySpec, Database, OpenError, Service, ServiceError};
 use crate::config::Config;
 use crate::keys::{KeyError, MasterKey};
 use crate::tokens::{NewToken, Scopes};
 
-/// Environment variable holding the master key (base64url or hex).
-pub const MASTER_KEY_ENV: &str = "TONGBAN_MASTER_KEY";
+pub use tongban_service_kit::startup::{KeySource, MASTER_KEY_ENV};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -37,15 +37,13 @@ pub enum StartError {
     Service(#[from] ServiceError),
 }
 
-/// Where the master key came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeySource {
-    /// `TONGBAN_MASTER_KEY`.
-    Environment,
-    /// An existing file.
-    File(PathBuf),
-    /// A file generated now (first start).
-    Generated(PathBuf),
+impl From<StartupError> for StartError {
+    fn from(e: StartupError) -> Self {
+        match e {
+            StartupError::Key(e) => StartError::Key(e),
+            StartupError::Io { what, source } => StartError::Io { what, source },
+        }
+    }
 }
 
 /// Loads the master key: `TONGBAN_MASTER_KEY`, else the configured file,
@@ -54,34 +52,17 @@ pub fn load_master_key(
     config: &Config,
     create: bool,
 ) -> Result<(MasterKey, KeySource), StartError> {
-    if let Ok(text) = std::env::var(MASTER_KEY_ENV) {
-        return Ok((MasterKey::parse(&text)?, KeySource::Environment));
-    }
-    let path = config
-        .master_key_file
-        .clone()
-        .unwrap_or_else(|| config.data_dir.join("master.key"));
-    if path.exists() || !create || config.master_key_file.is_some() {
-        return Ok((MasterKey::read(&path)?, KeySource::File(path)));
-    }
-    ensure_data_dir(config)?;
-    let key = MasterKey::generate();
-    key.write_new(&path)?;
-    Ok((key, KeySource::Generated(path)))
+    Ok(startup::load_master_key(
+        std::env::var(MASTER_KEY_ENV).ok(),
+        config.master_key_file.as_deref(),
+        &config.data_dir,
+        create,
+    )?)
 }
 
+/// Creates the data directory (mode 0700) if absent.
 fn ensure_data_dir(config: &Config) -> Result<(), StartError> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        b.mode(0o700);
-    }
-    b.create(&config.data_dir).map_err(|source| StartError::Io {
-        what: format!("creating the data directory {}", config.data_dir.display()),
-        source,
-    })
+    Ok(startup::ensure_data_dir(&config.data_dir)?)
 }
 
 /// Opens the configured database (SQLite in the data directory unless a
@@ -209,23 +190,8 @@ pub async fn serve(
     };
     let limits = service.config().server;
     let app = crate::api::router(service);
-    let result = tongban_service_kit::serve(listener, app, limits, async {
-        tongban_service_kit::shutdown_signal().await;
-        tracing::info!("shutting down: finishing requests in flight");
-    })
-    .await
-    .map_err(|source| StartError::Io {
-        what: "serving".into(),
-        source,
-    });
+    let result = startup::serve_until_signal(listener, app, limits).await;
     purge.abort();
-    if let Ok(report) = &result {
-        tracing::info!(
-            accepted = report.accepted,
-            refused_at_limits = report.refused,
-            dropped_at_shutdown = report.dropped_at_shutdown,
-            "stopped"
-        );
-    }
-    result.map(|_| ())
+    result?;
+    Ok(())
 }

@@ -8,50 +8,12 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
 use tongban_service_kit::ServerLimits;
+use tongban_service_kit::config::{self, ServerLimitKeys};
 
-/// Why the configuration is unusable.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("config file {path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML or has unknown keys.
-    #[error("config file {path}: {message}")]
-    Parse {
-        /// The file.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// An environment variable has a value of the wrong kind.
-    #[error("environment variable {name}={value:?}: {expected}")]
-    Env {
-        /// The variable.
-        name: String,
-        /// Its value.
-        value: String,
-        /// What was expected.
-        expected: &'static str,
-    },
-    /// A value is out of range.
-    #[error("{key}: {message}")]
-    Invalid {
-        /// The key.
-        key: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-}
+pub use tongban_service_kit::config::{ConfigError, LogFormat, Overrides};
 
 /// The configuration file as written (every key optional).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -117,15 +79,6 @@ pub struct FileConfig {
     pub shutdown_grace_secs: Option<u64>,
 }
 
-/// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
-
 /// The effective configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -180,83 +133,18 @@ pub struct Config {
     pub server: ServerLimits,
 }
 
-/// Command-line overrides.
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    /// `--listen`.
-    pub listen: Option<String>,
-    /// `--data-dir`.
-    pub data_dir: Option<PathBuf>,
-    /// `--database-url`.
-    pub database_url: Option<String>,
-    /// `--public-url`.
-    pub public_url: Option<String>,
-}
-
-macro_rules! env_overrides {
-    ($file:ident, $get:ident; $($key:ident : $kind:tt),+ $(,)?) => {
-        $(
-            let name = concat!("TONGBAN_ISSUER_", stringify!($key)).to_ascii_uppercase();
-            if let Some(v) = $get(&name) {
-                $file.$key = Some(env_overrides!(@parse $kind, name, v));
-            }
-        )+
-    };
-    (@parse string, $name:ident, $v:ident) => { $v };
-    (@parse path, $name:ident, $v:ident) => { PathBuf::from($v) };
-    (@parse number, $name:ident, $v:ident) => {
-        $v.parse().map_err(|_| ConfigError::Env { name: $name.clone(), value: $v.clone(), expected: "a whole number" })?
-    };
-}
-
 /// The server's limits from the file's keys, each defaulting to
 /// [`ServerLimits::default`]; a zero is refused (it would turn a bound off).
 fn server_limits(f: &FileConfig) -> Result<ServerLimits, ConfigError> {
-    let d = ServerLimits::default();
-    let secs = |key: &'static str, v: Option<u64>, default: Duration| match v {
-        None => Ok(default),
-        Some(0) => Err(ConfigError::Invalid {
-            key,
-            message: "must be at least 1 second".into(),
-        }),
-        Some(n) => Ok(Duration::from_secs(n)),
-    };
-    let count = |key: &'static str, v: Option<usize>, default: usize| match v {
-        None => Ok(default),
-        Some(0) => Err(ConfigError::Invalid {
-            key,
-            message: "must be at least 1".into(),
-        }),
-        Some(n) => Ok(n),
-    };
-    Ok(ServerLimits {
-        header_read_timeout: secs(
-            "header_read_timeout_secs",
-            f.header_read_timeout_secs,
-            d.header_read_timeout,
-        )?,
-        body_idle_timeout: secs(
-            "body_idle_timeout_secs",
-            f.body_idle_timeout_secs,
-            d.body_idle_timeout,
-        )?,
-        request_timeout: secs(
-            "request_timeout_secs",
-            f.request_timeout_secs,
-            d.request_timeout,
-        )?,
-        max_connections: count("max_connections", f.max_connections, d.max_connections)?,
-        max_connections_per_ip: count(
-            "max_connections_per_ip",
-            f.max_connections_per_ip,
-            d.max_connections_per_ip,
-        )?,
-        shutdown_grace: secs(
-            "shutdown_grace_secs",
-            f.shutdown_grace_secs,
-            d.shutdown_grace,
-        )?,
-    })
+    ServerLimitKeys {
+        header_read_timeout_secs: f.header_read_timeout_secs,
+        body_idle_timeout_secs: f.body_idle_timeout_secs,
+        request_timeout_secs: f.request_timeout_secs,
+        max_connections: f.max_connections,
+        max_connections_per_ip: f.max_connections_per_ip,
+        shutdown_grace_secs: f.shutdown_grace_secs,
+    }
+    .resolve(ServerLimits::default())
 }
 
 impl Config {
@@ -272,21 +160,9 @@ impl Config {
         over: &Overrides,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let mut f = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
-                    path: path.display().to_string(),
-                    message: e.message().to_owned(),
-                })?
-            }
-            None => FileConfig::default(),
-        };
+        let mut f: FileConfig = config::read_file(file)?;
         let get = &env;
-        env_overrides!(f, get;
+        tongban_service_kit::env_overrides!("TONGBAN_ISSUER_", f, get;
             listen: string, data_dir: path, database_url: string, public_url: string,
             master_key_file: path, max_body_bytes: number, max_batch_bytes: number,
             status_list_size: number, status_list_ttl_secs: number, status_list_lifetime_secs: number,
@@ -297,28 +173,18 @@ impl Config {
             body_idle_timeout_secs: number, request_timeout_secs: number, max_connections: number,
             max_connections_per_ip: number, shutdown_grace_secs: number,
         );
-        if over.listen.is_some() {
-            f.listen = over.listen.clone();
-        }
-        if over.data_dir.is_some() {
-            f.data_dir = over.data_dir.clone();
-        }
-        if over.database_url.is_some() {
-            f.database_url = over.database_url.clone();
-        }
-        if over.public_url.is_some() {
-            f.public_url = over.public_url.clone();
-        }
+        over.apply(
+            &mut f.listen,
+            &mut f.data_dir,
+            &mut f.database_url,
+            &mut f.public_url,
+        );
         Self::resolve(f)
     }
 
     fn resolve(f: FileConfig) -> Result<Config, ConfigError> {
         let server = server_limits(&f)?;
-        let listen_text = f.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
-        let listen: SocketAddr = listen_text.parse().map_err(|_| ConfigError::Invalid {
-            key: "listen",
-            message: format!("{listen_text:?} is not an address such as 127.0.0.1:8080"),
-        })?;
+        let listen = config::listen_address(f.listen, "127.0.0.1:8080")?;
         let public_url = f
             .public_url
             .unwrap_or_else(|| format!("http://{listen}"))
@@ -333,16 +199,7 @@ impl Config {
             });
         }
         check_path_prefix(&public_url)?;
-        let log_format = match f.log_format.as_deref() {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    key: "log_format",
-                    message: format!("{other:?}: use text or json"),
-                });
-            }
-        };
+        let log_format = LogFormat::parse(f.log_format.as_deref())?;
         let access_token_ttl_secs = f.access_token_ttl_secs.unwrap_or(300);
         if !(1..=300).contains(&access_token_ttl_secs) {
             return Err(ConfigError::Invalid {
@@ -374,16 +231,7 @@ impl Config {
                 })?
             }
         };
-        let database_url = f.database_url.filter(|u| !u.is_empty());
-        if let Some(u) = &database_url
-            && !(u.starts_with("postgres://") || u.starts_with("postgresql://"))
-        {
-            return Err(ConfigError::Invalid {
-                key: "database_url",
-                message: "only postgres:// URLs; leave it unset for the embedded SQLite file"
-                    .into(),
-            });
-        }
+        let database_url = config::database_url(f.database_url)?;
         Ok(Config {
             listen,
             data_dir: f
@@ -489,6 +337,8 @@ fn check_path_prefix(public_url: &str) -> Result<(), ConfigError> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

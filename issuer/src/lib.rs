@@ -36,7 +36,7 @@ pub mod config;
 
 pub mod files;
 pub mod keys;
-pub mod metrics;
+pub use tongban_service_kit::metrics;
 pub mod status_index;
 pub(crate) mod store;
 pub mod tokens;

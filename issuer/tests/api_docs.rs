@@ -10,10 +10,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 use tongban_issuer::api::ApiCode;
 use tongban_issuer::api::{OPENAPI, ROUTES};
-
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+use tongban_test_support::openapi;
 
 const PROSE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/issuer-api.md");
 
@@ -23,21 +20,6 @@ fn prose() -> String {
 
 fn openapi() -> Value {
     serde_json::from_str(OPENAPI).expect("specs/issuer-api.openapi.json is not JSON")
-}
-
-/// Every (METHOD, path) the document describes.
-fn documented(doc: &Value) -> BTreeSet<(String, String)> {
-    let paths = doc["paths"].as_object().expect("paths is an object");
-    let mut out = BTreeSet::new();
-    for (path, item) in paths {
-        let item = item.as_object().expect("a path item is an object");
-        for m in METHODS {
-            if item.contains_key(m) {
-                out.insert((m.to_ascii_uppercase(), path.clone()));
-            }
-        }
-    }
-    out
 }
 
 fn routes() -> BTreeSet<(String, String)> {
@@ -58,67 +40,20 @@ fn the_document_is_openapi_3_1() {
 }
 
 #[test]
-fn every_route_is_documented() {
-    let documented = documented(&openapi());
-    let missing: Vec<_> = routes().difference(&documented).cloned().collect();
-    assert!(
-        missing.is_empty(),
-        "routes missing from specs/issuer-api.openapi.json: {missing:?}"
-    );
-}
-
-#[test]
-fn every_documented_route_exists() {
-    let documented = documented(&openapi());
-    let extra: Vec<_> = documented.difference(&routes()).cloned().collect();
-    assert!(
-        extra.is_empty(),
-        "specs/issuer-api.openapi.json documents routes the service does not have: {extra:?}"
-    );
+fn the_document_describes_exactly_the_routes() {
+    openapi::assert_routes_documented(&openapi(), &routes(), "specs/issuer-api.openapi.json");
 }
 
 #[test]
 fn every_operation_is_described_and_admin_ones_need_a_token() {
-    let doc = openapi();
-    let mut ids = BTreeSet::new();
-    for (method, path) in routes() {
-        let op = &doc["paths"][&path][method.to_ascii_lowercase()];
-        for member in ["operationId", "summary", "description"] {
-            assert!(
-                op[member].as_str().is_some_and(|s| !s.is_empty()),
-                "{method} {path}: no {member}"
-            );
-        }
-        assert!(
-            op["responses"].as_object().is_some_and(|r| !r.is_empty()),
-            "{method} {path}: no responses"
-        );
-        assert!(
-            ids.insert(op["operationId"].as_str().unwrap_or_default().to_owned()),
-            "{method} {path}: operationId is not unique"
-        );
-        let admin = op["security"]
-            .as_array()
-            .is_some_and(|s| s.iter().any(|r| r.get("adminToken").is_some()));
-        assert_eq!(
-            admin,
-            path.starts_with("/admin/v1/"),
-            "{method} {path}: adminToken security iff under /admin/v1"
-        );
-    }
+    openapi::assert_operations_described(&openapi(), &routes(), "adminToken", "/admin/v1/");
 }
 
 #[test]
 fn every_error_code_is_in_the_api_error_schema() {
     let doc = openapi();
-    let listed: BTreeSet<&str> =
-        doc["components"]["schemas"]["ApiError"]["properties"]["error"]["enum"]
-            .as_array()
-            .expect("ApiError.error has an enum")
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
-    let codes: BTreeSet<&str> = ApiCode::ALL.iter().map(|c| c.code()).collect();
+    let listed = openapi::enum_at(&doc, "/components/schemas/ApiError/properties/error/enum");
+    let codes: BTreeSet<String> = ApiCode::ALL.iter().map(|c| c.code().to_owned()).collect();
     assert_eq!(
         listed, codes,
         "the ApiError.error enum of specs/issuer-api.openapi.json differs from ApiCode::ALL"

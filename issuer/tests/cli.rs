@@ -285,7 +285,7 @@ fn deleting_the_newest_audit_entry_is_found() {
         v["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("ends at entry 2 but the agency's head is entry 3"),
+            .contains("end at entry 2 but the recorded head is entry 3"),
         "{v}"
     );
 }

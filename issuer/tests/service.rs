@@ -13,7 +13,7 @@ use support::{
     DEMO_ISS, Harness, access_token, c_nonce, header_str, offer, offer_parts, post_credential_jwt,
     request_encryption_key, token,
 };
-use tongban_issuer::audit::ChainVerifier;
+use tongban_issuer::audit::{ChainVerifier, SCHEME};
 use tongban_service_kit::{Clock as _, SystemClock};
 use tongban_test_support::jws::sign_json;
 use tongban_test_support::oid4vci::key_proof;
@@ -66,7 +66,7 @@ fn present_and_verify(
 
 async fn audit_chain_ok(h: &Harness, agency: &str) -> i64 {
     let page = h.svc.audit_page(agency, 0, 100_000).await.unwrap();
-    let mut v = ChainVerifier::new(agency);
+    let mut v = ChainVerifier::new(SCHEME, agency);
     for e in page.entries {
         v.push(&e).unwrap();
     }

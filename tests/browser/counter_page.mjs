@@ -88,7 +88,7 @@ try {
   await type(fix('single.txt').trim());
   let v = await verdict();
   check(v.verdict === 'accepted' && v.text.includes('苏州市吴江区市场监督管理局') && v.text.includes('苏州吴江通办示范科技有限公司') && v.text.includes('Disclosed fields (4)'), 'typed scan accepted', { text: v.text.slice(0, 400) });
-  await page.screenshot({ path: path.join(shotDir, 'counter-verdict-accepted.png') });
+  await page.screenshot({ path: path.join(shotDir, 'counter-fixture-accepted.png') });
   await page.emulateMedia({ media: 'print' });
   await page.screenshot({ path: path.join(shotDir, 'counter-print-record.png') });
   await page.emulateMedia({ media: 'screen' });
@@ -108,7 +108,7 @@ try {
   await type(fix('tampered.txt').trim());
   v = await verdict();
   check(v.verdict === 'rejected' && v.code !== '', 'tampered presentation rejected', { code: v.code });
-  await page.screenshot({ path: path.join(shotDir, 'counter-verdict-rejected.png') });
+  await page.screenshot({ path: path.join(shotDir, 'counter-fixture-rejected.png') });
   await next();
 
   // 5. The counter's own request, answered by the wallet.
@@ -166,7 +166,7 @@ try {
   await type(fix('single.txt').trim());
   v = await verdict();
   check(v.verdict === 'accepted', 'verified offline');
-  await page.screenshot({ path: path.join(shotDir, 'counter-offline.png') });
+  await page.screenshot({ path: path.join(shotDir, 'counter-fixture-offline.png') });
   await next();
 
   // 10. Two days later, still offline: the bundle is stale, shown red, and the stale policy rejects.

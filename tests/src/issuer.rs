@@ -192,15 +192,16 @@ impl Drop for IssuerProcess {
     }
 }
 
-/// A new empty directory under the system's temporary directory.
-fn fresh_dir() -> PathBuf {
+/// A new empty directory under the system's temporary directory, named
+/// after `prefix`.
+pub(crate) fn fresh_dir(prefix: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or_default();
     let dir = std::env::temp_dir().join(format!(
-        "tongban-issuer-test-{}-{}-{nanos}",
+        "{prefix}-{}-{}-{nanos}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     ));
@@ -241,7 +242,7 @@ impl IssuerProcess {
     pub fn start_with(opts: &StartOptions) -> IssuerProcess {
         let bin = cargo_bin("tongban-issuer");
         for _attempt in 0..3 {
-            let dir = fresh_dir();
+            let dir = fresh_dir("tongban-issuer-test");
             let port = free_port();
             let listen = format!("127.0.0.1:{port}");
             let base = format!("http://{listen}");

@@ -1,11 +1,13 @@
 //! End-to-end support for Tongban's tests: the workspace's binaries built
-//! fresh, a running issuer service ([`issuer`]), the interoperability
-//! peers ([`peers`]) and a loopback HTTP server. The fixtures themselves
+//! fresh, a running issuer service ([`issuer`]), a running receiving
+//! agency's service ([`verifier_service`]), the interoperability peers
+//! ([`peers`]) and a loopback HTTP server. The fixtures themselves
 //! (keys, the sample, realistic credentials) are `tongban-test-support`'s.
 #![forbid(unsafe_code)]
 
 pub mod issuer;
 pub mod peers;
+pub mod verifier_service;
 
 use std::path::PathBuf;
 
@@ -27,6 +29,8 @@ pub fn cargo_bin(name: &str) -> PathBuf {
                 "tongban-issuer",
                 "-p",
                 "tongban-wallet",
+                "-p",
+                "tongban-verifier-service",
                 "--bins",
             ])
             .current_dir(workspace_root())

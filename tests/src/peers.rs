@@ -33,6 +33,8 @@ pub fn ensure_js() {
             "@sd-jwt/jwt-status-list",
             "@openid4vc/openid4vci",
             "@openid4vc/oauth2",
+            "@openid4vc/openid4vp",
+            "jose",
         ]
         .iter()
         .all(|p| nm.join(p).join("package.json").exists());

@@ -223,8 +223,8 @@ fn a_clerk_verifies_in_chromium_online_offline_and_with_a_stale_bundle() {
         );
     }
     for shot in [
-        "counter-verdict-accepted.png",
-        "counter-verdict-rejected.png",
+        "counter-fixture-accepted.png",
+        "counter-fixture-rejected.png",
         "counter-stale.png",
     ] {
         assert!(shots.join(shot).exists(), "{shot}");

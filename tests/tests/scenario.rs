@@ -2,8 +2,9 @@
 //! zone, across real processes on loopback (the automated twin of
 //! `scripts/demo.sh`):
 //!
-//! a trust anchor; three issuing services, one per province, SQLite each;
-//! the agencies registered in a signed trust list; a business licence from
+//! a root of trust the three provinces govern 2 of 3; three issuing
+//! services, one per province, SQLite each; the agencies registered in a
+//! trust list two provinces sign; a business licence from
 //! Wujiang and a driving licence from Jiashan received by citizens' wallets
 //! over OpenID4VCI; a Qingpu counter that syncs its bundle, asks for fields,
 //! and verifies the wallet's QR answer with no network at all; then
@@ -114,22 +115,55 @@ impl Zone {
         ok(run("tongban-issuer", args, &[]))
     }
 
-    fn sign_and_publish(&self) {
-        let out = self.path("trust-list.jwt");
+    /// The next list, governed 2 of 3: proposed from the draft, signed by
+    /// two of the three provinces' operators (Shanghai and `second`),
+    /// published, and served.
+    fn sign_and_publish_by(&self, second: &str) {
+        let proposal = self.path("proposal.json");
+        let root = self.path("root-1.json");
         self.operator(&[
             "trust-list",
-            "sign",
+            "propose",
             "--list",
             p(&self.path("zone.json")),
-            "--anchor-key",
-            p(&self.path("anchor.key.json")),
+            "--root",
+            p(&root),
+            "--out",
+            p(&proposal),
+        ]);
+        for who in ["sh", second] {
+            self.operator(&[
+                "trust-list",
+                "sign",
+                "--proposal",
+                p(&proposal),
+                "--key",
+                p(&self.path(&format!("{who}.key.json"))),
+                "--root",
+                p(&root),
+            ]);
+        }
+        let out = self.path("trust-list.json");
+        self.operator(&[
+            "trust-list",
+            "publish",
+            "--proposal",
+            p(&proposal),
+            "--root",
+            p(&root),
             "--out",
             p(&out),
         ]);
-        let jwt = std::fs::read_to_string(out).unwrap();
+        // The proposal is spent; the next change is proposed afresh.
+        std::fs::remove_file(&proposal).unwrap();
+        let list = std::fs::read_to_string(out).unwrap();
         let mut f = self.files.lock().unwrap();
         f.retain(|(path, _)| path != "/trust-list.jwt");
-        f.push(("/trust-list.jwt".into(), jwt));
+        f.push(("/trust-list.jwt".into(), list));
+    }
+
+    fn sign_and_publish(&self) {
+        self.sign_and_publish_by("js");
     }
 
     fn sync(&self) {
@@ -140,7 +174,7 @@ impl Zone {
                 "--trust-list",
                 &self.list_url,
                 "--anchor-key",
-                p(&self.path("anchor.jwk.json")),
+                p(&self.path("root-1.json")),
                 "--bundle",
                 p(&self.path("bundle")),
             ],
@@ -180,7 +214,7 @@ impl Zone {
             "--bundle",
             p(&self.path("bundle")),
             "--anchor-key",
-            p(&self.path("anchor.jwk.json")),
+            p(&self.path("root-1.json")),
             "--request",
             p(request),
             p(answer),
@@ -264,15 +298,70 @@ fn the_demonstration_zone_end_to_end() {
         list_url: format!("{base}/trust-list.jwt"),
     };
 
-    // 1. The trust anchor and an empty list.
+    // 1. The zone's root of trust, governed by the three provinces'
+    //    operators 2 of 3 (each makes their own key; two sign the root),
+    //    served beside the list as root-1.json, and an empty list.
+    for who in ["sh", "js", "zj"] {
+        zone.operator(&[
+            "trust-list",
+            "anchor-key",
+            "--out",
+            p(&zone.path(&format!("{who}.key.json"))),
+            "--public-out",
+            p(&zone.path(&format!("{who}.jwk.json"))),
+            "--kid",
+            &format!("{who}-ops-1"),
+        ]);
+    }
+    let root_proposal = zone.path("root.proposal.json");
     zone.operator(&[
         "trust-list",
-        "anchor-key",
+        "root",
+        "propose",
         "--out",
-        p(&zone.path("anchor.key.json")),
-        "--public-out",
-        p(&zone.path("anchor.jwk.json")),
+        p(&root_proposal),
+        "--key",
+        p(&zone.path("sh.jwk.json")),
+        "--key",
+        p(&zone.path("js.jwk.json")),
+        "--key",
+        p(&zone.path("zj.jwk.json")),
+        "--threshold",
+        "2",
+        "--anchor-id",
+        "https://trust.yrd.example",
+        "--name-zh",
+        "长三角生态绿色一体化发展示范区",
+        "--name-en",
+        "Yangtze River Delta demonstration zone",
     ]);
+    for who in ["sh", "js"] {
+        zone.operator(&[
+            "trust-list",
+            "root",
+            "sign",
+            "--proposal",
+            p(&root_proposal),
+            "--key",
+            p(&zone.path(&format!("{who}.key.json"))),
+        ]);
+    }
+    zone.operator(&[
+        "trust-list",
+        "root",
+        "publish",
+        "--proposal",
+        p(&root_proposal),
+        "--out",
+        p(&zone.path("root-1.json")),
+    ]);
+    {
+        let root = std::fs::read_to_string(zone.path("root-1.json")).unwrap();
+        zone.files
+            .lock()
+            .unwrap()
+            .push(("/root-1.json".into(), root));
+    }
     zone.operator(&[
         "trust-list",
         "init",
@@ -418,6 +507,11 @@ fn the_demonstration_zone_end_to_end() {
     answer(&li, &li_bl, &req, &li_png);
     let (rc, r) = zone.verify(&req, &li_png);
     assert_eq!((rc, r["verdict"].as_str().unwrap()), (0, "accepted"), "{r}");
+    // The verdict says which list it relied on, and that two of the three
+    // provinces signed it.
+    let list = &r["bundle"]["trust_list"];
+    assert_eq!(list["threshold"], json!({"k": 2, "n": 3}), "{r}");
+    assert_eq!(list["signed_by"].as_array().map(Vec::len), Some(2), "{r}");
     let mut disclosed: Vec<&str> = r["disclosed"]
         .as_array()
         .unwrap()
@@ -490,7 +584,8 @@ fn the_demonstration_zone_end_to_end() {
         &format!("{}/jwks.json", wujiang.iss()),
         "--yes",
     ]);
-    zone.sign_and_publish();
+    // This time Shanghai and Zhejiang sign: any two of the three.
+    zone.sign_and_publish_by("zj");
     zone.sync();
     let li_bl2 = receive(&wujiang, &li, "business-licence", 2, true);
     let req3 = zone.request("bl3", BL, "company_name");
@@ -585,6 +680,8 @@ fn the_demo_script_runs() {
         "1. The demonstration zone's trust anchor",
         "6. The counter asks",
         "核验通过",
+        "7. Online: a Shanghai agency asks for the Jiangsu licence",
+        "the back office reads the outcome: accepted",
         "status_revoked",
         "== Done",
     ] {

@@ -23,6 +23,7 @@ use crate::app::{
     AgencyRuntime, CredentialFilter, CredentialRecord, CredentialStatus, IssueRequest, Issued,
     Service, StatusChange, TokenRecord, png_base64,
 };
+use crate::audit::AuditEntry;
 use crate::tokens::{Scope, TOKEN_PREFIX};
 use axum::extract::FromRequest as _;
 
@@ -61,12 +62,7 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
-        let secret = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+        let secret = tongban_service_kit::tokens::bearer(&parts.headers)
             .filter(|t| t.starts_with(TOKEN_PREFIX))
             .ok_or_else(|| {
                 ApiError::new(
@@ -543,7 +539,24 @@ pub async fn audit(
     let next = (i64::try_from(entries.len()).unwrap_or(0) == limit)
         .then(|| entries.last().map(|e| e.seq))
         .flatten();
+    let entries: Vec<Value> = entries.iter().map(audit_entry).collect();
     Ok(Json(
         json!({"entries": entries, "head": {"seq": head_seq, "hash": head_hash}, "next": next}),
     ))
+}
+
+/// An audit entry as the API shows it: its chain is the agency, named
+/// `agency_id` (specs/issuer-api.md §Audit).
+fn audit_entry(e: &AuditEntry) -> Value {
+    json!({
+        "agency_id": e.chain,
+        "seq": e.seq,
+        "at": e.at,
+        "actor": e.actor,
+        "action": e.action,
+        "subject": e.subject,
+        "detail": e.detail,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    })
 }

@@ -12,43 +12,7 @@ use tongban_verifier::catalogue::schema::Violation;
 
 use crate::app::ServiceError;
 
-macro_rules! api_codes {
-    ($( $(#[$doc:meta])* $variant:ident => ($code:literal, $status:literal, $en:literal, $zh:literal), )+) => {
-        /// Why an admin or public request failed.
-        #[non_exhaustive]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum ApiCode {
-            $( $(#[$doc])* $variant, )+
-        }
-
-        impl ApiCode {
-            /// Every code, in declaration order.
-            pub const ALL: &'static [ApiCode] = &[ $( ApiCode::$variant, )+ ];
-
-            /// The stable machine code.
-            pub const fn code(self) -> &'static str {
-                match self { $( ApiCode::$variant => $code, )+ }
-            }
-
-            /// The HTTP status.
-            pub const fn status(self) -> u16 {
-                match self { $( ApiCode::$variant => $status, )+ }
-            }
-
-            /// What happened and what to do, in English.
-            pub const fn message_en(self) -> &'static str {
-                match self { $( ApiCode::$variant => $en, )+ }
-            }
-
-            /// What happened and what to do, in Chinese.
-            pub const fn message_zh(self) -> &'static str {
-                match self { $( ApiCode::$variant => $zh, )+ }
-            }
-        }
-    };
-}
-
-api_codes! {
+tongban_service_kit::api_codes! {
     /// No admin token, or not a live one.
     Unauthorized => ("unauthorized", 401,
         "The request has no valid admin token. Send `Authorization: Bearer tbat_…` with a token made by `tongban-issuer token create`.",

@@ -8,10 +8,9 @@
 //! checks `specs/issuer-api.openapi.json` documents each of them.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequest, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -153,23 +152,13 @@ fn service_routes(state: &AppState) -> Router<AppState> {
 async fn not_found() -> ApiError {
     ApiError::new(
         ApiCode::UnknownEndpoint,
-        "no route matches this method and path",
+        tongban_service_kit::api_codes::NO_ROUTE,
     )
 }
 
 /// Counts and times every request by its route pattern.
 async fn track(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = crate::metrics::method_label(req.method().as_str());
-    let start = Instant::now();
-    let resp = next.run(req).await;
-    s.metrics()
-        .request(&route, method, resp.status().as_u16(), start.elapsed());
-    resp
+    tongban_service_kit::metrics::track(s.metrics(), req, next).await
 }
 
 impl IntoResponse for ApiError {

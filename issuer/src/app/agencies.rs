@@ -12,7 +12,7 @@ use tongban_verifier::catalogue::ids;
 use tongban_verifier::{PublicKey, Signer as _};
 
 use super::ServiceError;
-use crate::keys::{KeyAlg, KeyError, KeyRing, MasterKey, new_signing_key};
+use crate::keys::{self, KeyAlg, KeyError, KeyRing, MasterKey, new_signing_key};
 use crate::store::{Agency, StoreError, StoredKey};
 
 use super::{AgencyRuntime, Service, internal};
@@ -291,7 +291,7 @@ fn new_encryption_key(
         o.insert("alg".into(), "ECDH-ES".into());
     }
     let scalar: [u8; 32] = secret.to_bytes().into();
-    let sealed = master.seal(agency, &kid, &scalar)?;
+    let sealed = keys::seal(master, agency, &kid, &scalar)?;
     Ok((kid, jwk.to_string(), sealed))
 }
 
@@ -299,12 +299,9 @@ fn open_encryption_key(
     master: &MasterKey,
     a: &Agency,
 ) -> Result<(josekit::jwk::Jwk, Map<String, Value>), KeyError> {
-    let fail = || KeyError::Unseal {
-        agency: a.id.clone(),
-        kid: a.enc_kid.clone(),
-    };
+    let fail = || keys::sealed_for(&a.id, &a.enc_kid).unseal_error();
     let public: Map<String, Value> = serde_json::from_str(&a.enc_public_jwk).map_err(|_| fail())?;
-    let d = master.open(&a.id, &a.enc_kid, &a.enc_sealed)?;
+    let d = keys::open(master, &a.id, &a.enc_kid, &a.enc_sealed)?;
     let mut private = public.clone();
     private.insert("d".into(), URL_SAFE_NO_PAD.encode(d.as_ref()).into());
     let jwk = josekit::jwk::Jwk::from_map(private).map_err(|_| fail())?;

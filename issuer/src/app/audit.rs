@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::audit::{AuditEntry, ChainError, ChainVerifier};
+use crate::audit::{AuditEntry, ChainError, ChainVerifier, SCHEME};
 
 use super::{Database, Service, ServiceError};
 
@@ -80,7 +80,7 @@ impl Database {
 
     async fn verify_chain(&self, agency: &str) -> Result<Result<i64, ChainError>, ServiceError> {
         let (head_seq, head_hash) = self.0.audit_head(agency).await?;
-        let mut v = ChainVerifier::new(agency);
+        let mut v = ChainVerifier::new(SCHEME, agency);
         let mut after = 0;
         loop {
             let page = self.0.audit_entries(agency, after, 5000).await?;

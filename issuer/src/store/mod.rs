@@ -43,6 +43,15 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl From<tongban_service_kit::db::OpenError> for StoreError {
+    fn from(e: tongban_service_kit::db::OpenError) -> Self {
+        match e {
+            tongban_service_kit::db::OpenError::Database(e) => StoreError::Database(e),
+            tongban_service_kit::db::OpenError::Migrate(e) => StoreError::Migrate(e),
+        }
+    }
+}
+
 /// Which unique value was already taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

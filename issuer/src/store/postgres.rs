@@ -3,10 +3,8 @@
 //! `UPDATE … RETURNING` on the agency row, audit chains from the same row's
 //! lock, offers and nonces from conditional updates and deletes.
 
-use std::time::Duration;
-
 use sqlx::Postgres;
-use sqlx::postgres::PgPoolOptions;
+use tongban_service_kit::db;
 
 use super::StoreError;
 use super::sql::SqlStore;
@@ -17,12 +15,12 @@ pub type PostgresStore = SqlStore<Postgres>;
 impl SqlStore<Postgres> {
     /// Connects and applies migrations.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let pool = db::open_postgres(
+            url,
+            max_connections,
+            &sqlx::migrate!("./migrations/postgres"),
+        )
+        .await?;
         Ok(SqlStore {
             write: pool.clone(),
             read: pool,

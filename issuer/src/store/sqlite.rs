@@ -4,11 +4,9 @@
 //! anyway; this avoids busy retries), reads through a small pool.
 
 use std::path::Path;
-use std::str::FromStr as _;
-use std::time::Duration;
 
 use sqlx::Sqlite;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tongban_service_kit::db::{self, SqlitePools, SqliteSettings};
 
 use super::StoreError;
 use super::sql::SqlStore;
@@ -19,22 +17,12 @@ pub type SqliteStore = SqlStore<Sqlite>;
 impl SqlStore<Sqlite> {
     /// Opens (creating if needed) the database file and applies migrations.
     pub async fn open(file: &Path) -> Result<Self, StoreError> {
-        let opts = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(file)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(opts.clone())
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts.read_only(true))
-            .await?;
+        let SqlitePools { write, read } = db::open_sqlite(
+            file,
+            &SqliteSettings::default(),
+            &sqlx::migrate!("./migrations/sqlite"),
+        )
+        .await?;
         Ok(SqlStore { write, read })
     }
 }

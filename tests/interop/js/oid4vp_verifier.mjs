@@ -142,9 +142,12 @@ const server = http.createServer(async (req, res) => {
         finish({ ok: true, wallet_error: form.error, state_matches: form.state === state });
         return;
       }
+      // The class passes its callbacks to createOpenId4vpAuthorizationRequest
+      // but not to this method (0.4.6): they are given again here.
       const parsed = await verifier.parseOpenid4vpAuthorizationResponse({
         authorizationResponse: form,
         authorizationRequestPayload: requestPayload,
+        callbacks,
       });
       const presentation = parsed.authorizationResponsePayload.vp_token.licence[0];
       const sdjwt = new SDJwtVcInstance({

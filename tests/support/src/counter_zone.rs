@@ -2,13 +2,16 @@
 //! anchor signs a trust list naming the Wujiang agency (business licences)
 //! with one status list, and the agency issues the catalogue's sample
 //! business licence to the zone's holder, at status index [`VALID_IDX`]
-//! or [`REVOKED_IDX`]. Times are real (`now` is passed in) so that a
+//! or [`REVOKED_IDX`]. The zone's list is signed either by its one anchor
+//! key (bare keys, *k* = 1) or, under a root of trust, by the provinces'
+//! [`operators`] (a threshold of them). Times are real (`now` is passed in) so that a
 //! browser, which reads its own clock, accepts them.
 
 use serde_json::{Value, json};
+use tongban_verifier::root::{RootKey, TRUST_ROOT_VERSION, TYP_TRUST_ROOT, TrustRoot};
 use tongban_verifier::status::{Bits, StatusList, StatusListToken};
-use tongban_verifier::trust::{Anchor, TrustList, TrustedIssuer};
-use tongban_verifier::{CredentialBuilder, Signer as _};
+use tongban_verifier::trust::{Anchor, TYP_TRUST_LIST, TrustList, TrustedIssuer};
+use tongban_verifier::{CredentialBuilder, Ed25519Signer, Signer as _};
 
 use crate::keys::public_jwk;
 use crate::present::{Audience, present};
@@ -19,6 +22,24 @@ use crate::zone::{self, BUSINESS_LICENCE};
 pub const VALID_IDX: u64 = 7;
 /// The status index of the credential [`status_list`] can mark revoked.
 pub const REVOKED_IDX: u64 = 8;
+
+/// The three provinces' operator keys that govern the zone's root of
+/// trust (Shanghai, Jiangsu, Zhejiang), fixed.
+pub fn operators() -> [Ed25519Signer; 3] {
+    [
+        Ed25519Signer::from_seed(&[0x51; 32], Some("sh-ops-1".into())),
+        Ed25519Signer::from_seed(&[0x52; 32], Some("js-ops-1".into())),
+        Ed25519Signer::from_seed(&[0x53; 32], Some("zj-ops-1".into())),
+    ]
+}
+
+fn anchor() -> Anchor {
+    Anchor {
+        id: zone::ANCHOR_ID.into(),
+        name_zh: zone::ANCHOR_NAME_ZH.into(),
+        name_en: zone::ANCHOR_NAME_EN.into(),
+    }
+}
 
 /// The zone, with the URL its status list is published at.
 pub struct CounterZone {
@@ -42,16 +63,81 @@ impl CounterZone {
     /// The trust list `sequence`, signed at `now`, due for replacement at
     /// `next_update`.
     pub fn trust_list(&self, sequence: u64, now: i64, next_update: i64) -> String {
-        let wj = &zone::agencies()[1];
-        let list = TrustList {
-            version: 2,
-            anchor: Anchor {
-                id: zone::ANCHOR_ID.into(),
-                name_zh: zone::ANCHOR_NAME_ZH.into(),
-                name_en: zone::ANCHOR_NAME_EN.into(),
-            },
+        self.list(2, sequence, None, now, next_update)
+            .sign(&zone::anchor())
+            .unwrap_or_default()
+    }
+
+    /// The zone's root of trust `sequence`: `threshold` of `keys`, signed
+    /// by `signed_by` (a JWS JSON Serialization document, `root-<n>.json`),
+    /// valid from `issued_at` to `expires`.
+    pub fn root(
+        &self,
+        sequence: u64,
+        threshold: u32,
+        keys: &[&Ed25519Signer],
+        signed_by: &[&Ed25519Signer],
+        issued_at: i64,
+        expires: i64,
+    ) -> String {
+        let root = TrustRoot {
+            version: TRUST_ROOT_VERSION,
+            anchor: anchor(),
             sequence,
-            root_sequence: None,
+            issued_at,
+            expires,
+            threshold,
+            keys: keys
+                .iter()
+                .map(|k| {
+                    let mut jwk = k.public_key().to_jwk();
+                    jwk["kid"] = Value::String(k.key_id().unwrap_or_default().into());
+                    RootKey { jwk }
+                })
+                .collect(),
+        };
+        let mut doc = root.proposal();
+        for s in signed_by {
+            // Signing with an Ed25519 key does not fail.
+            let _ = doc.add_signature(*s, TYP_TRUST_ROOT);
+        }
+        doc.to_json_text()
+    }
+
+    /// The version 3 trust list `sequence` under root `root_sequence`,
+    /// signed by `signed_by` (JWS JSON Serialization).
+    pub fn threshold_list(
+        &self,
+        sequence: u64,
+        root_sequence: u64,
+        signed_by: &[&Ed25519Signer],
+        now: i64,
+        next_update: i64,
+    ) -> String {
+        let list = self.list(3, sequence, Some(root_sequence), now, next_update);
+        let Ok(mut doc) = list.proposal() else {
+            return String::new();
+        };
+        for s in signed_by {
+            let _ = doc.add_signature(*s, TYP_TRUST_LIST);
+        }
+        doc.to_json_text()
+    }
+
+    fn list(
+        &self,
+        version: u32,
+        sequence: u64,
+        root_sequence: Option<u64>,
+        now: i64,
+        next_update: i64,
+    ) -> TrustList {
+        let wj = &zone::agencies()[1];
+        TrustList {
+            version,
+            anchor: anchor(),
+            sequence,
+            root_sequence,
             verifiers: None,
             issued_at: now,
             next_update,
@@ -69,8 +155,7 @@ impl CounterZone {
                 )],
                 status_lists: vec![self.status_uri.clone()],
             }],
-        };
-        list.sign(&zone::anchor()).unwrap_or_default()
+        }
     }
 
     /// The agency's status list token issued at `iat`, with

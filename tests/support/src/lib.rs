@@ -19,6 +19,8 @@
 //!   status lists and trust bundles.
 //! - [`oid4vci`]: the OpenID4VCI key proof a wallet sends.
 //! - [`percent`]: percent-encoding of a URI component.
+//! - [`openapi`]: checks that a service's OpenAPI document describes
+//!   exactly its routes and error codes.
 //! - [`clock`]: the fixed "now" of the tests and the service kit's
 //!   [`clock::ManualClock`].
 //!
@@ -30,6 +32,7 @@ pub mod counter_zone;
 pub mod jws;
 pub mod keys;
 pub mod oid4vci;
+pub mod openapi;
 pub mod percent;
 pub mod present;
 pub mod sample;

@@ -207,7 +207,8 @@ impl LoadResult {
     }
 }
 
-fn percentile_sorted(sorted: &[u64], p: f64) -> u64 {
+/// The `p`-th percentile (nearest rank) of sorted values.
+pub(crate) fn percentile_sorted(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
     }

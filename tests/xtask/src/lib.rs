@@ -8,6 +8,8 @@
 //! - `qr-sizes`: the QR size table of `docs/performance.md`.
 //! - `dump-presentation`: a realistic presentation of one licence type.
 //! - `issue-load`: a load run against a running issuer ([`issuer_load`]).
+//! - `verify-load`: a load run against a running verifier service
+//!   ([`verifier_load`]).
 //!
 //! Run one with `cargo run -p tongban-xtask --bin NAME`. The end-to-end
 //! tests use [`corpus`] (the committed files must be what it writes) and
@@ -16,3 +18,4 @@
 
 pub mod corpus;
 pub mod issuer_load;
+pub mod verifier_load;

@@ -13,54 +13,77 @@ export class Counter {
         wasm.__wbg_counter_free(ptr, 0);
     }
     /**
-     * Assembles and adopts a bundle from a fetched trust list and status
-     * lists (a JSON array of texts); answers `{files, held, summary}`.
+     * Assembles and adopts a bundle from a fetched trust list, its roots
+     * and status lists (JSON arrays of texts); answers `{files, held,
+     * summary}`.
      * @param {string} trust_list
+     * @param {string} roots_json
      * @param {string} status_json
      * @param {number} now
      * @param {string} settings_json
      * @returns {string}
      */
-    assemble(trust_list, status_json, now, settings_json) {
-        let deferred6_0;
-        let deferred6_1;
+    assemble(trust_list, roots_json, status_json, now, settings_json) {
+        let deferred7_0;
+        let deferred7_1;
         try {
-            const val4 = +now;
-            let ptr0, len0, ptr1, len1, ptr2, len2;
+            const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+            const val5 = +now;
+            let ptr0, len0, ptr1, len1, ptr2, len2, ptr3, len3;
             try {
-                ptr0 = passStringToWasm0(trust_list, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                ptr0 = passStringToWasm0(trust_list, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
                 len0 = WASM_VECTOR_LEN;
-                ptr1 = passStringToWasm0(status_json, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                ptr1 = passStringToWasm0(roots_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
                 len1 = WASM_VECTOR_LEN;
-                ptr2 = passStringToWasm0(settings_json, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                ptr2 = passStringToWasm0(status_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
                 len2 = WASM_VECTOR_LEN;
+                ptr3 = passStringToWasm0(settings_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
+                len3 = WASM_VECTOR_LEN;
             } catch (e) {
-                if (ptr2) { wasm.__wbindgen_free(ptr2, len2 * 1, 1); }
-                if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
-                if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+                if (ptr3) { wasm.__wbindgen_export3(ptr3, len3 * 1, 1); }
+                if (ptr2) { wasm.__wbindgen_export3(ptr2, len2 * 1, 1); }
+                if (ptr1) { wasm.__wbindgen_export3(ptr1, len1 * 1, 1); }
+                if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
                 throw e;
             }
-            const ret = wasm.counter_assemble(this.__wbg_ptr, ptr0, len0, ptr1, len1, val4, ptr2, len2);
-            var ptr5 = ret[0];
-            var len5 = ret[1];
-            if (ret[3]) {
-                ptr5 = 0; len5 = 0;
-                throw takeFromExternrefTable0(ret[2]);
+            wasm.counter_assemble(retptr, this.__wbg_ptr, ptr0, len0, ptr1, len1, ptr2, len2, val5, ptr3, len3);
+            var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+            var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+            var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+            var r3 = getDataViewMemory0().getInt32(retptr + 4 * 3, true);
+            var ptr6 = r0;
+            var len6 = r1;
+            if (r3) {
+                ptr6 = 0; len6 = 0;
+                throw takeFromExternrefTable0(r2);
             }
-            deferred6_0 = ptr5;
-            deferred6_1 = len5;
-            return getStringFromWasm0(ptr5, len5);
+            deferred7_0 = ptr6;
+            deferred7_1 = len6;
+            return getStringFromWasm0(ptr6, len6);
         } finally {
-            wasm.__wbindgen_free(deferred6_0, deferred6_1, 1);
+            wasm.__wbindgen_add_to_stack_pointer(16);
+            wasm.__wbindgen_export3(deferred7_0, deferred7_1, 1);
         }
     }
     /**
-     * The rollback floor, or -1.
-     * @returns {number}
+     * The rollback floors, `{"sequence", "root_sequence"}`.
+     * @returns {string}
      */
     held() {
-        const ret = wasm.counter_held(this.__wbg_ptr);
-        return ret;
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+            wasm.counter_held(retptr, this.__wbg_ptr);
+            var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+            var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+            deferred1_0 = r0;
+            deferred1_1 = r1;
+            return getStringFromWasm0(r0, r1);
+        } finally {
+            wasm.__wbindgen_add_to_stack_pointer(16);
+            wasm.__wbindgen_export3(deferred1_0, deferred1_1, 1);
+        }
     }
     /**
      * Imports bundle files given by hand (`{"name": "text"}`); answers
@@ -74,30 +97,36 @@ export class Counter {
         let deferred5_0;
         let deferred5_1;
         try {
+            const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
             const val3 = +now;
             let ptr0, len0, ptr1, len1;
             try {
-                ptr0 = passStringToWasm0(files_json, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                ptr0 = passStringToWasm0(files_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
                 len0 = WASM_VECTOR_LEN;
-                ptr1 = passStringToWasm0(settings_json, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                ptr1 = passStringToWasm0(settings_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
                 len1 = WASM_VECTOR_LEN;
             } catch (e) {
-                if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
-                if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+                if (ptr1) { wasm.__wbindgen_export3(ptr1, len1 * 1, 1); }
+                if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
                 throw e;
             }
-            const ret = wasm.counter_import_files(this.__wbg_ptr, ptr0, len0, val3, ptr1, len1);
-            var ptr4 = ret[0];
-            var len4 = ret[1];
-            if (ret[3]) {
+            wasm.counter_import_files(retptr, this.__wbg_ptr, ptr0, len0, val3, ptr1, len1);
+            var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+            var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+            var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+            var r3 = getDataViewMemory0().getInt32(retptr + 4 * 3, true);
+            var ptr4 = r0;
+            var len4 = r1;
+            if (r3) {
                 ptr4 = 0; len4 = 0;
-                throw takeFromExternrefTable0(ret[2]);
+                throw takeFromExternrefTable0(r2);
             }
             deferred5_0 = ptr4;
             deferred5_1 = len4;
             return getStringFromWasm0(ptr4, len4);
         } finally {
-            wasm.__wbindgen_free(deferred5_0, deferred5_1, 1);
+            wasm.__wbindgen_add_to_stack_pointer(16);
+            wasm.__wbindgen_export3(deferred5_0, deferred5_1, 1);
         }
     }
     /**
@@ -111,52 +140,109 @@ export class Counter {
         let deferred5_0;
         let deferred5_1;
         try {
+            const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
             const val3 = +now;
             let ptr0, len0, ptr1, len1;
             try {
-                ptr0 = passStringToWasm0(files_json, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                ptr0 = passStringToWasm0(files_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
                 len0 = WASM_VECTOR_LEN;
-                ptr1 = passStringToWasm0(settings_json, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                ptr1 = passStringToWasm0(settings_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
                 len1 = WASM_VECTOR_LEN;
             } catch (e) {
-                if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
-                if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+                if (ptr1) { wasm.__wbindgen_export3(ptr1, len1 * 1, 1); }
+                if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
                 throw e;
             }
-            const ret = wasm.counter_load_stored(this.__wbg_ptr, ptr0, len0, val3, ptr1, len1);
-            var ptr4 = ret[0];
-            var len4 = ret[1];
-            if (ret[3]) {
+            wasm.counter_load_stored(retptr, this.__wbg_ptr, ptr0, len0, val3, ptr1, len1);
+            var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+            var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+            var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+            var r3 = getDataViewMemory0().getInt32(retptr + 4 * 3, true);
+            var ptr4 = r0;
+            var len4 = r1;
+            if (r3) {
                 ptr4 = 0; len4 = 0;
-                throw takeFromExternrefTable0(ret[2]);
+                throw takeFromExternrefTable0(r2);
             }
             deferred5_0 = ptr4;
             deferred5_1 = len4;
             return getStringFromWasm0(ptr4, len4);
         } finally {
-            wasm.__wbindgen_free(deferred5_0, deferred5_1, 1);
+            wasm.__wbindgen_add_to_stack_pointer(16);
+            wasm.__wbindgen_export3(deferred5_0, deferred5_1, 1);
         }
     }
     /**
-     * A counter pinning the anchor keys (a JWK, a JWKS or a list of them).
+     * A counter pinning a signed root of trust (`root-<n>.json`) or bare
+     * anchor keys (a JWK, a JWKS or a list of them).
      * @param {string} anchors_json
      */
     constructor(anchors_json) {
-        const ptr0 = passStringToWasm0(anchors_json, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
-        const len0 = WASM_VECTOR_LEN;
-        const ret = wasm.counter_new(ptr0, len0);
-        if (ret[2]) {
-            throw takeFromExternrefTable0(ret[1]);
+        try {
+            const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+            const ptr0 = passStringToWasm0(anchors_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
+            const len0 = WASM_VECTOR_LEN;
+            wasm.counter_new(retptr, ptr0, len0);
+            var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+            var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+            var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+            if (r2) {
+                throw takeFromExternrefTable0(r1);
+            }
+            this.__wbg_ptr = r0;
+            CounterFinalization.register(this, this.__wbg_ptr, this);
+            return this;
+        } finally {
+            wasm.__wbindgen_add_to_stack_pointer(16);
         }
-        this.__wbg_ptr = ret[0];
-        CounterFinalization.register(this, this.__wbg_ptr, this);
-        return this;
     }
     /**
      * Forgets the parts scanned so far.
      */
     reset_scan() {
         wasm.counter_reset_scan(this.__wbg_ptr);
+    }
+    /**
+     * The roots of trust a fetched trust list (from `trust_list_url`)
+     * needs beyond those this counter followed: `[{"sequence", "url"}]`.
+     * @param {string} trust_list
+     * @param {string} trust_list_url
+     * @returns {string}
+     */
+    roots_needed(trust_list, trust_list_url) {
+        let deferred4_0;
+        let deferred4_1;
+        try {
+            const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+            let ptr0, len0, ptr1, len1;
+            try {
+                ptr0 = passStringToWasm0(trust_list, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
+                len0 = WASM_VECTOR_LEN;
+                ptr1 = passStringToWasm0(trust_list_url, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
+                len1 = WASM_VECTOR_LEN;
+            } catch (e) {
+                if (ptr1) { wasm.__wbindgen_export3(ptr1, len1 * 1, 1); }
+                if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
+                throw e;
+            }
+            wasm.counter_roots_needed(retptr, this.__wbg_ptr, ptr0, len0, ptr1, len1);
+            var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+            var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+            var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+            var r3 = getDataViewMemory0().getInt32(retptr + 4 * 3, true);
+            var ptr3 = r0;
+            var len3 = r1;
+            if (r3) {
+                ptr3 = 0; len3 = 0;
+                throw takeFromExternrefTable0(r2);
+            }
+            deferred4_0 = ptr3;
+            deferred4_1 = len3;
+            return getStringFromWasm0(ptr3, len3);
+        } finally {
+            wasm.__wbindgen_add_to_stack_pointer(16);
+            wasm.__wbindgen_export3(deferred4_0, deferred4_1, 1);
+        }
     }
     /**
      * Takes one scanned or typed text; answers the progress
@@ -168,54 +254,90 @@ export class Counter {
         let deferred3_0;
         let deferred3_1;
         try {
-            const ptr0 = passStringToWasm0(text, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+            const ptr0 = passStringToWasm0(text, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
             const len0 = WASM_VECTOR_LEN;
-            const ret = wasm.counter_scan(this.__wbg_ptr, ptr0, len0);
-            var ptr2 = ret[0];
-            var len2 = ret[1];
-            if (ret[3]) {
+            wasm.counter_scan(retptr, this.__wbg_ptr, ptr0, len0);
+            var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+            var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+            var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+            var r3 = getDataViewMemory0().getInt32(retptr + 4 * 3, true);
+            var ptr2 = r0;
+            var len2 = r1;
+            if (r3) {
                 ptr2 = 0; len2 = 0;
-                throw takeFromExternrefTable0(ret[2]);
+                throw takeFromExternrefTable0(r2);
             }
             deferred3_0 = ptr2;
             deferred3_1 = len2;
             return getStringFromWasm0(ptr2, len2);
         } finally {
-            wasm.__wbindgen_free(deferred3_0, deferred3_1, 1);
+            wasm.__wbindgen_add_to_stack_pointer(16);
+            wasm.__wbindgen_export3(deferred3_0, deferred3_1, 1);
         }
     }
     /**
-     * Sets the rollback floor (the highest sequence ever held here); a
-     * negative number clears it.
-     * @param {number} held
+     * Sets the rollback floors (`{"sequence", "root_sequence"}`, the
+     * highest this browser has held; an older page stored a bare number,
+     * the list's sequence, which is read as such).
+     * @param {string} held_json
      */
-    set_held(held) {
-        wasm.counter_set_held(this.__wbg_ptr, held);
+    set_held(held_json) {
+        try {
+            const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+            const ptr0 = passStringToWasm0(held_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
+            const len0 = WASM_VECTOR_LEN;
+            wasm.counter_set_held(retptr, this.__wbg_ptr, ptr0, len0);
+            var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+            var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+            if (r1) {
+                throw takeFromExternrefTable0(r0);
+            }
+        } finally {
+            wasm.__wbindgen_add_to_stack_pointer(16);
+        }
     }
     /**
-     * The status list URLs (a JSON array) of a fetched trust list that
-     * passed the signature and rollback checks.
+     * The status list URLs (a JSON array) of a fetched trust list, with
+     * the roots fetched for it (a JSON array of texts), once the chain,
+     * the rollback floors and the threshold of signatures passed.
      * @param {string} trust_list
+     * @param {string} roots_json
      * @returns {string}
      */
-    status_urls(trust_list) {
-        let deferred3_0;
-        let deferred3_1;
+    status_urls(trust_list, roots_json) {
+        let deferred4_0;
+        let deferred4_1;
         try {
-            const ptr0 = passStringToWasm0(trust_list, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
-            const len0 = WASM_VECTOR_LEN;
-            const ret = wasm.counter_status_urls(this.__wbg_ptr, ptr0, len0);
-            var ptr2 = ret[0];
-            var len2 = ret[1];
-            if (ret[3]) {
-                ptr2 = 0; len2 = 0;
-                throw takeFromExternrefTable0(ret[2]);
+            const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+            let ptr0, len0, ptr1, len1;
+            try {
+                ptr0 = passStringToWasm0(trust_list, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
+                len0 = WASM_VECTOR_LEN;
+                ptr1 = passStringToWasm0(roots_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
+                len1 = WASM_VECTOR_LEN;
+            } catch (e) {
+                if (ptr1) { wasm.__wbindgen_export3(ptr1, len1 * 1, 1); }
+                if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
+                throw e;
             }
-            deferred3_0 = ptr2;
-            deferred3_1 = len2;
-            return getStringFromWasm0(ptr2, len2);
+            wasm.counter_status_urls(retptr, this.__wbg_ptr, ptr0, len0, ptr1, len1);
+            var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+            var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+            var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+            var r3 = getDataViewMemory0().getInt32(retptr + 4 * 3, true);
+            var ptr3 = r0;
+            var len3 = r1;
+            if (r3) {
+                ptr3 = 0; len3 = 0;
+                throw takeFromExternrefTable0(r2);
+            }
+            deferred4_0 = ptr3;
+            deferred4_1 = len3;
+            return getStringFromWasm0(ptr3, len3);
         } finally {
-            wasm.__wbindgen_free(deferred3_0, deferred3_1, 1);
+            wasm.__wbindgen_add_to_stack_pointer(16);
+            wasm.__wbindgen_export3(deferred4_0, deferred4_1, 1);
         }
     }
     /**
@@ -228,21 +350,27 @@ export class Counter {
         let deferred4_0;
         let deferred4_1;
         try {
+            const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
             const val2 = +now;
-            const ptr0 = passStringToWasm0(settings_json, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            const ptr0 = passStringToWasm0(settings_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
             const len0 = WASM_VECTOR_LEN;
-            const ret = wasm.counter_summary(this.__wbg_ptr, val2, ptr0, len0);
-            var ptr3 = ret[0];
-            var len3 = ret[1];
-            if (ret[3]) {
+            wasm.counter_summary(retptr, this.__wbg_ptr, val2, ptr0, len0);
+            var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+            var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+            var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+            var r3 = getDataViewMemory0().getInt32(retptr + 4 * 3, true);
+            var ptr3 = r0;
+            var len3 = r1;
+            if (r3) {
                 ptr3 = 0; len3 = 0;
-                throw takeFromExternrefTable0(ret[2]);
+                throw takeFromExternrefTable0(r2);
             }
             deferred4_0 = ptr3;
             deferred4_1 = len3;
             return getStringFromWasm0(ptr3, len3);
         } finally {
-            wasm.__wbindgen_free(deferred4_0, deferred4_1, 1);
+            wasm.__wbindgen_add_to_stack_pointer(16);
+            wasm.__wbindgen_export3(deferred4_0, deferred4_1, 1);
         }
     }
     /**
@@ -258,33 +386,39 @@ export class Counter {
         let deferred6_0;
         let deferred6_1;
         try {
+            const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
             const val4 = +now;
             let ptr0, len0, ptr1, len1, ptr2, len2;
             try {
-                ptr0 = passStringToWasm0(texts_json, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                ptr0 = passStringToWasm0(texts_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
                 len0 = WASM_VECTOR_LEN;
-                ptr1 = passStringToWasm0(request, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                ptr1 = passStringToWasm0(request, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
                 len1 = WASM_VECTOR_LEN;
-                ptr2 = passStringToWasm0(settings_json, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+                ptr2 = passStringToWasm0(settings_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
                 len2 = WASM_VECTOR_LEN;
             } catch (e) {
-                if (ptr2) { wasm.__wbindgen_free(ptr2, len2 * 1, 1); }
-                if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
-                if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+                if (ptr2) { wasm.__wbindgen_export3(ptr2, len2 * 1, 1); }
+                if (ptr1) { wasm.__wbindgen_export3(ptr1, len1 * 1, 1); }
+                if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
                 throw e;
             }
-            const ret = wasm.counter_verify(this.__wbg_ptr, ptr0, len0, ptr1, len1, val4, ptr2, len2);
-            var ptr5 = ret[0];
-            var len5 = ret[1];
-            if (ret[3]) {
+            wasm.counter_verify(retptr, this.__wbg_ptr, ptr0, len0, ptr1, len1, val4, ptr2, len2);
+            var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+            var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+            var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+            var r3 = getDataViewMemory0().getInt32(retptr + 4 * 3, true);
+            var ptr5 = r0;
+            var len5 = r1;
+            if (r3) {
                 ptr5 = 0; len5 = 0;
-                throw takeFromExternrefTable0(ret[2]);
+                throw takeFromExternrefTable0(r2);
             }
             deferred6_0 = ptr5;
             deferred6_1 = len5;
             return getStringFromWasm0(ptr5, len5);
         } finally {
-            wasm.__wbindgen_free(deferred6_0, deferred6_1, 1);
+            wasm.__wbindgen_add_to_stack_pointer(16);
+            wasm.__wbindgen_export3(deferred6_0, deferred6_1, 1);
         }
     }
 }
@@ -298,12 +432,16 @@ export function catalogue() {
     let deferred1_0;
     let deferred1_1;
     try {
-        const ret = wasm.catalogue();
-        deferred1_0 = ret[0];
-        deferred1_1 = ret[1];
-        return getStringFromWasm0(ret[0], ret[1]);
+        const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+        wasm.catalogue(retptr);
+        var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+        var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+        deferred1_0 = r0;
+        deferred1_1 = r1;
+        return getStringFromWasm0(r0, r1);
     } finally {
-        wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        wasm.__wbindgen_add_to_stack_pointer(16);
+        wasm.__wbindgen_export3(deferred1_0, deferred1_1, 1);
     }
 }
 
@@ -315,12 +453,16 @@ export function codes() {
     let deferred1_0;
     let deferred1_1;
     try {
-        const ret = wasm.codes();
-        deferred1_0 = ret[0];
-        deferred1_1 = ret[1];
-        return getStringFromWasm0(ret[0], ret[1]);
+        const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+        wasm.codes(retptr);
+        var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+        var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+        deferred1_0 = r0;
+        deferred1_1 = r1;
+        return getStringFromWasm0(r0, r1);
     } finally {
-        wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        wasm.__wbindgen_add_to_stack_pointer(16);
+        wasm.__wbindgen_export3(deferred1_0, deferred1_1, 1);
     }
 }
 
@@ -333,12 +475,16 @@ export function cst(now) {
     let deferred1_0;
     let deferred1_1;
     try {
-        const ret = wasm.cst(now);
-        deferred1_0 = ret[0];
-        deferred1_1 = ret[1];
-        return getStringFromWasm0(ret[0], ret[1]);
+        const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+        wasm.cst(retptr, now);
+        var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+        var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+        deferred1_0 = r0;
+        deferred1_1 = r1;
+        return getStringFromWasm0(r0, r1);
     } finally {
-        wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        wasm.__wbindgen_add_to_stack_pointer(16);
+        wasm.__wbindgen_export3(deferred1_0, deferred1_1, 1);
     }
 }
 
@@ -353,22 +499,28 @@ export function decode_frame(pixels, width, height) {
     let deferred5_0;
     let deferred5_1;
     try {
+        const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
         const val2 = +width;
         const val3 = +height;
-        const ptr0 = passArray8ToWasm0(pixels, wasm.__wbindgen_malloc);
+        const ptr0 = passArray8ToWasm0(pixels, wasm.__wbindgen_export4);
         const len0 = WASM_VECTOR_LEN;
-        const ret = wasm.decode_frame(ptr0, len0, val2, val3);
-        var ptr4 = ret[0];
-        var len4 = ret[1];
-        if (ret[3]) {
+        wasm.decode_frame(retptr, ptr0, len0, val2, val3);
+        var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+        var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+        var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+        var r3 = getDataViewMemory0().getInt32(retptr + 4 * 3, true);
+        var ptr4 = r0;
+        var len4 = r1;
+        if (r3) {
             ptr4 = 0; len4 = 0;
-            throw takeFromExternrefTable0(ret[2]);
+            throw takeFromExternrefTable0(r2);
         }
         deferred5_0 = ptr4;
         deferred5_1 = len4;
         return getStringFromWasm0(ptr4, len4);
     } finally {
-        wasm.__wbindgen_free(deferred5_0, deferred5_1, 1);
+        wasm.__wbindgen_add_to_stack_pointer(16);
+        wasm.__wbindgen_export3(deferred5_0, deferred5_1, 1);
     }
 }
 
@@ -383,21 +535,27 @@ export function make_request(options_json, now) {
     let deferred4_0;
     let deferred4_1;
     try {
+        const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
         const val2 = +now;
-        const ptr0 = passStringToWasm0(options_json, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const ptr0 = passStringToWasm0(options_json, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
         const len0 = WASM_VECTOR_LEN;
-        const ret = wasm.make_request(ptr0, len0, val2);
-        var ptr3 = ret[0];
-        var len3 = ret[1];
-        if (ret[3]) {
+        wasm.make_request(retptr, ptr0, len0, val2);
+        var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+        var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+        var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+        var r3 = getDataViewMemory0().getInt32(retptr + 4 * 3, true);
+        var ptr3 = r0;
+        var len3 = r1;
+        if (r3) {
             ptr3 = 0; len3 = 0;
-            throw takeFromExternrefTable0(ret[2]);
+            throw takeFromExternrefTable0(r2);
         }
         deferred4_0 = ptr3;
         deferred4_1 = len3;
         return getStringFromWasm0(ptr3, len3);
     } finally {
-        wasm.__wbindgen_free(deferred4_0, deferred4_1, 1);
+        wasm.__wbindgen_add_to_stack_pointer(16);
+        wasm.__wbindgen_export3(deferred4_0, deferred4_1, 1);
     }
 }
 
@@ -410,20 +568,26 @@ export function qr_svg(text) {
     let deferred3_0;
     let deferred3_1;
     try {
-        const ptr0 = passStringToWasm0(text, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+        const ptr0 = passStringToWasm0(text, wasm.__wbindgen_export4, wasm.__wbindgen_export5);
         const len0 = WASM_VECTOR_LEN;
-        const ret = wasm.qr_svg(ptr0, len0);
-        var ptr2 = ret[0];
-        var len2 = ret[1];
-        if (ret[3]) {
+        wasm.qr_svg(retptr, ptr0, len0);
+        var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+        var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+        var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+        var r3 = getDataViewMemory0().getInt32(retptr + 4 * 3, true);
+        var ptr2 = r0;
+        var len2 = r1;
+        if (r3) {
             ptr2 = 0; len2 = 0;
-            throw takeFromExternrefTable0(ret[2]);
+            throw takeFromExternrefTable0(r2);
         }
         deferred3_0 = ptr2;
         deferred3_1 = len2;
         return getStringFromWasm0(ptr2, len2);
     } finally {
-        wasm.__wbindgen_free(deferred3_0, deferred3_1, 1);
+        wasm.__wbindgen_add_to_stack_pointer(16);
+        wasm.__wbindgen_export3(deferred3_0, deferred3_1, 1);
     }
 }
 function __wbg_get_imports() {
@@ -548,7 +712,7 @@ const CounterFinalization = (typeof FinalizationRegistry === 'undefined')
     : new FinalizationRegistry(ptr => wasm.__wbg_counter_free(ptr, 1));
 
 function addToExternrefTable0(obj) {
-    const idx = wasm.__externref_table_alloc();
+    const idx = wasm.__wbindgen_export2();
     wasm.__wbindgen_externrefs.set(idx, obj);
     return idx;
 }
@@ -556,6 +720,14 @@ function addToExternrefTable0(obj) {
 function getArrayU8FromWasm0(ptr, len) {
     ptr = ptr >>> 0;
     return getUint8ArrayMemory0().subarray(ptr / 1, ptr / 1 + len);
+}
+
+let cachedDataViewMemory0 = null;
+function getDataViewMemory0() {
+    if (cachedDataViewMemory0 === null || cachedDataViewMemory0.buffer.detached === true || (cachedDataViewMemory0.buffer.detached === undefined && cachedDataViewMemory0.buffer !== wasm.memory.buffer)) {
+        cachedDataViewMemory0 = new DataView(wasm.memory.buffer);
+    }
+    return cachedDataViewMemory0;
 }
 
 function getStringFromWasm0(ptr, len) {
@@ -576,7 +748,7 @@ function handleError(f, args) {
         return f.apply(this, args);
     } catch (e) {
         const idx = addToExternrefTable0(e);
-        wasm.__wbindgen_exn_store(idx);
+        wasm.__wbindgen_export(idx);
     }
 }
 
@@ -630,7 +802,7 @@ function passStringToWasm0(arg, malloc, realloc) {
 
 function takeFromExternrefTable0(idx) {
     const value = wasm.__wbindgen_externrefs.get(idx);
-    wasm.__externref_table_dealloc(idx);
+    wasm.__wbindgen_export6(idx);
     return value;
 }
 
@@ -668,6 +840,7 @@ function __wbg_finalize_init(instance, module) {
     wasmInstance = instance;
     wasm = instance.exports;
     wasmModule = module;
+    cachedDataViewMemory0 = null;
     cachedUint8ArrayMemory0 = null;
     wasm.__wbindgen_start();
     return wasm;

@@ -40,6 +40,16 @@ async function idbPut(entries) {
 const state = { config: null, counter: null, request: null, settings: { stale_warn: false, status_max_age_secs: 86400 }, summary: null, syncError: null };
 const settingsJson = () => JSON.stringify(state.settings);
 window.tongbanCounter = state; // for the browser tests and the curious clerk
+// Timing, for docs/performance.md: the camera's first frame and the verdict
+// it led to (performance.now() milliseconds), and the verifier's time per
+// presentation over `n` verifications of the same texts.
+state.timing = { firstFrame: null, verdict: null };
+state.bench = (texts, n) => {
+  const json = JSON.stringify(texts);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) state.counter.verify(json, '', now(), settingsJson());
+  return (performance.now() - t0) / n;
+};
 
 function wasmError(e) {
   try { return JSON.parse(e.message); } catch { return { code: 'page_error', message_zh: '页面出错', message_en: 'The page failed', detail: String(e && e.message || e) }; }
@@ -58,6 +68,12 @@ function ageText(s) {
   if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
   return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
 }
+// `v3 · 根 2 · 2/3 签署 sh-ops-1, js-ops-1`: the list's format version, the
+// root of trust it was verified under, and which anchor keys signed it.
+function signersText(t) {
+  const who = t.signed_by.map((k) => k.kid ?? k.thumbprint.slice(0, 12)).join(', ');
+  return `v${t.version} · 根 root ${t.root_sequence} · ${t.signed_by.length}/${t.threshold.n} 签署 signed (≥${t.threshold.k}): ${who}`;
+}
 function renderBundle() {
   const chip = $('bundle');
   if (state.counter) {
@@ -68,13 +84,18 @@ function renderBundle() {
     chip.dataset.state = 'none';
     $('bundle-zh').textContent = '尚无信任包';
     $('bundle-en').textContent = 'No trust bundle';
+    $('bundle-signers').textContent = '';
   } else {
     const age = ageText(s.age_secs);
     chip.dataset.state = s.stale ? 'stale' : 'fresh';
     chip.dataset.sequence = s.sequence;
     chip.dataset.ageSecs = s.age_secs;
+    const t = s.trust_list;
+    chip.dataset.signedBy = t.signed_by.map((k) => k.kid ?? k.thumbprint).join(',');
+    chip.dataset.rootSequence = t.root_sequence;
     $('bundle-zh').textContent = `信任包 #${s.sequence} · 同步于${age}前${s.stale ? ' · 已过期' : ''}`;
     $('bundle-en').textContent = `Trust bundle #${s.sequence} · synced ${age} ago${s.stale ? ' · STALE' : ''}`;
+    $('bundle-signers').textContent = signersText(t);
     chip.title = `${cst(s.created_at)}`;
   }
   $('net').textContent = navigator.onLine ? '在线 Online' : '离线 Offline';
@@ -83,7 +104,7 @@ function renderBundle() {
 
 async function adopt(answer) {
   const a = JSON.parse(answer);
-  await idbPut({ bundle: a.files, held: a.held });
+  await idbPut({ bundle: a.files, held: a.held }); // held: the rollback floors {sequence, root_sequence}
   state.summary = a.summary;
   renderBundle();
 }
@@ -99,12 +120,19 @@ async function sync() {
       if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
       return r.text();
     };
-    const list = await get(state.config.trust_list_url);
-    // Verified (signature, rollback) before any URL it names is followed.
-    const urls = JSON.parse(state.counter.status_urls(list));
+    const listUrl = new URL(state.config.trust_list_url, location.href).href;
+    const list = await get(listUrl);
+    // The roots of trust the list was signed under that this counter has
+    // not followed yet, published beside it as root-<n>.json.
+    const roots = [];
+    for (const r of JSON.parse(state.counter.roots_needed(list, listUrl))) roots.push(await get(r.url));
+    const rootsJson = JSON.stringify(roots);
+    // The chain walked, the floors and the list's threshold of anchor
+    // signatures checked before any URL the list names is followed.
+    const urls = JSON.parse(state.counter.status_urls(list, rootsJson));
     const status = [];
     for (const u of urls) status.push(await get(u));
-    await adopt(state.counter.assemble(list, JSON.stringify(status), now(), settingsJson()));
+    await adopt(state.counter.assemble(list, rootsJson, JSON.stringify(status), now(), settingsJson()));
     state.syncError = null;
     notice(null);
   } catch (e) {
@@ -183,6 +211,7 @@ async function camera() {
     return;
   }
   if (state.counter) state.counter.reset_scan(); // a new camera session starts afresh
+  state.timing = { firstFrame: null, verdict: null };
   const v = $('video');
   v.srcObject = stream;
   v.hidden = false;
@@ -198,6 +227,7 @@ async function camera() {
   const tick = async () => {
     if (!stream) return;
     if (v.readyState >= 2 && $('verdict').hidden) {
+      state.timing.firstFrame ??= performance.now();
       let texts = [];
       if (detector) {
         texts = (await detector.detect(v)).map((c) => c.rawValue);
@@ -225,6 +255,7 @@ $('camera').addEventListener('click', camera);
 
 // ---- the verdict: the CLI's boxed verdict, large ----
 function showVerdict(v) {
+  state.timing.verdict = performance.now();
   const el = $('verdict');
   el.className = v.accepted ? 'accepted' : 'rejected';
   el.dataset.verdict = v.accepted ? 'accepted' : 'rejected';
@@ -251,6 +282,7 @@ function showVerdict(v) {
   for (const w of v.warnings) h += `<p class="warning">⚠ 警告 Warning: ${esc(w.message_zh)} ${esc(w.message_en)} [${esc(w.code)}]</p>`;
   const b = v.bundle;
   h += `<p class="meta">信任包 <span class="en">Trust bundle</span> #${b.sequence}, 同步于 <span class="en">synced</span> ${esc(b.created_at_text)} (${ageText(b.age_secs)} 前 <span class="en">ago</span>) · 核验时间 <span class="en">checked</span> ${esc(v.checked_at_text)}`;
+  h += `<br>信任列表 <span class="en">Trust list</span> <span class="signers">${esc(signersText(b.trust_list))}</span>`;
   if (state.request) h += ` · 请求 <span class="en">request</span> ${esc(state.request.request.aud)}`;
   h += '</p><ul class="checks">';
   const mark = { passed: '✔', skipped: '–', failed: '✘', not_run: '·' };
@@ -341,8 +373,10 @@ async function start() {
   if (!state.config?.anchors) { renderBundle(); setup(); return; }
   if (state.config.stale === 'warn' && !stored) state.settings.stale_warn = true;
   try { state.counter = new Counter(JSON.stringify(state.config.anchors)); } catch (e) { notice(wasmError(e)); setup(); return; }
+  // The rollback floors: {sequence, root_sequence} (a bare number from an
+  // older page is the list's sequence).
   const held = await idbGet('held');
-  state.counter.set_held(typeof held === 'number' ? held : -1);
+  state.counter.set_held(JSON.stringify(held ?? null));
   const files = await idbGet('bundle');
   if (files) {
     try { state.counter.load_stored(JSON.stringify(files), now(), settingsJson()); } catch (e) { notice(wasmError(e)); }

@@ -13,49 +13,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use tongban_service_kit::ServerLimits;
+use tongban_service_kit::config::{self, ServerLimitKeys, positive};
+
+pub use tongban_service_kit::config::{ConfigError, LogFormat, Overrides};
 
 /// The prefix of every environment variable of the configuration.
 pub const ENV_PREFIX: &str = "TONGBAN_VERIFIER_SERVICE_";
-
-/// Why the configuration is unusable.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("config file {path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML or has unknown keys.
-    #[error("config file {path}: {message}")]
-    Parse {
-        /// The file.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// An environment variable has a value of the wrong kind.
-    #[error("environment variable {name}={value:?}: {expected}")]
-    Env {
-        /// The variable.
-        name: String,
-        /// Its value.
-        value: String,
-        /// What was expected.
-        expected: &'static str,
-    },
-    /// A value is out of range.
-    #[error("{key}: {message}")]
-    Invalid {
-        /// The key.
-        key: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-}
 
 /// The configuration file as written (every key optional).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -120,15 +83,6 @@ pub struct FileConfig {
     pub shutdown_grace_secs: Option<u64>,
 }
 
-/// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
-
 /// The effective configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -181,92 +135,21 @@ pub struct Config {
     pub server: ServerLimits,
 }
 
-/// Command-line overrides.
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    /// `--listen`.
-    pub listen: Option<String>,
-    /// `--data-dir`.
-    pub data_dir: Option<PathBuf>,
-    /// `--database-url`.
-    pub database_url: Option<String>,
-    /// `--public-url`.
-    pub public_url: Option<String>,
-}
-
-macro_rules! env_overrides {
-    ($file:ident, $get:ident; $($key:ident : $kind:tt),+ $(,)?) => {
-        $(
-            let name = format!("{ENV_PREFIX}{}", stringify!($key).to_ascii_uppercase());
-            if let Some(v) = $get(&name) {
-                $file.$key = Some(env_overrides!(@parse $kind, name, v));
-            }
-        )+
-    };
-    (@parse string, $name:ident, $v:ident) => { $v };
-    (@parse path, $name:ident, $v:ident) => { PathBuf::from($v) };
-    (@parse paths, $name:ident, $v:ident) => {
-        $v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(PathBuf::from).collect()
-    };
-    (@parse bool, $name:ident, $v:ident) => {
-        match $v.as_str() {
-            "true" | "1" => true,
-            "false" | "0" => false,
-            _ => return Err(ConfigError::Env { name: $name.clone(), value: $v.clone(), expected: "true or false" }),
-        }
-    };
-    (@parse number, $name:ident, $v:ident) => {
-        $v.parse().map_err(|_| ConfigError::Env { name: $name.clone(), value: $v.clone(), expected: "a whole number" })?
-    };
-}
-
-fn positive<T: PartialOrd + Default + Copy>(
-    key: &'static str,
-    v: Option<T>,
-    default: T,
-) -> Result<T, ConfigError> {
-    match v {
-        None => Ok(default),
-        Some(n) if n > T::default() => Ok(n),
-        Some(_) => Err(ConfigError::Invalid {
-            key,
-            message: "must be at least 1".into(),
-        }),
-    }
-}
-
+/// The server's limits from the file's keys, each defaulting to
+/// [`ServerLimits::default`] (the request timeout at least 90 seconds, above the longest long-poll); a zero is refused (it would turn a bound off).
 fn server_limits(f: &FileConfig) -> Result<ServerLimits, ConfigError> {
     let d = ServerLimits::default();
-    let secs = |key, v: Option<u64>, default: Duration| {
-        positive(key, v, default.as_secs()).map(Duration::from_secs)
-    };
-    Ok(ServerLimits {
-        header_read_timeout: secs(
-            "header_read_timeout_secs",
-            f.header_read_timeout_secs,
-            d.header_read_timeout,
-        )?,
-        body_idle_timeout: secs(
-            "body_idle_timeout_secs",
-            f.body_idle_timeout_secs,
-            d.body_idle_timeout,
-        )?,
-        request_timeout: secs(
-            "request_timeout_secs",
-            f.request_timeout_secs,
-            Duration::from_secs(d.request_timeout.as_secs().max(90)),
-        )?,
-        max_connections: positive("max_connections", f.max_connections, d.max_connections)?,
-        max_connections_per_ip: positive(
-            "max_connections_per_ip",
-            f.max_connections_per_ip,
-            d.max_connections_per_ip,
-        )?,
-        shutdown_grace: secs(
-            "shutdown_grace_secs",
-            f.shutdown_grace_secs,
-            d.shutdown_grace,
-        )?,
+    ServerLimitKeys {
+        header_read_timeout_secs: f.header_read_timeout_secs,
+        body_idle_timeout_secs: f.body_idle_timeout_secs,
+        request_timeout_secs: f.request_timeout_secs,
+        max_connections: f.max_connections,
+        max_connections_per_ip: f.max_connections_per_ip,
+        shutdown_grace_secs: f.shutdown_grace_secs,
+    }
+    .resolve(ServerLimits {
+        request_timeout: Duration::from_secs(d.request_timeout.as_secs().max(90)),
+        ..d
     })
 }
 
@@ -283,21 +166,9 @@ impl Config {
         over: &Overrides,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let mut f = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
-                    path: path.display().to_string(),
-                    message: e.message().to_owned(),
-                })?
-            }
-            None => FileConfig::default(),
-        };
+        let mut f: FileConfig = config::read_file(file)?;
         let get = &env;
-        env_overrides!(f, get;
+        tongban_service_kit::env_overrides!(ENV_PREFIX, f, get;
             listen: string, data_dir: path, database_url: string, public_url: string,
             master_key_file: path, max_body_bytes: number, max_response_bytes: number,
             transaction_ttl_secs: number, max_pending_per_tenant: number,
@@ -310,28 +181,18 @@ impl Config {
             request_timeout_secs: number, max_connections: number,
             max_connections_per_ip: number, shutdown_grace_secs: number,
         );
-        if over.listen.is_some() {
-            f.listen = over.listen.clone();
-        }
-        if over.data_dir.is_some() {
-            f.data_dir = over.data_dir.clone();
-        }
-        if over.database_url.is_some() {
-            f.database_url = over.database_url.clone();
-        }
-        if over.public_url.is_some() {
-            f.public_url = over.public_url.clone();
-        }
+        over.apply(
+            &mut f.listen,
+            &mut f.data_dir,
+            &mut f.database_url,
+            &mut f.public_url,
+        );
         Self::resolve(f)
     }
 
     fn resolve(f: FileConfig) -> Result<Config, ConfigError> {
         let server = server_limits(&f)?;
-        let listen_text = f.listen.unwrap_or_else(|| "127.0.0.1:8090".into());
-        let listen: SocketAddr = listen_text.parse().map_err(|_| ConfigError::Invalid {
-            key: "listen",
-            message: format!("{listen_text:?} is not an address such as 127.0.0.1:8090"),
-        })?;
+        let listen = config::listen_address(f.listen, "127.0.0.1:8090")?;
         let public_url = f
             .public_url
             .unwrap_or_else(|| format!("http://{listen}"))
@@ -348,26 +209,8 @@ impl Config {
                 ),
             });
         }
-        let log_format = match f.log_format.as_deref() {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    key: "log_format",
-                    message: format!("{other:?}: use text or json"),
-                });
-            }
-        };
-        let database_url = f.database_url.filter(|u| !u.is_empty());
-        if let Some(u) = &database_url
-            && !(u.starts_with("postgres://") || u.starts_with("postgresql://"))
-        {
-            return Err(ConfigError::Invalid {
-                key: "database_url",
-                message: "only postgres:// URLs; leave it unset for the embedded SQLite file"
-                    .into(),
-            });
-        }
+        let log_format = LogFormat::parse(f.log_format.as_deref())?;
+        let database_url = config::database_url(f.database_url)?;
         if let Some(u) = &f.trust_list_url
             && !(u.starts_with("https://")
                 || ["http://127.0.0.1", "http://localhost", "http://[::1]"]

@@ -42,7 +42,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod jose;
 pub mod keys;
-pub mod metrics;
+pub use tongban_service_kit::metrics;
 pub mod notify;
 pub mod pki;
 pub(crate) mod store;

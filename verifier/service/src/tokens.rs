@@ -9,13 +9,10 @@
 //! is the right hash: the secret has 256 bits of entropy, so there is
 //! nothing to brute-force, and lookup by hash is exact.
 
-use std::fmt;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand_core::{OsRng, RngCore};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+use tongban_service_kit::tokens;
+
+pub use tongban_service_kit::tokens::{NewToken, hash_secret, random_b64};
 
 /// Prefix of every token of this service.
 pub const TOKEN_PREFIX: &str = "tbvs_";
@@ -40,45 +37,9 @@ impl TokenScope {
     }
 }
 
-/// A freshly made token: the secret (show once) and its hash (store).
-#[derive(Clone)]
-pub struct NewToken {
-    /// The bearer secret, `tbvs_…`.
-    pub secret: String,
-    /// Its hash, for storage.
-    pub hash: String,
-    /// Its public id.
-    pub id: String,
-}
-
-impl fmt::Debug for NewToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewToken")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Makes a new random token.
+/// Makes a new random token (`tbvs_…`).
 pub fn generate() -> NewToken {
-    let secret = format!("{TOKEN_PREFIX}{}", random_b64(32));
-    NewToken {
-        hash: hash_secret(&secret),
-        id: format!("tok_{}", random_b64(9)),
-        secret,
-    }
-}
-
-/// The stored hash of a secret (hex SHA-256).
-pub fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// `n` random bytes in base64url.
-pub fn random_b64(n: usize) -> String {
-    let mut b = vec![0u8; n];
-    OsRng.fill_bytes(&mut b);
-    URL_SAFE_NO_PAD.encode(b)
+    tokens::generate(TOKEN_PREFIX)
 }
 
 #[cfg(test)]

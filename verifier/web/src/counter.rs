@@ -1,14 +1,16 @@
 //! The counter's state in the page, free of JavaScript types so that it
-//! is tested natively: the pinned anchors, the verified bundle, the
-//! rollback floor, and the scans being collected. Every method takes the
+//! is tested natively: the pinned root of trust (or bare anchor keys), the
+//! verified bundle with the roots it followed, the rollback floors (trust
+//! list and root sequences), and the scans being collected. Every method takes the
 //! time from the page (the library reads no clock) and answers JSON.
 
 use serde_json::{Value, json};
+use tongban_verifier::bundle::Held;
 use tongban_verifier::policy::DEFAULT_STATUS_MAX_AGE_SECS;
 use tongban_verifier::request::PresentationRequest;
 use tongban_verifier::transport::from_texts;
 use tongban_verifier::{
-    HolderBinding, KeyWithId, Policy, Report, StalePolicy, TrustBundle, verify,
+    HolderBinding, Policy, Report, StalePolicy, TrustAnchors, TrustBundle, verify,
 };
 
 use crate::bundle::{self, Files};
@@ -43,12 +45,34 @@ impl Default for Settings {
     }
 }
 
+/// The rollback floors the page keeps in IndexedDB: the highest trust
+/// list and root of trust sequences this browser has held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Floors {
+    /// The highest trust list sequence held.
+    #[serde(default)]
+    pub sequence: Option<u64>,
+    /// The highest root of trust sequence held (0: pinned bare keys).
+    #[serde(default)]
+    pub root_sequence: Option<u64>,
+}
+
+impl From<Floors> for Held {
+    fn from(f: Floors) -> Held {
+        Held {
+            sequence: f.sequence,
+            root_sequence: f.root_sequence,
+        }
+    }
+}
+
 /// The counter.
 #[derive(Debug)]
 pub struct CounterState {
-    anchors: Vec<KeyWithId>,
+    pin: TrustAnchors,
     bundle: Option<TrustBundle>,
-    held: Option<u64>,
+    held: Floors,
     scans: Collector,
 }
 
@@ -57,32 +81,47 @@ fn arg<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, WebE
 }
 
 impl CounterState {
-    /// A counter pinning the anchor keys in `anchors_json` (JWK, JWKS, or a
-    /// list of either).
+    /// A counter pinning what `anchors_json` holds: a signed root of trust
+    /// (`root-<n>.json`), or bare anchor keys (JWK, JWKS, or a list of
+    /// either; *k* = 1).
     pub fn new(anchors_json: &str) -> Result<CounterState, WebError> {
         let doc: Value = serde_json::from_str(anchors_json)
             .map_err(|e| WebError::AnchorsInvalid(format!("not JSON: {e}")))?;
         Ok(CounterState {
-            anchors: bundle::anchors(&doc)?,
+            pin: bundle::pin(&doc)?,
             bundle: None,
-            held: None,
+            held: Floors::default(),
             scans: Collector::default(),
         })
     }
 
-    /// Sets the rollback floor: the highest sequence this counter has held.
-    pub fn set_held(&mut self, held: Option<u64>) {
+    /// Sets the rollback floors: the highest trust list and root sequences
+    /// this browser has held.
+    pub fn set_held(&mut self, held: Floors) {
         self.held = held;
     }
 
-    /// The rollback floor.
-    pub fn held(&self) -> Option<u64> {
+    /// The rollback floors.
+    pub fn held(&self) -> Floors {
         self.held
+    }
+
+    /// The roots of trust the held bundle followed beyond the pin: where
+    /// the next sync's walk starts.
+    fn held_roots(&self) -> Vec<String> {
+        self.bundle
+            .as_ref()
+            .map(|b| b.anchors().chain().to_vec())
+            .unwrap_or_default()
     }
 
     fn adopt(&mut self, bundle: TrustBundle) -> u64 {
         let seq = bundle.manifest().sequence;
-        self.held = Some(self.held.map_or(seq, |h| h.max(seq)));
+        let root = bundle.anchors().sequence();
+        self.held = Floors {
+            sequence: Some(self.held.sequence.map_or(seq, |h| h.max(seq))),
+            root_sequence: Some(self.held.root_sequence.map_or(root, |h| h.max(root))),
+        };
         self.bundle = Some(bundle);
         seq
     }
@@ -103,28 +142,61 @@ impl CounterState {
         settings: Settings,
     ) -> Result<Value, WebError> {
         let files: Files = arg(files_json, "the stored bundle")?;
-        let b = bundle::load(&files, &self.anchors, self.held)?;
+        let b = bundle::load(&files, &self.pin, self.held.into())?;
         self.adopt(b);
         Ok(self.summary(now, settings))
     }
 
-    /// The status list URLs of a freshly fetched trust list, once it has
-    /// passed the signature and rollback checks.
-    pub fn status_urls(&self, trust_list: &str) -> Result<Vec<String>, WebError> {
-        bundle::status_urls(trust_list, &self.anchors, self.held)
+    /// The roots of trust a freshly fetched trust list needs that this
+    /// counter has not followed yet: `[{"sequence", "url"}]`, to fetch
+    /// before [`CounterState::status_urls`].
+    pub fn roots_needed(&self, trust_list: &str, trust_list_url: &str) -> Result<Value, WebError> {
+        let needed =
+            bundle::roots_needed(trust_list, trust_list_url, &self.pin, &self.held_roots())?;
+        Ok(Value::from(
+            needed
+                .into_iter()
+                .map(|(sequence, url)| json!({"sequence": sequence, "url": url}))
+                .collect::<Vec<_>>(),
+        ))
     }
 
-    /// Assembles a bundle from what the page fetched and adopts it; the
-    /// answer holds the files to store.
+    /// The status list URLs of a freshly fetched trust list (with the roots
+    /// fetched for it, a JSON array of texts), once the chain walk, the
+    /// rollback floors and the list's threshold of signatures passed.
+    pub fn status_urls(&self, trust_list: &str, roots_json: &str) -> Result<Vec<String>, WebError> {
+        let roots: Vec<String> = arg(roots_json, "the roots of trust")?;
+        bundle::status_urls(
+            trust_list,
+            &roots,
+            &self.pin,
+            &self.held_roots(),
+            self.held.into(),
+        )
+    }
+
+    /// Assembles a bundle from what the page fetched (the trust list, the
+    /// roots fetched for it and the status lists, JSON arrays of texts) and
+    /// adopts it; the answer holds the files to store.
     pub fn assemble(
         &mut self,
         trust_list: &str,
+        roots_json: &str,
         status_json: &str,
         now: i64,
         settings: Settings,
     ) -> Result<Value, WebError> {
+        let roots: Vec<String> = arg(roots_json, "the roots of trust")?;
         let status: Vec<String> = arg(status_json, "the status lists")?;
-        let (b, files) = bundle::assemble(trust_list, &status, &self.anchors, self.held, now)?;
+        let (b, files) = bundle::assemble(
+            trust_list,
+            &roots,
+            &status,
+            &self.pin,
+            &self.held_roots(),
+            self.held.into(),
+            now,
+        )?;
         self.adopt(b);
         Ok(self.stored(files, now, settings))
     }
@@ -138,7 +210,8 @@ impl CounterState {
         settings: Settings,
     ) -> Result<Value, WebError> {
         let files: Files = arg(files_json, "the bundle files")?;
-        let (b, files) = bundle::import(&files, &self.anchors, self.held, now)?;
+        let (b, files) =
+            bundle::import(&files, &self.pin, &self.held_roots(), self.held.into(), now)?;
         self.adopt(b);
         Ok(self.stored(files, now, settings))
     }
@@ -206,6 +279,7 @@ impl CounterState {
             "sequence": bundle.manifest().sequence,
             "created_at": bundle.manifest().created_at,
             "age_secs": bundle.age(now),
+            "trust_list": bundle::trust_json(bundle),
         });
         full["issuer_listing"] = view::listing(&report, Some(bundle)).map_or(
             Value::Null,

@@ -2,9 +2,10 @@
 //!
 //! The receiving counter's browser page runs the verifier library compiled
 //! to WebAssembly: every check happens in the browser, offline. This crate
-//! is the page's only way in: [`Counter`] holds the pinned anchors, the
-//! trust bundle (kept by the page in IndexedDB, verified again at every
-//! load), the rollback floor and the scans being collected; the free
+//! is the page's only way in: [`Counter`] holds the pinned root of trust
+//! (or bare anchor keys), the trust bundle with the roots it followed
+//! (kept by the page in IndexedDB, verified again at every load), the
+//! rollback floors and the scans being collected; the free
 //! functions make a counter request and its QR code, decode a camera frame
 //! where the browser has no `BarcodeDetector`, and list the catalogue and
 //! the rejection codes.
@@ -29,7 +30,7 @@ use serde_json::Value;
 use tongban_verifier::ErrorCode;
 use wasm_bindgen::prelude::*;
 
-use crate::counter::{CounterState, Settings};
+use crate::counter::{CounterState, Floors, Settings};
 use crate::error::WebError;
 
 fn js(e: WebError) -> JsError {
@@ -60,7 +61,8 @@ pub struct Counter {
 
 #[wasm_bindgen]
 impl Counter {
-    /// A counter pinning the anchor keys (a JWK, a JWKS or a list of them).
+    /// A counter pinning a signed root of trust (`root-<n>.json`) or bare
+    /// anchor keys (a JWK, a JWKS or a list of them).
     #[wasm_bindgen(constructor)]
     pub fn new(anchors_json: &str) -> Result<Counter, JsError> {
         Ok(Counter {
@@ -68,16 +70,27 @@ impl Counter {
         })
     }
 
-    /// Sets the rollback floor (the highest sequence ever held here); a
-    /// negative number clears it.
-    pub fn set_held(&mut self, held: f64) {
-        self.state
-            .set_held((held >= 0.0).then(|| held.floor() as u64));
+    /// Sets the rollback floors (`{"sequence", "root_sequence"}`, the
+    /// highest this browser has held; an older page stored a bare number,
+    /// the list's sequence, which is read as such).
+    pub fn set_held(&mut self, held_json: &str) -> Result<(), JsError> {
+        let v: Value = serde_json::from_str(held_json).unwrap_or(Value::Null);
+        let floors = match v {
+            Value::Null => Floors::default(),
+            Value::Number(n) => Floors {
+                sequence: n.as_u64(),
+                root_sequence: None,
+            },
+            other => serde_json::from_value(other)
+                .map_err(|e| js(WebError::Argument(format!("the rollback floors: {e}"))))?,
+        };
+        self.state.set_held(floors);
+        Ok(())
     }
 
-    /// The rollback floor, or -1.
-    pub fn held(&self) -> f64 {
-        self.state.held().map_or(-1.0, |h| h as f64)
+    /// The rollback floors, `{"sequence", "root_sequence"}`.
+    pub fn held(&self) -> String {
+        serde_json::to_string(&self.state.held()).unwrap_or_default()
     }
 
     /// Loads the stored bundle files (`{"name": "text"}`); answers its summary.
@@ -94,27 +107,39 @@ impl Counter {
             .map_err(js)
     }
 
-    /// The status list URLs (a JSON array) of a fetched trust list that
-    /// passed the signature and rollback checks.
-    pub fn status_urls(&self, trust_list: &str) -> Result<String, JsError> {
+    /// The roots of trust a fetched trust list (from `trust_list_url`)
+    /// needs beyond those this counter followed: `[{"sequence", "url"}]`.
+    pub fn roots_needed(&self, trust_list: &str, trust_list_url: &str) -> Result<String, JsError> {
         self.state
-            .status_urls(trust_list)
+            .roots_needed(trust_list, trust_list_url)
+            .map(|v| out(&v))
+            .map_err(js)
+    }
+
+    /// The status list URLs (a JSON array) of a fetched trust list, with
+    /// the roots fetched for it (a JSON array of texts), once the chain,
+    /// the rollback floors and the threshold of signatures passed.
+    pub fn status_urls(&self, trust_list: &str, roots_json: &str) -> Result<String, JsError> {
+        self.state
+            .status_urls(trust_list, roots_json)
             .map(|urls| out(&Value::from(urls)))
             .map_err(js)
     }
 
-    /// Assembles and adopts a bundle from a fetched trust list and status
-    /// lists (a JSON array of texts); answers `{files, held, summary}`.
+    /// Assembles and adopts a bundle from a fetched trust list, its roots
+    /// and status lists (JSON arrays of texts); answers `{files, held,
+    /// summary}`.
     pub fn assemble(
         &mut self,
         trust_list: &str,
+        roots_json: &str,
         status_json: &str,
         now: f64,
         settings_json: &str,
     ) -> Result<String, JsError> {
         let s = settings(settings_json)?;
         self.state
-            .assemble(trust_list, status_json, secs(now), s)
+            .assemble(trust_list, roots_json, status_json, secs(now), s)
             .map(|v| out(&v))
             .map_err(js)
     }

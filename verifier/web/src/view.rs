@@ -174,6 +174,7 @@ pub fn verdict(report: &Report, bundle: Option<&TrustBundle>, now: i64) -> Value
             "created_at": b.manifest().created_at,
             "created_at_text": cst(b.manifest().created_at),
             "age_secs": b.age(now),
+            "trust_list": crate::bundle::trust_json(b),
         })
     });
     json!({

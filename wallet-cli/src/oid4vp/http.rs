@@ -118,6 +118,18 @@ pub fn fetch_request_object(
             .call(),
     };
     let reply = finish(request_uri, result, MAX_REQUEST_OBJECT)?;
+    if reply.status == 410 {
+        // Gone: the agency no longer hands out this request (its
+        // transaction expired or was answered). Not a network failure: the
+        // citizen starts again on the agency's page.
+        return Err(AnswerError::refused(
+            RequestFault::Expired,
+            format!(
+                "{request_uri} answers 410 Gone: {}",
+                crate::receive::printable(&reply.body)
+            ),
+        ));
+    }
     if reply.status != 200 {
         return Err(AnswerError::Unreachable {
             url: request_uri.into(),
@@ -243,6 +255,17 @@ mod tests {
         );
         let e = fetch_request_object(&agent(), &uri, None, false).unwrap_err();
         assert_eq!(e.code(), "request_not_signed", "{e}");
+        let body = r#"{"code":"transaction_expired","error":"invalid_request"}"#;
+        let (uri, _) = serve_once(format!(
+            "HTTP/1.1 410 Gone\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ));
+        let e = fetch_request_object(&agent(), &uri, Some("wn"), false).unwrap_err();
+        assert_eq!(e.code(), "request_expired", "{e}");
+        assert!(
+            e.is_refusal(),
+            "an expired request is a refusal, not a network failure"
+        );
         let (uri, _) = serve_once("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".into());
         let e = fetch_request_object(&agent(), &uri, None, false).unwrap_err();
         assert_eq!(e.code(), "verifier_unreachable", "{e}");

@@ -208,7 +208,7 @@ pub struct AuditRow {
 impl AuditRow {
     pub(super) fn into_entry(self) -> AuditEntry {
         AuditEntry {
-            agency_id: self.agency_id,
+            chain: self.agency_id,
             seq: self.seq,
             at: self.at,
             actor: self.actor,

@@ -8,7 +8,7 @@ use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 
 use super::statement::Statement;
 
-use crate::audit::{AuditEntry, PendingEntry};
+use crate::audit::{AuditEntry, PendingEntry, SCHEME};
 use crate::store::{Conflict, NewCredential, StoreError, StoredKey, conflict_or};
 
 /// Rows to insert per multi-row `INSERT` (well under both parameter limits).
@@ -78,7 +78,7 @@ where
     let mut chained: Vec<AuditEntry> = Vec::with_capacity(entries.len());
     for (i, e) in entries.into_iter().enumerate() {
         let seq = last - n + 1 + i64::try_from(i).unwrap_or(0);
-        let e = e.chain(agency, seq, at, &prev);
+        let e = e.link(SCHEME, agency, seq, at, &prev);
         prev.clone_from(&e.hash);
         chained.push(e);
     }
@@ -88,7 +88,7 @@ where
              (agency_id, seq, at, actor, action, subject, detail, prev_hash, hash)",
             chunk.iter().map(|e| {
                 [
-                    e.agency_id.as_str().into(),
+                    e.chain.as_str().into(),
                     e.seq.into(),
                     e.at.into(),
                     e.actor.as_str().into(),

@@ -11,43 +11,7 @@ use serde_json::{Value, json};
 use crate::app::ServiceError;
 use crate::jose::JweRefusal;
 
-macro_rules! api_codes {
-    ($( $(#[$doc:meta])* $variant:ident => ($code:literal, $status:literal, $en:literal, $zh:literal), )+) => {
-        /// Why a request failed.
-        #[non_exhaustive]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum ApiCode {
-            $( $(#[$doc])* $variant, )+
-        }
-
-        impl ApiCode {
-            /// Every code, in declaration order.
-            pub const ALL: &'static [ApiCode] = &[ $( ApiCode::$variant, )+ ];
-
-            /// The stable machine code.
-            pub const fn code(self) -> &'static str {
-                match self { $( ApiCode::$variant => $code, )+ }
-            }
-
-            /// The HTTP status.
-            pub const fn status(self) -> u16 {
-                match self { $( ApiCode::$variant => $status, )+ }
-            }
-
-            /// What happened and what to do, in English.
-            pub const fn message_en(self) -> &'static str {
-                match self { $( ApiCode::$variant => $en, )+ }
-            }
-
-            /// What happened and what to do, in Chinese.
-            pub const fn message_zh(self) -> &'static str {
-                match self { $( ApiCode::$variant => $zh, )+ }
-            }
-        }
-    };
-}
-
-api_codes! {
+tongban_service_kit::api_codes! {
     /// No token, or not a live one.
     Unauthorized => ("unauthorized", 401,
         "The request has no valid token. Send `Authorization: Bearer tbvs_…` with a token made by `tongban-verifier-service token create`.",

@@ -4,16 +4,17 @@
 //!
 //! [`router`] builds the whole service; tests drive it with
 //! `tower::ServiceExt::oneshot`, no port needed. [`ROUTES`] lists every
-//! route once, with a line of what it does; `/openapi.json` is generated
-//! from it and from [`ApiCode`], so it cannot drift from the router.
+//! route once, with a line of what it does; `/openapi.json` serves
+//! [`OPENAPI`], the hand-written `specs/verifier-service.openapi.json`, and
+//! `tests/api_docs.rs` keeps it in step with [`ROUTES`] and [`ApiCode`]
+//! (a route added here fails that test until the document describes it).
 //! Every route has a body limit: `max_body_bytes`, or
 //! `max_response_bytes` for the wallet's response.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -35,7 +36,13 @@ pub use error::{ApiCode, ApiError};
 /// Shared state of every handler.
 pub type AppState = Arc<Service>;
 
+/// The OpenAPI 3.1 document served at `/openapi.json`
+/// (`specs/verifier-service.openapi.json`; prose in
+/// `specs/verifier-service.md`).
+pub const OPENAPI: &str = include_str!("../../../../specs/verifier-service.openapi.json");
+
 /// Every route: (method, path as the router writes it, what it does).
+/// Each must be in [`OPENAPI`], and the document describes nothing else.
 pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/healthz", "the process is up"),
     (
@@ -158,23 +165,13 @@ pub fn router(state: AppState) -> Router {
 async fn not_found() -> ApiError {
     ApiError::new(
         ApiCode::UnknownEndpoint,
-        "no route matches this method and path",
+        tongban_service_kit::api_codes::NO_ROUTE,
     )
 }
 
 /// Counts and times every request by its route pattern.
 async fn track(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = crate::metrics::method_label(req.method().as_str());
-    let start = Instant::now();
-    let resp = next.run(req).await;
-    s.metrics()
-        .request(&route, method, resp.status().as_u16(), start.elapsed());
-    resp
+    tongban_service_kit::metrics::track(s.metrics(), req, next).await
 }
 
 impl IntoResponse for ApiError {
@@ -200,15 +197,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
-        let secret = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::new(ApiCode::Unauthorized, "no Bearer token in Authorization")
-            })?;
+        let secret = tongban_service_kit::tokens::bearer(&parts.headers).ok_or_else(|| {
+            ApiError::new(ApiCode::Unauthorized, "no Bearer token in Authorization")
+        })?;
         Ok(Caller(s.authenticate(secret).await?))
     }
 }

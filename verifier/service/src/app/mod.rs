@@ -9,7 +9,8 @@
 //! tokens ([`tokens`]), presentation transactions and their outcome
 //! ([`transactions`]), the wallet's side (request object, response)
 //! ([`wallet`]), checking a `vp_token` ([`verification`]), maintenance and
-//! readiness ([`maintenance`]), the audit log ([`audit`]).
+//! readiness ([`maintenance`]), the audit log ([`audit`]); the group
+//! commit of the hot path's state changes is private (`commit`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -21,12 +22,13 @@ use crate::config::Config;
 use crate::keys::MasterKey;
 use crate::metrics::Metrics;
 use crate::notify::Waiters;
-use crate::store::Store;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, Write, Written};
 use crate::trust::TrustState;
 
 pub mod audit;
+mod commit;
 mod error;
 pub mod limits;
 pub mod maintenance;
@@ -55,6 +57,7 @@ pub struct Service {
     trust: TrustState,
     tenants: RwLock<HashMap<String, Arc<TenantRuntime>>>,
     attempts: limits::Attempts,
+    committer: commit::Committer,
 }
 
 impl std::fmt::Debug for Service {
@@ -101,7 +104,8 @@ impl Database {
 }
 
 impl Service {
-    /// A service over `database` that reads the time from `clock`.
+    /// A service over `database` that reads the time from `clock`. Starts
+    /// the group-commit task, so it must be called inside a tokio runtime.
     pub fn new(
         config: Config,
         database: Database,
@@ -109,6 +113,7 @@ impl Service {
         clock: SharedClock,
     ) -> Result<Arc<Self>, ServiceError> {
         let catalogue = Catalogue::builtin().map_err(ServiceError::internal)?;
+        let committer = commit::Committer::start(database.0.clone());
         Ok(Arc::new(Service {
             config,
             store: database.0,
@@ -120,6 +125,7 @@ impl Service {
             trust: TrustState::default(),
             tenants: RwLock::new(HashMap::new()),
             attempts: limits::Attempts::default(),
+            committer,
         }))
     }
 
@@ -146,6 +152,18 @@ impl Service {
     /// Now, Unix seconds, by the clock the service was built with.
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Commits a state change with whatever else is waiting (group commit).
+    async fn commit(&self, write: Write) -> Result<Written, ServiceError> {
+        match self.committer.commit(write).await {
+            Ok(w) => Ok(w),
+            Err(commit::CommitError::Store(e)) => Err(e.into()),
+            Err(commit::CommitError::Stopped) => Err(ServiceError::StorageUnavailable {
+                detail: "the service is stopping; nothing was recorded".into(),
+                cause: None,
+            }),
+        }
     }
 
     /// Which database the service runs on.

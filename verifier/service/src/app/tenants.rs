@@ -121,7 +121,7 @@ impl Service {
             common_name: common_name.to_owned(),
             sealed_key: self
                 .master
-                .seal(Purpose::CaKey, "ca", &issued.key_pkcs8)
+                .seal(&Purpose::CaKey.of("ca"), &issued.key_pkcs8)
                 .map_err(ServiceError::internal)?,
             cert_der: issued.cert_der.clone(),
             created_at: now,
@@ -161,7 +161,7 @@ impl Service {
         let ca = self.store.ca().await?.ok_or(ServiceError::CaMissing)?;
         let ca_key = self
             .master
-            .open(Purpose::CaKey, "ca", &ca.sealed_key)
+            .open(&Purpose::CaKey.of("ca"), &ca.sealed_key)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let now = self.now();
         let issued = pki::new_leaf(&spec.name_en, &spec.dns, &ca.common_name, &ca_key, now)
@@ -176,7 +176,7 @@ impl Service {
             allow_plain_direct_post: spec.allow_plain_direct_post,
             sealed_key: self
                 .master
-                .seal(Purpose::RequestSigning, &spec.id, &issued.key_pkcs8)
+                .seal(&Purpose::RequestSigning.of(&spec.id), &issued.key_pkcs8)
                 .map_err(ServiceError::internal)?,
             cert_der: issued.cert_der,
             created_at: now,
@@ -209,7 +209,7 @@ impl Service {
         let tenant = self.store.tenant(id).await?;
         let key_pkcs8 = self
             .master
-            .open(Purpose::RequestSigning, &tenant.id, &tenant.sealed_key)
+            .open(&Purpose::RequestSigning.of(&tenant.id), &tenant.sealed_key)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let rt = Arc::new(TenantRuntime {
             client_id: client_id(&tenant),

@@ -24,7 +24,7 @@ use crate::audit::PendingEntry;
 use crate::jose;
 use crate::keys::Purpose;
 use crate::notify::RECHECK;
-use crate::store::{TokenRecord, TransactionRecord, TxState};
+use crate::store::{TokenRecord, TransactionRecord, TxState, Write, Written};
 use crate::tokens::{TokenScope, random_b64};
 
 /// The catalogue shorthand: a licence type (slug or `vct`) and claim names.
@@ -301,7 +301,10 @@ impl Service {
             enc_kid: kid,
             enc_sealed: self
                 .master
-                .seal(Purpose::ResponseDecryption, &id, key.private_jwk.as_bytes())
+                .seal(
+                    &Purpose::ResponseDecryption.of(&id),
+                    key.private_jwk.as_bytes(),
+                )
                 .map_err(ServiceError::internal)?,
             enc_public_jwk: Value::Object(key.public_jwk).to_string(),
             redirect_page,
@@ -325,7 +328,12 @@ impl Service {
                 "transaction_data": req.transaction_data.as_ref().map(|t| t.len()),
             }),
         );
-        self.store.create_transaction(&record, audit).await?;
+        let expires_at = record.expires_at;
+        self.commit(Write::Create {
+            record: Box::new(record),
+            audit,
+        })
+        .await?;
         self.metrics.add(
             "tongban_vp_transactions_created_total",
             &[("tenant", tenant_id)],
@@ -338,7 +346,7 @@ impl Service {
             id,
             state: TxState::Pending,
             flow: req.flow,
-            expires_at: record.expires_at,
+            expires_at,
             client_id: rt.client_id.clone(),
             request_uri,
         })
@@ -480,7 +488,14 @@ impl Service {
                 t.id.clone(),
                 json!({}),
             );
-            if let Some(text) = self.store.take_claims(&t.id, now, audit).await? {
+            let taken = self
+                .commit(Write::TakeClaims {
+                    id: t.id.clone(),
+                    now,
+                    audit,
+                })
+                .await?;
+            if let Written::Claims(Some(text)) = taken {
                 claims =
                     Some(serde_json::from_str::<Value>(&text).map_err(ServiceError::internal)?);
             }

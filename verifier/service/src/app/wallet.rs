@@ -31,7 +31,7 @@ use super::{Flow, Service, ServiceError};
 use crate::audit::PendingEntry;
 use crate::jose::{self, ENC_VALUES, KEY_AGREEMENT};
 use crate::keys::Purpose;
-use crate::store::{Answer, StoreError, TransactionRecord, TxState};
+use crate::store::{Answer, TransactionRecord, TxState, Write};
 use crate::tokens::random_b64;
 use crate::trust::TrustState;
 
@@ -270,7 +270,7 @@ impl Service {
                 }
                 let key = self
                     .master
-                    .open(Purpose::ResponseDecryption, &t.id, &t.enc_sealed)
+                    .open(&Purpose::ResponseDecryption.of(&t.id), &t.enc_sealed)
                     .map_err(|_| ServiceError::TransactionExpired(t.id.clone()))?;
                 let key = std::str::from_utf8(&key).map_err(ServiceError::internal)?;
                 let plain = jose::open_response(&jwe, &t.enc_kid, key)?;
@@ -337,16 +337,24 @@ impl Service {
                 "trust_list_sequence": v.trust_bundle.as_ref().map(|b| b.trust_list_sequence),
             }),
         );
-        match self.store.answer(&t.id, &answer, now, audit).await {
-            Ok(()) => {}
-            Err(StoreError::InvalidTransition(_)) => {
+        let written = self
+            .commit(Write::Answer {
+                id: t.id.clone(),
+                answer,
+                now,
+                audit,
+            })
+            .await;
+        match written {
+            Ok(_) => {}
+            Err(ServiceError::AlreadyAnswered(_)) => {
                 return Err(if self.now() >= t.expires_at {
                     ServiceError::TransactionExpired(t.id)
                 } else {
                     ServiceError::AlreadyAnswered(t.id)
                 });
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
         self.waiters.wake(&t.id);
         self.metrics.add(

@@ -6,7 +6,7 @@ use clap::Args;
 use tongban_service_kit::SystemClock;
 use tongban_verifier_service::app::Service;
 use tongban_verifier_service::bootstrap::{self, KeySource};
-use tongban_verifier_service::config::{Config, LogFormat};
+use tongban_verifier_service::config::Config;
 use tongban_verifier_service::trust;
 
 use super::{Failure, Target, finish, runtime};
@@ -26,26 +26,13 @@ pub(crate) fn serve(a: ServeArgs) -> ExitCode {
     let json = a.target.json;
     let r = (|| {
         let config = a.target.config(a.listen.clone())?;
-        init_tracing(config.log_format);
+        tongban_service_kit::startup::init_tracing(config.log_format);
         runtime()?.block_on(serve_async(config))
     })();
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => finish(json, Err(f)),
     }
-}
-
-fn init_tracing(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("TONGBAN_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Json => b.json().try_init(),
-        LogFormat::Text => b.try_init(),
-    };
 }
 
 async fn serve_async(config: Config) -> Result<(), Failure> {

@@ -17,6 +17,8 @@ use crate::tokens::TokenScope;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;
+#[cfg(test)]
+mod tests;
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,15 @@ pub enum StoreError {
     /// Stored data is not what this version expects.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+}
+
+impl From<tongban_service_kit::db::OpenError> for StoreError {
+    fn from(e: tongban_service_kit::db::OpenError) -> Self {
+        match e {
+            tongban_service_kit::db::OpenError::Database(e) => StoreError::Database(e),
+            tongban_service_kit::db::OpenError::Migrate(e) => StoreError::Migrate(e),
+        }
+    }
 }
 
 pub(crate) fn conflict_or(e: sqlx::Error, what: &str) -> StoreError {
@@ -246,6 +257,55 @@ pub struct Answer {
     pub response_code_hash: Option<String>,
 }
 
+/// One state change of a transaction, committed together with others
+/// that arrive at the same time (group commit), each with its audit entry.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Stores a new transaction.
+    Create {
+        /// The transaction.
+        record: Box<TransactionRecord>,
+        /// Its `transaction.create` entry.
+        audit: PendingEntry,
+    },
+    /// Answers a pending, unexpired transaction and forgets its decryption
+    /// key; [`StoreError::InvalidTransition`] if it was answered or expired.
+    Answer {
+        /// The transaction.
+        id: String,
+        /// The answer.
+        answer: Answer,
+        /// Now (Unix seconds): it must not have expired.
+        now: i64,
+        /// Its `transaction.answer` entry.
+        audit: PendingEntry,
+    },
+    /// Hands over a transaction's claims and erases them (once): the
+    /// result is the claims, or `None` if there are none (any more).
+    TakeClaims {
+        /// The transaction.
+        id: String,
+        /// Now (Unix seconds).
+        now: i64,
+        /// Its `transaction.claims_read` entry (only if claims were taken).
+        audit: PendingEntry,
+    },
+}
+
+/// What one [`Write`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    /// The transaction was stored.
+    Created,
+    /// The answer was recorded.
+    Answered,
+    /// The claims taken (and erased), if there were any.
+    Claims(Option<String>),
+}
+
+/// The result of one write of a group.
+pub type WriteResult = Result<Written, StoreError>;
+
 /// The storage the service runs on.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -290,33 +350,15 @@ pub trait Store: Send + Sync + 'static {
     /// Pending, unexpired transactions of a tenant.
     async fn pending_count(&self, tenant: &str, now: i64) -> Result<i64, StoreError>;
 
-    /// Stores a new transaction.
-    async fn create_transaction(
-        &self,
-        t: &TransactionRecord,
-        audit: PendingEntry,
-    ) -> Result<(), StoreError>;
-
     /// One transaction.
     async fn transaction(&self, id: &str) -> Result<TransactionRecord, StoreError>;
 
-    /// Answers a pending, unexpired transaction; forgets its decryption
-    /// key. [`StoreError::InvalidTransition`] if it was answered or expired.
-    async fn answer(
-        &self,
-        id: &str,
-        answer: &Answer,
-        now: i64,
-        audit: PendingEntry,
-    ) -> Result<(), StoreError>;
-
-    /// The claims of a transaction, erased as they are read (once).
-    async fn take_claims(
-        &self,
-        id: &str,
-        now: i64,
-        audit: PendingEntry,
-    ) -> Result<Option<String>, StoreError>;
+    /// Applies `writes` in order in one database transaction (one
+    /// commit, one fsync for all: group commit). A write's own refusal (an
+    /// answer to a transaction that is no longer pending) is its result
+    /// and does not stop the others; a database error fails the whole
+    /// group and nothing of it is committed.
+    async fn write_group(&self, writes: &[Write]) -> Result<Vec<WriteResult>, StoreError>;
 
     /// Marks pending transactions past their time expired (forgetting
     /// their keys) and erases claims past their retention. Returns (expired,

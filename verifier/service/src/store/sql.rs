@@ -11,7 +11,7 @@ use sqlx::{
 
 use super::{
     Answer, Backend, CaRecord, ClientIdPrefix, Store, StoreError, Tenant, TokenRecord,
-    TransactionRecord, TxState, conflict_or,
+    TransactionRecord, TxState, Write, WriteResult, Written, conflict_or,
 };
 use crate::audit::{AuditEntry, GENESIS, PendingEntry};
 use crate::tokens::TokenScope;
@@ -179,9 +179,7 @@ struct AuditRow {
     hash: String,
 }
 
-/// Appends one entry to its chain inside the caller's transaction. The
-/// head row's `UPDATE … RETURNING` serialises writers of one chain (the
-/// row lock on PostgreSQL, the single writer on SQLite).
+/// Appends one entry to its chain inside the caller's transaction.
 async fn append_audit<DB>(
     conn: &mut DB::Connection,
     entry: PendingEntry,
@@ -195,40 +193,214 @@ where
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'r> (i64, String): FromRow<'r, DB::Row>,
 {
-    sqlx::query(
-        "INSERT INTO audit_heads (chain, seq, head) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING",
-    )
-    .bind(entry.chain.as_str())
-    .bind(GENESIS)
-    .execute(&mut *conn)
-    .await?;
-    let (seq, prev): (i64, String) =
-        sqlx::query_as("UPDATE audit_heads SET seq = seq + 1 WHERE chain = $1 RETURNING seq, head")
-            .bind(entry.chain.as_str())
-            .fetch_one(&mut *conn)
-            .await?;
-    let e = entry.link(seq, at, &prev);
-    sqlx::query(
-        "INSERT INTO audit_log (chain, seq, at, actor, action, subject, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(e.chain.as_str())
-    .bind(e.seq)
-    .bind(e.at)
-    .bind(e.actor.as_str())
-    .bind(e.action.as_str())
-    .bind(e.subject.as_str())
-    .bind(e.detail.as_str())
-    .bind(e.prev_hash.as_str())
-    .bind(e.hash.as_str())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE audit_heads SET head = $2 WHERE chain = $1")
-        .bind(e.chain.as_str())
-        .bind(e.hash.as_str())
+    append_audits::<DB>(conn, vec![(&entry, at)]).await
+}
+
+/// The most audit entries one `INSERT` carries (9 values each).
+const AUDIT_ROWS_PER_INSERT: usize = 32;
+
+/// Appends entries (each with its time) to their chains inside the
+/// caller's transaction, in the order given within each chain. Per chain,
+/// the head row's `UPDATE … RETURNING` reserves all the sequence numbers
+/// at once and serialises writers of that chain (the row lock on
+/// PostgreSQL, the single writer on SQLite); chains are locked in name
+/// order, so two writers cannot wait on each other.
+async fn append_audits<DB>(
+    conn: &mut DB::Connection,
+    entries: Vec<(&PendingEntry, i64)>,
+) -> Result<(), StoreError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'r> (i64, String): FromRow<'r, DB::Row>,
+{
+    let mut by_chain: std::collections::BTreeMap<&str, Vec<(&PendingEntry, i64)>> =
+        std::collections::BTreeMap::new();
+    for (e, at) in entries {
+        by_chain.entry(e.chain.as_str()).or_default().push((e, at));
+    }
+    for (chain, entries) in by_chain {
+        let n = i64::try_from(entries.len())
+            .map_err(|_| StoreError::Corrupt("too many audit entries".into()))?;
+        sqlx::query(
+            "INSERT INTO audit_heads (chain, seq, head) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING",
+        )
+        .bind(chain)
+        .bind(GENESIS)
         .execute(&mut *conn)
         .await?;
+        let (last, mut prev): (i64, String) = sqlx::query_as(
+            "UPDATE audit_heads SET seq = seq + $2 WHERE chain = $1 RETURNING seq, head",
+        )
+        .bind(chain)
+        .bind(n)
+        .fetch_one(&mut *conn)
+        .await?;
+        let mut seq = last - n;
+        let mut linked = Vec::with_capacity(entries.len());
+        for (e, at) in entries {
+            seq += 1;
+            let e = e.clone().link(seq, at, &prev);
+            prev.clone_from(&e.hash);
+            linked.push(e);
+        }
+        for rows in linked.chunks(AUDIT_ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO audit_log (chain, seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ",
+            );
+            for i in 0..rows.len() {
+                let b = i * 9;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9
+                ));
+            }
+            let mut q = sqlx::query(&sql);
+            for e in rows {
+                q = q
+                    .bind(e.chain.as_str())
+                    .bind(e.seq)
+                    .bind(e.at)
+                    .bind(e.actor.as_str())
+                    .bind(e.action.as_str())
+                    .bind(e.subject.as_str())
+                    .bind(e.detail.as_str())
+                    .bind(e.prev_hash.as_str())
+                    .bind(e.hash.as_str());
+            }
+            q.execute(&mut *conn).await?;
+        }
+        sqlx::query("UPDATE audit_heads SET head = $2 WHERE chain = $1")
+            .bind(chain)
+            .bind(prev.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
+}
+
+/// Inserts a new transaction.
+async fn insert_transaction<DB>(
+    conn: &mut DB::Connection,
+    t: &TransactionRecord,
+) -> Result<(), StoreError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(
+        "INSERT INTO transactions (id, tenant_id, token_id, state, flow, nonce, state_param, \
+         dcql, transaction_data, purpose, response_mode, enc_kid, enc_sealed, enc_public_jwk, \
+         redirect_page, response_code_hash, created_at, expires_at, answered_at, outcome, \
+         claims, claims_erase_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, $16, \
+         $17, NULL, NULL, NULL, NULL)",
+    )
+    .bind(t.id.as_str())
+    .bind(t.tenant_id.as_str())
+    .bind(t.token_id.as_str())
+    .bind(t.state.as_str())
+    .bind(t.flow.as_str())
+    .bind(t.nonce.as_str())
+    .bind(t.state_param.as_str())
+    .bind(t.dcql.as_str())
+    .bind(t.transaction_data.as_deref())
+    .bind(t.purpose.as_str())
+    .bind(t.response_mode.as_str())
+    .bind(t.enc_kid.as_str())
+    .bind(t.enc_sealed.as_slice())
+    .bind(t.enc_public_jwk.as_str())
+    .bind(t.redirect_page.as_deref())
+    .bind(t.created_at)
+    .bind(t.expires_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| conflict_or(e, "transaction"))?;
+    Ok(())
+}
+
+/// Answers a pending, unexpired transaction (one conditional `UPDATE`, so
+/// of two racing answers exactly one changes the row); forgets its
+/// decryption key. `false` if it was answered or has expired.
+async fn answer_transaction<DB>(
+    conn: &mut DB::Connection,
+    id: &str,
+    a: &Answer,
+    now: i64,
+) -> Result<bool, StoreError>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    let done = sqlx::query(
+        "UPDATE transactions SET state = $2, outcome = $3, claims = $4, claims_erase_at = $5, \
+         response_code_hash = $6, answered_at = $7, enc_sealed = $8 \
+         WHERE id = $1 AND state = 'pending' AND expires_at > $7",
+    )
+    .bind(id)
+    .bind(a.state.as_str())
+    .bind(a.outcome.as_str())
+    .bind(a.claims.as_deref())
+    .bind(a.claims_erase_at)
+    .bind(a.response_code_hash.as_deref())
+    .bind(now)
+    .bind(&[][..])
+    .execute(&mut *conn)
+    .await?;
+    Ok(DB::rows_affected(&done) == 1)
+}
+
+/// Takes a transaction's claims and erases them. Only the reader whose
+/// `UPDATE` changes the row gets the claims: a concurrent reader (another
+/// replica) finds them gone.
+async fn take_claims<DB>(conn: &mut DB::Connection, id: &str) -> Result<Option<String>, StoreError>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'r> (Option<String>,): FromRow<'r, DB::Row>,
+{
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT claims FROM transactions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let done = sqlx::query(
+        "UPDATE transactions SET claims = NULL, claims_erase_at = NULL \
+         WHERE id = $1 AND claims IS NOT NULL",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(row
+        .filter(|_| DB::rows_affected(&done) == 1)
+        .and_then(|(c,)| c))
 }
 
 #[async_trait]
@@ -404,45 +576,6 @@ where
         Ok(n)
     }
 
-    async fn create_transaction(
-        &self,
-        t: &TransactionRecord,
-        audit: PendingEntry,
-    ) -> Result<(), StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO transactions (id, tenant_id, token_id, state, flow, nonce, state_param, \
-             dcql, transaction_data, purpose, response_mode, enc_kid, enc_sealed, enc_public_jwk, \
-             redirect_page, response_code_hash, created_at, expires_at, answered_at, outcome, \
-             claims, claims_erase_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, $16, \
-             $17, NULL, NULL, NULL, NULL)",
-        )
-        .bind(t.id.as_str())
-        .bind(t.tenant_id.as_str())
-        .bind(t.token_id.as_str())
-        .bind(t.state.as_str())
-        .bind(t.flow.as_str())
-        .bind(t.nonce.as_str())
-        .bind(t.state_param.as_str())
-        .bind(t.dcql.as_str())
-        .bind(t.transaction_data.as_deref())
-        .bind(t.purpose.as_str())
-        .bind(t.response_mode.as_str())
-        .bind(t.enc_kid.as_str())
-        .bind(t.enc_sealed.as_slice())
-        .bind(t.enc_public_jwk.as_str())
-        .bind(t.redirect_page.as_deref())
-        .bind(t.created_at)
-        .bind(t.expires_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| conflict_or(e, "transaction"))?;
-        append_audit::<DB>(&mut tx, audit, t.created_at).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     async fn transaction(&self, id: &str) -> Result<TransactionRecord, StoreError> {
         let row: TxRow = sqlx::query_as("SELECT * FROM transactions WHERE id = $1")
             .bind(id)
@@ -452,67 +585,44 @@ where
         row.into_record()
     }
 
-    async fn answer(
-        &self,
-        id: &str,
-        a: &Answer,
-        now: i64,
-        audit: PendingEntry,
-    ) -> Result<(), StoreError> {
+    async fn write_group(&self, writes: &[Write]) -> Result<Vec<WriteResult>, StoreError> {
         let mut tx: Transaction<'_, DB> = self.write.begin().await?;
-        let done = sqlx::query(
-            "UPDATE transactions SET state = $2, outcome = $3, claims = $4, claims_erase_at = $5, \
-             response_code_hash = $6, answered_at = $7, enc_sealed = $8 \
-             WHERE id = $1 AND state = 'pending' AND expires_at > $7",
-        )
-        .bind(id)
-        .bind(a.state.as_str())
-        .bind(a.outcome.as_str())
-        .bind(a.claims.as_deref())
-        .bind(a.claims_erase_at)
-        .bind(a.response_code_hash.as_deref())
-        .bind(now)
-        .bind(&[][..])
-        .execute(&mut *tx)
-        .await?;
-        if DB::rows_affected(&done) == 0 {
-            return Err(StoreError::InvalidTransition(format!(
-                "transaction {id} was already answered or has expired"
-            )));
+        let mut results = Vec::with_capacity(writes.len());
+        let mut audits = Vec::with_capacity(writes.len());
+        for w in writes {
+            match w {
+                Write::Create { record, audit } => {
+                    insert_transaction::<DB>(&mut tx, record).await?;
+                    audits.push((audit, record.created_at));
+                    results.push(Ok(Written::Created));
+                }
+                Write::Answer {
+                    id,
+                    answer,
+                    now,
+                    audit,
+                } => {
+                    if answer_transaction::<DB>(&mut tx, id, answer, *now).await? {
+                        audits.push((audit, *now));
+                        results.push(Ok(Written::Answered));
+                    } else {
+                        results.push(Err(StoreError::InvalidTransition(format!(
+                            "transaction {id} was already answered or has expired"
+                        ))));
+                    }
+                }
+                Write::TakeClaims { id, now, audit } => {
+                    let claims = take_claims::<DB>(&mut tx, id).await?;
+                    if claims.is_some() {
+                        audits.push((audit, *now));
+                    }
+                    results.push(Ok(Written::Claims(claims)));
+                }
+            }
         }
-        append_audit::<DB>(&mut tx, audit, now).await?;
+        append_audits::<DB>(&mut tx, audits).await?;
         tx.commit().await?;
-        Ok(())
-    }
-
-    async fn take_claims(
-        &self,
-        id: &str,
-        now: i64,
-        audit: PendingEntry,
-    ) -> Result<Option<String>, StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT claims FROM transactions WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        // Only the reader whose UPDATE changes the row gets the claims: a
-        // concurrent reader (another replica) finds them gone.
-        let done = sqlx::query(
-            "UPDATE transactions SET claims = NULL, claims_erase_at = NULL \
-             WHERE id = $1 AND claims IS NOT NULL",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        let row = row.filter(|_| DB::rows_affected(&done) == 1);
-        let claims = row.and_then(|(c,)| c);
-        if claims.is_some() {
-            append_audit::<DB>(&mut tx, audit, now).await?;
-        }
-        tx.commit().await?;
-        Ok(claims)
+        Ok(results)
     }
 
     async fn maintain(&self, now: i64) -> Result<(u64, u64), StoreError> {

@@ -1,19 +1,27 @@
 //! Prometheus metrics, kept in the service state (no global registry, so
 //! several services can run in one test process) and rendered in the text
-//! exposition format at `/metrics`.
+//! exposition format at `/metrics`; [`track`] is the HTTP layer that counts
+//! and times every request by its route pattern.
 //!
 //! Every label comes from a bounded set, so a stranger cannot grow the
 //! metrics (and the memory behind them) by sending odd requests: the HTTP
 //! method is one of the standard ones or `other`, the route is the matched
-//! route pattern or `unmatched`, the status is a three-digit code, and
-//! tenant labels are only recorded for existing tenants, verdict labels are stable codes. As a
-//! last line, no more than [`MAX_SERIES`] series are kept; a new one past
-//! that is counted in `tongban_metrics_series_dropped_total` instead.
+//! route pattern or `unmatched`, the status is a three-digit code, and the
+//! labels a service adds itself must be bounded too (the issuer records
+//! agency and type labels only for existing agencies, the receiving
+//! agency's service tenant labels only for existing tenants and verdicts as
+//! stable codes). As a last line, no more than [`MAX_SERIES`] series are
+//! kept; a new one past that is counted in
+//! `tongban_metrics_series_dropped_total` instead.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
 
 /// Latency buckets, seconds.
 const BUCKETS: [f64; 12] = [
@@ -172,6 +180,22 @@ impl Metrics {
     }
 }
 
+/// Counts and times one request by its route pattern (`unmatched` when no
+/// route matched): the body of each service's tracking middleware, which
+/// hands it the service's [`Metrics`].
+pub async fn track(metrics: &Metrics, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = method_label(req.method().as_str());
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    metrics.request(&route, method, resp.status().as_u16(), start.elapsed());
+    resp
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,8 +231,14 @@ mod tests {
     #[test]
     fn renders_counters_and_histograms() {
         let m = Metrics::default();
-        m.add("tongban_vp_transactions_total", &[("tenant", "a\"b")], 3);
+        m.add("tongban_credentials_issued_total", &[("agency", "a\"b")], 3);
         m.request("/x", "GET", 200, Duration::from_millis(3));
+        let t = m.render();
+        assert!(
+            t.contains("tongban_credentials_issued_total{agency=\"a\\\"b\"} 3"),
+            "{t}"
+        );
+        m.add("tongban_vp_transactions_total", &[("tenant", "a\"b")], 3);
         let t = m.render();
         assert!(
             t.contains("tongban_vp_transactions_total{tenant=\"a\\\"b\"} 3"),
