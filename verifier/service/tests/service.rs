@@ -597,6 +597,26 @@ async fn a_long_poll_wakes_when_the_answer_lands() {
 }
 
 #[tokio::test]
+async fn a_malformed_query_parameter_gets_a_json_error_with_its_code() {
+    let h = Harness::sqlite().await;
+    let created = h.create(&h.qingpu, json!({})).await;
+    let r = h
+        .get(
+            &format!("{}?wait=abc", created["outcome"].as_str().unwrap()),
+            &h.qingpu,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.json();
+    assert_eq!(body["code"], "invalid_request", "{body}");
+    assert!(body["message_zh"].is_string());
+    let r = h.get("/api/v1/audit?after=x", &h.qingpu).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["code"], "invalid_request");
+    h.finish().await;
+}
+
+#[tokio::test]
 async fn a_wrong_type_or_a_missing_claim_is_rejected_with_its_code() {
     let h = Harness::sqlite().await;
     let created = h.create(&h.qingpu, json!({})).await;

@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +15,7 @@ use futures_util::stream::{self, Stream, StreamExt as _};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiCode, ApiError, ApiJson, AppState, Caller};
+use super::{ApiCode, ApiError, ApiJson, ApiQuery, AppState, Caller};
 use crate::app::{ClientIdPrefix, NewTransaction, OutcomeView, Service, TenantSpec, TxState};
 use crate::audit::SERVICE_CHAIN;
 use crate::tokens::TokenScope;
@@ -167,7 +167,7 @@ fn default_limit() -> i64 {
 pub async fn audit(
     State(s): State<AppState>,
     c: Caller,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let chain = match (&c.0.scope, q.chain) {
         (TokenScope::Tenant(t), None) => t.clone(),
@@ -222,7 +222,7 @@ pub async fn outcome(
     State(s): State<AppState>,
     c: Caller,
     Path(id): Path<String>,
-    Query(q): Query<OutcomeQuery>,
+    ApiQuery(q): ApiQuery<OutcomeQuery>,
 ) -> Result<Json<OutcomeView>, ApiError> {
     let code = q.response_code.as_deref();
     let v = match q.wait {
@@ -256,7 +256,7 @@ pub async fn events(
     State(s): State<AppState>,
     c: Caller,
     Path(id): Path<String>,
-    Query(q): Query<OutcomeQuery>,
+    ApiQuery(q): ApiQuery<OutcomeQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     // Fail before the stream starts on a bad token scope or unknown id.
     let first = s.outcome(&c.0, &id, q.response_code.as_deref()).await?;

@@ -230,6 +230,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Query parameters whose every failure is one of our codes (a `?wait=abc`
+/// is `422 invalid_request` with a JSON body, not the framework's text).
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| ApiError::new(ApiCode::InvalidRequest, e.body_text()))
+    }
+}
+
 /// Reads the whole body, mapping the size limit to [`ApiCode::BodyTooLarge`].
 pub async fn body_bytes<S: Send + Sync>(
     req: Request,
