@@ -27,6 +27,8 @@
 //!   data each service spells ([`master_key::SealedFor`]);
 //! * [`startup`] — the private data directory, loading (or on first start
 //!   making) the master key, the log, and serving until Ctrl-C or SIGTERM;
+//! * [`static_page`] — a page of embedded static files under one path
+//!   (the counter page at `/counter/` in both services);
 //! * [`tokens`] — bearer tokens of an administrative API: a service's
 //!   prefix and 32 random bytes, shown once, stored as a hex SHA-256 hash,
 //!   read from `Authorization: Bearer`;
@@ -44,6 +46,7 @@ pub mod master_key;
 pub mod metrics;
 pub mod server;
 pub mod startup;
+pub mod static_page;
 pub mod tokens;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};

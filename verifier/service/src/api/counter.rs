@@ -9,9 +9,9 @@
 //! URL it is 404 and the page asks the clerk to set itself up.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::Value;
 use tongban_counter_page::PageConfig;
@@ -20,38 +20,11 @@ use super::AppState;
 
 /// The page's routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/counter",
-            get(|| async { Redirect::permanent("counter/") }),
-        )
-        .route("/counter/", get(|| async { asset("") }))
-        .route("/counter/config.json", get(config))
-        .route(
-            "/counter/{file}",
-            get(|Path(file): Path<String>| async move { asset(&file) }),
-        )
-}
-
-fn asset(name: &str) -> Response {
-    match tongban_counter_page::file(name) {
-        Some(a) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(a.content_type),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-                (
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
-                ),
-            ],
-            a.bytes,
-        )
-            .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
+    tongban_service_kit::static_page::routes(
+        "counter",
+        |name| tongban_counter_page::file(name).map(|a| (a.content_type, a.bytes)),
+        get(config),
+    )
 }
 
 /// The anchor key files as one list of key documents.
