@@ -195,30 +195,7 @@ pub fn post_response(
 mod tests {
     use super::*;
 
-    /// Serves one connection with `answer`; reports whether it was asked.
-    fn serve_once(answer: String) -> (String, std::sync::mpsc::Receiver<bool>) {
-        use std::io::{Read as _, Write as _};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/x", listener.local_addr().unwrap());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            listener.set_nonblocking(true).unwrap();
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-            while std::time::Instant::now() < deadline {
-                if let Ok((mut s, _)) = listener.accept() {
-                    let _ = s.set_nonblocking(false);
-                    let mut buf = [0u8; 4096];
-                    let _ = s.read(&mut buf);
-                    let _ = s.write_all(answer.as_bytes());
-                    let _ = tx.send(true);
-                    return;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            let _ = tx.send(false);
-        });
-        (url, rx)
-    }
+    use crate::net::testing::serve_once;
 
     fn agent() -> ureq::Agent {
         crate::net::agent(std::time::Duration::from_secs(5))
