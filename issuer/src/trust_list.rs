@@ -103,6 +103,7 @@ pub fn new_draft(anchor: Anchor) -> TrustList {
         root_sequence: None,
         verifiers: None,
         issuers: Vec::new(),
+        x509_anchors: None,
     }
 }
 
@@ -182,6 +183,7 @@ pub fn add_issuer(
             not_after: None,
             revoked_at: None,
             compromised_at: None,
+            x5c: None,
         })
         .collect();
     list.issuers.push(issuer);
@@ -257,6 +259,7 @@ pub fn update_issuer(
             not_after: None,
             revoked_at: None,
             compromised_at: None,
+            x5c: None,
         });
         added.push(kid);
     }

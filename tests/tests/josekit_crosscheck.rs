@@ -65,6 +65,7 @@ fn josekit_verifies_every_jws_we_emit() {
         root_sequence: None,
         verifiers: None,
         issuers: vec![],
+        x509_anchors: None,
     };
     let signed = tl.sign(&anchor).unwrap();
     assert_eq!(

@@ -612,6 +612,7 @@ fn import_list(
         issuers: vec![],
         root_sequence: None,
         verifiers: Some(vec![agency]),
+        x509_anchors: None,
     };
     let file = tmp.join(format!("trust-list-{seq}.jwt"));
     std::fs::write(&file, list.sign(&anchor()).unwrap()).unwrap();

@@ -25,6 +25,8 @@
 //!   from or written to a 0600 file, never stored in the database) and the
 //!   XChaCha20-Poly1305 sealing of private keys at rest, bound to associated
 //!   data each service spells ([`master_key::SealedFor`]);
+//! * [`pki`] — the operator CAs' certificates (`rcgen`): a CA's
+//!   self-signed certificate, and leaves it signs for keys it was given;
 //! * [`startup`] — the private data directory, loading (or on first start
 //!   making) the master key, the log, and serving until Ctrl-C or SIGTERM;
 //! * [`static_page`] — a page of embedded static files under one path
@@ -44,6 +46,7 @@ pub mod config;
 pub mod db;
 pub mod master_key;
 pub mod metrics;
+pub mod pki;
 pub mod server;
 pub mod startup;
 pub mod static_page;

@@ -33,6 +33,7 @@ fn new_key(jwk: Value, not_before: i64) -> TrustedKey {
         not_after: None,
         revoked_at: None,
         compromised_at: None,
+        x5c: None,
     }
 }
 

@@ -155,6 +155,7 @@ impl CounterZone {
                 )],
                 status_lists: vec![self.status_uri.clone()],
             }],
+            x509_anchors: None,
         }
     }
 

@@ -19,6 +19,7 @@
 //!   status lists and trust bundles.
 //! - [`oid4vci`]: the OpenID4VCI key proof a wallet sends.
 //! - [`percent`]: percent-encoding of a URI component.
+//! - [`pki`]: a test certificate authority for the `x5c` tests.
 //! - [`openapi`]: checks that a service's OpenAPI document describes
 //!   exactly its routes and error codes.
 //! - [`clock`]: the fixed "now" of the tests and the service kit's
@@ -34,6 +35,7 @@ pub mod keys;
 pub mod oid4vci;
 pub mod openapi;
 pub mod percent;
+pub mod pki;
 pub mod present;
 pub mod sample;
 pub mod sdjwt;

@@ -107,6 +107,7 @@ pub fn trusted_key(
         not_after,
         revoked_at,
         compromised_at: None,
+        x5c: None,
     }
 }
 

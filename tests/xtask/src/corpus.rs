@@ -70,6 +70,7 @@ pub fn trust_list(k: &FixedKeys) -> TrustList {
             keys: vec![trusted_key(&k.issuer, 0, None, None)],
             status_lists: vec![STATUS_URI.into()],
         }],
+        x509_anchors: None,
     }
 }
 
@@ -223,7 +224,6 @@ pub fn build() -> Vec<Entry> {
     for (param, value) in [
         ("jku", json!("https://evil.example/jwks.json")),
         ("x5u", json!("https://evil.example/cert.pem")),
-        ("x5c", json!(["MIIBkTCB+wIJ"])),
     ] {
         let mut h = header();
         h[param] = value;
@@ -231,6 +231,16 @@ pub fn build() -> Vec<Entry> {
             "presentation",
             ErrorCode::HeaderKeyInjection,
             "a header that tries to choose the verification key",
+            with_header(h).into_bytes(),
+        );
+    }
+    {
+        let mut h = header();
+        h["x5c"] = json!(["MIIBkTCB+wIJ"]);
+        add(
+            "presentation",
+            ErrorCode::X5cMalformed,
+            "an x5c header that is not a certificate chain",
             with_header(h).into_bytes(),
         );
     }

@@ -107,6 +107,7 @@ pub fn write_zone(dir: &Path, now: i64) -> Result<ZoneFiles, String> {
                 status_lists: vec![status_uri(a)],
             })
             .collect(),
+        x509_anchors: None,
     };
     let anchor = zone::anchor();
     let tl = list.sign(&anchor).map_err(|e| e.to_string())?;

@@ -51,6 +51,7 @@ fn fixture() -> Fixture {
                     not_after: None,
                     revoked_at: None,
                     compromised_at: None,
+                    x5c: None,
                 }],
                 status_lists: vec![format!("https://issuer-{i}.example/status/1")],
             }
@@ -69,6 +70,7 @@ fn fixture() -> Fixture {
         root_sequence: None,
         verifiers: None,
         issuers,
+        x509_anchors: None,
     };
     let tl = list.sign(&anchor).unwrap();
     let mut state = 0x9e37_79b9_7f4a_7c15u64;

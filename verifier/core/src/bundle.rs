@@ -408,14 +408,26 @@ fn verify_status_list(
             ),
         ));
     }
-    let keys = trust
-        .keys_for_alg(&issuer.id, signed.jws.kid(), token.iat, signed.alg)
-        .map_err(|r| {
-            Rejection::new(
-                ErrorCode::StatusListSignatureInvalid,
-                format!("{}: {}", r.code, r.detail),
-            )
-        })?;
+    // A token naming its signer by certificate has its chain validated at
+    // its `iat` (loading a bundle has no clock; the token's age is bounded
+    // by the freshness rules when a credential's status is read).
+    let keys = match signed.jws.x5c() {
+        Some(x5c) => trust.keys_by_x5c(
+            &issuer.id,
+            signed.jws.kid(),
+            x5c,
+            token.iat,
+            signed.alg,
+            token.iat,
+        ),
+        None => trust.keys_for_alg(&issuer.id, signed.jws.kid(), token.iat, signed.alg),
+    }
+    .map_err(|r| {
+        Rejection::new(
+            ErrorCode::StatusListSignatureInvalid,
+            format!("{}: {}", r.code, r.detail),
+        )
+    })?;
     if !signed.signed_by_any(&keys) {
         return Err(Rejection::new(
             ErrorCode::StatusListSignatureInvalid,

@@ -194,6 +194,61 @@ error_codes! {
     KeyRevoked => ("key_revoked",
         "The issuer's key has been reported compromised; nothing signed with it is accepted. The agency must reissue the credential.",
         "签发机构的密钥已被报告泄露，用该密钥签发的证照一律不予认可，请向签发机构申请重新签发。"),
+    // ---- X.509 key resolution (the x5c header, HAIP 1.0) -----------------
+    /// `x5c` is not 1 to 4 canonical base64 DER certificates.
+    X5cMalformed => ("x5c_malformed",
+        "The issuer's certificate chain (x5c) is damaged or not a certificate chain; the credential is refused.",
+        "签发机构的证书链（x5c）已损坏或不是证书链，证照不予认可。"),
+    /// A certificate of the chain uses a key or signature algorithm other
+    /// than Ed25519 or ECDSA P-256 with SHA-256.
+    X5cAlgorithmUnsupported => ("x5c_algorithm_unsupported",
+        "The issuer's certificate uses an algorithm this verifier does not accept.",
+        "签发机构的证书使用了本核验端不接受的算法。"),
+    /// The chain carries the anchor certificate itself.
+    X5cIncludesAnchor => ("x5c_includes_anchor",
+        "The credential carries the zone's root certificate itself; it must come from the trust list only. Refused.",
+        "证照自带了信任区的根证书；根证书只能来自信任列表，予以拒绝。"),
+    /// A certificate of the chain is self-signed (self-issued).
+    X5cSelfSigned => ("x5c_self_signed",
+        "The issuer's certificate is self-signed instead of issued by the zone's certificate authority; refused.",
+        "签发机构的证书为自签名证书，并非由信任区的证书机构签发，予以拒绝。"),
+    /// A certificate does not name the next one as its issuer.
+    X5cChainBroken => ("x5c_chain_broken",
+        "The issuer's certificates do not form a chain; the credential is refused.",
+        "签发机构的证书无法构成证书链，证照不予认可。"),
+    /// A certificate's signature does not verify under its issuer's key.
+    X5cSignatureInvalid => ("x5c_signature_invalid",
+        "A signature in the issuer's certificate chain is not valid: a certificate was altered or forged.",
+        "签发机构证书链中的签名无效：证书被篡改或伪造。"),
+    /// The chain does not end at an anchor certificate of the trust list.
+    X5cAnchorUnreached => ("x5c_anchor_unreached",
+        "The issuer's certificate was not issued under a root certificate of this counter's trust list.",
+        "签发机构的证书并非由本窗口信任列表中的根证书签发。"),
+    /// A certificate is not valid at the verification time.
+    X5cCertificateExpired => ("x5c_certificate_expired",
+        "A certificate in the issuer's chain is expired or not yet valid; the agency must renew it.",
+        "签发机构证书链中的证书已过期或尚未生效，请签发机构更新证书。"),
+    /// The leaf is a CA, or an issuer is not a CA (or exceeds its path length).
+    X5cBasicConstraintsInvalid => ("x5c_basic_constraints_invalid",
+        "The issuer's certificates are not marked for their roles (signing certificate or certificate authority); refused.",
+        "签发机构证书的用途标记（签名证书或证书机构）不符，予以拒绝。"),
+    /// The leaf may not sign, or an issuer may not sign certificates.
+    X5cKeyUsageInvalid => ("x5c_key_usage_invalid",
+        "The issuer's certificate does not allow this use of its key; refused.",
+        "签发机构证书的密钥用途不允许此用法，予以拒绝。"),
+    /// A certificate marks an extension critical that is not processed.
+    X5cCriticalExtensionUnknown => ("x5c_critical_extension_unknown",
+        "The issuer's certificate requires an extension this verifier does not understand.",
+        "签发机构的证书要求本核验端不支持的扩展。"),
+    /// The signing certificate is for another agency than the credential's `iss`.
+    X5cIssuerMismatch => ("x5c_issuer_mismatch",
+        "The signing certificate belongs to another agency than the one named in the credential.",
+        "签名证书属于另一机构，与证照所载签发机构不符。"),
+    /// The signing certificate's key is not a key the trust list lists for
+    /// the agency (or not the one the header's `kid` names).
+    X5cKeyNotListed => ("x5c_key_not_listed",
+        "The key in the issuer's certificate is not one the trust list registers for the agency.",
+        "签发机构证书中的密钥不是信任列表为该机构登记的密钥。"),
     /// The credential has no `iat`, so key validity cannot be checked.
     IatMissing => ("iat_missing",
         "The credential does not say when it was issued (iat), so its issuer key cannot be checked.",

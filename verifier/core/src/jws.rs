@@ -61,6 +61,37 @@ impl<'a> CompactJws<'a> {
         typ_missing: ErrorCode,
         typ_invalid: ErrorCode,
     ) -> Result<Algorithm, Rejection> {
+        self.header_policy(what, expected_typ, typ_missing, typ_invalid, false)
+    }
+
+    /// [`CompactJws::check_header`] for the JWS whose signer is found by
+    /// X.509 certificate (HAIP 1.0): an SD-JWT VC and a status list token
+    /// may carry `x5c`, which the caller must then validate to an anchor
+    /// of its trust source ([`crate::x509`]); `jwk`, `jku` and `x5u` are
+    /// refused as everywhere.
+    pub fn check_header_allowing_x5c(
+        &self,
+        what: &str,
+        expected_typ: Option<&str>,
+        typ_missing: ErrorCode,
+        typ_invalid: ErrorCode,
+    ) -> Result<Algorithm, Rejection> {
+        self.header_policy(what, expected_typ, typ_missing, typ_invalid, true)
+    }
+
+    /// The `x5c` header member, if any.
+    pub fn x5c(&self) -> Option<&Value> {
+        self.header.get("x5c")
+    }
+
+    fn header_policy(
+        &self,
+        what: &str,
+        expected_typ: Option<&str>,
+        typ_missing: ErrorCode,
+        typ_invalid: ErrorCode,
+        allow_x5c: bool,
+    ) -> Result<Algorithm, Rejection> {
         let h = &self.header;
         let alg = match h.get("alg") {
             Some(Value::String(a)) => Algorithm::from_jws(a).ok_or_else(|| {
@@ -81,13 +112,14 @@ impl<'a> CompactJws<'a> {
         let (mut key_params, mut crit) = (false, false);
         for k in h.keys() {
             match k.as_str() {
+                "x5c" if allow_x5c => {}
                 "jwk" | "jku" | "x5u" | "x5c" => key_params = true,
                 "crit" => crit = true,
                 _ => {}
             }
         }
         for key_param in ["jwk", "jku", "x5u", "x5c"] {
-            if key_params && h.contains_key(key_param) {
+            if key_params && h.contains_key(key_param) && !(allow_x5c && key_param == "x5c") {
                 return Err(Rejection::new(
                     ErrorCode::HeaderKeyInjection,
                     format!(
@@ -153,6 +185,12 @@ pub fn sign_compact(signer: &dyn Signer, typ: &str, payload: &Value) -> Result<S
     header.insert("typ".into(), Value::String(typ.into()));
     if let Some(kid) = signer.key_id() {
         header.insert("kid".into(), Value::String(kid.into()));
+    }
+    if let Some(x5c) = signer.x5c() {
+        header.insert(
+            "x5c".into(),
+            Value::Array(x5c.iter().cloned().map(Value::String).collect()),
+        );
     }
     let mut out = b64_encode(to_compact_json(&header));
     out.push('.');

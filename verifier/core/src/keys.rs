@@ -362,6 +362,53 @@ pub trait Signer {
     /// Signs the JWS signing input (`header.payload`), returning the raw
     /// signature (64 bytes for Ed25519, ES256 and SM2SM3 alike).
     fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, SignError>;
+    /// The `x5c` written into headers (the signing certificate and its
+    /// chain, never the anchor), if any: see [`X5cSigner`].
+    fn x5c(&self) -> Option<&[String]> {
+        None
+    }
+}
+
+/// A signer whose JWS carry its certificate chain in `x5c` (HAIP 1.0: an
+/// SD-JWT VC and a status list token name their signer by certificate).
+pub struct X5cSigner<'a> {
+    inner: &'a dyn Signer,
+    x5c: Vec<String>,
+}
+
+impl<'a> X5cSigner<'a> {
+    /// `inner`, writing `x5c` (standard base64 DER, the leaf first, never
+    /// the anchor) into every header it signs.
+    pub fn new(inner: &'a dyn Signer, x5c: Vec<String>) -> Self {
+        X5cSigner { inner, x5c }
+    }
+}
+
+impl std::fmt::Debug for X5cSigner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("X5cSigner")
+            .field("kid", &self.inner.key_id())
+            .field("x5c", &self.x5c.len())
+            .finish()
+    }
+}
+
+impl Signer for X5cSigner<'_> {
+    fn algorithm(&self) -> Algorithm {
+        self.inner.algorithm()
+    }
+    fn key_id(&self) -> Option<&str> {
+        self.inner.key_id()
+    }
+    fn public_key(&self) -> PublicKey {
+        self.inner.public_key()
+    }
+    fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, SignError> {
+        self.inner.sign(signing_input)
+    }
+    fn x5c(&self) -> Option<&[String]> {
+        Some(&self.x5c)
+    }
 }
 
 /// An Ed25519 key held in memory (zeroized on drop).

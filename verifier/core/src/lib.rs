@@ -80,6 +80,7 @@ pub mod status;
 pub mod transport;
 pub mod trust;
 pub mod verify;
+pub mod x509;
 
 pub use bundle::TrustBundle;
 pub use error::{ErrorCode, Rejection};
@@ -88,7 +89,7 @@ pub use issue::{CredentialBuilder, Decoys, IssueError, IssuedCredential};
 pub use keys::Sm2Signer;
 pub use keys::{
     Algorithm, AnySigner, Ed25519Signer, JwkError, KeyWithId, P256Signer, PublicKey, SignError,
-    Signer,
+    Signer, X5cSigner,
 };
 pub use policy::{HolderBinding, Limits, Policy, Profile, StalePolicy};
 pub use present::{HeldCredential, KeyBinding, PresentError};

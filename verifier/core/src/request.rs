@@ -401,6 +401,7 @@ mod tests {
                         }],
                     }],
                 }]),
+                x509_anchors: None,
             }
         }
 
@@ -413,6 +414,7 @@ mod tests {
                 not_after: None,
                 revoked_at: None,
                 compromised_at: None,
+                x5c: None,
             }
         }
 

@@ -1,6 +1,10 @@
 //! Where issuer keys come from. The library asks a [`KeyResolver`]; the
-//! signed trust list will be one, and [`InMemoryKeys`] is the simple one
+//! signed trust list is one, and [`InMemoryKeys`] is the simple one
 //! (keys pinned by a test or by a counter that trusts one issuer directly).
+//! [`InMemoryKeys`] holds no anchor certificate: it judges a credential by
+//! its pinned keys alone; an `x5c` header must be well formed and its leaf
+//! must certify the pinned key (its chain is not validated: the pin is the
+//! trust).
 
 use std::collections::HashMap;
 
@@ -25,6 +29,10 @@ pub struct KeyQuery<'a> {
     pub iat: Option<i64>,
     /// The time of checking.
     pub now: i64,
+    /// The header's `x5c` (the signing certificate and its chain), if any:
+    /// a resolver with anchor certificates validates it to one of them
+    /// at `now` ([`crate::x509`]).
+    pub x5c: Option<&'a serde_json::Value>,
 }
 
 /// What the verifier asks about a credential's status
@@ -147,11 +155,30 @@ impl KeyResolver for InMemoryKeys {
                 ),
             ));
         }
-        let fitting: Vec<PublicKey> = by_kid
+        let mut fitting: Vec<PublicKey> = by_kid
             .into_iter()
             .filter(|k| q.alg.fits(&k.key))
             .map(|k| k.key.clone())
             .collect();
+        // No anchor certificate here: the pin is the trust. A certificate
+        // in the header must at least be for the pinned key that verifies.
+        if let Some(x5c) = q.x5c {
+            let leaf = crate::x509::parse_x5c(x5c)?
+                .first()
+                .map(crate::x509::Certificate::public_key)
+                .transpose()?;
+            fitting.retain(|k| Some(k) == leaf.as_ref());
+            if fitting.is_empty() {
+                return Err(Rejection::new(
+                    ErrorCode::X5cKeyNotListed,
+                    format!(
+                        "the certificate in the header is not for a pinned key of issuer {:?}",
+                        q.iss.unwrap_or("(none)")
+                    ),
+                ));
+            }
+            return Ok(fitting);
+        }
         if fitting.is_empty() {
             return Err(Rejection::new(
                 ErrorCode::AlgKeyMismatch,

@@ -278,7 +278,7 @@ impl StatusListToken {
     pub fn parse(jwt: &str) -> Result<SignedStatusList<'_>, Rejection> {
         let jws = CompactJws::parse(jwt, "the status list token")
             .map_err(|r| Rejection::new(ErrorCode::StatusListMalformed, r.detail))?;
-        let alg = jws.check_header(
+        let alg = jws.check_header_allowing_x5c(
             "the status list token",
             Some(TYP_STATUS_LIST_JWT),
             ErrorCode::StatusListMalformed,

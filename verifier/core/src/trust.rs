@@ -29,6 +29,7 @@ use crate::keys::{Algorithm, KeyWithId, PublicKey, SignError, Signer, jwk_pinned
 use crate::relying_party::{self, Registered, TrustedVerifier};
 use crate::resolver::{KeyQuery, KeyResolver};
 use crate::root::{SignedBy, Tally, TrustAnchors, tally};
+use crate::x509::{self, Certificate};
 
 /// The `typ` of a trust list.
 pub const TYP_TRUST_LIST: &str = "tongban-trust-list+jwt";
@@ -38,8 +39,10 @@ pub const TYP_TRUST_LIST: &str = "tongban-trust-list+jwt";
 /// compromised key `compromised_at`; version 1 said `revoked_at`, which this
 /// crate still reads, with the same meaning (see [`TrustedKey`]). Version 4
 /// adds the receiving agencies and their registered service items
-/// (`verifiers`, [`crate::relying_party`]).
-pub const TRUST_LIST_VERSION: u32 = 4;
+/// (`verifiers`, [`crate::relying_party`]). Version 5 adds X.509: the
+/// zone's anchor certificates (`x509_anchors`) and each key's certificate
+/// chain (`keys[].x5c`, [`crate::x509`]).
+pub const TRUST_LIST_VERSION: u32 = 5;
 /// The oldest trust list format version this crate reads.
 pub const OLDEST_TRUST_LIST_VERSION: u32 = 1;
 
@@ -71,6 +74,11 @@ pub struct TrustList {
     /// against it. Absent: no agreements (requesters are unverified).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verifiers: Option<Vec<TrustedVerifier>>,
+    /// Version 5: the zone's X.509 anchor certificates (standard base64
+    /// DER, self-signed CA certificates), to which an `x5c` chain in a
+    /// credential or status list token must lead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x509_anchors: Option<Vec<String>>,
 }
 
 /// The trust anchor's identity.
@@ -135,6 +143,12 @@ pub struct TrustedKey {
     /// the record): every credential and status list it signed is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compromised_at: Option<i64>,
+    /// Version 5: the certificate chain the zone's CA issued for this key
+    /// (the `x5c` its JWS carry: the leaf for this key first, never the
+    /// anchor). Verifiers hold it so that a QR code can name it by
+    /// reference (`specs/qr-transport.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x5c: Option<Vec<String>>,
 }
 
 impl TrustedKey {
@@ -174,6 +188,20 @@ impl TrustList {
             }
             relying_party::validate(verifiers)?;
         }
+        if self.version < 5
+            && (self.x509_anchors.is_some()
+                || self
+                    .issuers
+                    .iter()
+                    .flat_map(|i| &i.keys)
+                    .any(|k| k.x5c.is_some()))
+        {
+            return Err(bad(format!(
+                "x509_anchors and keys[].x5c are version 5 members (this list says version {})",
+                self.version
+            )));
+        }
+        self.parse_x509_anchors()?;
         let mut ids = HashSet::new();
         for issuer in &self.issuers {
             if issuer.id.is_empty() || !ids.insert(issuer.id.as_str()) {
@@ -233,9 +261,37 @@ impl TrustList {
                         issuer.id
                     )));
                 }
+                if let Some(x5c) = &k.x5c {
+                    check_key_chain(x5c, &parsed.key, &issuer.id).map_err(|r| {
+                        bad(format!(
+                            "issuer {}: key {kid}: x5c: {}",
+                            issuer.id, r.detail
+                        ))
+                    })?;
+                }
             }
         }
         Ok(())
+    }
+
+    /// The anchor certificates, parsed and checked (each a self-signed CA
+    /// certificate); none for a list without `x509_anchors`.
+    pub fn parse_x509_anchors(&self) -> Result<Vec<Certificate>, Rejection> {
+        let bad = |why: String| Rejection::new(ErrorCode::TrustListMalformed, why);
+        let mut out: Vec<Certificate> = Vec::new();
+        for text in self.x509_anchors.iter().flatten() {
+            let cert = Certificate::from_b64(text)
+                .map_err(|r| bad(format!("x509_anchors: {}", r.detail)))?;
+            x509::check_anchor(&cert).map_err(|r| bad(format!("x509_anchors: {}", r.detail)))?;
+            if out.contains(&cert) {
+                return Err(bad(format!(
+                    "x509_anchors: {} is listed twice",
+                    cert.subject()
+                )));
+            }
+            out.push(cert);
+        }
+        Ok(out)
     }
 
     /// Brings a list of an older version to [`TRUST_LIST_VERSION`] with the
@@ -331,6 +387,11 @@ struct ListedKey {
 pub struct VerifiedTrustList {
     list: TrustList,
     keys: HashMap<String, Vec<ListedKey>>,
+    /// The `x509_anchors`, parsed.
+    x509_anchors: Vec<Certificate>,
+    /// Every certificate the list holds (anchors and the keys' chains),
+    /// by SHA-256 of the DER.
+    certificates: HashMap<[u8; 32], Certificate>,
     jws: String,
     signed_by: Vec<SignedBy>,
     threshold: usize,
@@ -439,9 +500,28 @@ impl VerifiedTrustList {
             }
             keys.insert(issuer.id.clone(), parsed_keys);
         }
+        let x509_anchors = list.parse_x509_anchors()?;
+        let mut certificates = HashMap::new();
+        for cert in &x509_anchors {
+            certificates.insert(*cert.sha256(), cert.clone());
+        }
+        for x5c in list
+            .issuers
+            .iter()
+            .flat_map(|i| &i.keys)
+            .filter_map(|k| k.x5c.as_ref())
+        {
+            for text in x5c {
+                let cert = Certificate::from_b64(text)
+                    .map_err(|r| Rejection::new(ErrorCode::TrustListMalformed, r.detail))?;
+                certificates.insert(*cert.sha256(), cert);
+            }
+        }
         Ok(VerifiedTrustList {
             list,
             keys,
+            x509_anchors,
+            certificates,
             jws: jws.trim().to_owned(),
             signed_by: counted.signed_by,
             threshold: anchors.threshold(),
@@ -520,6 +600,92 @@ impl VerifiedTrustList {
         Ok(fitting)
     }
 
+    /// The key that signed a JWS of `issuer` carrying `x5c`: the chain is
+    /// validated to an anchor certificate of the list at `at`
+    /// ([`x509::validate_chain`]; the leaf must name `issuer` as a URI),
+    /// and the leaf's key must be a key the list gives `issuer` (the one
+    /// `kid` names, when the header has one), under the same rules as the
+    /// `kid` path: never compromised, within its window at `iat`, fitting
+    /// `alg` and its pin. A certificate therefore adds no key the zone's
+    /// operators have not listed, and compromising a key in the list
+    /// refuses what it signed whatever certificate it comes with.
+    pub fn keys_by_x5c(
+        &self,
+        issuer: &str,
+        kid: Option<&str>,
+        x5c: &Value,
+        iat: i64,
+        alg: Algorithm,
+        at: i64,
+    ) -> Result<Vec<PublicKey>, Rejection> {
+        let keys = self.keys.get(issuer).ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::IssuerUnknown,
+                format!("issuer {issuer:?} is not in the trust list"),
+            )
+        })?;
+        let chain = x509::parse_x5c(x5c)?;
+        if self.x509_anchors.is_empty() {
+            return Err(Rejection::new(
+                ErrorCode::X5cAnchorUnreached,
+                "the JWS names its signer by certificate (x5c), and the trust list holds no anchor certificate",
+            ));
+        }
+        let leaf_key = x509::validate_chain(&chain, &self.x509_anchors, issuer, at)?;
+        let listed = keys.iter().find(|k| k.key == leaf_key).ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::X5cKeyNotListed,
+                format!(
+                    "the signing certificate's key {} is not a key of {issuer} in the trust list",
+                    leaf_key.thumbprint()
+                ),
+            )
+        })?;
+        if let Some(kid) = kid
+            && kid != listed.kid
+        {
+            return Err(Rejection::new(
+                ErrorCode::X5cKeyNotListed,
+                format!(
+                    "the header names key {kid:?}, and the signing certificate is for key {:?}",
+                    listed.kid
+                ),
+            ));
+        }
+        listed.check_at(iat)?;
+        if !alg.fits(&listed.key) || listed.alg.is_some_and(|pin| !pin.pin_admits(alg)) {
+            return Err(Rejection::new(
+                ErrorCode::AlgKeyMismatch,
+                format!("alg {} does not fit the listed key", alg.as_str()),
+            ));
+        }
+        Ok(vec![leaf_key])
+    }
+
+    /// The anchor certificates of the list (`x509_anchors`).
+    pub fn x509_anchors(&self) -> &[Certificate] {
+        &self.x509_anchors
+    }
+
+    /// A certificate the list holds (an anchor or one of a key's chain)
+    /// whose SHA-256 starts with `prefix`, if exactly one does.
+    pub fn certificate_by_digest(&self, prefix: &[u8]) -> Option<&Certificate> {
+        let mut found = self
+            .certificates
+            .iter()
+            .filter(|(d, _)| d.starts_with(prefix))
+            .map(|(_, c)| c);
+        match (found.next(), found.next()) {
+            (Some(c), None) if !prefix.is_empty() => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Whether the list holds the certificate with this SHA-256.
+    pub fn holds_certificate(&self, sha256: &[u8; 32]) -> bool {
+        self.certificates.contains_key(sha256)
+    }
+
     fn listed_valid_at(
         &self,
         issuer: &str,
@@ -578,6 +744,31 @@ impl VerifiedTrustList {
     pub fn to_json(&self) -> String {
         to_compact_json(&self.list)
     }
+}
+
+/// Checks a key's certificate chain as the list records it: well formed,
+/// the leaf for `key` and naming `issuer`. (Its path to an anchor is
+/// validated when it is used, at the verification time.)
+fn check_key_chain(x5c: &[String], key: &PublicKey, issuer: &str) -> Result<(), Rejection> {
+    let chain = x509::parse_x5c(&Value::Array(
+        x5c.iter().cloned().map(Value::String).collect(),
+    ))?;
+    let leaf = chain
+        .first()
+        .ok_or_else(|| Rejection::new(ErrorCode::X5cMalformed, "empty chain"))?;
+    if leaf.public_key()? != *key {
+        return Err(Rejection::new(
+            ErrorCode::X5cKeyNotListed,
+            "the leaf certificate is not for this key",
+        ));
+    }
+    if !leaf.san_uris().iter().any(|u| u == issuer) {
+        return Err(Rejection::new(
+            ErrorCode::X5cIssuerMismatch,
+            format!("the leaf certificate does not name {issuer}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a list below the threshold, with the code that says why: no
@@ -701,6 +892,9 @@ impl KeyResolver for VerifiedTrustList {
                 "the credential has no iat, so its key's validity cannot be checked",
             )
         })?;
-        self.keys_for_alg(iss, q.kid, iat, q.alg)
+        match q.x5c {
+            Some(x5c) => self.keys_by_x5c(iss, q.kid, x5c, iat, q.alg, q.now),
+            None => self.keys_for_alg(iss, q.kid, iat, q.alg),
+        }
     }
 }

@@ -237,7 +237,7 @@ impl<'a> Run<'a> {
         };
         let alg = self.stage(
             Check::HeaderPolicy,
-            jws.check_header(
+            jws.check_header_allowing_x5c(
                 "the credential",
                 expected_typ,
                 ErrorCode::TypMissing,
@@ -254,6 +254,7 @@ impl<'a> Run<'a> {
             vct: reg.vct,
             iat: reg.iat,
             now: policy.now,
+            x5c: jws.x5c(),
         };
         let keys = self.stage(Check::Trust, resolver.resolve(&query))?;
         self.stages.push((Check::Signature, StageOutcome::Passed));

@@ -325,7 +325,6 @@ fn header_supplied_keys_are_rejected() {
         ("jwk", jwk),
         ("jku", json!("https://evil.example/jwks")),
         ("x5u", json!("https://evil.example/cert")),
-        ("x5c", json!(["MIIB"])),
     ] {
         let mut h = header();
         h[name] = value;
@@ -766,6 +765,12 @@ fn kb_header_policy_applies_too() {
         ErrorCode::HeaderKeyInjection,
         Check::HolderBinding,
     );
+    // x5c names an issuer's certificate; a KB-JWT may not carry one.
+    rejects(
+        &with_kb_edit(|h| h["x5c"] = json!(["MIIB"]), |_| {}),
+        ErrorCode::HeaderKeyInjection,
+        Check::HolderBinding,
+    );
 }
 
 #[test]
@@ -1044,9 +1049,26 @@ fn every_code_has_a_rule_test() {
         "service_item_unregistered",
         "claims_not_registered",
     ];
+    // Tested in x5c.rs (X.509 key resolution against a version 5 list).
+    let tested_in_x5c = [
+        "x5c_malformed",
+        "x5c_algorithm_unsupported",
+        "x5c_includes_anchor",
+        "x5c_self_signed",
+        "x5c_chain_broken",
+        "x5c_signature_invalid",
+        "x5c_anchor_unreached",
+        "x5c_certificate_expired",
+        "x5c_basic_constraints_invalid",
+        "x5c_key_usage_invalid",
+        "x5c_critical_extension_unknown",
+        "x5c_issuer_mismatch",
+        "x5c_key_not_listed",
+    ];
     let mut all: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
     let mut listed: Vec<&str> = tested
         .iter()
+        .chain(&tested_in_x5c)
         .chain(&tested_with_trust)
         .chain(&tested_in_transport)
         .chain(&tested_in_request)

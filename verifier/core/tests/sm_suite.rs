@@ -40,6 +40,7 @@ fn listed(signer: &dyn Signer, pin: Option<&str>) -> TrustedKey {
         not_after: None,
         revoked_at: None,
         compromised_at: None,
+        x5c: None,
     }
 }
 
@@ -70,6 +71,7 @@ fn world() -> World {
             ],
             status_lists: vec![STATUS_URI.into()],
         }],
+        x509_anchors: None,
     };
     World {
         anchor: sm2(1, "anchor-sm2"),

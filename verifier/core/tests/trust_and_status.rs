@@ -67,6 +67,7 @@ fn world() -> World {
         root_sequence: None,
         verifiers: None,
         issuers,
+        x509_anchors: None,
     };
     let agencies = zone
         .into_iter()

@@ -56,6 +56,7 @@ fn list(seq: u64, root_seq: u64, by: &[&Ed25519Signer]) -> String {
         issuers: vec![],
         root_sequence: Some(root_seq),
         verifiers: None,
+        x509_anchors: None,
     };
     let mut doc = l.proposal().unwrap();
     for s in by {
@@ -101,6 +102,7 @@ fn two_of_three_distinct_keys_and_unknown_signers_ignored() {
         issuers: vec![],
         root_sequence: None,
         verifiers: None,
+        x509_anchors: None,
     };
     let compact = old.sign(&sh).unwrap();
     let bare = [KeyWithId {

@@ -113,6 +113,7 @@ pub fn zone_bundle_with(edit: impl FnOnce(&mut TrustList)) -> TrustBundle {
                 status_lists: vec![status_uri(a)],
             })
             .collect(),
+        x509_anchors: None,
     };
     let mut list = list;
     edit(&mut list);
