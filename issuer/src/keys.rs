@@ -7,7 +7,7 @@
 //! open.
 
 use rand_core::OsRng;
-use tongban_verifier::{AnySigner, Ed25519Signer, PublicKey, Signer as _, Sm2Signer};
+use tongban_verifier::{AnySigner, Ed25519Signer, PublicKey, Signer as _, Sm2Signer, X5cSigner};
 use zeroize::Zeroizing;
 
 pub use tongban_service_kit::master_key::{KeyError, MasterKey, SealedFor};
@@ -109,6 +109,7 @@ pub fn new_signing_key(
         public_jwk: jwk.to_string(),
         created_at: now,
         retired_at: None,
+        x5c: None,
     })
 }
 
@@ -124,9 +125,18 @@ pub struct KeyRing {
     pub public_jwks: Vec<serde_json::Value>,
     /// Every key's public key.
     pub public_keys: Vec<PublicKey>,
+    /// The signer's certificate chain (`x5c`), when the zone's CA
+    /// certified its key.
+    pub x5c: Option<Vec<String>>,
 }
 
 impl KeyRing {
+    /// What signs credentials and status list tokens: the current key,
+    /// writing its certificate chain in `x5c` when it has one (HAIP 1.0).
+    pub fn jws_signer(&self) -> X5cSigner<'_> {
+        X5cSigner::new(&self.signer, self.x5c.clone().unwrap_or_default())
+    }
+
     /// Opens the current (unretired, newest) key and lists all public keys.
     pub fn open(master: &MasterKey, agency: &str, keys: &[StoredKey]) -> Result<KeyRing, KeyError> {
         let current = keys
@@ -160,11 +170,16 @@ impl KeyRing {
             }
             public_jwks.push(jwk);
         }
+        let x5c = match &current.x5c {
+            Some(text) => Some(serde_json::from_str(text).map_err(|_| key_type())?),
+            None => None,
+        };
         Ok(KeyRing {
             signer,
             kid: current.kid.clone(),
             public_jwks,
             public_keys,
+            x5c,
         })
     }
 }

@@ -7,6 +7,7 @@
 //! older format version is upgraded on its first change (see
 //! [`TrustList::upgrade`]), so what is signed is always the current version.
 
+pub mod ca;
 pub mod diff;
 pub mod governance;
 pub mod verifiers;

@@ -206,6 +206,40 @@ impl Service {
         Ok(key.kid)
     }
 
+    /// Installs the certificate chain the zone's CA issued for key `kid`
+    /// (`chain`: the leaf first, then any intermediates, never the anchor),
+    /// so that what the key signs carries it in `x5c` (HAIP 1.0). Refused
+    /// unless the leaf certifies that very key and names the agency's
+    /// `iss`, and no certificate is self-issued (an anchor). Whether the
+    /// chain reaches the zone's anchor is for verifiers to judge, with the
+    /// trust list. Returns the chain as stored.
+    pub async fn set_key_certificate(
+        &self,
+        agency_id: &str,
+        kid: &str,
+        chain: &[Vec<u8>],
+        actor: &str,
+    ) -> Result<Vec<String>, ServiceError> {
+        let agency = self.store.agency(agency_id).await?;
+        let keys = self.store.keys(agency_id).await?;
+        let key = keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| ServiceError::NotFound(format!("key {kid} of agency {agency_id}")))?;
+        let public = serde_json::from_str(&key.public_jwk)
+            .ok()
+            .and_then(|j| PublicKey::from_jwk(&j).ok())
+            .ok_or_else(|| ServiceError::Internal(format!("key {kid}: unreadable public JWK")))?;
+        let x5c = check_chain(chain, &public, &agency.iss)
+            .map_err(|why| ServiceError::InvalidRequest(format!("the certificate chain: {why}")))?;
+        let text = serde_json::to_string(&x5c).map_err(internal)?;
+        self.store
+            .set_key_certificate(agency_id, kid, &text, actor, self.now())
+            .await?;
+        self.forget_agency(agency_id);
+        Ok(x5c)
+    }
+
     fn forget_agency(&self, agency_id: &str) {
         if let Ok(mut m) = self.agencies.write() {
             m.remove(agency_id);
@@ -306,4 +340,39 @@ fn open_encryption_key(
     private.insert("d".into(), URL_SAFE_NO_PAD.encode(d.as_ref()).into());
     let jwk = josekit::jwk::Jwk::from_map(private).map_err(|_| fail())?;
     Ok((jwk, public))
+}
+
+/// What an agency may install as its key's chain: 1 to 4 certificates, the
+/// leaf certifying `key` and naming `iss`, none self-issued.
+fn check_chain(chain: &[Vec<u8>], key: &PublicKey, iss: &str) -> Result<Vec<String>, String> {
+    use tongban_verifier::x509::{Certificate, MAX_CHAIN};
+    if chain.is_empty() || chain.len() > MAX_CHAIN {
+        return Err(format!(
+            "{} certificates (1 to {MAX_CHAIN}: the leaf, then any intermediates)",
+            chain.len()
+        ));
+    }
+    let certs = chain
+        .iter()
+        .map(|der| Certificate::from_der(der).map_err(|r| r.detail))
+        .collect::<Result<Vec<_>, _>>()?;
+    if certs
+        .iter()
+        .any(|c| c.subject().is_empty() || c.is_self_issued())
+    {
+        return Err(
+            "a certificate is self-issued: leave the zone's anchor out of the chain".into(),
+        );
+    }
+    let leaf = &certs[0];
+    if leaf.public_key().map_err(|r| r.detail)? != *key {
+        return Err(format!(
+            "the first certificate ({}) is not for this key",
+            leaf.subject()
+        ));
+    }
+    if !leaf.san_uris().iter().any(|u| u == iss) {
+        return Err(format!("the first certificate does not name {iss}"));
+    }
+    Ok(certs.iter().map(Certificate::to_b64).collect())
 }

@@ -217,7 +217,9 @@ impl Service {
         if let Some(n) = nbf {
             b = b.not_before(n);
         }
-        let issued = b.issue(&rt.keys.signer, &mut OsRng).map_err(internal)?;
+        let issued = b
+            .issue(&rt.keys.jws_signer(), &mut OsRng)
+            .map_err(internal)?;
         let record = CredentialRecord {
             id: format!("cred_{}", random_b64(16)),
             agency_id: rt.agency.id.clone(),

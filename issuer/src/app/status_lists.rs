@@ -160,7 +160,7 @@ impl Service {
             .min(iat.saturating_add(lifetime / 2));
         let uri = format!("{}/status/{list}", rt.agency.iss);
         let token = StatusListToken::sign(
-            &rt.keys.signer,
+            &rt.keys.jws_signer(),
             &rt.agency.iss,
             &uri,
             iat,

@@ -27,6 +27,23 @@ pub(crate) enum KeyCommand {
         #[arg(long, value_enum)]
         key_alg: Option<KeyAlg>,
     },
+    /// Install the certificate chain the zone's CA issued for a key
+    /// (`tongban-issuer trust-list ca certify --out FILE`): what the key
+    /// signs then carries it in x5c (HAIP 1.0).
+    Certificate {
+        #[command(flatten)]
+        target: Target,
+        /// The agency.
+        #[arg(long)]
+        agency: String,
+        /// The key (default: the current one).
+        #[arg(long)]
+        kid: Option<String>,
+        /// The chain, PEM: the key's certificate first, then any
+        /// intermediates, never the zone's anchor.
+        #[arg(long, value_name = "FILE")]
+        chain: std::path::PathBuf,
+    },
     /// List an agency's keys.
     List {
         #[command(flatten)]
@@ -40,7 +57,9 @@ pub(crate) enum KeyCommand {
 /// `tongban-issuer key …`.
 pub(crate) fn key(c: KeyCommand) -> ExitCode {
     let json = match &c {
-        KeyCommand::Rotate { target, .. } | KeyCommand::List { target, .. } => target.json,
+        KeyCommand::Rotate { target, .. }
+        | KeyCommand::Certificate { target, .. }
+        | KeyCommand::List { target, .. } => target.json,
     };
     let r = runtime().and_then(|rt| {
         rt.block_on(async {
@@ -55,6 +74,38 @@ pub(crate) fn key(c: KeyCommand) -> ExitCode {
                     Ok((
                         format!("Agency {agency} now signs with key {kid}. The previous key stays published, so credentials it signed still verify.\nA running service picks the new key up within key_refresh_secs; update the trust list (tongban-issuer trust-list update-issuer … --add-key) so verifiers accept it."),
                         json!({"agency": agency, "kid": kid}),
+                    ))
+                }
+                KeyCommand::Certificate {
+                    target,
+                    agency,
+                    kid,
+                    chain,
+                } => {
+                    let pem = std::fs::read(&chain).map_err(|e| {
+                        super::Failure::usage("file_unreadable", format!("{}: {e}", chain.display()))
+                    })?;
+                    let ders = pem::parse_many(&pem)
+                        .map_err(|e| super::Failure::usage("file_unreadable", format!("{}: {e}", chain.display())))?
+                        .into_iter()
+                        .filter(|p| p.tag() == "CERTIFICATE")
+                        .map(|p| p.into_contents())
+                        .collect::<Vec<_>>();
+                    let (_, s) = open(&target, false).await?;
+                    let kid = match kid {
+                        Some(k) => k,
+                        None => s
+                            .signing_keys(&agency)
+                            .await?
+                            .into_iter()
+                            .find(|k| k.retired_at.is_none())
+                            .map(|k| k.kid)
+                            .unwrap_or_default(),
+                    };
+                    let x5c = s.set_key_certificate(&agency, &kid, &ders, &actor()).await?;
+                    Ok((
+                        format!("Key {kid} of agency {agency} now carries its certificate chain ({} certificate(s)) in x5c. A running service picks it up within key_refresh_secs.", x5c.len()),
+                        json!({"agency": agency, "kid": kid, "x5c": x5c}),
                     ))
                 }
                 KeyCommand::List { target, agency } => {

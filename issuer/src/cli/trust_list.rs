@@ -15,6 +15,7 @@ use tongban_issuer::trust_list::{self as tl, DraftError, IssuerUpdate};
 use super::jwks_fetch::{self, JwksFetchError};
 use tongban_issuer::keys::KeyAlg;
 
+mod ca;
 mod proposal;
 mod verifier;
 use tongban_verifier::trust::{Anchor, TrustList, TrustedIssuer, VerifiedTrustList};
@@ -61,6 +62,10 @@ pub(crate) enum TrustListCommand {
     /// The root of trust: the anchor keys and how many must sign.
     #[command(subcommand)]
     Root(proposal::RootCommand),
+    /// The zone's certificate authority: certifies the agencies' listed
+    /// signing keys for the x5c header (HAIP 1.0).
+    #[command(subcommand)]
+    Ca(ca::CaCommand),
 }
 
 #[derive(Debug, Args)]
@@ -355,6 +360,7 @@ pub(crate) fn main(command: TrustListCommand) -> ExitCode {
         TrustListCommand::Propose(a) => a.common.json,
         TrustListCommand::Publish(a) => a.common.json,
         TrustListCommand::Root(r) => r.json(),
+        TrustListCommand::Ca(c) => c.json(),
     };
     super::finish(
         json,
@@ -733,6 +739,7 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
         TrustListCommand::Propose(a) => proposal::propose(a),
         TrustListCommand::Publish(a) => proposal::publish(a),
         TrustListCommand::Root(r) => proposal::root(r),
+        TrustListCommand::Ca(c) => ca::run(c),
         TrustListCommand::Sign(SignArgs {
             proposal: Some(p),
             anchor_key,

@@ -217,6 +217,9 @@ pub struct StoredKey {
     pub created_at: i64,
     /// When it stopped signing new credentials (still published).
     pub retired_at: Option<i64>,
+    /// The certificate chain the zone's CA issued for the key (JSON array
+    /// of standard base64 DER, the leaf first), put in `x5c`.
+    pub x5c: Option<String>,
 }
 
 /// An admin token as stored (the token itself is never stored).
@@ -434,6 +437,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds a new key and retires the current one (one transaction, audited).
     async fn rotate_key(&self, key: &StoredKey, actor: &str) -> Result<(), StoreError>;
+
+    /// Sets the certificate chain of key `kid` (`x5c`, JSON array text;
+    /// audited as `key.certificate`, at `at`).
+    async fn set_key_certificate(
+        &self,
+        agency_id: &str,
+        kid: &str,
+        x5c: &str,
+        actor: &str,
+        at: i64,
+    ) -> Result<(), StoreError>;
 
     // ---- admin tokens --------------------------------------------------
 

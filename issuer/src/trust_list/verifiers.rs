@@ -293,7 +293,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(d.version, 4);
+        assert_eq!(d.version, tongban_verifier::trust::TRUST_LIST_VERSION);
         let added = update_verifier(
             &mut d,
             "https://amr.qingpu.example",

@@ -378,7 +378,8 @@ pub struct X5cSigner<'a> {
 
 impl<'a> X5cSigner<'a> {
     /// `inner`, writing `x5c` (standard base64 DER, the leaf first, never
-    /// the anchor) into every header it signs.
+    /// the anchor) into every header it signs; an empty chain writes none
+    /// (a key without a certificate signs as `inner` does).
     pub fn new(inner: &'a dyn Signer, x5c: Vec<String>) -> Self {
         X5cSigner { inner, x5c }
     }
@@ -407,7 +408,7 @@ impl Signer for X5cSigner<'_> {
         self.inner.sign(signing_input)
     }
     fn x5c(&self) -> Option<&[String]> {
-        Some(&self.x5c)
+        (!self.x5c.is_empty()).then_some(self.x5c.as_slice())
     }
 }
 

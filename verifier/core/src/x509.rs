@@ -330,7 +330,7 @@ impl Certificate {
     }
 
     /// Issuer name = subject name (a self-signed certificate is one).
-    fn is_self_issued(&self) -> bool {
+    pub fn is_self_issued(&self) -> bool {
         self.cert.tbs_certificate.issuer == self.cert.tbs_certificate.subject
     }
 

@@ -185,6 +185,38 @@ where
         Ok(())
     }
 
+    async fn set_key_certificate(
+        &self,
+        agency_id: &str,
+        kid: &str,
+        x5c: &str,
+        actor: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let done =
+            sqlx::query("UPDATE signing_keys SET x5c = $3 WHERE agency_id = $1 AND kid = $2")
+                .bind(agency_id)
+                .bind(kid)
+                .bind(x5c)
+                .execute(&mut *tx)
+                .await?;
+        if DB::rows_affected(&done) == 0 {
+            return Err(StoreError::NotFound(format!(
+                "key {kid} of agency {agency_id}"
+            )));
+        }
+        let entry = PendingEntry::new(
+            actor,
+            "key.certificate",
+            kid.to_owned(),
+            serde_json::json!({"x5c": x5c}),
+        );
+        append_audit(&mut *tx, agency_id, vec![entry], at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn create_token(
         &self,
         t: &TokenRecord,

@@ -63,6 +63,8 @@ pub struct KeyRow {
     sealed: Vec<u8>,
     created_at: i64,
     retired_at: Option<i64>,
+    #[sqlx(default)]
+    x5c: Option<String>,
 }
 
 impl KeyRow {
@@ -74,6 +76,7 @@ impl KeyRow {
             sealed: self.sealed,
             created_at: self.created_at,
             retired_at: self.retired_at,
+            x5c: self.x5c,
         }
     }
 }
