@@ -210,8 +210,7 @@ pub fn certify_key(
     let chain = vec![STANDARD.encode(&leaf)];
     // What every verifier will do with it, now: refuse to record a chain
     // that would not validate.
-    let parsed =
-        x509::parse_x5c(&Value::from(chain.clone())).map_err(DraftError::ListInvalid)?;
+    let parsed = x509::parse_x5c(&Value::from(chain.clone())).map_err(DraftError::ListInvalid)?;
     let certified =
         x509::validate_chain(&parsed, &[anchor], issuer, now).map_err(DraftError::ListInvalid)?;
     if certified != public {

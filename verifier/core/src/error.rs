@@ -122,6 +122,11 @@ error_codes! {
     TransportDigestMismatch => ("transport_digest_mismatch",
         "The parts do not fit together (digest mismatch); scan them again.",
         "各部分无法拼合（摘要不符），请重新扫描。"),
+    /// The code names the issuer's certificate by reference, and the trust
+    /// bundle does not hold it.
+    TransportCertificateUnknown => ("transport_certificate_unknown",
+        "The code refers to an issuer certificate this counter's trust bundle does not hold; sync the trust bundle, or ask the citizen to show the code with the certificate included.",
+        "二维码引用了本窗口信任包中没有的签发机构证书，请同步信任包，或请群众出示包含证书的二维码。"),
 
     // ---- presentation request ---------------------------------------------
     /// A presentation request is malformed or unsupported.

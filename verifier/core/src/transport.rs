@@ -37,6 +37,37 @@ use crate::error::{ErrorCode, Rejection};
 #[cfg(feature = "encode")]
 use crate::sdjwt::SdJwtParts;
 
+/// The certificates a verifier holds, for the version-3 body's
+/// references (`specs/qr-transport.md` §2.7): a trust list or bundle.
+pub trait CertificateStore {
+    /// The DER of the one certificate held whose SHA-256 starts with
+    /// `prefix` (none, or several, is `None`).
+    fn certificate_der(&self, prefix: &[u8]) -> Option<Vec<u8>>;
+}
+
+/// A verifier that holds no certificate: a version-3 body is refused
+/// (`transport_certificate_unknown`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoCertificates;
+
+impl CertificateStore for NoCertificates {
+    fn certificate_der(&self, _: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+impl CertificateStore for crate::trust::VerifiedTrustList {
+    fn certificate_der(&self, prefix: &[u8]) -> Option<Vec<u8>> {
+        self.certificate_by_digest(prefix).map(|c| c.der().to_vec())
+    }
+}
+
+impl CertificateStore for crate::bundle::TrustBundle {
+    fn certificate_der(&self, prefix: &[u8]) -> Option<Vec<u8>> {
+        self.trust_list().certificate_der(prefix)
+    }
+}
+
 /// Prefix of a single-code transport text (either body version).
 pub const PREFIX: &str = "TB1:";
 /// Prefix of one part of a multi-part transport text.
@@ -48,6 +79,8 @@ pub const MAX_BODY: usize = 256 * 1024;
 pub const MAX_PRESENTATION: usize = 512 * 1024;
 /// First byte of a version-2 body.
 pub const V2_TAG: u8 = v2::TAG;
+/// First byte of a version-3 body (version 2 with certificates by reference).
+pub const V3_TAG: u8 = v2::TAG_V3;
 /// The preset DEFLATE dictionary of version 2, the exact bytes of
 /// `specs/qr-transport-dictionary-2.bin`.
 pub const V2_DICTIONARY: &[u8] = v2::DICTIONARY;
@@ -182,9 +215,20 @@ fn body_v1(presentation: &str) -> Result<Vec<u8>, Rejection> {
 /// (`transport_non_canonical`), and so is a presentation larger than
 /// [`MAX_PRESENTATION`] (`transport_too_large`).
 pub fn encode(presentation: &str) -> Result<String, Rejection> {
+    encode_referencing(presentation, &[])
+}
+
+#[cfg(feature = "encode")]
+/// [`encode`], with every certificate of the issuer JWT's `x5c` whose
+/// SHA-256 is in `held` (certificates the verifier's trust bundle holds:
+/// those of the trust list) sent by reference, in a version-3 body
+/// (`specs/qr-transport.md` §2.7). Without such a certificate the body is
+/// version 2, exactly what [`encode`] writes.
+pub fn encode_referencing(presentation: &str, held: &[[u8; 32]]) -> Result<String, Rejection> {
+    let held = held.iter().copied().collect();
     Ok(format!(
         "{PREFIX}{}",
-        base45_encode(&v2::encode(presentation)?)
+        base45_encode(&v2::encode(presentation, &held)?)
     ))
 }
 
@@ -192,7 +236,7 @@ pub fn encode(presentation: &str) -> Result<String, Rejection> {
 /// (`specs/qr-transport.md` §2.2): the text stream and the raw bytes. For
 /// test vectors, and for checking another implementation step by step.
 pub fn v2_streams(presentation: &str) -> Result<(Vec<u8>, Vec<u8>), Rejection> {
-    let b = v2::body(presentation)?;
+    let b = v2::body(presentation, &Default::default())?;
     Ok((b.text, b.raw))
 }
 
@@ -257,9 +301,18 @@ impl Reader<'_> {
     }
 }
 
-/// Decodes a single transport text (`TB1:…`, either body version) back to
-/// the exact compact presentation.
+/// Decodes a single transport text (`TB1:…`, versions 1 and 2) back to
+/// the exact compact presentation; a version-3 text needs the verifier's
+/// certificates ([`decode_with`]).
 pub fn decode(text: &str) -> Result<String, Rejection> {
+    decode_with(text, &NoCertificates)
+}
+
+/// Decodes a single transport text (`TB1:…`, any body version) back to the
+/// exact compact presentation, putting back the certificates a version-3
+/// body names by reference from `certs` (`transport_certificate_unknown`
+/// when one is not held).
+pub fn decode_with(text: &str, certs: &dyn CertificateStore) -> Result<String, Rejection> {
     let Some(b45) = text.strip_prefix(PREFIX) else {
         return Err(reject(
             ErrorCode::TransportPrefixUnknown,
@@ -277,7 +330,8 @@ pub fn decode(text: &str) -> Result<String, Rejection> {
     }
     let bytes = base45_decode(b45)?;
     match bytes.first() {
-        Some(&v2::TAG) => v2::decode(&bytes[1..]),
+        Some(&v2::TAG) => v2::decode(&bytes[1..], None),
+        Some(&v2::TAG_V3) => v2::decode(&bytes[1..], Some(certs)),
         // Block type 11 is reserved in DEFLATE: a later version's tag.
         Some(&b) if b & 0x06 == 0x06 => Err(reject(
             ErrorCode::TransportPrefixUnknown,
@@ -477,18 +531,26 @@ pub fn assemble(parts: &[&str]) -> Result<String, Rejection> {
 /// as is for the verifier to check). Anything else — another version's
 /// prefix, someone else's QR code — is `transport_prefix_unknown`.
 pub fn from_texts(texts: &[&str]) -> Result<String, Rejection> {
+    from_texts_with(texts, &NoCertificates)
+}
+
+/// [`from_texts`] for a verifier holding `certs` (its trust bundle), which
+/// a version-3 body's certificate references are resolved against.
+pub fn from_texts_with(texts: &[&str], certs: &dyn CertificateStore) -> Result<String, Rejection> {
     match texts {
         [] => Err(reject(
             ErrorCode::TransportPartMissing,
             "nothing was scanned",
         )),
-        [one] if one.starts_with(PREFIX) => decode(one),
+        [one] if one.starts_with(PREFIX) => decode_with(one, certs),
         [one] if one.starts_with("eyJ") || one.starts_with('{') => Ok((*one).to_owned()),
         [one] if !one.starts_with(PART_PREFIX) => Err(reject(
             ErrorCode::TransportPrefixUnknown,
             "the code is neither a Tongban transport text (TB1:) nor an SD-JWT",
         )),
-        many if many.iter().all(|t| t.starts_with(PART_PREFIX)) => decode(&assemble(many)?),
+        many if many.iter().all(|t| t.starts_with(PART_PREFIX)) => {
+            decode_with(&assemble(many)?, certs)
+        }
         _ => Err(reject(
             ErrorCode::TransportPartMixed,
             "several codes that are not parts of one presentation",

@@ -379,8 +379,8 @@ fn malformed_transport_texts() {
         ErrorCode::TransportMalformed,
         "raw bytes missing"
     );
-    // An unknown version tag: a later version.
-    for tag in [0x07u8, 0x0E, 0xFE] {
+    // An unknown version tag: a later version (0x07 is version 3).
+    for tag in [0x0Eu8, 0x0F, 0xFE] {
         assert_eq!(
             code(&format!(
                 "{PREFIX}{}",

@@ -1037,6 +1037,7 @@ fn every_code_has_a_rule_test() {
         "transport_part_mixed",
         "transport_part_duplicate",
         "transport_digest_mismatch",
+        "transport_certificate_unknown",
     ];
     // Tested in request.rs (the presentation request's own unit test) and
     // relying_party.rs (the registered requesters).

@@ -594,3 +594,69 @@ fn an_unknown_critical_extension_is_refused() {
         ErrorCode::X5cCriticalExtensionUnknown,
     );
 }
+
+/// `specs/qr-transport.md` §2.7: the issuer's certificate the verifier
+/// holds travels by reference and is put back byte for byte.
+#[test]
+fn a_held_certificate_travels_by_reference_in_the_qr_transport() {
+    let w = world();
+    let trust = w.verified();
+    let kid_only = w.present_with(0, &w.agencies[0].signer, None);
+    let with_x5c = w.present(0, w.chain(0));
+    let leaf = x509::Certificate::from_b64(&w.chain(0)[0]).unwrap();
+    let held = [*leaf.sha256()];
+
+    // Without a held certificate the body stays version 2.
+    let plain = transport::encode(&with_x5c).unwrap();
+    assert_eq!(
+        transport::base45_decode(&plain[4..]).unwrap()[0],
+        transport::V2_TAG
+    );
+    assert!(
+        transport::encode_referencing(&with_x5c, &held)
+            .unwrap()
+            .len()
+            < plain.len()
+    );
+    assert_eq!(
+        transport::encode_referencing(&kid_only, &held).unwrap(),
+        transport::encode(&kid_only).unwrap()
+    );
+
+    let by_ref = transport::encode_referencing(&with_x5c, &held).unwrap();
+    assert_eq!(
+        transport::base45_decode(&by_ref[4..]).unwrap()[0],
+        transport::V3_TAG
+    );
+    let back = transport::decode_with(&by_ref, &trust).unwrap();
+    assert_eq!(back, with_x5c, "byte-identical");
+    assert!(verify(&back, &policy(), &trust).is_accepted());
+    // Multi-part, too.
+    let parts = transport::split(&by_ref, 300).unwrap();
+    let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+    assert_eq!(transport::from_texts_with(&refs, &trust).unwrap(), with_x5c);
+
+    // A verifier without the certificate refuses, and says why.
+    for err in [
+        transport::decode(&by_ref).unwrap_err(),
+        transport::decode_with(&by_ref, &transport::NoCertificates).unwrap_err(),
+    ] {
+        assert_eq!(err.code, ErrorCode::TransportCertificateUnknown);
+    }
+    let mut other = w.list.clone();
+    other.issuers[0].keys[0].x5c = None;
+    let trust_without =
+        VerifiedTrustList::verify(&other.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap();
+    assert_eq!(
+        transport::decode_with(&by_ref, &trust_without)
+            .unwrap_err()
+            .code,
+        ErrorCode::TransportCertificateUnknown
+    );
+    println!(
+        "QR transport characters: kid only {}, x5c by value {}, x5c by reference {}",
+        transport::encode(&kid_only).unwrap().len(),
+        plain.len(),
+        by_ref.len()
+    );
+}

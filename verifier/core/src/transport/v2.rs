@@ -9,14 +9,22 @@
 //! The mapping is a bijection onto its image: [`body`] is a function of the
 //! presentation, and [`decode`] accepts a body only if [`body`] of what it
 //! decodes to gives back exactly that body.
+//!
+//! Version 3 ([`TAG_V3`], §2.7) is version 2 with one more marker: an
+//! `x5c` certificate of the issuer JWT's header the verifier already holds
+//! travels as the first 8 bytes of its SHA-256, and the decoder puts back
+//! its standard base64 from the verifier's [`CertificateStore`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 
 use miniz_oxide::inflate::TINFLStatus;
 use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
 use sha2::{Digest as _, Sha256};
 
-use super::{MAX_BODY, MAX_PRESENTATION, Reader, push_varint, reject};
+use super::{CertificateStore, MAX_BODY, MAX_PRESENTATION, Reader, push_varint, reject};
 use crate::encoding::{b64_decode, b64_encode};
 use crate::error::{ErrorCode, Rejection};
 use crate::sdjwt::SdJwtParts;
@@ -25,6 +33,13 @@ use crate::sdjwt::SdJwtParts;
 /// DEFLATE stream this would be block type 11, which RFC 1951 reserves, so
 /// no version-1 body can start with it.
 pub const TAG: u8 = 0x06;
+
+/// First byte of a version-3 body: version 2 with certificates by
+/// reference (also a reserved DEFLATE block type).
+pub const TAG_V3: u8 = 0x07;
+
+/// Bytes of a certificate reference: the first 8 of its DER's SHA-256.
+pub const CERT_REF_LEN: usize = 8;
 
 /// The preset dictionary (`specs/qr-transport-dictionary-2.bin`).
 pub const DICTIONARY: &[u8] = include_bytes!("../../../../specs/qr-transport-dictionary-2.bin");
@@ -45,6 +60,13 @@ const B64_32: u8 = 0x18;
 const B64_16: u8 = 0x17;
 /// Raw bytes (varint length: 48 or 64), written in base64url.
 const B64_N: u8 = 0x16;
+/// Version 3: a certificate the verifier holds, by the first
+/// [`CERT_REF_LEN`] bytes of its SHA-256 (in the raw bytes), written as the
+/// standard base64 of its DER.
+const CERT_REF: u8 = 0x15;
+/// The fewest DER bytes a certificate by reference has (shorter base64
+/// strings are never looked at).
+const MIN_CERT_BYTES: usize = 100;
 /// Bytes that never occur in a segment carried as text.
 const RESERVED: std::ops::RangeInclusive<u8> = 0x10..=0x1F;
 
@@ -66,6 +88,8 @@ fn sha256_b64(text: &str) -> String {
 pub(super) struct Body {
     pub text: Vec<u8>,
     pub raw: Vec<u8>,
+    /// Whether a certificate went by reference (a version 3 body).
+    pub refs: bool,
 }
 
 /// What a text segment's base64url runs can be replaced with.
@@ -83,7 +107,7 @@ fn non_canonical(why: impl Into<String>) -> Rejection {
 /// The body of a compact presentation. Refuses what version 1 refuses: a
 /// presentation that is not `<JWS>~<D>~…~[<JWS>]`, or a segment that is not
 /// canonical base64url.
-pub(super) fn body(presentation: &str) -> Result<Body, Rejection> {
+pub(super) fn body(presentation: &str, refs: &HashSet<[u8; 32]>) -> Result<Body, Rejection> {
     let parts = SdJwtParts::split(presentation, usize::MAX).map_err(|r| non_canonical(r.detail))?;
     let jws_ok = |jws: &str| jws.split('.').count() == 3;
     if !jws_ok(parts.issuer_jwt) {
@@ -108,6 +132,7 @@ pub(super) fn body(presentation: &str) -> Result<Body, Rejection> {
     let mut out = Body {
         text: Vec::with_capacity(presentation.len()),
         raw: Vec::new(),
+        refs: false,
     };
     for (ci, component) in components.iter().enumerate() {
         if ci > 0 {
@@ -121,7 +146,9 @@ pub(super) fn body(presentation: &str) -> Result<Body, Rejection> {
             let bytes = b64_decode(segment, "a segment").map_err(|r| non_canonical(r.detail))?;
             match std::str::from_utf8(&bytes) {
                 Ok(text) if !bytes.iter().any(|b| RESERVED.contains(b)) => {
-                    push_text(&mut out, text.as_bytes(), &known, in_kb_jwt);
+                    // Certificates by reference: the issuer JWT's header only.
+                    let refs = (ci == 0 && si == 0 && !refs.is_empty()).then_some(refs);
+                    push_text(&mut out, text.as_bytes(), &known, in_kb_jwt, refs);
                 }
                 _ => {
                     out.text.push(RAW_SEGMENT);
@@ -136,9 +163,24 @@ pub(super) fn body(presentation: &str) -> Result<Body, Rejection> {
 
 /// Writes a text segment, replacing every base64url run of a carried length
 /// that stands alone between two `"`.
-fn push_text(out: &mut Body, s: &[u8], known: &Known, in_kb_jwt: bool) {
+fn push_text(
+    out: &mut Body,
+    s: &[u8],
+    known: &Known,
+    in_kb_jwt: bool,
+    refs: Option<&HashSet<[u8; 32]>>,
+) {
     let mut i = 0;
     while i < s.len() {
+        if let Some(refs) = refs
+            && let Some((end, digest)) = certificate_at(s, i, refs)
+        {
+            out.text.push(CERT_REF);
+            out.raw.extend_from_slice(&digest[..CERT_REF_LEN]);
+            out.refs = true;
+            i = end;
+            continue;
+        }
         if !is_b64(s[i]) {
             out.text.push(s[i]);
             i += 1;
@@ -178,24 +220,55 @@ fn push_text(out: &mut Body, s: &[u8], known: &Known, in_kb_jwt: bool) {
     }
 }
 
+/// A certificate by reference at `s[i..]`: a standard base64 string
+/// between two `"` (`i` just after the first), canonical, of at least
+/// [`MIN_CERT_BYTES`] bytes whose SHA-256 is in `refs`. Returns where the
+/// string ends (the closing `"`) and the digest.
+fn certificate_at(s: &[u8], i: usize, refs: &HashSet<[u8; 32]>) -> Option<(usize, [u8; 32])> {
+    if i == 0 || s[i - 1] != b'"' {
+        return None;
+    }
+    let body = s[i..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'+' || **c == b'/')
+        .count();
+    let pad = s[i + body..]
+        .iter()
+        .take(2)
+        .take_while(|c| **c == b'=')
+        .count();
+    let end = i + body + pad;
+    if s.get(end) != Some(&b'"') || !(end - i).is_multiple_of(4) || end - i < MIN_CERT_BYTES * 4 / 3
+    {
+        return None;
+    }
+    let text = std::str::from_utf8(&s[i..end]).ok()?;
+    let der = STANDARD.decode(text).ok()?;
+    if STANDARD.encode(&der) != text {
+        return None;
+    }
+    let digest: [u8; 32] = Sha256::digest(&der).into();
+    refs.contains(&digest).then_some((end, digest))
+}
+
 #[cfg(feature = "encode")]
 /// The compressed form of a presentation: [`TAG`], the DEFLATE stream of
 /// the text (preset dictionary [`DICTIONARY`]), then the raw bytes.
-pub(super) fn encode(presentation: &str) -> Result<Vec<u8>, Rejection> {
+pub(super) fn encode(presentation: &str, refs: &HashSet<[u8; 32]>) -> Result<Vec<u8>, Rejection> {
     if presentation.len() > MAX_PRESENTATION {
         return Err(reject(
             ErrorCode::TransportTooLarge,
             format!("the presentation is larger than {MAX_PRESENTATION} bytes"),
         ));
     }
-    let body = body(presentation)?;
+    let body = body(presentation, refs)?;
     if body.text.len() > MAX_BODY {
         return Err(reject(
             ErrorCode::TransportTooLarge,
             format!("the text of the presentation is larger than {MAX_BODY} bytes"),
         ));
     }
-    let mut out = vec![TAG];
+    let mut out = vec![if body.refs { TAG_V3 } else { TAG }];
     out.extend(super::deflate::compress(DICTIONARY, &body.text));
     out.extend_from_slice(&body.raw);
     Ok(out)
@@ -262,6 +335,8 @@ enum Piece {
     Digest(usize),
     /// The KB-JWT's `sd_hash`.
     SdHash,
+    /// A certificate by reference: index into the resolved certificates.
+    Cert(usize),
 }
 
 fn b64_len(n: usize) -> usize {
@@ -274,7 +349,13 @@ fn malformed(why: &str) -> Rejection {
 
 /// Splits the text stream into components (`~`), segments (`.`) and pieces,
 /// assigning the raw bytes in order.
-fn tokenize(text: &[u8], raw_len: usize) -> Result<Vec<Vec<Vec<Piece>>>, Rejection> {
+fn tokenize(
+    text: &[u8],
+    raw: &[u8],
+    certs: Option<&dyn CertificateStore>,
+    resolved: &mut Vec<Vec<u8>>,
+) -> Result<Vec<Vec<Vec<Piece>>>, Rejection> {
+    let raw_len = raw.len();
     let mut components = vec![vec![Vec::new()]];
     let mut r = Reader { bytes: text, at: 0 };
     let mut raw_at = 0usize;
@@ -320,6 +401,28 @@ fn tokenize(text: &[u8], raw_len: usize) -> Result<Vec<Vec<Vec<Piece>>>, Rejecti
                 let (s, e) = take_raw(n)?;
                 Piece::B64(s, e)
             }
+            CERT_REF if certs.is_some() => {
+                if components.len() != 1 || components[0].len() != 1 {
+                    return Err(malformed(
+                        "a certificate reference outside the credential's header",
+                    ));
+                }
+                let (s, e) = take_raw(CERT_REF_LEN)?;
+                let prefix = &raw[s..e];
+                let der = certs
+                    .and_then(|c| c.certificate_der(prefix))
+                    .ok_or_else(|| {
+                        reject(
+                            ErrorCode::TransportCertificateUnknown,
+                            format!(
+                                "the code names the issuer's certificate {} by reference, and this verifier's trust bundle does not hold it",
+                                prefix.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                            ),
+                        )
+                    })?;
+                resolved.push(der);
+                Piece::Cert(resolved.len() - 1)
+            }
             c if RESERVED.contains(&c) => return Err(malformed("a reserved byte in the text")),
             _ => {
                 let start = r.at - 1;
@@ -341,11 +444,22 @@ fn tokenize(text: &[u8], raw_len: usize) -> Result<Vec<Vec<Vec<Piece>>>, Rejecti
     Ok(components)
 }
 
-/// Decodes a version-2 body (after [`TAG`]) to the exact presentation.
-pub(super) fn decode(bytes: &[u8]) -> Result<String, Rejection> {
+/// Decodes a version-2 body (after [`TAG`]), or with `certs` a version-3
+/// body (after [`TAG_V3`]), to the exact presentation.
+pub(super) fn decode(
+    bytes: &[u8],
+    certs: Option<&dyn CertificateStore>,
+) -> Result<String, Rejection> {
     let (text, used) = inflate(bytes, DICTIONARY, MAX_BODY)?;
     let raw = bytes.get(used..).unwrap_or_default();
-    let components = tokenize(&text, raw.len())?;
+    let mut resolved = Vec::new();
+    let components = tokenize(&text, raw, certs, &mut resolved)?;
+    let cert_b64: Vec<String> = resolved.iter().map(|d| STANDARD.encode(d)).collect();
+    if certs.is_some() && resolved.is_empty() {
+        return Err(malformed(
+            "a version 3 body without a certificate reference",
+        ));
+    }
     let n_disclosures = components.len().saturating_sub(2);
 
     // Bound the output before building it.
@@ -353,6 +467,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<String, Rejection> {
         Piece::Text(s, e) | Piece::Raw(s, e) => e - s,
         Piece::B64(s, e) => b64_len(e - s),
         Piece::Digest(_) | Piece::SdHash => 43,
+        Piece::Cert(k) => cert_b64[k].len(),
     };
     let mut total = components.len().saturating_sub(1);
     for comp in &components {
@@ -411,6 +526,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<String, Rejection> {
                             .ok_or_else(|| malformed("sd_hash outside the KB-JWT"))?
                             .as_bytes(),
                     ),
+                    Piece::Cert(k) => bytes.extend_from_slice(cert_b64[k].as_bytes()),
                 }
             }
             segments.push(b64_encode(&bytes));
@@ -463,7 +579,9 @@ pub(super) fn decode(bytes: &[u8]) -> Result<String, Rejection> {
     }
 
     // Only the body this presentation encodes to is accepted.
-    let again = body(&out).map_err(|r| reject(ErrorCode::TransportMalformed, r.detail))?;
+    // (Version 3: with exactly the certificates this body referenced.)
+    let refs: HashSet<[u8; 32]> = resolved.iter().map(|d| Sha256::digest(d).into()).collect();
+    let again = body(&out, &refs).map_err(|r| reject(ErrorCode::TransportMalformed, r.detail))?;
     if again.text != text || again.raw != raw {
         return Err(malformed(
             "the content is not in the form this presentation encodes to",
