@@ -129,7 +129,10 @@ pub struct Presented {
 }
 
 /// Presents `paths` of `held` to `aud` with `nonce`, bound to `holder` at
-/// `iat`.
+/// `iat`. The issuer's certificates (`x5c`) whose SHA-256 is in
+/// `certificates` (those of the trust list the wallet holds, which the
+/// counter's bundle holds too) go by reference in the QR code
+/// (`specs/qr-transport.md` §2.7).
 pub fn present(
     held: &HeldCredential,
     paths: &[ClaimPath],
@@ -137,6 +140,7 @@ pub fn present(
     aud: String,
     nonce: String,
     iat: i64,
+    certificates: &[[u8; 32]],
 ) -> Result<Presented, PresentError> {
     let kb = KeyBinding {
         signer: holder,
@@ -148,8 +152,8 @@ pub fn present(
     let presentation = held
         .present(paths, Some(&kb))
         .map_err(|e| PresentError::Presentation(e.to_string()))?;
-    let text =
-        transport::encode(&presentation).map_err(|r| PresentError::Transport(r.to_string()))?;
+    let text = transport::encode_referencing(&presentation, certificates)
+        .map_err(|r| PresentError::Transport(r.to_string()))?;
     let parts =
         transport::split(&text, QR_CAPACITY).map_err(|r| PresentError::Transport(r.to_string()))?;
     Ok(Presented {
@@ -205,6 +209,7 @@ mod tests {
             "https://counter.example".into(),
             "n-1".into(),
             1_800_000_010,
+            &[],
         )
         .unwrap();
         assert!(p.text.starts_with("TB1:"), "{}", p.text);
@@ -220,7 +225,8 @@ mod tests {
                 &holder,
                 "a".into(),
                 "n".into(),
-                0
+                0,
+                &[]
             ),
             Err(PresentError::Presentation(_))
         ));

@@ -84,8 +84,13 @@ pub enum Scanned {
 
 /// Turns input bytes into a presentation: a PNG/JPEG with one or more QR
 /// codes, one or more transport texts (`TB1:`/`TB1M:`, one per line), or a
-/// plain SD-JWT.
-pub fn scanned(bytes: Vec<u8>, name: &str) -> Result<Scanned, CliError> {
+/// plain SD-JWT. A version-3 transport text's certificate references are
+/// put back from `certs` (the trust bundle's certificates).
+pub fn scanned(
+    bytes: Vec<u8>,
+    name: &str,
+    certs: &dyn tongban_verifier::transport::CertificateStore,
+) -> Result<Scanned, CliError> {
     let texts: Vec<String> = if tongban_cli_support::qr::is_image(&bytes) {
         crate::qr::decode_image(&bytes, name)?
     } else if bytes.starts_with(b"TB1") {
@@ -98,10 +103,12 @@ pub fn scanned(bytes: Vec<u8>, name: &str) -> Result<Scanned, CliError> {
         return Ok(Scanned::Presentation(bytes));
     };
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    Ok(match tongban_verifier::transport::from_texts(&refs) {
-        Ok(p) => Scanned::Presentation(p.into_bytes()),
-        Err(r) => Scanned::Refused(r),
-    })
+    Ok(
+        match tongban_verifier::transport::from_texts_with(&refs, certs) {
+            Ok(p) => Scanned::Presentation(p.into_bytes()),
+            Err(r) => Scanned::Refused(r),
+        },
+    )
 }
 
 /// Loads JWK or JWKS files into a resolver that trusts them for any issuer.

@@ -61,7 +61,7 @@ fn verify_command(args: VerifyArgs) -> Result<ExitCode, CliError> {
         .input
         .as_ref()
         .map_or("standard input".into(), |p| p.display().to_string());
-    let report = match input::scanned(raw, &name)? {
+    let report = match input::scanned(raw, &name, trust.certificates())? {
         input::Scanned::Presentation(p) => verify_bytes(&p, &policy, trust.resolver()),
         input::Scanned::Refused(r) => tongban_verifier::Report::rejected_before_parsing(r),
     };
@@ -108,6 +108,15 @@ impl Trust {
     pub fn resolver(&self) -> &dyn KeyResolver {
         match self {
             Trust::Keys(k) => k,
+            Trust::Bundle(b) => b.as_ref(),
+        }
+    }
+
+    /// The certificates a QR code may name by reference: the bundle's
+    /// (pinned keys hold none).
+    pub fn certificates(&self) -> &dyn tongban_verifier::transport::CertificateStore {
+        match self {
+            Trust::Keys(_) => &tongban_verifier::transport::NoCertificates,
             Trust::Bundle(b) => b.as_ref(),
         }
     }

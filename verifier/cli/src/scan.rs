@@ -58,9 +58,9 @@ const CHUNK: usize = 32;
 
 /// Reads and decodes one file; the image or text bytes are dropped as soon
 /// as the presentation is out of them.
-fn read_one(f: &std::path::Path, limit: usize) -> Result<Vec<u8>, Outcome> {
+fn read_one(f: &std::path::Path, limit: usize, trust: &Trust) -> Result<Vec<u8>, Outcome> {
     let item = input::read_presentation(Some(f), limit)
-        .and_then(|raw| input::scanned(raw, &f.display().to_string()));
+        .and_then(|raw| input::scanned(raw, &f.display().to_string(), trust.certificates()));
     match item {
         Ok(input::Scanned::Presentation(p)) => Ok(p),
         Ok(input::Scanned::Refused(r)) => Err(Outcome::Verified(Box::new(
@@ -119,7 +119,7 @@ pub fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
             .iter()
             .map(|f| {
                 bar.set_message(f.display().to_string());
-                let item = read_one(f, policy.limits.max_input_bytes);
+                let item = read_one(f, policy.limits.max_input_bytes, &trust);
                 bar.inc(1);
                 item
             })

@@ -681,6 +681,13 @@ impl VerifiedTrustList {
         }
     }
 
+    /// The SHA-256 of every certificate the list holds: what a wallet
+    /// holding the list may send by reference in a QR code
+    /// ([`crate::transport::encode_referencing`]).
+    pub fn certificate_digests(&self) -> Vec<[u8; 32]> {
+        self.certificates.keys().copied().collect()
+    }
+
     /// Whether the list holds the certificate with this SHA-256.
     pub fn holds_certificate(&self, sha256: &[u8; 32]) -> bool {
         self.certificates.contains_key(sha256)

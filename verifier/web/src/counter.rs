@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tongban_verifier::bundle::Held;
 use tongban_verifier::policy::DEFAULT_STATUS_MAX_AGE_SECS;
 use tongban_verifier::request::PresentationRequest;
-use tongban_verifier::transport::from_texts;
+use tongban_verifier::transport::from_texts_with;
 use tongban_verifier::{
     HolderBinding, Policy, Report, StalePolicy, TrustAnchors, TrustBundle, verify,
 };
@@ -270,7 +270,7 @@ impl CounterState {
             .iter()
             .map(|t| t.trim_matches(['\r', '\n', '\t']))
             .collect();
-        let report = match from_texts(&refs) {
+        let report = match from_texts_with(&refs, bundle) {
             Ok(p) => verify(&p, &policy, bundle),
             Err(r) => Report::rejected_before_parsing(r),
         };

@@ -121,8 +121,22 @@ pub fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliErro
         return Err(CliError::Declined("nothing was presented".into()));
     }
     let holder = w.holder()?;
-    let presented: Presented =
-        present::present(&held, &paths, &holder, aud.clone(), nonce.clone(), now())?;
+    // Certificates the wallet's trust list holds travel by reference (a
+    // counter syncs the same list); without a list, by value.
+    let certificates = w
+        .trust()
+        .and_then(|t| trust::verify_held(t).ok())
+        .map(|l| l.certificate_digests())
+        .unwrap_or_default();
+    let presented: Presented = present::present(
+        &held,
+        &paths,
+        &holder,
+        aud.clone(),
+        nonce.clone(),
+        now(),
+        &certificates,
+    )?;
     w.record(entry("presented"));
     w.save()?;
     // A QR image is written whatever the output; what goes to standard
