@@ -149,6 +149,8 @@ fn an_x5c_credential_travels_in_one_code_and_verifies_to_the_anchor_certificate(
         "--yes",
         "--status-list",
         &format!("{iss}/status/0"),
+        "--not-before",
+        "1700000000",
         "--json",
     ]);
     let kid = json_of(&ok(run(

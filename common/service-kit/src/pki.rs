@@ -235,8 +235,13 @@ impl Ca {
         self.key.der_bytes()
     }
 
-    /// Signs a leaf certificate for `key` with `profile`.
-    pub fn issue_leaf(&self, profile: &LeafProfile, key: &SubjectKey) -> Result<Vec<u8>, PkiError> {
+    /// Signs a leaf certificate for `key` (a [`SubjectKey`], or a key pair
+    /// `rcgen` made) with `profile`.
+    pub fn issue_leaf(
+        &self,
+        profile: &LeafProfile,
+        key: &impl PublicKeyData,
+    ) -> Result<Vec<u8>, PkiError> {
         let mut p = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, profile.common_name.as_str());

@@ -76,6 +76,37 @@ const KNOWN_EXTENSIONS: &[&str] = &[
     "2.5.29.37", // extKeyUsage
 ];
 
+/// `commonName` (X.520).
+const COMMON_NAME: &str = "2.5.4.3";
+
+/// A name's common names (else all its values), `CN=…` joined by `, `.
+fn name_text(name: &x509_cert::name::Name) -> String {
+    let value = |v: &x509_cert::der::Any| {
+        v.decode_as::<String>()
+            .or_else(|_| {
+                v.decode_as::<x509_cert::der::asn1::PrintableStringRef<'_>>()
+                    .map(|p| p.as_str().to_owned())
+            })
+            .unwrap_or_else(|_| "?".to_owned())
+    };
+    let attrs: Vec<&x509_cert::attr::AttributeTypeAndValue> =
+        name.0.iter().flat_map(|rdn| rdn.0.iter()).collect();
+    let cns: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.oid.to_string() == COMMON_NAME)
+        .map(|a| format!("CN={}", value(&a.value)))
+        .collect();
+    if cns.is_empty() {
+        attrs
+            .iter()
+            .map(|a| format!("{}={}", a.oid, value(&a.value)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        cns.join(", ")
+    }
+}
+
 fn reject(code: ErrorCode, detail: impl Into<String>) -> Rejection {
     Rejection::new(code, detail)
 }
@@ -170,9 +201,12 @@ impl Certificate {
         &self.sha256
     }
 
-    /// The subject, RFC 4514 style.
+    /// The subject, for messages: its common name(s), or its other
+    /// attributes' values. (Written here rather than with `Name`'s RFC 4514
+    /// `Display`, which brings the whole OID name table into the counter
+    /// page's WebAssembly.)
     pub fn subject(&self) -> String {
-        self.cert.tbs_certificate.subject.to_string()
+        name_text(&self.cert.tbs_certificate.subject)
     }
 
     /// `notBefore` and `notAfter`, Unix seconds.
@@ -266,7 +300,7 @@ impl Certificate {
                 format!(
                     "{} names its issuer {}, and the next certificate is {}",
                     self.subject(),
-                    tbs.issuer,
+                    name_text(&tbs.issuer),
                     issuer.subject()
                 ),
             ));
@@ -577,7 +611,7 @@ pub fn validate_chain(
                 format!(
                     "{} is issued by {}, which is not an anchor certificate of the trust list",
                     last.subject(),
-                    last.cert.tbs_certificate.issuer
+                    name_text(&last.cert.tbs_certificate.issuer)
                 )
             } else {
                 format!(
