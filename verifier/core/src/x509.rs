@@ -43,9 +43,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use x509_cert::der::asn1::ObjectIdentifier;
-use x509_cert::der::{Decode as _, Encode as _};
-use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, SubjectAltName};
+use x509_cert::der::{Decode as _, Header, Reader as _, SliceReader, Tag, TagNumber};
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 
 use crate::error::{ErrorCode, Rejection};
 use crate::keys::{Algorithm, PublicKey};
@@ -75,6 +74,53 @@ const KNOWN_EXTENSIONS: &[&str] = &[
     "2.5.29.35", // authorityKeyIdentifier
     "2.5.29.37", // extKeyUsage
 ];
+
+/// The byte range of a certificate's first element (`tbsCertificate`, with
+/// its tag and length) inside the outer `SEQUENCE`.
+fn tbs_range(der: &[u8]) -> Option<std::ops::Range<usize>> {
+    let mut r = SliceReader::new(der).ok()?;
+    Header::decode(&mut r).ok()?;
+    let start = usize::try_from(r.position()).ok()?;
+    let tbs = r.tlv_bytes().ok()?;
+    Some(start..start + tbs.len())
+}
+
+/// `subjectAltName` (RFC 5280 §4.2.1.6).
+const SUBJECT_ALT_NAME: &str = "2.5.29.17";
+
+/// The `uniformResourceIdentifier` (`[6] IA5String`) entries of a DER
+/// `GeneralNames` sequence; `None` when it is not well formed.
+fn uris_in_general_names(der: &[u8]) -> Option<Vec<String>> {
+    let mut r = SliceReader::new(der).ok()?;
+    let outer = Header::decode(&mut r).ok()?;
+    if outer.tag != Tag::Sequence {
+        return None;
+    }
+    let body = r.read_slice(outer.length).ok()?;
+    if !r.is_finished() {
+        return None;
+    }
+    let mut names = SliceReader::new(body).ok()?;
+    let mut out = Vec::new();
+    while !names.is_finished() {
+        let h = Header::decode(&mut names).ok()?;
+        let value = names.read_slice(h.length).ok()?;
+        if h.tag
+            == (Tag::ContextSpecific {
+                constructed: false,
+                number: TagNumber::N6,
+            })
+        {
+            out.push(
+                std::str::from_utf8(value)
+                    .ok()
+                    .filter(|u| u.is_ascii())?
+                    .to_owned(),
+            );
+        }
+    }
+    Some(out)
+}
 
 /// `commonName` (X.520).
 const COMMON_NAME: &str = "2.5.4.3";
@@ -117,6 +163,8 @@ pub struct Certificate {
     der: Vec<u8>,
     cert: x509_cert::Certificate,
     sha256: [u8; 32],
+    /// Where the signed `tbsCertificate` lies in `der`.
+    tbs: std::ops::Range<usize>,
 }
 
 impl fmt::Debug for Certificate {
@@ -153,18 +201,20 @@ impl Certificate {
                 format!("not an X.509 certificate: {e}"),
             )
         })?;
-        // The signature covers the TBS bytes as sent; re-encoding them must
-        // give the same bytes, or the parse is not what was signed.
-        if cert.to_der().ok().as_deref() != Some(der) {
-            return Err(reject(
+        // The signature covers the TBS bytes as sent: they are checked as
+        // they are, never re-encoded from the parse (the `der` decoder
+        // accepts DER only, so the parse is what they say).
+        let tbs = tbs_range(der).ok_or_else(|| {
+            reject(
                 ErrorCode::X5cMalformed,
-                "the certificate is not in canonical DER",
-            ));
-        }
+                "the certificate's signed part cannot be found",
+            )
+        })?;
         Ok(Certificate {
             sha256: Sha256::digest(der).into(),
             der: der.to_vec(),
             cert,
+            tbs,
         })
     }
 
@@ -219,18 +269,21 @@ impl Certificate {
     }
 
     /// The `uniformResourceIdentifier` subject alternative names.
+    ///
+    /// Read from the extension's DER directly (each `GeneralName` is a
+    /// context-tagged element; `[6]` is an IA5String URI) rather than by
+    /// decoding every kind of name, which the counter page's WebAssembly
+    /// would carry for nothing.
     pub fn san_uris(&self) -> Vec<String> {
-        match self.cert.tbs_certificate.get::<SubjectAltName>() {
-            Ok(Some((_, san))) => san
-                .0
-                .iter()
-                .filter_map(|n| match n {
-                    GeneralName::UniformResourceIdentifier(u) => Some(u.as_str().to_owned()),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
+        self.cert
+            .tbs_certificate
+            .extensions
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .find(|e| e.extn_id.to_string() == SUBJECT_ALT_NAME)
+            .and_then(|e| uris_in_general_names(e.extn_value.as_bytes()))
+            .unwrap_or_default()
     }
 
     /// The subject's public key: Ed25519 or P-256 (anything else is
@@ -330,20 +383,14 @@ impl Certificate {
         let Some(signature) = self.cert.signature.as_bytes() else {
             return Ok(false);
         };
-        let tbs = self
-            .cert
-            .tbs_certificate
-            .to_der()
-            .map_err(|e| reject(ErrorCode::X5cMalformed, e.to_string()))?;
+        let tbs = &self.der[self.tbs.clone()];
         match alg.oid.to_string().as_str() {
-            ED25519 if alg.parameters.is_none() => {
-                Ok(key.verify(Algorithm::EdDsa, &tbs, signature))
-            }
+            ED25519 if alg.parameters.is_none() => Ok(key.verify(Algorithm::EdDsa, tbs, signature)),
             ECDSA_WITH_SHA256 if alg.parameters.is_none() => {
                 let Ok(sig) = p256::ecdsa::Signature::from_der(signature) else {
                     return Ok(false);
                 };
-                Ok(key.verify(Algorithm::Es256, &tbs, &sig.to_bytes()))
+                Ok(key.verify(Algorithm::Es256, tbs, &sig.to_bytes()))
             }
             other => Err(reject(
                 ErrorCode::X5cAlgorithmUnsupported,
