@@ -343,7 +343,7 @@ fn a_registered_counter_is_named_and_held_to_its_agreement() {
             p(&z.anchor_pub),
         ],
     )));
-    assert_eq!(shown["version"], 4);
+    assert_eq!(shown["version"], 5);
     assert_eq!(shown["verifiers"][0]["id"], QINGPU);
 
     // Within the agreement: accepted, the registered names shown.

@@ -772,7 +772,7 @@ fn three_provinces_sign_two_of_three_and_rotate_offline() {
     let published: Value =
         serde_json::from_str(&ok(&publish("p1.json", "trust-list.json"))).unwrap();
     assert_eq!(published["signed_by"].as_array().unwrap().len(), 2);
-    assert_eq!(published["version"], 4);
+    assert_eq!(published["version"], 5);
 
     // A counter pinned to root 1 imports it.
     let import = |list: &str, roots: &[&str], bundle: &str| {
@@ -800,7 +800,7 @@ fn three_provinces_sign_two_of_three_and_rotate_offline() {
     };
     let shown: Value =
         serde_json::from_str(&ok(&import("trust-list.json", &[], "bundle"))).unwrap();
-    assert_eq!(shown["version"], 4);
+    assert_eq!(shown["version"], 5);
     assert_eq!(shown["signed_by"].as_array().unwrap().len(), 2);
     assert_eq!(shown["threshold"]["k"], 2);
 
@@ -1003,7 +1003,7 @@ fn three_provinces_sign_two_of_three_and_rotate_offline() {
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{report}");
-    assert_eq!(report["bundle"]["trust_list"]["version"], 4);
+    assert_eq!(report["bundle"]["trust_list"]["version"], 5);
     assert_eq!(report["bundle"]["trust_list"]["root_sequence"], 2);
     assert_eq!(
         report["bundle"]["trust_list"]["signed_by"],
