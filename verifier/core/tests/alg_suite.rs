@@ -265,7 +265,8 @@ fn malformed_es256_signatures_are_refused() {
         0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63,
         0x25, 0x51,
     ];
-    let cases: [(&str, Box<dyn Fn(Vec<u8>) -> Vec<u8>>); 6] = [
+    type Malform = Box<dyn Fn(Vec<u8>) -> Vec<u8>>;
+    let cases: [(&str, Malform); 6] = [
         ("der", Box::new(der)),
         ("short", Box::new(|s: Vec<u8>| s[..63].to_vec())),
         ("long", Box::new(|s: Vec<u8>| [&s[..], &[0]].concat())),
