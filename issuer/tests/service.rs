@@ -1342,6 +1342,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
                 vcts: vec!["urn:tongban:business-licence:1".into()],
                 encryption_required: true,
                 key_alg: Default::default(),
+                jws_alg_name: None,
             },
             "test",
         )

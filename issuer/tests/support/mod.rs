@@ -138,6 +138,7 @@ impl Harness {
                     vcts: vec!["urn:tongban:driving-licence:1".into()],
                     encryption_required: false,
                     key_alg: Default::default(),
+                    jws_alg_name: None,
                 },
                 "test",
             )
