@@ -51,6 +51,10 @@ pub struct FileConfig {
     pub tx_code_length: Option<usize>,
     /// How old a proof JWT's `iat` may be, seconds.
     pub proof_max_age_secs: Option<i64>,
+    /// Most key proofs (so credentials) in one credential request: the
+    /// `batch_size` of `batch_credential_issuance` (OpenID4VCI 1.0 §12.2.4);
+    /// 1 turns batch issuance off.
+    pub batch_size: Option<usize>,
     /// PostgreSQL pool size.
     pub db_max_connections: Option<u32>,
     /// Status indices reserved from the database at a time.
@@ -116,6 +120,8 @@ pub struct Config {
     pub tx_code_length: usize,
     /// Default 300.
     pub proof_max_age_secs: i64,
+    /// Default 5; 1..=[`MAX_BATCH_SIZE`], 1 meaning no batch issuance.
+    pub batch_size: usize,
     /// Default 16.
     pub db_max_connections: u32,
     /// Default 256.
@@ -168,7 +174,7 @@ impl Config {
             status_list_size: number, status_list_ttl_secs: number, status_list_lifetime_secs: number,
             offer_ttl_secs: number, access_token_ttl_secs: number, nonce_ttl_secs: number,
             tx_code_max_attempts: number, tx_code_length: number, proof_max_age_secs: number,
-            db_max_connections: number, index_block: number, log_format: string, key_refresh_secs: number,
+            batch_size: number, db_max_connections: number, index_block: number, log_format: string, key_refresh_secs: number,
             credential_validity_days: number, sd_alg: string, header_read_timeout_secs: number,
             body_idle_timeout_secs: number, request_timeout_secs: number, max_connections: number,
             max_connections_per_ip: number, shutdown_grace_secs: number,
@@ -222,6 +228,15 @@ impl Config {
                 message: "must be a multiple of 4 between 16 and 16777216".into(),
             });
         }
+        let batch_size = f.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
+        if !(1..=MAX_BATCH_SIZE).contains(&batch_size) {
+            return Err(ConfigError::Invalid {
+                key: "batch_size",
+                message: format!(
+                    "must be 1..={MAX_BATCH_SIZE} (1: no batch issuance; 2 or more: that many credentials per request at most)"
+                ),
+            });
+        }
         let sd_alg = match f.sd_alg.as_deref() {
             None => tongban_verifier::SdAlg::Sha256,
             Some(name) => {
@@ -251,6 +266,7 @@ impl Config {
             tx_code_max_attempts: f.tx_code_max_attempts.unwrap_or(5).max(1),
             tx_code_length,
             proof_max_age_secs: f.proof_max_age_secs.unwrap_or(300).max(1),
+            batch_size,
             db_max_connections: f.db_max_connections.unwrap_or(16).max(1),
             index_block: f.index_block.unwrap_or(256).clamp(1, 65_536),
             log_format,
@@ -278,6 +294,13 @@ impl Config {
         self.data_dir.join("issuer.sqlite3")
     }
 }
+
+/// Credentials per credential request when `batch_size` is not set.
+pub const DEFAULT_BATCH_SIZE: usize = 5;
+
+/// The largest `batch_size` the service accepts: each credential of a
+/// batch is signed and stored in the request's one transaction.
+pub const MAX_BATCH_SIZE: usize = 32;
 
 /// The path of an `http(s)://authority[/path]` URL, without a trailing `/`.
 fn url_path(url: &str) -> &str {

@@ -17,6 +17,7 @@ pub use credential::{
     ResponseEncryptionRequest,
 };
 pub use error::ErrorResponse;
+pub use metadata::BatchCredentialIssuance;
 pub use metadata::{
     AuthorizationServerMetadata, ClaimDescription, CredentialConfiguration,
     CredentialIssuerMetadata, CredentialMetadata, Display, Jwks, ProofTypeMetadata,
@@ -46,11 +47,18 @@ pub const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
 pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
 /// The proof type of a JWT key proof (`proofs.jwt`, Appendix F.1).
 pub const PROOF_TYPE_JWT: &str = "jwt";
-/// Proof signing algorithms Tongban accepts (`EdDSA`, the fully specified
-/// `Ed25519` of RFC 9864, `ES256`, and `SM2SM3` for SM2 holder keys,
-/// `specs/credential-format.md` §9), as issuers advertise them in
-/// `proof_signing_alg_values_supported`.
-pub const PROOF_ALGS: [&str; 4] = ["EdDSA", "Ed25519", "ES256", "SM2SM3"];
+/// Proof signing algorithms Tongban accepts, as issuers advertise them in
+/// `proof_signing_alg_values_supported`: every algorithm the verifier
+/// library verifies ([`Algorithm::all`](tongban_verifier::keys::Algorithm::all):
+/// `EdDSA`, the fully specified `Ed25519` of RFC 9864, `ES256`, and
+/// `SM2SM3` for SM2 holder keys, `specs/credential-format.md` §9), so the
+/// list a wallet reads is the set the proof check accepts.
+pub fn proof_signing_algs() -> Vec<&'static str> {
+    tongban_verifier::keys::Algorithm::all()
+        .iter()
+        .map(|a| a.as_str())
+        .collect()
+}
 /// The credential format Tongban issues and holds: SD-JWT VC.
 pub const FORMAT_SD_JWT_VC: &str = "dc+sd-jwt";
 /// The key agreement algorithm of encrypted requests and responses (§10).
@@ -92,6 +100,15 @@ mod tests {
         assert_eq!(
             well_known_path(WELL_KNOWN_AUTHORIZATION_SERVER, "/a/"),
             "/.well-known/oauth-authorization-server/a"
+        );
+    }
+
+    #[test]
+    fn the_proof_algorithms_are_the_verifiers() {
+        assert_eq!(
+            proof_signing_algs(),
+            ["EdDSA", "Ed25519", "ES256", "SM2SM3"],
+            "every algorithm the verifier library verifies, in its order"
         );
     }
 

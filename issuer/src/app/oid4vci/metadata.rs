@@ -9,10 +9,10 @@ use tongban_verifier::Signer as _;
 
 use serde_json::Value;
 use tongban_protocol::oid4vci::{
-    AuthorizationServerMetadata, ClaimDescription, CredentialConfiguration,
-    CredentialIssuerMetadata, CredentialMetadata, Display, ENC_VALUES, FORMAT_SD_JWT_VC, Jwks,
-    KEY_AGREEMENT, PRE_AUTH_GRANT, PROOF_ALGS, PROOF_TYPE_JWT, ProofTypeMetadata,
-    RequestEncryptionMetadata, ResponseEncryptionMetadata,
+    AuthorizationServerMetadata, BatchCredentialIssuance, ClaimDescription,
+    CredentialConfiguration, CredentialIssuerMetadata, CredentialMetadata, Display, ENC_VALUES,
+    FORMAT_SD_JWT_VC, Jwks, KEY_AGREEMENT, PRE_AUTH_GRANT, PROOF_TYPE_JWT, ProofTypeMetadata,
+    RequestEncryptionMetadata, ResponseEncryptionMetadata, proof_signing_algs,
 };
 use tongban_verifier::catalogue::LicenceType;
 
@@ -47,7 +47,12 @@ fn configuration(lt: &LicenceType, signing_algs: &[String]) -> CredentialConfigu
         proof_types_supported: Some(BTreeMap::from([(
             PROOF_TYPE_JWT.to_owned(),
             ProofTypeMetadata {
-                proof_signing_alg_values_supported: strings(PROOF_ALGS),
+                // What the proof check accepts: every algorithm the
+                // verifier library verifies (ES256 among them, HAIP 1.0 §7).
+                proof_signing_alg_values_supported: proof_signing_algs()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
                 key_attestations_required: None,
             },
         )])),
@@ -65,7 +70,8 @@ impl Service {
     /// issues.
     pub fn issuer_metadata(&self, rt: &AgencyRuntime) -> CredentialIssuerMetadata {
         let a = &rt.agency;
-        // What the agency's current key signs with (EdDSA, or SM2SM3).
+        // What the agency's current key signs with: its JWS `alg` (EdDSA
+        // or Ed25519, ES256, SM2SM3), the one a new credential's header says.
         let signing_algs = vec![rt.keys.signer.algorithm().as_str().to_owned()];
         let configurations = a
             .vcts
@@ -94,6 +100,13 @@ impl Service {
                 zip_values_supported: None,
                 encryption_required: a.encryption_required,
             }),
+            // Present only when a request may carry 2 or more proofs
+            // (§12.2.4: batch_size ≥ 2; HAIP 1.0 §4: included or omitted).
+            batch_credential_issuance: (self.config.batch_size >= 2).then_some(
+                BatchCredentialIssuance {
+                    batch_size: self.config.batch_size,
+                },
+            ),
             display: Some(names(&a.name_zh, &a.name_en)),
             credential_configurations_supported: configurations,
         }

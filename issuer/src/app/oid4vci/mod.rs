@@ -175,13 +175,18 @@ impl Service {
             .await?)
     }
 
-    /// Signs and stores the credential of a redeemed offer, bound to `holder`.
+    /// Signs and stores the credentials of a redeemed offer, one bound to
+    /// each of `holders` (one key, or a batch's keys, OpenID4VCI 1.0 §8.2),
+    /// in the order given. The copies of a batch each have their own salts,
+    /// decoys and status index, share a `batch_id` (the first copy's id),
+    /// and only the first carries the licence id; all are stored in one
+    /// transaction with the offer's redemption.
     pub async fn redeem_offer(
         &self,
         rt: &AgencyRuntime,
         offer: &OfferRecord,
-        holder: &PublicKey,
-    ) -> Result<String, ServiceError> {
+        holders: &[PublicKey],
+    ) -> Result<Vec<String>, ServiceError> {
         let lt = self
             .catalogue
             .by_vct(&offer.vct)
@@ -194,29 +199,42 @@ impl Service {
             )));
         }
         let claims: Map<String, Value> = serde_json::from_str(&offer.claims).map_err(internal)?;
-        let (record, credential, _) = self
-            .sign(
-                rt,
-                lt,
-                &claims,
-                holder,
-                offer.expires_credential_at,
-                offer.not_before_credential,
-                Some(&offer.id),
-            )
-            .await?;
-        let item = NewCredential {
-            record,
-            actor: format!("oid4vci:{}", offer.id),
-        };
+        let mut items = Vec::with_capacity(holders.len());
+        let mut credentials = Vec::with_capacity(holders.len());
+        let mut batch_id: Option<String> = None;
+        for holder in holders {
+            let (mut record, credential, _) = self
+                .sign(
+                    rt,
+                    lt,
+                    &claims,
+                    holder,
+                    offer.expires_credential_at,
+                    offer.not_before_credential,
+                    Some(&offer.id),
+                )
+                .await?;
+            if holders.len() > 1 {
+                let batch = batch_id.get_or_insert_with(|| record.id.clone());
+                if *batch != record.id {
+                    record.licence_id = None;
+                }
+                record.batch_id = Some(batch.clone());
+            }
+            items.push(NewCredential {
+                record,
+                actor: format!("oid4vci:{}", offer.id),
+            });
+            credentials.push(credential);
+        }
         self.store
-            .redeem_offer(&offer.id, &item, self.now())
+            .redeem_offer(&offer.id, &items, self.now())
             .await?;
         self.metrics.add(
             "tongban_credentials_issued_total",
             &[("agency", &rt.agency.id), ("vct", lt.slug)],
-            1,
+            u64::try_from(items.len()).unwrap_or(u64::MAX),
         );
-        Ok(credential)
+        Ok(credentials)
     }
 }

@@ -118,6 +118,7 @@ pub struct CredentialRow {
     issued_at: i64,
     expires_at: Option<i64>,
     offer_id: Option<String>,
+    batch_id: Option<String>,
 }
 
 impl CredentialRow {
@@ -140,6 +141,7 @@ impl CredentialRow {
                 issued_at: self.issued_at,
                 expires_at: self.expires_at,
                 offer_id: self.offer_id,
+                batch_id: self.batch_id,
             },
         ))
     }
@@ -240,6 +242,7 @@ mod tests {
             issued_at: 1,
             expires_at: None,
             offer_id: None,
+            batch_id: None,
         }
     }
 
