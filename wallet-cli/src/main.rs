@@ -41,7 +41,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let dir = cli.wallet_dir();
     let json = cli.json;
     match cli.command {
-        Command::Init { key_alg } => wallet::init(&dir, key_alg, json),
+        Command::Init {
+            key_alg,
+            jws_alg_name,
+        } => wallet::init(&dir, key_alg, jws_alg_name, json),
         Command::HolderKey => wallet::holder_key(&dir),
         Command::Receive(a) => receive::receive(&dir, a, json),
         Command::List => credentials::list(&dir, json),

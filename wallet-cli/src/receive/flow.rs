@@ -10,7 +10,11 @@ use tongban_protocol::oid4vci::{
     TokenResponse, WELL_KNOWN_AUTHORIZATION_SERVER, WELL_KNOWN_CREDENTIAL_ISSUER,
     WELL_KNOWN_JWT_VC_ISSUER, sign_proof,
 };
-use tongban_verifier::{CredentialInfo, InMemoryKeys, KeyWithId, Signer};
+use tongban_verifier::{
+    AnySigner, CredentialInfo, HeldCredential, InMemoryKeys, KeyWithId, PublicKey, Signer,
+};
+
+use crate::store::{CredentialCopy, HolderKey, MAX_BATCH};
 
 use super::check::{Expected, check_credential};
 use super::http::{Client, Reply, oauth_error};
@@ -45,10 +49,16 @@ pub struct Options {
     pub now: i64,
     /// HTTP timeout.
     pub timeout: Duration,
+    /// How many copies to ask for (OpenID4VCI batch issuance, each bound
+    /// to a fresh key of its own): `None` for the issuer's `batch_size`
+    /// up to [`MAX_BATCH`], one when it offers no batches. One copy is
+    /// bound to the wallet's holder key.
+    pub batch: Option<usize>,
 }
 
 impl Options {
-    /// Defaults: ask for the PIN, encrypt, https only, 20 s timeout.
+    /// Defaults: ask for the PIN, encrypt, https only, 20 s timeout, as
+    /// many copies as the issuer offers (up to [`MAX_BATCH`]).
     pub fn new(now: i64) -> Options {
         Options {
             tx_code: None,
@@ -56,7 +66,29 @@ impl Options {
             allow_http: false,
             now,
             timeout: Duration::from_secs(20),
+            batch: None,
         }
+    }
+}
+
+/// How many copies to ask for: `asked` (`--batch`), or the issuer's
+/// `batch_size` up to [`MAX_BATCH`]; more than the issuer takes in one
+/// request is refused before anything is spent.
+pub fn batch_count(asked: Option<usize>, offered: Option<usize>) -> Result<usize, ReceiveError> {
+    let offered = offered.filter(|n| *n >= 2).unwrap_or(1);
+    match asked {
+        None => Ok(offered.min(MAX_BATCH)),
+        Some(0) => Err(ReceiveError::OfferUnsupported(
+            "--batch must be at least 1".into(),
+        )),
+        Some(n) if n <= offered.min(MAX_BATCH) => Ok(n),
+        Some(n) if n > MAX_BATCH => Err(ReceiveError::OfferUnsupported(format!(
+            "--batch {n}: this wallet asks for at most {MAX_BATCH} copies at once"
+        ))),
+        Some(n) => Err(ReceiveError::OfferUnsupported(format!(
+            "--batch {n}: the issuer issues at most {offered} cop{} in one request (its batch_credential_issuance)",
+            if offered == 1 { "y" } else { "ies" }
+        ))),
     }
 }
 
@@ -73,6 +105,10 @@ pub struct Received {
     pub issuer_name: Option<String>,
     /// Whether the credential response was encrypted.
     pub encrypted: bool,
+    /// The copies of a batch (two or more), each with the fresh key it is
+    /// bound to, the first being [`Received::sd_jwt`]; empty when one
+    /// credential was bound to the wallet's holder key.
+    pub copies: Vec<CredentialCopy>,
 }
 
 /// The number of attempts left, from a description such as "the tx_code is
@@ -201,11 +237,38 @@ pub fn receive_offer(
         _ => None,
     };
 
+    // How many copies, and their keys: the wallet's holder key for one,
+    // a fresh key each for a batch (unlinkable presentations).
+    let count = batch_count(opts.batch, meta.batch_size)?;
+    let fresh: Vec<HolderKey> = if count > 1 {
+        (0..count)
+            .map(|_| HolderKey::generate_like(holder))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let fresh_signers: Vec<AnySigner> = fresh
+        .iter()
+        .map(HolderKey::signer)
+        .collect::<Result<_, _>>()
+        .map_err(|e| ReceiveError::Signing(e.to_string()))?;
+    let signers: Vec<&dyn Signer> = if fresh_signers.is_empty() {
+        vec![holder]
+    } else {
+        fresh_signers.iter().map(|s| s as &dyn Signer).collect()
+    };
+    if count > 1 {
+        ui.progress(&format!(
+            "Asking for {count} copies, each bound to a key of its own 申领{count}份副本，各用独立密钥"
+        ));
+    }
+
     // Token, with the PIN.
     let access_token = token(&client, &token_endpoint, &offer, ui, opts)?;
 
-    // Nonce, key proof and the credential request; once more with a fresh
-    // nonce if the issuer says the nonce is stale (§8.3.1.2).
+    // Nonce, key proofs (one nonce for all, §8.2) and the credential
+    // request; once more with a fresh nonce if the issuer says the nonce
+    // is stale (§8.3.1.2).
     client.check_url(&meta.credential_endpoint)?;
     let mut retried = false;
     let (reply, response_key) = loop {
@@ -213,8 +276,11 @@ pub fn receive_offer(
             Some(url) => Some(fetch_nonce(&client, url)?),
             None => None,
         };
-        let proof = key_proof(holder, &iss, nonce.as_deref(), opts.now)?;
-        let request = CredentialRequest::with_jwt_proof(config.id.clone(), proof);
+        let proofs = signers
+            .iter()
+            .map(|s| key_proof(*s, &iss, nonce.as_deref(), opts.now))
+            .collect::<Result<Vec<_>, _>>()?;
+        let request = CredentialRequest::with_jwt_proofs(config.id.clone(), proofs);
         let (reply, key) = request_credential(
             &client,
             &meta.credential_endpoint,
@@ -235,28 +301,74 @@ pub fn receive_offer(
         break (reply, key);
     };
     let body = credential_response(&reply, response_key.as_ref())?;
-    let sd_jwt = single_credential(&body)?;
+    let issued = credentials(&body, signers.len())?;
 
-    // Checks.
+    // Checks: every copy, against the key it is bound to.
     ui.progress("Verifying the credential 正在核验证照");
     let keys = issuer_keys(&client, &iss)?;
-    let info = check_credential(
-        &sd_jwt,
-        &keys,
-        &Expected {
-            iss: Some(&iss),
-            vct: Some(&config.vct),
-            holder: &holder.public_key(),
-        },
-        opts.now,
-    )?;
+    let mut taken = vec![false; signers.len()];
+    let mut infos = Vec::with_capacity(issued.len());
+    let mut copies = Vec::with_capacity(issued.len());
+    for sd_jwt in issued {
+        let i = bound_key(&sd_jwt, &signers, &taken)?;
+        taken[i] = true;
+        let info = check_credential(
+            &sd_jwt,
+            &keys,
+            &Expected {
+                iss: Some(&iss),
+                vct: Some(&config.vct),
+                holder: &signers[i].public_key(),
+            },
+            opts.now,
+        )?;
+        infos.push(info);
+        copies.push((sd_jwt, i));
+    }
+    let info = infos
+        .into_iter()
+        .next()
+        .ok_or_else(|| ReceiveError::ResponseInvalid("no credential came back".into()))?;
+    let sd_jwt = copies.first().map(|(s, _)| s.clone()).unwrap_or_default();
+    let copies = if fresh.is_empty() {
+        Vec::new()
+    } else {
+        copies
+            .into_iter()
+            .map(|(sd_jwt, i)| CredentialCopy {
+                sd_jwt,
+                key: fresh[i].clone(),
+                presented: 0,
+            })
+            .collect()
+    };
     Ok(Received {
         sd_jwt,
         info,
         configuration_id: config.id,
         issuer_name: meta.name,
         encrypted: response_key.is_some(),
+        copies,
     })
+}
+
+/// Which of the keys the proofs were signed with `sd_jwt` is bound to
+/// (its `cnf.jwk`), each key taking one credential at most (§8.3).
+fn bound_key(sd_jwt: &str, signers: &[&dyn Signer], taken: &[bool]) -> Result<usize, ReceiveError> {
+    let cnf = HeldCredential::parse(sd_jwt)
+        .ok()
+        .and_then(|h| h.payload().get("cnf")?.get("jwk").cloned())
+        .and_then(|jwk| PublicKey::from_jwk(&jwk).ok());
+    signers
+        .iter()
+        .enumerate()
+        .position(|(i, s)| !taken[i] && cnf.as_ref() == Some(&s.public_key()))
+        .ok_or_else(|| {
+            ReceiveError::refused(
+                "holder_key_mismatch",
+                "a credential came back bound to none of the keys this wallet sent proofs for (or to one twice)",
+            )
+        })
 }
 
 /// Sends the credential request, encrypted to the issuer's key with a
@@ -474,7 +586,9 @@ fn credential_response(
     })
 }
 
-fn single_credential(body: &CredentialResponse) -> Result<String, ReceiveError> {
+/// The credentials of a response: one to `asked` (an issuer may issue
+/// fewer than the proofs sent, §8.3), each an SD-JWT string.
+fn credentials(body: &CredentialResponse, asked: usize) -> Result<Vec<String>, ReceiveError> {
     if body.transaction_id.is_some() {
         return Err(ReceiveError::OfferUnsupported(
             "the issuer will issue this credential later (deferred issuance), which this wallet does not support yet".into(),
@@ -483,21 +597,25 @@ fn single_credential(body: &CredentialResponse) -> Result<String, ReceiveError> 
     let list = body.credentials.as_deref().ok_or_else(|| {
         ReceiveError::ResponseInvalid("the credential response has no credentials".into())
     })?;
-    match list {
-        [one] => one
-            .credential
-            .as_str()
-            .map(|s| s.trim().to_owned())
-            .ok_or_else(|| {
-                ReceiveError::ResponseInvalid(
-                    "credentials[0].credential is not an SD-JWT string".into(),
-                )
-            }),
-        other => Err(ReceiveError::ResponseInvalid(format!(
-            "{} credentials came back for one key proof",
-            other.len()
-        ))),
+    if list.is_empty() || list.len() > asked {
+        return Err(ReceiveError::ResponseInvalid(format!(
+            "{} credentials came back for {asked} key proof(s)",
+            list.len()
+        )));
     }
+    list.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            c.credential
+                .as_str()
+                .map(|s| s.trim().to_owned())
+                .ok_or_else(|| {
+                    ReceiveError::ResponseInvalid(format!(
+                        "credentials[{i}].credential is not an SD-JWT string"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// The issuer's signing keys from its SD-JWT VC issuer metadata

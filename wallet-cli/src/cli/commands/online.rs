@@ -185,16 +185,16 @@ pub fn answer(dir: &Path, a: &PresentArgs, link: &str, json: bool) -> Result<(),
         ));
     }
 
-    let holder = w.holder()?;
-    let token = oid4vp::vp_token(
-        request,
-        &choices,
-        &transactions,
-        w.credentials(),
-        &holder,
-        now(),
-    )
-    .map_err(CliError::answer)?;
+    // A copy never presented before for each choice, when the licence
+    // came in a batch.
+    let mut copies = Vec::with_capacity(choices.len());
+    for choice in &choices {
+        let copy = w.take_copy(&choice.candidate.credential_id)?;
+        super::present::warn_if_reused(&copy);
+        copies.push(copy);
+    }
+    let token = oid4vp::vp_token(request, &choices, &transactions, &copies, now())
+        .map_err(CliError::answer)?;
     let form = oid4vp::response_form(request, token).map_err(CliError::answer)?;
     let redirect_uri = fetched.post(&form).map_err(CliError::answer)?;
     record(&mut w, "presented", &choices)?;

@@ -20,19 +20,20 @@ pub fn receive(dir: &Path, a: ReceiveArgs, json: bool) -> Result<(), CliError> {
     let offer = a.offer.as_deref().map(read_offer).transpose()?;
     let mut w = Wallet::open(dir, passphrase(false)?)?;
     let holder = w.holder()?;
-    let (sd_jwt, info, via, issuer_name) = match (offer, &a.file) {
+    let (sd_jwt, info, via, issuer_name, copies) = match (offer, &a.file) {
         (Some(offer), _) => {
             let mut opts = oid4vci::Options::new(now());
             opts.tx_code = a.tx_code.clone();
             opts.encrypt = !a.no_encryption;
             opts.allow_http = a.allow_http;
+            opts.batch = a.batch.map(usize::from);
             let got = oid4vci::receive_offer(&offer, &holder, &mut Terminal::default(), &opts)?;
             let via = if got.encrypted {
                 "openid4vci (encrypted response)"
             } else {
                 "openid4vci"
             };
-            (got.sd_jwt, got.info, via, got.issuer_name)
+            (got.sd_jwt, got.info, via, got.issuer_name, got.copies)
         }
         (None, Some(file)) => {
             let text = std::fs::read_to_string(file)
@@ -49,7 +50,7 @@ pub fn receive(dir: &Path, a: ReceiveArgs, json: bool) -> Result<(), CliError> {
                 },
                 now(),
             )?;
-            (sd_jwt, info, "file", None)
+            (sd_jwt, info, "file", None, Vec::new())
         }
         (None, None) => {
             return Err(CliError::Usage(
@@ -57,14 +58,21 @@ pub fn receive(dir: &Path, a: ReceiveArgs, json: bool) -> Result<(), CliError> {
             ));
         }
     };
-    let credential = StoredCredential::received(sd_jwt, &info, issuer_name, now());
+    let n = copies.len().max(1);
+    let credential =
+        StoredCredential::received(sd_jwt, &info, issuer_name, now()).with_copies(copies);
     let (iss, vct) = (credential.iss.clone(), credential.vct.clone());
     let id = w.add(credential);
     w.save()?;
     if json {
         println!(
             "{}",
-            json!({"id": id, "iss": iss, "vct": vct, "type": type_name(&vct), "exp": info.exp, "via": via})
+            json!({"id": id, "iss": iss, "vct": vct, "type": type_name(&vct), "exp": info.exp, "via": via, "copies": n})
+        );
+    } else if n > 1 {
+        println!(
+            "stored as {id} 已存入钱包: {} from {iss} — {n} copies, each bound to its own key 共{n}份副本",
+            type_name(&vct)
         );
     } else {
         println!("stored as {id} 已存入钱包: {} from {iss}", type_name(&vct));
