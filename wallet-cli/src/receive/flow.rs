@@ -669,6 +669,29 @@ fn issuer_keys(client: &Client, iss: &str) -> Result<InMemoryKeys, ReceiveError>
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn the_batch_follows_the_issuer_within_the_wallets_cap() {
+        assert_eq!(batch_count(None, None).unwrap(), 1, "no batches offered");
+        assert_eq!(
+            batch_count(None, Some(1)).unwrap(),
+            1,
+            "batch_size below 2 is none"
+        );
+        assert_eq!(batch_count(None, Some(5)).unwrap(), 5);
+        assert_eq!(batch_count(None, Some(32)).unwrap(), MAX_BATCH);
+        assert_eq!(batch_count(Some(3), Some(5)).unwrap(), 3);
+        assert_eq!(batch_count(Some(1), None).unwrap(), 1);
+        for (asked, offered) in [
+            (Some(6), Some(5)),
+            (Some(2), None),
+            (Some(11), Some(32)),
+            (Some(0), Some(5)),
+        ] {
+            let e = batch_count(asked, offered).unwrap_err();
+            assert_eq!(e.code(), "offer_unsupported", "{asked:?} {offered:?}");
+        }
+    }
     use serde_json::json;
     use tongban_protocol::oid4vci::PROOF_TYP;
     use tongban_verifier::Ed25519Signer;
