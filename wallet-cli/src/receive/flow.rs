@@ -10,9 +10,8 @@ use tongban_protocol::oid4vci::{
     TokenResponse, WELL_KNOWN_AUTHORIZATION_SERVER, WELL_KNOWN_CREDENTIAL_ISSUER,
     WELL_KNOWN_JWT_VC_ISSUER, sign_proof,
 };
-use tongban_verifier::{
-    AnySigner, CredentialInfo, HeldCredential, InMemoryKeys, KeyWithId, PublicKey, Signer,
-};
+use tongban_verifier::jws::CompactJws;
+use tongban_verifier::{AnySigner, CredentialInfo, InMemoryKeys, KeyWithId, PublicKey, Signer};
 
 use crate::store::{CredentialCopy, HolderKey, MAX_BATCH};
 
@@ -310,7 +309,7 @@ pub fn receive_offer(
     let mut infos = Vec::with_capacity(issued.len());
     let mut copies = Vec::with_capacity(issued.len());
     for sd_jwt in issued {
-        let i = bound_key(&sd_jwt, &signers, &taken)?;
+        let i = bound_key(&sd_jwt, &signers, &taken);
         taken[i] = true;
         let info = check_credential(
             &sd_jwt,
@@ -353,22 +352,23 @@ pub fn receive_offer(
 }
 
 /// Which of the keys the proofs were signed with `sd_jwt` is bound to
-/// (its `cnf.jwk`), each key taking one credential at most (§8.3).
-fn bound_key(sd_jwt: &str, signers: &[&dyn Signer], taken: &[bool]) -> Result<usize, ReceiveError> {
-    let cnf = HeldCredential::parse(sd_jwt)
-        .ok()
-        .and_then(|h| h.payload().get("cnf")?.get("jwk").cloned())
+/// (its `cnf.jwk`, read from the issuer JWT alone), each key taking one
+/// credential at most (§8.3). A credential naming none of the keys still
+/// left is given the first of them, so that [`check_credential`] says what
+/// is wrong with it (`holder_key_mismatch`, or whatever fails first).
+fn bound_key(sd_jwt: &str, signers: &[&dyn Signer], taken: &[bool]) -> usize {
+    let cnf = sd_jwt
+        .split('~')
+        .next()
+        .and_then(|jwt| CompactJws::parse(jwt, "credential").ok())
+        .and_then(|jws| jws.payload.get("cnf")?.get("jwk").cloned())
         .and_then(|jwk| PublicKey::from_jwk(&jwk).ok());
-    signers
-        .iter()
-        .enumerate()
-        .position(|(i, s)| !taken[i] && cnf.as_ref() == Some(&s.public_key()))
-        .ok_or_else(|| {
-            ReceiveError::refused(
-                "holder_key_mismatch",
-                "a credential came back bound to none of the keys this wallet sent proofs for (or to one twice)",
-            )
-        })
+    let free = |i: &usize| !taken.get(*i).copied().unwrap_or(true);
+    (0..signers.len())
+        .filter(free)
+        .find(|i| cnf.as_ref() == Some(&signers[*i].public_key()))
+        .or_else(|| (0..signers.len()).find(free))
+        .unwrap_or_default()
 }
 
 /// Sends the credential request, encrypted to the issuer's key with a
