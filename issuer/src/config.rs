@@ -77,6 +77,10 @@ pub struct FileConfig {
     pub max_connections_per_ip: Option<usize>,
     /// How long a stopping service waits for requests in flight, seconds.
     pub shutdown_grace_secs: Option<u64>,
+    /// Each agency's wallet and key attestation rules,
+    /// `[attestation.<agency>]` ([`crate::attestation_policy`]).
+    #[serde(default)]
+    pub attestation: std::collections::BTreeMap<String, crate::attestation_policy::AttestationFile>,
 }
 
 /// The effective configuration.
@@ -131,6 +135,8 @@ pub struct Config {
     /// Timeouts, connection limits and the shutdown deadline of the HTTP
     /// server (defaults: [`ServerLimits::default`]).
     pub server: ServerLimits,
+    /// Each agency's wallet and key attestation rules (default: off).
+    pub attestation: crate::attestation_policy::AttestationRules,
 }
 
 /// The server's limits from the file's keys, each defaulting to
@@ -232,6 +238,7 @@ impl Config {
             }
         };
         let database_url = config::database_url(f.database_url)?;
+        let attestation = crate::attestation_policy::AttestationRules::resolve(f.attestation)?;
         Ok(Config {
             listen,
             data_dir: f
@@ -258,6 +265,7 @@ impl Config {
             credential_validity_days: f.credential_validity_days.unwrap_or(1826).clamp(1, 36_500),
             sd_alg,
             server,
+            attestation,
         })
     }
 

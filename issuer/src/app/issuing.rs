@@ -231,6 +231,7 @@ impl Service {
             issued_at: iat,
             expires_at: Some(exp),
             offer_id: offer_id.map(str::to_owned),
+            key_storage: None,
         };
         Ok((record, issued.sd_jwt, status_uri))
     }

@@ -217,6 +217,14 @@ pub struct AuthorizationServerMetadata {
     /// Client authentication methods at the token endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// Algorithms accepted for the wallet (client) attestation's signature
+    /// (attestation-based client authentication, draft -07 §10.1: present
+    /// whenever `attest_jwt_client_auth` is listed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_attestation_signing_alg_values_supported: Option<Vec<String>>,
+    /// Algorithms accepted for the attestation's proof of possession.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_attestation_pop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 impl AuthorizationServerMetadata {

@@ -10,7 +10,7 @@ use tongban_protocol::oid4vci::{
 };
 use tongban_verifier::PublicKey;
 
-use super::super::{AgencyRuntime, OfferRecord, Service, ServiceError, internal};
+use super::super::{AgencyRuntime, KeyStorage, OfferRecord, Service, ServiceError, internal};
 use super::encryption::{ResponseEncryption, decrypt_request};
 use super::{Oid4vciError, refused};
 
@@ -148,11 +148,21 @@ impl Service {
         }
         let request: CredentialRequest = serde_json::from_value(Value::Object(raw))
             .map_err(|e| refused(INVALID_REQUEST, e.to_string()))?;
-        let jwt = request.single_jwt_proof().map_err(selection_refused)?;
-        let holder = self.check_key_proof(rt, jwt).await?;
+        let (holder, key_storage) = match request.attestation_proof() {
+            Some(attestation) => {
+                let (key, storage) = self
+                    .attestation_proof(rt, attestation.map_err(selection_refused)?)
+                    .await?;
+                (key, Some(storage))
+            }
+            None => {
+                let jwt = request.single_jwt_proof().map_err(selection_refused)?;
+                self.check_key_proof(rt, jwt).await?
+            }
+        };
 
         let credential = self
-            .redeem_offer(rt, offer, &holder)
+            .redeem_offer(rt, offer, &holder, key_storage)
             .await
             .map_err(|e| match e {
                 ServiceError::LicenceIdTaken(_) | ServiceError::ValidityInvalid(_) => refused(
@@ -176,13 +186,15 @@ impl Service {
 
     /// Checks a key proof (Appendix F.4) for the agency — its issuer
     /// identifier as `aud`, `iat` within `proof_max_age_secs`, a nonce —
-    /// and consumes the nonce, which must be a live `c_nonce` of the
-    /// agency. Returns the key to bind the credential to.
+    /// and the key attestation in its header as the agency's policy says
+    /// ([`super::key_attestation`]), then consumes the nonce, which must be
+    /// a live `c_nonce` of the agency. Returns the key to bind the
+    /// credential to and, with a key attestation, what it states.
     async fn check_key_proof(
         &self,
         rt: &AgencyRuntime,
         jwt: &str,
-    ) -> Result<PublicKey, Oid4vciError> {
+    ) -> Result<(PublicKey, Option<KeyStorage>), Oid4vciError> {
         let proof = check_proof(
             jwt,
             &rt.agency.iss,
@@ -191,6 +203,7 @@ impl Service {
             IatWindow::with_max_age(self.config.proof_max_age_secs),
         )
         .map_err(|e| proof_refused(&e))?;
+        let key_storage = self.proof_key_attestation(rt, &proof)?;
         let nonce = proof
             .nonce
             .as_deref()
@@ -198,6 +211,6 @@ impl Service {
         if !self.consume_nonce(&rt.agency.id, nonce).await? {
             return Err(proof_refused(&ProofError::NonceInvalid));
         }
-        Ok(proof.key)
+        Ok((proof.key, key_storage))
     }
 }
