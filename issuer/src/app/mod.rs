@@ -56,14 +56,12 @@ pub use issuing::{IssueRequest, Issued, IssuedCredential};
 pub use offers::{IssuedOffer, OfferOptions, offer_uri, png_base64, random_digits};
 pub use oid4vci::{
     AttestedClient, ChainError, ClientAttestationError, ClientAttestationHeaders, CodeExchange,
-    CredentialBody, CredentialReply, KeyAttestationError, Oid4vciError,
-    form_client_id,
+    CredentialBody, CredentialReply, KeyAttestationError, Oid4vciError, form_client_id,
 };
 
 pub use crate::store::{
-    KeyStorage,
-    Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, FreshList, OfferRecord,
-    StatusChange, StoredKey, TokenRecord,
+    Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, FreshList, KeyStorage,
+    OfferRecord, StatusChange, StoredKey, TokenRecord,
 };
 
 /// Most credentials committed in one transaction.
@@ -180,9 +178,7 @@ impl Service {
             config,
             store,
             nonces,
-            spent_pops: oid4vci::spent::SpentSet::new(
-                oid4vci::client_attestation::MAX_SPENT_POPS,
-            ),
+            spent_pops: oid4vci::spent::SpentSet::new(oid4vci::client_attestation::MAX_SPENT_POPS),
             master,
             catalogue,
             metrics: Metrics::default(),

@@ -171,7 +171,12 @@ pub fn sign_client_attestation_pop(
     claims: &ClientAttestationPopClaims,
 ) -> Result<String, SignError> {
     let payload = serde_json::to_value(claims).map_err(|e| SignError(e.to_string()))?;
-    sign_jws(instance_key, CLIENT_ATTESTATION_POP_TYP, Map::new(), &payload)
+    sign_jws(
+        instance_key,
+        CLIENT_ATTESTATION_POP_TYP,
+        Map::new(),
+        &payload,
+    )
 }
 
 /// Signs a key attestation (`typ` [`KEY_ATTESTATION_TYP`]) with the key

@@ -70,14 +70,18 @@ pub struct AttestedClient {
 #[non_exhaustive]
 pub enum ClientAttestationError {
     /// The agency requires one and the request has none.
-    #[error("this agency requires a wallet attestation (OAuth-Client-Attestation and -PoP headers)")]
+    #[error(
+        "this agency requires a wallet attestation (OAuth-Client-Attestation and -PoP headers)"
+    )]
     Missing,
     /// A header is repeated.
     #[error("send exactly one {0} header")]
     HeaderRepeated(&'static str),
     /// The attestation came without its proof of possession, or the other
     /// way round.
-    #[error("OAuth-Client-Attestation and OAuth-Client-Attestation-PoP go together; one is missing")]
+    #[error(
+        "OAuth-Client-Attestation and OAuth-Client-Attestation-PoP go together; one is missing"
+    )]
     PopMissing,
     /// The attestation's signature or chain.
     #[error(transparent)]
@@ -86,7 +90,9 @@ pub enum ClientAttestationError {
     #[error("the wallet attestation's {0} claim is missing or not of its type")]
     ClaimMissing(&'static str),
     /// Past its `exp`.
-    #[error("the wallet attestation expired at {exp} (now {now}); get a fresh one from the wallet provider")]
+    #[error(
+        "the wallet attestation expired at {exp} (now {now}); get a fresh one from the wallet provider"
+    )]
     Expired {
         /// Its `exp`.
         exp: i64,
@@ -137,7 +143,9 @@ pub enum ClientAttestationError {
     #[error("this attestation PoP (its jti) was already used; make a new one for every request")]
     PopReplayed,
     /// Too many proofs in the window to remember another.
-    #[error("too many attestation proofs were used in the last minutes to check another; try again shortly")]
+    #[error(
+        "too many attestation proofs were used in the last minutes to check another; try again shortly"
+    )]
     Busy,
 }
 
@@ -176,14 +184,10 @@ impl ClientAttestationError {
             ClientAttestationError::PopMissing => "钱包证明与其持有证明须同时提供。",
             ClientAttestationError::Chain(e) => e.zh(),
             ClientAttestationError::ClaimMissing(_) => "钱包证明缺少必需的声明。",
-            ClientAttestationError::Expired { .. } => {
-                "钱包证明已过期，请向钱包提供方重新获取。"
-            }
+            ClientAttestationError::Expired { .. } => "钱包证明已过期，请向钱包提供方重新获取。",
             ClientAttestationError::NotYetValid => "钱包证明尚未生效。",
             ClientAttestationError::CnfInvalid(_) => "钱包证明中的实例公钥不可用。",
-            ClientAttestationError::ClientIdMismatch { .. } => {
-                "client_id 与钱包证明的主体不一致。"
-            }
+            ClientAttestationError::ClientIdMismatch { .. } => "client_id 与钱包证明的主体不一致。",
             ClientAttestationError::PopMalformed(_) | ClientAttestationError::PopTyp => {
                 "钱包证明的持有证明格式有误。"
             }
@@ -417,7 +421,9 @@ impl Service {
             &[("agency", &rt.agency.id), ("outcome", outcome_label)],
             1,
         );
-        outcome.map(Some).map_err(ClientAttestationError::into_oauth)
+        outcome
+            .map(Some)
+            .map_err(ClientAttestationError::into_oauth)
     }
 }
 

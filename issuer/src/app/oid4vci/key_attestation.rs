@@ -287,11 +287,10 @@ impl Service {
             return Err(e.into_oauth());
         }
         self.count_key_attestation(&rt.agency.id, &Ok(()));
-        let key = attested
-            .keys
-            .into_iter()
-            .next()
-            .ok_or_else(|| KeyAttestationError::KeysInvalid("none listed".into()).into_oauth())?;
+        let key =
+            attested.keys.into_iter().next().ok_or_else(|| {
+                KeyAttestationError::KeysInvalid("none listed".into()).into_oauth()
+            })?;
         Ok((key, attested.storage))
     }
 

@@ -9,11 +9,10 @@ use tongban_verifier::Signer as _;
 
 use serde_json::Value;
 use tongban_protocol::oid4vci::{
-    ATTEST_JWT_CLIENT_AUTH, AuthorizationServerMetadata, KeyAttestationsRequired,
-    PROOF_TYPE_ATTESTATION, ClaimDescription, CredentialConfiguration,
+    ATTEST_JWT_CLIENT_AUTH, AuthorizationServerMetadata, ClaimDescription, CredentialConfiguration,
     CredentialIssuerMetadata, CredentialMetadata, Display, ENC_VALUES, FORMAT_SD_JWT_VC, Jwks,
-    KEY_AGREEMENT, PRE_AUTH_GRANT, PROOF_ALGS, PROOF_TYPE_JWT, ProofTypeMetadata,
-    RequestEncryptionMetadata, ResponseEncryptionMetadata,
+    KEY_AGREEMENT, KeyAttestationsRequired, PRE_AUTH_GRANT, PROOF_ALGS, PROOF_TYPE_ATTESTATION,
+    PROOF_TYPE_JWT, ProofTypeMetadata, RequestEncryptionMetadata, ResponseEncryptionMetadata,
 };
 use tongban_verifier::catalogue::LicenceType;
 

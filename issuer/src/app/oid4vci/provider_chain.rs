@@ -60,7 +60,9 @@ pub enum ChainError {
     #[error("the attestation is signed by a self-signed certificate")]
     LeafSelfSigned,
     /// The chain does not reach a root the agency trusts.
-    #[error("the attestation's certificate chain does not reach a wallet provider this agency trusts")]
+    #[error(
+        "the attestation's certificate chain does not reach a wallet provider this agency trusts"
+    )]
     UntrustedProvider,
     /// A certificate of the chain is expired or not yet valid.
     #[error("a certificate of the attestation's chain is not valid now: {0}")]
@@ -142,8 +144,8 @@ pub fn verify_provider_jwt(
     roots: &[CertificateDer<'static>],
     now: i64,
 ) -> Result<ProviderJwt, ChainError> {
-    let jws = CompactJws::parse(jwt, "attestation")
-        .map_err(|e| ChainError::Malformed(e.to_string()))?;
+    let jws =
+        CompactJws::parse(jwt, "attestation").map_err(|e| ChainError::Malformed(e.to_string()))?;
     let h = &jws.header;
     match h.get("typ").and_then(Value::as_str) {
         Some(t) if media_type_eq(t, typ) => {}
@@ -219,7 +221,11 @@ fn x5c(h: &Map<String, Value>) -> Result<Vec<CertificateDer<'static>>, ChainErro
     let list = match h.get("x5c") {
         None => return Err(ChainError::X5cMissing),
         Some(Value::Array(list)) if (1..=MAX_CHAIN).contains(&list.len()) => list,
-        Some(_) => return Err(ChainError::X5cInvalid("not an array of 1 to 4 entries".into())),
+        Some(_) => {
+            return Err(ChainError::X5cInvalid(
+                "not an array of 1 to 4 entries".into(),
+            ));
+        }
     };
     list.iter()
         .enumerate()
