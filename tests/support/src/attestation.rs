@@ -53,6 +53,8 @@ pub struct WalletProvider {
     pub signer: P256Signer,
     /// The provider's identifier (`iss` of its attestations).
     pub iss: String,
+    /// The root's own key (to sign with a self-signed certificate).
+    pub root_signer: P256Signer,
     root: Certificate,
     root_key: KeyPair,
 }
@@ -143,7 +145,7 @@ impl WalletProvider {
         not_before: i64,
         not_after: i64,
     ) -> Result<WalletProvider, FixtureError> {
-        let (root_key, _) = p256_key()?;
+        let (root_key, root_signer) = p256_key()?;
         let mut rp = CertificateParams::default();
         rp.distinguished_name = name(&format!("{cn} Root CA"));
         rp.is_ca = IsCa::Ca(BasicConstraints::Constrained(1));
@@ -166,6 +168,7 @@ impl WalletProvider {
                 "https://{}.wallet-provider.example",
                 cn.to_lowercase().replace(' ', "-")
             ),
+            root_signer,
             root,
             root_key,
         })
