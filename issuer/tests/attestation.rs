@@ -236,7 +236,7 @@ async fn run(h: &Harness, f: &Fixture) {
     let self_signed = tongban_protocol::oid4vci::sign_x5c_jwt(
         &f.untrusted.root_signer,
         tongban_protocol::oid4vci::CLIENT_ATTESTATION_TYP,
-        &[f.untrusted.root_der.clone()],
+        std::slice::from_ref(&f.untrusted.root_der),
         &claims,
     )
     .unwrap();
@@ -248,7 +248,7 @@ async fn run(h: &Harness, f: &Fixture) {
     );
     let stale_att = f
         .stale
-        .sign_wallet_attestation(&[f.stale.leaf_der.clone()], &claims)
+        .sign_wallet_attestation(std::slice::from_ref(&f.stale.leaf_der), &claims)
         .unwrap();
     refused(
         send(with(&stale_att, &good_pop("r5")), "").await,

@@ -196,7 +196,7 @@ impl WalletProvider {
         exp: i64,
     ) -> Result<String, FixtureError> {
         self.sign_wallet_attestation(
-            &[self.leaf_der.clone()],
+            std::slice::from_ref(&self.leaf_der),
             &json!({
                 "iss": self.iss, "sub": TEST_CLIENT_ID, "iat": iat, "exp": exp,
                 "wallet_name": "Tongban CLI wallet (test)",
@@ -229,7 +229,7 @@ impl WalletProvider {
     ) -> Result<String, FixtureError> {
         sign_key_attestation(
             &self.signer,
-            &[self.leaf_der.clone()],
+            std::slice::from_ref(&self.leaf_der),
             &KeyAttestationClaims {
                 iss: Some(self.iss.clone()),
                 iat,
