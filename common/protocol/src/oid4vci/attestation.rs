@@ -194,8 +194,8 @@ pub fn sign_key_attestation(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use tongban_verifier::Ed25519Signer;
     use tongban_verifier::jws::CompactJws;
-    use tongban_verifier::{Ed25519Signer, Signer as _};
 
     #[test]
     fn a_pop_is_typed_and_verifies_with_the_instance_key() {
