@@ -18,11 +18,11 @@ use tongban_verifier::{AnySigner, CredentialInfo, Ed25519Signer, Signer as _, Sm
 pub const WALLET_FILE: &str = "wallet.age";
 /// The format version this build writes and reads. Version 2 added the
 /// trusted verifier CAs; version 3 the trust list (the receiving agencies'
-/// registrations) and the disclosure history. An older file is read as
-/// having none and is written back as version 3, so an older
-/// `tongban-wallet` refuses it ("update it") instead of saving over what it
-/// does not know.
-pub const FORMAT_VERSION: u32 = 3;
+/// registrations) and the disclosure history; version 4 the wallet and key
+/// attestations. An older file is read as having none and is written back
+/// as version 4, so an older `tongban-wallet` refuses it ("update it")
+/// instead of saving over what it does not know.
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Why the wallet could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +173,10 @@ struct Contents {
     /// Version 3: what was disclosed (or refused) to whom and when.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<HistoryEntry>,
+    /// Version 4: the wallet attestation (and key attester) shown to
+    /// issuers that ask.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attestation: Option<crate::attestation::StoredAttestation>,
 }
 
 /// The trust list the wallet holds, with what verifies it: kept inside the
@@ -304,6 +308,7 @@ impl Wallet {
                 verifier_cas: Vec::new(),
                 trust: None,
                 history: Vec::new(),
+                attestation: None,
             },
         };
         wallet.save()?;
@@ -333,6 +338,16 @@ impl Wallet {
     /// Replaces the trust list held (the caller verified it).
     pub fn set_trust(&mut self, trust: HeldTrust) {
         self.contents.trust = Some(trust);
+    }
+
+    /// The wallet attestation, if one was imported.
+    pub fn attestation(&self) -> Option<&crate::attestation::StoredAttestation> {
+        self.contents.attestation.as_ref()
+    }
+
+    /// Keeps `attestation` (replacing any before), or forgets it (`None`).
+    pub fn set_attestation(&mut self, attestation: Option<crate::attestation::StoredAttestation>) {
+        self.contents.attestation = attestation;
     }
 
     /// The disclosure history, oldest first.
@@ -572,6 +587,7 @@ mod tests {
                 verifier_cas: vec![],
                 trust: None,
                 history: vec![],
+                attestation: None,
             },
             &pass("p"),
         )

@@ -8,7 +8,7 @@ use tongban_protocol::oid4vci::{
     AuthorizationServerMetadata, CredentialRequest, CredentialResponse, ErrorResponse,
     NonceResponse, PRE_AUTH_GRANT, ProofKeyForm, ResponseEncryptionRequest, TokenRequest,
     TokenResponse, WELL_KNOWN_AUTHORIZATION_SERVER, WELL_KNOWN_CREDENTIAL_ISSUER,
-    WELL_KNOWN_JWT_VC_ISSUER, sign_proof,
+    WELL_KNOWN_JWT_VC_ISSUER, sign_attested_proof, sign_proof,
 };
 use tongban_verifier::{CredentialInfo, InMemoryKeys, KeyWithId, Signer};
 
@@ -18,6 +18,7 @@ use super::jwe::{ResponseKey, encrypt_request};
 use super::metadata::{RequestEncryption, configuration, parse_issuer_metadata, well_known_url};
 use super::offer::{Offer, OfferRef, TxCode, parse_offer_uri};
 use super::{ReceiveError, printable};
+use crate::attestation::StoredAttestation;
 
 /// How the wallet talks to the user while receiving.
 pub trait Interaction {
@@ -45,6 +46,10 @@ pub struct Options {
     pub now: i64,
     /// HTTP timeout.
     pub timeout: Duration,
+    /// The wallet attestation (and key attester) to show the issuer, when
+    /// the wallet has one: its headers go with the token request, and a
+    /// key attestation of the holder key in each key proof's header.
+    pub attestation: Option<StoredAttestation>,
 }
 
 impl Options {
@@ -56,6 +61,7 @@ impl Options {
             allow_http: false,
             now,
             timeout: Duration::from_secs(20),
+            attestation: None,
         }
     }
 }
@@ -202,7 +208,7 @@ pub fn receive_offer(
     };
 
     // Token, with the PIN.
-    let access_token = token(&client, &token_endpoint, &offer, ui, opts)?;
+    let access_token = token(&client, &token_endpoint, &as_id, &offer, ui, opts)?;
 
     // Nonce, key proof and the credential request; once more with a fresh
     // nonce if the issuer says the nonce is stale (§8.3.1.2).
@@ -213,7 +219,16 @@ pub fn receive_offer(
             Some(url) => Some(fetch_nonce(&client, url)?),
             None => None,
         };
-        let proof = key_proof(holder, &iss, nonce.as_deref(), opts.now)?;
+        let proof = match opts.attestation.as_ref().and_then(|a| {
+            a.key_attestation(&holder.public_key().to_jwk(), nonce.as_deref(), opts.now)
+        }) {
+            None => key_proof(holder, &iss, nonce.as_deref(), opts.now)?,
+            Some(ka) => {
+                let ka = ka.map_err(|e| ReceiveError::Signing(e.to_string()))?;
+                sign_attested_proof(holder, &iss, nonce.as_deref(), opts.now, &ka)
+                    .map_err(|e| ReceiveError::Signing(e.to_string()))?
+            }
+        };
         let request = CredentialRequest::with_jwt_proof(config.id.clone(), proof);
         let (reply, key) = request_credential(
             &client,
@@ -316,6 +331,7 @@ fn request_json(request: &CredentialRequest) -> Result<String, ReceiveError> {
 fn token(
     client: &Client,
     endpoint: &str,
+    authorization_server: &str,
     offer: &Offer,
     ui: &mut dyn Interaction,
     opts: &Options,
@@ -356,10 +372,18 @@ fn token(
         };
         ui.progress("Redeeming the offer 正在兑换证照领取码");
         let request = TokenRequest::pre_authorized(offer.pre_authorized_code.clone(), pin.clone());
-        let reply = Client::finish(
-            endpoint,
-            client.agent.post(endpoint).send_form(&request.form_pairs()),
-        )?;
+        let reply = Client::finish(endpoint, {
+            let mut post = client.agent.post(endpoint);
+            if let Some(a) = &opts.attestation {
+                for (name, value) in a
+                    .headers(authorization_server, opts.now)
+                    .map_err(|e| ReceiveError::Signing(e.to_string()))?
+                {
+                    post = post.set(name, &value);
+                }
+            }
+            post.send_form(&request.form_pairs())
+        })?;
         if reply.status == 200 {
             let v: Value = serde_json::from_str(&reply.body).map_err(|_| {
                 ReceiveError::ResponseInvalid("the token response is not JSON".into())

@@ -26,6 +26,7 @@ pub fn receive(dir: &Path, a: ReceiveArgs, json: bool) -> Result<(), CliError> {
             opts.tx_code = a.tx_code.clone();
             opts.encrypt = !a.no_encryption;
             opts.allow_http = a.allow_http;
+            opts.attestation = w.attestation().cloned();
             let got = oid4vci::receive_offer(&offer, &holder, &mut Terminal::default(), &opts)?;
             let via = if got.encrypted {
                 "openid4vci (encrypted response)"
