@@ -178,12 +178,19 @@ impl WalletProvider {
     /// JWK `jwk` (a wallet's key storage, which signs its own key
     /// attestations), valid for a year from an hour before `now`.
     pub fn certify(&self, cn: &str, jwk: &Value, now: i64) -> Result<Vec<u8>, FixtureError> {
+        Ok(self.certificate(cn, jwk, now)?.der().to_vec())
+    }
+
+    /// As [`certify`](Self::certify), in PEM (what a wallet imports).
+    pub fn certify_pem(&self, cn: &str, jwk: &Value, now: i64) -> Result<String, FixtureError> {
+        Ok(self.certificate(cn, jwk, now)?.pem())
+    }
+
+    fn certificate(&self, cn: &str, jwk: &Value, now: i64) -> Result<Certificate, FixtureError> {
         let kp = key_pair_of(jwk)?;
-        Ok(leaf_params(cn, now - 3600, now + 365 * 86_400)?
+        leaf_params(cn, now - 3600, now + 365 * 86_400)?
             .signed_by(&kp, &self.root, &self.root_key)
-            .map_err(|e| err("certificate")(e.to_string()))?
-            .der()
-            .to_vec())
+            .map_err(|e| err("certificate")(e.to_string()))
     }
 
     /// A wallet attestation for the instance key `instance_jwk` (public
