@@ -156,8 +156,9 @@ pub fn verify_batch(batch: &[Prepared]) -> bool {
     sum.mul_by_cofactor().is_identity()
 }
 
-/// `z₀ = 1`, then one 128-bit coefficient per further signature, from
-/// SHA-512 over the whole batch (a seed) and the index.
+/// `z₀ = 1`, then one 128-bit coefficient per further signature: four from
+/// each 64-byte block, the first block being SHA-512 over the whole batch
+/// (the seed) and block `j` SHA-512 over the seed and `j`.
 fn coefficients(batch: &[Prepared]) -> Vec<Scalar> {
     let mut h = Sha512::new();
     h.update(b"tongban ed25519 batch v1");
@@ -171,24 +172,24 @@ fn coefficients(batch: &[Prepared]) -> Vec<Scalar> {
     let seed = h.finalize();
     let mut zs = Vec::with_capacity(batch.len());
     zs.push(Scalar::ONE);
-    let mut block = 0u64;
-    while zs.len() < batch.len() {
-        let words = Sha512::new()
-            .chain_update(seed)
-            .chain_update(block.to_le_bytes())
-            .finalize();
-        for chunk in words.chunks_exact(16) {
+    let mut block = seed;
+    let mut j = 0u64;
+    loop {
+        for chunk in block.chunks_exact(16) {
             if zs.len() == batch.len() {
-                break;
+                return zs;
             }
             let mut z = [0u8; 16];
             z.copy_from_slice(chunk);
             // A zero coefficient would leave its signature unchecked.
             zs.push(Scalar::from(u128::from_le_bytes(z).max(1)));
         }
-        block += 1;
+        j += 1;
+        block = Sha512::new()
+            .chain_update(seed)
+            .chain_update(j.to_le_bytes())
+            .finalize();
     }
-    zs
 }
 
 #[cfg(test)]
