@@ -10,6 +10,11 @@
 //!     target/release/examples/verify_instructions tongban 101
 //! ```
 //!
+//! `verify_instructions dump DIR` instead writes the presentation
+//! (`presentation.txt`) and the issuer's public JWK (`issuer.jwk.json`) for
+//! the peers' timing scripts (`tests/interop/js/bench_verify.mjs`,
+//! `tests/interop/py/bench_verify.py`).
+//!
 //! Measurements: `tongban` (`verify`), `two_verify_strict` (ed25519-dalek),
 //! `two_verify_cofactored` (`PublicKey::verify` twice), `one_equation`
 //! (both signatures decoded and checked in one batch equation), `sd_jwt_rs`,
@@ -29,8 +34,16 @@ use tongban_verifier::{Algorithm, Ed25519Signer, PublicKey, Signer, verify, veri
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let which = args.get(1).map(String::as_str).unwrap_or("tongban");
-    let n: usize = args.get(2).map_or(1, |a| a.parse().unwrap());
     let f = Fixture::new();
+    if which == "dump" {
+        let dir = std::path::Path::new(args.get(2).expect("dump needs a directory"));
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("presentation.txt"), &f.pres).unwrap();
+        let mut jwk = f.issuer.public_key().to_jwk();
+        jwk["kid"] = fixture::KID.into();
+        std::fs::write(dir.join("issuer.jwk.json"), jwk.to_string()).unwrap();
+        return;
+    }
     let [(iss_input, iss_sig), (kb_input, kb_sig)] = f.signatures();
     let (iss_key, holder_key) = (f.issuer.public_key(), f.holder.public_key());
     let (PublicKey::Ed25519(iss_vk), PublicKey::Ed25519(holder_vk)) = (&iss_key, &holder_key)
@@ -39,6 +52,7 @@ fn main() {
     };
     let iss_dalek = ed25519_dalek::Signature::from_slice(&iss_sig).unwrap();
     let kb_dalek = ed25519_dalek::Signature::from_slice(&kb_sig).unwrap();
+    let n: usize = args.get(2).map_or(1, |a| a.parse().unwrap());
     let x = issuer_x(&f.issuer);
     let many: Vec<String> = (0..BATCH)
         .filter(|_| which == "batch64")
