@@ -212,6 +212,7 @@ pub fn answer(dir: &Path, a: &PresentArgs, link: &str, json: bool) -> Result<(),
     record(&mut w, "presented", &choices)?;
     report(
         &fetched,
+        &judged.requester,
         &choices,
         &transactions,
         redirect_uri.as_deref(),
@@ -372,6 +373,7 @@ fn show_claims(choices: &[Choice]) {
 
 fn report(
     f: &Fetched,
+    requester: &requester::Requester,
     choices: &[Choice],
     transactions: &[Transaction],
     redirect_uri: Option<&str>,
@@ -401,6 +403,7 @@ fn report(
                 "status": "presented",
                 "client_id": r.object.client_id,
                 "verifier": {"subject": r.subject, "dns_names": r.dns_names, "ca_subject": r.ca_subject},
+                "requester": render::requester_json(requester),
                 "purpose": r.object.tongban_purpose,
                 "presented": presented,
                 "authorized_applications": authorized,
