@@ -669,6 +669,7 @@ fn registered(
             not_after: None,
             compromised_at,
         }],
+        dns_names: vec![],
         not_before: now - 86_400,
         not_after,
         service_items: vec![ServiceItem {
