@@ -195,3 +195,21 @@ pub fn offered(
     }
     Ok(Offered::Newer(Box::new(stored)))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_list_an_issuer_names_is_not_fetched_without_a_pinned_root() {
+        // Nothing listens on port 1: a fetch would fail with a network
+        // code, so `anchor_key_missing` shows nothing was attempted.
+        let fetcher = Fetcher::new(Duration::from_secs(1));
+        let e = offered(&fetcher, "http://127.0.0.1:1/trust-list.json", None, 0).unwrap_err();
+        assert!(matches!(e, TrustError::NoPin), "{e}");
+        assert_eq!(e.code(), "anchor_key_missing");
+    }
+}
