@@ -209,7 +209,8 @@ pub struct HistoryEntry {
     pub at: i64,
     /// `counter` (a TBR1 request or explicit flags) or `online` (OpenID4VP).
     pub channel: String,
-    /// `presented`, or `refused` (by the wallet, against the trust list).
+    /// `presented`, `refused` (by the wallet, against the trust list) or
+    /// `declined` (by the citizen; nothing was presented).
     pub outcome: String,
     /// The refusal's code, if refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,7 +231,7 @@ pub struct HistoryEntry {
     /// The credentials presented (local ids) with their types.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<String>,
-    /// The claim paths disclosed (or asked, when refused).
+    /// The claim paths disclosed (or asked, when refused or declined).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<String>,
     /// Claims asked beyond the registration.

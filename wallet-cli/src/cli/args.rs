@@ -270,6 +270,12 @@ pub struct ReceiveArgs {
     /// http://127.0.0.1 and localhost are always accepted).
     #[arg(long = "allow-http", conflicts_with = "file")]
     pub allow_http: bool,
+    /// Do not fetch the zone's trust list that the issuer's metadata names
+    /// (`tongban_trust_list_uri`). Otherwise it is fetched and kept when it
+    /// verifies under the root this wallet has pinned (never without one)
+    /// and is newer than the list held.
+    #[arg(long = "no-trust-list", conflicts_with = "file")]
+    pub no_trust_list: bool,
     /// Import a credential file (the issued SD-JWT) instead of an offer.
     #[arg(long, value_name = "FILE", requires = "issuer_key")]
     pub file: Option<PathBuf>,

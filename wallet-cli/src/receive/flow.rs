@@ -79,6 +79,10 @@ pub struct Received {
     pub issuer_name: Option<String>,
     /// Whether the credential response was encrypted.
     pub encrypted: bool,
+    /// Where the issuer says the zone's trust list is published (its
+    /// metadata's `tongban_trust_list_uri`); nothing is fetched from it
+    /// here.
+    pub trust_list_uri: Option<String>,
 }
 
 /// The number of attempts left, from a description such as "the tx_code is
@@ -271,6 +275,7 @@ pub fn receive_offer(
         configuration_id: config.id,
         issuer_name: meta.name,
         encrypted: response_key.is_some(),
+        trust_list_uri: meta.trust_list_uri,
     })
 }
 

@@ -39,6 +39,7 @@ pub(super) struct IssuerMetadata {
     pub(super) encryption_required: bool,
     pub(super) configurations: BTreeMap<String, CredentialConfiguration>,
     pub(super) name: Option<String>,
+    pub(super) trust_list_uri: Option<String>,
 }
 
 /// The issuer's key to encrypt the credential request to.
@@ -139,6 +140,7 @@ pub(super) fn parse_issuer_metadata(
         response_enc,
         encryption_required,
         configurations: m.credential_configurations_supported,
+        trust_list_uri: m.tongban_trust_list_uri,
     })
 }
 

@@ -39,6 +39,12 @@ pub struct CredentialIssuerMetadata {
     pub display: Option<Vec<Display>>,
     /// What the issuer can issue, by configuration id.
     pub credential_configurations_supported: BTreeMap<String, CredentialConfiguration>,
+    /// Tongban extension: where the zone's signed trust list is published
+    /// (its roots beside it, `specs/trust-list.md` §1.3). A wallet fetches
+    /// it and keeps it only when it verifies under the root the wallet has
+    /// pinned (`specs/issuer-api.md` §3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tongban_trust_list_uri: Option<String>,
 }
 
 /// `credential_request_encryption` (§12.2.4).

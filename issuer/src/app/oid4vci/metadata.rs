@@ -129,6 +129,7 @@ impl Service {
             }),
             display: Some(names(&a.name_zh, &a.name_en)),
             credential_configurations_supported: configurations,
+            tongban_trust_list_uri: self.config.trust_list_url.clone(),
         }
     }
 
