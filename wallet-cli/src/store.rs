@@ -20,13 +20,14 @@ use tongban_verifier::{
 pub const WALLET_FILE: &str = "wallet.age";
 /// The format version this build writes and reads. Version 2 added the
 /// trusted verifier CAs; version 3 the trust list (the receiving agencies'
-/// registrations) and the disclosure history; version 4 the copies of a
-/// credential received in a batch, each with its own holder key, ES256
-/// holder keys and the fully specified `Ed25519` name. An older file is
-/// read as having none and is written back as version 4, so an older
-/// `tongban-wallet` refuses it ("update it") instead of saving over what it
-/// does not know (and dropping the copies' keys).
-pub const FORMAT_VERSION: u32 = 4;
+/// registrations) and the disclosure history; version 4 the wallet and key
+/// attestations; version 5 the copies of a credential received in a batch,
+/// each with its own holder key, ES256 holder keys and the fully specified
+/// `Ed25519` name. An older file is read as having none and is written back
+/// as version 5, so an older `tongban-wallet` refuses it ("update it")
+/// instead of saving over what it does not know (and dropping the copies'
+/// keys or the attestation).
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The most copies of one credential the wallet asks an issuer for in one
 /// batch (`receive --batch`, and the default when the issuer offers more).
@@ -107,7 +108,7 @@ pub struct StoredCredential {
     /// The last status check, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<StatusCheck>,
-    /// Version 4: the copies of a credential received in a batch, each
+    /// Version 5: the copies of a credential received in a batch, each
     /// bound to its own key (the first is [`StoredCredential::sd_jwt`]);
     /// empty for a credential bound to the wallet's holder key. Each
     /// presentation uses a copy not presented before
@@ -292,7 +293,7 @@ struct Contents {
     /// (every wallet made before SM2 existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     holder_key_alg: Option<HolderKeyAlg>,
-    /// Version 4: an Ed25519 holder key signs under the fully specified
+    /// Version 5: an Ed25519 holder key signs under the fully specified
     /// `Ed25519` (RFC 9864) instead of `EdDSA`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     holder_fully_specified: bool,
@@ -307,6 +308,10 @@ struct Contents {
     /// Version 3: what was disclosed (or refused) to whom and when.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<HistoryEntry>,
+    /// Version 4: the wallet attestation (and key attester) shown to
+    /// issuers that ask.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attestation: Option<crate::attestation::StoredAttestation>,
 }
 
 /// The trust list the wallet holds, with what verifies it: kept inside the
@@ -339,7 +344,8 @@ pub struct HistoryEntry {
     pub at: i64,
     /// `counter` (a TBR1 request or explicit flags) or `online` (OpenID4VP).
     pub channel: String,
-    /// `presented`, or `refused` (by the wallet, against the trust list).
+    /// `presented`, `refused` (by the wallet, against the trust list) or
+    /// `declined` (by the citizen; nothing was presented).
     pub outcome: String,
     /// The refusal's code, if refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -360,7 +366,7 @@ pub struct HistoryEntry {
     /// The credentials presented (local ids) with their types.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<String>,
-    /// The claim paths disclosed (or asked, when refused).
+    /// The claim paths disclosed (or asked, when refused or declined).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<String>,
     /// Claims asked beyond the registration.
@@ -444,6 +450,7 @@ impl Wallet {
                 verifier_cas: Vec::new(),
                 trust: None,
                 history: Vec::new(),
+                attestation: None,
             },
         };
         wallet.save()?;
@@ -473,6 +480,16 @@ impl Wallet {
     /// Replaces the trust list held (the caller verified it).
     pub fn set_trust(&mut self, trust: HeldTrust) {
         self.contents.trust = Some(trust);
+    }
+
+    /// The wallet attestation, if one was imported.
+    pub fn attestation(&self) -> Option<&crate::attestation::StoredAttestation> {
+        self.contents.attestation.as_ref()
+    }
+
+    /// Keeps `attestation` (replacing any before), or forgets it (`None`).
+    pub fn set_attestation(&mut self, attestation: Option<crate::attestation::StoredAttestation>) {
+        self.contents.attestation = attestation;
     }
 
     /// The disclosure history, oldest first.
@@ -751,6 +768,7 @@ mod tests {
                 verifier_cas: vec![],
                 trust: None,
                 history: vec![],
+                attestation: None,
             },
             &pass("p"),
         )
@@ -876,11 +894,11 @@ mod tests {
             again.signer.public_key(),
             keys[0].signer().unwrap().public_key()
         );
-        // What was taken is kept across a save; the file is version 4.
+        // What was taken is kept across a save; the file is version 5.
         w.save().unwrap();
         let bytes = fs::read(dir.path().join(WALLET_FILE)).unwrap();
         let contents = decrypt(&bytes, &pass("p")).unwrap();
-        assert_eq!(contents.version, 4);
+        assert_eq!(contents.version, 5);
         assert_eq!(contents.credentials[0].copies[0].presented, 2);
         // A credential without copies is presented with the holder key.
         let single = w.add(StoredCredential::received(

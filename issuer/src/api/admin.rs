@@ -103,6 +103,7 @@ fn record_json(r: &CredentialRecord) -> Value {
         "expires_at": r.expires_at,
         "offer_id": r.offer_id,
         "batch_id": r.batch_id,
+        "key_storage": r.key_storage,
     })
 }
 

@@ -269,6 +269,21 @@ pub struct CredentialRecord {
     /// a status change of any copy changes them all.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_id: Option<String>,
+    /// What the wallet's key attestation said of the holder key's storage,
+    /// when it sent one.
+    pub key_storage: Option<KeyStorage>,
+}
+
+/// The storage level a key attestation (OpenID4VCI 1.0 Appendix D.2)
+/// stated for a credential's holder key, as recorded on its row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeyStorage {
+    /// `key_storage`: the key storage's attack potential resistance.
+    #[serde(default)]
+    pub key_storage: Vec<String>,
+    /// `user_authentication`: that of the user authentication.
+    #[serde(default)]
+    pub user_authentication: Vec<String>,
 }
 
 /// A credential ready to be stored, with its audit detail.

@@ -2,8 +2,9 @@
 //!
 //! The algorithm set is a closed enum: anything not listed — `none`, every
 //! HMAC, RSA, other curves — cannot be represented, so it cannot be accepted.
-//! Ed25519 signatures are checked with `verify_strict` (no small-order keys
-//! or `R`, canonical `S`); ES256 signatures use the IEEE P1363 form JWS uses.
+//! Ed25519 signatures are checked with the equation of [`crate::ed25519`]
+//! (canonical, non-small-order keys and `R`, canonical `S`, cofactored);
+//! ES256 signatures use the IEEE P1363 form JWS uses.
 //! With the `sm` feature, SM2 with SM3 (`alg` `SM2SM3`, GB/T 32918 with
 //! GB/T 32905, the signer ID [`SM2_SIGNER_ID`]) signatures are the 64-byte
 //! `r‖s` form too, and SM2 keys are the JWK `kty` `EC`, `crv` `SM2`
@@ -183,7 +184,8 @@ impl PublicKey {
             ("OKP", "Ed25519") => {
                 let key = ed25519_dalek::VerifyingKey::from_bytes(&coord("x")?)
                     .map_err(|_| JwkError::InvalidPoint)?;
-                if key.is_weak() {
+                // A canonical encoding of a point not of small order.
+                if !crate::ed25519::canonical_key(&key) {
                     return Err(JwkError::InvalidPoint);
                 }
                 Ok(PublicKey::Ed25519(key))
@@ -250,10 +252,7 @@ impl PublicKey {
         }
         match self {
             PublicKey::Ed25519(key) => {
-                let Ok(sig) = ed25519_dalek::Signature::from_slice(signature) else {
-                    return false;
-                };
-                key.verify_strict(message, &sig).is_ok()
+                crate::ed25519::Prepared::new(key, message, signature).is_some_and(|p| p.verify())
             }
             PublicKey::P256(key) => {
                 let Ok(sig) = p256::ecdsa::Signature::from_slice(signature) else {

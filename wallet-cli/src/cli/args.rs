@@ -125,6 +125,21 @@ pub enum Command {
         #[command(subcommand)]
         command: TrustListCommand,
     },
+    /// The wallet attestation an issuer may require (HAIP): issued by the
+    /// wallet provider for this wallet's instance key, shown with every
+    /// token request; and optionally a key attester (a key of the wallet's
+    /// key storage, certified by the provider) that attests the holder key
+    /// in every key proof. Kept inside the encrypted wallet file.
+    ///
+    ///   tongban-wallet attestation import --wallet-attestation wa.jwt --instance-key instance.jwk.json \
+    ///       [--key-attester-key storage.jwk.json --key-attester-chain storage-chain.pem --key-storage iso_18045_high]
+    ///   tongban-wallet attestation show
+    ///   tongban-wallet attestation remove
+    #[command(verbatim_doc_comment)]
+    Attestation {
+        #[command(subcommand)]
+        command: AttestationCommand,
+    },
     /// What was disclosed (or refused) to whom and when, kept encrypted in
     /// the wallet.
     History,
@@ -199,6 +214,40 @@ pub enum TrustListCommand {
     Show,
 }
 
+/// `attestation` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AttestationCommand {
+    /// Keep a wallet attestation (replacing any before) with its instance
+    /// key, and optionally a key attester.
+    Import {
+        /// The wallet attestation JWT the wallet provider issued.
+        #[arg(long, value_name = "FILE")]
+        wallet_attestation: PathBuf,
+        /// The instance key: a private JWK whose public part is the
+        /// attestation's cnf.jwk.
+        #[arg(long, value_name = "FILE")]
+        instance_key: PathBuf,
+        /// The key attester's private JWK.
+        #[arg(long, value_name = "FILE", requires = "key_attester_chain")]
+        key_attester_key: Option<PathBuf>,
+        /// The key attester's certificate and intermediates, PEM (not the
+        /// root).
+        #[arg(long, value_name = "FILE", requires = "key_attester_key")]
+        key_attester_chain: Option<PathBuf>,
+        /// A key_storage level the key attester states (repeatable), e.g.
+        /// iso_18045_high.
+        #[arg(long, value_name = "LEVEL", requires = "key_attester_key")]
+        key_storage: Vec<String>,
+        /// A user_authentication level it states (repeatable).
+        #[arg(long, value_name = "LEVEL", requires = "key_attester_key")]
+        user_authentication: Vec<String>,
+    },
+    /// Show the wallet attestation kept (client_id, provider, expiry).
+    Show,
+    /// Forget the wallet attestation.
+    Remove,
+}
+
 /// `verifier-ca` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum VerifierCaCommand {
@@ -255,6 +304,12 @@ pub struct ReceiveArgs {
     #[arg(long, value_name = "N", conflicts_with = "file",
           value_parser = clap::value_parser!(u8).range(1..=10))]
     pub batch: Option<u8>,
+    /// Do not fetch the zone's trust list that the issuer's metadata names
+    /// (`tongban_trust_list_uri`). Otherwise it is fetched and kept when it
+    /// verifies under the root this wallet has pinned (never without one)
+    /// and is newer than the list held.
+    #[arg(long = "no-trust-list", conflicts_with = "file")]
+    pub no_trust_list: bool,
     /// Import a credential file (the issued SD-JWT) instead of an offer.
     #[arg(long, value_name = "FILE", requires = "issuer_key")]
     pub file: Option<PathBuf>,

@@ -170,6 +170,30 @@ pub fn requester(r: &tongban_wallet::requester::Requester) {
     }
 }
 
+/// Who asks, as JSON: `{"registered": true, "verifier", "name_zh",
+/// "name_en", "region", "service_item": {id, names, purposes}}` from the
+/// trust list, or `{"registered": false, "why"}`.
+pub fn requester_json(r: &tongban_wallet::requester::Requester) -> Value {
+    use tongban_wallet::requester::Requester;
+    match r {
+        Requester::Registered(r) => {
+            let i = &r.service_item;
+            json!({
+                "registered": true,
+                "verifier": r.verifier,
+                "name_zh": r.name_zh,
+                "name_en": r.name_en,
+                "region": r.region,
+                "service_item": {
+                    "id": i.id, "name_zh": i.name_zh, "name_en": i.name_en,
+                    "purpose_zh": i.purpose_zh, "purpose_en": i.purpose_en,
+                },
+            })
+        }
+        Requester::Unverified(why) => json!({"registered": false, "why": why}),
+    }
+}
+
 /// Writes the presentation's QR image when `--qr` names a file (whatever
 /// else is printed), and returns that file.
 pub fn write_qr_file<'a>(

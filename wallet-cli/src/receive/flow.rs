@@ -8,7 +8,7 @@ use tongban_protocol::oid4vci::{
     AuthorizationServerMetadata, CredentialRequest, CredentialResponse, ErrorResponse,
     NonceResponse, PRE_AUTH_GRANT, ProofKeyForm, ResponseEncryptionRequest, TokenRequest,
     TokenResponse, WELL_KNOWN_AUTHORIZATION_SERVER, WELL_KNOWN_CREDENTIAL_ISSUER,
-    WELL_KNOWN_JWT_VC_ISSUER, sign_proof,
+    WELL_KNOWN_JWT_VC_ISSUER, sign_attested_proof, sign_proof,
 };
 use tongban_verifier::jws::CompactJws;
 use tongban_verifier::{AnySigner, CredentialInfo, InMemoryKeys, KeyWithId, PublicKey, Signer};
@@ -21,6 +21,7 @@ use super::jwe::{ResponseKey, encrypt_request};
 use super::metadata::{RequestEncryption, configuration, parse_issuer_metadata, well_known_url};
 use super::offer::{Offer, OfferRef, TxCode, parse_offer_uri};
 use super::{ReceiveError, printable};
+use crate::attestation::StoredAttestation;
 
 /// How the wallet talks to the user while receiving.
 pub trait Interaction {
@@ -53,6 +54,10 @@ pub struct Options {
     /// up to [`MAX_BATCH`], one when it offers no batches. One copy is
     /// bound to the wallet's holder key.
     pub batch: Option<usize>,
+    /// The wallet attestation (and key attester) to show the issuer, when
+    /// the wallet has one: its headers go with the token request, and a
+    /// key attestation of the holder key in each key proof's header.
+    pub attestation: Option<StoredAttestation>,
 }
 
 impl Options {
@@ -66,6 +71,7 @@ impl Options {
             now,
             timeout: Duration::from_secs(20),
             batch: None,
+            attestation: None,
         }
     }
 }
@@ -108,6 +114,10 @@ pub struct Received {
     /// bound to, the first being [`Received::sd_jwt`]; empty when one
     /// credential was bound to the wallet's holder key.
     pub copies: Vec<CredentialCopy>,
+    /// Where the issuer says the zone's trust list is published (its
+    /// metadata's `tongban_trust_list_uri`); nothing is fetched from it
+    /// here.
+    pub trust_list_uri: Option<String>,
 }
 
 /// The number of attempts left, from a description such as "the tx_code is
@@ -127,6 +137,29 @@ pub fn key_proof(
 ) -> Result<String, ReceiveError> {
     sign_proof(holder, ProofKeyForm::Jwk, audience, nonce, iat)
         .map_err(|e| ReceiveError::Signing(e.to_string()))
+}
+
+/// The key proof of `key`, with a key attestation of `key` in its header
+/// when the wallet has a key attester (`opts.attestation`): each proof of a
+/// batch carries one covering its own key, with the same `nonce`.
+fn attested_key_proof(
+    key: &dyn Signer,
+    audience: &str,
+    nonce: Option<&str>,
+    opts: &Options,
+) -> Result<String, ReceiveError> {
+    match opts
+        .attestation
+        .as_ref()
+        .and_then(|a| a.key_attestation(&key.public_key().to_jwk(), nonce, opts.now))
+    {
+        None => key_proof(key, audience, nonce, opts.now),
+        Some(ka) => {
+            let ka = ka.map_err(|e| ReceiveError::Signing(e.to_string()))?;
+            sign_attested_proof(key, audience, nonce, opts.now, &ka)
+                .map_err(|e| ReceiveError::Signing(e.to_string()))
+        }
+    }
 }
 
 /// Reads an offer given as text: the URI itself, or a file holding it.
@@ -263,7 +296,7 @@ pub fn receive_offer(
     }
 
     // Token, with the PIN.
-    let access_token = token(&client, &token_endpoint, &offer, ui, opts)?;
+    let access_token = token(&client, &token_endpoint, &as_id, &offer, ui, opts)?;
 
     // Nonce, key proofs (one nonce for all, §8.2) and the credential
     // request; once more with a fresh nonce if the issuer says the nonce
@@ -277,7 +310,7 @@ pub fn receive_offer(
         };
         let proofs = signers
             .iter()
-            .map(|s| key_proof(*s, &iss, nonce.as_deref(), opts.now))
+            .map(|s| attested_key_proof(*s, &iss, nonce.as_deref(), opts))
             .collect::<Result<Vec<_>, _>>()?;
         let request = CredentialRequest::with_jwt_proofs(config.id.clone(), proofs);
         let (reply, key) = request_credential(
@@ -348,6 +381,7 @@ pub fn receive_offer(
         issuer_name: meta.name,
         encrypted: response_key.is_some(),
         copies,
+        trust_list_uri: meta.trust_list_uri,
     })
 }
 
@@ -428,6 +462,7 @@ fn request_json(request: &CredentialRequest) -> Result<String, ReceiveError> {
 fn token(
     client: &Client,
     endpoint: &str,
+    authorization_server: &str,
     offer: &Offer,
     ui: &mut dyn Interaction,
     opts: &Options,
@@ -468,10 +503,18 @@ fn token(
         };
         ui.progress("Redeeming the offer 正在兑换证照领取码");
         let request = TokenRequest::pre_authorized(offer.pre_authorized_code.clone(), pin.clone());
-        let reply = Client::finish(
-            endpoint,
-            client.agent.post(endpoint).send_form(&request.form_pairs()),
-        )?;
+        let reply = Client::finish(endpoint, {
+            let mut post = client.agent.post(endpoint);
+            if let Some(a) = &opts.attestation {
+                for (name, value) in a
+                    .headers(authorization_server, opts.now)
+                    .map_err(|e| ReceiveError::Signing(e.to_string()))?
+                {
+                    post = post.set(name, &value);
+                }
+            }
+            post.send_form(&request.form_pairs())
+        })?;
         if reply.status == 200 {
             let v: Value = serde_json::from_str(&reply.body).map_err(|_| {
                 ReceiveError::ResponseInvalid("the token response is not JSON".into())

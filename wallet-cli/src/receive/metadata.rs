@@ -42,6 +42,7 @@ pub(super) struct IssuerMetadata {
     /// `batch_credential_issuance.batch_size`, when the issuer offers
     /// batches.
     pub(super) batch_size: Option<usize>,
+    pub(super) trust_list_uri: Option<String>,
 }
 
 /// The issuer's key to encrypt the credential request to.
@@ -143,6 +144,7 @@ pub(super) fn parse_issuer_metadata(
         response_enc,
         encryption_required,
         configurations: m.credential_configurations_supported,
+        trust_list_uri: m.tongban_trust_list_uri,
     })
 }
 

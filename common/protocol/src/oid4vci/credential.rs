@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::PROOF_TYPE_JWT;
+use super::{PROOF_TYPE_ATTESTATION, PROOF_TYPE_JWT};
 
 /// A credential request (§8.2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +83,42 @@ impl CredentialRequest {
             }
             _ => self.single_jwt_proof().map(|one| vec![one]),
         }
+    }
+
+    /// A request for `configuration_id` whose key proof is one key
+    /// attestation (the `attestation` proof type, Appendix F.3).
+    pub fn with_attestation_proof(
+        configuration_id: impl Into<String>,
+        key_attestation: impl Into<String>,
+    ) -> CredentialRequest {
+        let mut other = Map::new();
+        other.insert(
+            PROOF_TYPE_ATTESTATION.into(),
+            Value::Array(vec![Value::String(key_attestation.into())]),
+        );
+        CredentialRequest {
+            credential_configuration_id: Some(configuration_id.into()),
+            credential_identifier: None,
+            proofs: Some(Proofs { jwt: None, other }),
+            proof: None,
+            credential_response_encryption: None,
+        }
+    }
+
+    /// The key attestation of a request whose `proofs` use the
+    /// `attestation` proof type (Appendix F.3: an array of exactly one
+    /// JWT), or `None` when the request uses another proof type (or the
+    /// draft-15 `proof`).
+    pub fn attestation_proof(&self) -> Option<Result<&str, ProofSelectError>> {
+        let proofs = self.proofs.as_ref()?;
+        let value = proofs.other.get(PROOF_TYPE_ATTESTATION)?;
+        if proofs.jwt.is_some() || proofs.other.len() != 1 || self.proof.is_some() {
+            return Some(Err(ProofSelectError::NotOneProofType));
+        }
+        Some(match value.as_array().map(Vec::as_slice) {
+            Some([Value::String(jwt)]) => Ok(jwt.as_str()),
+            _ => Err(ProofSelectError::AttestationNotOne),
+        })
     }
 
     /// The one JWT key proof of a request, in the 1.0 `proofs` form or the
@@ -186,6 +222,9 @@ pub enum ProofSelectError {
     /// [`ProofSelectError::of_json`]).
     #[error("proofs.jwt must hold strings")]
     JwtNotString,
+    /// `proofs.attestation` is not an array of exactly one JWT string.
+    #[error("proofs.attestation must be an array of exactly one key attestation JWT")]
+    AttestationNotOne,
 }
 
 impl ProofSelectError {

@@ -44,6 +44,12 @@ pub struct CredentialIssuerMetadata {
     pub display: Option<Vec<Display>>,
     /// What the issuer can issue, by configuration id.
     pub credential_configurations_supported: BTreeMap<String, CredentialConfiguration>,
+    /// Tongban extension: where the zone's signed trust list is published
+    /// (its roots beside it, `specs/trust-list.md` §1.3). A wallet fetches
+    /// it and keeps it only when it verifies under the root the wallet has
+    /// pinned (`specs/issuer-api.md` §3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tongban_trust_list_uri: Option<String>,
 }
 
 /// `batch_credential_issuance` (§12.2.4).
@@ -229,6 +235,14 @@ pub struct AuthorizationServerMetadata {
     /// Client authentication methods at the token endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// Algorithms accepted for the wallet (client) attestation's signature
+    /// (attestation-based client authentication, draft -07 §10.1: present
+    /// whenever `attest_jwt_client_auth` is listed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_attestation_signing_alg_values_supported: Option<Vec<String>>,
+    /// Algorithms accepted for the attestation's proof of possession.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_attestation_pop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 impl AuthorizationServerMetadata {

@@ -5,6 +5,7 @@
 //! Section numbers are those of OpenID4VCI 1.0; RFC 8414 is OAuth
 //! authorization server metadata.
 
+mod attestation;
 mod credential;
 mod error;
 mod metadata;
@@ -12,6 +13,13 @@ mod offer;
 mod proof;
 mod token;
 
+pub use attestation::{
+    ATTACK_POTENTIAL_RESISTANCE, ATTEST_JWT_CLIENT_AUTH, CLIENT_ATTESTATION_HEADER,
+    CLIENT_ATTESTATION_POP_HEADER, CLIENT_ATTESTATION_POP_TYP, CLIENT_ATTESTATION_TYP,
+    ClientAttestationPopClaims, KEY_ATTESTATION_HEADER, KEY_ATTESTATION_TYP, KeyAttestationClaims,
+    KeyAttestationsRequired, PROOF_TYPE_ATTESTATION, sign_client_attestation_pop,
+    sign_key_attestation, sign_x5c_jwt, x5c_value,
+};
 pub use credential::{
     CredentialRequest, CredentialResponse, DraftProof, IssuedCredential, ProofSelectError, Proofs,
     ResponseEncryptionRequest,
@@ -27,7 +35,8 @@ pub use offer::{
     AuthorizationCodeGrant, CredentialOffer, Grants, InputMode, PreAuthorizedCodeGrant, TxCode,
 };
 pub use proof::{
-    ExpectedNonce, IatWindow, ProofError, ProofKey, ProofKeyForm, check_proof, sign_proof,
+    ExpectedNonce, IatWindow, ProofError, ProofKey, ProofKeyForm, check_proof, sign_attested_proof,
+    sign_proof,
 };
 pub use token::{NonceResponse, TokenRequest, TokenResponse};
 

@@ -8,7 +8,7 @@ use tongban_verifier::jws::{CompactJws, media_type_eq};
 use tongban_verifier::keys::{Algorithm, JwkError, SignError};
 use tongban_verifier::{PublicKey, Signer};
 
-use super::{PROOF_TYP, proof_signing_algs};
+use super::{KEY_ATTESTATION_HEADER, PROOF_TYP, proof_signing_algs};
 
 /// How a proof names its key in the JOSE header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,36 @@ pub fn sign_proof(
     nonce: Option<&str>,
     iat: i64,
 ) -> Result<String, SignError> {
+    sign_proof_with(signer, key, aud, nonce, iat, None)
+}
+
+/// As [`sign_proof`], with a key attestation (Appendix D.1) covering the
+/// signer's key in the header's `key_attestation` member.
+pub fn sign_attested_proof(
+    signer: &dyn Signer,
+    aud: &str,
+    nonce: Option<&str>,
+    iat: i64,
+    key_attestation: &str,
+) -> Result<String, SignError> {
+    sign_proof_with(
+        signer,
+        ProofKeyForm::Jwk,
+        aud,
+        nonce,
+        iat,
+        Some(key_attestation),
+    )
+}
+
+fn sign_proof_with(
+    signer: &dyn Signer,
+    key: ProofKeyForm<'_>,
+    aud: &str,
+    nonce: Option<&str>,
+    iat: i64,
+    key_attestation: Option<&str>,
+) -> Result<String, SignError> {
     let mut header = Map::new();
     header.insert("typ".into(), PROOF_TYP.into());
     header.insert("alg".into(), signer.algorithm().as_str().into());
@@ -37,6 +67,9 @@ pub fn sign_proof(
         ProofKeyForm::Jwk => header.insert("jwk".into(), signer.public_key().to_jwk()),
         ProofKeyForm::Kid(kid) => header.insert("kid".into(), kid.into()),
     };
+    if let Some(ka) = key_attestation {
+        header.insert(KEY_ATTESTATION_HEADER.into(), ka.into());
+    }
     let mut payload = Map::new();
     payload.insert("aud".into(), aud.into());
     payload.insert("iat".into(), iat.into());
@@ -96,6 +129,9 @@ pub struct ProofKey {
     pub iat: i64,
     /// The proof's `nonce`, when it has one.
     pub nonce: Option<String>,
+    /// The key attestation in the header (`key_attestation`, Appendix
+    /// D.1), unchecked: the issuer checks it against the roots it trusts.
+    pub key_attestation: Option<String>,
 }
 
 /// Why a key proof was refused. The messages are what an issuer puts in
@@ -162,6 +198,9 @@ pub enum ProofError {
         "the c_nonce is unknown, expired or already used; get a new one from the nonce endpoint"
     )]
     NonceInvalid,
+    /// The header's `key_attestation` is not a string (a compact JWT).
+    #[error("the proof header's key_attestation must be a compact JWT string")]
+    KeyAttestationNotString,
 }
 
 impl ProofError {
@@ -243,11 +282,17 @@ pub fn check_proof(
         }
         (ExpectedNonce::Equal(_) | ExpectedNonce::Present, Some(_)) => {}
     }
+    let key_attestation = match h.get(KEY_ATTESTATION_HEADER) {
+        None => None,
+        Some(Value::String(ka)) => Some(ka.clone()),
+        Some(_) => return Err(ProofError::KeyAttestationNotString),
+    };
     Ok(ProofKey {
         key,
         alg,
         iat,
         nonce,
+        key_attestation,
     })
 }
 

@@ -10,7 +10,7 @@ use tongban_protocol::oid4vci::{
 };
 use tongban_verifier::PublicKey;
 
-use super::super::{AgencyRuntime, OfferRecord, Service, ServiceError, internal};
+use super::super::{AgencyRuntime, KeyStorage, OfferRecord, Service, ServiceError, internal};
 use super::encryption::{ResponseEncryption, decrypt_request};
 use super::{Oid4vciError, refused};
 
@@ -148,10 +148,26 @@ impl Service {
         }
         let request: CredentialRequest = serde_json::from_value(Value::Object(raw))
             .map_err(|e| refused(INVALID_REQUEST, e.to_string()))?;
-        let jwts = request
-            .jwt_proofs(self.config.batch_size)
-            .map_err(selection_refused)?;
-        let holders = self.check_key_proofs(rt, &jwts).await?;
+        let holders = match request.attestation_proof() {
+            Some(attestation) => {
+                let (keys, storage) = self
+                    .attestation_proof(
+                        rt,
+                        attestation.map_err(selection_refused)?,
+                        self.config.batch_size,
+                    )
+                    .await?;
+                keys.into_iter()
+                    .map(|key| (key, Some(storage.clone())))
+                    .collect()
+            }
+            None => {
+                let jwts = request
+                    .jwt_proofs(self.config.batch_size)
+                    .map_err(selection_refused)?;
+                self.check_key_proofs(rt, &jwts).await?
+            }
+        };
 
         let credentials = self
             .redeem_offer(rt, offer, &holders)
@@ -182,14 +198,17 @@ impl Service {
     /// proof (§8.2: the batch is one request for one `c_nonce`), which must
     /// be a live `c_nonce` of the agency and is consumed once every proof
     /// passed. Each proof must be for its own key: a batch's credentials
-    /// are bound to distinct keys, or they would be linkable. Returns the
-    /// keys, in the proofs' order.
+    /// are bound to distinct keys, or they would be linkable. The key
+    /// attestation in each proof's header is checked as the agency's policy
+    /// says ([`super::key_attestation`]): when required, every proof of a
+    /// batch carries one covering its own key. Returns the keys, in the
+    /// proofs' order, each with what its key attestation states.
     async fn check_key_proofs(
         &self,
         rt: &AgencyRuntime,
         jwts: &[&str],
-    ) -> Result<Vec<PublicKey>, Oid4vciError> {
-        let mut keys: Vec<PublicKey> = Vec::with_capacity(jwts.len());
+    ) -> Result<Vec<(PublicKey, Option<KeyStorage>)>, Oid4vciError> {
+        let mut keys: Vec<(PublicKey, Option<KeyStorage>)> = Vec::with_capacity(jwts.len());
         let mut nonce: Option<String> = None;
         for jwt in jwts {
             let proof = check_proof(
@@ -200,6 +219,7 @@ impl Service {
                 IatWindow::with_max_age(self.config.proof_max_age_secs),
             )
             .map_err(|e| proof_refused(&e))?;
+            let key_storage = self.proof_key_attestation(rt, &proof)?;
             let this = proof
                 .nonce
                 .ok_or_else(|| proof_refused(&ProofError::NonceMissing))?;
@@ -213,13 +233,13 @@ impl Service {
                     ));
                 }
             }
-            if keys.contains(&proof.key) {
+            if keys.iter().any(|(k, _)| *k == proof.key) {
                 return Err(refused(
                     "invalid_proof",
                     "two key proofs of the batch are for the same key; each credential of a batch is bound to its own key",
                 ));
             }
-            keys.push(proof.key);
+            keys.push((proof.key, key_storage));
         }
         let nonce = nonce.ok_or_else(|| proof_refused(&ProofError::NonceMissing))?;
         if !self.consume_nonce(&rt.agency.id, &nonce).await? {

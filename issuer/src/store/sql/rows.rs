@@ -119,6 +119,7 @@ pub struct CredentialRow {
     expires_at: Option<i64>,
     offer_id: Option<String>,
     batch_id: Option<String>,
+    key_attestation: Option<String>,
 }
 
 impl CredentialRow {
@@ -142,6 +143,11 @@ impl CredentialRow {
                 expires_at: self.expires_at,
                 offer_id: self.offer_id,
                 batch_id: self.batch_id,
+                key_storage: self
+                    .key_attestation
+                    .map(|j| serde_json::from_str(&j))
+                    .transpose()
+                    .map_err(|_| corrupt("credentials.key_attestation"))?,
             },
         ))
     }
@@ -243,6 +249,7 @@ mod tests {
             expires_at: None,
             offer_id: None,
             batch_id: None,
+            key_attestation: None,
         }
     }
 

@@ -128,10 +128,20 @@ where
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
 {
     for chunk in items.chunks(INSERT_CHUNK) {
+        let key_attestations: Vec<Option<String>> = chunk
+            .iter()
+            .map(|c| {
+                c.record
+                    .key_storage
+                    .as_ref()
+                    .map(|k| serde_json::to_string(k).unwrap_or_default())
+            })
+            .collect();
         let insert = Statement::insert_values(
             "INSERT INTO credentials (id, agency_id, vct, licence_id, status_list, status_idx, \
-             status, holder_thumbprint, kid, issued_at, expires_at, offer_id, batch_id)",
-            chunk.iter().map(|c| {
+             status, holder_thumbprint, kid, issued_at, expires_at, offer_id, batch_id, \
+             key_attestation)",
+            chunk.iter().zip(&key_attestations).map(|(c, ka)| {
                 let r = &c.record;
                 [
                     r.id.as_str().into(),
@@ -147,6 +157,7 @@ where
                     r.expires_at.into(),
                     r.offer_id.as_deref().into(),
                     r.batch_id.as_deref().into(),
+                    ka.as_deref().into(),
                 ]
             }),
         );

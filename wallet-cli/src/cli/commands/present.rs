@@ -117,8 +117,16 @@ pub fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliErro
         e.allow_unregistered = a.allow_unregistered && !e.excess.is_empty();
         e
     };
-    // A decline discloses nothing and leaves the wallet as it was.
+    // A decline discloses nothing; a counter's request declined leaves a
+    // line of history (who asked for what), a presentation made without
+    // one leaves the wallet as it was.
     if !a.yes && !ask("Present these fields? 同意出示？") {
+        if judged.is_some() {
+            let mut e = entry("declined");
+            e.credentials.clear();
+            w.record(e);
+            w.save()?;
+        }
         return Err(CliError::Declined("nothing was presented".into()));
     }
     // A copy never presented before, when the licence came in a batch.
