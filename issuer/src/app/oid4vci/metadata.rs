@@ -179,7 +179,7 @@ impl Service {
                 AttestationPolicy::Required => strings([ATTEST_JWT_CLIENT_AUTH]),
             }),
             client_attestation_signing_alg_values_supported: attest.then(|| strings(PROVIDER_ALGS)),
-            client_attestation_pop_signing_alg_values_supported: attest.then(|| proof_algs()),
+            client_attestation_pop_signing_alg_values_supported: attest.then(proof_algs),
         }
     }
 }
