@@ -807,6 +807,39 @@ mod tests {
     }
 
     #[test]
+    fn a_version_4_wallet_keeps_its_attestation_and_is_written_back_as_version_5() {
+        let dir = tempfile::tempdir().unwrap();
+        let v4 = serde_json::json!({
+            "version": 4,
+            "holder_seed": b64_encode([7u8; 32]),
+            "credentials": [],
+            "attestation": {
+                "wallet_attestation": "a.b.c",
+                "client_id": "https://wallet.example/cli",
+                "provider": "https://provider.example",
+                "expires_at": 1,
+                "instance_key": {"kty": "EC"},
+            },
+        });
+        let recipient = age::scrypt::Recipient::new(pass("p"));
+        fs::write(
+            dir.path().join(WALLET_FILE),
+            age::encrypt(&recipient, &serde_json::to_vec(&v4).unwrap()).unwrap(),
+        )
+        .unwrap();
+        let w = Wallet::open(dir.path(), pass("p")).unwrap();
+        assert_eq!(
+            w.attestation().unwrap().client_id,
+            "https://wallet.example/cli"
+        );
+        w.save().unwrap();
+        let bytes = fs::read(dir.path().join(WALLET_FILE)).unwrap();
+        let contents = decrypt(&bytes, &pass("p")).unwrap();
+        assert_eq!(contents.version, 5);
+        assert!(contents.attestation.is_some());
+    }
+
+    #[test]
     fn a_received_credential_is_recorded_with_what_it_says_of_itself() {
         let info = CredentialInfo {
             iss: Some("https://amr.example".into()),
