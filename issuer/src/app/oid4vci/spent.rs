@@ -1,7 +1,7 @@
 //! A bounded in-memory set of values already used, each kept until the
 //! moment it could no longer be accepted anyway: the replay guard of the
-//! wallet attestation's proof of possession (`jti`), in the style of the
-//! spent `c_nonce`s ([`super::nonce`]).
+//! spent `c_nonce`s ([`super::nonce`]) and of the wallet attestation's
+//! proof of possession (`jti`).
 //!
 //! Only a request carrying a wallet attestation from a trusted provider and
 //! a proof signed by its instance key reaches the set, so strangers cannot
@@ -12,6 +12,7 @@
 //! in the database.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 
 use sha2::{Digest as _, Sha256};
@@ -25,13 +26,14 @@ pub enum SpendRefusal {
     Busy,
 }
 
-/// Values spent, by their SHA-256, with the time each may be forgotten.
-pub struct SpentSet {
-    spent: Mutex<HashMap<[u8; 32], i64>>,
+/// Values spent, by a fixed-size key (by default a SHA-256, see
+/// [`SpentSet::key`]), with the time each may be forgotten.
+pub struct SpentSet<K = [u8; 32]> {
+    spent: Mutex<HashMap<K, i64>>,
     max: usize,
 }
 
-impl std::fmt::Debug for SpentSet {
+impl<K> std::fmt::Debug for SpentSet<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SpentSet")
             .field("max", &self.max)
@@ -40,14 +42,6 @@ impl std::fmt::Debug for SpentSet {
 }
 
 impl SpentSet {
-    /// An empty set holding at most `max` live values.
-    pub fn new(max: usize) -> Self {
-        SpentSet {
-            spent: Mutex::new(HashMap::new()),
-            max,
-        }
-    }
-
     /// The key of a value made of `parts` (each length-prefixed, so no two
     /// different lists collide).
     pub fn key(parts: &[&str]) -> [u8; 32] {
@@ -58,9 +52,19 @@ impl SpentSet {
         }
         h.finalize().into()
     }
+}
+
+impl<K: Hash + Eq> SpentSet<K> {
+    /// An empty set holding at most `max` live values.
+    pub fn new(max: usize) -> Self {
+        SpentSet {
+            spent: Mutex::new(HashMap::new()),
+            max,
+        }
+    }
 
     /// Spends `key` at `now`, remembering it until `until`.
-    pub fn spend(&self, key: [u8; 32], until: i64, now: i64) -> Result<(), SpendRefusal> {
+    pub fn spend(&self, key: K, until: i64, now: i64) -> Result<(), SpendRefusal> {
         let mut spent = self
             .spent
             .lock()
@@ -88,6 +92,12 @@ impl SpentSet {
         spent.retain(|_, exp| *exp >= now);
         before - spent.len()
     }
+
+    /// How many values are remembered now.
+    #[cfg(test)]
+    pub fn remembered(&self) -> usize {
+        self.spent.lock().map_or(0, |s| s.len())
+    }
 }
 
 #[cfg(test)]
@@ -96,7 +106,7 @@ mod tests {
 
     #[test]
     fn a_value_is_spent_once_while_live_and_a_full_set_refuses() {
-        let s = SpentSet::new(2);
+        let s: SpentSet = SpentSet::new(2);
         let a = SpentSet::key(&["demo", "j1"]);
         assert_ne!(a, SpentSet::key(&["demoj", "1"]), "parts are delimited");
         assert_eq!(s.spend(a, 100, 10), Ok(()));
