@@ -18,6 +18,8 @@
 //!   (Qingpu 310118, Wujiang 320509, Jiashan 330421) for trust lists,
 //!   status lists and trust bundles.
 //! - [`oid4vci`]: the OpenID4VCI key proof a wallet sends.
+//! - [`attestation`]: a test CA of wallet providers, and the wallet and
+//!   key attestations they sign.
 //! - [`percent`]: percent-encoding of a URI component.
 //! - [`pki`]: a test certificate authority for the `x5c` tests.
 //! - [`openapi`]: checks that a service's OpenAPI document describes
@@ -28,6 +30,7 @@
 //! Nothing here is for production: the keys are public by construction.
 #![forbid(unsafe_code)]
 
+pub mod attestation;
 pub mod clock;
 pub mod counter_zone;
 pub mod jws;
