@@ -1854,6 +1854,165 @@ async fn an_es256_agency_signs_es256_and_may_rotate_to_the_ed25519_name(h: &Harn
     }
 }
 
+/// HAIP 1.0 X.509 key resolution for an ES256 agency: the zone's CA (here
+/// an Ed25519 anchor over an intermediate) certifies its P-256 key, the
+/// agency installs the chain, and its credentials and status list tokens
+/// then carry `x5c` (leaf and intermediate, never the anchor), which a
+/// counter validates to the anchor certificate of its trust list.
+async fn a_certified_es256_agency_signs_with_its_chain_in_x5c(h: &Harness) {
+    use base64::engine::general_purpose::STANDARD;
+    use tongban_issuer::keys::KeyAlg;
+    use tongban_test_support::pki::{TestCa, ca_params};
+    use tongban_test_support::zone;
+    use tongban_verifier::trust::{Anchor, TRUST_LIST_VERSION};
+    use tongban_verifier::{ErrorCode, TrustList, TrustedIssuer, TrustedKey, VerifiedTrustList};
+    const DAY: i64 = 86_400;
+    h.svc
+        .create_agency(
+            &tongban_issuer::app::AgencySpec {
+                id: "p256x5c".into(),
+                name_zh: "证书机构".into(),
+                name_en: "Certified P-256 agency".into(),
+                region: "310118".into(),
+                vcts: vec!["urn:tongban:business-licence:1".into()],
+                encryption_required: false,
+                key_alg: KeyAlg::Es256,
+                jws_alg_name: None,
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+    let iss = "https://issuer.test/agencies/p256x5c";
+    let (_, set) = h.get("/agencies/p256x5c/jwks.json", None).await;
+    let jwk = set["keys"][0].clone();
+    let kid = jwk["kid"].as_str().unwrap().to_owned();
+    let key = PublicKey::from_jwk(&jwk).unwrap();
+    // Certificates are judged on the counter's wall clock.
+    let now = SystemClock.now();
+    let ca = TestCa::anchor("YRD zone CA", now - 30 * DAY, now + 365 * DAY);
+    let sub = ca.intermediate(ca_params("YRD issuing CA", now - 30 * DAY, now + 365 * DAY));
+    let leaf = sub.leaf(iss, &key, now - DAY, now + 90 * DAY);
+    let der = |b64: &str| STANDARD.decode(b64).unwrap();
+    // What is not the key's chain is refused: another agency's name, the
+    // anchor carried along.
+    let other = sub.leaf(
+        "https://issuer.test/agencies/demo",
+        &key,
+        now - DAY,
+        now + DAY,
+    );
+    for bad in [
+        vec![der(&other), sub.der().to_vec()],
+        vec![der(&leaf), sub.der().to_vec(), ca.der().to_vec()],
+    ] {
+        assert!(
+            h.svc
+                .set_key_certificate("p256x5c", &kid, &bad, "test")
+                .await
+                .is_err()
+        );
+    }
+    let chain = vec![leaf.clone(), sub.b64()];
+    let installed = h
+        .svc
+        .set_key_certificate("p256x5c", &kid, &[der(&leaf), sub.der().to_vec()], "test")
+        .await
+        .unwrap();
+    assert_eq!(installed, chain);
+
+    let t = h.token("p256x5c", "all").await;
+    let holder = tongban_verifier::P256Signer::generate(&mut OsRng, Some("h1".into()));
+    let (s, v) = h
+        .post(
+            "/admin/v1/credentials",
+            Some(&t),
+            &json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 94), "holder_jwk": holder.public_key().to_jwk()}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let credential = v["credential"].as_str().unwrap();
+    let header_of = |jws: &str| -> Value {
+        let h = jws.split('.').next().unwrap();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap()
+    };
+    let header = header_of(credential);
+    assert_eq!(
+        (&header["alg"], &header["kid"], &header["x5c"]),
+        (&json!("ES256"), &json!(kid), &json!(chain)),
+        "leaf and intermediate, never the anchor"
+    );
+    let (_, _, body) = h
+        .raw(Method::GET, "/agencies/p256x5c/status/0", &[], vec![])
+        .await;
+    let status = header_of(std::str::from_utf8(&body).unwrap());
+    assert_eq!(
+        (&status["alg"], &status["x5c"]),
+        (&json!("ES256"), &json!(chain))
+    );
+
+    // The counter's trust list: the agency's key (no chain recorded: the
+    // header's is what is validated) and, or not, the anchor certificate.
+    let anchor = zone::anchor();
+    let trust = |x509_anchors: Option<Vec<String>>| {
+        let list = TrustList {
+            version: TRUST_LIST_VERSION,
+            anchor: Anchor {
+                id: zone::ANCHOR_ID.into(),
+                name_zh: zone::ANCHOR_NAME_ZH.into(),
+                name_en: zone::ANCHOR_NAME_EN.into(),
+            },
+            sequence: 1,
+            issued_at: now - DAY,
+            next_update: now + 7 * DAY,
+            root_sequence: None,
+            verifiers: None,
+            issuers: vec![TrustedIssuer {
+                id: iss.into(),
+                name_zh: "证书机构".into(),
+                name_en: "Certified P-256 agency".into(),
+                region: "310118".into(),
+                vcts: vec!["urn:tongban:business-licence:1".into()],
+                keys: vec![TrustedKey {
+                    jwk: jwk.clone(),
+                    not_before: now - 30 * DAY,
+                    not_after: None,
+                    revoked_at: None,
+                    compromised_at: None,
+                    x5c: None,
+                }],
+                status_lists: vec![],
+            }],
+            x509_anchors,
+        };
+        let anchors = [KeyWithId {
+            key: anchor.public_key(),
+            kid: Some(zone::ANCHOR_KID.into()),
+        }];
+        VerifiedTrustList::verify(&list.sign(&anchor).unwrap(), &anchors, None).unwrap()
+    };
+    let held = HeldCredential::parse(credential).unwrap();
+    let kb = KeyBinding {
+        signer: &holder,
+        audience: "https://counter.test".into(),
+        nonce: "n-1".into(),
+        iat: now,
+        transaction_data_hashes: Vec::new(),
+    };
+    let p = held.present(held.disclosable_paths(), Some(&kb)).unwrap();
+    let policy = Policy::counter(now, "https://counter.test", "n-1");
+    let r = verify(&p, &policy, &trust(Some(vec![ca.b64()])));
+    assert_eq!(r.verdict, Verdict::Accepted, "{}", r.to_json());
+    // Judged by its chain: without the anchor certificate it is refused.
+    let r = verify(&p, &policy, &trust(None));
+    assert_eq!(
+        r.code(),
+        Some(ErrorCode::X5cAnchorUnreached),
+        "{}",
+        r.to_json()
+    );
+}
+
 // ---- expiry, on the service's clock -------------------------------------
 
 /// A credential request for `access` with a fresh proof over `nonce`.
@@ -2095,4 +2254,5 @@ both_backends!(
     a_batch_binds_each_copy_to_its_own_key_and_revokes_together,
     batches_over_the_limit_with_mixed_nonces_or_one_key_twice_are_refused,
     an_es256_agency_signs_es256_and_may_rotate_to_the_ed25519_name,
+    a_certified_es256_agency_signs_with_its_chain_in_x5c,
 );

@@ -548,6 +548,47 @@ fn a_p256_anchor_signs_with_ecdsa() {
 }
 
 #[test]
+fn an_es256_key_and_the_ed25519_name_resolve_by_certificate_too() {
+    // An ES256 agency: its P-256 key listed (pinned ES256) and certified.
+    let mut w = world();
+    let es = P256Signer::from_bytes(&[5; 32], Some("qp-es".into())).unwrap();
+    let a = &w.agencies[0];
+    let leaf = w.ca.leaf(a.id, &es.public_key(), NOW - DAY, NOW + DAY);
+    let mut jwk = es.public_key().to_jwk();
+    jwk["kid"] = "qp-es".into();
+    jwk["alg"] = "ES256".into();
+    w.list.issuers[0].keys.push(TrustedKey {
+        jwk,
+        not_before: NOW - YEAR,
+        not_after: None,
+        revoked_at: None,
+        compromised_at: None,
+        x5c: Some(vec![leaf.clone()]),
+    });
+    let p = w.present_with(0, &es, Some(vec![leaf.clone()]));
+    let h = header_of(&p);
+    assert_eq!((&h["alg"], &h["kid"]), (&json!("ES256"), &json!("qp-es")));
+    let r = verify(&p, &policy(), &w.verified());
+    assert!(r.is_accepted(), "{:?}", r.rejection);
+    // The P-256 certificate does not lend its key to an Ed25519 signature.
+    let ed = Ed25519Signer::from_seed(&[6; 32], None);
+    rejects(
+        &w.verified(),
+        &w.present_with(0, &ed, Some(vec![leaf])),
+        ErrorCode::AlgKeyMismatch,
+    );
+    // An Ed25519 agency signing under the RFC 9864 name, its key listed
+    // under `EdDSA`: the same chain resolves it.
+    let a = &w.agencies[0].signer;
+    let full =
+        Ed25519Signer::from_seed(&a.seed(), a.key_id().map(Into::into)).fully_specified(true);
+    let p = w.present_with(0, &full, Some(w.chain(0)));
+    assert_eq!(header_of(&p)["alg"], "Ed25519");
+    let r = verify(&p, &policy(), &w.verified());
+    assert!(r.is_accepted(), "{:?}", r.rejection);
+}
+
+#[test]
 fn a_forged_intermediate_signature_is_refused() {
     let w = world();
     let a = &w.agencies[0];
