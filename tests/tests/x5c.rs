@@ -6,7 +6,9 @@
 //! by reference, and `tongban-verify` checks the chain to the anchor
 //! certificate of its synced bundle. A credential issued before the
 //! certificate (kid only) still verifies; a counter whose bundle predates
-//! the certificate refuses the by-reference code with its own code.
+//! the certificate refuses the by-reference code with its own code. The
+//! agency then rotates to an ES256 key, certified and installed the same
+//! way, and its ES256 credentials verify by their chain too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
@@ -59,6 +61,17 @@ fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
+/// Polls `ready` (every 50 ms, for at most 10 s): what a running service
+/// picks up from its database within its refresh time.
+#[track_caller]
+fn eventually(what: &str, mut ready: impl FnMut() -> bool) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !ready() {
+        assert!(std::time::Instant::now() < until, "not within 10 s: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 fn header_of(sd_jwt: &str) -> Value {
     let h = sd_jwt.split('.').next().unwrap();
     serde_json::from_slice(&tongban_verifier::encoding::b64_decode(h, "h").unwrap()).unwrap()
@@ -85,7 +98,10 @@ fn an_x5c_credential_travels_in_one_code_and_verifies_to_the_anchor_certificate(
             vcts: vec![BL.into()],
             key_alg: None,
         },
-        &[("TONGBAN_ISSUER_KEY_REFRESH_SECS", "0")],
+        &[
+            ("TONGBAN_ISSUER_KEY_REFRESH_SECS", "0"),
+            ("TONGBAN_ISSUER_STATUS_LIST_TTL_SECS", "1"),
+        ],
     );
     let iss = issuer.iss();
     let wallet = path("wallet");
@@ -231,14 +247,16 @@ fn an_x5c_credential_travels_in_one_code_and_verifies_to_the_anchor_certificate(
             "--json",
         ],
     ));
+    // So does its status list token, once the service has read the
+    // certificate (key_refresh_secs, 1 s) and the token signed before it
+    // has had its ttl (1 s).
+    let status = || {
+        let r = tongban_e2e::issuer::http("GET", &format!("{iss}/status/0"), None, None);
+        assert_eq!(r.status, 200);
+        header_of(&r.text())
+    };
+    eventually("a status list token with x5c", || status()["x5c"] == x5c);
     let new = receive(2);
-    let status = tongban_e2e::issuer::http("GET", &format!("{iss}/status/0"), None, None);
-    assert_eq!(status.status, 200);
-    assert_eq!(
-        header_of(&status.text())["x5c"],
-        x5c,
-        "so does the status list token"
-    );
 
     // The list is signed and served; the counter syncs its bundle, the
     // wallet keeps the same list.
@@ -375,4 +393,117 @@ fn an_x5c_credential_travels_in_one_code_and_verifies_to_the_anchor_certificate(
         r["rejection"]["code"], "transport_certificate_unknown",
         "{r}"
     );
+
+    // The agency moves to ES256: its new P-256 key is listed, certified by
+    // the same CA and installed; what it signs now is ES256 with x5c, and
+    // the counter resolves it by the chain as well.
+    let es_kid = json_of(&ok(run(
+        "tongban-issuer",
+        &[
+            "key",
+            "rotate",
+            "--data-dir",
+            p(&issuer.data_dir()),
+            "--agency",
+            "wujiang-amr",
+            "--key-alg",
+            "es256",
+            "--json",
+        ],
+    )))["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The service picks the new key up within key_refresh_secs (1 s).
+    let jwks = || tongban_e2e::issuer::http("GET", &format!("{iss}/jwks.json"), None, None).text();
+    eventually("the new key in the JWKS", || jwks().contains(&es_kid));
+    op(&[
+        "trust-list",
+        "update-issuer",
+        "--list",
+        p(&draft),
+        "--id",
+        &iss,
+        "--jwks-url",
+        &format!("{iss}/jwks.json"),
+        "--yes",
+        "--json",
+    ]);
+    let es_pem = path("wujiang.es256.pem");
+    let es_x5c = op(&[
+        "trust-list",
+        "ca",
+        "certify",
+        "--ca",
+        p(&ca),
+        "--list",
+        p(&draft),
+        "--id",
+        &iss,
+        "--kid",
+        &es_kid,
+        "--out",
+        p(&es_pem),
+        "--json",
+    ])["x5c"]
+        .clone();
+    ok(run(
+        "tongban-issuer",
+        &[
+            "key",
+            "certificate",
+            "--data-dir",
+            p(&issuer.data_dir()),
+            "--agency",
+            "wujiang-amr",
+            "--chain",
+            p(&es_pem),
+            "--json",
+        ],
+    ));
+    op(&[
+        "trust-list",
+        "sign",
+        "--list",
+        p(&draft),
+        "--anchor-key",
+        p(&anchor),
+        "--out",
+        p(&list),
+        "--json",
+    ]);
+    publish("/trust-list.jwt", &list);
+    sync(&bundle);
+    ok(w(&[
+        "trust-list",
+        "import",
+        "--file",
+        p(&list),
+        "--anchor-key",
+        p(&anchor_pub),
+    ]));
+    // Its status list token too, once the 1 s ttl of the one signed before
+    // has passed and the service has read the certificate.
+    eventually("an ES256 status list token with x5c", || {
+        let h = status();
+        (&h["alg"], &h["x5c"]) == (&json!("ES256"), &es_x5c)
+    });
+    let es = receive(3);
+    let (es_p, es_file) = present(&es, "es256");
+    let h = header_of(es_p["presentation"].as_str().unwrap());
+    assert_eq!(
+        (&h["alg"], &h["kid"], &h["x5c"]),
+        (&json!("ES256"), &json!(es_kid), &es_x5c)
+    );
+    assert_eq!(es_p["qr_codes"], 1, "one code: {es_p}");
+    // The list's change keeps the kid-only credential; the ES256 one is
+    // judged by its chain.
+    for f in [&old_file, &es_file] {
+        let (rc, r) = verify(&bundle, f);
+        assert_eq!(
+            (rc, r["verdict"].as_str()),
+            (Some(0), Some("accepted")),
+            "{r}"
+        );
+    }
 }
