@@ -75,8 +75,22 @@ pub(crate) fn b64_json_object_named(
     }
 }
 
-const TOO_DEEP: &str = "tongban:json_too_deep";
-const DUPLICATE: &str = "tongban:json_duplicate_key";
+pub(crate) const TOO_DEEP: &str = "tongban:json_too_deep";
+pub(crate) const DUPLICATE: &str = "tongban:json_duplicate_key";
+
+/// The rejection of a JSON parse error, with the codes of too deep nesting
+/// and duplicate member names told apart.
+pub(crate) fn json_rejection(e: &serde_json::Error, what: &dyn core::fmt::Display) -> Rejection {
+    let msg = e.to_string();
+    let code = if msg.contains(TOO_DEEP) || msg.contains("recursion limit") {
+        ErrorCode::JsonTooDeep
+    } else if msg.contains(DUPLICATE) {
+        ErrorCode::JsonDuplicateKey
+    } else {
+        ErrorCode::JsonInvalid
+    };
+    Rejection::new(code, format!("{what}: {msg}"))
+}
 
 /// Parses UTF-8 JSON strictly: duplicate member names and nesting deeper
 /// than [`MAX_JSON_DEPTH`] are refused with their own codes.
@@ -99,17 +113,7 @@ pub(crate) fn parse_json_named(
     let value = StrictSeed { depth: 0 }
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
-        .map_err(|e| {
-            let msg = e.to_string();
-            let code = if msg.contains(TOO_DEEP) || msg.contains("recursion limit") {
-                ErrorCode::JsonTooDeep
-            } else if msg.contains(DUPLICATE) {
-                ErrorCode::JsonDuplicateKey
-            } else {
-                ErrorCode::JsonInvalid
-            };
-            Rejection::new(code, format!("{what}: {msg}"))
-        })?;
+        .map_err(|e| json_rejection(&e, what))?;
     Ok(value)
 }
 

@@ -48,6 +48,39 @@ impl<'a> CompactJws<'a> {
         })
     }
 
+    /// [`CompactJws::parse`] for a caller that reads the payload itself,
+    /// with the same checks in the same order: the payload's base64url is
+    /// decoded into `buf` and handed to `read`, and [`CompactJws::payload`]
+    /// is left empty.
+    pub(crate) fn parse_reading_payload<'b, P>(
+        text: &'a str,
+        what: &str,
+        buf: &'b mut Vec<u8>,
+        read: impl FnOnce(&'b [u8], &dyn core::fmt::Display) -> Result<P, Rejection>,
+    ) -> Result<(CompactJws<'a>, P), Rejection> {
+        let mut parts = text.split('.');
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Rejection::new(
+                ErrorCode::JwsMalformed,
+                format!("{what} does not have exactly three '.'-separated parts"),
+            ));
+        };
+        let header = b64_json_object_named(h, &format_args!("{what} header"))?;
+        *buf = b64_decode_named(p, &format_args!("{what} payload"))?;
+        let buf: &'b [u8] = buf;
+        let payload = read(buf, &format_args!("{what} payload"))?;
+        let signature = b64_decode_named(s, &format_args!("{what} signature"))?;
+        let jws = CompactJws {
+            signing_input: &text[..h.len() + 1 + p.len()],
+            header,
+            payload: Map::new(),
+            signature,
+        };
+        Ok((jws, payload))
+    }
+
     /// Applies the header policy and returns the algorithm and `kid`.
     ///
     /// `expected_typ` is compared as a media type (case-insensitive, with an

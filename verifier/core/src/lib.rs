@@ -66,6 +66,7 @@ pub mod ed25519;
 pub mod encoding;
 pub mod error;
 pub mod issue;
+mod json_tree;
 pub mod jws;
 pub mod jws_json;
 pub mod keys;

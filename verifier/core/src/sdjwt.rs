@@ -1,14 +1,16 @@
 //! SD-JWT (RFC 9901): the `~` serialization, disclosures, digests, and the
 //! processing of disclosures into claims with every rule of section 7.1.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
-use crate::encoding::{b64_decode, b64_encode, parse_json, to_compact_json};
+use crate::encoding::{b64_decode, b64_encode, to_compact_json};
 use crate::error::{ErrorCode, Rejection};
+use crate::json_tree::{self, Node, Obj};
 
 /// The `_sd_alg` of SHA-256 (RFC 9901 §4.1.1; the default when absent).
 pub const SD_ALG_SHA256: &str = "sha-256";
@@ -219,40 +221,13 @@ impl Disclosure {
     /// credential's `_sd_alg`).
     pub fn parse_with(encoded: &str, alg: SdAlg) -> Result<Disclosure, Rejection> {
         let bytes = b64_decode(encoded, "a disclosure")?;
-        let Value::Array(mut items) = parse_json(&bytes, "a disclosure")? else {
-            return Err(Rejection::new(
-                ErrorCode::DisclosureMalformed,
-                "a disclosure is not a JSON array",
-            ));
-        };
-        let malformed = |why: &str| Rejection::new(ErrorCode::DisclosureMalformed, why.to_owned());
-        let (salt, name, value) = match items.len() {
-            2 => {
-                let value = items.pop().unwrap_or_default();
-                (items.pop().unwrap_or_default(), None, value)
-            }
-            3 => {
-                let value = items.pop().unwrap_or_default();
-                let Some(Value::String(name)) = items.pop() else {
-                    return Err(malformed("a disclosure's claim name is not a string"));
-                };
-                (items.pop().unwrap_or_default(), Some(name), value)
-            }
-            n => {
-                return Err(malformed(&format!(
-                    "a disclosure has {n} elements, not 2 or 3"
-                )));
-            }
-        };
-        let Value::String(salt) = salt else {
-            return Err(malformed("a disclosure's salt is not a string"));
-        };
+        let (salt, name, value) = shape(json_tree::parse(&bytes, &"a disclosure")?)?;
         Ok(Disclosure {
             digest: alg.digest_b64(encoded),
             encoded: encoded.to_owned(),
-            salt,
-            name,
-            value,
+            salt: salt.into_owned(),
+            name: name.map(Cow::into_owned),
+            value: value.to_value(),
         })
     }
 
@@ -278,6 +253,82 @@ impl Disclosure {
             salt,
             name,
             value,
+        }
+    }
+}
+
+/// A disclosure's `[salt, name, value]` or `[salt, value]`, checked for
+/// shape (RFC 9901 §4.2).
+#[allow(clippy::type_complexity)]
+fn shape(node: Node<'_>) -> Result<(Cow<'_, str>, Option<Cow<'_, str>>, Node<'_>), Rejection> {
+    let Node::Array(mut items) = node else {
+        return Err(Rejection::new(
+            ErrorCode::DisclosureMalformed,
+            "a disclosure is not a JSON array",
+        ));
+    };
+    let malformed = |why: &str| Rejection::new(ErrorCode::DisclosureMalformed, why.to_owned());
+    let (salt, name, value) = match items.len() {
+        2 => {
+            let value = items.pop().unwrap_or(Node::Null);
+            (items.pop().unwrap_or(Node::Null), None, value)
+        }
+        3 => {
+            let value = items.pop().unwrap_or(Node::Null);
+            let Some(Node::Str(name)) = items.pop() else {
+                return Err(malformed("a disclosure's claim name is not a string"));
+            };
+            (items.pop().unwrap_or(Node::Null), Some(name), value)
+        }
+        n => {
+            return Err(malformed(&format!(
+                "a disclosure has {n} elements, not 2 or 3"
+            )));
+        }
+    };
+    let Node::Str(salt) = salt else {
+        return Err(malformed("a disclosure's salt is not a string"));
+    };
+    Ok((salt, name, value))
+}
+
+/// A disclosure as the verification path reads it: borrowed from the
+/// presentation and from its decoded bytes, the salt checked and dropped.
+#[derive(Debug, Clone)]
+pub(crate) struct DisclosureRef<'a> {
+    /// The base64url text as presented.
+    pub(crate) encoded: &'a str,
+    /// Its digest under the credential's `_sd_alg`.
+    pub(crate) digest: Cow<'a, str>,
+    /// The claim name; `None` for an array element.
+    pub(crate) name: Option<Cow<'a, str>>,
+    /// The claim value.
+    pub(crate) value: Node<'a>,
+}
+
+impl<'a> DisclosureRef<'a> {
+    /// Checks one disclosure whose base64url `encoded` decoded to `bytes`,
+    /// with [`Disclosure::parse_with`]'s rules and its digest under `alg`.
+    pub(crate) fn parse(
+        encoded: &'a str,
+        bytes: &'a [u8],
+        alg: SdAlg,
+    ) -> Result<DisclosureRef<'a>, Rejection> {
+        let (_salt, name, value) = shape(json_tree::parse(bytes, &"a disclosure")?)?;
+        Ok(DisclosureRef {
+            encoded,
+            digest: Cow::Owned(alg.digest_b64(encoded)),
+            name,
+            value,
+        })
+    }
+
+    fn borrow(d: &'a Disclosure) -> DisclosureRef<'a> {
+        DisclosureRef {
+            encoded: &d.encoded,
+            digest: Cow::Borrowed(&d.digest),
+            name: d.name.as_deref().map(Cow::Borrowed),
+            value: Node::borrow_value(&d.value),
         }
     }
 }
@@ -349,15 +400,23 @@ pub struct Processed {
 /// Checks `_sd_alg` at the top level of an issuer payload and returns the
 /// digest algorithm of its disclosures and `sd_hash` (SHA-256 when absent).
 pub fn check_sd_alg(payload: &Map<String, Value>) -> Result<SdAlg, Rejection> {
-    let unsupported = |what: &Value| {
+    check_sd_alg_tree(&Obj::borrow_map(payload))
+}
+
+/// [`check_sd_alg`] on a borrowed payload.
+pub(crate) fn check_sd_alg_tree(payload: &Obj<'_>) -> Result<SdAlg, Rejection> {
+    let unsupported = |what: &Node<'_>| {
         Rejection::new(
             ErrorCode::SdAlgUnsupported,
-            format!("_sd_alg {what} is not supported (\"sha-256\" or \"sm3\")"),
+            format!(
+                "_sd_alg {} is not supported (\"sha-256\" or \"sm3\")",
+                what.to_value()
+            ),
         )
     };
     match payload.get("_sd_alg") {
         None => Ok(SdAlg::Sha256),
-        Some(v @ Value::String(a)) => SdAlg::from_name(a).ok_or_else(|| unsupported(v)),
+        Some(v @ Node::Str(a)) => SdAlg::from_name(a).ok_or_else(|| unsupported(v)),
         Some(other) => Err(unsupported(other)),
     }
 }
@@ -369,16 +428,43 @@ pub fn process(
     payload: &Map<String, Value>,
     disclosures: &[Disclosure],
 ) -> Result<Processed, Rejection> {
+    let payload = Obj::borrow_map(payload);
+    let disclosures: Vec<DisclosureRef<'_>> =
+        disclosures.iter().map(DisclosureRef::borrow).collect();
+    let (claims, paths) = process_tree(&payload, &disclosures)?;
+    let paths = paths
+        .iter()
+        .map(|p| {
+            ClaimPath(
+                p.iter()
+                    .map(|s| match *s {
+                        Step::Key(k) => PathSegment::Key(k.to_owned()),
+                        Step::Index(n) => PathSegment::Index(n),
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    Ok(Processed { claims, paths })
+}
+
+/// [`process`] on a borrowed payload and disclosures: the claims, built
+/// owned in one pass, and for each disclosure the path where it landed.
+#[allow(clippy::type_complexity)]
+pub(crate) fn process_tree<'a>(
+    payload: &'a Obj<'a>,
+    disclosures: &'a [DisclosureRef<'a>],
+) -> Result<(Map<String, Value>, Vec<Vec<Step<'a>>>), Rejection> {
     // Every digest met so far, and the disclosures not yet met: one hash
     // lookup per digest. `Some(i)` is disclosure `i`; `None` a digest that
     // references no disclosure (a decoy, or a claim not disclosed).
     let top_sd = match payload.get("_sd") {
-        Some(Value::Array(a)) => a.len(),
+        Some(Node::Array(a)) => a.len(),
         _ => 0,
     };
     let mut digests = HashMap::with_capacity(disclosures.len() + top_sd);
     for (i, d) in disclosures.iter().enumerate() {
-        if digests.insert(d.digest.as_str(), Some(i)).is_some() {
+        if digests.insert(d.digest.as_ref(), Some(i)).is_some() {
             return Err(Rejection::new(
                 ErrorCode::DisclosureDuplicate,
                 format!("disclosure {} is presented twice", d.encoded),
@@ -407,23 +493,25 @@ pub fn process(
             }
         }
     }
-    Ok(Processed { claims, paths })
+    Ok((claims, paths))
 }
 
 /// One step of the path being walked, borrowed from the payload or a
-/// disclosure; a [`ClaimPath`] is built only when a disclosure lands.
-#[derive(Clone, Copy)]
-enum Step<'a> {
+/// disclosure; a [`ClaimPath`] is built only when a caller asks for one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step<'a> {
+    /// An object member.
     Key(&'a str),
+    /// An array position.
     Index(usize),
 }
 
 struct Ctx<'a> {
-    disclosures: &'a [Disclosure],
+    disclosures: &'a [DisclosureRef<'a>],
     /// Digests met so far and disclosures not yet referenced (see `process`).
     digests: HashMap<&'a str, Option<usize>>,
     /// Where each disclosure landed; `Some` once it is referenced.
-    paths: Vec<Option<ClaimPath>>,
+    paths: Vec<Option<Vec<Step<'a>>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -447,14 +535,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn record(&mut self, i: usize, path: &[Step<'a>]) {
-        self.paths[i] = Some(ClaimPath(
-            path.iter()
-                .map(|s| match *s {
-                    Step::Key(k) => PathSegment::Key(k.to_owned()),
-                    Step::Index(n) => PathSegment::Index(n),
-                })
-                .collect(),
-        ));
+        self.paths[i] = Some(path.to_vec());
     }
 
     fn too_deep(depth: usize) -> Result<(), Rejection> {
@@ -469,19 +550,19 @@ impl<'a> Ctx<'a> {
 
     fn object(
         &mut self,
-        obj: &'a Map<String, Value>,
+        obj: &'a Obj<'a>,
         path: &mut Vec<Step<'a>>,
         depth: usize,
     ) -> Result<Map<String, Value>, Rejection> {
         Self::too_deep(depth)?;
         let sd = obj.get("_sd");
         let sd_len = match sd {
-            Some(Value::Array(a)) => a.len().min(self.disclosures.len()),
+            Some(Node::Array(a)) => a.len().min(self.disclosures.len()),
             _ => 0,
         };
         let mut out = Map::with_capacity(obj.len() + sd_len);
-        for (k, v) in obj {
-            match k.as_str() {
+        for (k, v) in obj.iter() {
+            match k.as_ref() {
                 "_sd" => continue,
                 "_sd_alg" if depth == 0 => continue,
                 "_sd_alg" => {
@@ -495,16 +576,16 @@ impl<'a> Ctx<'a> {
             path.push(Step::Key(k));
             let value = self.value(v, path, depth + 1)?;
             path.pop();
-            out.insert(k.clone(), value);
+            out.insert(k.as_ref().to_owned(), value);
         }
         let Some(sd) = sd else {
             return Ok(out);
         };
-        let Value::Array(digests) = sd else {
+        let Node::Array(digests) = sd else {
             return Err(Rejection::new(ErrorCode::SdInvalid, "_sd is not an array"));
         };
         for digest in digests {
-            let Value::String(digest) = digest else {
+            let Node::Str(digest) = digest else {
                 return Err(Rejection::new(
                     ErrorCode::SdInvalid,
                     "_sd holds a non-string digest",
@@ -526,42 +607,45 @@ impl<'a> Ctx<'a> {
             if name == "_sd" || name == "..." {
                 return Err(Rejection::new(
                     ErrorCode::DisclosureNameReserved,
-                    format!("a disclosure names a claim {name:?}"),
+                    format!("a disclosure names a claim {:?}", name.as_ref()),
                 ));
             }
             // Every member of `obj` other than `_sd` and a top-level
             // `_sd_alg` is already in `out`, so this is "in `out` or in `obj`".
-            if out.contains_key(name) || (name == "_sd_alg" && obj.contains_key(name)) {
+            if out.contains_key(name.as_ref()) || (name == "_sd_alg" && obj.contains_key(name)) {
                 return Err(Rejection::new(
                     ErrorCode::DisclosureNameCollision,
-                    format!("disclosed claim {name:?} already exists at this level"),
+                    format!(
+                        "disclosed claim {:?} already exists at this level",
+                        name.as_ref()
+                    ),
                 ));
             }
             path.push(Step::Key(name));
             self.record(i, path);
             let value = self.value(&d.value, path, depth + 1)?;
             path.pop();
-            out.insert(name.clone(), value);
+            out.insert(name.as_ref().to_owned(), value);
         }
         Ok(out)
     }
 
     fn value(
         &mut self,
-        v: &'a Value,
+        v: &'a Node<'a>,
         path: &mut Vec<Step<'a>>,
         depth: usize,
     ) -> Result<Value, Rejection> {
         match v {
-            Value::Object(o) => Ok(Value::Object(self.object(o, path, depth)?)),
-            Value::Array(a) => self.array(a, path, depth),
-            other => Ok(other.clone()),
+            Node::Object(o) => Ok(Value::Object(self.object(o, path, depth)?)),
+            Node::Array(a) => self.array(a, path, depth),
+            other => Ok(other.to_value()),
         }
     }
 
     fn array(
         &mut self,
-        items: &'a [Value],
+        items: &'a [Node<'a>],
         path: &mut Vec<Step<'a>>,
         depth: usize,
     ) -> Result<Value, Rejection> {
@@ -570,7 +654,7 @@ impl<'a> Ctx<'a> {
         for (idx, item) in items.iter().enumerate() {
             path.push(Step::Index(idx));
             if let Some(placeholder) = array_placeholder(item) {
-                let Value::String(digest) = placeholder else {
+                let Node::Str(digest) = placeholder else {
                     return Err(Rejection::new(
                         ErrorCode::SdInvalid,
                         "an array element's \"...\" is not a string",
@@ -601,9 +685,9 @@ impl<'a> Ctx<'a> {
 
 /// `{"...": digest}`, the placeholder of a selectively disclosable array
 /// element (an object with exactly that one member).
-fn array_placeholder(item: &Value) -> Option<&Value> {
+fn array_placeholder<'n, 'a>(item: &'n Node<'a>) -> Option<&'n Node<'a>> {
     match item {
-        Value::Object(o) if o.len() == 1 => o.get("..."),
+        Node::Object(o) if o.len() == 1 => o.get("..."),
         _ => None,
     }
 }

@@ -14,16 +14,17 @@ use serde_json::{Map, Value};
 use crate::catalogue::Catalogue;
 use crate::catalogue::schema::Mode;
 use crate::ed25519;
-use crate::encoding::parse_json;
+use crate::encoding::{b64_decode, parse_json};
 use crate::error::{ErrorCode, Rejection};
+use crate::json_tree::{self, Node, Obj};
 use crate::jws::CompactJws;
 use crate::keys::{Algorithm, PublicKey};
 use crate::policy::{HolderBinding, Policy, Profile, StalePolicy};
 use crate::report::{Check, CheckResult, CredentialInfo, Outcome, Report, Verdict};
 use crate::resolver::{KeyQuery, KeyResolver, StatusAnswer, StatusQuery};
 use crate::sdjwt::{
-    Disclosure, Processed, SdAlg, SdJwtParts, check_sd_alg, compact_from_json_serialization,
-    process,
+    DisclosureRef, SdAlg, SdJwtParts, Step, check_sd_alg_tree, compact_from_json_serialization,
+    process_tree,
 };
 use crate::status::Status;
 
@@ -166,16 +167,33 @@ struct Run<'a> {
     failure: Option<(Check, Rejection)>,
     pending: Vec<Pending<'a>>,
     credential: CredentialInfo,
-    processed: Option<Processed>,
+    processed: Option<Disclosed>,
     warnings: Vec<Rejection>,
     schema_violations: Vec<crate::catalogue::schema::Violation>,
 }
 
-/// The parsed parts of a presentation.
-struct Parsed<'a> {
+/// The claims of an accepted presentation and the paths of its
+/// disclosures, built owned once.
+struct Disclosed {
+    claims: Map<String, Value>,
+    paths: Vec<String>,
+}
+
+/// The decoded bytes the parsed presentation borrows its strings from.
+#[derive(Default)]
+struct Buffers {
+    payload: Vec<u8>,
+    kb_payload: Vec<u8>,
+    disclosures: Vec<Vec<u8>>,
+}
+
+/// The parsed parts of a presentation: each JWS with its header decoded
+/// (its `payload` member left empty) beside its payload read as a tree.
+struct Parsed<'a, 'b> {
     parts: SdJwtParts<'a>,
     jws: CompactJws<'a>,
-    kb: Option<CompactJws<'a>>,
+    payload: Obj<'b>,
+    kb: Option<(CompactJws<'a>, Obj<'b>)>,
 }
 
 /// The registered claims, type-checked.
@@ -185,7 +203,7 @@ struct Registered<'p> {
     iat: Option<i64>,
     nbf: Option<i64>,
     exp: Option<i64>,
-    cnf: Option<&'p Map<String, Value>>,
+    cnf: Option<&'p Obj<'p>>,
     /// `status.status_list` as `(uri, idx)`.
     status: Option<(&'p str, u64)>,
 }
@@ -220,9 +238,18 @@ impl<'a> Run<'a> {
         policy: &Policy,
         resolver: &dyn KeyResolver,
     ) -> Option<()> {
-        let parsed = self.stage(Check::Structure, input.and_then(|i| structure(i, policy)))?;
-        let Parsed { parts, mut jws, kb } = parsed;
-        self.describe(&jws, kb.is_some());
+        let mut bufs = Buffers::default();
+        let parsed = self.stage(
+            Check::Structure,
+            input.and_then(|i| structure(i, policy, &mut bufs.payload, &mut bufs.kb_payload)),
+        )?;
+        let Parsed {
+            parts,
+            mut jws,
+            payload,
+            kb,
+        } = parsed;
+        self.describe(&jws, &payload, kb.is_some());
 
         let expected_typ = match &policy.profile {
             Profile::SdJwtVc => Some(TYP_SD_JWT_VC),
@@ -238,7 +265,7 @@ impl<'a> Run<'a> {
             ),
         )?;
 
-        let reg = self.stage(Check::Claims, registered(&jws.payload, &policy.profile))?;
+        let reg = self.stage(Check::Claims, registered(&payload, &policy.profile))?;
 
         let query = KeyQuery {
             iss: reg.iss,
@@ -262,9 +289,9 @@ impl<'a> Run<'a> {
 
         let (processed, sd_alg) = self.stage(
             Check::Disclosures,
-            disclosures(&parts, &jws.payload, &policy.profile),
+            disclosures(&parts, &payload, &mut bufs.disclosures, &policy.profile),
         )?;
-        self.schema_stage(&processed, reg.vct, policy)?;
+        self.schema_stage(&processed.claims, reg.vct, policy)?;
         self.processed = Some(processed);
 
         self.stage(Check::ValidityWindow, validity(&reg, policy))?;
@@ -312,7 +339,7 @@ impl<'a> Run<'a> {
             )),
         }
 
-        let Some(mut kb) = kb else {
+        let Some((mut kb, kb_payload)) = kb else {
             if let HolderBinding::Required { .. } = policy.holder_binding {
                 self.stage::<()>(
                     Check::HolderBinding,
@@ -332,8 +359,14 @@ impl<'a> Run<'a> {
             ));
             return Some(());
         };
-        let bound = holder_binding(&kb, &reg, sd_alg.digest_b64(parts.sd_hash_input), policy)
-            .and_then(|bound| Ok((bound, transaction_data_hashes(&kb.payload)?)));
+        let bound = holder_binding(
+            &kb,
+            &kb_payload,
+            &reg,
+            sd_alg.digest_b64(parts.sd_hash_input),
+            policy,
+        )
+        .and_then(|bound| Ok((bound, transaction_data_hashes(&kb_payload)?)));
         let ((kb_alg, holder_key), (hashes, hashes_alg)) =
             self.stage(Check::HolderBinding, bound)?;
         self.credential.transaction_data_hashes = hashes;
@@ -351,7 +384,7 @@ impl<'a> Run<'a> {
             HolderBinding::Required { audience, nonce } => {
                 self.stage(
                     Check::NonceAudience,
-                    nonce_audience(&kb.payload, audience, nonce),
+                    nonce_audience(&kb_payload, audience, nonce),
                 )?;
             }
             HolderBinding::NotRequired => {
@@ -367,7 +400,7 @@ impl<'a> Run<'a> {
     /// Checks the disclosed personal claims against the catalogue.
     fn schema_stage(
         &mut self,
-        processed: &Processed,
+        claims: &Map<String, Value>,
         vct: Option<&str>,
         policy: &Policy,
     ) -> Option<()> {
@@ -400,14 +433,14 @@ impl<'a> Run<'a> {
         // The usual case, valid claims, needs no copy of them.
         if kind
             .schema
-            .validate_except(&processed.claims, Mode::Disclosed, REGISTERED_CLAIMS)
+            .validate_except(claims, Mode::Disclosed, REGISTERED_CLAIMS)
             .is_empty()
         {
             self.stages.push((Check::Schema, StageOutcome::Passed));
             return Some(());
         }
         // Otherwise the violations are listed in the order of this copy.
-        let mut personal = processed.claims.clone();
+        let mut personal = claims.clone();
         for registered in REGISTERED_CLAIMS {
             personal.remove(*registered);
         }
@@ -425,18 +458,18 @@ impl<'a> Run<'a> {
     }
 
     /// Copies what the credential says about itself into the report.
-    fn describe(&mut self, jws: &CompactJws<'_>, key_binding: bool) {
-        let p = &jws.payload;
+    fn describe(&mut self, jws: &CompactJws<'_>, p: &Obj<'_>, key_binding: bool) {
         let string = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        let node_string = |v: Option<&Node<'_>>| v.and_then(Node::as_str).map(str::to_owned);
         self.credential = CredentialInfo {
-            iss: string(p.get("iss")),
-            vct: string(p.get("vct")),
+            iss: node_string(p.get("iss")),
+            vct: node_string(p.get("vct")),
             alg: string(jws.header.get("alg")),
             kid: string(jws.header.get("kid")),
-            iat: p.get("iat").and_then(Value::as_i64),
-            nbf: p.get("nbf").and_then(Value::as_i64),
-            exp: p.get("exp").and_then(Value::as_i64),
-            status: p.get("status").cloned(),
+            iat: p.get("iat").and_then(Node::as_i64),
+            nbf: p.get("nbf").and_then(Node::as_i64),
+            exp: p.get("exp").and_then(Node::as_i64),
+            status: p.get("status").map(Node::to_value),
             key_binding,
             transaction_data_hashes: None,
             transaction_data_hashes_alg: None,
@@ -482,10 +515,7 @@ impl<'a> Run<'a> {
             .as_ref()
             .is_some_and(|r| r.code == ErrorCode::ClaimsSchemaViolation);
         let (claims, disclosed) = match (accepted, self.processed) {
-            (true, Some(p)) => (
-                Some(p.claims),
-                p.paths.iter().map(ToString::to_string).collect(),
-            ),
+            (true, Some(p)) => (Some(p.claims), p.paths),
             _ => (None, Vec::new()),
         };
         Report {
@@ -509,7 +539,12 @@ impl<'a> Run<'a> {
     }
 }
 
-fn structure<'a>(input: &'a [u8], policy: &Policy) -> Result<Parsed<'a>, Rejection> {
+fn structure<'a, 'b>(
+    input: &'a [u8],
+    policy: &Policy,
+    payload_buf: &'b mut Vec<u8>,
+    kb_payload_buf: &'b mut Vec<u8>,
+) -> Result<Parsed<'a, 'b>, Rejection> {
     if input.len() > policy.limits.max_input_bytes {
         return Err(Rejection::new(
             ErrorCode::InputTooLarge,
@@ -527,24 +562,37 @@ fn structure<'a>(input: &'a [u8], policy: &Policy) -> Result<Parsed<'a>, Rejecti
         )
     })?;
     let parts = SdJwtParts::split(text, policy.limits.max_disclosures)?;
-    let jws = CompactJws::parse(parts.issuer_jwt, "the credential")?;
+    let (jws, payload) = CompactJws::parse_reading_payload(
+        parts.issuer_jwt,
+        "the credential",
+        payload_buf,
+        json_tree::parse_object,
+    )?;
     let kb = parts
         .kb_jwt
-        .map(|k| CompactJws::parse(k, "the KB-JWT"))
+        .map(|k| {
+            CompactJws::parse_reading_payload(
+                k,
+                "the KB-JWT",
+                kb_payload_buf,
+                json_tree::parse_object,
+            )
+        })
         .transpose()?;
-    Ok(Parsed { parts, jws, kb })
+    Ok(Parsed {
+        parts,
+        jws,
+        payload,
+        kb,
+    })
 }
 
 /// Reads a NumericDate (RFC 7519): any JSON number; fractions are rounded
 /// towards the stricter side by the caller's choice of `round`.
-fn numeric_date(
-    p: &Map<String, Value>,
-    name: &str,
-    round: fn(f64) -> f64,
-) -> Result<Option<i64>, Rejection> {
+fn numeric_date(p: &Obj<'_>, name: &str, round: fn(f64) -> f64) -> Result<Option<i64>, Rejection> {
     match p.get(name) {
         None => Ok(None),
-        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+        Some(Node::Number(n)) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => Ok(Some(i)),
             (None, Some(f)) if f.is_finite() && f.abs() < 1e15 => Ok(Some(round(f) as i64)),
             _ => Err(Rejection::new(
@@ -559,12 +607,9 @@ fn numeric_date(
     }
 }
 
-fn registered<'p>(
-    p: &'p Map<String, Value>,
-    profile: &Profile,
-) -> Result<Registered<'p>, Rejection> {
+fn registered<'p>(p: &'p Obj<'p>, profile: &Profile) -> Result<Registered<'p>, Rejection> {
     let iss = match (p.get("iss"), profile) {
-        (Some(Value::String(iss)), _) if !iss.is_empty() => Some(iss.as_str()),
+        (Some(Node::Str(iss)), _) if !iss.is_empty() => Some(iss.as_ref()),
         (None, Profile::PlainSdJwt { .. }) => None,
         _ => {
             return Err(Rejection::new(
@@ -574,7 +619,7 @@ fn registered<'p>(
         }
     };
     let vct = match (p.get("vct"), profile) {
-        (Some(Value::String(v)), _) if !v.is_empty() => Some(v.as_str()),
+        (Some(Node::Str(v)), _) if !v.is_empty() => Some(v.as_ref()),
         (None, Profile::PlainSdJwt { .. }) => None,
         _ => {
             return Err(Rejection::new(
@@ -585,7 +630,7 @@ fn registered<'p>(
     };
     let cnf = match p.get("cnf") {
         None => None,
-        Some(Value::Object(c)) => Some(c),
+        Some(Node::Object(c)) => Some(c),
         Some(_) => {
             return Err(Rejection::new(
                 ErrorCode::ClaimTypeInvalid,
@@ -595,12 +640,12 @@ fn registered<'p>(
     };
     let status = match p.get("status") {
         None => None,
-        Some(Value::Object(s)) => match s.get("status_list") {
+        Some(Node::Object(s)) => match s.get("status_list") {
             // Another status mechanism: not one Tongban checks.
             None => None,
-            Some(Value::Object(sl)) => match (
-                sl.get("uri").and_then(Value::as_str),
-                sl.get("idx").and_then(Value::as_u64),
+            Some(Node::Object(sl)) => match (
+                sl.get("uri").and_then(Node::as_str),
+                sl.get("idx").and_then(Node::as_u64),
             ) {
                 (Some(uri), Some(idx)) => Some((uri, idx)),
                 _ => {
@@ -635,22 +680,27 @@ fn registered<'p>(
     })
 }
 
-fn disclosures(
-    parts: &SdJwtParts<'_>,
-    payload: &Map<String, Value>,
+fn disclosures<'b>(
+    parts: &SdJwtParts<'b>,
+    payload: &'b Obj<'b>,
+    bufs: &'b mut Vec<Vec<u8>>,
     profile: &Profile,
-) -> Result<(Processed, SdAlg), Rejection> {
-    let sd_alg = check_sd_alg(payload)?;
-    let parsed = parts
-        .disclosures
-        .iter()
-        .map(|d| Disclosure::parse_with(d, sd_alg))
-        .collect::<Result<Vec<_>, _>>()?;
-    let processed = process(payload, &parsed)?;
+) -> Result<(Disclosed, SdAlg), Rejection> {
+    let sd_alg = check_sd_alg_tree(payload)?;
+    // One buffer per disclosure, each decoded and parsed in turn (the order
+    // of `Disclosure::parse_with`, so the first fault found is the same).
+    bufs.resize_with(parts.disclosures.len(), Vec::new);
+    let mut parsed = Vec::with_capacity(parts.disclosures.len());
+    for (encoded, buf) in parts.disclosures.iter().zip(bufs.iter_mut()) {
+        *buf = b64_decode(encoded, "a disclosure")?;
+        let bytes: &'b [u8] = buf;
+        parsed.push(DisclosureRef::parse(encoded, bytes, sd_alg)?);
+    }
+    let (claims, paths) = process_tree(payload, &parsed)?;
     if *profile == Profile::SdJwtVc {
-        for path in &processed.paths {
-            if let [crate::sdjwt::PathSegment::Key(name)] = path.0.as_slice()
-                && NEVER_DISCLOSABLE.contains(&name.as_str())
+        for path in &paths {
+            if let [Step::Key(name)] = path.as_slice()
+                && NEVER_DISCLOSABLE.contains(name)
             {
                 return Err(Rejection::new(
                     ErrorCode::ClaimNotDisclosable,
@@ -659,7 +709,27 @@ fn disclosures(
             }
         }
     }
-    Ok((processed, sd_alg))
+    let paths = paths.iter().map(|p| path_string(p)).collect();
+    Ok((Disclosed { claims, paths }, sd_alg))
+}
+
+/// A path written as [`crate::ClaimPath`] displays it: `address.locality`,
+/// `nationalities.0`.
+fn path_string(path: &[Step<'_>]) -> String {
+    use core::fmt::Write as _;
+    let mut out = String::new();
+    for (i, step) in path.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        match step {
+            Step::Key(k) => out.push_str(k),
+            Step::Index(n) => {
+                let _ = write!(out, "{n}");
+            }
+        }
+    }
+    out
 }
 
 /// How the status check ended, when it did not reject.
@@ -740,6 +810,7 @@ fn validity(reg: &Registered<'_>, policy: &Policy) -> Result<(), Rejection> {
 
 fn holder_binding(
     kb: &CompactJws<'_>,
+    p: &Obj<'_>,
     reg: &Registered<'_>,
     expected_sd_hash: String,
     policy: &Policy,
@@ -756,7 +827,7 @@ fn holder_binding(
             "cnf has no jwk (the only confirmation method accepted)",
         )
     })?;
-    let holder_key = PublicKey::from_jwk(jwk)
+    let holder_key = PublicKey::from_jwk(&jwk.to_value())
         .map_err(|e| Rejection::new(ErrorCode::CnfInvalid, format!("cnf.jwk: {e}")))?;
     let alg = kb.check_header(
         "the KB-JWT",
@@ -773,7 +844,6 @@ fn holder_binding(
             ),
         ));
     }
-    let p = &kb.payload;
     let missing = |name: &str| {
         Rejection::new(
             ErrorCode::KbClaimMissing,
@@ -783,15 +853,16 @@ fn holder_binding(
     let iat = numeric_date(p, "iat", f64::ceil)
         .map_err(|_| missing("iat"))?
         .ok_or_else(|| missing("iat"))?;
+    let is_string = |v: &Node<'_>| matches!(v, Node::Str(_));
     match p.get("aud") {
-        Some(Value::String(_)) => {}
-        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => {}
+        Some(Node::Str(_)) => {}
+        Some(Node::Array(a)) if !a.is_empty() && a.iter().all(is_string) => {}
         _ => return Err(missing("aud")),
     }
-    if !p.get("nonce").is_some_and(Value::is_string) {
+    if !p.get("nonce").is_some_and(is_string) {
         return Err(missing("nonce"));
     }
-    let Some(Value::String(sd_hash)) = p.get("sd_hash") else {
+    let Some(Node::Str(sd_hash)) = p.get("sd_hash") else {
         return Err(missing("sd_hash"));
     };
     if *sd_hash != expected_sd_hash {
@@ -827,7 +898,7 @@ fn holder_binding(
 /// the request).
 #[allow(clippy::type_complexity)]
 fn transaction_data_hashes(
-    p: &Map<String, Value>,
+    p: &Obj<'_>,
 ) -> Result<(Option<Vec<String>>, Option<String>), Rejection> {
     let malformed = |name: &str| {
         Rejection::new(
@@ -837,7 +908,7 @@ fn transaction_data_hashes(
     };
     let hashes = match p.get("transaction_data_hashes") {
         None => None,
-        Some(Value::Array(a)) if !a.is_empty() => Some(
+        Some(Node::Array(a)) if !a.is_empty() => Some(
             a.iter()
                 .map(|v| v.as_str().map(str::to_owned))
                 .collect::<Option<Vec<_>>>()
@@ -847,16 +918,16 @@ fn transaction_data_hashes(
     };
     let alg = match p.get("transaction_data_hashes_alg") {
         None => None,
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Node::Str(s)) => Some(s.as_ref().to_owned()),
         Some(_) => return Err(malformed("transaction_data_hashes_alg")),
     };
     Ok((hashes, alg))
 }
 
-fn nonce_audience(p: &Map<String, Value>, audience: &str, nonce: &str) -> Result<(), Rejection> {
+fn nonce_audience(p: &Obj<'_>, audience: &str, nonce: &str) -> Result<(), Rejection> {
     let aud_ok = match p.get("aud") {
-        Some(Value::String(a)) => a == audience,
-        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(audience)),
+        Some(Node::Str(a)) => a == audience,
+        Some(Node::Array(a)) => a.iter().any(|v| v.as_str() == Some(audience)),
         _ => false,
     };
     if !aud_ok {
@@ -865,7 +936,7 @@ fn nonce_audience(p: &Map<String, Value>, audience: &str, nonce: &str) -> Result
             format!("the KB-JWT aud is not {audience:?}"),
         ));
     }
-    if p.get("nonce").and_then(Value::as_str) != Some(nonce) {
+    if p.get("nonce").and_then(Node::as_str) != Some(nonce) {
         return Err(Rejection::new(
             ErrorCode::KbNonceMismatch,
             "the KB-JWT nonce is not the one requested",
