@@ -3,7 +3,7 @@
 // (scripts/build-counter-page.sh writes it), so a new build replaces the
 // old files. The trust list and status lists are never cached here: they
 // are kept, verified, in IndexedDB.
-const CACHE = 'tongban-counter-2a2b372a8cf7823d';
+const CACHE = 'tongban-counter-1a56fa82b6033d28';
 const FILES = ['./', 'index.html', 'counter.css', 'counter.js', 'verifier.js', 'verifier_bg.wasm'];
 
 self.addEventListener('install', (ev) => {

@@ -19,12 +19,11 @@ pub fn grayscale(pixels: &[u8], width: usize, height: usize) -> Result<Vec<Strin
             pixels.len()
         )));
     }
-    let mut img =
-        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
-    Ok(img
-        .detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+    let mut decoder = quircs::Quirc::new();
+    Ok(decoder
+        .identify(width, height, pixels)
+        .filter_map(|code| code.ok()?.decode().ok())
+        .filter_map(|data| String::from_utf8(data.payload).ok())
         .collect())
 }
 
