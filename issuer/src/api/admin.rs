@@ -21,7 +21,7 @@ use super::{ApiCode, ApiError};
 use super::{ApiJson, AppState, content_type_is, parse_json};
 use crate::app::{
     AgencyRuntime, CredentialFilter, CredentialRecord, CredentialStatus, IssueRequest, Issued,
-    Service, StatusChange, TokenRecord, png_base64,
+    RecordRequest, Service, StatusChange, TokenRecord, png_base64,
 };
 use crate::audit::AuditEntry;
 use crate::tokens::{Scope, TOKEN_PREFIX};
@@ -137,6 +137,29 @@ pub async fn issue(
     let ApiJson(req) = ApiJson::<IssueRequest>::from_request(req, &s).await?;
     let issued = s.issue(&a.rt, &a.token.id, req).await?;
     Ok((StatusCode::CREATED, Json(issued_json(&issued))).into_response())
+}
+
+/// `POST /admin/v1/records`: load (or replace) a citizen's record, which
+/// a wallet then asks for with the authorization code flow after the
+/// citizen logs in at the agency's login.
+pub async fn put_record(
+    State(s): State<AppState>,
+    a: Admin,
+    req: Request,
+) -> Result<Response, ApiError> {
+    a.require(Scope::Issue)?;
+    let ApiJson(req) = ApiJson::<RecordRequest>::from_request(req, &s).await?;
+    let loaded = s.put_record(&a.rt, &a.token.id, req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "subject": loaded.subject,
+            "vct": loaded.vct,
+            "scope": loaded.scope,
+            "available_until": loaded.available_until,
+        })),
+    )
+        .into_response())
 }
 
 /// `POST /admin/v1/credentials/batch`: one issue request per line

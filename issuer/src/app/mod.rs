@@ -41,9 +41,11 @@ pub mod backup;
 mod credentials;
 mod error;
 mod issuing;
+pub mod login;
 mod maintenance;
 mod offers;
 mod oid4vci;
+pub mod records;
 mod status_cache;
 mod status_lists;
 pub use status_lists::StatusLists;
@@ -54,7 +56,10 @@ pub use backup::{BackupError, BackupReport, RestoreReport, restore};
 pub use error::ServiceError;
 pub use issuing::{IssueRequest, Issued, IssuedCredential};
 pub use offers::{IssuedOffer, OfferOptions, offer_uri, png_base64, random_digits};
-pub use oid4vci::{CodeExchange, CredentialBody, CredentialReply, Oid4vciError};
+pub use oid4vci::{
+    AccessToken, CodeExchange, CredentialBody, CredentialReply, DpopAt, Oid4vciError, Redirect,
+};
+pub use records::{ClaimsSource, RecordLoaded, RecordRequest, StoredRecords, SubjectClaims};
 
 pub use crate::store::{
     Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, FreshList, OfferRecord,
@@ -104,7 +109,30 @@ pub struct Service {
     /// The highest status list this process has seen each agency use.
     lists_seen: Mutex<HashMap<String, i64>>,
     nonces: oid4vci::nonce::Nonces,
+    dpop: oid4vci::dpop::DpopGuard,
+    login: Arc<dyn login::CitizenLogin>,
+    claims: Arc<dyn ClaimsSource>,
     clock: SharedClock,
+}
+
+/// What a service can be given in place of its own parts (tests, or an
+/// agency answering from its own register).
+#[derive(Default)]
+pub struct Plugins {
+    /// How citizens log in; default: OpenID Connect per `[login.<agency>]`.
+    pub login: Option<Arc<dyn login::CitizenLogin>>,
+    /// Where claims by subject come from; default: the records loaded by
+    /// the admin API.
+    pub claims: Option<Arc<dyn ClaimsSource>>,
+}
+
+impl std::fmt::Debug for Plugins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugins")
+            .field("login", &self.login.is_some())
+            .field("claims", &self.claims.is_some())
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for Service {
@@ -164,7 +192,28 @@ impl Service {
         master: MasterKey,
         clock: SharedClock,
     ) -> Result<Arc<Self>, ServiceError> {
+        Self::with_plugins(config, database, master, clock, Plugins::default())
+    }
+
+    /// As [`Service::new`], with some of its parts given.
+    pub fn with_plugins(
+        config: Config,
+        database: Database,
+        master: MasterKey,
+        clock: SharedClock,
+        plugins: Plugins,
+    ) -> Result<Arc<Self>, ServiceError> {
         let store = database.0;
+        let login = plugins.login.unwrap_or_else(|| {
+            Arc::new(login::OidcLogin::new(
+                config.authorization.logins.clone(),
+                clock.clone(),
+            ))
+        });
+        let claims = plugins
+            .claims
+            .unwrap_or_else(|| Arc::new(StoredRecords(store.clone())));
+        let dpop = oid4vci::dpop::DpopGuard::new(master.derive("tongban dpop nonce key v1"));
         let catalogue = Catalogue::builtin().map_err(internal)?;
         let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
         tokio::spawn(issuing::run_committer(store.clone(), clock.clone(), rx));
@@ -173,6 +222,9 @@ impl Service {
             config,
             store,
             nonces,
+            dpop,
+            login,
+            claims,
             master,
             catalogue,
             metrics: Metrics::default(),

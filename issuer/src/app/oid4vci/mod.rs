@@ -1,6 +1,7 @@
-//! OpenID4VCI 1.0, pre-authorized code flow, one credential issuer per
-//! agency (issuer identifier `<public_url>/agencies/<id>`): the protocol
-//! side of the issuer, below HTTP. The messages are
+//! OpenID4VCI 1.0, pre-authorized and authorization code flows, one
+//! credential issuer per agency (issuer identifier
+//! `<public_url>/agencies/<id>`): the protocol side of the issuer, below
+//! HTTP. The messages are
 //! [`tongban_protocol::oid4vci`]'s types, the same the wallet reads.
 //!
 //! - [`metadata`]: the credential issuer's metadata (§12.2, every
@@ -17,6 +18,12 @@
 //!   (`openid4vci-proof+jwt`, Appendix F.1) checked by
 //!   [`tongban_protocol::oid4vci::check_proof`] and its nonce consumed
 //!   here; the credential bound to the proof's key.
+//! - [`par`], [`authorize`]: the authorization code flow (HAIP 1.0 §4):
+//!   pushed authorization requests only (RFC 9126), PKCE `S256`, one
+//!   configuration by `scope` or `authorization_details`, `issuer_state`,
+//!   the citizen's login at the agency's provider, single-use codes.
+//! - [`dpop`]: DPoP (RFC 9449) for both grants: stateless server nonces,
+//!   single-use proofs, access tokens bound to the proof's key.
 //! - [`encryption`]: §10 — a request carrying
 //!   `credential_response_encryption` must itself be encrypted (JWE to the
 //!   agency's key), and the response is then a JWE (ECDH-ES with A128GCM or
@@ -39,13 +46,18 @@ use nonce::NonceRefusal;
 
 use super::{AgencyRuntime, Service, internal};
 
+mod authorize;
 mod credential;
+pub(crate) mod dpop;
 mod encryption;
 mod metadata;
 pub(crate) mod nonce;
+mod par;
 mod token;
 
-pub use credential::{CredentialBody, CredentialReply};
+pub use authorize::Redirect;
+pub use credential::{AccessToken, CredentialBody, CredentialReply};
+pub use dpop::DpopAt;
 
 /// Why an OpenID4VCI request was refused: the OAuth error (RFC 6749 §5.2,
 /// OpenID4VCI §6.3, §8.3.1) the wallet is answered with, or a failure of
@@ -59,6 +71,19 @@ pub enum Oid4vciError {
     /// No usable access token (`invalid_token`): the description.
     #[error("invalid_token: {0}")]
     InvalidToken(String),
+    /// A DPoP proof is missing, refused, or lacks the server's nonce
+    /// (RFC 9449 §7.1, §8, §9): the error, and a fresh nonce for the
+    /// `DPoP-Nonce` header.
+    #[error("{}: {}", .body.error, .body.error_description.as_deref().unwrap_or_default())]
+    Dpop {
+        /// The OAuth error body (`invalid_dpop_proof`, `use_dpop_nonce`).
+        body: ErrorResponse,
+        /// A fresh DPoP nonce.
+        nonce: String,
+        /// At the credential endpoint (401 with `WWW-Authenticate: DPoP`)
+        /// rather than the token or PAR endpoint (400).
+        resource: bool,
+    },
     /// The service failed, or the agency is unknown.
     #[error(transparent)]
     Service(#[from] ServiceError),
@@ -100,6 +125,7 @@ impl Service {
         agency_id: &str,
         code: &str,
         tx_code: Option<&str>,
+        dpop_jkt: Option<&str>,
     ) -> Result<CodeExchange, ServiceError> {
         let access = random_b64(32);
         let t = self.now();
@@ -113,6 +139,7 @@ impl Service {
                 self.config.tx_code_max_attempts,
                 &hash_secret(&access),
                 t + ttl,
+                dpop_jkt,
                 t,
             )
             .await?;

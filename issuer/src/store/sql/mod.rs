@@ -33,6 +33,7 @@ use sqlx::{Database, Pool, Postgres, Sqlite};
 
 use super::Backend;
 
+mod authorization;
 mod queries;
 mod rows;
 mod statement;

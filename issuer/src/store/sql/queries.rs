@@ -4,7 +4,10 @@
 use async_trait::async_trait;
 use sqlx::{Encode, Executor, FromRow, IntoArguments, Transaction, Type};
 
-use super::rows::{AgencyRow, AuditRow, CredentialRow, KeyRow, OfferRow, TokenRow};
+use super::rows::{
+    AgencyRow, AuditRow, AuthorizationRow, CredentialRow, KeyRow, OfferRow, SubjectRecordRow,
+    TokenRow,
+};
 use super::statement::Statement;
 use super::writes::{
     append_audit, insert_credential_rows, insert_signing_key, issue_entries_by_agency, issue_entry,
@@ -13,8 +16,8 @@ use super::{Dialect, SqlStore};
 use crate::audit::{AuditEntry, GENESIS, PendingEntry};
 use crate::store::{
     Agency, Backend, CodeRedemption, Conflict, CredentialFilter, CredentialRecord,
-    CredentialStatus, FreshList, NewCredential, OfferRecord, OfferState, StatusChange, Store,
-    StoreError, StoredKey, TokenRecord, conflict_or,
+    CredentialStatus, FreshList, NewCredential, OfferGrant, OfferRecord, OfferState, StatusChange,
+    Store, StoreError, StoredKey, TokenRecord, conflict_or,
 };
 
 #[async_trait]
@@ -39,6 +42,8 @@ where
     for<'r> CredentialRow: FromRow<'r, DB::Row>,
     for<'r> OfferRow: FromRow<'r, DB::Row>,
     for<'r> AuditRow: FromRow<'r, DB::Row>,
+    for<'r> AuthorizationRow: FromRow<'r, DB::Row>,
+    for<'r> SubjectRecordRow: FromRow<'r, DB::Row>,
 {
     fn backend(&self) -> Backend {
         DB::BACKEND
@@ -433,8 +438,10 @@ where
         sqlx::query(
             "INSERT INTO offers (id, agency_id, vct, claims, credential_exp, credential_nbf, \
              code_hash, tx_code_hash, tx_code_length, tx_attempts, code_expires_at, state, \
-             access_token_hash, token_expires_at, credential_id, actor, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $12, $6, $7, $8, 0, $9, $13, NULL, NULL, NULL, $10, $11)",
+             access_token_hash, token_expires_at, credential_id, actor, created_at, \
+             grant_type, subject, issuer_state_hash) \
+             VALUES ($1, $2, $3, $4, $5, $12, $6, $7, $8, 0, $9, $13, NULL, NULL, NULL, $10, $11, \
+             $14, $15, $16)",
         )
         .bind(o.id.as_str())
         .bind(o.agency_id.as_str())
@@ -449,6 +456,9 @@ where
         .bind(o.created_at)
         .bind(o.not_before_credential)
         .bind(OfferState::Pending.code())
+        .bind(o.grant.code())
+        .bind(o.subject.as_deref())
+        .bind(o.issuer_state_hash.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_or(e, Conflict::Offer))?;
@@ -458,7 +468,7 @@ where
             o.id.clone(),
             serde_json::json!({
                 "vct": o.vct, "tx_code": o.tx_code_hash.is_some(),
-                "code_expires_at": o.code_expires_at,
+                "code_expires_at": o.code_expires_at, "grant": o.grant,
             }),
         );
         append_audit(&mut *tx, &o.agency_id, vec![entry], o.created_at).await?;
@@ -474,16 +484,20 @@ where
         max_attempts: i64,
         access_token_hash: &str,
         token_expires_at: i64,
+        dpop_jkt: Option<&str>,
         now: i64,
     ) -> Result<CodeRedemption, StoreError> {
         // A code nobody was given is answered from a reader: strangers
         // guessing codes never queue on the single SQLite writer.
-        let (known,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM offers WHERE agency_id = $1 AND code_hash = $2")
-                .bind(agency_id)
-                .bind(code_hash)
-                .fetch_one(&self.read)
-                .await?;
+        let (known,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM offers WHERE agency_id = $1 AND code_hash = $2 \
+                 AND grant_type = $3",
+        )
+        .bind(agency_id)
+        .bind(code_hash)
+        .bind(OfferGrant::PreAuthorized.code())
+        .fetch_one(&self.read)
+        .await?;
         if known == 0 {
             return Ok(CodeRedemption::InvalidCode);
         }
@@ -549,14 +563,15 @@ where
             }
         }
         let done = sqlx::query(
-            "UPDATE offers SET state = $4, access_token_hash = $2, token_expires_at = $3 \
-             WHERE id = $1 AND state = $5",
+            "UPDATE offers SET state = $4, access_token_hash = $2, token_expires_at = $3, \
+             dpop_jkt = $6 WHERE id = $1 AND state = $5",
         )
         .bind(offer.id.as_str())
         .bind(access_token_hash)
         .bind(token_expires_at)
         .bind(OfferState::TokenIssued.code())
         .bind(OfferState::Pending.code())
+        .bind(dpop_jkt)
         .execute(&mut *tx)
         .await?;
         if DB::rows_affected(&done) != 1 {
@@ -566,7 +581,7 @@ where
             format!("oid4vci:{}", offer.id),
             "offer.token",
             offer.id.clone(),
-            serde_json::json!({"token_expires_at": token_expires_at}),
+            serde_json::json!({"token_expires_at": token_expires_at, "dpop": dpop_jkt.is_some()}),
         );
         append_audit(&mut *tx, agency_id, vec![entry], now).await?;
         tx.commit().await?;
@@ -574,6 +589,7 @@ where
         granted.state = OfferState::TokenIssued;
         granted.access_token_hash = Some(access_token_hash.to_owned());
         granted.token_expires_at = Some(token_expires_at);
+        granted.dpop_jkt = dpop_jkt.map(str::to_owned);
         Ok(CodeRedemption::Granted(Box::new(granted)))
     }
 
@@ -618,6 +634,17 @@ where
                 "the offer was already redeemed".into(),
             ));
         }
+        // A wallet-initiated authorization code offer came from the
+        // agency's record of the citizen: issued, it is forgotten.
+        sqlx::query(
+            "DELETE FROM subject_records WHERE EXISTS (SELECT 1 FROM offers o \
+             WHERE o.id = $1 AND o.grant_type = $2 AND o.agency_id = subject_records.agency_id \
+             AND o.subject = subject_records.subject AND o.vct = subject_records.vct)",
+        )
+        .bind(offer_id)
+        .bind(OfferGrant::WalletInitiatedCode.code())
+        .execute(&mut *tx)
+        .await?;
         insert_credential_rows(&mut *tx, std::slice::from_ref(c)).await?;
         append_audit(&mut *tx, &c.record.agency_id, vec![issue_entry(c)], at).await?;
         tx.commit().await?;
