@@ -522,16 +522,19 @@ async fn an_issuer_initiated_offer_is_for_its_citizen_and_honours_authorization_
     );
 }
 
+/// A change to a pushed request's form.
+type Change = dyn Fn(&mut Vec<(&str, &str)>);
+
 async fn par_refuses_missing_or_plain_pkce_and_unknown_configurations(h: &Harness) {
     let w = Wallet::new();
     let challenge = challenge_s256(&w.verifier);
     let base = par_pairs(&challenge, "business-licence");
-    let push = |change: &dyn Fn(&mut Vec<(&str, &str)>)| {
+    let push = |change: &Change| {
         let mut p = base.clone();
         change(&mut p);
         async move { post_form(h, "/agencies/demo/par", &p, None).await }
     };
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<(&str, &str)>)>, &str)> = vec![
+    let cases: Vec<(&str, Box<Change>, &str)> = vec![
         (
             "no code_challenge",
             Box::new(|p| p.retain(|(k, _)| *k != "code_challenge")),
