@@ -112,9 +112,15 @@ impl Loopback {
 fn answer(mut stream: TcpStream) -> Option<String> {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut line = String::new();
-    BufReader::new(std::io::Read::take(&mut stream, MAX_HEAD))
-        .read_line(&mut line)
-        .ok()?;
+    let mut head = BufReader::new(std::io::Read::take(&mut stream, MAX_HEAD));
+    head.read_line(&mut line).ok()?;
+    // The rest of the head is read too: a socket closed with unread data
+    // is reset, and the browser would show an error instead of the page.
+    let mut header = String::new();
+    while head.read_line(&mut header).is_ok_and(|n| n > 2) {
+        header.clear();
+    }
+    drop(head);
     let target = line.strip_prefix("GET ")?.split(' ').next()?.to_owned();
     let query = match target.split_once('?') {
         Some(("/callback", q)) => Some(q.to_owned()),
