@@ -299,7 +299,7 @@ fn the_npm_client_runs_the_authorization_code_flow_with_par_pkce_and_dpop() {
     let jwks = http("GET", &issuer.url("/agencies/demo/jwks.json"), None, None).json();
     let mut keys = InMemoryKeys::new();
     for k in KeyWithId::from_jwk_or_set(&jwks).unwrap() {
-        keys.add_issuer_key(&issuer.iss(), k);
+        keys.add_issuer_key(issuer.iss(), k);
     }
     let credential = got["credential"].as_str().unwrap();
     let report = verify(
