@@ -11,13 +11,15 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tongban_protocol::oid4vci::{
-    AuthorizationServerMetadata, CredentialIssuerMetadata, ErrorResponse, JWT_MEDIA_TYPE,
+    AuthorizationServerMetadata, CLIENT_ATTESTATION_HEADER, CLIENT_ATTESTATION_POP_HEADER,
+    CredentialIssuerMetadata, ErrorResponse, JWT_MEDIA_TYPE,
 };
 
 use super::ApiError;
 use super::{AppState, body_bytes, content_type_is};
 use crate::app::{
-    AccessToken, CredentialBody, CredentialReply, Oid4vciError, Redirect, ServiceError,
+    AccessToken, ClientAttestationHeaders, CredentialBody, CredentialReply, Oid4vciError, Redirect,
+    ServiceError, form_client_id,
 };
 use tongban_protocol::oauth::dpop::DPOP_ALGS;
 use tongban_protocol::oauth::{DPOP_HEADER, DPOP_NONCE_HEADER, INVALID_DPOP_PROOF};
@@ -51,7 +53,8 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let www_authenticate = (self.status == StatusCode::UNAUTHORIZED)
+        let www_authenticate = (self.status == StatusCode::UNAUTHORIZED
+            && self.body.error == "invalid_token")
             .then(|| {
                 HeaderValue::from_str(&format!(
                     "{} error=\"{}\", error_description=\"{}\"{}",
@@ -118,6 +121,12 @@ impl From<Oid4vciError> for OAuthError {
         match e {
             Oid4vciError::Refused(body) => OAuthError {
                 status: StatusCode::BAD_REQUEST,
+                body,
+                dpop_nonce: None,
+                dpop_challenge: false,
+            },
+            Oid4vciError::ClientAuthentication(body) => OAuthError {
+                status: StatusCode::UNAUTHORIZED,
                 body,
                 dpop_nonce: None,
                 dpop_challenge: false,
@@ -213,7 +222,11 @@ pub async fn par(
     }
     let rt = s.agency(&agency).await?;
     let proof = dpop_proof(req.headers())?.map(str::to_owned);
+    let attestation = client_attestation_headers(req.headers());
     let body = body_bytes(req, &s).await?;
+    // HAIP 1.0 (Authorization Endpoint): the wallet authenticates at the
+    // PAR endpoint by the same rules as at the token endpoint.
+    s.authenticate_client(&rt, &attestation, form_client_id(&body).as_deref())?;
     let response = s
         .pushed_authorization_request(&rt, &body, proof.as_deref())
         .await?;
@@ -320,7 +333,9 @@ pub async fn token(
     }
     let rt = s.agency(&agency).await?;
     let proof = dpop_proof(req.headers())?.map(str::to_owned);
+    let attestation = client_attestation_headers(req.headers());
     let body = body_bytes(req, &s).await?;
+    s.authenticate_client(&rt, &attestation, form_client_id(&body).as_deref())?;
     let response = s.token_request(&rt, &body, proof.as_deref()).await?;
     Ok(with_dpop_nonce(
         &s,
@@ -342,6 +357,25 @@ pub async fn nonce(
         &rt.agency.id,
         Json(response).into_response(),
     ))
+}
+
+/// The wallet attestation headers of a request (draft -07 §6.1), every
+/// value as sent (a repeated header is refused by
+/// [`authenticate_client`](crate::app::Service::authenticate_client); a
+/// value that is not visible ASCII counts as an empty one, refused there as
+/// malformed).
+pub fn client_attestation_headers(headers: &HeaderMap) -> ClientAttestationHeaders {
+    let all = |name: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap_or_default().trim().to_owned())
+            .collect()
+    };
+    ClientAttestationHeaders {
+        attestation: all(CLIENT_ATTESTATION_HEADER),
+        pop: all(CLIENT_ATTESTATION_POP_HEADER),
+    }
 }
 
 /// The access token of the `Authorization` header: `Bearer` or `DPoP`

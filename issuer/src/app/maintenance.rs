@@ -9,7 +9,8 @@ impl Service {
     /// rows (and entries) touched.
     pub async fn purge_expired(&self) -> Result<u64, ServiceError> {
         let now = self.now();
-        let forgotten = (self.nonces.purge(now) + self.dpop.purge(now)) as u64;
+        let forgotten =
+            (self.nonces.purge(now) + self.dpop.purge(now) + self.spent_pops.purge(now)) as u64;
         let authorizations = self.store.purge_authorizations(now).await?;
         Ok(self.store.purge_expired(now).await? + authorizations + forgotten)
     }

@@ -57,13 +57,15 @@ pub use error::ServiceError;
 pub use issuing::{IssueRequest, Issued, IssuedCredential};
 pub use offers::{IssuedOffer, OfferOptions, offer_uri, png_base64, random_digits};
 pub use oid4vci::{
-    AccessToken, CodeExchange, CredentialBody, CredentialReply, DpopAt, Oid4vciError, Redirect,
+    AccessToken, AttestedClient, ChainError, ClientAttestationError, ClientAttestationHeaders,
+    CodeExchange, CredentialBody, CredentialReply, DpopAt, KeyAttestationError, Oid4vciError,
+    Redirect, form_client_id,
 };
 pub use records::{ClaimsSource, RecordLoaded, RecordRequest, StoredRecords, SubjectClaims};
 
 pub use crate::store::{
-    Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, FreshList, OfferRecord,
-    StatusChange, StoredKey, TokenRecord,
+    Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, FreshList, KeyStorage,
+    OfferRecord, StatusChange, StoredKey, TokenRecord,
 };
 
 /// Most credentials committed in one transaction.
@@ -112,6 +114,8 @@ pub struct Service {
     dpop: oid4vci::dpop::DpopGuard,
     login: Arc<dyn login::CitizenLogin>,
     claims: Arc<dyn ClaimsSource>,
+    /// The wallet attestation proofs (`jti`) already used.
+    spent_pops: oid4vci::spent::SpentSet,
     clock: SharedClock,
 }
 
@@ -225,6 +229,7 @@ impl Service {
             dpop,
             login,
             claims,
+            spent_pops: oid4vci::spent::SpentSet::new(oid4vci::client_attestation::MAX_SPENT_POPS),
             master,
             catalogue,
             metrics: Metrics::default(),

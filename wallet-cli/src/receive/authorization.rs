@@ -42,13 +42,17 @@ fn random_b64(n: usize) -> String {
     base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b)
 }
 
-/// Posts a form with a DPoP proof for `url` when `dpop` is set, once more
-/// with the server's nonce when it asks for one.
+/// Posts a form to the authorization server `aud` with a DPoP proof for
+/// `url` when `dpop` is set, and the wallet attestation headers when the
+/// wallet has one (`opts.attestation`); once more, with fresh proofs, with
+/// the server's nonce when it asks for one.
 pub(super) fn post_form(
     client: &Client,
     url: &str,
     form: &[(&str, &str)],
     mut dpop: Option<&mut Dpop>,
+    aud: &str,
+    opts: &Options,
 ) -> Result<Reply, ReceiveError> {
     client.check_url(url)?;
     let mut retried = false;
@@ -56,6 +60,14 @@ pub(super) fn post_form(
         let mut req = client.agent.post(url);
         if let Some(d) = dpop.as_deref() {
             req = req.set("DPoP", &d.proof(url, None)?);
+        }
+        if let Some(a) = &opts.attestation {
+            for (name, value) in a
+                .headers(aud, opts.now)
+                .map_err(|e| ReceiveError::Signing(e.to_string()))?
+            {
+                req = req.set(name, &value);
+            }
         }
         let reply = Client::finish(url, req.send_form(form))?;
         let Some(d) = dpop.as_deref_mut() else {
@@ -194,7 +206,7 @@ pub(super) fn authorize(
     let state = random_b64(16);
     let request = PushedAuthorizationRequest {
         response_type: "code".into(),
-        client_id: opts.client_id.clone(),
+        client_id: opts.client_id().to_owned(),
         redirect_uri: loopback.redirect_uri.clone(),
         code_challenge: Some(challenge_s256(&verifier)),
         code_challenge_method: Some(PKCE_S256.into()),
@@ -209,6 +221,8 @@ pub(super) fn authorize(
         par_endpoint,
         &request.form_pairs(),
         dpop.as_deref_mut(),
+        as_id,
+        opts,
     )?;
     if !(reply.status == 201 || reply.status == 200) {
         let (error, description) = oauth_error(&reply);
@@ -224,7 +238,7 @@ pub(super) fn authorize(
     let mut url = url::Url::parse(authorization_endpoint)
         .map_err(|e| ReceiveError::MetadataInvalid(format!("authorization_endpoint: {e}")))?;
     url.query_pairs_mut()
-        .append_pair("client_id", &opts.client_id)
+        .append_pair("client_id", opts.client_id())
         .append_pair("request_uri", &par.request_uri);
     ui.open_in_browser(url.as_str());
     let query = loopback.wait(opts.login_timeout)?;
@@ -266,13 +280,15 @@ pub(super) fn authorize(
         code,
         redirect_uri: loopback_redirect(&request),
         code_verifier: verifier,
-        client_id: opts.client_id.clone(),
+        client_id: opts.client_id().to_owned(),
     };
     let reply = post_form(
         client,
         token_endpoint,
         &token_request.form_pairs(),
         dpop.as_deref_mut(),
+        as_id,
+        opts,
     )?;
     if reply.status != 200 {
         let (error, description) = oauth_error(&reply);

@@ -128,10 +128,20 @@ where
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
 {
     for chunk in items.chunks(INSERT_CHUNK) {
+        let key_attestations: Vec<Option<String>> = chunk
+            .iter()
+            .map(|c| {
+                c.record
+                    .key_storage
+                    .as_ref()
+                    .map(|k| serde_json::to_string(k).unwrap_or_default())
+            })
+            .collect();
         let insert = Statement::insert_values(
             "INSERT INTO credentials (id, agency_id, vct, licence_id, status_list, status_idx, \
-             status, holder_thumbprint, kid, issued_at, expires_at, offer_id)",
-            chunk.iter().map(|c| {
+             status, holder_thumbprint, kid, issued_at, expires_at, offer_id, batch_id, \
+             key_attestation)",
+            chunk.iter().zip(&key_attestations).map(|(c, ka)| {
                 let r = &c.record;
                 [
                     r.id.as_str().into(),
@@ -146,6 +156,8 @@ where
                     r.issued_at.into(),
                     r.expires_at.into(),
                     r.offer_id.as_deref().into(),
+                    r.batch_id.as_deref().into(),
+                    ka.as_deref().into(),
                 ]
             }),
         );
@@ -173,20 +185,21 @@ where
 /// The `credential.issue` audit entry of a stored credential.
 pub(super) fn issue_entry(c: &NewCredential) -> PendingEntry {
     let r = &c.record;
-    PendingEntry::new(
-        c.actor.clone(),
-        "credential.issue",
-        r.id.clone(),
-        serde_json::json!({
-            "vct": r.vct,
-            "licence_id": r.licence_id,
-            "status_list": r.status_list,
-            "status_idx": r.status_idx,
-            "kid": r.kid,
-            "holder": r.holder_thumbprint,
-            "offer": r.offer_id,
-        }),
-    )
+    let mut detail = serde_json::json!({
+        "vct": r.vct,
+        "licence_id": r.licence_id,
+        "status_list": r.status_list,
+        "status_idx": r.status_idx,
+        "kid": r.kid,
+        "holder": r.holder_thumbprint,
+        "offer": r.offer_id,
+    });
+    // Only a copy of a batch says so: a single credential's entry keeps
+    // the form it always had.
+    if let Some(batch) = &r.batch_id {
+        detail["batch"] = batch.as_str().into();
+    }
+    PendingEntry::new(c.actor.clone(), "credential.issue", r.id.clone(), detail)
 }
 
 /// The `credential.issue` entries of a batch, grouped by agency (each

@@ -1,11 +1,11 @@
 -- The authorization code flow (HAIP 1.0): pushed authorization requests
 -- and their codes, the agency's records looked up by the citizen's
 -- subject, and what an offer's access token is bound to. Keep in step
--- with ../postgres/0002_authorization_code.sql.
+-- with ../sqlite/0004_authorization_code.sql.
 
 -- 0 pre-authorized code, 1 authorization code from an issuer-initiated
 -- offer (issuer_state), 2 authorization code asked for by the wallet.
-ALTER TABLE offers ADD COLUMN grant_type INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE offers ADD COLUMN grant_type BIGINT NOT NULL DEFAULT 0;
 -- The citizen's subject at the agency's login (grants 1 and 2).
 ALTER TABLE offers ADD COLUMN subject TEXT;
 -- SHA-256 of the offer's issuer_state (grant 1).
@@ -25,18 +25,18 @@ CREATE TABLE authorization_requests (
     redirect_uri TEXT NOT NULL,
     code_challenge TEXT NOT NULL,
     vct TEXT NOT NULL,
-    by_details INTEGER NOT NULL,
+    by_details BIGINT NOT NULL,
     offer_id TEXT,
     client_state TEXT,
     dpop_jkt TEXT,
-    stage INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
+    stage BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
     login_state_hash TEXT UNIQUE,
     login_nonce TEXT,
     login_verifier TEXT,
     subject TEXT,
     code_hash TEXT UNIQUE,
-    created_at INTEGER NOT NULL
+    created_at BIGINT NOT NULL
 );
 CREATE INDEX authorization_requests_by_stage ON authorization_requests (agency_id, stage, expires_at);
 
@@ -48,10 +48,10 @@ CREATE TABLE subject_records (
     subject TEXT NOT NULL,
     vct TEXT NOT NULL,
     claims TEXT NOT NULL,
-    credential_exp INTEGER,
-    credential_nbf INTEGER,
-    expires_at INTEGER NOT NULL,
+    credential_exp BIGINT,
+    credential_nbf BIGINT,
+    expires_at BIGINT NOT NULL,
     actor TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
+    created_at BIGINT NOT NULL,
     PRIMARY KEY (agency_id, subject, vct)
 );
