@@ -53,8 +53,11 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
+        // A challenge for the credential endpoint's refusals (a bad token,
+        // or DPoP's), not for a client authentication refusal (401
+        // `invalid_client`/`invalid_client_attestation` at PAR and token).
         let www_authenticate = (self.status == StatusCode::UNAUTHORIZED
-            && self.body.error == "invalid_token")
+            && (self.body.error == "invalid_token" || self.dpop_challenge))
             .then(|| {
                 HeaderValue::from_str(&format!(
                     "{} error=\"{}\", error_description=\"{}\"{}",
