@@ -1183,7 +1183,7 @@ async fn the_draft_15_proof_request_and_no_pin_offers_work(h: &Harness) {
     let (s, _, v) = h
         .form(
             "/agencies/demo/token",
-            &[("grant_type", "authorization_code"), ("code", "x")],
+            &[("grant_type", "password"), ("username", "x")],
         )
         .await;
     assert_eq!(
