@@ -3,9 +3,12 @@
 //! in `tests/interop/js`, started here with a test citizen it logs in at
 //! once), and two wallets running the authorization code flow against it:
 //!
-//! - `tongban-wallet receive`: an issuer-initiated offer (`issuer_state`)
-//!   and a wallet-initiated request (`--issuer --type`, the claims from a
-//!   record loaded by the admin API), PAR + PKCE + DPoP, the login in a
+//! - `tongban-wallet receive`, with a wallet attestation and key attester
+//!   from a test wallet provider the agency requires: an issuer-initiated
+//!   offer (`issuer_state`) and a wallet-initiated request (`--issuer
+//!   --type`, the claims from a record loaded by the admin API), PAR +
+//!   PKCE + DPoP + the wallet attestation, a batch of copies each with its
+//!   key attested, the login in a
 //!   headless browser (`browser.mjs`, given as `--browser`) that comes back
 //!   to the wallet's loopback port; a second request for a spent record is
 //!   refused with `authorization_denied`.
@@ -21,9 +24,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::{Value, json};
+use tongban_e2e::attested::import_attestation;
 use tongban_e2e::cargo_bin;
 use tongban_e2e::issuer::{IssuerProcess, StartOptions, free_port, http};
 use tongban_e2e::peers::{ensure_js, js_dir};
+use tongban_test_support::attestation::{TEST_CLIENT_ID, WalletProvider};
 use tongban_test_support::sample::catalogue_claims;
 use tongban_verifier::*;
 
@@ -79,14 +84,15 @@ impl Provider {
 }
 
 /// An issuer whose `demo` agency logs citizens in at a provider on
-/// `provider_port`, and that provider.
-fn issuer_with_login(tmp: &Path) -> (IssuerProcess, Provider) {
+/// `provider_port`, and that provider; `more` is added to the issuer's
+/// configuration file.
+fn issuer_with_login(tmp: &Path, more: &str) -> (IssuerProcess, Provider) {
     let provider_port = free_port();
     let config = tmp.join("issuer.toml");
     std::fs::write(
         &config,
         format!(
-            "[login.demo]\nissuer = \"http://127.0.0.1:{provider_port}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\n"
+            "[login.demo]\nissuer = \"http://127.0.0.1:{provider_port}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\n{more}"
         ),
     )
     .unwrap();
@@ -147,6 +153,11 @@ fn json_out(out: &Output) -> Value {
     })
 }
 
+/// `s` percent-encoded as a form value (`:` and `/` escaped).
+fn url_component(s: &str) -> String {
+    tongban_test_support::percent::encode_component(s)
+}
+
 fn code_offer(issuer: &IssuerProcess, serial: u32) -> String {
     let r = issuer.admin_issue(&json!({
         "vct": "urn:tongban:business-licence:1",
@@ -163,7 +174,27 @@ fn code_offer(issuer: &IssuerProcess, serial: u32) -> String {
 #[test]
 fn our_wallet_receives_with_the_authorization_code_flow() {
     let tmp = tempfile::tempdir().unwrap();
-    let (issuer, provider) = issuer_with_login(tmp.path());
+    // The agency requires wallet and key attestations (HAIP 1.0 §4.4.1,
+    // §4.5.1): the wallet authenticates at PAR and token, and attests the
+    // key of every copy of its batch.
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    let provider_ca = WalletProvider::new("Acme", now).unwrap();
+    let root = tmp.path().join("acme-root.pem");
+    std::fs::write(&root, &provider_ca.root_pem).unwrap();
+    let (issuer, provider) = issuer_with_login(
+        tmp.path(),
+        &format!(
+            "\n[attestation.demo]\nwallet_attestation = \"required\"\nkey_attestation = \"required\"\n\
+             trusted_wallet_providers = [{:?}]\n",
+            root.to_str().unwrap()
+        ),
+    );
     let (_, meta) = {
         let r = http(
             "GET",
@@ -174,10 +205,15 @@ fn our_wallet_receives_with_the_authorization_code_flow() {
         (r.status, r.json())
     };
     assert_eq!(meta["require_pushed_authorization_requests"], true);
+    assert_eq!(
+        meta["token_endpoint_auth_methods_supported"],
+        json!(["attest_jwt_client_auth"])
+    );
     let browser = browser_program(tmp.path());
     let browser = browser.to_str().unwrap();
     let w = tmp.path().join("wallet");
     assert!(wallet(&w, &["--json", "init"]).status.success());
+    import_attestation(&w, PASS, tmp.path(), &provider_ca, now);
 
     // Issuer-initiated: the offer's issuer_state, the citizen it names.
     let offer = code_offer(&issuer, 501);
@@ -203,8 +239,10 @@ fn our_wallet_receives_with_the_authorization_code_flow() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!(
-            "{}/authorize?client_id=tongban-wallet&request_uri=",
-            issuer.iss()
+            "{}/authorize?client_id={}&request_uri=",
+            issuer.iss(),
+            // The attestation's sub is the wallet's client_id.
+            url_component(TEST_CLIENT_ID)
         )),
         "the URL is printed: {stderr}"
     );
@@ -249,16 +287,33 @@ fn our_wallet_receives_with_the_authorization_code_flow() {
     );
     assert_eq!(json_out(&out)["error"]["code"], "authorization_denied");
 
-    // Both credentials are in the wallet, bound to its key.
+    // Both credentials are in the wallet, each a batch of copies whose
+    // rows record the storage level the key attestations stated.
     let list = json_out(&wallet(&w, &["--json", "list"]));
     assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    let rows = http(
+        "GET",
+        &issuer.url("/admin/v1/credentials"),
+        Some(&issuer.token),
+        None,
+    )
+    .json();
+    let rows = rows["credentials"].as_array().unwrap();
+    assert!(rows.len() > 2, "batches were received: {rows:?}");
+    for row in rows {
+        assert_eq!(
+            row["key_storage"]["key_storage"],
+            json!(["iso_18045_high"]),
+            "{row}"
+        );
+    }
     drop(provider);
 }
 
 #[test]
 fn the_npm_client_runs_the_authorization_code_flow_with_par_pkce_and_dpop() {
     let tmp = tempfile::tempdir().unwrap();
-    let (issuer, provider) = issuer_with_login(tmp.path());
+    let (issuer, provider) = issuer_with_login(tmp.path(), "");
     let offer = code_offer(&issuer, 503);
     let out_file = tmp.path().join("npm.json");
     let out = Command::new("node")
