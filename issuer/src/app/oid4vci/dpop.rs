@@ -13,14 +13,12 @@
 //! value, not single-use (RFC 9449 §8): a wallet uses it until it expires.
 //! What makes a proof single-use is its `jti`, remembered (as a 16-byte
 //! digest with the key's thumbprint) until the proof's `iat` leaves the
-//! window, in a bounded in-memory set per process: full, it refuses
+//! window, in a bounded in-memory set per process ([`super::spent`], as
+//! for `c_nonce`s and attestation PoPs): full, it refuses
 //! (fails closed) rather than forgets. Only proofs that carry a live nonce
 //! and verify reach the set. On several replicas a proof could be replayed
 //! once on each within its short window; the access token it protects is
 //! still redeemed once, in the database.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -33,6 +31,7 @@ use tongban_protocol::oid4vci::ErrorResponse;
 use zeroize::Zeroizing;
 
 use super::Oid4vciError;
+use super::spent::{SpendRefusal, SpentSet};
 use crate::app::Service;
 
 const VERSION: u8 = 2;
@@ -46,7 +45,7 @@ pub const MAX_SEEN: usize = 1 << 20;
 /// Mints DPoP nonces and remembers spent `jti`s.
 pub struct DpopGuard {
     key: Zeroizing<[u8; 32]>,
-    seen: Mutex<HashMap<[u8; 16], i64>>,
+    seen: SpentSet<[u8; 16]>,
 }
 
 impl std::fmt::Debug for DpopGuard {
@@ -69,7 +68,7 @@ impl DpopGuard {
     pub fn new(key: Zeroizing<[u8; 32]>) -> Self {
         DpopGuard {
             key,
-            seen: Mutex::new(HashMap::new()),
+            seen: SpentSet::new(MAX_SEEN),
         }
     }
 
@@ -135,32 +134,17 @@ impl DpopGuard {
             .finalize();
         let mut id = [0u8; 16];
         id.copy_from_slice(&digest[..16]);
-        let mut seen = self
-            .seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if seen.get(&id).is_some_and(|until| *until >= now) {
-            return Err(JtiRefusal::Replayed);
-        }
-        if seen.len() >= MAX_SEEN {
-            seen.retain(|_, until| *until >= now);
-            if seen.len() >= MAX_SEEN {
-                return Err(JtiRefusal::Busy);
-            }
-        }
-        seen.insert(id, keep_until);
-        Ok(())
+        self.seen
+            .spend(id, keep_until, now)
+            .map_err(|refusal| match refusal {
+                SpendRefusal::Replayed => JtiRefusal::Replayed,
+                SpendRefusal::Busy => JtiRefusal::Busy,
+            })
     }
 
     /// Forgets `jti`s past their window; returns how many.
     pub fn purge(&self, now: i64) -> usize {
-        let mut seen = self
-            .seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let before = seen.len();
-        seen.retain(|_, until| *until >= now);
-        before - seen.len()
+        self.seen.purge(now)
     }
 }
 
