@@ -34,7 +34,7 @@ const BATCH_CONCURRENCY: usize = 64;
 #[derive(Debug)]
 pub struct Admin {
     /// The token record.
-    pub token: TokenRecord,
+    pub token: Arc<TokenRecord>,
     /// Its agency, keys opened.
     pub rt: Arc<AgencyRuntime>,
 }

@@ -13,7 +13,9 @@ use tongban_verifier::catalogue::schema::Mode;
 use tongban_verifier::{CredentialBuilder, PublicKey};
 
 use super::ServiceError;
-use crate::store::{CredentialRecord, CredentialStatus, NewCredential, Store};
+use crate::store::{
+    Conflict, CredentialRecord, CredentialStatus, NewCredential, Store, StoreError,
+};
 use crate::tokens::random_b64;
 use tongban_service_kit::SharedClock;
 
@@ -121,15 +123,14 @@ impl Service {
         req: IssueRequest,
     ) -> Result<Issued, ServiceError> {
         let lt = self.check_request(rt, &req)?;
-        if let Some(l) = licence_id(&req.claims)
-            && self.licence_id_taken(&rt.agency.id, &l).await?
-        {
-            return Err(ServiceError::LicenceIdTaken(format!(
-                "licence_id {l:?} was already issued by {}",
-                rt.agency.id
-            )));
-        }
         if let Some(opts) = &req.offer {
+            // An offer stores no credential yet, so its licence id is
+            // checked by a read; a credential's, by the insert itself.
+            if let Some(l) = licence_id(&req.claims)
+                && self.licence_id_taken(&rt.agency.id, &l).await?
+            {
+                return Err(licence_id_taken(&l, &rt.agency.id));
+            }
             return self
                 .create_offer(rt, lt, actor, &req, opts)
                 .await
@@ -166,10 +167,17 @@ impl Service {
                 detail: "the service is shutting down".into(),
                 cause: None,
             })?;
-        wait.await.map_err(|_| ServiceError::StorageUnavailable {
+        match wait.await.map_err(|_| ServiceError::StorageUnavailable {
             detail: "the commit task stopped".into(),
             cause: None,
-        })??;
+        })? {
+            Ok(()) => {}
+            Err(StoreError::Conflict(Conflict::LicenceId)) => {
+                let l = record.licence_id.as_deref().unwrap_or_default();
+                return Err(licence_id_taken(l, &rt.agency.id));
+            }
+            Err(e) => return Err(e.into()),
+        }
         self.metrics.add(
             "tongban_credentials_issued_total",
             &[("agency", &rt.agency.id), ("vct", lt.slug)],
@@ -257,6 +265,12 @@ impl Service {
     }
 }
 
+fn licence_id_taken(licence_id: &str, agency: &str) -> ServiceError {
+    ServiceError::LicenceIdTaken(format!(
+        "licence_id {licence_id:?} was already issued by {agency}"
+    ))
+}
+
 /// The `licence_id` claim, if the claims carry one.
 pub(crate) fn licence_id(claims: &Map<String, Value>) -> Option<String> {
     claims
@@ -281,9 +295,9 @@ pub(crate) async fn run_committer(
         let (items, replies): (Vec<NewCredential>, Vec<_>) =
             batch.into_iter().map(|c| (c.item, c.reply)).unzip();
         match store.insert_credentials(&items, clock.now()).await {
-            Ok(()) => {
-                for reply in replies {
-                    let _ = reply.send(Ok(()));
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome.map_err(StoreError::Conflict));
                 }
             }
             Err(e) if items.len() == 1 => {
@@ -292,12 +306,18 @@ pub(crate) async fn run_committer(
                 }
             }
             Err(_) => {
-                // One item spoiled the group (a duplicate licence id, say):
-                // commit each alone so only that one fails.
+                // The database failed the group: commit each alone, so a
+                // failure that belongs to one credential fails only it.
                 for (item, reply) in items.iter().zip(replies) {
                     let r = store
                         .insert_credentials(std::slice::from_ref(item), clock.now())
-                        .await;
+                        .await
+                        .and_then(|mut o| match o.pop() {
+                            Some(outcome) => outcome.map_err(StoreError::Conflict),
+                            None => {
+                                Err(StoreError::Corrupt("no outcome for the credential".into()))
+                            }
+                        });
                     let _ = reply.send(r);
                 }
             }

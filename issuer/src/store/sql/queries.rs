@@ -7,7 +7,8 @@ use sqlx::{Encode, Executor, FromRow, IntoArguments, Transaction, Type};
 use super::rows::{AgencyRow, AuditRow, CredentialRow, KeyRow, OfferRow, TokenRow};
 use super::statement::Statement;
 use super::writes::{
-    append_audit, insert_credential_rows, insert_signing_key, issue_entries_by_agency, issue_entry,
+    append_audit, insert_credential_rows, insert_free_credential_rows, insert_signing_key,
+    issue_entries_by_agency, issue_entry, refusal,
 };
 use super::{Dialect, SqlStore};
 use crate::audit::{AuditEntry, GENESIS, PendingEntry};
@@ -30,6 +31,7 @@ where
     for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
+    for<'r> (String,): FromRow<'r, DB::Row>,
     for<'r> (i64, i64): FromRow<'r, DB::Row>,
     for<'r> (i64, String): FromRow<'r, DB::Row>,
     for<'r> (String, i64, i64): FromRow<'r, DB::Row>,
@@ -276,14 +278,31 @@ where
         Ok(next - n)
     }
 
-    async fn insert_credentials(&self, items: &[NewCredential], at: i64) -> Result<(), StoreError> {
+    async fn insert_credentials(
+        &self,
+        items: &[NewCredential],
+        at: i64,
+    ) -> Result<Vec<Result<(), Conflict>>, StoreError> {
         let mut tx: Transaction<'_, DB> = self.write.begin().await?;
-        insert_credential_rows(&mut *tx, items).await?;
-        for (agency, entries) in issue_entries_by_agency(items) {
+        let stored = insert_free_credential_rows(&mut *tx, items).await?;
+        let kept = items
+            .iter()
+            .zip(&stored)
+            .filter(|(_, s)| **s)
+            .map(|(c, _)| c);
+        for (agency, entries) in issue_entries_by_agency(kept) {
             append_audit(&mut *tx, agency, entries, at).await?;
         }
+        let mut out = Vec::with_capacity(items.len());
+        for (item, stored) in items.iter().zip(stored) {
+            out.push(if stored {
+                Ok(())
+            } else {
+                Err(refusal(&mut *tx, item).await?)
+            });
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(out)
     }
 
     async fn licence_id_exists(
