@@ -17,5 +17,6 @@
 #![forbid(unsafe_code)]
 
 pub mod corpus;
+pub mod http1;
 pub mod issuer_load;
 pub mod verifier_load;
