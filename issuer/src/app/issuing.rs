@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use rand_core::OsRng;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand_core::RngCore as _;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot};
@@ -16,10 +18,10 @@ use super::ServiceError;
 use crate::store::{
     Conflict, CredentialRecord, CredentialStatus, NewCredential, Store, StoreError,
 };
-use crate::tokens::random_b64;
 use tongban_service_kit::SharedClock;
 
 use super::offers::{IssuedOffer, OfferOptions};
+use super::os_bytes::OsBytes;
 use super::{AgencyRuntime, Commit, MAX_GROUP, Service, internal};
 
 /// What an admin asks to issue.
@@ -146,8 +148,8 @@ impl Service {
             .sign(
                 rt,
                 lt,
-                &req.claims,
-                &holder,
+                req.claims,
+                holder,
                 req.expires_at,
                 req.not_before,
                 None,
@@ -200,8 +202,8 @@ impl Service {
         &self,
         rt: &AgencyRuntime,
         lt: &LicenceType,
-        claims: &Map<String, Value>,
-        holder: &PublicKey,
+        claims: Map<String, Value>,
+        holder: PublicKey,
         exp: Option<i64>,
         nbf: Option<i64>,
         offer_id: Option<&str>,
@@ -216,25 +218,30 @@ impl Service {
         let status_uri = format!("{}/status/{list}", rt.agency.iss);
         let iat = self.now();
         let exp = exp.unwrap_or(iat + self.config.credential_validity_days * 86_400);
+        let licence_id = licence_id(&claims);
+        let holder_thumbprint = holder.thumbprint();
         let mut b = CredentialBuilder::new(rt.agency.iss.clone(), lt.vct.clone(), iat)
-            .claims(claims.clone())
-            .holder_key(holder.clone())
+            .claims(claims)
+            .holder_key(holder)
             .status(json!({"status_list": {"idx": idx, "uri": status_uri}}))
             .sd_alg(self.config.sd_alg)
             .expires_at(exp);
         if let Some(n) = nbf {
             b = b.not_before(n);
         }
-        let issued = b.issue(&rt.keys.signer, &mut OsRng).map_err(internal)?;
+        let mut rng = OsBytes::new();
+        let issued = b.issue(&rt.keys.signer, &mut rng).map_err(internal)?;
+        let mut id = [0u8; 16];
+        rng.fill_bytes(&mut id);
         let record = CredentialRecord {
-            id: format!("cred_{}", random_b64(16)),
+            id: format!("cred_{}", URL_SAFE_NO_PAD.encode(id)),
             agency_id: rt.agency.id.clone(),
             vct: lt.vct.clone(),
-            licence_id: licence_id(claims),
+            licence_id,
             status_list: list,
             status_idx: idx,
             status: CredentialStatus::Valid,
-            holder_thumbprint: Some(holder.thumbprint()),
+            holder_thumbprint: Some(holder_thumbprint),
             kid: rt.keys.kid.clone(),
             issued_at: iat,
             expires_at: Some(exp),

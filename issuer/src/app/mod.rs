@@ -44,6 +44,7 @@ mod issuing;
 mod maintenance;
 mod offers;
 mod oid4vci;
+mod os_bytes;
 mod status_cache;
 mod status_lists;
 mod token_cache;

@@ -32,6 +32,19 @@ pub enum TransportError {
     Timeout,
 }
 
+impl TransportError {
+    /// A short name of the kind, for counting errors by kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TransportError::Url(_) => "url",
+            TransportError::Connect(_) => "connect",
+            TransportError::Http(e) if e.is_incomplete_message() => "connection closed",
+            TransportError::Http(_) => "http",
+            TransportError::Timeout => "timeout",
+        }
+    }
+}
+
 impl std::fmt::Display for TransportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -376,7 +376,7 @@ async fn worker(w: Arc<Work>) -> WorkerOut {
                     (s, _) => Some(format!("http {s}")),
                 }
             }
-            Err(_) => Some("transport".to_owned()),
+            Err(e) => Some(format!("transport ({})", e.kind())),
         };
         if let Some(kind) = failure {
             let transport = kind.starts_with("transport");

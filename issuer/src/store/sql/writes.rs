@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 
+use super::Dialect;
 use super::statement::Statement;
 
 use crate::audit::{AuditEntry, PendingEntry, SCHEME};
@@ -178,35 +179,54 @@ where
 /// are free, skipping the others — the unique constraints are the check,
 /// so there is no read before — and says which were stored, in order. A
 /// row that repeats an earlier row's licence id in the same call is
-/// skipped too.
+/// skipped too. Usually every row is stored, which the count of inserted
+/// rows shows; only when it falls short are the stored ids read back.
 pub(super) async fn insert_free_credential_rows<DB>(
     conn: &mut DB::Connection,
     items: &[NewCredential],
 ) -> Result<Vec<bool>, StoreError>
 where
-    DB: Database,
+    DB: Dialect,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
-    for<'r> (String,): sqlx::FromRow<'r, DB::Row>,
+    for<'r> (String, i64, i64): sqlx::FromRow<'r, DB::Row>,
 {
     let mut stored = Vec::with_capacity(items.len());
     for chunk in items.chunks(INSERT_CHUNK) {
         let mut insert = credential_values(chunk);
-        insert.push(" ON CONFLICT DO NOTHING RETURNING id");
-        let ids: Vec<(String,)> = insert
-            .query_as::<DB, (String,)>()
+        insert.push(" ON CONFLICT DO NOTHING");
+        let done = insert.query::<DB>().execute(&mut *conn).await?;
+        if usize::try_from(DB::rows_affected(&done)).ok() == Some(chunk.len()) {
+            stored.extend(std::iter::repeat_n(true, chunk.len()));
+            continue;
+        }
+        // Our row, not an older one with the same random id: its status
+        // position (unique per agency) is the one this item was given.
+        let mut select =
+            Statement::new("SELECT id, status_list, status_idx FROM credentials WHERE id IN (");
+        for (i, c) in chunk.iter().enumerate() {
+            if i > 0 {
+                select.push(", ");
+            }
+            select.push_bind(c.record.id.as_str());
+        }
+        select.push(")");
+        let rows: Vec<(String, i64, i64)> = select
+            .query_as::<DB, (String, i64, i64)>()
             .fetch_all(&mut *conn)
             .await?;
-        if ids.len() == chunk.len() {
-            stored.extend(std::iter::repeat_n(true, chunk.len()));
-        } else {
-            let ids: HashSet<&str> = ids.iter().map(|(id,)| id.as_str()).collect();
-            stored.extend(chunk.iter().map(|c| ids.contains(c.record.id.as_str())));
-        }
+        let rows: HashSet<(&str, i64, i64)> = rows
+            .iter()
+            .map(|(id, list, idx)| (id.as_str(), *list, *idx))
+            .collect();
+        stored.extend(chunk.iter().map(|c| {
+            let r = &c.record;
+            rows.contains(&(r.id.as_str(), r.status_list, r.status_idx))
+        }));
     }
     Ok(stored)
 }
