@@ -333,7 +333,10 @@ where
         agency_id: &str,
         f: &CredentialFilter,
     ) -> Result<Vec<(i64, CredentialRecord)>, StoreError> {
-        let mut select = Statement::new("SELECT * FROM credentials WHERE agency_id = ");
+        let mut select = Statement::new(
+            "SELECT * FROM credentials WHERE agency_id = ",
+            DB::PLACEHOLDERS,
+        );
         select.push_bind(agency_id);
         if let Some(v) = &f.vct {
             select.push(" AND vct = ").push_bind(v.as_str());

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 
 use super::Dialect;
-use super::statement::Statement;
+use super::statement::{Placeholders, Statement};
 
 use crate::audit::{AuditEntry, PendingEntry, SCHEME};
 use crate::store::{Conflict, NewCredential, StoreError, StoredKey, conflict_or};
@@ -53,7 +53,7 @@ pub(super) async fn append_audit<DB>(
     at: i64,
 ) -> Result<(), StoreError>
 where
-    DB: Database,
+    DB: Dialect,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
@@ -87,6 +87,7 @@ where
         Statement::insert_values(
             "INSERT INTO audit_log \
              (agency_id, seq, at, actor, action, subject, detail, prev_hash, hash)",
+            DB::PLACEHOLDERS,
             chunk.iter().map(|e| {
                 [
                     e.chain.as_str().into(),
@@ -114,10 +115,11 @@ where
 }
 
 /// `INSERT INTO credentials … VALUES` for these rows, without the tail.
-fn credential_values(chunk: &[NewCredential]) -> Statement<'_> {
+fn credential_values(placeholders: Placeholders, chunk: &[NewCredential]) -> Statement<'_> {
     Statement::insert_values(
         "INSERT INTO credentials (id, agency_id, vct, licence_id, status_list, status_idx, \
          status, holder_thumbprint, kid, issued_at, expires_at, offer_id)",
+        placeholders,
         chunk.iter().map(|c| {
             let r = &c.record;
             [
@@ -145,7 +147,7 @@ pub(super) async fn insert_credential_rows<DB>(
     items: &[NewCredential],
 ) -> Result<(), StoreError>
 where
-    DB: Database,
+    DB: Dialect,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
@@ -154,7 +156,7 @@ where
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
 {
     for chunk in items.chunks(INSERT_CHUNK) {
-        credential_values(chunk)
+        credential_values(DB::PLACEHOLDERS, chunk)
             .query::<DB>()
             .execute(&mut *conn)
             .await
@@ -197,7 +199,7 @@ where
 {
     let mut stored = Vec::with_capacity(items.len());
     for chunk in items.chunks(INSERT_CHUNK) {
-        let mut insert = credential_values(chunk);
+        let mut insert = credential_values(DB::PLACEHOLDERS, chunk);
         insert.push(" ON CONFLICT DO NOTHING");
         let done = insert.query::<DB>().execute(&mut *conn).await?;
         if usize::try_from(DB::rows_affected(&done)).ok() == Some(chunk.len()) {
@@ -206,8 +208,10 @@ where
         }
         // Our row, not an older one with the same random id: its status
         // position (unique per agency) is the one this item was given.
-        let mut select =
-            Statement::new("SELECT id, status_list, status_idx FROM credentials WHERE id IN (");
+        let mut select = Statement::new(
+            "SELECT id, status_list, status_idx FROM credentials WHERE id IN (",
+            DB::PLACEHOLDERS,
+        );
         for (i, c) in chunk.iter().enumerate() {
             if i > 0 {
                 select.push(", ");
