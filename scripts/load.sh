@@ -26,9 +26,10 @@
 #   KEEP=1        keep the data directories (and the PostgreSQL databases)
 #
 # The load client shares the machine with the service: the CPU columns say
-# how much of it each had. "other" is everything else that ran meanwhile
-# (PostgreSQL, and anything else on the machine — on a shared machine, other
-# people's builds); "idle" is what nobody used. Measure on a quiet machine.
+# how much of it each had. "PostgreSQL" is every process named postgres
+# (all of the server's backends, whoever they serve); "other" is everything
+# else that ran meanwhile (on a shared machine, other people's builds);
+# "idle" is what nobody used. Measure on a quiet machine.
 #
 # Exit status 0 when every run issued something, its check passed and its
 # audit chain verified; 1 otherwise.
@@ -55,6 +56,8 @@ hz="$(getconf CLK_TCK)"
 
 # CPU seconds (user + system) a process has used, from /proc.
 cpu_secs() { awk -v hz="$hz" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+# CPU seconds of every process named postgres (the server's backends), from /proc.
+pg_cpu() { cat /proc/[0-9]*/stat 2>/dev/null | awk -v hz="$hz" '$2 == "(postgres)" { s += $14 + $15 } END { printf "%.2f", s / hz }'; }
 # Busy and total CPU seconds of the whole machine, from /proc/stat.
 machine_cpu() { awk -v hz="$hz" '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; printf "%.2f %.2f\n", (t - $5 - $6) / hz, t / hz }' /proc/stat; }
 
@@ -110,39 +113,43 @@ run_one() {
 
   local service_cpu_before busy0 total0 busy1 total1 wall cu cs service_cpu
   service_cpu_before="$(cpu_secs "$pid")"
+  local pg0 pg1
+  pg0="$(pg_cpu)"
   read -r busy0 total0 < <(machine_cpu)
   TIMEFORMAT="%R %U %S"
   { time "$load" run --url "$url" --workers "$workers" --seconds "$secs" --acks "$dir/acks.txt" \
       --json > "$dir/load.json" || run_status=1; } 2> "$dir/client-time.txt"
   read -r busy1 total1 < <(machine_cpu)
+  pg1="$(pg_cpu)"
   service_cpu="$(awk -v a="$service_cpu_before" -v b="$(cpu_secs "$pid")" 'BEGIN { printf "%.2f", b - a }')"
   read -r wall cu cs < <(tail -n 1 "$dir/client-time.txt")
 
   # Throughput, latency and the CPU split, from the load's JSON and /proc.
   local summary
-  summary="$(python3 - "$dir/load.json" "$wall" "$cu" "$cs" "$service_cpu" "$busy0" "$busy1" "$total0" "$total1" <<'PY'
+  summary="$(python3 - "$dir/load.json" "$wall" "$cu" "$cs" "$service_cpu" "$busy0" "$busy1" "$total0" "$total1" "$pg0" "$pg1" <<'PY'
 import json, sys
 load = json.load(open(sys.argv[1]))["load"]
-wall, cu, cs, sv, b0, b1, t0, t1 = map(float, sys.argv[2:])
+wall, cu, cs, sv, b0, b1, t0, t1, pg0, pg1 = map(float, sys.argv[2:])
 client = cu + cs
+pg = max(pg1 - pg0, 0.0)
 busy = b1 - b0
 cores = (t1 - t0) / wall          # CPU seconds the machine had per wall second
-other = max(busy - sv - client, 0.0)
+other = max(busy - sv - client - pg, 0.0)
 idle = (t1 - t0) - busy
 lat = load["latency_ms"]
 n = load["acknowledged"]
 per_cred = 1e6 * sv / n if n else 0.0
 errors = sum(load["errors"].values())
 print(f'{n}|{load["throughput_per_s"]:.0f}|{lat["p50"]:.2f}|{lat["p90"]:.2f}|{lat["p99"]:.2f}|{lat["max"]:.2f}|{errors}'
-      f'|{sv / wall:.2f}|{client / wall:.2f}|{other / wall:.2f}|{idle / wall:.2f}|{per_cred:.0f}|{cores:.1f}')
+      f'|{sv / wall:.2f}|{client / wall:.2f}|{pg / wall:.2f}|{other / wall:.2f}|{idle / wall:.2f}|{per_cred:.0f}|{cores:.1f}')
 print("timeline: " + " ".join(f"{r:.0f}" for r in load["timeline"]["per_s"]) + f' (per {load["timeline"]["window_s"]} s)', file=sys.stderr)
 PY
 )" 2> "$dir/timeline.txt"
-  local n tput p50 p90 p99 max errors sv_c cl_c ot_c id_c per_cred cores
-  IFS='|' read -r n tput p50 p90 p99 max errors sv_c cl_c ot_c id_c per_cred cores <<< "$summary"
+  local n tput p50 p90 p99 max errors sv_c cl_c pg_c ot_c id_c per_cred cores
+  IFS='|' read -r n tput p50 p90 p99 max errors sv_c cl_c pg_c ot_c id_c per_cred cores <<< "$summary"
   echo "issued $n credentials: $tput/s; latency ms p50 $p50, p90 $p90, p99 $p99, max $max; errors $errors"
   cat "$dir/timeline.txt"
-  echo "cpu (cores of $cores): service $sv_c, load client $cl_c, other $ot_c, idle $id_c; service CPU per credential $per_cred µs"
+  echo "cpu (cores of $cores): service $sv_c, load client $cl_c, PostgreSQL $pg_c, other $ot_c, idle $id_c; service CPU per credential $per_cred µs"
 
   echo "-- checking every acknowledged credential against the admin list and the audit log"
   "$load" check --url "$url" --acks "$dir/acks.txt" | tee "$dir/check.txt" || run_status=1
@@ -157,7 +164,7 @@ PY
   [[ $run_status == 0 ]] || { verdict="FAIL"; status=1; }
   local label="SQLite"
   [[ "$backend" == postgres ]] && label="PostgreSQL"
-  rows+=("| $label | $workers | $n | **$tput** | $p50 | $p90 | **$p99** | $max | $errors | $sv_c / $cl_c / $ot_c / $id_c | $per_cred µs | $verdict |")
+  rows+=("| $label | $workers | $n | **$tput** | $p50 | $p90 | **$p99** | $max | $errors | $sv_c / $cl_c / $pg_c / $ot_c / $id_c | $per_cred µs | $verdict |")
   cleanup_run
 }
 
@@ -175,7 +182,7 @@ echo "machine:  $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/
 echo "load avg: $(cut -d' ' -f1-3 /proc/loadavg) (at the end)"
 echo "settings: ${secs}s per run; SQLite WAL + synchronous=FULL; PostgreSQL $(psql -At "$pg_admin" -c 'SHOW server_version' 2>/dev/null || echo '(not reached)'), fsync=$(psql -At "$pg_admin" -c 'SHOW fsync' 2>/dev/null || echo '?'), synchronous_commit=$(psql -At "$pg_admin" -c 'SHOW synchronous_commit' 2>/dev/null || echo '?')"
 echo
-echo "| Backend | workers | issued | per second | p50 ms | p90 ms | p99 ms | max ms | errors | CPU cores: service / client / other / idle | service CPU per credential | check + audit verify |"
+echo "| Backend | workers | issued | per second | p50 ms | p90 ms | p99 ms | max ms | errors | CPU cores: service / client / PostgreSQL / other / idle | service CPU per credential | check + audit verify |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"
 printf '%s\n' "${rows[@]}"
 if [[ $status == 0 ]]; then echo "RESULT: PASS"; else echo "RESULT: FAIL"; fi
