@@ -152,6 +152,7 @@ pub fn demo_agency(service: &Service) -> AgencySpec {
             .collect(),
         encryption_required: false,
         key_alg: Default::default(),
+        jws_alg_name: None,
     }
 }
 

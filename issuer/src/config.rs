@@ -51,6 +51,10 @@ pub struct FileConfig {
     pub tx_code_length: Option<usize>,
     /// How old a proof JWT's `iat` may be, seconds.
     pub proof_max_age_secs: Option<i64>,
+    /// Most key proofs (so credentials) in one credential request: the
+    /// `batch_size` of `batch_credential_issuance` (OpenID4VCI 1.0 §12.2.4);
+    /// 1 turns batch issuance off.
+    pub batch_size: Option<usize>,
     /// PostgreSQL pool size.
     pub db_max_connections: Option<u32>,
     /// Status indices reserved from the database at a time.
@@ -79,6 +83,14 @@ pub struct FileConfig {
     pub max_connections_per_ip: Option<usize>,
     /// How long a stopping service waits for requests in flight, seconds.
     pub shutdown_grace_secs: Option<u64>,
+    /// Each agency's wallet and key attestation rules,
+    /// `[attestation.<agency>]` ([`crate::attestation_policy`]).
+    #[serde(default)]
+    pub attestation: std::collections::BTreeMap<String, crate::attestation_policy::AttestationFile>,
+    /// Where the zone's signed trust list is published (its roots beside
+    /// it); advertised to wallets in the credential issuer metadata as
+    /// `tongban_trust_list_uri`.
+    pub trust_list_url: Option<String>,
 }
 
 /// The effective configuration.
@@ -118,6 +130,8 @@ pub struct Config {
     pub tx_code_length: usize,
     /// Default 300.
     pub proof_max_age_secs: i64,
+    /// Default 5; 1..=[`MAX_BATCH_SIZE`], 1 meaning no batch issuance.
+    pub batch_size: usize,
     /// Default 16.
     pub db_max_connections: u32,
     /// Default 256.
@@ -138,6 +152,10 @@ pub struct Config {
     /// Timeouts, connection limits and the shutdown deadline of the HTTP
     /// server (defaults: [`ServerLimits::default`]).
     pub server: ServerLimits,
+    /// Each agency's wallet and key attestation rules (default: off).
+    pub attestation: crate::attestation_policy::AttestationRules,
+    /// The zone's trust list URL the metadata advertises (default none).
+    pub trust_list_url: Option<String>,
 }
 
 /// The server's limits from the file's keys, each defaulting to
@@ -175,11 +193,11 @@ impl Config {
             status_list_size: number, status_list_ttl_secs: number, status_list_lifetime_secs: number,
             offer_ttl_secs: number, access_token_ttl_secs: number, nonce_ttl_secs: number,
             tx_code_max_attempts: number, tx_code_length: number, proof_max_age_secs: number,
-            db_max_connections: number, index_block: number, log_format: string, key_refresh_secs: number,
+            batch_size: number, db_max_connections: number, index_block: number, log_format: string, key_refresh_secs: number,
             admin_token_cache_secs: number,
             credential_validity_days: number, sd_alg: string, header_read_timeout_secs: number,
             body_idle_timeout_secs: number, request_timeout_secs: number, max_connections: number,
-            max_connections_per_ip: number, shutdown_grace_secs: number,
+            max_connections_per_ip: number, shutdown_grace_secs: number, trust_list_url: string,
         );
         over.apply(
             &mut f.listen,
@@ -230,6 +248,15 @@ impl Config {
                 message: "must be a multiple of 4 between 16 and 16777216".into(),
             });
         }
+        let batch_size = f.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
+        if !(1..=MAX_BATCH_SIZE).contains(&batch_size) {
+            return Err(ConfigError::Invalid {
+                key: "batch_size",
+                message: format!(
+                    "must be 1..={MAX_BATCH_SIZE} (1: no batch issuance; 2 or more: that many credentials per request at most)"
+                ),
+            });
+        }
         let sd_alg = match f.sd_alg.as_deref() {
             None => tongban_verifier::SdAlg::Sha256,
             Some(name) => {
@@ -248,6 +275,8 @@ impl Config {
             });
         }
         let database_url = config::database_url(f.database_url)?;
+        let attestation = crate::attestation_policy::AttestationRules::resolve(f.attestation)?;
+        let trust_list_url = f.trust_list_url.map(trust_list_url).transpose()?;
         Ok(Config {
             listen,
             data_dir: f
@@ -267,6 +296,7 @@ impl Config {
             tx_code_max_attempts: f.tx_code_max_attempts.unwrap_or(5).max(1),
             tx_code_length,
             proof_max_age_secs: f.proof_max_age_secs.unwrap_or(300).max(1),
+            batch_size,
             db_max_connections: f.db_max_connections.unwrap_or(16).max(1),
             index_block: f.index_block.unwrap_or(256).clamp(1, 65_536),
             log_format,
@@ -275,6 +305,8 @@ impl Config {
             credential_validity_days: f.credential_validity_days.unwrap_or(1826).clamp(1, 36_500),
             sd_alg,
             server,
+            attestation,
+            trust_list_url,
         })
     }
 
@@ -294,6 +326,31 @@ impl Config {
     pub fn sqlite_file(&self) -> PathBuf {
         self.data_dir.join("issuer.sqlite3")
     }
+}
+
+/// Credentials per credential request when `batch_size` is not set.
+pub const DEFAULT_BATCH_SIZE: usize = 5;
+
+/// The largest `batch_size` the service accepts: each credential of a
+/// batch is signed and stored in the request's one transaction.
+pub const MAX_BATCH_SIZE: usize = 32;
+
+/// The trust list's URL: what a wallet will fetch (`https://`, or
+/// `http://` to a loopback host, `specs/trust-list.md` §5.1), naming the
+/// list's file, without a query or fragment (the roots are published beside
+/// it).
+fn trust_list_url(url: String) -> Result<String, ConfigError> {
+    let bad = |why: String| ConfigError::Invalid {
+        key: "trust_list_url",
+        message: format!("{url:?}: {why}"),
+    };
+    let parsed = tongban_cli_support::net::check_url(&url).map_err(|e| bad(e.to_string()))?;
+    if parsed.query().is_some() || parsed.fragment().is_some() || parsed.path().ends_with('/') {
+        return Err(bad(
+            "must name the list's file, without a query or fragment".into(),
+        ));
+    }
+    Ok(url)
 }
 
 /// The path of an `http(s)://authority[/path]` URL, without a trailing `/`.
@@ -406,6 +463,44 @@ mod tests {
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| (*v).to_owned())
         }
+    }
+
+    #[test]
+    fn the_trust_list_url_is_one_a_wallet_will_fetch() {
+        let load = |u: &str| {
+            Config::load_with(
+                None,
+                &Overrides::default(),
+                env(&[("TONGBAN_ISSUER_TRUST_LIST_URL", u)]),
+            )
+        };
+        let c = load("https://trust.yrd.example/trust-list.json").unwrap();
+        assert_eq!(
+            c.trust_list_url.as_deref(),
+            Some("https://trust.yrd.example/trust-list.json")
+        );
+        assert!(load("http://127.0.0.1:9/trust-list.jwt").is_ok());
+        for bad in [
+            "http://trust.yrd.example/trust-list.json",
+            "ftp://trust.yrd.example/trust-list.json",
+            "https://trust.yrd.example/",
+            "https://trust.yrd.example/list.json#x",
+            "https://trust.yrd.example/list.json?v=1",
+            "trust-list.json",
+        ] {
+            assert!(
+                matches!(
+                    load(bad),
+                    Err(ConfigError::Invalid {
+                        key: "trust_list_url",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+        let none = Config::load_with(None, &Overrides::default(), env(&[])).unwrap();
+        assert!(none.trust_list_url.is_none());
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! open.
 
 use rand_core::OsRng;
-use tongban_verifier::{AnySigner, Ed25519Signer, PublicKey, Signer as _, Sm2Signer};
+use tongban_verifier::{
+    Algorithm, AnySigner, Ed25519Signer, P256Signer, PublicKey, Signer as _, Sm2Signer,
+};
 use zeroize::Zeroizing;
 
 pub use tongban_service_kit::master_key::{KeyError, MasterKey, SealedFor};
@@ -17,28 +19,102 @@ use crate::app::StoredKey;
 /// The signature algorithm of an agency key, chosen when the key is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum KeyAlg {
-    /// Ed25519 (`EdDSA`), the default.
+    /// Ed25519 (`EdDSA`, or `Ed25519` by [`JwsAlgName`]), the default.
     #[default]
     Ed25519,
+    /// ECDSA on P-256 with SHA-256 (`ES256`), what HAIP 1.0 §7 requires
+    /// every party to support.
+    Es256,
     /// SM2 with SM3 (`SM2SM3`, GB/T 32918/32905;
     /// `specs/credential-format.md` §9).
     Sm2,
 }
 
+/// The name an Ed25519 key's JWS headers give its algorithm: `EdDSA`
+/// (RFC 8037, the default, what every peer reads) or the fully specified
+/// `Ed25519` of RFC 9864. The signatures are the same; verifiers that do
+/// not know RFC 9864 refuse `Ed25519` (`docs/interop.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum JwsAlgName {
+    /// `EdDSA`.
+    #[default]
+    Eddsa,
+    /// `Ed25519` (RFC 9864).
+    Ed25519,
+}
+
+/// What a new agency key is: its algorithm and, for Ed25519, the name its
+/// headers use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeyChoice {
+    /// The key's algorithm.
+    pub alg: KeyAlg,
+    /// The `alg` name of an Ed25519 key's headers (ignored for the others;
+    /// [`KeyChoice::new`] refuses [`JwsAlgName::Ed25519`] with them).
+    pub name: JwsAlgName,
+}
+
+/// A key choice that does not hold together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--jws-alg-name ed25519 names Ed25519 keys only; a {0} key signs under its own name (leave --jws-alg-name out)"
+)]
+pub struct KeyChoiceError(pub &'static str);
+
+impl KeyChoice {
+    /// `alg` with `name` (`None`: `EdDSA` for Ed25519). The `Ed25519` name
+    /// with another algorithm is refused.
+    pub fn new(alg: KeyAlg, name: Option<JwsAlgName>) -> Result<KeyChoice, KeyChoiceError> {
+        match (alg, name) {
+            (KeyAlg::Ed25519, n) => Ok(KeyChoice {
+                alg,
+                name: n.unwrap_or_default(),
+            }),
+            (_, Some(JwsAlgName::Ed25519)) => Err(KeyChoiceError(alg.jws_alg())),
+            (_, _) => Ok(KeyChoice {
+                alg,
+                name: JwsAlgName::Eddsa,
+            }),
+        }
+    }
+
+    /// The JWS `alg` its key signs under (and its JWK's `alg` pin).
+    pub fn jws_alg(self) -> &'static str {
+        match (self.alg, self.name) {
+            (KeyAlg::Ed25519, JwsAlgName::Ed25519) => Algorithm::Ed25519.as_str(),
+            (alg, _) => alg.jws_alg(),
+        }
+    }
+
+    /// The choice a stored key was made with (by its JWK's `crv` and
+    /// `alg`), so a rotation keeps it.
+    pub fn of_jwk(jwk: &serde_json::Value) -> Option<KeyChoice> {
+        let alg = KeyAlg::of_jwk(jwk)?;
+        let name = match jwk.get("alg").and_then(serde_json::Value::as_str) {
+            Some("Ed25519") if alg == KeyAlg::Ed25519 => JwsAlgName::Ed25519,
+            _ => JwsAlgName::Eddsa,
+        };
+        Some(KeyChoice { alg, name })
+    }
+}
+
 impl KeyAlg {
-    /// The JWS `alg` its keys sign with.
+    /// The JWS `alg` its keys sign with by default.
     pub fn jws_alg(self) -> &'static str {
         match self {
-            KeyAlg::Ed25519 => "EdDSA",
+            KeyAlg::Ed25519 => Algorithm::EdDsa.as_str(),
+            KeyAlg::Es256 => Algorithm::Es256.as_str(),
             KeyAlg::Sm2 => tongban_verifier::keys::ALG_SM2SM3,
         }
     }
 
-    /// The algorithm of a stored public JWK (by its `crv`).
+    /// The algorithm of a stored public JWK (by its `kty` and `crv`).
     pub fn of_jwk(jwk: &serde_json::Value) -> Option<KeyAlg> {
-        match jwk.get("crv").and_then(serde_json::Value::as_str) {
-            Some("Ed25519") => Some(KeyAlg::Ed25519),
-            Some(tongban_verifier::keys::CRV_SM2) => Some(KeyAlg::Sm2),
+        let member = |m: &str| jwk.get(m).and_then(serde_json::Value::as_str);
+        match (member("kty"), member("crv")) {
+            (Some("OKP"), Some("Ed25519")) => Some(KeyAlg::Ed25519),
+            (Some("EC"), Some("P-256")) => Some(KeyAlg::Es256),
+            (Some("EC"), Some(tongban_verifier::keys::CRV_SM2)) => Some(KeyAlg::Sm2),
             _ => None,
         }
     }
@@ -77,18 +153,23 @@ pub fn open(
     Ok(Zeroizing::new(key))
 }
 
-/// Makes a new signing key of algorithm `alg` for an agency, sealed for
-/// storage. Its public JWK carries `alg` (the pin a trust list copies).
+/// Makes a new signing key as `choice` says for an agency, sealed for
+/// storage. Its public JWK carries the `alg` it signs under (the pin a
+/// trust list copies: `EdDSA` or `Ed25519`, `ES256`, `SM2SM3`).
 pub fn new_signing_key(
     master: &MasterKey,
     agency: &str,
     now: i64,
-    alg: KeyAlg,
+    choice: KeyChoice,
 ) -> Result<StoredKey, KeyError> {
-    let (public, seed) = match alg {
+    let (public, seed) = match choice.alg {
         KeyAlg::Ed25519 => {
             let tmp = Ed25519Signer::generate(&mut OsRng, None);
             (tmp.public_key(), Zeroizing::new(tmp.seed()))
+        }
+        KeyAlg::Es256 => {
+            let tmp = P256Signer::generate(&mut OsRng, None);
+            (tmp.public_key(), Zeroizing::new(tmp.secret_bytes()))
         }
         KeyAlg::Sm2 => {
             let tmp = Sm2Signer::generate(&mut OsRng, None);
@@ -99,7 +180,7 @@ pub fn new_signing_key(
     let mut jwk = public.to_jwk();
     if let Some(o) = jwk.as_object_mut() {
         o.insert("kid".into(), kid.clone().into());
-        o.insert("alg".into(), alg.jws_alg().into());
+        o.insert("alg".into(), choice.jws_alg().into());
         o.insert("use".into(), "sig".into());
     }
     Ok(StoredKey {
@@ -116,7 +197,7 @@ pub fn new_signing_key(
 /// published public key.
 #[derive(Debug)]
 pub struct KeyRing {
-    /// Signs new credentials and status lists (Ed25519 or SM2).
+    /// Signs new credentials and status lists (Ed25519, P-256 or SM2).
     pub signer: AnySigner,
     /// Key id of [`KeyRing::signer`].
     pub kid: String,
@@ -127,6 +208,20 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
+    /// The choice the signing key was made with (algorithm and name).
+    pub fn choice(&self) -> KeyChoice {
+        let alg = match self.signer.algorithm() {
+            Algorithm::EdDsa | Algorithm::Ed25519 => KeyAlg::Ed25519,
+            Algorithm::Es256 => KeyAlg::Es256,
+            Algorithm::Sm2Sm3 => KeyAlg::Sm2,
+        };
+        let name = match self.signer.algorithm() {
+            Algorithm::Ed25519 => JwsAlgName::Ed25519,
+            _ => JwsAlgName::Eddsa,
+        };
+        KeyChoice { alg, name }
+    }
+
     /// Opens the current (unretired, newest) key and lists all public keys.
     pub fn open(master: &MasterKey, agency: &str, keys: &[StoredKey]) -> Result<KeyRing, KeyError> {
         let current = keys
@@ -140,14 +235,22 @@ impl KeyRing {
         let current_jwk: serde_json::Value =
             serde_json::from_str(&current.public_jwk).map_err(|_| key_type())?;
         let kid = Some(current.kid.clone());
-        let signer = match KeyAlg::of_jwk(&current_jwk).ok_or_else(key_type)? {
-            KeyAlg::Ed25519 => AnySigner::Ed25519(Ed25519Signer::from_seed(&seed, kid)),
+        let choice = KeyChoice::of_jwk(&current_jwk).ok_or_else(key_type)?;
+        let signer = match choice.alg {
+            KeyAlg::Ed25519 => AnySigner::Ed25519(
+                Ed25519Signer::from_seed(&seed, kid)
+                    .fully_specified(choice.name == JwsAlgName::Ed25519),
+            ),
+            KeyAlg::Es256 => {
+                AnySigner::P256(P256Signer::from_bytes(&seed, kid).map_err(|_| key_type())?)
+            }
             KeyAlg::Sm2 => {
                 AnySigner::Sm2(Sm2Signer::from_bytes(&seed, kid).map_err(|_| key_type())?)
             }
         };
         // The sealed secret must be the published key's (fail closed).
-        if signer.public_key().to_jwk()["x"] != current_jwk["x"] {
+        let public = signer.public_key().to_jwk();
+        if public["x"] != current_jwk["x"] || public.get("y") != current_jwk.get("y") {
             return Err(key_type());
         }
         let mut public_jwks = Vec::new();
@@ -176,7 +279,7 @@ mod tests {
     #[test]
     fn a_sealed_key_opens_only_for_its_agency_and_kid() {
         let m = MasterKey::generate();
-        let k = new_signing_key(&m, "a", 1, KeyAlg::Ed25519).unwrap();
+        let k = new_signing_key(&m, "a", 1, KeyChoice::default()).unwrap();
         assert!(open(&m, "a", &k.kid, &k.sealed).is_ok());
         assert!(open(&m, "b", &k.kid, &k.sealed).is_err());
         let other = MasterKey::generate();
@@ -190,7 +293,7 @@ mod tests {
     #[test]
     fn the_seed_is_not_in_the_sealed_blob() {
         let m = MasterKey::generate();
-        let k = new_signing_key(&m, "a", 1, KeyAlg::Ed25519).unwrap();
+        let k = new_signing_key(&m, "a", 1, KeyChoice::default()).unwrap();
         let seed = open(&m, "a", &k.kid, &k.sealed).unwrap();
         assert!(!k.sealed.windows(32).any(|w| w == seed.as_ref()));
         assert!(!k.public_jwk.contains("\"d\""));
@@ -234,9 +337,9 @@ mod tests {
     #[test]
     fn the_ring_signs_with_the_newest_unretired_key_and_publishes_all() {
         let m = MasterKey::generate();
-        let mut old = new_signing_key(&m, "a", 1, KeyAlg::Ed25519).unwrap();
+        let mut old = new_signing_key(&m, "a", 1, KeyChoice::default()).unwrap();
         old.retired_at = Some(5);
-        let new = new_signing_key(&m, "a", 5, KeyAlg::Ed25519).unwrap();
+        let new = new_signing_key(&m, "a", 5, KeyChoice::default()).unwrap();
         let ring = KeyRing::open(&m, "a", &[old.clone(), new.clone()]).unwrap();
         assert_eq!(ring.kid, new.kid);
         assert_eq!(ring.public_jwks.len(), 2);
@@ -245,9 +348,9 @@ mod tests {
     #[test]
     fn an_sm2_key_opens_as_an_sm2_signer_and_publishes_its_pin() {
         let m = MasterKey::generate();
-        let mut old = new_signing_key(&m, "a", 1, KeyAlg::Ed25519).unwrap();
+        let mut old = new_signing_key(&m, "a", 1, KeyChoice::default()).unwrap();
         old.retired_at = Some(5);
-        let new = new_signing_key(&m, "a", 5, KeyAlg::Sm2).unwrap();
+        let new = new_signing_key(&m, "a", 5, KeyChoice::new(KeyAlg::Sm2, None).unwrap()).unwrap();
         let jwk: serde_json::Value = serde_json::from_str(&new.public_jwk).unwrap();
         assert_eq!(jwk["crv"], "SM2");
         assert_eq!(jwk["alg"], "SM2SM3");
@@ -257,5 +360,53 @@ mod tests {
         assert_eq!(ring.public_keys.len(), 2);
         let sig = ring.signer.sign(b"m").unwrap();
         assert!(ring.public_keys[1].verify(tongban_verifier::Algorithm::Sm2Sm3, b"m", &sig));
+    }
+
+    #[test]
+    fn an_es256_key_opens_as_a_p256_signer_and_publishes_its_pin() {
+        let m = MasterKey::generate();
+        let k = new_signing_key(&m, "a", 1, KeyChoice::new(KeyAlg::Es256, None).unwrap()).unwrap();
+        let jwk: serde_json::Value = serde_json::from_str(&k.public_jwk).unwrap();
+        assert_eq!(
+            (jwk["kty"].as_str(), jwk["crv"].as_str()),
+            (Some("EC"), Some("P-256"))
+        );
+        assert_eq!(jwk["alg"], "ES256");
+        assert!(!k.public_jwk.contains("\"d\""));
+        let ring = KeyRing::open(&m, "a", std::slice::from_ref(&k)).unwrap();
+        assert_eq!(ring.signer.algorithm(), Algorithm::Es256);
+        assert_eq!(ring.choice(), KeyChoice::new(KeyAlg::Es256, None).unwrap());
+        let sig = ring.signer.sign(b"m").unwrap();
+        assert_eq!(sig.len(), 64);
+        assert!(ring.public_keys[0].verify(Algorithm::Es256, b"m", &sig));
+        // A sealed scalar under another key's published JWK does not open.
+        let other =
+            new_signing_key(&m, "a", 1, KeyChoice::new(KeyAlg::Es256, None).unwrap()).unwrap();
+        let swapped = StoredKey {
+            public_jwk: other.public_jwk.clone(),
+            ..k
+        };
+        assert!(KeyRing::open(&m, "a", &[swapped]).is_err());
+    }
+
+    #[test]
+    fn an_ed25519_key_signs_under_the_name_it_was_made_with() {
+        let m = MasterKey::generate();
+        let full = KeyChoice::new(KeyAlg::Ed25519, Some(JwsAlgName::Ed25519)).unwrap();
+        let k = new_signing_key(&m, "a", 1, full).unwrap();
+        let jwk: serde_json::Value = serde_json::from_str(&k.public_jwk).unwrap();
+        assert_eq!(jwk["alg"], "Ed25519");
+        let ring = KeyRing::open(&m, "a", &[k]).unwrap();
+        assert_eq!(ring.signer.algorithm(), Algorithm::Ed25519);
+        assert_eq!(ring.choice(), full);
+        assert_eq!(
+            KeyChoice::new(KeyAlg::Ed25519, None).unwrap().jws_alg(),
+            "EdDSA"
+        );
+        // The Ed25519 name belongs to Ed25519 keys only.
+        for alg in [KeyAlg::Es256, KeyAlg::Sm2] {
+            assert!(KeyChoice::new(alg, Some(JwsAlgName::Ed25519)).is_err());
+            assert!(KeyChoice::new(alg, Some(JwsAlgName::Eddsa)).is_ok());
+        }
     }
 }

@@ -30,6 +30,7 @@
 
 pub mod api;
 pub mod app;
+pub mod attestation_policy;
 pub mod audit;
 pub mod bootstrap;
 pub mod config;

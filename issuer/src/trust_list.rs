@@ -118,17 +118,19 @@ pub fn keys_from_document(doc: &Value) -> Result<Vec<Value>, DraftError> {
         let kid = parsed.kid.ok_or_else(|| {
             DraftError::BadKey("every key needs a kid (the credential header names it)".into())
         })?;
-        // Keep only the public members and the kid, and the algorithm pin
-        // that a key without a registered JOSE name must carry (SM2:
-        // `SM2SM3`, specs/trust-list.md §1); a source `alg` the key cannot
-        // make is refused.
+        // Keep only the public members, the kid and the algorithm pin
+        // (specs/trust-list.md §1): the source's `alg` when it has one (an
+        // agency's JWKS names each key's: `EdDSA` or `Ed25519`, `ES256`,
+        // `SM2SM3`), and for a key without a registered JOSE name (SM2)
+        // its one name when the source has none; a source `alg` the key
+        // cannot make is refused.
         let pin = jwk_pinned_alg(source, &parsed.key)
             .map_err(|e| DraftError::BadKey(format!("key {kid}: {e}")))?;
         let mut public = parsed.key.to_jwk();
         public["kid"] = Value::String(kid);
         let default = parsed.key.default_algorithm();
-        if default.requires_pin() {
-            public["alg"] = Value::String(pin.unwrap_or(default).as_str().to_owned());
+        if let Some(alg) = pin.or(default.requires_pin().then_some(default)) {
+            public["alg"] = Value::String(alg.as_str().to_owned());
         }
         out.push(public);
     }

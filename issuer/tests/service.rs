@@ -14,6 +14,7 @@ use support::{
     request_encryption_key, token,
 };
 use tongban_issuer::audit::{ChainVerifier, SCHEME};
+use tongban_protocol::oid4vci::{ProofKeyForm, sign_proof};
 use tongban_service_kit::{Clock as _, SystemClock};
 use tongban_test_support::jws::sign_json;
 use tongban_test_support::oid4vci::key_proof;
@@ -43,7 +44,7 @@ async fn jwks(h: &Harness, agency: &str) -> InMemoryKeys {
 /// Presents every claim with a KB-JWT and verifies like a counter would.
 fn present_and_verify(
     credential: &str,
-    holder: &Ed25519Signer,
+    holder: &dyn tongban_verifier::Signer,
     keys: &InMemoryKeys,
 ) -> tongban_verifier::Report {
     let held = HeldCredential::parse(credential).unwrap();
@@ -1169,7 +1170,7 @@ async fn the_pre_authorized_code_flow_issues_to_the_proof_key(h: &Harness) {
         ),
         (
             json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": ["a", "b"]}}),
-            "invalid_credential_request",
+            "invalid_proof",
         ),
         (
             json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [key_proof(&signer, DEMO_ISS, Some(&n), now).unwrap()]}, "proof": {"proof_type": "jwt", "jwt": "x"}}),
@@ -1392,6 +1393,7 @@ async fn encrypted_requests_get_encrypted_responses(h: &Harness) {
                 vcts: vec!["urn:tongban:business-licence:1".into()],
                 encryption_required: true,
                 key_alg: Default::default(),
+                jws_alg_name: None,
             },
             "test",
         )
@@ -1518,6 +1520,388 @@ async fn every_credential_carries_exp(h: &Harness) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "an empty body needs no content type");
+}
+
+// ---- batch issuance and algorithms ---------------------------------------
+
+/// The salts of a credential's disclosures and the digests of its `_sd`
+/// (decoys included).
+fn salts_and_digests(sd_jwt: &str) -> (Vec<String>, Vec<String>) {
+    let held = HeldCredential::parse(sd_jwt).unwrap();
+    let digests = held.payload()["_sd"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_owned())
+        .collect();
+    let salts = sd_jwt
+        .split('~')
+        .skip(1)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            let bytes = URL_SAFE_NO_PAD.decode(d).unwrap();
+            let v: Value = serde_json::from_slice(&bytes).unwrap();
+            v[0].as_str().unwrap().to_owned()
+        })
+        .collect();
+    (salts, digests)
+}
+
+/// The status list entries of the agency's list 0 at `indices`.
+async fn statuses(h: &Harness, agency: &str, indices: &[usize]) -> Vec<Option<u8>> {
+    let (s, _, body) = h
+        .raw(
+            Method::GET,
+            &format!("/agencies/{agency}/status/0"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let signed = StatusListToken::parse(std::str::from_utf8(&body).unwrap()).unwrap();
+    indices.iter().map(|i| signed.token.list.get(*i)).collect()
+}
+
+async fn a_batch_binds_each_copy_to_its_own_key_and_revokes_together(h: &Harness) {
+    let (_, m) = h
+        .get("/.well-known/openid-credential-issuer/agencies/demo", None)
+        .await;
+    assert_eq!(m["batch_credential_issuance"], json!({"batch_size": 5}));
+    let c = &m["credential_configurations_supported"]["business-licence"];
+    assert_eq!(
+        c["credential_signing_alg_values_supported"],
+        json!(["EdDSA"])
+    );
+    assert_eq!(
+        c["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"],
+        json!(["EdDSA", "Ed25519", "ES256", "SM2SM3"])
+    );
+    // Three holder keys of three kinds, one nonce.
+    let ed = Ed25519Signer::generate(&mut OsRng, None);
+    let ed_named = Ed25519Signer::generate(&mut OsRng, None).fully_specified(true);
+    let es = tongban_verifier::P256Signer::generate(&mut OsRng, None);
+    let holders: [&dyn tongban_verifier::Signer; 3] = [&ed, &es, &ed_named];
+    let o = offer(h, &h.demo, "business-licence", 90, false).await;
+    let access = access_token(h, &offer_parts(&o).0).await;
+    let n = c_nonce(h, "demo").await;
+    let proofs: Vec<String> = holders
+        .iter()
+        .map(|k| sign_proof(*k, ProofKeyForm::Jwk, DEMO_ISS, Some(&n), h.now()).unwrap())
+        .collect();
+    let (s, v) = credential_request(
+        h,
+        "demo",
+        &access,
+        &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": proofs}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let creds: Vec<&str> = v["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["credential"].as_str().unwrap())
+        .collect();
+    assert_eq!(creds.len(), 3);
+    let keys = jwks(h, "demo").await;
+    let mut all_salts = std::collections::HashSet::new();
+    let mut all_digests = std::collections::HashSet::new();
+    let mut indices = Vec::new();
+    for (cred, holder) in creds.iter().zip(holders) {
+        let held = HeldCredential::parse(cred).unwrap();
+        assert_eq!(held.payload()["cnf"]["jwk"], holder.public_key().to_jwk());
+        assert_eq!(held.claims()["licence_id"], "320509-BL-2026-000090");
+        indices.push(
+            usize::try_from(
+                held.payload()["status"]["status_list"]["idx"]
+                    .as_u64()
+                    .unwrap(),
+            )
+            .unwrap(),
+        );
+        let (salts, digests) = salts_and_digests(cred);
+        let n = (salts.len(), digests.len());
+        all_salts.extend(salts);
+        all_digests.extend(digests);
+        assert_eq!((all_salts.len() % n.0, all_digests.len() % n.1), (0, 0));
+        let r = present_and_verify(cred, holder, &keys);
+        assert_eq!(r.verdict, Verdict::Accepted, "{}", r.to_json());
+        // Another copy's key does not answer for this one.
+        let other = if std::ptr::eq(holder, holders[0]) {
+            holders[1]
+        } else {
+            holders[0]
+        };
+        assert_eq!(
+            present_and_verify(cred, other, &keys).verdict,
+            Verdict::Rejected
+        );
+    }
+    let (salts_each, digests_each) = salts_and_digests(creds[0]);
+    assert_eq!(
+        all_salts.len(),
+        3 * salts_each.len(),
+        "no salt repeats across copies"
+    );
+    assert_eq!(
+        all_digests.len(),
+        3 * digests_each.len(),
+        "no digest or decoy repeats"
+    );
+    indices.sort_unstable();
+    indices.dedup();
+    assert_eq!(indices.len(), 3, "each copy its own status index");
+    // One licence: listed by its id with its copies, the licence id on the first only.
+    let (_, list) = h
+        .get(
+            "/admin/v1/credentials?licence_id=320509-BL-2026-000090",
+            Some(&h.demo),
+        )
+        .await;
+    let rows = list["credentials"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{list}");
+    let batch = rows[0]["id"].as_str().unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r["batch_id"] == batch && r["offer_id"] == o["offer_id"])
+    );
+    assert_eq!(rows[0]["licence_id"], "320509-BL-2026-000090");
+    assert!(rows[1..].iter().all(|r| r["licence_id"].is_null()));
+    // Suspending the second copy suspends all three; revoking the third revokes all.
+    let second = rows[1]["id"].as_str().unwrap();
+    let third = rows[2]["id"].as_str().unwrap();
+    let (s, v) = h
+        .post(
+            &format!("/admin/v1/credentials/{second}/suspend"),
+            Some(&h.demo),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str().unwrap()),
+        (StatusCode::OK, "suspended"),
+        "{v}"
+    );
+    assert_eq!(statuses(h, "demo", &indices).await, [Some(2); 3]);
+    let (s, _) = h
+        .post(
+            &format!("/admin/v1/credentials/{third}/revoke"),
+            Some(&h.demo),
+            &json!({"reason": "withdrawn"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(statuses(h, "demo", &indices).await, [Some(1); 3]);
+    let (_, list) = h
+        .get(
+            "/admin/v1/credentials?licence_id=320509-BL-2026-000090",
+            Some(&h.demo),
+        )
+        .await;
+    assert!(
+        list["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "revoked")
+    );
+    // The licence id stays taken: no second licence under it.
+    let (_, jwk) = holder();
+    let (s, v) = h
+        .post("/admin/v1/credentials", Some(&h.demo), &json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 90), "holder_jwk": jwk}))
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str().unwrap()),
+        (StatusCode::CONFLICT, "licence_id_taken"),
+        "{v}"
+    );
+    // Every copy's issue and change is in the chain.
+    let (_, log) = h.get("/admin/v1/audit?limit=1000", Some(&h.demo)).await;
+    let count = |action: &str| {
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                let detail: Value = serde_json::from_str(e["detail"].as_str().unwrap()).unwrap();
+                e["action"] == action && detail["batch"] == batch
+            })
+            .count()
+    };
+    assert_eq!(
+        (
+            count("credential.issue"),
+            count("credential.suspend"),
+            count("credential.revoke")
+        ),
+        (3, 3, 3)
+    );
+    audit_chain_ok(h, "demo").await;
+}
+
+async fn batches_over_the_limit_with_mixed_nonces_or_one_key_twice_are_refused(h: &Harness) {
+    let o = offer(h, &h.demo, "business-licence", 91, false).await;
+    let access = access_token(h, &offer_parts(&o).0).await;
+    let now = h.now();
+    let keys: Vec<Ed25519Signer> = (0..6)
+        .map(|_| Ed25519Signer::generate(&mut OsRng, None))
+        .collect();
+    let n = c_nonce(h, "demo").await;
+    let proofs = |ks: &[Ed25519Signer], nonce: &str| -> Vec<String> {
+        ks.iter()
+            .map(|k| key_proof(k, DEMO_ISS, Some(nonce), now).unwrap())
+            .collect()
+    };
+    let body = |p: Vec<String>| json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": p}});
+    let n2 = c_nonce(h, "demo").await;
+    let mut mixed = proofs(&keys[..2], &n);
+    mixed.push(key_proof(&keys[2], DEMO_ISS, Some(&n2), now).unwrap());
+    let mut twice = proofs(&keys[..2], &n);
+    twice.push(key_proof(&keys[0], DEMO_ISS, Some(&n), now).unwrap());
+    for (what, p, code, says) in [
+        (
+            "six proofs, batch_size 5",
+            proofs(&keys, &n),
+            "invalid_proof",
+            "batch_size (5)",
+        ),
+        ("mixed nonces", mixed, "invalid_proof", "same c_nonce"),
+        ("one key twice", twice, "invalid_proof", "same key"),
+    ] {
+        let (s, v) = credential_request(h, "demo", &access, &body(p)).await;
+        assert_eq!(
+            (s, v["error"].as_str().unwrap()),
+            (StatusCode::BAD_REQUEST, code),
+            "{what}: {v}"
+        );
+        assert!(
+            v["error_description"].as_str().unwrap().contains(says),
+            "{what}: {v}"
+        );
+    }
+    // None of them spent the nonce or the access token: five proofs pass.
+    let (s, v) = credential_request(h, "demo", &access, &body(proofs(&keys[..5], &n))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["credentials"].as_array().unwrap().len(), 5);
+}
+
+async fn an_es256_agency_signs_es256_and_may_rotate_to_the_ed25519_name(h: &Harness) {
+    use tongban_issuer::keys::{JwsAlgName, KeyAlg};
+    h.svc
+        .create_agency(
+            &tongban_issuer::app::AgencySpec {
+                id: "p256".into(),
+                name_zh: "椭圆曲线机构".into(),
+                name_en: "P-256 agency".into(),
+                region: "310118".into(),
+                vcts: vec!["urn:tongban:business-licence:1".into()],
+                encryption_required: false,
+                key_alg: KeyAlg::Es256,
+                jws_alg_name: None,
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+    let iss = "https://issuer.test/agencies/p256";
+    let (_, m) = h
+        .get("/.well-known/openid-credential-issuer/agencies/p256", None)
+        .await;
+    let c = &m["credential_configurations_supported"]["business-licence"];
+    assert_eq!(
+        c["credential_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
+    let (_, set) = h.get("/agencies/p256/jwks.json", None).await;
+    assert_eq!(
+        (&set["keys"][0]["crv"], &set["keys"][0]["alg"]),
+        (&json!("P-256"), &json!("ES256"))
+    );
+    let t = h.token("p256", "all").await;
+    let issue_one = |serial: u32, holder: &'static str| {
+        let t = t.clone();
+        async move {
+            let o = offer(h, &t, "business-licence", serial, false).await;
+            let access = token(h, "p256", &offer_parts(&o).0, None).await.1["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let n = c_nonce(h, "p256").await;
+            let k = tongban_verifier::P256Signer::generate(&mut OsRng, Some(holder.into()));
+            let p = sign_proof(&k, ProofKeyForm::Jwk, iss, Some(&n), h.now()).unwrap();
+            let (s, v) = credential_request(
+                h,
+                "p256",
+                &access,
+                &json!({"credential_configuration_id": "business-licence", "proofs": {"jwt": [p]}}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            (
+                v["credentials"][0]["credential"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                k,
+            )
+        }
+    };
+    let (es_cred, es_holder) = issue_one(92, "h1").await;
+    let header = |c: &str| {
+        tongban_verifier::jws::CompactJws::parse(c.split('~').next().unwrap(), "c")
+            .unwrap()
+            .header
+    };
+    assert_eq!(header(&es_cred)["alg"], "ES256");
+    assert_eq!(
+        present_and_verify(&es_cred, &es_holder, &jwks(h, "p256").await).verdict,
+        Verdict::Accepted
+    );
+    let (_, _, body) = h
+        .raw(Method::GET, "/agencies/p256/status/0", &[], vec![])
+        .await;
+    let signed = StatusListToken::parse(std::str::from_utf8(&body).unwrap()).unwrap();
+    assert_eq!(signed.alg.as_str(), "ES256");
+    // The Ed25519 name belongs to Ed25519 keys: refused for a P-256 rotation.
+    let e = h
+        .svc
+        .rotate_key_to("p256", "test", None, Some(JwsAlgName::Ed25519))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("Ed25519 keys only"), "{e}");
+    h.svc
+        .rotate_key_to(
+            "p256",
+            "test",
+            Some(KeyAlg::Ed25519),
+            Some(JwsAlgName::Ed25519),
+        )
+        .await
+        .unwrap();
+    let (_, m) = h
+        .get("/.well-known/openid-credential-issuer/agencies/p256", None)
+        .await;
+    assert_eq!(
+        m["credential_configurations_supported"]["business-licence"]["credential_signing_alg_values_supported"],
+        json!(["Ed25519"])
+    );
+    let (ed_cred, ed_holder) = issue_one(93, "h2").await;
+    assert_eq!(header(&ed_cred)["alg"], "Ed25519");
+    // A plain rotation keeps the name; both old credentials still verify.
+    h.svc.rotate_key("p256", "test").await.unwrap();
+    let (_, set) = h.get("/agencies/p256/jwks.json", None).await;
+    let mut algs: Vec<&str> = set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    algs.sort_unstable();
+    assert_eq!(algs, ["ES256", "Ed25519", "Ed25519"]);
+    let keys = jwks(h, "p256").await;
+    for (c, k) in [(&es_cred, &es_holder), (&ed_cred, &ed_holder)] {
+        assert_eq!(present_and_verify(c, k, &keys).verdict, Verdict::Accepted);
+    }
 }
 
 // ---- expiry, on the service's clock -------------------------------------
@@ -1759,4 +2143,7 @@ both_backends!(
     an_offered_credential_past_its_expires_at_is_not_issued,
     purge_expired_removes_what_expired_and_keeps_the_rest,
     a_status_list_token_is_re_signed_when_its_ttl_has_passed,
+    a_batch_binds_each_copy_to_its_own_key_and_revokes_together,
+    batches_over_the_limit_with_mixed_nonces_or_one_key_twice_are_refused,
+    an_es256_agency_signs_es256_and_may_rotate_to_the_ed25519_name,
 );

@@ -98,6 +98,24 @@ pub fn node(script: &str, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Runs a Python script of `tests/interop/py`, which must succeed and
+/// print one JSON object.
+pub fn python_script(script: &str, args: &[&str]) -> Value {
+    ensure_py();
+    let out = Command::new("python3")
+        .arg(script)
+        .args(args)
+        .current_dir(py_dir())
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{script} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Runs `sm2_peer.py` (Python `gmssl`, an independent SM2/SM3
 /// implementation), which must succeed and print one JSON object.
 pub fn python_sm2(args: &[&str]) -> Value {

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -183,6 +184,33 @@ impl VerifierService {
         r.json()
     }
 
+    /// `POST /api/v1/transactions`, whatever it answers.
+    pub fn try_create(&self, token: &str, body: &Value) -> crate::issuer::Response {
+        http(
+            "POST",
+            &self.url("/api/v1/transactions"),
+            Some(token),
+            Some(body),
+        )
+    }
+
+    /// Polls `/readyz` (the service syncs every `SYNC_INTERVAL_SECS`) until
+    /// its bundle holds trust list `sequence`; at most 30 s.
+    pub fn await_trust_list(&self, sequence: u64) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = http("GET", &self.url("/readyz"), None, None).json();
+            if r["trust_bundle"]["trust_list_sequence"] == sequence {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the service did not sync trust list #{sequence}: {r}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The service's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
@@ -211,8 +239,11 @@ pub const BUSINESS_LICENCE: &str = "urn:tongban:business-licence:1";
 /// A one-agency demonstration zone for the online tests: Wujiang's market
 /// regulator (Jiangsu, 320509) issuing business licences from a running
 /// `tongban-issuer`, listed in a trust list signed by a fresh anchor and
-/// served over loopback HTTP. One licence is issued up front so the
-/// agency's status list exists before anyone syncs.
+/// served over loopback HTTP (the issuer's metadata names it as
+/// `tongban_trust_list_uri`). One licence is issued up front so the
+/// agency's status list exists before anyone syncs. The draft stays, so a
+/// test can change the list ([`Zone::operator`]), sign the next one
+/// ([`Zone::sign`]) and serve it ([`Zone::publish`]).
 pub struct Zone {
     /// The issuing service.
     pub issuer: crate::issuer::IssuerProcess,
@@ -220,6 +251,14 @@ pub struct Zone {
     pub list_url: String,
     /// The anchor's public JWK file.
     pub anchor_jwk: PathBuf,
+    /// The anchor's private JWK file.
+    pub anchor_key: PathBuf,
+    /// The operator's draft of the list.
+    pub draft: PathBuf,
+    /// The first signed list (sequence 1), as served at the start.
+    pub first_list: PathBuf,
+    /// What the loopback server serves, by path.
+    pub files: Arc<Mutex<Vec<(String, String)>>>,
     /// The zone's working directory, removed on drop.
     pub dir: PathBuf,
 }
@@ -230,9 +269,26 @@ impl Drop for Zone {
     }
 }
 
+/// Runs `tongban-issuer ARGS`; it must succeed.
+fn issuer_tool(args: &[&str]) {
+    let out = Command::new(cargo_bin("tongban-issuer"))
+        .args(args)
+        .env_remove("TONGBAN_TRUST_LIST_DRAFT")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tongban-issuer {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 impl Zone {
     /// Starts Wujiang's issuer and publishes the signed list naming it.
     pub fn wujiang() -> Zone {
+        let files: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let base = crate::serve_http(files.clone()).unwrap();
+        let list_url = format!("{base}/trust-list.jwt");
         let issuer = crate::issuer::IssuerProcess::start_agency(
             &crate::issuer::AgencySetup {
                 id: "wujiang-amr".into(),
@@ -242,7 +298,7 @@ impl Zone {
                 vcts: vec![BUSINESS_LICENCE.into()],
                 ..Default::default()
             },
-            &[],
+            &[("TONGBAN_ISSUER_TRUST_LIST_URL", &list_url)],
         );
         let mut holder = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut holder);
@@ -252,18 +308,7 @@ impl Zone {
             "holder_jwk": tongban_verifier::Signer::public_key(&holder).to_jwk()}));
         let dir = fresh_dir("tongban-online-zone");
         let path = |n: &str| dir.join(n).to_str().unwrap().to_owned();
-        let op = |args: &[&str]| {
-            let out = Command::new(cargo_bin("tongban-issuer"))
-                .args(args)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "tongban-issuer {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        op(&[
+        issuer_tool(&[
             "trust-list",
             "anchor-key",
             "--out",
@@ -271,7 +316,7 @@ impl Zone {
             "--public-out",
             &path("anchor.jwk.json"),
         ]);
-        op(&[
+        issuer_tool(&[
             "trust-list",
             "init",
             "--list",
@@ -284,7 +329,7 @@ impl Zone {
             "Yangtze River Delta demonstration zone",
         ]);
         let iss = issuer.iss();
-        op(&[
+        issuer_tool(&[
             "trust-list",
             "add-issuer",
             "--list",
@@ -306,28 +351,55 @@ impl Zone {
             // The test is the operator who compared the thumbprints.
             "--yes",
         ]);
-        op(&[
+        let zone = Zone {
+            issuer,
+            list_url,
+            anchor_jwk: dir.join("anchor.jwk.json"),
+            anchor_key: dir.join("anchor.key.json"),
+            draft: dir.join("zone.json"),
+            first_list: dir.join("trust-list.jwt"),
+            files,
+            dir,
+        };
+        zone.sign("trust-list.jwt");
+        zone.publish(&zone.first_list);
+        zone
+    }
+
+    /// `tongban-issuer trust-list ARGS --list DRAFT`: changes the draft.
+    pub fn operator(&self, args: &[&str]) {
+        let mut all = vec!["trust-list"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--list", self.draft.to_str().unwrap()]);
+        issuer_tool(&all);
+    }
+
+    /// Signs the next list from the draft into `name` (not served).
+    pub fn sign(&self, name: &str) -> PathBuf {
+        let out = self.dir.join(name);
+        issuer_tool(&[
             "trust-list",
             "sign",
             "--list",
-            &path("zone.json"),
+            self.draft.to_str().unwrap(),
             "--anchor-key",
-            &path("anchor.key.json"),
+            self.anchor_key.to_str().unwrap(),
             "--out",
-            &path("trust-list.jwt"),
+            out.to_str().unwrap(),
         ]);
-        let jwt = std::fs::read_to_string(dir.join("trust-list.jwt")).unwrap();
-        let files = std::sync::Arc::new(std::sync::Mutex::new(vec![(
-            "/trust-list.jwt".to_owned(),
-            jwt,
-        )]));
-        let base = crate::serve_http(files).unwrap();
-        Zone {
-            issuer,
-            list_url: format!("{base}/trust-list.jwt"),
-            anchor_jwk: dir.join("anchor.jwk.json"),
-            dir,
-        }
+        out
+    }
+
+    /// Serves `file` as the zone's list from now on.
+    pub fn publish(&self, file: &Path) {
+        self.publish_text(std::fs::read_to_string(file).unwrap());
+    }
+
+    /// Serves `text` as the zone's list from now on.
+    pub fn publish_text(&self, text: String) {
+        let mut files = self.files.lock().unwrap();
+        files.retain(|(p, _)| p != "/trust-list.jwt");
+        files.push(("/trust-list.jwt".to_owned(), text));
     }
 
     /// A service syncing this zone's list, configured with `env`

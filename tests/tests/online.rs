@@ -87,6 +87,15 @@ fn present(w: &Path, link: &str, ca: &Path, extra: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), json_of(&out))
 }
 
+/// `--json COMMAND` (`list`, `history`, `trust-list show`): its document.
+fn wallet_json(w: &Path, command: &str) -> Value {
+    let mut args = vec!["--json"];
+    args.extend(command.split(' '));
+    let out = wallet(w, &args);
+    assert!(out.status.success(), "{out:?}");
+    json_of(&out)
+}
+
 fn wallet_bytes(w: &Path) -> Vec<u8> {
     std::fs::read(w.join("wallet.age")).unwrap()
 }
@@ -659,8 +668,9 @@ fn a_shanghai_agency_reads_a_jiangsu_licence_online_and_every_refusal_holds() {
         sample["company_name"]
     );
 
-    // 5. The refusals on the wallet's side: nothing is stored or changed.
-    let before = wallet_bytes(&li);
+    // 5. The refusals on the wallet's side: nothing is stored or changed
+    //    (a decline leaves a line of history, and nothing else).
+    let held = wallet_json(&li, "list");
 
     // The citizen declines: the agency is told access_denied.
     let created = ask(&svc, &qingpu, &asked, json!({}));
@@ -675,7 +685,19 @@ fn a_shanghai_agency_reads_a_jiangsu_licence_online_and_every_refusal_holds() {
     assert_eq!(o["state"], "refused", "{o}");
     assert_eq!(o["verdict"]["wallet_error"], "access_denied");
     assert!(o["claims"].is_null());
-    assert_eq!(wallet_bytes(&li), before);
+    assert_eq!(wallet_json(&li, "list"), held);
+    let last = wallet_json(&li, "history")["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (last["outcome"].as_str(), last["audience"].as_str()),
+        (Some("declined"), created["client_id"].as_str()),
+        "{last}"
+    );
+    let before = wallet_bytes(&li);
 
     // DCQL: a licence type the wallet does not hold; nothing is told
     // without the citizen's say-so, then told with --tell-if-none.

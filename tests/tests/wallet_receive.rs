@@ -133,10 +133,24 @@ fn receive_with_a_pin_over_an_encrypted_response_and_present_it_at_a_counter() {
     let tmp = tempfile::tempdir().unwrap();
     let w = new_wallet(tmp.path());
 
+    // One credential (--batch 1), bound to the wallet's own holder key; a
+    // batch of copies with keys of their own is tests/tests/haip_alg.rs.
     let (o, uri) = offer(&issuer, "business-licence", true);
-    let out = wallet(&w, &["--json", "receive", &uri, "--tx-code", &pin(&o)]);
+    let out = wallet(
+        &w,
+        &[
+            "--json",
+            "receive",
+            &uri,
+            "--tx-code",
+            &pin(&o),
+            "--batch",
+            "1",
+        ],
+    );
     let got = ok_json(&out);
     assert_eq!(got["id"], "c1");
+    assert_eq!(got["copies"], 1);
     assert_eq!(got["iss"], issuer.iss());
     assert_eq!(got["vct"], "urn:tongban:business-licence:1");
     assert_eq!(got["type"], "营业执照 Business licence");

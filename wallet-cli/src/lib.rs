@@ -14,10 +14,14 @@
 //! the zone's trust list in the wallet, and [`requester`] judges every
 //! request against the receiving agencies it registers.
 //!
+//! [`attestation`] keeps the wallet attestation (and key attester) an
+//! issuer may require, and signs what it shows with them.
+//!
 //! The `tongban-wallet` binary parses arguments, asks (passphrase, PIN,
 //! consent) and prints; everything else is here.
 #![forbid(unsafe_code)]
 
+pub mod attestation;
 mod net;
 pub mod oid4vp;
 pub mod present;

@@ -18,7 +18,7 @@ use tongban_cli_support::exit::{Exit, print_error};
 
 use cli::args::{Cli, Command};
 use cli::commands::{
-    credentials, history, present, receive, status, trust_list, verifier_ca, wallet,
+    attestation, credentials, history, present, receive, status, trust_list, verifier_ca, wallet,
 };
 use cli::error::CliError;
 
@@ -41,7 +41,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let dir = cli.wallet_dir();
     let json = cli.json;
     match cli.command {
-        Command::Init { key_alg } => wallet::init(&dir, key_alg, json),
+        Command::Init {
+            key_alg,
+            jws_alg_name,
+        } => wallet::init(&dir, key_alg, jws_alg_name, json),
         Command::HolderKey => wallet::holder_key(&dir),
         Command::Receive(a) => receive::receive(&dir, a, json),
         Command::List => credentials::list(&dir, json),
@@ -50,6 +53,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::VerifierCa { command } => verifier_ca::run(&dir, command, json),
         Command::Status { id, issuer_key } => status::status(&dir, &id, &issuer_key, json),
         Command::TrustList { command } => trust_list::run(&dir, command, json),
+        Command::Attestation { command } => attestation::run(&dir, command, json),
         Command::History => history::show(&dir, json),
         Command::Delete { id, yes } => credentials::delete(&dir, &id, yes),
         Command::Export { file } => wallet::export(&dir, &file),

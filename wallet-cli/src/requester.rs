@@ -4,7 +4,8 @@
 //!
 //! - A list that registers receiving agencies (version 4 with `verifiers`)
 //!   identifies the requester: a signed counter request by its key, an
-//!   online request by its certificate (`x509_hash`). A signature that
+//!   online request by its certificate (`x509_hash`) or DNS name
+//!   (`x509_san_dns`). A signature that
 //!   fails, a key or certificate not listed, compromised or out of its
 //!   window, an ended registration or an unregistered service item refuses
 //!   the request. The registered names, region, service item and purpose
@@ -94,8 +95,9 @@ pub fn counter(
     Ok(judge(registered, &[req.request.asked()]))
 }
 
-/// Judges an online request at `now`: `client_id` (`x509_hash:…`, already
-/// checked against the signing certificate), the service item its
+/// Judges an online request at `now`: `client_id` (`x509_hash:…` or
+/// `x509_san_dns:…`, already checked against the signing certificate and
+/// its chain to a trusted verifier CA), the service item its
 /// `tongban_purpose` names, and its DCQL query.
 pub fn online(
     client_id: &str,
@@ -110,19 +112,13 @@ pub fn online(
             excess: Vec::new(),
         });
     };
-    let Some(hash) = client_id.strip_prefix("x509_hash:") else {
-        return Err(Rejection::new(
-            ErrorCode::RequesterUnknown,
-            format!("client id {client_id:?} is not an x509_hash the trust list can name"),
-        ));
-    };
     let Some(item) = service_item else {
         return Err(Rejection::new(
             ErrorCode::ServiceItemUnregistered,
             "the request names no service item (tongban_purpose)",
         ));
     };
-    let registered = list.list().registered_by_x509_hash(hash, item, now)?;
+    let registered = list.list().registered_by_client_id(client_id, item, now)?;
     Ok(judge(
         registered,
         &tongban_protocol::oid4vp::registration::asked(query),

@@ -12,17 +12,26 @@ use std::path::{Path, PathBuf};
 use age::secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tongban_verifier::encoding::{b64_decode, b64_encode};
-use tongban_verifier::{AnySigner, CredentialInfo, Ed25519Signer, Signer as _, Sm2Signer};
+use tongban_verifier::{
+    Algorithm, AnySigner, CredentialInfo, Ed25519Signer, P256Signer, PublicKey, Signer, Sm2Signer,
+};
 
 /// The file inside the wallet directory.
 pub const WALLET_FILE: &str = "wallet.age";
 /// The format version this build writes and reads. Version 2 added the
 /// trusted verifier CAs; version 3 the trust list (the receiving agencies'
-/// registrations) and the disclosure history. An older file is read as
-/// having none and is written back as version 3, so an older
-/// `tongban-wallet` refuses it ("update it") instead of saving over what it
-/// does not know.
-pub const FORMAT_VERSION: u32 = 3;
+/// registrations) and the disclosure history; version 4 the wallet and key
+/// attestations; version 5 the copies of a credential received in a batch,
+/// each with its own holder key, ES256 holder keys and the fully specified
+/// `Ed25519` name. An older file is read as having none and is written back
+/// as version 5, so an older `tongban-wallet` refuses it ("update it")
+/// instead of saving over what it does not know (and dropping the copies'
+/// keys or the attestation).
+pub const FORMAT_VERSION: u32 = 5;
+
+/// The most copies of one credential the wallet asks an issuer for in one
+/// batch (`receive --batch`, and the default when the issuer offers more).
+pub const MAX_BATCH: usize = 10;
 
 /// Why the wallet could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +108,108 @@ pub struct StoredCredential {
     /// The last status check, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<StatusCheck>,
+    /// Version 5: the copies of a credential received in a batch, each
+    /// bound to its own key (the first is [`StoredCredential::sd_jwt`]);
+    /// empty for a credential bound to the wallet's holder key. Each
+    /// presentation uses a copy not presented before
+    /// ([`Wallet::take_copy`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<CredentialCopy>,
+}
+
+/// One copy of a credential received in a batch (OpenID4VCI batch
+/// issuance): the same licence, bound to a key of its own, with its own
+/// salts and status index, so two presentations of different copies
+/// cannot be linked by what they carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialCopy {
+    /// The issued SD-JWT (all disclosures).
+    pub sd_jwt: String,
+    /// The key it is bound to (secret: the wallet file is encrypted).
+    pub key: HolderKey,
+    /// How many times it was presented.
+    #[serde(default)]
+    pub presented: u32,
+}
+
+/// A holder key kept in the wallet file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderKey {
+    /// Its algorithm.
+    pub alg: HolderKeyAlg,
+    /// The 32-byte secret, base64url (an Ed25519 seed or a P-256 or SM2
+    /// scalar).
+    pub secret: String,
+    /// An Ed25519 key whose signatures say the fully specified `Ed25519`
+    /// (RFC 9864) instead of `EdDSA`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fully_specified: bool,
+}
+
+impl HolderKey {
+    /// A fresh key of `alg` (the `Ed25519` name when `fully_specified`).
+    pub fn generate(alg: HolderKeyAlg, fully_specified: bool) -> HolderKey {
+        let mut rng = rand::rngs::OsRng;
+        let secret = match alg {
+            HolderKeyAlg::Ed25519 => Ed25519Signer::generate(&mut rng, None).seed(),
+            HolderKeyAlg::Es256 => P256Signer::generate(&mut rng, None).secret_bytes(),
+            HolderKeyAlg::Sm2 => Sm2Signer::generate(&mut rng, None).secret_bytes(),
+        };
+        HolderKey {
+            alg,
+            secret: b64_encode(secret),
+            fully_specified: fully_specified && alg == HolderKeyAlg::Ed25519,
+        }
+    }
+
+    /// A fresh key of the same kind as `like` (its algorithm and name).
+    pub fn generate_like(like: &dyn Signer) -> HolderKey {
+        let alg = match like.public_key() {
+            PublicKey::P256(_) => HolderKeyAlg::Es256,
+            PublicKey::Sm2(_) => HolderKeyAlg::Sm2,
+            PublicKey::Ed25519(_) => HolderKeyAlg::Ed25519,
+        };
+        HolderKey::generate(alg, like.algorithm() == Algorithm::Ed25519)
+    }
+
+    /// The key, ready to sign.
+    pub fn signer(&self) -> Result<AnySigner, WalletError> {
+        let secret: [u8; 32] = b64_decode(&self.secret, "holder key")
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| WalletError::Corrupted("a holder key is not 32 bytes".into()))?;
+        let invalid =
+            |what: &str| WalletError::Corrupted(format!("the {what} holder key is not valid"));
+        match self.alg {
+            HolderKeyAlg::Ed25519 => Ok(AnySigner::Ed25519(
+                Ed25519Signer::from_seed(&secret, None).fully_specified(self.fully_specified),
+            )),
+            HolderKeyAlg::Es256 => P256Signer::from_bytes(&secret, None)
+                .map(AnySigner::P256)
+                .map_err(|_| invalid("P-256")),
+            HolderKeyAlg::Sm2 => Sm2Signer::from_bytes(&secret, None)
+                .map(AnySigner::Sm2)
+                .map_err(|_| invalid("SM2")),
+        }
+    }
+}
+
+/// The copy of a credential chosen for one presentation
+/// ([`Wallet::take_copy`]).
+#[derive(Debug)]
+pub struct CopyInUse {
+    /// The credential's local id.
+    pub credential_id: String,
+    /// The SD-JWT to present.
+    pub sd_jwt: String,
+    /// The key it is bound to (signs the KB-JWT).
+    pub signer: AnySigner,
+    /// Which copy (1-based) of how many, for a credential received in a
+    /// batch.
+    pub copy: Option<(usize, usize)>,
+    /// Every copy had been presented before: this one is presented again,
+    /// and two presentations of it can be linked.
+    pub reused: bool,
 }
 
 impl StoredCredential {
@@ -121,7 +232,27 @@ impl StoredCredential {
             issuer_name,
             received_at,
             last_status: None,
+            copies: Vec::new(),
         }
+    }
+
+    /// The copies received in a batch, when there are several: the first
+    /// becomes [`StoredCredential::sd_jwt`].
+    pub fn with_copies(mut self, copies: Vec<CredentialCopy>) -> StoredCredential {
+        if let Some(first) = copies.first() {
+            self.sd_jwt = first.sd_jwt.clone();
+        }
+        self.copies = copies;
+        self
+    }
+
+    /// How many copies are left that were never presented, of how many
+    /// (`None` for a credential without copies).
+    pub fn unused_copies(&self) -> Option<(usize, usize)> {
+        (!self.copies.is_empty()).then(|| {
+            let unused = self.copies.iter().filter(|c| c.presented == 0).count();
+            (unused, self.copies.len())
+        })
     }
 }
 
@@ -158,10 +289,14 @@ struct Contents {
     /// The holder key's secret (32 bytes: an Ed25519 seed, or an SM2
     /// secret scalar when `holder_key_alg` says `sm2`).
     holder_seed: String,
-    /// `sm2` for an SM2 holder key; absent for Ed25519 (every wallet made
-    /// before SM2 existed).
+    /// `sm2` for an SM2 holder key, `es256` for P-256; absent for Ed25519
+    /// (every wallet made before SM2 existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     holder_key_alg: Option<HolderKeyAlg>,
+    /// Version 5: an Ed25519 holder key signs under the fully specified
+    /// `Ed25519` (RFC 9864) instead of `EdDSA`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    holder_fully_specified: bool,
     credentials: Vec<StoredCredential>,
     /// Absent in wallets written before OpenID4VP: read as none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -173,6 +308,10 @@ struct Contents {
     /// Version 3: what was disclosed (or refused) to whom and when.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<HistoryEntry>,
+    /// Version 4: the wallet attestation (and key attester) shown to
+    /// issuers that ask.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attestation: Option<crate::attestation::StoredAttestation>,
 }
 
 /// The trust list the wallet holds, with what verifies it: kept inside the
@@ -205,7 +344,8 @@ pub struct HistoryEntry {
     pub at: i64,
     /// `counter` (a TBR1 request or explicit flags) or `online` (OpenID4VP).
     pub channel: String,
-    /// `presented`, or `refused` (by the wallet, against the trust list).
+    /// `presented`, `refused` (by the wallet, against the trust list) or
+    /// `declined` (by the citizen; nothing was presented).
     pub outcome: String,
     /// The refusal's code, if refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -226,7 +366,7 @@ pub struct HistoryEntry {
     /// The credentials presented (local ids) with their types.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<String>,
-    /// The claim paths disclosed (or asked, when refused).
+    /// The claim paths disclosed (or asked, when refused or declined).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<String>,
     /// Claims asked beyond the registration.
@@ -245,6 +385,9 @@ pub enum HolderKeyAlg {
     /// Ed25519 (`EdDSA`), the default.
     #[default]
     Ed25519,
+    /// ECDSA on P-256 (`ES256`, what HAIP 1.0 requires every wallet to
+    /// support): key proofs and presentations are signed ES256.
+    Es256,
     /// SM2 with SM3 (`SM2SM3`, `specs/credential-format.md` §9): key
     /// proofs and presentations are signed with SM2.
     Sm2,
@@ -278,32 +421,36 @@ impl Wallet {
         passphrase: SecretString,
         alg: HolderKeyAlg,
     ) -> Result<Wallet, WalletError> {
+        Wallet::create_named(dir, passphrase, alg, false)
+    }
+
+    /// As [`Wallet::create_with`], an Ed25519 key signing under the fully
+    /// specified `Ed25519` name (RFC 9864) when `fully_specified`.
+    pub fn create_named(
+        dir: &Path,
+        passphrase: SecretString,
+        alg: HolderKeyAlg,
+        fully_specified: bool,
+    ) -> Result<Wallet, WalletError> {
         let file = dir.join(WALLET_FILE);
         if file.exists() {
             return Err(WalletError::AlreadyExists(dir.to_path_buf()));
         }
         fs::create_dir_all(dir).map_err(io(dir))?;
-        let (secret, holder_key_alg) = match alg {
-            HolderKeyAlg::Ed25519 => (
-                Ed25519Signer::generate(&mut rand::rngs::OsRng, None).seed(),
-                None,
-            ),
-            HolderKeyAlg::Sm2 => (
-                Sm2Signer::generate(&mut rand::rngs::OsRng, None).secret_bytes(),
-                Some(HolderKeyAlg::Sm2),
-            ),
-        };
+        let key = HolderKey::generate(alg, fully_specified);
         let wallet = Wallet {
             dir: dir.to_path_buf(),
             passphrase,
             contents: Contents {
                 version: FORMAT_VERSION,
-                holder_seed: b64_encode(secret),
-                holder_key_alg,
+                holder_seed: key.secret,
+                holder_key_alg: (alg != HolderKeyAlg::Ed25519).then_some(alg),
+                holder_fully_specified: key.fully_specified,
                 credentials: Vec::new(),
                 verifier_cas: Vec::new(),
                 trust: None,
                 history: Vec::new(),
+                attestation: None,
             },
         };
         wallet.save()?;
@@ -335,6 +482,16 @@ impl Wallet {
         self.contents.trust = Some(trust);
     }
 
+    /// The wallet attestation, if one was imported.
+    pub fn attestation(&self) -> Option<&crate::attestation::StoredAttestation> {
+        self.contents.attestation.as_ref()
+    }
+
+    /// Keeps `attestation` (replacing any before), or forgets it (`None`).
+    pub fn set_attestation(&mut self, attestation: Option<crate::attestation::StoredAttestation>) {
+        self.contents.attestation = attestation;
+    }
+
     /// The disclosure history, oldest first.
     pub fn history(&self) -> &[HistoryEntry] {
         &self.contents.history
@@ -355,18 +512,55 @@ impl Wallet {
         write_atomic(&self.dir.join(WALLET_FILE), &bytes)
     }
 
-    /// The holder's signing key (Ed25519, or SM2).
+    /// The holder's signing key (Ed25519, P-256 or SM2).
     pub fn holder(&self) -> Result<AnySigner, WalletError> {
-        let seed: [u8; 32] = b64_decode(&self.contents.holder_seed, "holder key")
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| WalletError::Corrupted("the holder key is not 32 bytes".into()))?;
-        match self.contents.holder_key_alg.unwrap_or_default() {
-            HolderKeyAlg::Ed25519 => Ok(AnySigner::Ed25519(Ed25519Signer::from_seed(&seed, None))),
-            HolderKeyAlg::Sm2 => Sm2Signer::from_bytes(&seed, None)
-                .map(AnySigner::Sm2)
-                .map_err(|_| WalletError::Corrupted("the SM2 holder key is not valid".into())),
+        HolderKey {
+            alg: self.contents.holder_key_alg.unwrap_or_default(),
+            secret: self.contents.holder_seed.clone(),
+            fully_specified: self.contents.holder_fully_specified,
         }
+        .signer()
+    }
+
+    /// The copy of credential `id` to present next, marked presented (the
+    /// wallet is changed; save it once the presentation is made): the
+    /// first copy never presented; when every copy was presented, the one
+    /// presented least often, with [`CopyInUse::reused`] set so the caller
+    /// warns the citizen (two presentations of one copy can be linked;
+    /// receiving the licence again brings fresh copies). A credential
+    /// without copies is presented with the wallet's holder key.
+    pub fn take_copy(&mut self, id: &str) -> Result<CopyInUse, WalletError> {
+        let holder = self.holder()?;
+        let c = self
+            .contents
+            .credentials
+            .iter_mut()
+            .find(|c| c.id == id)
+            .ok_or_else(|| WalletError::NoSuchCredential(id.into()))?;
+        let total = c.copies.len();
+        let Some((i, copy)) = c
+            .copies
+            .iter_mut()
+            .enumerate()
+            .min_by_key(|(i, copy)| (copy.presented, *i))
+        else {
+            return Ok(CopyInUse {
+                credential_id: c.id.clone(),
+                sd_jwt: c.sd_jwt.clone(),
+                signer: holder,
+                copy: None,
+                reused: false,
+            });
+        };
+        let reused = copy.presented > 0;
+        copy.presented = copy.presented.saturating_add(1);
+        Ok(CopyInUse {
+            credential_id: c.id.clone(),
+            sd_jwt: copy.sd_jwt.clone(),
+            signer: copy.key.signer()?,
+            copy: Some((i + 1, total)),
+            reused,
+        })
     }
 
     /// The stored credentials.
@@ -537,6 +731,7 @@ mod tests {
             received_at: 1,
             issuer_name: None,
             last_status: None,
+            copies: Vec::new(),
         });
         assert_eq!(id, "c1");
         w.save().unwrap();
@@ -568,10 +763,12 @@ mod tests {
                 version: 9,
                 holder_seed: String::new(),
                 holder_key_alg: None,
+                holder_fully_specified: false,
                 credentials: vec![],
                 verifier_cas: vec![],
                 trust: None,
                 history: vec![],
+                attestation: None,
             },
             &pass("p"),
         )
@@ -610,6 +807,39 @@ mod tests {
     }
 
     #[test]
+    fn a_version_4_wallet_keeps_its_attestation_and_is_written_back_as_version_5() {
+        let dir = tempfile::tempdir().unwrap();
+        let v4 = serde_json::json!({
+            "version": 4,
+            "holder_seed": b64_encode([7u8; 32]),
+            "credentials": [],
+            "attestation": {
+                "wallet_attestation": "a.b.c",
+                "client_id": "https://wallet.example/cli",
+                "provider": "https://provider.example",
+                "expires_at": 1,
+                "instance_key": {"kty": "EC"},
+            },
+        });
+        let recipient = age::scrypt::Recipient::new(pass("p"));
+        fs::write(
+            dir.path().join(WALLET_FILE),
+            age::encrypt(&recipient, &serde_json::to_vec(&v4).unwrap()).unwrap(),
+        )
+        .unwrap();
+        let w = Wallet::open(dir.path(), pass("p")).unwrap();
+        assert_eq!(
+            w.attestation().unwrap().client_id,
+            "https://wallet.example/cli"
+        );
+        w.save().unwrap();
+        let bytes = fs::read(dir.path().join(WALLET_FILE)).unwrap();
+        let contents = decrypt(&bytes, &pass("p")).unwrap();
+        assert_eq!(contents.version, 5);
+        assert!(contents.attestation.is_some());
+    }
+
+    #[test]
     fn a_received_credential_is_recorded_with_what_it_says_of_itself() {
         let info = CredentialInfo {
             iss: Some("https://amr.example".into()),
@@ -629,6 +859,7 @@ mod tests {
                 issuer_name: Some("AMR".into()),
                 received_at: 1_000,
                 last_status: None,
+                copies: Vec::new(),
             }
         );
         let bare = StoredCredential::received("b~".into(), &CredentialInfo::default(), None, 5);
@@ -636,5 +867,81 @@ mod tests {
             (bare.iss.as_str(), bare.vct.as_str(), bare.exp),
             ("", "", None)
         );
+    }
+
+    #[test]
+    fn es256_and_ed25519_named_holder_keys_are_kept() {
+        for (alg, named, want) in [
+            (HolderKeyAlg::Es256, false, Algorithm::Es256),
+            (HolderKeyAlg::Ed25519, true, Algorithm::Ed25519),
+            (HolderKeyAlg::Ed25519, false, Algorithm::EdDsa),
+            (HolderKeyAlg::Sm2, false, Algorithm::Sm2Sm3),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let w = Wallet::create_named(dir.path(), pass("p"), alg, named).unwrap();
+            let before = w.holder().unwrap().public_key();
+            let w = Wallet::open(dir.path(), pass("p")).unwrap();
+            assert_eq!(w.holder().unwrap().algorithm(), want, "{alg:?}");
+            assert_eq!(w.holder().unwrap().public_key(), before);
+        }
+    }
+
+    #[test]
+    fn copies_are_used_fresh_first_then_the_least_used_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Wallet::create(dir.path(), pass("p")).unwrap();
+        let keys: Vec<HolderKey> = (0..3)
+            .map(|_| HolderKey::generate(HolderKeyAlg::Es256, false))
+            .collect();
+        let copies: Vec<CredentialCopy> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| CredentialCopy {
+                sd_jwt: format!("copy{i}~"),
+                key: k.clone(),
+                presented: 0,
+            })
+            .collect();
+        let c = StoredCredential::received("x~".into(), &CredentialInfo::default(), None, 1)
+            .with_copies(copies);
+        assert_eq!(c.sd_jwt, "copy0~");
+        let id = w.add(c);
+        w.save().unwrap();
+        let mut w = Wallet::open(dir.path(), pass("p")).unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let u = w.take_copy(&id).unwrap();
+            assert!(!u.reused);
+            seen.push(u.sd_jwt.clone());
+            assert_eq!(u.signer.algorithm(), Algorithm::Es256);
+        }
+        assert_eq!(seen, ["copy0~", "copy1~", "copy2~"]);
+        assert_eq!(w.credential(&id).unwrap().unused_copies(), Some((0, 3)));
+        let again = w.take_copy(&id).unwrap();
+        assert!(again.reused, "all used: the least used, flagged");
+        assert_eq!(
+            (again.sd_jwt.as_str(), again.copy),
+            ("copy0~", Some((1, 3)))
+        );
+        assert_eq!(
+            again.signer.public_key(),
+            keys[0].signer().unwrap().public_key()
+        );
+        // What was taken is kept across a save; the file is version 5.
+        w.save().unwrap();
+        let bytes = fs::read(dir.path().join(WALLET_FILE)).unwrap();
+        let contents = decrypt(&bytes, &pass("p")).unwrap();
+        assert_eq!(contents.version, 5);
+        assert_eq!(contents.credentials[0].copies[0].presented, 2);
+        // A credential without copies is presented with the holder key.
+        let single = w.add(StoredCredential::received(
+            "s~".into(),
+            &CredentialInfo::default(),
+            None,
+            1,
+        ));
+        let u = w.take_copy(&single).unwrap();
+        assert_eq!(u.copy, None);
+        assert_eq!(u.signer.public_key(), w.holder().unwrap().public_key());
     }
 }

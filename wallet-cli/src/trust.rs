@@ -5,6 +5,12 @@
 //! from files. It is stored in the encrypted wallet file with the pin and
 //! the sequences held, so a list older than the one held (an old list
 //! replayed to hide a removed agency) is refused (`trust_list_rollback`).
+//!
+//! An issuer may also say where the zone's list is published
+//! (`tongban_trust_list_uri` in its OpenID4VCI metadata): [`offered`]
+//! fetches it by `sync`'s rules under the root the wallet has already
+//! pinned. The wallet never takes its root of trust from an issuer: with
+//! no pin, nothing is fetched (no trust on first use).
 
 use tongban_trust_sync::fetch::Fetcher;
 use tongban_verifier::bundle::Held;
@@ -152,4 +158,58 @@ pub fn sync(
         stored_at: now,
     };
     Ok((stored, verified))
+}
+
+/// What became of the trust list an issuer's metadata named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Offered {
+    /// Verified under the pinned root, newer than the one held: store it.
+    Newer(Box<HeldTrust>),
+    /// Verified, and the list held already (same sequence and root).
+    Unchanged {
+        /// The sequence held.
+        sequence: u64,
+    },
+}
+
+/// Fetches the list an issuer's metadata names (`url`) and verifies it
+/// exactly as [`sync`] does, under the pin held (never one from the
+/// issuer: [`TrustError::NoPin`] without one, before anything is fetched),
+/// refusing anything older than what is held. The URL the citizen syncs
+/// from, if any, is kept.
+pub fn offered(
+    fetcher: &Fetcher,
+    url: &str,
+    held: Option<&HeldTrust>,
+    now: i64,
+) -> Result<Offered, TrustError> {
+    let held = held.ok_or(TrustError::NoPin)?;
+    let (mut stored, _) = sync(fetcher, url, None, Some(held), now)?;
+    if stored.sequence == held.sequence && stored.root_sequence == held.root_sequence {
+        return Ok(Offered::Unchanged {
+            sequence: held.sequence,
+        });
+    }
+    if held.url.is_some() {
+        stored.url.clone_from(&held.url);
+    }
+    Ok(Offered::Newer(Box::new(stored)))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_list_an_issuer_names_is_not_fetched_without_a_pinned_root() {
+        // Nothing listens on port 1: a fetch would fail with a network
+        // code, so `anchor_key_missing` shows nothing was attempted.
+        let fetcher = Fetcher::new(Duration::from_secs(1));
+        let e = offered(&fetcher, "http://127.0.0.1:1/trust-list.json", None, 0).unwrap_err();
+        assert!(matches!(e, TrustError::NoPin), "{e}");
+        assert_eq!(e.code(), "anchor_key_missing");
+    }
 }

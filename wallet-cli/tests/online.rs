@@ -321,11 +321,11 @@ fn the_wallet_answers_a_signed_request_with_an_encrypted_vp_token() {
 }
 
 #[test]
-fn declining_posts_access_denied_and_leaves_the_wallet_unchanged() {
+fn declining_posts_access_denied_and_records_who_asked_for_what() {
     let tmp = tempfile::tempdir().unwrap();
     let w = wallet_with_licence(tmp.path());
     let v = verifier(tmp.path(), no_edit);
-    let before = wallet_bytes(&w);
+    let held = json_of(&wallet(&w, &["--json", "list"]));
     // The link in a text file.
     let link_file = tmp.path().join("link.txt");
     std::fs::write(&link_file, format!("{}\n", v.link())).unwrap();
@@ -347,7 +347,18 @@ fn declining_posts_access_denied_and_leaves_the_wallet_unchanged() {
     let posted = v.response_form().unwrap();
     assert_eq!(field(&posted, "error"), Some("access_denied"));
     assert_eq!(field(&posted, "state"), Some("state-1"));
-    assert_eq!(wallet_bytes(&w), before);
+    // Nothing but a line of history: the recipient, what it asked,
+    // declined, nothing presented.
+    assert_eq!(json_of(&wallet(&w, &["--json", "list"])), held);
+    let h = history(&w);
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert_eq!(h[0]["channel"], "online");
+    assert_eq!(h[0]["outcome"], "declined");
+    assert_eq!(h[0]["audience"], v.client_id.as_str());
+    assert!(!h[0]["claims"].as_array().unwrap().is_empty(), "{h:?}");
+    assert!(h[0]["credentials"].is_null(), "nothing presented: {h:?}");
+    let text = String::from_utf8_lossy(&wallet(&w, &["history"]).stdout).into_owned();
+    assert!(text.contains("online declined"), "{text}");
 
     // Without a terminal and without --yes, nobody consented: declined too.
     let v = verifier(tmp.path(), no_edit);
@@ -365,7 +376,10 @@ fn declining_posts_access_denied_and_leaves_the_wallet_unchanged() {
         field(&v.response_form().unwrap(), "error"),
         Some("access_denied")
     );
-    assert_eq!(wallet_bytes(&w), before);
+    assert_eq!(json_of(&wallet(&w, &["--json", "list"])), held);
+    let h = history(&w);
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1]["outcome"], "declined");
 }
 
 #[test]
@@ -655,6 +669,7 @@ fn registered(
             not_after: None,
             compromised_at,
         }],
+        dns_names: vec![],
         not_before: now - 86_400,
         not_after,
         service_items: vec![ServiceItem {

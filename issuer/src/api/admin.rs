@@ -102,6 +102,8 @@ fn record_json(r: &CredentialRecord) -> Value {
         "issued_at": r.issued_at,
         "expires_at": r.expires_at,
         "offer_id": r.offer_id,
+        "batch_id": r.batch_id,
+        "key_storage": r.key_storage,
     })
 }
 

@@ -10,12 +10,16 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tongban_protocol::oid4vci::{
-    AuthorizationServerMetadata, CredentialIssuerMetadata, ErrorResponse, JWT_MEDIA_TYPE,
+    AuthorizationServerMetadata, CLIENT_ATTESTATION_HEADER, CLIENT_ATTESTATION_POP_HEADER,
+    CredentialIssuerMetadata, ErrorResponse, JWT_MEDIA_TYPE,
 };
 
 use super::ApiError;
 use super::{AppState, body_bytes, content_type_is};
-use crate::app::{CredentialBody, CredentialReply, Oid4vciError, ServiceError};
+use crate::app::{
+    ClientAttestationHeaders, CredentialBody, CredentialReply, Oid4vciError, ServiceError,
+    form_client_id,
+};
 
 /// An OAuth error answer: the HTTP status and the error body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +43,8 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let www_authenticate = (self.status == StatusCode::UNAUTHORIZED)
+        let www_authenticate = (self.status == StatusCode::UNAUTHORIZED
+            && self.body.error == "invalid_token")
             .then(|| {
                 HeaderValue::from_str(&format!(
                     "Bearer error=\"{}\", error_description=\"{}\"",
@@ -93,6 +98,10 @@ impl From<Oid4vciError> for OAuthError {
                 status: StatusCode::BAD_REQUEST,
                 body,
             },
+            Oid4vciError::ClientAuthentication(body) => OAuthError {
+                status: StatusCode::UNAUTHORIZED,
+                body,
+            },
             Oid4vciError::InvalidToken(description) => OAuthError {
                 status: StatusCode::UNAUTHORIZED,
                 body: ErrorResponse::new("invalid_token", description),
@@ -140,7 +149,9 @@ pub async fn token(
         ));
     }
     let rt = s.agency(&agency).await?;
+    let attestation = client_attestation_headers(req.headers());
     let body = body_bytes(req, &s).await?;
+    s.authenticate_client(&rt, &attestation, form_client_id(&body).as_deref())?;
     let response = s.token_request(&rt.agency.id, &body).await?;
     Ok(no_store(Json(response).into_response()))
 }
@@ -153,6 +164,25 @@ pub async fn nonce(
     let rt = s.agency(&agency).await?;
     let response = s.nonce_request(&rt.agency.id).await?;
     Ok(no_store(Json(response).into_response()))
+}
+
+/// The wallet attestation headers of a request (draft -07 §6.1), every
+/// value as sent (a repeated header is refused by
+/// [`authenticate_client`](crate::app::Service::authenticate_client); a
+/// value that is not visible ASCII counts as an empty one, refused there as
+/// malformed).
+pub fn client_attestation_headers(headers: &HeaderMap) -> ClientAttestationHeaders {
+    let all = |name: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap_or_default().trim().to_owned())
+            .collect()
+    };
+    ClientAttestationHeaders {
+        attestation: all(CLIENT_ATTESTATION_HEADER),
+        pop: all(CLIENT_ATTESTATION_POP_HEADER),
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

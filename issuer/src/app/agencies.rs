@@ -8,11 +8,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand_core::{OsRng, RngCore};
 use serde_json::{Map, Value, json};
+use tongban_verifier::PublicKey;
 use tongban_verifier::catalogue::ids;
-use tongban_verifier::{PublicKey, Signer as _};
 
 use super::ServiceError;
-use crate::keys::{self, KeyAlg, KeyError, KeyRing, MasterKey, new_signing_key};
+use crate::keys::{
+    self, JwsAlgName, KeyAlg, KeyChoice, KeyError, KeyRing, MasterKey, new_signing_key,
+};
 use crate::store::{Agency, StoreError, StoredKey};
 
 use super::{AgencyRuntime, Service, internal};
@@ -58,8 +60,11 @@ pub struct AgencySpec {
     pub vcts: Vec<String>,
     /// Whether wallets must encrypt.
     pub encryption_required: bool,
-    /// The algorithm of its signing key (Ed25519 by default, or SM2).
+    /// The algorithm of its signing key (Ed25519 by default, ES256 or SM2).
     pub key_alg: KeyAlg,
+    /// For an Ed25519 key, the `alg` name its headers use (`None`:
+    /// `EdDSA`); refused with the other algorithms.
+    pub jws_alg_name: Option<JwsAlgName>,
 }
 
 impl Service {
@@ -72,6 +77,7 @@ impl Service {
         check_agency_id(&spec.id)?;
         check_region(&spec.region)?;
         self.check_vcts(&spec.vcts)?;
+        let choice = key_choice(spec.key_alg, spec.jws_alg_name)?;
         let at = self.now();
         let (enc_kid, enc_public_jwk, enc_sealed) =
             new_encryption_key(&self.master, &spec.id).map_err(internal)?;
@@ -94,7 +100,7 @@ impl Service {
             enc_public_jwk,
             enc_sealed,
         };
-        let key = new_signing_key(&self.master, &spec.id, at, spec.key_alg).map_err(internal)?;
+        let key = new_signing_key(&self.master, &spec.id, at, choice).map_err(internal)?;
         self.store.create_agency(&agency, &key, actor).await?;
         Ok(agency)
     }
@@ -180,27 +186,38 @@ impl Service {
     /// Rotates an agency's signing key to one of the same algorithm; the
     /// old one stays published.
     pub async fn rotate_key(&self, agency_id: &str, actor: &str) -> Result<String, ServiceError> {
-        self.rotate_key_to(agency_id, actor, None).await
+        self.rotate_key_to(agency_id, actor, None, None).await
     }
 
     /// Rotates an agency's signing key to a new key of `alg` (`None`: the
-    /// current key's algorithm), so an agency can move to SM2 (or back) at
-    /// a rotation; the old key stays published and its credentials verify.
+    /// current key's algorithm) whose Ed25519 headers say `name` (`None`:
+    /// as the current key's do, when the algorithm stays Ed25519), so an
+    /// agency can move to ES256 or SM2 (or back), or to the fully specified
+    /// `Ed25519` name, at a rotation; the old key stays published and its
+    /// credentials verify.
     pub async fn rotate_key_to(
         &self,
         agency_id: &str,
         actor: &str,
         alg: Option<KeyAlg>,
+        name: Option<JwsAlgName>,
     ) -> Result<String, ServiceError> {
         self.store.agency(agency_id).await?;
         let keys = self.store.keys(agency_id).await?;
         let ring = KeyRing::open(&self.master, agency_id, &keys)
             .map_err(|e| ServiceError::Internal(format!("{e}; nothing was changed")))?;
-        let alg = alg.unwrap_or(match ring.signer.algorithm() {
-            tongban_verifier::Algorithm::Sm2Sm3 => KeyAlg::Sm2,
-            _ => KeyAlg::Ed25519,
-        });
-        let key = new_signing_key(&self.master, agency_id, self.now(), alg).map_err(internal)?;
+        let current = ring.choice();
+        let choice = match (alg, name) {
+            (None, None) => current,
+            (alg, name) => {
+                let alg = alg.unwrap_or(current.alg);
+                // An Ed25519 key that stays Ed25519 keeps its name unless told.
+                let kept = (alg == KeyAlg::Ed25519 && current.alg == KeyAlg::Ed25519)
+                    .then_some(current.name);
+                key_choice(alg, name.or(kept))?
+            }
+        };
+        let key = new_signing_key(&self.master, agency_id, self.now(), choice).map_err(internal)?;
         self.store.rotate_key(&key, actor).await?;
         self.forget_agency(agency_id);
         Ok(key.kid)
@@ -246,6 +263,10 @@ impl Service {
         }
         Ok(rt)
     }
+}
+
+fn key_choice(alg: KeyAlg, name: Option<JwsAlgName>) -> Result<KeyChoice, ServiceError> {
+    KeyChoice::new(alg, name).map_err(|e| ServiceError::InvalidRequest(e.to_string()))
 }
 
 fn check_region(region: &str) -> Result<(), ServiceError> {

@@ -246,6 +246,8 @@ impl Service {
             issued_at: iat,
             expires_at: Some(exp),
             offer_id: offer_id.map(str::to_owned),
+            batch_id: None,
+            key_storage: None,
         };
         Ok((record, issued.sd_jwt, status_uri))
     }

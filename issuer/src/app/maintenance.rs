@@ -7,7 +7,7 @@ impl Service {
     /// of the service's clock; returns the rows touched.
     pub async fn purge_expired(&self) -> Result<u64, ServiceError> {
         let now = self.now();
-        let forgotten = self.nonces.purge(now) as u64;
+        let forgotten = (self.nonces.purge(now) + self.spent_pops.purge(now)) as u64;
         Ok(self.store.purge_expired(now).await? + forgotten)
     }
 

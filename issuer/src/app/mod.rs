@@ -56,11 +56,14 @@ pub use backup::{BackupError, BackupReport, RestoreReport, restore};
 pub use error::ServiceError;
 pub use issuing::{IssueRequest, Issued, IssuedCredential};
 pub use offers::{IssuedOffer, OfferOptions, offer_uri, png_base64, random_digits};
-pub use oid4vci::{CodeExchange, CredentialBody, CredentialReply, Oid4vciError};
+pub use oid4vci::{
+    AttestedClient, ChainError, ClientAttestationError, ClientAttestationHeaders, CodeExchange,
+    CredentialBody, CredentialReply, KeyAttestationError, Oid4vciError, form_client_id,
+};
 
 pub use crate::store::{
-    Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, FreshList, OfferRecord,
-    StatusChange, StoredKey, TokenRecord,
+    Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, FreshList, KeyStorage,
+    OfferRecord, StatusChange, StoredKey, TokenRecord,
 };
 
 /// Most credentials committed in one transaction.
@@ -107,6 +110,8 @@ pub struct Service {
     /// The highest status list this process has seen each agency use.
     lists_seen: Mutex<HashMap<String, i64>>,
     nonces: oid4vci::nonce::Nonces,
+    /// The wallet attestation proofs (`jti`) already used.
+    spent_pops: oid4vci::spent::SpentSet,
     clock: SharedClock,
 }
 
@@ -177,6 +182,7 @@ impl Service {
             config,
             store,
             nonces,
+            spent_pops: oid4vci::spent::SpentSet::new(oid4vci::client_attestation::MAX_SPENT_POPS),
             master,
             catalogue,
             metrics: Metrics::default(),

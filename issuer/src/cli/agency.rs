@@ -4,7 +4,7 @@
 //! service picks up their changes (keys within `key_refresh_secs`).
 
 use std::process::ExitCode;
-use tongban_issuer::keys::KeyAlg;
+use tongban_issuer::keys::{JwsAlgName, KeyAlg};
 
 use clap::Subcommand;
 
@@ -43,10 +43,15 @@ pub(crate) enum AgencyCommand {
         /// Wallets must ask for an encrypted credential response.
         #[arg(long)]
         encryption_required: bool,
-        /// The signing key's algorithm: ed25519 (EdDSA) or sm2 (SM2 with
-        /// SM3, `alg` SM2SM3).
+        /// The signing key's algorithm: ed25519 (EdDSA), es256 (ECDSA
+        /// P-256, `alg` ES256) or sm2 (SM2 with SM3, `alg` SM2SM3).
         #[arg(long, value_enum, default_value_t = KeyAlg::Ed25519)]
         key_alg: KeyAlg,
+        /// The `alg` an Ed25519 key's headers say: eddsa (`EdDSA`, the
+        /// default; every peer reads it) or ed25519 (the fully specified
+        /// `Ed25519` of RFC 9864). Ed25519 keys only.
+        #[arg(long, value_enum)]
+        jws_alg_name: Option<JwsAlgName>,
     },
     /// List agencies.
     List {
@@ -140,6 +145,7 @@ async fn agency_async(c: AgencyCommand) -> Result<(String, Value), Failure> {
             vcts,
             encryption_required,
             key_alg,
+            jws_alg_name,
         } => {
             let (_, s) = open(&target, true).await?;
             let spec = AgencySpec {
@@ -150,6 +156,7 @@ async fn agency_async(c: AgencyCommand) -> Result<(String, Value), Failure> {
                 vcts: expand_vcts(&s, &vcts),
                 encryption_required,
                 key_alg,
+                jws_alg_name,
             };
             let a = s.create_agency(&spec, &actor()).await?;
             let text = format!(

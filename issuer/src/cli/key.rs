@@ -9,7 +9,7 @@ use super::finish;
 use super::target::{Target, actor, open, runtime};
 use serde_json::json;
 
-use tongban_issuer::keys::KeyAlg;
+use tongban_issuer::keys::{JwsAlgName, KeyAlg};
 
 /// `key …`.
 #[derive(Debug, Subcommand)]
@@ -22,10 +22,14 @@ pub(crate) enum KeyCommand {
         /// The agency.
         #[arg(long)]
         agency: String,
-        /// The new key's algorithm: ed25519 or sm2; by default the current
-        /// key's.
+        /// The new key's algorithm: ed25519, es256 or sm2; by default the
+        /// current key's.
         #[arg(long, value_enum)]
         key_alg: Option<KeyAlg>,
+        /// The `alg` the new Ed25519 key's headers say: eddsa or ed25519
+        /// (RFC 9864); by default the current key's when it is Ed25519.
+        #[arg(long, value_enum)]
+        jws_alg_name: Option<JwsAlgName>,
     },
     /// List an agency's keys.
     List {
@@ -49,9 +53,12 @@ pub(crate) fn key(c: KeyCommand) -> ExitCode {
                     target,
                     agency,
                     key_alg,
+                    jws_alg_name,
                 } => {
                     let (_, s) = open(&target, false).await?;
-                    let kid = s.rotate_key_to(&agency, &actor(), key_alg).await?;
+                    let kid = s
+                        .rotate_key_to(&agency, &actor(), key_alg, jws_alg_name)
+                        .await?;
                     Ok((
                         format!("Agency {agency} now signs with key {kid}. The previous key stays published, so credentials it signed still verify.\nA running service picks the new key up within key_refresh_secs; update the trust list (tongban-issuer trust-list update-issuer … --add-key) so verifiers accept it."),
                         json!({"agency": agency, "kid": kid}),

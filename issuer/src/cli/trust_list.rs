@@ -18,7 +18,7 @@ use tongban_issuer::keys::KeyAlg;
 mod proposal;
 mod verifier;
 use tongban_verifier::trust::{Anchor, TrustList, TrustedIssuer, VerifiedTrustList};
-use tongban_verifier::{AnySigner, Ed25519Signer, KeyWithId, Signer as _, Sm2Signer};
+use tongban_verifier::{AnySigner, Ed25519Signer, KeyWithId, P256Signer, Signer as _, Sm2Signer};
 
 /// `tongban-issuer trust-list …`.
 #[derive(Debug, Subcommand)]
@@ -81,7 +81,8 @@ pub(crate) struct AnchorKeyArgs {
     /// The key's id (`kid`); default: its JWK thumbprint.
     #[arg(long)]
     kid: Option<String>,
-    /// The key's algorithm: ed25519 (EdDSA) or sm2 (SM2SM3).
+    /// The key's algorithm: ed25519 (EdDSA), es256 (ES256) or sm2
+    /// (SM2SM3).
     #[arg(long, value_enum, default_value_t = KeyAlg::Ed25519)]
     key_alg: KeyAlg,
     #[command(flatten)]
@@ -596,6 +597,10 @@ fn run(command: TrustListCommand) -> Result<(String, Value), CliError> {
             let (private_jwk, public_key) = match a.key_alg {
                 KeyAlg::Ed25519 => {
                     let tmp = Ed25519Signer::generate(&mut rng, None);
+                    (tmp.to_private_jwk(), tmp.public_key())
+                }
+                KeyAlg::Es256 => {
+                    let tmp = P256Signer::generate(&mut rng, None);
                     (tmp.to_private_jwk(), tmp.public_key())
                 }
                 KeyAlg::Sm2 => {

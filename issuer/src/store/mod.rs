@@ -264,6 +264,26 @@ pub struct CredentialRecord {
     pub expires_at: Option<i64>,
     /// The OpenID4VCI offer it was issued through, if any.
     pub offer_id: Option<String>,
+    /// The batch it is a copy of (the id of the batch's first copy), when
+    /// it was issued in a batch (OpenID4VCI `proofs` with several keys);
+    /// a status change of any copy changes them all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<String>,
+    /// What the wallet's key attestation said of the holder key's storage,
+    /// when it sent one.
+    pub key_storage: Option<KeyStorage>,
+}
+
+/// The storage level a key attestation (OpenID4VCI 1.0 Appendix D.2)
+/// stated for a credential's holder key, as recorded on its row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeyStorage {
+    /// `key_storage`: the key storage's attack potential resistance.
+    #[serde(default)]
+    pub key_storage: Vec<String>,
+    /// `user_authentication`: that of the user authentication.
+    #[serde(default)]
+    pub user_authentication: Vec<String>,
 }
 
 /// A credential ready to be stored, with its audit detail.
@@ -282,7 +302,7 @@ pub struct CredentialFilter {
     pub vct: Option<String>,
     /// Only this status.
     pub status: Option<CredentialStatus>,
-    /// Only this licence id.
+    /// Only this licence id (with the other copies of its batch).
     pub licence_id: Option<String>,
     /// Issued at or after (Unix seconds).
     pub issued_from: Option<i64>,
@@ -501,7 +521,9 @@ pub trait Store: Send + Sync + 'static {
         filter: &CredentialFilter,
     ) -> Result<Vec<(i64, CredentialRecord)>, StoreError>;
 
-    /// Applies a status change (one transaction, audited).
+    /// Applies a status change (one transaction, audited). A copy of a
+    /// batch changes with every other copy of it (an audit entry each);
+    /// the record returned is the one named.
     async fn change_status(
         &self,
         agency_id: &str,
@@ -548,13 +570,14 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> Result<Option<OfferRecord>, StoreError>;
 
-    /// Stores the credential issued for an offer, marks the offer redeemed
-    /// and forgets its claims, in one transaction. Fails with
+    /// Stores the credentials issued for an offer (one, or the copies of a
+    /// batch), marks the offer redeemed (naming the first) and forgets its
+    /// claims, in one transaction. Fails with
     /// [`StoreError::InvalidTransition`] if the offer was redeemed meanwhile.
     async fn redeem_offer(
         &self,
         offer_id: &str,
-        credential: &NewCredential,
+        credentials: &[NewCredential],
         at: i64,
     ) -> Result<(), StoreError>;
 

@@ -367,6 +367,7 @@ mod tests {
             region: "310118".into(),
             keys: vec![jwk.clone()],
             x509_hashes: vec![],
+            dns_names: vec![],
             service_items: vec![ServiceItem {
                 id: "item".into(),
                 name_zh: "事项".into(),

@@ -1,6 +1,6 @@
 //! The receiving agencies of the draft (trust list version 4,
 //! `specs/trust-list.md` §1.5): add one with its request-signing keys,
-//! certificate hashes and registered service items, change it (rotate or
+//! certificate hashes or DNS names and registered service items, change it (rotate or
 //! mark keys and certificates compromised, change the agreement), remove
 //! it. Every change is checked against the list's rules before it is kept.
 
@@ -17,6 +17,15 @@ pub fn x509_hash_arg(text: &str) -> String {
         .strip_prefix("x509_hash:")
         .unwrap_or(text.trim())
         .to_owned()
+}
+
+/// A DNS name as given: the bare name (lower-cased), or the whole
+/// `x509_san_dns:` client identifier.
+pub fn dns_name_arg(text: &str) -> String {
+    text.trim()
+        .strip_prefix("x509_san_dns:")
+        .unwrap_or(text.trim())
+        .to_ascii_lowercase()
 }
 
 fn check(list: &TrustList) -> Result<(), DraftError> {
@@ -60,6 +69,8 @@ pub struct NewVerifier {
     pub keys: Vec<Value>,
     /// Certificate hashes.
     pub x509_hashes: Vec<String>,
+    /// DNS names (`x509_san_dns` client identifiers), lower case.
+    pub dns_names: Vec<String>,
     /// Registered service items.
     pub service_items: Vec<ServiceItem>,
     /// When the registration (and the keys and certificates) start.
@@ -99,6 +110,7 @@ pub fn add_verifier(list: &mut TrustList, v: NewVerifier) -> Result<(), DraftErr
             .into_iter()
             .map(|h| new_cert(h, v.not_before))
             .collect(),
+        dns_names: v.dns_names,
         not_before: v.not_before,
         not_after: v.not_after,
         service_items: v.service_items,
@@ -119,6 +131,10 @@ pub struct VerifierUpdate {
     pub add_keys: Vec<Value>,
     /// Certificate hashes to add.
     pub add_x509_hashes: Vec<String>,
+    /// DNS names to add.
+    pub add_dns_names: Vec<String>,
+    /// DNS names to withdraw.
+    pub remove_dns_names: Vec<String>,
     /// Valid-from for what is added.
     pub not_before: i64,
     /// `(kid or x509_hash, at)`: retire (rotation).
@@ -133,7 +149,8 @@ pub struct VerifierUpdate {
     pub not_after: Option<i64>,
 }
 
-/// Changes a receiving agency; returns what was added (kids and hashes).
+/// Changes a receiving agency; returns what was added (kids, hashes and
+/// DNS names).
 pub fn update_verifier(
     list: &mut TrustList,
     id: &str,
@@ -172,6 +189,19 @@ pub fn update_verifier(
         }
         added.push(h.clone());
         v.certificates.push(new_cert(h, u.not_before));
+    }
+    for name in u.add_dns_names {
+        if !v.dns_names.contains(&name) {
+            added.push(name.clone());
+            v.dns_names.push(name);
+        }
+    }
+    for gone in &u.remove_dns_names {
+        let before = v.dns_names.len();
+        v.dns_names.retain(|n| n != gone);
+        if v.dns_names.len() == before {
+            return Err(DraftError::Invalid(format!("{id} has no DNS name {gone}")));
+        }
     }
     for (name, at) in &u.retire {
         set_mark(v, name, *at, false)?;
@@ -286,6 +316,7 @@ mod tests {
                 region: "310118".into(),
                 keys: vec![jwk],
                 x509_hashes: vec![x509_hash_arg(&format!("x509_hash:{hash}"))],
+                dns_names: vec![],
                 service_items: vec![item("a")],
                 not_before: 10,
                 not_after: None,

@@ -77,6 +77,11 @@ impl Harness {
     /// `None` (and a loud message) when no PostgreSQL is configured; a panic
     /// when one is configured but unreachable.
     pub async fn postgres() -> Option<Harness> {
+        Self::postgres_with(|_| {}).await
+    }
+
+    /// As [`Harness::postgres`], with the configuration `edit` adjusts.
+    pub async fn postgres_with(edit: impl FnOnce(&mut Config)) -> Option<Harness> {
         let Ok(url) = std::env::var("TONGBAN_TEST_DATABASE_URL") else {
             eprintln!(
                 "\n*** PostgreSQL backend NOT TESTED: TONGBAN_TEST_DATABASE_URL is not set. \
@@ -103,7 +108,8 @@ impl Harness {
         let (prefix, _) = base.rsplit_once('/').unwrap();
         let db_url = format!("{prefix}/{name}{query}");
         let dir = tempfile::tempdir().unwrap();
-        let c = config(dir.path(), Some(db_url.clone()));
+        let mut c = config(dir.path(), Some(db_url.clone()));
+        edit(&mut c);
         let db = Database::open(&c).await.unwrap();
         Some(Self::with(db, c, dir, Some((url, name))).await)
     }
@@ -138,6 +144,7 @@ impl Harness {
                     vcts: vec!["urn:tongban:driving-licence:1".into()],
                     encryption_required: false,
                     key_alg: Default::default(),
+                    jws_alg_name: None,
                 },
                 "test",
             )

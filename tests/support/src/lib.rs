@@ -18,6 +18,8 @@
 //!   (Qingpu 310118, Wujiang 320509, Jiashan 330421) for trust lists,
 //!   status lists and trust bundles.
 //! - [`oid4vci`]: the OpenID4VCI key proof a wallet sends.
+//! - [`attestation`]: a test CA of wallet providers, and the wallet and
+//!   key attestations they sign.
 //! - [`percent`]: percent-encoding of a URI component.
 //! - [`openapi`]: checks that a service's OpenAPI document describes
 //!   exactly its routes and error codes.
@@ -27,6 +29,7 @@
 //! Nothing here is for production: the keys are public by construction.
 #![forbid(unsafe_code)]
 
+pub mod attestation;
 pub mod clock;
 pub mod counter_zone;
 pub mod jws;

@@ -13,172 +13,28 @@
 // (and criterion's macros generate undocumented items).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod fixture;
+
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use jsonwebtoken::DecodingKey;
-use rand::SeedableRng as _;
-use rand::rngs::StdRng;
-use sd_jwt_rs::{SDJWTSerializationFormat, SDJWTVerifier};
-use serde_json::{Value, json};
-use tongban_verifier::encoding::b64_decode;
+use fixture::{
+    BATCH, DISCLOSED, Fixture, ISSUER, KID, issuer_x, presentation, presentation_with,
+    sd_jwt_rs_verify,
+};
+use serde_json::json;
+use tongban_verifier::ed25519::{Prepared, verify_batch as ed25519_batch};
 use tongban_verifier::{
-    Algorithm, Check, ClaimPath, CredentialBuilder, Ed25519Signer, HeldCredential, InMemoryKeys,
-    KeyBinding, KeyWithId, Outcome, P256Signer, Policy, PublicKey, SdAlg, Signer, Sm2Signer,
-    verify, verify_batch,
+    Algorithm, Check, Ed25519Signer, InMemoryKeys, KeyWithId, Outcome, P256Signer, PublicKey,
+    SdAlg, Signer, Sm2Signer, verify, verify_batch,
 };
 
-const ISSUER: &str = "https://scjg.sh.gov.cn/issuer";
-const VCT: &str = "urn:tongban:business-licence:1";
-const KID: &str = "scjg-2026-1";
-/// Issued 2026-09-21, expires 2030-03-17. `sd-jwt-rs` (through
-/// `jsonwebtoken`) checks `exp` against the system clock, so `EXP` must stay
-/// in the future of the machine running the bench.
-const IAT: i64 = 1_790_000_000;
-const EXP: i64 = 1_900_000_000;
-/// The counter's "now" (fixed: the library reads no clock).
-const NOW: i64 = 1_795_000_000;
-const AUD: &str = "counter-qingpu-07";
-const NONCE: &str = "nonce-4f1c9a2e7b";
-const BATCH: usize = 64;
-
-/// A unified social credit code (GB 32100) for licence number `variant`,
-/// with its check character, so the catalogue's identifier check passes.
-fn uscc(variant: usize) -> String {
-    const CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [usize; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
-    let body = format!("91310118MA1J{:04}K", variant % 10_000);
-    let sum: usize = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(c, w)| w * CHARS.iter().position(|&x| x == c).unwrap())
-        .sum();
-    let check = CHARS[(31 - sum % 31) % 31] as char;
-    format!("{body}{check}")
-}
-
-/// The 12 personal claims of a business licence (营业执照), exactly the
-/// properties of `specs/catalogue/business-licence/schema.json`.
-fn licence_claims(variant: usize) -> Vec<(&'static str, Value)> {
-    vec![
-        ("unified_social_credit_code", json!(uscc(variant))),
-        ("company_name", json!("上海某某科技有限公司")),
-        ("company_type", json!("有限责任公司（自然人投资或控股）")),
-        ("legal_representative", json!("张伟")),
-        ("registered_capital", json!("人民币1000万元整")),
-        ("establishment_date", json!("2018-03-15")),
-        ("business_term", json!("2018年03月15日至2048年03月14日")),
-        ("address", json!("上海市青浦区华新镇华腾路1288号1幢2层")),
-        (
-            "business_scope",
-            json!(
-                "从事信息技术、计算机软件科技领域内的技术开发、技术咨询、技术服务、技术转让；\
-                 软件开发；信息系统集成服务；数据处理服务。\
-                 （依法须经批准的项目，经相关部门批准后方可开展经营活动）"
-            ),
-        ),
-        (
-            "registration_authority",
-            json!("上海市青浦区市场监督管理局"),
-        ),
-        ("issue_date", json!("2023-06-01")),
-        (
-            "licence_id",
-            json!(format!("310118-BL-2023-{:06}", 1000 + variant)),
-        ),
-    ]
-}
-
-/// The 6 of the 12 claims a counter asks for.
-const DISCLOSED: [&str; 6] = [
-    "unified_social_credit_code",
-    "company_name",
-    "legal_representative",
-    "registered_capital",
-    "address",
-    "licence_id",
-];
-
-/// Issues licence number `variant` to `holder` and presents 6 of its claims
-/// to the counter. Salts and decoys come from an RNG seeded with `variant`,
-/// so every run measures the same bytes.
-fn presentation(issuer: &dyn Signer, holder: &dyn Signer, variant: usize) -> String {
-    presentation_with(issuer, holder, variant, SdAlg::Sha256)
-}
-
-/// [`presentation`] with the digest algorithm `sd_alg`.
-fn presentation_with(
-    issuer: &dyn Signer,
-    holder: &dyn Signer,
-    variant: usize,
-    sd_alg: SdAlg,
-) -> String {
-    let mut builder = CredentialBuilder::new(ISSUER, VCT, IAT)
-        .expires_at(EXP)
-        .sd_alg(sd_alg)
-        .holder_key(holder.public_key());
-    for (name, value) in licence_claims(variant) {
-        builder = builder.claim(name, value);
-    }
-    let mut rng = StdRng::seed_from_u64(variant as u64);
-    let issued = builder.issue(issuer, &mut rng).unwrap();
-    let held = HeldCredential::parse(&issued.sd_jwt).unwrap();
-    let paths: Vec<ClaimPath> = DISCLOSED
-        .iter()
-        .map(|p| ClaimPath::parse(p).unwrap())
-        .collect();
-    let kb = KeyBinding {
-        signer: holder,
-        audience: AUD.into(),
-        nonce: NONCE.into(),
-        iat: NOW - 5,
-        transaction_data_hashes: Vec::new(),
-    };
-    held.present(&paths, Some(&kb)).unwrap()
-}
-
-/// `(signing input, signature)` of a compact JWS, split by hand.
-fn signing_input_and_signature(jws: &str) -> (&[u8], Vec<u8>) {
-    let (input, sig) = jws.rsplit_once('.').unwrap();
-    (input.as_bytes(), b64_decode(sig, "signature").unwrap())
-}
-
-fn issuer_x(issuer: &Ed25519Signer) -> String {
-    issuer.public_key().to_jwk()["x"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-fn sd_jwt_rs_verify(presentation: String, x: String) -> sd_jwt_rs::error::Result<SDJWTVerifier> {
-    SDJWTVerifier::new(
-        presentation,
-        Box::new(move |_, _| DecodingKey::from_ed_components(&x).unwrap()),
-        Some(AUD.to_owned()),
-        Some(NONCE.to_owned()),
-        SDJWTSerializationFormat::Compact,
-    )
-}
-
 fn benches(c: &mut Criterion) {
-    let issuer = Ed25519Signer::from_seed(&[0x11; 32], Some(KID.into()));
-    let holder = Ed25519Signer::from_seed(&[0x22; 32], None);
-    let mut keys = InMemoryKeys::new();
-    keys.add_issuer_key(
-        ISSUER,
-        KeyWithId {
-            key: issuer.public_key(),
-            kid: Some(KID.into()),
-        },
-    );
-    let policy = Policy::counter(NOW, AUD, NONCE);
-    let pres = presentation(&issuer, &holder, 0);
-
+    let f = Fixture::new();
+    let (issuer, holder, keys, policy, pres) = (&f.issuer, &f.holder, &f.keys, &f.policy, &f.pres);
     // Once, before timing anything: every contender must accept.
-    let report = verify(&pres, &policy, &keys);
+    let report = verify(pres, policy, keys);
     assert!(
         report.is_accepted(),
         "tongban rejected: {:?}",
@@ -199,14 +55,20 @@ fn benches(c: &mut Criterion) {
         json!("上海某某科技有限公司")
     );
 
-    let parts: Vec<&str> = pres.split('~').collect();
-    let (iss_input, iss_sig) = signing_input_and_signature(parts[0]);
-    let (kb_input, kb_sig) = signing_input_and_signature(parts[parts.len() - 1]);
+    let [(iss_input, iss_sig), (kb_input, kb_sig)] = f.signatures();
     let (iss_key, holder_key): (PublicKey, PublicKey) = (issuer.public_key(), holder.public_key());
     assert!(iss_key.verify(Algorithm::EdDsa, iss_input, &iss_sig));
     assert!(holder_key.verify(Algorithm::EdDsa, kb_input, &kb_sig));
+    let (PublicKey::Ed25519(iss_vk), PublicKey::Ed25519(holder_vk)) = (&iss_key, &holder_key)
+    else {
+        panic!("Ed25519 keys expected")
+    };
+    let iss_dalek = ed25519_dalek::Signature::from_slice(&iss_sig).unwrap();
+    let kb_dalek = ed25519_dalek::Signature::from_slice(&kb_sig).unwrap();
+    assert!(iss_vk.verify_strict(iss_input, &iss_dalek).is_ok());
+    assert!(holder_vk.verify_strict(kb_input, &kb_dalek).is_ok());
 
-    let x = issuer_x(&issuer);
+    let x = issuer_x(issuer);
     let verified = match sd_jwt_rs_verify(pres.clone(), x.clone()) {
         Ok(v) => v,
         Err(e) => panic!("sd-jwt-rs rejected the presentation: {e:?}"),
@@ -219,13 +81,35 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify_presentation");
     group.throughput(Throughput::Elements(1));
     group.bench_function("tongban", |b| {
-        b.iter(|| verify(black_box(&pres), black_box(&policy), black_box(&keys)));
+        b.iter(|| verify(black_box(pres), black_box(policy), black_box(keys)));
     });
+    // The floor as the issue set it: ed25519-dalek's `verify_strict`, twice
+    // (keys parsed, signatures decoded).
     group.bench_function("two_verify_strict", |b| {
+        b.iter(|| {
+            let a = iss_vk.verify_strict(black_box(iss_input), black_box(&iss_dalek));
+            let k = holder_vk.verify_strict(black_box(kb_input), black_box(&kb_dalek));
+            a.is_ok() & k.is_ok()
+        });
+    });
+    // Tongban's single check (`PublicKey::verify`, the cofactored equation
+    // of `tongban_verifier::ed25519`), twice.
+    group.bench_function("two_verify_cofactored", |b| {
         b.iter(|| {
             let a = iss_key.verify(Algorithm::EdDsa, black_box(iss_input), black_box(&iss_sig));
             let k = holder_key.verify(Algorithm::EdDsa, black_box(kb_input), black_box(&kb_sig));
             a & k
+        });
+    });
+    // What `verify` does for the two signatures: decode both, one batch
+    // equation. The floor of `verify` now.
+    group.bench_function("one_equation", |b| {
+        b.iter(|| {
+            let both = [
+                Prepared::new(iss_vk, black_box(iss_input), black_box(&iss_sig)).unwrap(),
+                Prepared::new(holder_vk, black_box(kb_input), black_box(&kb_sig)).unwrap(),
+            ];
+            ed25519_batch(&both)
         });
     });
     group.bench_function("sd_jwt_rs", |b| {
@@ -250,14 +134,14 @@ fn benches(c: &mut Criterion) {
         },
     );
     let sm_pres = presentation_with(&sm_issuer, &sm_holder, 0, SdAlg::Sm3);
-    let sm_report = verify(&sm_pres, &policy, &sm_keys);
+    let sm_report = verify(&sm_pres, policy, &sm_keys);
     assert!(
         sm_report.is_accepted(),
         "SM2/SM3 rejected: {:?}",
         sm_report.rejection
     );
     group.bench_function("tongban_sm2_sm3", |b| {
-        b.iter(|| verify(black_box(&sm_pres), black_box(&policy), black_box(&sm_keys)));
+        b.iter(|| verify(black_box(&sm_pres), black_box(policy), black_box(&sm_keys)));
     });
     group.finish();
 
@@ -267,7 +151,7 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("signature_verify");
     group.throughput(Throughput::Elements(1));
     for (name, signer, alg) in [
-        ("ed25519", &issuer as &dyn Signer, Algorithm::EdDsa),
+        ("ed25519", issuer as &dyn Signer, Algorithm::EdDsa),
         ("es256", &p256 as &dyn Signer, Algorithm::Es256),
         ("sm2sm3", &sm_issuer as &dyn Signer, Algorithm::Sm2Sm3),
     ] {
@@ -288,10 +172,10 @@ fn benches(c: &mut Criterion) {
     let many: Vec<String> = holders
         .iter()
         .enumerate()
-        .map(|(i, h)| presentation(&issuer, h, i))
+        .map(|(i, h)| presentation(issuer, h, i))
         .collect();
     let inputs: Vec<&[u8]> = many.iter().map(|p| p.as_bytes()).collect();
-    let reports = verify_batch(&inputs, &policy, &keys);
+    let reports = verify_batch(&inputs, policy, keys);
     assert_eq!(reports.len(), BATCH);
     for r in &reports {
         assert!(r.is_accepted(), "batch rejected: {:?}", r.rejection);
@@ -303,7 +187,7 @@ fn benches(c: &mut Criterion) {
     // keep the run within the measurement time.
     group.sample_size(30);
     group.bench_function("per_presentation", |b| {
-        b.iter(|| verify_batch(black_box(&inputs), black_box(&policy), black_box(&keys)));
+        b.iter(|| verify_batch(black_box(&inputs), black_box(policy), black_box(keys)));
     });
     group.finish();
 }

@@ -2,8 +2,9 @@
 //!
 //! The algorithm set is a closed enum: anything not listed — `none`, every
 //! HMAC, RSA, other curves — cannot be represented, so it cannot be accepted.
-//! Ed25519 signatures are checked with `verify_strict` (no small-order keys
-//! or `R`, canonical `S`); ES256 signatures use the IEEE P1363 form JWS uses.
+//! Ed25519 signatures are checked with the equation of [`crate::ed25519`]
+//! (canonical, non-small-order keys and `R`, canonical `S`, cofactored);
+//! ES256 signatures use the IEEE P1363 form JWS uses.
 //! With the `sm` feature, SM2 with SM3 (`alg` `SM2SM3`, GB/T 32918 with
 //! GB/T 32905, the signer ID [`SM2_SIGNER_ID`]) signatures are the 64-byte
 //! `r‖s` form too, and SM2 keys are the JWK `kty` `EC`, `crv` `SM2`
@@ -183,7 +184,8 @@ impl PublicKey {
             ("OKP", "Ed25519") => {
                 let key = ed25519_dalek::VerifyingKey::from_bytes(&coord("x")?)
                     .map_err(|_| JwkError::InvalidPoint)?;
-                if key.is_weak() {
+                // A canonical encoding of a point not of small order.
+                if !crate::ed25519::canonical_key(&key) {
                     return Err(JwkError::InvalidPoint);
                 }
                 Ok(PublicKey::Ed25519(key))
@@ -250,10 +252,7 @@ impl PublicKey {
         }
         match self {
             PublicKey::Ed25519(key) => {
-                let Ok(sig) = ed25519_dalek::Signature::from_slice(signature) else {
-                    return false;
-                };
-                key.verify_strict(message, &sig).is_ok()
+                crate::ed25519::Prepared::new(key, message, signature).is_some_and(|p| p.verify())
             }
             PublicKey::P256(key) => {
                 let Ok(sig) = p256::ecdsa::Signature::from_slice(signature) else {
@@ -368,19 +367,36 @@ pub trait Signer {
 pub struct Ed25519Signer {
     key: ed25519_dalek::SigningKey,
     kid: Option<String>,
+    /// The `alg` its headers say: `EdDSA` or the fully specified `Ed25519`.
+    alg: Algorithm,
 }
 
 impl Ed25519Signer {
-    /// A signer from a 32-byte seed.
+    /// A signer from a 32-byte seed; its headers say `EdDSA`.
     pub fn from_seed(seed: &[u8; 32], kid: Option<String>) -> Self {
         Ed25519Signer {
             key: ed25519_dalek::SigningKey::from_bytes(seed),
             kid,
+            alg: Algorithm::EdDsa,
         }
     }
 
+    /// The same key, naming its algorithm in the headers it signs as the
+    /// fully specified `Ed25519` of RFC 9864 (`true`) or as `EdDSA`
+    /// (`false`, the default). The signatures are the same either way.
+    pub fn fully_specified(mut self, on: bool) -> Self {
+        self.alg = if on {
+            Algorithm::Ed25519
+        } else {
+            Algorithm::EdDsa
+        };
+        self
+    }
+
     /// A signer from a private JWK (`kty` OKP, `crv` Ed25519, with `d`).
-    /// The public `x`, when present, must match `d`.
+    /// The public `x`, when present, must match `d`. An `alg` of
+    /// `Ed25519` makes it sign under that name ([`Self::fully_specified`]);
+    /// `EdDSA` or none, under `EdDSA`; any other `alg` is refused.
     pub fn from_private_jwk(jwk: &Value) -> Result<Self, SignError> {
         let obj = jwk
             .as_object()
@@ -399,7 +415,17 @@ impl Ed25519Signer {
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| SignError("\"d\" is not 32 bytes of base64url".into()))?;
         let kid = obj.get("kid").and_then(Value::as_str).map(str::to_owned);
-        let signer = Ed25519Signer::from_seed(&seed, kid);
+        let fully_specified = match obj.get("alg") {
+            None => false,
+            Some(Value::String(a)) if a == "EdDSA" => false,
+            Some(Value::String(a)) if a == "Ed25519" => true,
+            Some(other) => {
+                return Err(SignError(format!(
+                    "the JWK's \"alg\" {other} is not EdDSA or Ed25519"
+                )));
+            }
+        };
+        let signer = Ed25519Signer::from_seed(&seed, kid).fully_specified(fully_specified);
         if let Some(x) = obj.get("x")
             && *x != signer.public_key().to_jwk()["x"]
         {
@@ -413,6 +439,7 @@ impl Ed25519Signer {
         Ed25519Signer {
             key: ed25519_dalek::SigningKey::generate(rng),
             kid,
+            alg: Algorithm::EdDsa,
         }
     }
 
@@ -439,13 +466,14 @@ impl core::fmt::Debug for Ed25519Signer {
         f.debug_struct("Ed25519Signer")
             .field("public", &b64_encode(self.key.verifying_key().as_bytes()))
             .field("kid", &self.kid)
+            .field("alg", &self.alg)
             .finish_non_exhaustive()
     }
 }
 
 impl Signer for Ed25519Signer {
     fn algorithm(&self) -> Algorithm {
-        Algorithm::EdDsa
+        self.alg
     }
     fn key_id(&self) -> Option<&str> {
         self.kid.as_deref()
@@ -473,7 +501,8 @@ impl P256Signer {
         Ok(P256Signer { key, kid })
     }
 
-    /// A signer from a private JWK (`kty` EC, `crv` P-256, with `d`).
+    /// A signer from a private JWK (`kty` EC, `crv` P-256, with `d`). The
+    /// public `x`/`y`, when present, must match `d`.
     pub fn from_private_jwk(jwk: &Map<String, Value>) -> Result<Self, SignError> {
         let d = jwk
             .get("d")
@@ -484,7 +513,16 @@ impl P256Signer {
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| SignError("\"d\" is not 32 bytes of base64url".into()))?;
         let kid = jwk.get("kid").and_then(Value::as_str).map(str::to_owned);
-        P256Signer::from_bytes(&bytes, kid)
+        let signer = P256Signer::from_bytes(&bytes, kid)?;
+        let public = signer.public_key().to_jwk();
+        for member in ["x", "y"] {
+            if let Some(v) = jwk.get(member)
+                && *v != public[member]
+            {
+                return Err(SignError(format!("\"{member}\" does not match \"d\"")));
+            }
+        }
+        Ok(signer)
     }
 
     /// A fresh random key.
@@ -493,6 +531,23 @@ impl P256Signer {
             key: p256::ecdsa::SigningKey::random(rng),
             kid,
         }
+    }
+
+    /// The 32-byte secret scalar (secret: store it encrypted).
+    pub fn secret_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes().into()
+    }
+
+    /// The private JWK (secret), with `kid` when set.
+    pub fn to_private_jwk(&self) -> Value {
+        let mut jwk = self.public_key().to_jwk();
+        if let Value::Object(map) = &mut jwk {
+            map.insert("d".into(), Value::String(b64_encode(self.secret_bytes())));
+            if let Some(kid) = &self.kid {
+                map.insert("kid".into(), Value::String(kid.clone()));
+            }
+        }
+        jwk
     }
 }
 
@@ -762,6 +817,49 @@ mod tests {
         assert!(!ec.public_key().verify(Algorithm::EdDsa, b"msg", &sig));
         let jwk = ec.public_key().to_jwk();
         assert_eq!(PublicKey::from_jwk(&jwk).unwrap(), ec.public_key());
+    }
+
+    #[test]
+    fn an_ed25519_signer_names_its_alg_as_asked() {
+        let plain = Ed25519Signer::from_seed(&[1; 32], None);
+        assert_eq!(plain.algorithm(), Algorithm::EdDsa);
+        let full = Ed25519Signer::from_seed(&[1; 32], None).fully_specified(true);
+        assert_eq!(full.algorithm(), Algorithm::Ed25519);
+        // Same key, same (deterministic) signature under either name.
+        assert_eq!(plain.sign(b"m").unwrap(), full.sign(b"m").unwrap());
+        let mut jwk = full.to_private_jwk();
+        jwk["alg"] = "Ed25519".into();
+        let back = AnySigner::from_private_jwk(&jwk).unwrap();
+        assert_eq!(back.algorithm(), Algorithm::Ed25519);
+        jwk["alg"] = "EdDSA".into();
+        assert_eq!(
+            AnySigner::from_private_jwk(&jwk).unwrap().algorithm(),
+            Algorithm::EdDsa
+        );
+        for other in ["ES256", "ed25519", "none"] {
+            jwk["alg"] = other.into();
+            assert!(AnySigner::from_private_jwk(&jwk).is_err(), "{other}");
+        }
+    }
+
+    #[test]
+    fn p256_private_jwks_round_trip_and_must_match() {
+        let s = P256Signer::from_bytes(&[3; 32], Some("p".into())).unwrap();
+        let private = s.to_private_jwk();
+        assert_eq!(private["crv"], "P-256");
+        let back = AnySigner::from_private_jwk(&private).unwrap();
+        assert_eq!(back.public_key(), s.public_key());
+        assert_eq!(back.algorithm(), Algorithm::Es256);
+        assert_eq!(back.key_id(), Some("p"));
+        assert_eq!(s.secret_bytes(), [3; 32]);
+        let mut wrong = private.clone();
+        wrong["y"] = P256Signer::from_bytes(&[4; 32], None)
+            .unwrap()
+            .public_key()
+            .to_jwk()["y"]
+            .clone();
+        assert!(AnySigner::from_private_jwk(&wrong).is_err());
+        assert!(P256Signer::from_bytes(&[0; 32], None).is_err(), "d = 0");
     }
 
     #[test]

@@ -24,7 +24,7 @@
 //!   input size and disclosure count. Nothing is normalised; what is not
 //!   exactly right is refused.
 //! * Closed algorithm set ([`Algorithm`]): `EdDSA`/`Ed25519` (checked with
-//!   `verify_strict`), `ES256`, and with the default `sm` feature `SM2SM3`
+//!   one cofactored equation for single and batch checks, [`ed25519`]), `ES256`, and with the default `sm` feature `SM2SM3`
 //!   (SM2 with SM3, GB/T 32918/32905). `none`, HMAC and anything else cannot be
 //!   expressed. Headers may not carry keys (`jwk`, `jku`, `x5u`, `x5c`) or
 //!   `crit` extensions.
@@ -62,6 +62,7 @@
 
 pub mod bundle;
 pub mod catalogue;
+pub mod ed25519;
 pub mod encoding;
 pub mod error;
 pub mod issue;

@@ -5,7 +5,8 @@
 //! agency with its names, region, the keys that sign its counters'
 //! requests (`TBR1`, [`crate::request`]) and the hashes of the
 //! certificates its online service signs OpenID4VP requests with
-//! (`x509_hash`), a registration window, and its registered **service
+//! (`x509_hash`) or the DNS names they are issued for (`x509_san_dns`), a
+//! registration window, and its registered **service
 //! items** (事项): for each, the legal basis, and per licence type the claim
 //! paths it may ask for and whether holder binding is required. A wallet
 //! holding such a list checks every request against it: who asks (a
@@ -41,6 +42,12 @@ pub struct TrustedVerifier {
     /// The certificates its online service signs OpenID4VP requests with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub certificates: Vec<TrustedCertificate>,
+    /// The DNS names its online service signs OpenID4VP requests under
+    /// (`x509_san_dns:` client identifiers): any certificate for the name
+    /// that chains to a verifier CA the wallet trusts. Lower case, each
+    /// registered to one agency only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_names: Vec<String>,
     /// The registration is valid from this time (Unix seconds).
     pub not_before: i64,
     /// The registration ends at this time, if set.
@@ -215,11 +222,30 @@ fn check_region(what: &str, region: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// A DNS host name as a registration names it: lower-case letters, digits
+/// and hyphens in labels of 1 to 63 characters (no leading or trailing
+/// hyphen), at least two labels, at most 253 characters.
+fn dns_name_ok(name: &str) -> bool {
+    name.len() <= 253
+        && name.contains('.')
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
 /// Checks the `verifiers` section's consistency (unique ids, `kid`s,
-/// certificate hashes and service items; keys that parse; sane windows).
+/// certificate hashes, DNS names and service items; keys that parse; sane
+/// windows).
 pub fn validate(verifiers: &[TrustedVerifier]) -> Result<(), Rejection> {
     let mut ids = HashSet::new();
     let mut hashes = HashSet::new();
+    let mut names = HashSet::new();
     for v in verifiers {
         if v.id.is_empty() || !ids.insert(v.id.as_str()) {
             return Err(bad(format!(
@@ -232,10 +258,17 @@ pub fn validate(verifiers: &[TrustedVerifier]) -> Result<(), Rejection> {
         if v.not_after.is_some_and(|na| na <= v.not_before) {
             return Err(bad(format!("{what}: not_after is not after not_before")));
         }
-        if v.keys.is_empty() && v.certificates.is_empty() {
+        if v.keys.is_empty() && v.certificates.is_empty() && v.dns_names.is_empty() {
             return Err(bad(format!(
-                "{what}: neither a request-signing key nor a certificate"
+                "{what}: neither a request-signing key, a certificate nor a DNS name"
             )));
+        }
+        for name in &v.dns_names {
+            if !dns_name_ok(name) || !names.insert(name.as_str()) {
+                return Err(bad(format!(
+                    "{what}: DNS name {name:?} is not a lower-case host name, or is listed twice"
+                )));
+            }
         }
         let mut kids = HashSet::new();
         for k in &v.keys {
@@ -411,6 +444,18 @@ impl TrustedVerifier {
         }))
     }
 
+    /// Refuses the DNS name `name` (of an `x509_san_dns:` client
+    /// identifier) unless it is listed for this agency.
+    pub fn check_dns_name(&self, name: &str) -> Result<(), Rejection> {
+        if self.dns_names.iter().any(|n| n == name) {
+            return Ok(());
+        }
+        Err(Rejection::new(
+            ErrorCode::RequesterUnknown,
+            format!("DNS name {name} is not listed for {}", self.id),
+        ))
+    }
+
     /// Refuses the certificate `x509_hash` unless it is listed for this
     /// agency, within its window at `now` and never compromised.
     pub fn check_certificate(&self, x509_hash: &str, now: i64) -> Result<(), Rejection> {
@@ -525,6 +570,7 @@ mod tests {
                 not_after: Some(200),
                 compromised_at: None,
             }],
+            dns_names: vec![],
             not_before: 100,
             not_after: Some(300),
             service_items: vec![item()],

@@ -386,6 +386,7 @@ mod tests {
                     region: "310118".into(),
                     keys: vec![key.clone()],
                     certificates: vec![],
+                    dns_names: vec![],
                     not_before: NOW - 100,
                     not_after: Some(NOW + 100),
                     service_items: vec![ServiceItem {

@@ -292,6 +292,49 @@ impl TrustList {
             .find(|v| v.certificates.iter().any(|c| c.x509_hash == x509_hash))
     }
 
+    /// The receiving agency that lists the DNS name `name` (compared
+    /// without regard to case).
+    pub fn verifier_by_dns_name(&self, name: &str) -> Option<&TrustedVerifier> {
+        let name = name.to_ascii_lowercase();
+        self.verifiers
+            .as_deref()?
+            .iter()
+            .find(|v| v.dns_names.contains(&name))
+    }
+
+    /// The online requester behind an OpenID4VP client identifier and its
+    /// registered `service_item`, checked at `now`: `x509_hash:` by the
+    /// certificate ([`TrustList::registered_by_x509_hash`]),
+    /// `x509_san_dns:` by the DNS name (the caller has checked that the
+    /// request's certificate carries it and chains to a trusted CA).
+    /// `requester_unknown` for any other prefix or an unlisted name.
+    pub fn registered_by_client_id(
+        &self,
+        client_id: &str,
+        service_item: &str,
+        now: i64,
+    ) -> Result<Registered, Rejection> {
+        if let Some(hash) = client_id.strip_prefix("x509_hash:") {
+            return self.registered_by_x509_hash(hash, service_item, now);
+        }
+        if let Some(name) = client_id.strip_prefix("x509_san_dns:") {
+            let v = self.verifier_by_dns_name(name).ok_or_else(|| {
+                Rejection::new(
+                    ErrorCode::RequesterUnknown,
+                    format!("no receiving agency in the trust list has the DNS name {name}"),
+                )
+            })?;
+            v.check_dns_name(&name.to_ascii_lowercase())?;
+            return v.registered(service_item, now);
+        }
+        Err(Rejection::new(
+            ErrorCode::RequesterUnknown,
+            format!(
+                "client id {client_id:?} is neither an x509_hash nor an x509_san_dns the trust list can name"
+            ),
+        ))
+    }
+
     /// The online requester behind `x509_hash` and its registered
     /// `service_item`, checked at `now`: a listed certificate within its
     /// window and never compromised, a registration valid now, a registered

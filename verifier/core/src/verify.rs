@@ -1,8 +1,9 @@
 //! Verification of a presentation, alone or in a batch.
 //!
 //! The checks run in the order of [`Check::ALL`]. Signature checks are
-//! collected as they are reached and verified at the end (one by one with
-//! `verify_strict`, or all Ed25519 ones at once in [`verify_batch`]); a
+//! collected as they are reached and verified at the end (the Ed25519 ones
+//! of a presentation, or of all presentations in [`verify_batch`], in one
+//! batch equation of [`crate::ed25519`]; others one by one); a
 //! failed signature then takes its place in the order, so the report always
 //! names the first check that failed, whichever mode ran.
 
@@ -12,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::catalogue::Catalogue;
 use crate::catalogue::schema::Mode;
+use crate::ed25519;
 use crate::encoding::parse_json;
 use crate::error::{ErrorCode, Rejection};
 use crate::jws::CompactJws;
@@ -67,7 +69,9 @@ pub fn verify(input: &str, policy: &Policy, resolver: &dyn KeyResolver) -> Repor
 pub fn verify_bytes(input: &[u8], policy: &Policy, resolver: &dyn KeyResolver) -> Report {
     let input = compact_input(input, policy);
     let run = Run::prepare(input.as_deref().map_err(Clone::clone), policy, resolver);
-    let ok: Vec<bool> = run.pending.iter().map(Pending::verify).collect();
+    let ok = check_signatures(std::slice::from_ref(&run))
+        .pop()
+        .unwrap_or_default();
     run.finish(&ok)
 }
 
@@ -83,13 +87,11 @@ fn compact_input<'i>(input: &'i [u8], policy: &Policy) -> Result<Cow<'i, [u8]>, 
     ))
 }
 
-/// Verifies many presentations (a day's scans), checking all Ed25519
-/// signatures with one batch verification. Reports come back in input order
-/// and are the same as [`verify_bytes`] would give, except that batch
-/// verification, like every Ed25519 batch equation, does not reject
-/// small-order `R` components the way `verify_strict` does; weak (small-order)
-/// public keys are refused when keys are parsed, so this only concerns a
-/// key owner's own malleated signatures, never a forgery.
+/// Verifies many presentations (a day's scans), checking all their Ed25519
+/// signatures with one batch equation. Reports come back in input order and
+/// are the same as [`verify_bytes`] would give: single and batch
+/// verification use the same cofactored equation ([`crate::ed25519`]), so
+/// they accept the same signatures.
 pub fn verify_batch(inputs: &[&[u8]], policy: &Policy, resolver: &dyn KeyResolver) -> Vec<Report> {
     let compact: Vec<Result<Cow<'_, [u8]>, Rejection>> =
         inputs.iter().map(|i| compact_input(i, policy)).collect();
@@ -97,50 +99,41 @@ pub fn verify_batch(inputs: &[&[u8]], policy: &Policy, resolver: &dyn KeyResolve
         .iter()
         .map(|i| Run::prepare(i.as_deref().map_err(Clone::clone), policy, resolver))
         .collect();
-    let mut results: Vec<Vec<Option<bool>>> =
-        runs.iter().map(|r| vec![None; r.pending.len()]).collect();
+    let results = check_signatures(&runs);
+    runs.into_iter()
+        .zip(results)
+        .map(|(run, ok)| run.finish(&ok))
+        .collect()
+}
 
-    let mut messages: Vec<&[u8]> = Vec::new();
-    let mut signatures = Vec::new();
-    let mut keys = Vec::new();
+/// Checks the pending signatures of `runs`, one verdict per pending
+/// signature per run. Ed25519 signatures with a single candidate key go
+/// into one batch equation (for one presentation: its issuer signature and
+/// its KB-JWT's); when the batch fails, each is checked alone to find the
+/// culprits. Any other signature is checked alone.
+fn check_signatures(runs: &[Run<'_>]) -> Vec<Vec<bool>> {
+    let mut results: Vec<Vec<bool>> = runs.iter().map(|r| vec![false; r.pending.len()]).collect();
+    let mut batch = Vec::new();
     let mut slots = Vec::new();
     for (ri, run) in runs.iter().enumerate() {
         for (pi, p) in run.pending.iter().enumerate() {
-            let batchable = match (
-                p.keys.as_slice(),
-                <[u8; 64]>::try_from(p.signature.as_slice()),
-            ) {
-                ([PublicKey::Ed25519(k)], Ok(sig))
-                    if matches!(p.alg, Algorithm::EdDsa | Algorithm::Ed25519) =>
-                {
-                    Some((*k, sig))
+            match (p.keys.as_slice(), p.alg) {
+                ([PublicKey::Ed25519(k)], Algorithm::EdDsa | Algorithm::Ed25519) => {
+                    // A signature that cannot be decoded stays `false`.
+                    if let Some(prepared) = ed25519::Prepared::new(k, p.message, &p.signature) {
+                        batch.push(prepared);
+                        slots.push((ri, pi));
+                    }
                 }
-                _ => None,
-            };
-            match batchable {
-                Some((k, sig)) => {
-                    messages.push(p.message);
-                    signatures.push(ed25519_dalek::Signature::from_bytes(&sig));
-                    keys.push(k);
-                    slots.push((ri, pi));
-                }
-                None => results[ri][pi] = Some(p.verify()),
+                _ => results[ri][pi] = p.verify(),
             }
         }
     }
-    let all_good =
-        !slots.is_empty() && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
-    for (ri, pi) in slots {
-        // When the batch fails, find the culprits one by one.
-        results[ri][pi] = Some(all_good || runs[ri].pending[pi].verify());
+    let all_good = ed25519::verify_batch(&batch);
+    for ((ri, pi), prepared) in slots.into_iter().zip(&batch) {
+        results[ri][pi] = all_good || prepared.verify();
     }
-    runs.into_iter()
-        .zip(results)
-        .map(|(run, res)| {
-            let ok: Vec<bool> = res.into_iter().map(|r| r.unwrap_or(false)).collect();
-            run.finish(&ok)
-        })
-        .collect()
+    results
 }
 
 /// A signature check reached but not yet performed.

@@ -332,6 +332,7 @@ fn receiving_agencies_are_a_version_4_section_and_older_lists_still_read() {
         region: "310118".into(),
         keys: vec![trusted_key(&w.anchor, NOW - DAY, None, None)],
         certificates: vec![],
+        dns_names: vec![],
         not_before: NOW - DAY,
         not_after: None,
         service_items: vec![ServiceItem {
@@ -373,6 +374,98 @@ fn receiving_agencies_are_a_version_4_section_and_older_lists_still_read() {
     let err =
         VerifiedTrustList::verify(&twice.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap_err();
     assert_eq!(err.code, ErrorCode::TrustListMalformed);
+}
+
+#[test]
+fn an_online_requester_is_named_by_its_certificate_hash_or_its_dns_name() {
+    use tongban_verifier::relying_party::{
+        LicenceGrant, ServiceItem, TrustedCertificate, TrustedVerifier,
+    };
+    let w = world();
+    let hash = tongban_verifier::encoding::b64_encode([7u8; 32]);
+    let agency = |id: &str, dns: &[&str]| TrustedVerifier {
+        id: id.into(),
+        name_zh: "青浦区行政服务中心".into(),
+        name_en: "Qingpu service centre".into(),
+        region: "310118".into(),
+        keys: vec![],
+        certificates: vec![],
+        dns_names: dns.iter().map(|d| (*d).to_owned()).collect(),
+        not_before: NOW - DAY,
+        not_after: None,
+        service_items: vec![ServiceItem {
+            id: "qy-01".into(),
+            name_zh: "企业迁移".into(),
+            name_en: "Relocation".into(),
+            purpose_zh: "核验".into(),
+            purpose_en: "Verify".into(),
+            licences: vec![LicenceGrant {
+                vct: BL.into(),
+                claims: vec!["company_name".into()],
+                holder_binding_required: true,
+            }],
+        }],
+    };
+    let mut by_hash = agency("https://qingpu.example", &[]);
+    by_hash.certificates.push(TrustedCertificate {
+        x509_hash: hash.clone(),
+        not_before: NOW - DAY,
+        not_after: None,
+        compromised_at: None,
+    });
+    let by_name = agency("https://jiashan.example", &["ywtb.jiashan.example"]);
+    let mut v4 = w.list.clone();
+    v4.version = 4;
+    v4.verifiers = Some(vec![by_hash, by_name.clone()]);
+    let ok = VerifiedTrustList::verify(&v4.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap();
+    let l = ok.list();
+    let who = |client_id: &str| l.registered_by_client_id(client_id, "qy-01", NOW);
+    assert_eq!(
+        who(&format!("x509_hash:{hash}")).unwrap().verifier,
+        "https://qingpu.example"
+    );
+    // A DNS name is matched without regard to case (DNS is
+    // case-insensitive); any other name, prefix or item is refused.
+    assert_eq!(
+        who("x509_san_dns:YWTB.Jiashan.example").unwrap().verifier,
+        "https://jiashan.example"
+    );
+    for (client_id, code) in [
+        (
+            "x509_san_dns:other.jiashan.example",
+            ErrorCode::RequesterUnknown,
+        ),
+        (
+            "redirect_uri:https://ywtb.jiashan.example",
+            ErrorCode::RequesterUnknown,
+        ),
+        ("ywtb.jiashan.example", ErrorCode::RequesterUnknown),
+    ] {
+        assert_eq!(who(client_id).unwrap_err().code, code, "{client_id}");
+    }
+    assert_eq!(
+        l.registered_by_client_id("x509_san_dns:ywtb.jiashan.example", "other", NOW)
+            .unwrap_err()
+            .code,
+        ErrorCode::ServiceItemUnregistered
+    );
+    // Names are lower-case host names, each registered to one agency.
+    for bad in [
+        vec![agency("https://a.example", &["YWTB.jiashan.example"])],
+        vec![agency("https://a.example", &["-x.example"])],
+        vec![agency("https://a.example", &["localhost"])],
+        vec![
+            by_name.clone(),
+            agency("https://a.example", &["ywtb.jiashan.example"]),
+        ],
+    ] {
+        let mut l = w.list.clone();
+        l.version = 4;
+        l.verifiers = Some(bad);
+        let err =
+            VerifiedTrustList::verify(&l.sign(&w.anchor).unwrap(), &w.anchors(), None).unwrap_err();
+        assert_eq!(err.code, ErrorCode::TrustListMalformed, "{}", err.detail);
+    }
 }
 
 /// A presentation of a credential with no `status` claim.

@@ -1,7 +1,7 @@
 //! Project Wycheproof's Ed25519 and ECDSA P-256 (IEEE P1363, as JWS uses)
 //! vectors run against Tongban's signature path: the public key through our
-//! JWK parser, the signature through `PublicKey::verify` (Ed25519
-//! `verify_strict`). Every "valid" vector must verify and every "invalid"
+//! JWK parser, the signature through `PublicKey::verify` (Ed25519: the
+//! cofactored equation of `tongban_verifier::ed25519`). Every "valid" vector must verify and every "invalid"
 //! one must not. These files hold no "acceptable" vectors; were one added,
 //! Tongban's choice is to reject it (strict verification), and this test
 //! accepts either outcome for it only after the choice is written down here.

@@ -29,6 +29,7 @@ fn agency(x509_hash: &str, claims: &[&str], compromised: Option<i64>) -> Trusted
             not_after: None,
             compromised_at: compromised,
         }],
+        dns_names: vec![],
         not_before: NOW - DAY,
         not_after: None,
         service_items: vec![ServiceItem {
@@ -110,5 +111,53 @@ async fn a_tenant_asks_only_within_its_registered_service_item() {
     let (status, e) = try_create(&h, &h.qingpu, &["company_name"], ITEM).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(e.to_string().contains("requester_key_revoked"), "{e}");
+    h.finish().await;
+}
+
+#[tokio::test]
+async fn an_x509_san_dns_tenant_is_matched_by_its_registered_dns_name() {
+    let h = Harness::sqlite().await;
+    // The zone registers the agency by the DNS name its certificates carry
+    // (jiashan signs as x509_san_dns:verifier.test), not by one hash.
+    let mut by_name = agency(
+        &tongban_verifier::encoding::b64_encode([9u8; 32]),
+        &["company_name"],
+        None,
+    );
+    by_name.certificates.clear();
+    by_name.dns_names = vec!["verifier.test".into()];
+    register(&h, vec![by_name.clone()]);
+    let (status, e) = try_create(&h, &h.jiashan, &["company_name"], ITEM).await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    assert_eq!(e["client_id"], "x509_san_dns:verifier.test");
+    let (status, e) = try_create(
+        &h,
+        &h.jiashan,
+        &["company_name", "unified_social_credit_code"],
+        ITEM,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(e["code"], "claims_not_registered", "{e}");
+    // The x509_hash tenant is not the registered agency.
+    let (status, e) = try_create(&h, &h.qingpu, &["company_name"], ITEM).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(e.to_string().contains("requester_unknown"), "{e}");
+    // Another name registered: jiashan is unknown.
+    by_name.dns_names = vec!["other.verifier.test".into()];
+    register(&h, vec![by_name]);
+    let (status, e) = try_create(&h, &h.jiashan, &["company_name"], ITEM).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(e["code"], "registration_invalid", "{e}");
+    // A second x509_san_dns tenant would show wallets the same client id.
+    let r = h
+        .post_json(
+            "/api/v1/tenants",
+            &h.admin,
+            &json!({"id": "jiaxing", "name_zh": "嘉兴", "name_en": "Jiaxing", "region": "330400",
+                    "dns": "verifier.test", "client_id_prefix": "x509_san_dns"}),
+        )
+        .await;
+    assert_eq!(r.code(), "conflict", "{}", r.text());
     h.finish().await;
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use tongban_cli_support::qr_arg::{QrForm, QrOutput, QrOutputParser};
 
 /// The citizen's Tongban (通办) wallet.
@@ -35,18 +35,37 @@ impl Cli {
     }
 }
 
+/// The `alg` name of an Ed25519 holder key's signatures (`init
+/// --jws-alg-name`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JwsAlgName {
+    /// `EdDSA` (RFC 8037).
+    Eddsa,
+    /// `Ed25519` (RFC 9864, fully specified).
+    Ed25519,
+}
+
 // The doc comments below are the subcommands' help texts.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a wallet with a new holder key.
     ///
     ///   tongban-wallet init                  (an Ed25519 holder key)
+    ///   tongban-wallet init --key-alg es256  (a P-256 holder key: proofs and presentations signed ES256)
     ///   tongban-wallet init --key-alg sm2    (an SM2 holder key: proofs and presentations signed SM2SM3)
+    ///   tongban-wallet init --jws-alg-name ed25519   (Ed25519, signing under the RFC 9864 name Ed25519)
     #[command(verbatim_doc_comment)]
     Init {
-        /// The holder key's algorithm: ed25519 or sm2 (SM2 with SM3).
+        /// The holder key's algorithm: ed25519, es256 (ECDSA P-256) or sm2
+        /// (SM2 with SM3).
         #[arg(long, value_enum, default_value_t = tongban_wallet::store::HolderKeyAlg::Ed25519)]
         key_alg: tongban_wallet::store::HolderKeyAlg,
+        /// The `alg` an Ed25519 holder key's proofs and presentations say:
+        /// eddsa (`EdDSA`, the default) or ed25519 (the fully specified
+        /// `Ed25519` of RFC 9864, which some verifiers refuse). Ed25519
+        /// keys only.
+        #[arg(long, value_enum, default_value_t = JwsAlgName::Eddsa)]
+        jws_alg_name: JwsAlgName,
     },
     /// Receive a credential from an issuer's offer (OpenID4VCI), or import
     /// one from a file; either way it is verified before it is stored.
@@ -54,6 +73,15 @@ pub enum Command {
     ///   tongban-wallet receive 'openid-credential-offer://?credential_offer=…'
     ///   tongban-wallet receive offer.png            (a photo or screenshot of the QR code)
     ///   tongban-wallet receive --file licence.sdjwt --issuer-key wujiang-amr.jwk.json
+    ///   tongban-wallet receive --batch 3 'openid-credential-offer://?…'   (three copies, three keys)
+    ///
+    /// When the issuer offers batch issuance, the wallet asks for several
+    /// copies of the licence (its batch_size, at most 10; --batch to choose),
+    /// each bound to a fresh key of its own, stored as one credential. Each
+    /// presentation uses a copy not presented before, so two receiving
+    /// agencies cannot link their presentations by what they carry; when
+    /// every copy was presented, the least presented one is used again with
+    /// a warning (receive the licence again for fresh copies).
     #[command(verbatim_doc_comment)]
     Receive(ReceiveArgs),
     /// List the credentials.
@@ -96,6 +124,21 @@ pub enum Command {
     TrustList {
         #[command(subcommand)]
         command: TrustListCommand,
+    },
+    /// The wallet attestation an issuer may require (HAIP): issued by the
+    /// wallet provider for this wallet's instance key, shown with every
+    /// token request; and optionally a key attester (a key of the wallet's
+    /// key storage, certified by the provider) that attests the holder key
+    /// in every key proof. Kept inside the encrypted wallet file.
+    ///
+    ///   tongban-wallet attestation import --wallet-attestation wa.jwt --instance-key instance.jwk.json \
+    ///       [--key-attester-key storage.jwk.json --key-attester-chain storage-chain.pem --key-storage iso_18045_high]
+    ///   tongban-wallet attestation show
+    ///   tongban-wallet attestation remove
+    #[command(verbatim_doc_comment)]
+    Attestation {
+        #[command(subcommand)]
+        command: AttestationCommand,
     },
     /// What was disclosed (or refused) to whom and when, kept encrypted in
     /// the wallet.
@@ -171,6 +214,40 @@ pub enum TrustListCommand {
     Show,
 }
 
+/// `attestation` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AttestationCommand {
+    /// Keep a wallet attestation (replacing any before) with its instance
+    /// key, and optionally a key attester.
+    Import {
+        /// The wallet attestation JWT the wallet provider issued.
+        #[arg(long, value_name = "FILE")]
+        wallet_attestation: PathBuf,
+        /// The instance key: a private JWK whose public part is the
+        /// attestation's cnf.jwk.
+        #[arg(long, value_name = "FILE")]
+        instance_key: PathBuf,
+        /// The key attester's private JWK.
+        #[arg(long, value_name = "FILE", requires = "key_attester_chain")]
+        key_attester_key: Option<PathBuf>,
+        /// The key attester's certificate and intermediates, PEM (not the
+        /// root).
+        #[arg(long, value_name = "FILE", requires = "key_attester_key")]
+        key_attester_chain: Option<PathBuf>,
+        /// A key_storage level the key attester states (repeatable), e.g.
+        /// iso_18045_high.
+        #[arg(long, value_name = "LEVEL", requires = "key_attester_key")]
+        key_storage: Vec<String>,
+        /// A user_authentication level it states (repeatable).
+        #[arg(long, value_name = "LEVEL", requires = "key_attester_key")]
+        user_authentication: Vec<String>,
+    },
+    /// Show the wallet attestation kept (client_id, provider, expiry).
+    Show,
+    /// Forget the wallet attestation.
+    Remove,
+}
+
 /// `verifier-ca` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum VerifierCaCommand {
@@ -221,6 +298,18 @@ pub struct ReceiveArgs {
     /// http://127.0.0.1 and localhost are always accepted).
     #[arg(long = "allow-http", conflicts_with = "file")]
     pub allow_http: bool,
+    /// How many copies to ask for, each bound to a fresh key (1..=10; 1:
+    /// one credential bound to the wallet's holder key). Default: the
+    /// issuer's batch_size, at most 10, or 1 when it offers no batches.
+    #[arg(long, value_name = "N", conflicts_with = "file",
+          value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub batch: Option<u8>,
+    /// Do not fetch the zone's trust list that the issuer's metadata names
+    /// (`tongban_trust_list_uri`). Otherwise it is fetched and kept when it
+    /// verifies under the root this wallet has pinned (never without one)
+    /// and is newer than the list held.
+    #[arg(long = "no-trust-list", conflicts_with = "file")]
+    pub no_trust_list: bool,
     /// Import a credential file (the issued SD-JWT) instead of an offer.
     #[arg(long, value_name = "FILE", requires = "issuer_key")]
     pub file: Option<PathBuf>,

@@ -54,7 +54,11 @@ pub fn list(credentials: &[StoredCredential], json: bool) {
             .iter()
             .map(|c| {
                 let region = region_of(c).map(|r| json!({"code": r.code, "name_zh": r.name_zh, "name_en": r.name_en}));
-                json!({"id": c.id, "iss": c.iss, "issuer_name": c.issuer_name, "region": region, "vct": c.vct, "type": type_name(&c.vct), "exp": c.exp, "received_at": c.received_at, "last_status": c.last_status})
+                let mut v = json!({"id": c.id, "iss": c.iss, "issuer_name": c.issuer_name, "region": region, "vct": c.vct, "type": type_name(&c.vct), "exp": c.exp, "received_at": c.received_at, "last_status": c.last_status});
+                if let Some((unused, total)) = c.unused_copies() {
+                    v["copies"] = json!({"total": total, "unused": unused});
+                }
+                v
             })
             .collect();
         println!(
@@ -75,8 +79,13 @@ pub fn list(credentials: &[StoredCredential], json: bool) {
                 || "region unknown 地区未知".to_owned(),
                 |r| format!("{} {} ({})", r.name_zh, r.name_en, r.code),
             );
+            let copies = c
+                .unused_copies()
+                .map_or_else(String::new, |(unused, total)| {
+                    format!("\n     copies 副本: {unused} of {total} never presented 未出示")
+                });
             println!(
-                "{:<4} {}\n     issued by 发证机构: {}\n     region 地区: {region}\n     valid until 有效期至: {}{}\n     {status}",
+                "{:<4} {}\n     issued by 发证机构: {}\n     region 地区: {region}\n     valid until 有效期至: {}{}\n     {status}{copies}",
                 c.id,
                 type_name(&c.vct),
                 c.issuer_name.as_deref().unwrap_or(&c.iss),
@@ -158,6 +167,30 @@ pub fn requester(r: &tongban_wallet::requester::Requester) {
         Requester::Unverified(why) => {
             eprintln!("UNVERIFIED REQUESTER 未核实的请求方 ({why})");
         }
+    }
+}
+
+/// Who asks, as JSON: `{"registered": true, "verifier", "name_zh",
+/// "name_en", "region", "service_item": {id, names, purposes}}` from the
+/// trust list, or `{"registered": false, "why"}`.
+pub fn requester_json(r: &tongban_wallet::requester::Requester) -> Value {
+    use tongban_wallet::requester::Requester;
+    match r {
+        Requester::Registered(r) => {
+            let i = &r.service_item;
+            json!({
+                "registered": true,
+                "verifier": r.verifier,
+                "name_zh": r.name_zh,
+                "name_en": r.name_en,
+                "region": r.region,
+                "service_item": {
+                    "id": i.id, "name_zh": i.name_zh, "name_en": i.name_en,
+                    "purpose_zh": i.purpose_zh, "purpose_en": i.purpose_en,
+                },
+            })
+        }
+        Requester::Unverified(why) => json!({"registered": false, "why": why}),
     }
 }
 

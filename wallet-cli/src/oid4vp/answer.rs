@@ -13,11 +13,11 @@ use tongban_protocol::oid4vp::{
     AuthorizationErrorResponse, AuthorizationResponse, DcqlQuery, RequestObject, TransactionData,
     VpToken,
 };
-use tongban_verifier::{ClaimPath, HeldCredential, KeyBinding, Signer};
+use tongban_verifier::{ClaimPath, HeldCredential, KeyBinding};
 
 use super::error::AnswerError;
 use super::request::{CheckedRequest, ResponseProtection};
-use crate::store::StoredCredential;
+use crate::store::{CopyInUse, StoredCredential};
 
 /// One stored credential that can answer a query, and the claims it would
 /// disclose.
@@ -150,29 +150,36 @@ fn hashes_for(query_id: &str, choices: &[Choice], transactions: &[Transaction]) 
 }
 
 /// The `vp_token`: for each choice, one presentation of its credential
-/// disclosing its claims, bound to `holder` with `aud` = the client
-/// identifier, `nonce` = the request's and the transaction data hashes it
-/// authorizes, made at `now`.
+/// — the copy taken for it ([`Wallet::take_copy`](crate::store::Wallet::take_copy),
+/// in `copies`, the choices' order) — disclosing its claims, bound to that
+/// copy's key with `aud` = the client identifier, `nonce` = the request's
+/// and the transaction data hashes it authorizes, made at `now`.
 pub fn vp_token(
     request: &CheckedRequest,
     choices: &[Choice],
     transactions: &[Transaction],
-    stored: &[StoredCredential],
-    holder: &dyn Signer,
+    copies: &[CopyInUse],
     now: i64,
 ) -> Result<VpToken, AnswerError> {
+    if copies.len() != choices.len() {
+        return Err(AnswerError::Building(format!(
+            "{} credential copies for {} choices",
+            copies.len(),
+            choices.len()
+        )));
+    }
     let mut token = VpToken::new();
-    for choice in choices {
-        let c = stored
-            .iter()
-            .find(|c| c.id == choice.candidate.credential_id)
-            .ok_or_else(|| {
-                AnswerError::Building(format!("no credential {}", choice.candidate.credential_id))
-            })?;
+    for (choice, c) in choices.iter().zip(copies) {
+        if c.credential_id != choice.candidate.credential_id {
+            return Err(AnswerError::Building(format!(
+                "no copy of credential {} was taken",
+                choice.candidate.credential_id
+            )));
+        }
         let held = HeldCredential::parse(&c.sd_jwt)
-            .map_err(|e| AnswerError::Building(format!("credential {}: {e}", c.id)))?;
+            .map_err(|e| AnswerError::Building(format!("credential {}: {e}", c.credential_id)))?;
         let kb = KeyBinding {
-            signer: holder,
+            signer: &c.signer,
             audience: request.object.client_id.clone(),
             nonce: request.object.nonce.clone(),
             iat: now,
@@ -180,7 +187,7 @@ pub fn vp_token(
         };
         let presentation = held
             .present(&choice.candidate.paths, Some(&kb))
-            .map_err(|e| AnswerError::Building(format!("credential {}: {e}", c.id)))?;
+            .map_err(|e| AnswerError::Building(format!("credential {}: {e}", c.credential_id)))?;
         token
             .entry(choice.query_id.clone())
             .or_default()

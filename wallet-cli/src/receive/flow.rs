@@ -8,9 +8,12 @@ use tongban_protocol::oid4vci::{
     AuthorizationServerMetadata, CredentialRequest, CredentialResponse, ErrorResponse,
     NonceResponse, PRE_AUTH_GRANT, ProofKeyForm, ResponseEncryptionRequest, TokenRequest,
     TokenResponse, WELL_KNOWN_AUTHORIZATION_SERVER, WELL_KNOWN_CREDENTIAL_ISSUER,
-    WELL_KNOWN_JWT_VC_ISSUER, sign_proof,
+    WELL_KNOWN_JWT_VC_ISSUER, sign_attested_proof, sign_proof,
 };
-use tongban_verifier::{CredentialInfo, InMemoryKeys, KeyWithId, Signer};
+use tongban_verifier::jws::CompactJws;
+use tongban_verifier::{AnySigner, CredentialInfo, InMemoryKeys, KeyWithId, PublicKey, Signer};
+
+use crate::store::{CredentialCopy, HolderKey, MAX_BATCH};
 
 use super::check::{Expected, check_credential};
 use super::http::{Client, Reply, oauth_error};
@@ -18,6 +21,7 @@ use super::jwe::{ResponseKey, encrypt_request};
 use super::metadata::{RequestEncryption, configuration, parse_issuer_metadata, well_known_url};
 use super::offer::{Offer, OfferRef, TxCode, parse_offer_uri};
 use super::{ReceiveError, printable};
+use crate::attestation::StoredAttestation;
 
 /// How the wallet talks to the user while receiving.
 pub trait Interaction {
@@ -45,10 +49,20 @@ pub struct Options {
     pub now: i64,
     /// HTTP timeout.
     pub timeout: Duration,
+    /// How many copies to ask for (OpenID4VCI batch issuance, each bound
+    /// to a fresh key of its own): `None` for the issuer's `batch_size`
+    /// up to [`MAX_BATCH`], one when it offers no batches. One copy is
+    /// bound to the wallet's holder key.
+    pub batch: Option<usize>,
+    /// The wallet attestation (and key attester) to show the issuer, when
+    /// the wallet has one: its headers go with the token request, and a
+    /// key attestation of the holder key in each key proof's header.
+    pub attestation: Option<StoredAttestation>,
 }
 
 impl Options {
-    /// Defaults: ask for the PIN, encrypt, https only, 20 s timeout.
+    /// Defaults: ask for the PIN, encrypt, https only, 20 s timeout, as
+    /// many copies as the issuer offers (up to [`MAX_BATCH`]).
     pub fn new(now: i64) -> Options {
         Options {
             tx_code: None,
@@ -56,7 +70,30 @@ impl Options {
             allow_http: false,
             now,
             timeout: Duration::from_secs(20),
+            batch: None,
+            attestation: None,
         }
+    }
+}
+
+/// How many copies to ask for: `asked` (`--batch`), or the issuer's
+/// `batch_size` up to [`MAX_BATCH`]; more than the issuer takes in one
+/// request is refused before anything is spent.
+pub fn batch_count(asked: Option<usize>, offered: Option<usize>) -> Result<usize, ReceiveError> {
+    let offered = offered.filter(|n| *n >= 2).unwrap_or(1);
+    match asked {
+        None => Ok(offered.min(MAX_BATCH)),
+        Some(0) => Err(ReceiveError::OfferUnsupported(
+            "--batch must be at least 1".into(),
+        )),
+        Some(n) if n <= offered.min(MAX_BATCH) => Ok(n),
+        Some(n) if n > MAX_BATCH => Err(ReceiveError::OfferUnsupported(format!(
+            "--batch {n}: this wallet asks for at most {MAX_BATCH} copies at once"
+        ))),
+        Some(n) => Err(ReceiveError::OfferUnsupported(format!(
+            "--batch {n}: the issuer issues at most {offered} cop{} in one request (its batch_credential_issuance)",
+            if offered == 1 { "y" } else { "ies" }
+        ))),
     }
 }
 
@@ -73,6 +110,14 @@ pub struct Received {
     pub issuer_name: Option<String>,
     /// Whether the credential response was encrypted.
     pub encrypted: bool,
+    /// The copies of a batch (two or more), each with the fresh key it is
+    /// bound to, the first being [`Received::sd_jwt`]; empty when one
+    /// credential was bound to the wallet's holder key.
+    pub copies: Vec<CredentialCopy>,
+    /// Where the issuer says the zone's trust list is published (its
+    /// metadata's `tongban_trust_list_uri`); nothing is fetched from it
+    /// here.
+    pub trust_list_uri: Option<String>,
 }
 
 /// The number of attempts left, from a description such as "the tx_code is
@@ -92,6 +137,29 @@ pub fn key_proof(
 ) -> Result<String, ReceiveError> {
     sign_proof(holder, ProofKeyForm::Jwk, audience, nonce, iat)
         .map_err(|e| ReceiveError::Signing(e.to_string()))
+}
+
+/// The key proof of `key`, with a key attestation of `key` in its header
+/// when the wallet has a key attester (`opts.attestation`): each proof of a
+/// batch carries one covering its own key, with the same `nonce`.
+fn attested_key_proof(
+    key: &dyn Signer,
+    audience: &str,
+    nonce: Option<&str>,
+    opts: &Options,
+) -> Result<String, ReceiveError> {
+    match opts
+        .attestation
+        .as_ref()
+        .and_then(|a| a.key_attestation(&key.public_key().to_jwk(), nonce, opts.now))
+    {
+        None => key_proof(key, audience, nonce, opts.now),
+        Some(ka) => {
+            let ka = ka.map_err(|e| ReceiveError::Signing(e.to_string()))?;
+            sign_attested_proof(key, audience, nonce, opts.now, &ka)
+                .map_err(|e| ReceiveError::Signing(e.to_string()))
+        }
+    }
 }
 
 /// Reads an offer given as text: the URI itself, or a file holding it.
@@ -201,11 +269,38 @@ pub fn receive_offer(
         _ => None,
     };
 
-    // Token, with the PIN.
-    let access_token = token(&client, &token_endpoint, &offer, ui, opts)?;
+    // How many copies, and their keys: the wallet's holder key for one,
+    // a fresh key each for a batch (unlinkable presentations).
+    let count = batch_count(opts.batch, meta.batch_size)?;
+    let fresh: Vec<HolderKey> = if count > 1 {
+        (0..count)
+            .map(|_| HolderKey::generate_like(holder))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let fresh_signers: Vec<AnySigner> = fresh
+        .iter()
+        .map(HolderKey::signer)
+        .collect::<Result<_, _>>()
+        .map_err(|e| ReceiveError::Signing(e.to_string()))?;
+    let signers: Vec<&dyn Signer> = if fresh_signers.is_empty() {
+        vec![holder]
+    } else {
+        fresh_signers.iter().map(|s| s as &dyn Signer).collect()
+    };
+    if count > 1 {
+        ui.progress(&format!(
+            "Asking for {count} copies, each bound to a key of its own 申领{count}份副本，各用独立密钥"
+        ));
+    }
 
-    // Nonce, key proof and the credential request; once more with a fresh
-    // nonce if the issuer says the nonce is stale (§8.3.1.2).
+    // Token, with the PIN.
+    let access_token = token(&client, &token_endpoint, &as_id, &offer, ui, opts)?;
+
+    // Nonce, key proofs (one nonce for all, §8.2) and the credential
+    // request; once more with a fresh nonce if the issuer says the nonce
+    // is stale (§8.3.1.2).
     client.check_url(&meta.credential_endpoint)?;
     let mut retried = false;
     let (reply, response_key) = loop {
@@ -213,8 +308,11 @@ pub fn receive_offer(
             Some(url) => Some(fetch_nonce(&client, url)?),
             None => None,
         };
-        let proof = key_proof(holder, &iss, nonce.as_deref(), opts.now)?;
-        let request = CredentialRequest::with_jwt_proof(config.id.clone(), proof);
+        let proofs = signers
+            .iter()
+            .map(|s| attested_key_proof(*s, &iss, nonce.as_deref(), opts))
+            .collect::<Result<Vec<_>, _>>()?;
+        let request = CredentialRequest::with_jwt_proofs(config.id.clone(), proofs);
         let (reply, key) = request_credential(
             &client,
             &meta.credential_endpoint,
@@ -235,28 +333,76 @@ pub fn receive_offer(
         break (reply, key);
     };
     let body = credential_response(&reply, response_key.as_ref())?;
-    let sd_jwt = single_credential(&body)?;
+    let issued = credentials(&body, signers.len())?;
 
-    // Checks.
+    // Checks: every copy, against the key it is bound to.
     ui.progress("Verifying the credential 正在核验证照");
     let keys = issuer_keys(&client, &iss)?;
-    let info = check_credential(
-        &sd_jwt,
-        &keys,
-        &Expected {
-            iss: Some(&iss),
-            vct: Some(&config.vct),
-            holder: &holder.public_key(),
-        },
-        opts.now,
-    )?;
+    let mut taken = vec![false; signers.len()];
+    let mut infos = Vec::with_capacity(issued.len());
+    let mut copies = Vec::with_capacity(issued.len());
+    for sd_jwt in issued {
+        let i = bound_key(&sd_jwt, &signers, &taken);
+        taken[i] = true;
+        let info = check_credential(
+            &sd_jwt,
+            &keys,
+            &Expected {
+                iss: Some(&iss),
+                vct: Some(&config.vct),
+                holder: &signers[i].public_key(),
+            },
+            opts.now,
+        )?;
+        infos.push(info);
+        copies.push((sd_jwt, i));
+    }
+    let info = infos
+        .into_iter()
+        .next()
+        .ok_or_else(|| ReceiveError::ResponseInvalid("no credential came back".into()))?;
+    let sd_jwt = copies.first().map(|(s, _)| s.clone()).unwrap_or_default();
+    let copies = if fresh.is_empty() {
+        Vec::new()
+    } else {
+        copies
+            .into_iter()
+            .map(|(sd_jwt, i)| CredentialCopy {
+                sd_jwt,
+                key: fresh[i].clone(),
+                presented: 0,
+            })
+            .collect()
+    };
     Ok(Received {
         sd_jwt,
         info,
         configuration_id: config.id,
         issuer_name: meta.name,
         encrypted: response_key.is_some(),
+        copies,
+        trust_list_uri: meta.trust_list_uri,
     })
+}
+
+/// Which of the keys the proofs were signed with `sd_jwt` is bound to
+/// (its `cnf.jwk`, read from the issuer JWT alone), each key taking one
+/// credential at most (§8.3). A credential naming none of the keys still
+/// left is given the first of them, so that [`check_credential`] says what
+/// is wrong with it (`holder_key_mismatch`, or whatever fails first).
+fn bound_key(sd_jwt: &str, signers: &[&dyn Signer], taken: &[bool]) -> usize {
+    let cnf = sd_jwt
+        .split('~')
+        .next()
+        .and_then(|jwt| CompactJws::parse(jwt, "credential").ok())
+        .and_then(|jws| jws.payload.get("cnf")?.get("jwk").cloned())
+        .and_then(|jwk| PublicKey::from_jwk(&jwk).ok());
+    let free = |i: &usize| !taken.get(*i).copied().unwrap_or(true);
+    (0..signers.len())
+        .filter(free)
+        .find(|i| cnf.as_ref() == Some(&signers[*i].public_key()))
+        .or_else(|| (0..signers.len()).find(free))
+        .unwrap_or_default()
 }
 
 /// Sends the credential request, encrypted to the issuer's key with a
@@ -316,6 +462,7 @@ fn request_json(request: &CredentialRequest) -> Result<String, ReceiveError> {
 fn token(
     client: &Client,
     endpoint: &str,
+    authorization_server: &str,
     offer: &Offer,
     ui: &mut dyn Interaction,
     opts: &Options,
@@ -356,10 +503,18 @@ fn token(
         };
         ui.progress("Redeeming the offer 正在兑换证照领取码");
         let request = TokenRequest::pre_authorized(offer.pre_authorized_code.clone(), pin.clone());
-        let reply = Client::finish(
-            endpoint,
-            client.agent.post(endpoint).send_form(&request.form_pairs()),
-        )?;
+        let reply = Client::finish(endpoint, {
+            let mut post = client.agent.post(endpoint);
+            if let Some(a) = &opts.attestation {
+                for (name, value) in a
+                    .headers(authorization_server, opts.now)
+                    .map_err(|e| ReceiveError::Signing(e.to_string()))?
+                {
+                    post = post.set(name, &value);
+                }
+            }
+            post.send_form(&request.form_pairs())
+        })?;
         if reply.status == 200 {
             let v: Value = serde_json::from_str(&reply.body).map_err(|_| {
                 ReceiveError::ResponseInvalid("the token response is not JSON".into())
@@ -474,7 +629,9 @@ fn credential_response(
     })
 }
 
-fn single_credential(body: &CredentialResponse) -> Result<String, ReceiveError> {
+/// The credentials of a response: one to `asked` (an issuer may issue
+/// fewer than the proofs sent, §8.3), each an SD-JWT string.
+fn credentials(body: &CredentialResponse, asked: usize) -> Result<Vec<String>, ReceiveError> {
     if body.transaction_id.is_some() {
         return Err(ReceiveError::OfferUnsupported(
             "the issuer will issue this credential later (deferred issuance), which this wallet does not support yet".into(),
@@ -483,21 +640,25 @@ fn single_credential(body: &CredentialResponse) -> Result<String, ReceiveError> 
     let list = body.credentials.as_deref().ok_or_else(|| {
         ReceiveError::ResponseInvalid("the credential response has no credentials".into())
     })?;
-    match list {
-        [one] => one
-            .credential
-            .as_str()
-            .map(|s| s.trim().to_owned())
-            .ok_or_else(|| {
-                ReceiveError::ResponseInvalid(
-                    "credentials[0].credential is not an SD-JWT string".into(),
-                )
-            }),
-        other => Err(ReceiveError::ResponseInvalid(format!(
-            "{} credentials came back for one key proof",
-            other.len()
-        ))),
+    if list.is_empty() || list.len() > asked {
+        return Err(ReceiveError::ResponseInvalid(format!(
+            "{} credentials came back for {asked} key proof(s)",
+            list.len()
+        )));
     }
+    list.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            c.credential
+                .as_str()
+                .map(|s| s.trim().to_owned())
+                .ok_or_else(|| {
+                    ReceiveError::ResponseInvalid(format!(
+                        "credentials[{i}].credential is not an SD-JWT string"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// The issuer's signing keys from its SD-JWT VC issuer metadata
@@ -551,6 +712,29 @@ fn issuer_keys(client: &Client, iss: &str) -> Result<InMemoryKeys, ReceiveError>
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn the_batch_follows_the_issuer_within_the_wallets_cap() {
+        assert_eq!(batch_count(None, None).unwrap(), 1, "no batches offered");
+        assert_eq!(
+            batch_count(None, Some(1)).unwrap(),
+            1,
+            "batch_size below 2 is none"
+        );
+        assert_eq!(batch_count(None, Some(5)).unwrap(), 5);
+        assert_eq!(batch_count(None, Some(32)).unwrap(), MAX_BATCH);
+        assert_eq!(batch_count(Some(3), Some(5)).unwrap(), 3);
+        assert_eq!(batch_count(Some(1), None).unwrap(), 1);
+        for (asked, offered) in [
+            (Some(6), Some(5)),
+            (Some(2), None),
+            (Some(11), Some(32)),
+            (Some(0), Some(5)),
+        ] {
+            let e = batch_count(asked, offered).unwrap_err();
+            assert_eq!(e.code(), "offer_unsupported", "{asked:?} {offered:?}");
+        }
+    }
     use serde_json::json;
     use tongban_protocol::oid4vci::PROOF_TYP;
     use tongban_verifier::Ed25519Signer;

@@ -110,15 +110,22 @@ impl Client {
 }
 
 /// The OAuth error of a reply (`error`, `error_description`), or the HTTP
-/// status when the body is not one.
+/// status when the body is not one; a refused attestation's
+/// `attestation_error` code is appended to the description in brackets.
 pub(super) fn oauth_error(reply: &Reply) -> (String, String) {
     match serde_json::from_str::<ErrorResponse>(&reply.body) {
-        Ok(e) => (
-            printable(&e.error),
-            e.error_description
+        Ok(e) => {
+            let description = e
+                .error_description
                 .as_deref()
-                .map_or_else(|| printable(&reply.body), printable),
-        ),
+                .map_or_else(|| printable(&reply.body), printable);
+            // A Tongban issuer names a refused attestation's exact reason.
+            let description = match e.attestation_error.as_deref() {
+                Some(code) => format!("{description} [{}]", printable(code)),
+                None => description,
+            };
+            (printable(&e.error), description)
+        }
         Err(_) => (format!("http_{}", reply.status), printable(&reply.body)),
     }
 }

@@ -39,6 +39,10 @@ pub(super) struct IssuerMetadata {
     pub(super) encryption_required: bool,
     pub(super) configurations: BTreeMap<String, CredentialConfiguration>,
     pub(super) name: Option<String>,
+    /// `batch_credential_issuance.batch_size`, when the issuer offers
+    /// batches.
+    pub(super) batch_size: Option<usize>,
+    pub(super) trust_list_uri: Option<String>,
 }
 
 /// The issuer's key to encrypt the credential request to.
@@ -132,6 +136,7 @@ pub(super) fn parse_issuer_metadata(
     }
     Ok(IssuerMetadata {
         name: display_name(m.display.as_deref()),
+        batch_size: m.batch_credential_issuance.map(|b| b.batch_size),
         credential_endpoint: m.credential_endpoint,
         nonce_endpoint: m.nonce_endpoint,
         authorization_servers,
@@ -139,6 +144,7 @@ pub(super) fn parse_issuer_metadata(
         response_enc,
         encryption_required,
         configurations: m.credential_configurations_supported,
+        trust_list_uri: m.tongban_trust_list_uri,
     })
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::PROOF_TYPE_JWT;
+use super::{PROOF_TYPE_ATTESTATION, PROOF_TYPE_JWT};
 
 /// A credential request (§8.2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,9 +46,84 @@ impl CredentialRequest {
         }
     }
 
+    /// A request for `configuration_id` with several JWT key proofs, one
+    /// per key a credential of the batch is to be bound to (§8.2).
+    pub fn with_jwt_proofs(
+        configuration_id: impl Into<String>,
+        jwts: Vec<String>,
+    ) -> CredentialRequest {
+        CredentialRequest {
+            proofs: Some(Proofs {
+                jwt: Some(jwts),
+                other: Map::new(),
+            }),
+            ..CredentialRequest::with_jwt_proof(configuration_id, String::new())
+        }
+    }
+
+    /// The JWT key proofs of a request: the 1.0 `proofs.jwt` list (one to
+    /// `batch_size` proofs, a credential each, §8.2 and §12.2.4
+    /// `batch_credential_issuance`), or the draft-15 `proof` form's one
+    /// (not both). More than `batch_size` is
+    /// [`ProofSelectError::OverBatchSize`].
+    pub fn jwt_proofs(&self, batch_size: usize) -> Result<Vec<&str>, ProofSelectError> {
+        match (&self.proofs, &self.proof) {
+            (Some(proofs), None) => {
+                if usize::from(proofs.jwt.is_some()) + proofs.other.len() != 1 {
+                    return Err(ProofSelectError::NotOneProofType);
+                }
+                match proofs.jwt.as_deref() {
+                    None => Err(ProofSelectError::UnsupportedProofType),
+                    Some([]) => Err(ProofSelectError::Empty),
+                    Some(list) if list.len() > batch_size => {
+                        Err(ProofSelectError::OverBatchSize { max: batch_size })
+                    }
+                    Some(list) => Ok(list.iter().map(String::as_str).collect()),
+                }
+            }
+            _ => self.single_jwt_proof().map(|one| vec![one]),
+        }
+    }
+
+    /// A request for `configuration_id` whose key proof is one key
+    /// attestation (the `attestation` proof type, Appendix F.3).
+    pub fn with_attestation_proof(
+        configuration_id: impl Into<String>,
+        key_attestation: impl Into<String>,
+    ) -> CredentialRequest {
+        let mut other = Map::new();
+        other.insert(
+            PROOF_TYPE_ATTESTATION.into(),
+            Value::Array(vec![Value::String(key_attestation.into())]),
+        );
+        CredentialRequest {
+            credential_configuration_id: Some(configuration_id.into()),
+            credential_identifier: None,
+            proofs: Some(Proofs { jwt: None, other }),
+            proof: None,
+            credential_response_encryption: None,
+        }
+    }
+
+    /// The key attestation of a request whose `proofs` use the
+    /// `attestation` proof type (Appendix F.3: an array of exactly one
+    /// JWT), or `None` when the request uses another proof type (or the
+    /// draft-15 `proof`).
+    pub fn attestation_proof(&self) -> Option<Result<&str, ProofSelectError>> {
+        let proofs = self.proofs.as_ref()?;
+        let value = proofs.other.get(PROOF_TYPE_ATTESTATION)?;
+        if proofs.jwt.is_some() || proofs.other.len() != 1 || self.proof.is_some() {
+            return Some(Err(ProofSelectError::NotOneProofType));
+        }
+        Some(match value.as_array().map(Vec::as_slice) {
+            Some([Value::String(jwt)]) => Ok(jwt.as_str()),
+            _ => Err(ProofSelectError::AttestationNotOne),
+        })
+    }
+
     /// The one JWT key proof of a request, in the 1.0 `proofs` form or the
-    /// draft-15 `proof` form (not both); Tongban issues one credential per
-    /// request, so a batch is refused.
+    /// draft-15 `proof` form (not both); several proofs are
+    /// [`ProofSelectError::Batch`] (see [`Self::jwt_proofs`] for a batch).
     pub fn single_jwt_proof(&self) -> Result<&str, ProofSelectError> {
         match (&self.proofs, &self.proof) {
             (Some(_), Some(_)) => Err(ProofSelectError::Both),
@@ -119,9 +194,17 @@ pub enum ProofSelectError {
     /// `proofs.jwt` is empty.
     #[error("proofs.jwt is empty")]
     Empty,
-    /// `proofs.jwt` holds several proofs.
+    /// `proofs.jwt` holds several proofs where one was expected.
     #[error("batch issuance is not supported: send one proof")]
     Batch,
+    /// `proofs.jwt` holds more proofs than the issuer's `batch_size`
+    /// (§12.2.4): `invalid_proof` (§8.3.1.2, the `proofs` parameter is
+    /// invalid).
+    #[error("proofs.jwt holds more proofs than this issuer's batch_size ({max})")]
+    OverBatchSize {
+        /// The issuer's `batch_size`.
+        max: usize,
+    },
     /// The draft-15 `proof.proof_type` is not `jwt`.
     #[error("proof.proof_type must be jwt")]
     DraftProofTypeNotJwt,
@@ -135,10 +218,13 @@ pub enum ProofSelectError {
     /// `proofs.jwt` is not an array (see [`ProofSelectError::of_json`]).
     #[error("proofs.jwt must be an array")]
     JwtNotArray,
-    /// The one entry of `proofs.jwt` is not a string (see
+    /// An entry of `proofs.jwt` is not a string (see
     /// [`ProofSelectError::of_json`]).
-    #[error("proofs.jwt must hold a string")]
+    #[error("proofs.jwt must hold strings")]
     JwtNotString,
+    /// `proofs.attestation` is not an array of exactly one JWT string.
+    #[error("proofs.attestation must be an array of exactly one key attestation JWT")]
+    AttestationNotOne,
 }
 
 impl ProofSelectError {
@@ -175,8 +261,7 @@ impl ProofSelectError {
                 }
                 match proofs.get(PROOF_TYPE_JWT)? {
                     Value::Array(list) if list.iter().all(Value::is_string) => None,
-                    Value::Array(list) if list.len() == 1 => Some(ProofSelectError::JwtNotString),
-                    Value::Array(_) => Some(ProofSelectError::Batch),
+                    Value::Array(_) => Some(ProofSelectError::JwtNotString),
                     _ => Some(ProofSelectError::JwtNotArray),
                 }
             }
@@ -225,12 +310,23 @@ pub struct CredentialResponse {
 }
 
 impl CredentialResponse {
-    /// The response carrying one credential (what Tongban's issuers send).
+    /// The response carrying one credential.
     pub fn one(credential: impl Into<String>) -> CredentialResponse {
+        CredentialResponse::many(vec![credential.into()])
+    }
+
+    /// The response carrying a batch: one credential per key proof, in the
+    /// proofs' order (§8.3).
+    pub fn many(credentials: Vec<String>) -> CredentialResponse {
         CredentialResponse {
-            credentials: Some(vec![IssuedCredential {
-                credential: Value::String(credential.into()),
-            }]),
+            credentials: Some(
+                credentials
+                    .into_iter()
+                    .map(|c| IssuedCredential {
+                        credential: Value::String(c),
+                    })
+                    .collect(),
+            ),
             transaction_id: None,
             interval: None,
             notification_id: None,
@@ -276,6 +372,37 @@ mod tests {
             ..CredentialRequest::with_jwt_proof("business-licence", "<openid4vci-proof+jwt>")
         };
         assert_eq!(built, r);
+    }
+
+    #[test]
+    fn a_batch_of_proofs_is_taken_up_to_the_batch_size() {
+        let r = CredentialRequest::with_jwt_proofs("x", vec!["a".into(), "b".into(), "c".into()]);
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!({"credential_configuration_id": "x", "proofs": {"jwt": ["a", "b", "c"]}})
+        );
+        assert_eq!(r.jwt_proofs(3), Ok(vec!["a", "b", "c"]));
+        let over = r.jwt_proofs(2).unwrap_err();
+        assert_eq!(over, ProofSelectError::OverBatchSize { max: 2 });
+        assert_eq!(over.error_code(), "invalid_proof");
+        assert_eq!(r.single_jwt_proof(), Err(ProofSelectError::Batch));
+        let draft = request(json!({"proof": {"proof_type": "jwt", "jwt": "j"}}));
+        assert_eq!(draft.jwt_proofs(1), Ok(vec!["j"]));
+        for (v, want) in [
+            (json!({"proofs": {"jwt": []}}), ProofSelectError::Empty),
+            (json!({}), ProofSelectError::Missing),
+            (
+                json!({"proofs": {"attestation": ["a"]}}),
+                ProofSelectError::UnsupportedProofType,
+            ),
+        ] {
+            assert_eq!(request(v.clone()).jwt_proofs(5), Err(want), "{v}");
+        }
+        let many = CredentialResponse::many(vec!["c1".into(), "c2".into()]);
+        assert_eq!(
+            serde_json::to_value(&many).unwrap(),
+            json!({"credentials": [{"credential": "c1"}, {"credential": "c2"}]})
+        );
     }
 
     #[test]
@@ -368,7 +495,7 @@ mod tests {
             ),
             (
                 json!({"proofs": {"jwt": ["a", 5]}}),
-                Some(ProofSelectError::Batch),
+                Some(ProofSelectError::JwtNotString),
             ),
             (
                 json!({"proof": null}),

@@ -15,6 +15,13 @@ pub struct ErrorResponse {
     /// locked), so wallets need not read the sentence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tx_code_attempts_remaining: Option<u32>,
+    /// Tongban's extension member after a refused wallet or key
+    /// attestation: the stable code of exactly what was wrong
+    /// (`attestation_untrusted_provider`, `wallet_attestation_pop_replayed`…,
+    /// listed in `specs/issuer-api.md`), so wallets need not read the
+    /// sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation_error: Option<String>,
 }
 
 impl ErrorResponse {
@@ -24,6 +31,7 @@ impl ErrorResponse {
             error: error.into(),
             error_description: Some(description.into()),
             tx_code_attempts_remaining: None,
+            attestation_error: None,
         }
     }
 }

@@ -34,11 +34,29 @@ pub struct CredentialIssuerMetadata {
     /// Which encrypted credential responses the issuer can make (§10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_response_encryption: Option<ResponseEncryptionMetadata>,
+    /// Batch issuance (§12.2.4): present when the issuer takes several key
+    /// proofs in one request (HAIP 1.0 §4: an issuer says whether it
+    /// supports batch issuance by including or omitting it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_credential_issuance: Option<BatchCredentialIssuance>,
     /// The issuer's names, per locale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<Vec<Display>>,
     /// What the issuer can issue, by configuration id.
     pub credential_configurations_supported: BTreeMap<String, CredentialConfiguration>,
+    /// Tongban extension: where the zone's signed trust list is published
+    /// (its roots beside it, `specs/trust-list.md` §1.3). A wallet fetches
+    /// it and keeps it only when it verifies under the root the wallet has
+    /// pinned (`specs/issuer-api.md` §3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tongban_trust_list_uri: Option<String>,
+}
+
+/// `batch_credential_issuance` (§12.2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchCredentialIssuance {
+    /// The most proofs (so credentials) one request may carry; 2 or more.
+    pub batch_size: usize,
 }
 
 /// `credential_request_encryption` (§12.2.4).
@@ -217,6 +235,14 @@ pub struct AuthorizationServerMetadata {
     /// Client authentication methods at the token endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// Algorithms accepted for the wallet (client) attestation's signature
+    /// (attestation-based client authentication, draft -07 §10.1: present
+    /// whenever `attest_jwt_client_auth` is listed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_attestation_signing_alg_values_supported: Option<Vec<String>>,
+    /// Algorithms accepted for the attestation's proof of possession.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_attestation_pop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 impl AuthorizationServerMetadata {
@@ -232,7 +258,7 @@ impl AuthorizationServerMetadata {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-    use super::super::{ENC_VALUES, PRE_AUTH_GRANT, PROOF_ALGS};
+    use super::super::{ENC_VALUES, PRE_AUTH_GRANT, proof_signing_algs};
     use super::*;
     use serde_json::json;
 
@@ -253,6 +279,7 @@ mod tests {
                 "enc_values_supported": ENC_VALUES,
                 "encryption_required": false,
             },
+            "batch_credential_issuance": {"batch_size": 5},
             "display": [
                 {"name": "通办演示发证机构", "locale": "zh-CN"},
                 {"name": "Tongban demo issuer", "locale": "en-US"},
@@ -264,7 +291,7 @@ mod tests {
                     "scope": "business-licence",
                     "cryptographic_binding_methods_supported": ["jwk"],
                     "credential_signing_alg_values_supported": ["EdDSA"],
-                    "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": PROOF_ALGS}},
+                    "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": proof_signing_algs()}},
                     "credential_metadata": {
                         "display": [
                             {"name": "营业执照", "locale": "zh-CN"},
@@ -290,7 +317,8 @@ mod tests {
         let m: CredentialIssuerMetadata = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(serde_json::to_value(&m).unwrap(), v);
         let c = &m.credential_configurations_supported["business-licence"];
-        assert_eq!(c.proof_signing_algs("jwt"), PROOF_ALGS);
+        assert_eq!(c.proof_signing_algs("jwt"), proof_signing_algs());
+        assert_eq!(m.batch_credential_issuance.unwrap().batch_size, 5);
         assert!(c.proof_signing_algs("cwt").is_empty());
         assert_eq!(
             c.display().unwrap()[0],

@@ -5,6 +5,7 @@
 //! Section numbers are those of OpenID4VCI 1.0; RFC 8414 is OAuth
 //! authorization server metadata.
 
+mod attestation;
 mod credential;
 mod error;
 mod metadata;
@@ -12,11 +13,19 @@ mod offer;
 mod proof;
 mod token;
 
+pub use attestation::{
+    ATTACK_POTENTIAL_RESISTANCE, ATTEST_JWT_CLIENT_AUTH, CLIENT_ATTESTATION_HEADER,
+    CLIENT_ATTESTATION_POP_HEADER, CLIENT_ATTESTATION_POP_TYP, CLIENT_ATTESTATION_TYP,
+    ClientAttestationPopClaims, KEY_ATTESTATION_HEADER, KEY_ATTESTATION_TYP, KeyAttestationClaims,
+    KeyAttestationsRequired, PROOF_TYPE_ATTESTATION, sign_client_attestation_pop,
+    sign_key_attestation, sign_x5c_jwt, x5c_value,
+};
 pub use credential::{
     CredentialRequest, CredentialResponse, DraftProof, IssuedCredential, ProofSelectError, Proofs,
     ResponseEncryptionRequest,
 };
 pub use error::ErrorResponse;
+pub use metadata::BatchCredentialIssuance;
 pub use metadata::{
     AuthorizationServerMetadata, ClaimDescription, CredentialConfiguration,
     CredentialIssuerMetadata, CredentialMetadata, Display, Jwks, ProofTypeMetadata,
@@ -26,7 +35,8 @@ pub use offer::{
     AuthorizationCodeGrant, CredentialOffer, Grants, InputMode, PreAuthorizedCodeGrant, TxCode,
 };
 pub use proof::{
-    ExpectedNonce, IatWindow, ProofError, ProofKey, ProofKeyForm, check_proof, sign_proof,
+    ExpectedNonce, IatWindow, ProofError, ProofKey, ProofKeyForm, check_proof, sign_attested_proof,
+    sign_proof,
 };
 pub use token::{NonceResponse, TokenRequest, TokenResponse};
 
@@ -46,11 +56,18 @@ pub const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
 pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
 /// The proof type of a JWT key proof (`proofs.jwt`, Appendix F.1).
 pub const PROOF_TYPE_JWT: &str = "jwt";
-/// Proof signing algorithms Tongban accepts (`EdDSA`, the fully specified
-/// `Ed25519` of RFC 9864, `ES256`, and `SM2SM3` for SM2 holder keys,
-/// `specs/credential-format.md` §9), as issuers advertise them in
-/// `proof_signing_alg_values_supported`.
-pub const PROOF_ALGS: [&str; 4] = ["EdDSA", "Ed25519", "ES256", "SM2SM3"];
+/// Proof signing algorithms Tongban accepts, as issuers advertise them in
+/// `proof_signing_alg_values_supported`: every algorithm the verifier
+/// library verifies ([`Algorithm::all`](tongban_verifier::keys::Algorithm::all):
+/// `EdDSA`, the fully specified `Ed25519` of RFC 9864, `ES256`, and
+/// `SM2SM3` for SM2 holder keys, `specs/credential-format.md` §9), so the
+/// list a wallet reads is the set the proof check accepts.
+pub fn proof_signing_algs() -> Vec<&'static str> {
+    tongban_verifier::keys::Algorithm::all()
+        .iter()
+        .map(|a| a.as_str())
+        .collect()
+}
 /// The credential format Tongban issues and holds: SD-JWT VC.
 pub const FORMAT_SD_JWT_VC: &str = "dc+sd-jwt";
 /// The key agreement algorithm of encrypted requests and responses (§10).
@@ -92,6 +109,15 @@ mod tests {
         assert_eq!(
             well_known_path(WELL_KNOWN_AUTHORIZATION_SERVER, "/a/"),
             "/.well-known/oauth-authorization-server/a"
+        );
+    }
+
+    #[test]
+    fn the_proof_algorithms_are_the_verifiers() {
+        assert_eq!(
+            proof_signing_algs(),
+            ["EdDSA", "Ed25519", "ES256", "SM2SM3"],
+            "every algorithm the verifier library verifies, in its order"
         );
     }
 

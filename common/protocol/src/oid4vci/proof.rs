@@ -8,7 +8,7 @@ use tongban_verifier::jws::{CompactJws, media_type_eq};
 use tongban_verifier::keys::{Algorithm, JwkError, SignError};
 use tongban_verifier::{PublicKey, Signer};
 
-use super::{PROOF_ALGS, PROOF_TYP};
+use super::{KEY_ATTESTATION_HEADER, PROOF_TYP, proof_signing_algs};
 
 /// How a proof names its key in the JOSE header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,36 @@ pub fn sign_proof(
     nonce: Option<&str>,
     iat: i64,
 ) -> Result<String, SignError> {
+    sign_proof_with(signer, key, aud, nonce, iat, None)
+}
+
+/// As [`sign_proof`], with a key attestation (Appendix D.1) covering the
+/// signer's key in the header's `key_attestation` member.
+pub fn sign_attested_proof(
+    signer: &dyn Signer,
+    aud: &str,
+    nonce: Option<&str>,
+    iat: i64,
+    key_attestation: &str,
+) -> Result<String, SignError> {
+    sign_proof_with(
+        signer,
+        ProofKeyForm::Jwk,
+        aud,
+        nonce,
+        iat,
+        Some(key_attestation),
+    )
+}
+
+fn sign_proof_with(
+    signer: &dyn Signer,
+    key: ProofKeyForm<'_>,
+    aud: &str,
+    nonce: Option<&str>,
+    iat: i64,
+    key_attestation: Option<&str>,
+) -> Result<String, SignError> {
     let mut header = Map::new();
     header.insert("typ".into(), PROOF_TYP.into());
     header.insert("alg".into(), signer.algorithm().as_str().into());
@@ -37,6 +67,9 @@ pub fn sign_proof(
         ProofKeyForm::Jwk => header.insert("jwk".into(), signer.public_key().to_jwk()),
         ProofKeyForm::Kid(kid) => header.insert("kid".into(), kid.into()),
     };
+    if let Some(ka) = key_attestation {
+        header.insert(KEY_ATTESTATION_HEADER.into(), ka.into());
+    }
     let mut payload = Map::new();
     payload.insert("aud".into(), aud.into());
     payload.insert("iat".into(), iat.into());
@@ -96,6 +129,9 @@ pub struct ProofKey {
     pub iat: i64,
     /// The proof's `nonce`, when it has one.
     pub nonce: Option<String>,
+    /// The key attestation in the header (`key_attestation`, Appendix
+    /// D.1), unchecked: the issuer checks it against the roots it trusts.
+    pub key_attestation: Option<String>,
 }
 
 /// Why a key proof was refused. The messages are what an issuer puts in
@@ -110,8 +146,8 @@ pub enum ProofError {
     /// `typ` is missing or not [`PROOF_TYP`].
     #[error("proof typ must be {PROOF_TYP}")]
     Typ,
-    /// `alg` is missing or not one of [`PROOF_ALGS`].
-    #[error("proof alg {0:?} is not accepted ({algs})", algs = PROOF_ALGS.join(", "))]
+    /// `alg` is missing or not one of [`proof_signing_algs`].
+    #[error("proof alg {0:?} is not accepted ({algs})", algs = proof_signing_algs().join(", "))]
     Alg(String),
     /// The header lists `crit` extensions.
     #[error("proof header lists crit extensions; none are understood")]
@@ -162,6 +198,9 @@ pub enum ProofError {
         "the c_nonce is unknown, expired or already used; get a new one from the nonce endpoint"
     )]
     NonceInvalid,
+    /// The header's `key_attestation` is not a string (a compact JWT).
+    #[error("the proof header's key_attestation must be a compact JWT string")]
+    KeyAttestationNotString,
 }
 
 impl ProofError {
@@ -176,7 +215,7 @@ impl ProofError {
 }
 
 /// Checks a key proof (Appendix F.4), in this order: a compact JWS; `typ`
-/// [`PROOF_TYP`]; `alg` one of [`PROOF_ALGS`]; no `crit`; exactly one of
+/// [`PROOF_TYP`]; `alg` one of [`proof_signing_algs`]; no `crit`; exactly one of
 /// `kid`, `jwk`, `x5c`, and it is `jwk`; the `jwk` a public key fitting
 /// `alg`; the signature; `aud` equal to `expected_aud`; `iat` an integer
 /// inside `window` around `now`; the nonce as `expected_nonce` says.
@@ -195,9 +234,7 @@ pub fn check_proof(
         _ => return Err(ProofError::Typ),
     }
     let alg_name = h.get("alg").and_then(Value::as_str).unwrap_or("");
-    let alg = Algorithm::from_jws(alg_name)
-        .filter(|_| PROOF_ALGS.contains(&alg_name))
-        .ok_or_else(|| ProofError::Alg(alg_name.to_owned()))?;
+    let alg = Algorithm::from_jws(alg_name).ok_or_else(|| ProofError::Alg(alg_name.to_owned()))?;
     if h.contains_key("crit") {
         return Err(ProofError::Crit);
     }
@@ -245,11 +282,17 @@ pub fn check_proof(
         }
         (ExpectedNonce::Equal(_) | ExpectedNonce::Present, Some(_)) => {}
     }
+    let key_attestation = match h.get(KEY_ATTESTATION_HEADER) {
+        None => None,
+        Some(Value::String(ka)) => Some(ka.clone()),
+        Some(_) => return Err(ProofError::KeyAttestationNotString),
+    };
     Ok(ProofKey {
         key,
         alg,
         iat,
         nonce,
+        key_attestation,
     })
 }
 

@@ -10,7 +10,7 @@ use tongban_protocol::oid4vci::{
 };
 use tongban_verifier::PublicKey;
 
-use super::super::{AgencyRuntime, OfferRecord, Service, ServiceError, internal};
+use super::super::{AgencyRuntime, KeyStorage, OfferRecord, Service, ServiceError, internal};
 use super::encryption::{ResponseEncryption, decrypt_request};
 use super::{Oid4vciError, refused};
 
@@ -148,11 +148,29 @@ impl Service {
         }
         let request: CredentialRequest = serde_json::from_value(Value::Object(raw))
             .map_err(|e| refused(INVALID_REQUEST, e.to_string()))?;
-        let jwt = request.single_jwt_proof().map_err(selection_refused)?;
-        let holder = self.check_key_proof(rt, jwt).await?;
+        let holders = match request.attestation_proof() {
+            Some(attestation) => {
+                let (keys, storage) = self
+                    .attestation_proof(
+                        rt,
+                        attestation.map_err(selection_refused)?,
+                        self.config.batch_size,
+                    )
+                    .await?;
+                keys.into_iter()
+                    .map(|key| (key, Some(storage.clone())))
+                    .collect()
+            }
+            None => {
+                let jwts = request
+                    .jwt_proofs(self.config.batch_size)
+                    .map_err(selection_refused)?;
+                self.check_key_proofs(rt, &jwts).await?
+            }
+        };
 
-        let credential = self
-            .redeem_offer(rt, offer, &holder)
+        let credentials = self
+            .redeem_offer(rt, offer, &holders)
             .await
             .map_err(|e| match e {
                 ServiceError::LicenceIdTaken(_) | ServiceError::ValidityInvalid(_) => refused(
@@ -164,7 +182,7 @@ impl Service {
                 }
                 e => Oid4vciError::Service(e),
             })?;
-        let response = CredentialResponse::one(credential);
+        let response = CredentialResponse::many(credentials);
         Ok(match response_enc {
             None => CredentialReply::Plain(response),
             Some(enc) => {
@@ -174,30 +192,59 @@ impl Service {
         })
     }
 
-    /// Checks a key proof (Appendix F.4) for the agency — its issuer
-    /// identifier as `aud`, `iat` within `proof_max_age_secs`, a nonce —
-    /// and consumes the nonce, which must be a live `c_nonce` of the
-    /// agency. Returns the key to bind the credential to.
-    async fn check_key_proof(
+    /// Checks the key proofs (Appendix F.4) of a request — one, or a
+    /// batch's — for the agency: its issuer identifier as every `aud`,
+    /// `iat` within `proof_max_age_secs`, and one nonce, the same in every
+    /// proof (§8.2: the batch is one request for one `c_nonce`), which must
+    /// be a live `c_nonce` of the agency and is consumed once every proof
+    /// passed. Each proof must be for its own key: a batch's credentials
+    /// are bound to distinct keys, or they would be linkable. The key
+    /// attestation in each proof's header is checked as the agency's policy
+    /// says ([`super::key_attestation`]): when required, every proof of a
+    /// batch carries one covering its own key. Returns the keys, in the
+    /// proofs' order, each with what its key attestation states.
+    async fn check_key_proofs(
         &self,
         rt: &AgencyRuntime,
-        jwt: &str,
-    ) -> Result<PublicKey, Oid4vciError> {
-        let proof = check_proof(
-            jwt,
-            &rt.agency.iss,
-            ExpectedNonce::Present,
-            self.now(),
-            IatWindow::with_max_age(self.config.proof_max_age_secs),
-        )
-        .map_err(|e| proof_refused(&e))?;
-        let nonce = proof
-            .nonce
-            .as_deref()
-            .ok_or_else(|| proof_refused(&ProofError::NonceMissing))?;
-        if !self.consume_nonce(&rt.agency.id, nonce).await? {
+        jwts: &[&str],
+    ) -> Result<Vec<(PublicKey, Option<KeyStorage>)>, Oid4vciError> {
+        let mut keys: Vec<(PublicKey, Option<KeyStorage>)> = Vec::with_capacity(jwts.len());
+        let mut nonce: Option<String> = None;
+        for jwt in jwts {
+            let proof = check_proof(
+                jwt,
+                &rt.agency.iss,
+                ExpectedNonce::Present,
+                self.now(),
+                IatWindow::with_max_age(self.config.proof_max_age_secs),
+            )
+            .map_err(|e| proof_refused(&e))?;
+            let key_storage = self.proof_key_attestation(rt, &proof)?;
+            let this = proof
+                .nonce
+                .ok_or_else(|| proof_refused(&ProofError::NonceMissing))?;
+            match &nonce {
+                None => nonce = Some(this),
+                Some(first) if *first == this => {}
+                Some(_) => {
+                    return Err(refused(
+                        "invalid_proof",
+                        "every key proof of a batch must carry the same c_nonce (OpenID4VCI 1.0 §8.2); sign them all with one nonce from the nonce endpoint",
+                    ));
+                }
+            }
+            if keys.iter().any(|(k, _)| *k == proof.key) {
+                return Err(refused(
+                    "invalid_proof",
+                    "two key proofs of the batch are for the same key; each credential of a batch is bound to its own key",
+                ));
+            }
+            keys.push((proof.key, key_storage));
+        }
+        let nonce = nonce.ok_or_else(|| proof_refused(&ProofError::NonceMissing))?;
+        if !self.consume_nonce(&rt.agency.id, &nonce).await? {
             return Err(proof_refused(&ProofError::NonceInvalid));
         }
-        Ok(proof.key)
+        Ok(keys)
     }
 }

@@ -9,14 +9,17 @@ use tongban_verifier::Signer as _;
 
 use serde_json::Value;
 use tongban_protocol::oid4vci::{
-    AuthorizationServerMetadata, ClaimDescription, CredentialConfiguration,
-    CredentialIssuerMetadata, CredentialMetadata, Display, ENC_VALUES, FORMAT_SD_JWT_VC, Jwks,
-    KEY_AGREEMENT, PRE_AUTH_GRANT, PROOF_ALGS, PROOF_TYPE_JWT, ProofTypeMetadata,
-    RequestEncryptionMetadata, ResponseEncryptionMetadata,
+    ATTEST_JWT_CLIENT_AUTH, AuthorizationServerMetadata, BatchCredentialIssuance, ClaimDescription,
+    CredentialConfiguration, CredentialIssuerMetadata, CredentialMetadata, Display, ENC_VALUES,
+    FORMAT_SD_JWT_VC, Jwks, KEY_AGREEMENT, KeyAttestationsRequired, PRE_AUTH_GRANT,
+    PROOF_TYPE_ATTESTATION, PROOF_TYPE_JWT, ProofTypeMetadata, RequestEncryptionMetadata,
+    ResponseEncryptionMetadata, proof_signing_algs,
 };
 use tongban_verifier::catalogue::LicenceType;
 
 use super::super::{AgencyRuntime, Service};
+use super::provider_chain::PROVIDER_ALGS;
+use crate::attestation_policy::{AgencyAttestation, AttestationPolicy};
 
 /// `zh-CN` and `en-US` display names.
 fn names(zh: &str, en: &str) -> Vec<Display> {
@@ -27,8 +30,53 @@ fn strings<const N: usize>(values: [&str; N]) -> Vec<String> {
     values.into_iter().map(str::to_owned).collect()
 }
 
+/// What the proof check accepts: every algorithm the verifier library
+/// verifies (ES256 among them, HAIP 1.0 §7).
+fn proof_algs() -> Vec<String> {
+    proof_signing_algs()
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `proof_types_supported` under the agency's key attestation rules: the
+/// `jwt` type always; with key attestations taken, the `attestation` type
+/// too (its algorithms: what a wallet provider signs with); when they are
+/// required, `key_attestations_required` on each (§12.2.4), with the
+/// accepted levels.
+fn proof_types(rules: &AgencyAttestation) -> BTreeMap<String, ProofTypeMetadata> {
+    let required = (rules.key_attestation == AttestationPolicy::Required).then(|| {
+        serde_json::to_value(KeyAttestationsRequired {
+            key_storage: rules.key_storage.clone(),
+            user_authentication: rules.user_authentication.clone(),
+        })
+        .unwrap_or_default()
+    });
+    let mut types = BTreeMap::from([(
+        PROOF_TYPE_JWT.to_owned(),
+        ProofTypeMetadata {
+            proof_signing_alg_values_supported: proof_algs(),
+            key_attestations_required: required.clone(),
+        },
+    )]);
+    if rules.key_attestation != AttestationPolicy::Off {
+        types.insert(
+            PROOF_TYPE_ATTESTATION.to_owned(),
+            ProofTypeMetadata {
+                proof_signing_alg_values_supported: strings(PROVIDER_ALGS),
+                key_attestations_required: required,
+            },
+        );
+    }
+    types
+}
+
 /// One licence type as a credential configuration.
-fn configuration(lt: &LicenceType, signing_algs: &[String]) -> CredentialConfiguration {
+fn configuration(
+    lt: &LicenceType,
+    signing_algs: &[String],
+    rules: &AgencyAttestation,
+) -> CredentialConfiguration {
     let claims = lt
         .claims
         .iter()
@@ -44,13 +92,7 @@ fn configuration(lt: &LicenceType, signing_algs: &[String]) -> CredentialConfigu
         scope: Some(lt.slug.to_owned()),
         cryptographic_binding_methods_supported: Some(strings(["jwk"])),
         credential_signing_alg_values_supported: Some(signing_algs.to_vec()),
-        proof_types_supported: Some(BTreeMap::from([(
-            PROOF_TYPE_JWT.to_owned(),
-            ProofTypeMetadata {
-                proof_signing_alg_values_supported: strings(PROOF_ALGS),
-                key_attestations_required: None,
-            },
-        )])),
+        proof_types_supported: Some(proof_types(rules)),
         credential_metadata: Some(CredentialMetadata {
             display: Some(names(&lt.name_zh, &lt.name_en)),
             claims: Some(claims),
@@ -65,13 +107,15 @@ impl Service {
     /// issues.
     pub fn issuer_metadata(&self, rt: &AgencyRuntime) -> CredentialIssuerMetadata {
         let a = &rt.agency;
-        // What the agency's current key signs with (EdDSA, or SM2SM3).
+        // What the agency's current key signs with: its JWS `alg` (EdDSA
+        // or Ed25519, ES256, SM2SM3), the one a new credential's header says.
         let signing_algs = vec![rt.keys.signer.algorithm().as_str().to_owned()];
+        let rules = self.config.attestation.of(&a.id);
         let configurations = a
             .vcts
             .iter()
             .filter_map(|vct| self.catalogue.by_vct(vct))
-            .map(|lt| (lt.slug.to_owned(), configuration(lt, &signing_algs)))
+            .map(|lt| (lt.slug.to_owned(), configuration(lt, &signing_algs, rules)))
             .collect();
         CredentialIssuerMetadata {
             credential_issuer: a.iss.clone(),
@@ -94,8 +138,16 @@ impl Service {
                 zip_values_supported: None,
                 encryption_required: a.encryption_required,
             }),
+            // Present only when a request may carry 2 or more proofs
+            // (§12.2.4: batch_size ≥ 2; HAIP 1.0 §4: included or omitted).
+            batch_credential_issuance: (self.config.batch_size >= 2).then_some(
+                BatchCredentialIssuance {
+                    batch_size: self.config.batch_size,
+                },
+            ),
             display: Some(names(&a.name_zh, &a.name_en)),
             credential_configurations_supported: configurations,
+            tongban_trust_list_uri: self.config.trust_list_url.clone(),
         }
     }
 
@@ -104,6 +156,9 @@ impl Service {
     /// issuer identifier exactly.
     pub fn authorization_server_metadata(&self, rt: &AgencyRuntime) -> AuthorizationServerMetadata {
         let iss = &rt.agency.iss;
+        let wallet = self.config.attestation.of(&rt.agency.id).wallet_attestation;
+        let attest = wallet != AttestationPolicy::Off;
+        let attest_required = wallet == AttestationPolicy::Required;
         AuthorizationServerMetadata {
             issuer: iss.clone(),
             token_endpoint: Some(format!("{iss}/token")),
@@ -113,8 +168,18 @@ impl Service {
             // example), and `grant_types_supported` says which grant works.
             response_types_supported: Some(strings(["code"])),
             grant_types_supported: Some(strings([PRE_AUTH_GRANT])),
-            pre_authorized_grant_anonymous_access_supported: Some(true),
-            token_endpoint_auth_methods_supported: Some(strings(["none"])),
+            // Wallet attestation (draft -07 §10.1): `attest_jwt_client_auth`
+            // listed with the algorithms of both JWTs when the agency takes
+            // it; `none` (and anonymous pre-authorized access) unless it
+            // requires it.
+            pre_authorized_grant_anonymous_access_supported: Some(!attest_required),
+            token_endpoint_auth_methods_supported: Some(match wallet {
+                AttestationPolicy::Off => strings(["none"]),
+                AttestationPolicy::Accepted => strings(["none", ATTEST_JWT_CLIENT_AUTH]),
+                AttestationPolicy::Required => strings([ATTEST_JWT_CLIENT_AUTH]),
+            }),
+            client_attestation_signing_alg_values_supported: attest.then(|| strings(PROVIDER_ALGS)),
+            client_attestation_pop_signing_alg_values_supported: attest.then(proof_algs),
         }
     }
 }

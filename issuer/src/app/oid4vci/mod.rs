@@ -17,6 +17,12 @@
 //!   (`openid4vci-proof+jwt`, Appendix F.1) checked by
 //!   [`tongban_protocol::oid4vci::check_proof`] and its nonce consumed
 //!   here; the credential bound to the proof's key.
+//! - [`client_attestation`]: wallet attestation as client authentication
+//!   (OAuth attestation-based client authentication, draft -07) at the
+//!   token (and PAR) endpoint; [`key_attestation`]: key attestations
+//!   (Appendix D) in a `jwt` proof's header or as the `attestation` proof
+//!   type; both checked by [`provider_chain`] against the wallet provider
+//!   roots the agency trusts, as the agency's policy says.
 //! - [`encryption`]: §10 — a request carrying
 //!   `credential_response_encryption` must itself be encrypted (JWE to the
 //!   agency's key), and the response is then a JWE (ECDH-ES with A128GCM or
@@ -33,19 +39,28 @@ use tongban_protocol::oid4vci::ErrorResponse;
 use tongban_verifier::PublicKey;
 
 use super::ServiceError;
-use crate::store::{CodeRedemption, NewCredential, OfferRecord};
+use crate::store::{CodeRedemption, KeyStorage, NewCredential, OfferRecord};
 use crate::tokens::{hash_secret, random_b64};
 use nonce::NonceRefusal;
 
 use super::{AgencyRuntime, Service, internal};
 
+pub(crate) mod client_attestation;
 mod credential;
 mod encryption;
+mod key_attestation;
 mod metadata;
 pub(crate) mod nonce;
+pub(crate) mod provider_chain;
+pub(crate) mod spent;
 mod token;
 
+pub use client_attestation::{
+    AttestedClient, ClientAttestationError, ClientAttestationHeaders, form_client_id,
+};
 pub use credential::{CredentialBody, CredentialReply};
+pub use key_attestation::KeyAttestationError;
+pub use provider_chain::ChainError;
 
 /// Why an OpenID4VCI request was refused: the OAuth error (RFC 6749 §5.2,
 /// OpenID4VCI §6.3, §8.3.1) the wallet is answered with, or a failure of
@@ -59,6 +74,11 @@ pub enum Oid4vciError {
     /// No usable access token (`invalid_token`): the description.
     #[error("invalid_token: {0}")]
     InvalidToken(String),
+    /// Client authentication failed (`invalid_client`,
+    /// `invalid_client_attestation`): the OAuth error body, answered with
+    /// 401.
+    #[error("{}: {}", .0.error, .0.error_description.as_deref().unwrap_or_default())]
+    ClientAuthentication(ErrorResponse),
     /// The service failed, or the agency is unknown.
     #[error(transparent)]
     Service(#[from] ServiceError),
@@ -175,13 +195,20 @@ impl Service {
             .await?)
     }
 
-    /// Signs and stores the credential of a redeemed offer, bound to `holder`.
+    /// Signs and stores the credentials of a redeemed offer, one bound to
+    /// each of `holders` (one key, or a batch's keys, OpenID4VCI 1.0 §8.2),
+    /// in the order given. The copies of a batch each have their own salts,
+    /// decoys and status index, share a `batch_id` (the first copy's id),
+    /// and only the first carries the licence id; all are stored in one
+    /// transaction with the offer's redemption. Beside each key is what a
+    /// key attestation covering it stated (`None` without one), recorded on
+    /// that copy's row.
     pub async fn redeem_offer(
         &self,
         rt: &AgencyRuntime,
         offer: &OfferRecord,
-        holder: &PublicKey,
-    ) -> Result<String, ServiceError> {
+        holders: &[(PublicKey, Option<KeyStorage>)],
+    ) -> Result<Vec<String>, ServiceError> {
         let lt = self
             .catalogue
             .by_vct(&offer.vct)
@@ -194,29 +221,43 @@ impl Service {
             )));
         }
         let claims: Map<String, Value> = serde_json::from_str(&offer.claims).map_err(internal)?;
-        let (record, credential, _) = self
-            .sign(
-                rt,
-                lt,
-                claims,
-                holder.clone(),
-                offer.expires_credential_at,
-                offer.not_before_credential,
-                Some(&offer.id),
-            )
-            .await?;
-        let item = NewCredential {
-            record,
-            actor: format!("oid4vci:{}", offer.id),
-        };
+        let mut items = Vec::with_capacity(holders.len());
+        let mut credentials = Vec::with_capacity(holders.len());
+        let mut batch_id: Option<String> = None;
+        for (holder, key_storage) in holders {
+            let (mut record, credential, _) = self
+                .sign(
+                    rt,
+                    lt,
+                    claims.clone(),
+                    holder.clone(),
+                    offer.expires_credential_at,
+                    offer.not_before_credential,
+                    Some(&offer.id),
+                )
+                .await?;
+            if holders.len() > 1 {
+                let batch = batch_id.get_or_insert_with(|| record.id.clone());
+                if *batch != record.id {
+                    record.licence_id = None;
+                }
+                record.batch_id = Some(batch.clone());
+            }
+            record.key_storage = key_storage.clone();
+            items.push(NewCredential {
+                record,
+                actor: format!("oid4vci:{}", offer.id),
+            });
+            credentials.push(credential);
+        }
         self.store
-            .redeem_offer(&offer.id, &item, self.now())
+            .redeem_offer(&offer.id, &items, self.now())
             .await?;
         self.metrics.add(
             "tongban_credentials_issued_total",
             &[("agency", &rt.agency.id), ("vct", lt.slug)],
-            1,
+            u64::try_from(items.len()).unwrap_or(u64::MAX),
         );
-        Ok(credential)
+        Ok(credentials)
     }
 }

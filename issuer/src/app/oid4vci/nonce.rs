@@ -24,15 +24,14 @@
 //! strangers cannot grow it; it is bounded all the same ([`MAX_SPENT`]), and
 //! when full it refuses (fails closed) rather than forgets.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore as _};
 use sha2::Sha256;
 use zeroize::Zeroizing;
+
+use super::spent::{SpendRefusal, SpentSet};
 
 const VERSION: u8 = 1;
 const LABEL: &[u8] = b"tongban c_nonce v1";
@@ -57,7 +56,7 @@ pub enum NonceRefusal {
 /// Mints and checks the `c_nonce`s of one service.
 pub struct Nonces {
     key: Zeroizing<[u8; 32]>,
-    spent: Mutex<HashMap<[u8; 16], i64>>,
+    spent: SpentSet<[u8; 16]>,
 }
 
 impl std::fmt::Debug for Nonces {
@@ -71,7 +70,7 @@ impl Nonces {
     pub fn new(key: Zeroizing<[u8; 32]>) -> Self {
         Nonces {
             key,
-            spent: Mutex::new(HashMap::new()),
+            spent: SpentSet::new(MAX_SPENT),
         }
     }
 
@@ -126,38 +125,23 @@ impl Nonces {
         if expires_at < now {
             return Err(NonceRefusal::Expired);
         }
-        let mut spent = self
-            .spent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if spent.contains_key(&random) {
-            return Err(NonceRefusal::Spent);
-        }
-        if spent.len() >= MAX_SPENT {
-            spent.retain(|_, exp| *exp >= now);
-            if spent.len() >= MAX_SPENT {
-                return Err(NonceRefusal::Busy);
-            }
-        }
-        spent.insert(random, expires_at);
-        Ok(())
+        self.spent
+            .spend(random, expires_at, now)
+            .map_err(|refusal| match refusal {
+                SpendRefusal::Replayed => NonceRefusal::Spent,
+                SpendRefusal::Busy => NonceRefusal::Busy,
+            })
     }
 
     /// Forgets spent nonces that have expired (they are refused as expired
     /// anyway); returns how many.
     pub fn purge(&self, now: i64) -> usize {
-        let mut spent = self
-            .spent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let before = spent.len();
-        spent.retain(|_, exp| *exp >= now);
-        before - spent.len()
+        self.spent.purge(now)
     }
 
     #[cfg(test)]
     fn spent_len(&self) -> usize {
-        self.spent.lock().map_or(0, |s| s.len())
+        self.spent.remembered()
     }
 }
 

@@ -108,7 +108,7 @@ fn parse_token_request(form: &[u8]) -> Result<TokenRequest, Oid4vciError> {
 }
 
 /// Decodes `application/x-www-form-urlencoded` pairs.
-fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
+pub(super) fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
     fn decode(s: &[u8]) -> String {
         let plus: Vec<u8> = s
             .iter()

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tongban_cli_support::time::format_cst;
 use tongban_issuer::files;
 use tongban_issuer::trust_list::verifiers::{
-    self as tv, NewVerifier, VerifierUpdate, x509_hash_arg,
+    self as tv, NewVerifier, VerifierUpdate, dns_name_arg, x509_hash_arg,
 };
 use tongban_issuer::trust_list::{self as tl};
 use tongban_verifier::relying_party::{ServiceItem, TrustedVerifier};
@@ -43,6 +43,12 @@ pub(crate) struct AddVerifierArgs {
     /// `x509_hash:…` client id. Repeat for several.
     #[arg(long = "x509-hash", value_name = "HASH")]
     x509_hashes: Vec<String>,
+    /// A DNS name its online service signs OpenID4VP requests under
+    /// (`x509_san_dns:` client ids; any certificate for it from a verifier
+    /// CA the wallet trusts), or the whole `x509_san_dns:…` client id.
+    /// Repeat for several.
+    #[arg(long = "dns-name", value_name = "NAME")]
+    dns_names: Vec<String>,
     /// The registered service items: a JSON file holding an array of
     /// {id, name_zh, name_en, purpose_zh, purpose_en, licences: [{vct,
     /// claims: [path…], holder_binding_required}]}.
@@ -80,6 +86,12 @@ pub(crate) struct UpdateVerifierArgs {
     /// Add a certificate (x509_hash). Repeat for several.
     #[arg(long = "x509-hash", value_name = "HASH")]
     x509_hashes: Vec<String>,
+    /// Add a DNS name (x509_san_dns). Repeat for several.
+    #[arg(long = "dns-name", value_name = "NAME")]
+    dns_names: Vec<String>,
+    /// Withdraw a DNS name. Repeat for several.
+    #[arg(long = "remove-dns-name", value_name = "NAME")]
+    remove_dns_names: Vec<String>,
     /// When added keys and certificates start (default now).
     #[arg(long, value_name = "TIME")]
     not_before: Option<String>,
@@ -167,7 +179,7 @@ pub(super) fn summary(v: &TrustedVerifier) -> String {
         })
         .collect();
     let mut out = format!(
-        "  {} — {} / {} ({})\n    registered from {}{}\n    request keys: {}\n    certificates: {}",
+        "  {} — {} / {} ({})\n    registered from {}{}\n    request keys: {}\n    certificates: {}\n    DNS names: {}",
         v.id,
         v.name_zh,
         v.name_en,
@@ -185,6 +197,11 @@ pub(super) fn summary(v: &TrustedVerifier) -> String {
             "none".into()
         } else {
             certs.join(", ")
+        },
+        if v.dns_names.is_empty() {
+            "none".into()
+        } else {
+            v.dns_names.join(", ")
         },
     );
     for i in &v.service_items {
@@ -217,13 +234,14 @@ pub(super) fn add(a: AddVerifierArgs) -> Result<(String, Value), CliError> {
         region: a.region,
         keys: read_keys(a.jwk.as_ref())?,
         x509_hashes: a.x509_hashes.iter().map(|h| x509_hash_arg(h)).collect(),
+        dns_names: a.dns_names.iter().map(|n| dns_name_arg(n)).collect(),
         service_items: read_items(&a.service_items)?,
         not_before: time_arg(a.not_before.as_ref())?,
         not_after: opt_time(a.not_after.as_ref())?,
     };
-    if v.keys.is_empty() && v.x509_hashes.is_empty() {
+    if v.keys.is_empty() && v.x509_hashes.is_empty() && v.dns_names.is_empty() {
         return Err(CliError::Usage(
-            "give the agency's request-signing key (--jwk FILE) or certificate (--x509-hash HASH)"
+            "give the agency's request-signing key (--jwk FILE), certificate (--x509-hash HASH) or DNS name (--dns-name NAME)"
                 .into(),
         ));
     }
@@ -248,6 +266,8 @@ pub(super) fn update(a: UpdateVerifierArgs) -> Result<(String, Value), CliError>
         region: a.region,
         add_keys: read_keys(a.jwk.as_ref())?,
         add_x509_hashes: a.x509_hashes.iter().map(|h| x509_hash_arg(h)).collect(),
+        add_dns_names: a.dns_names.iter().map(|n| dns_name_arg(n)).collect(),
+        remove_dns_names: a.remove_dns_names.iter().map(|n| dns_name_arg(n)).collect(),
         not_before: time_arg(a.not_before.as_ref())?,
         retire: a.retire.into_iter().map(|k| (k, at)).collect(),
         compromised: a.compromised.into_iter().map(|k| (k, at)).collect(),

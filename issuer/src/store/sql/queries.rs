@@ -345,7 +345,16 @@ where
             select.push(" AND status = ").push_bind(s.code());
         }
         if let Some(l) = &f.licence_id {
-            select.push(" AND licence_id = ").push_bind(l.as_str());
+            // The licence's copies: only a batch's first copy carries the
+            // licence id; the others name it as their batch.
+            select
+                .push(" AND (licence_id = ")
+                .push_bind(l.as_str())
+                .push(" OR batch_id IN (SELECT id FROM credentials WHERE agency_id = ")
+                .push_bind(agency_id)
+                .push(" AND licence_id = ")
+                .push_bind(l.as_str())
+                .push("))");
         }
         if let Some(t) = f.issued_from {
             select.push(" AND issued_at >= ").push_bind(t);
@@ -393,30 +402,69 @@ where
                 }
             )));
         }
-        let done = sqlx::query(
-            "UPDATE credentials SET status = $4 WHERE agency_id = $1 AND id = $2 AND status = $3",
-        )
-        .bind(agency_id)
-        .bind(id)
-        .bind(rec.status.code())
-        .bind(to.code())
-        .execute(&mut *tx)
-        .await?;
-        if DB::rows_affected(&done) != 1 {
+        // The copies a change applies to: the credential alone, or every
+        // copy of its batch (they share one status, changed together).
+        let copies: Vec<CredentialRecord> = match &rec.batch_id {
+            None => vec![rec.clone()],
+            Some(batch) => {
+                let rows: Vec<CredentialRow> = sqlx::query_as(
+                    "SELECT * FROM credentials WHERE agency_id = $1 AND batch_id = $2 \
+                     ORDER BY row_id",
+                )
+                .bind(agency_id)
+                .bind(batch.as_str())
+                .fetch_all(&mut *tx)
+                .await?;
+                rows.into_iter()
+                    .map(|r| r.into_record().map(|(_, c)| c))
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        let done = match &rec.batch_id {
+            None => {
+                sqlx::query(
+                    "UPDATE credentials SET status = $4 \
+                     WHERE agency_id = $1 AND id = $2 AND status = $3",
+                )
+                .bind(agency_id)
+                .bind(id)
+                .bind(rec.status.code())
+                .bind(to.code())
+                .execute(&mut *tx)
+                .await?
+            }
+            Some(batch) => {
+                sqlx::query(
+                    "UPDATE credentials SET status = $4 \
+                     WHERE agency_id = $1 AND batch_id = $2 AND status = $3",
+                )
+                .bind(agency_id)
+                .bind(batch.as_str())
+                .bind(rec.status.code())
+                .bind(to.code())
+                .execute(&mut *tx)
+                .await?
+            }
+        };
+        if DB::rows_affected(&done) != u64::try_from(copies.len()).unwrap_or(u64::MAX) {
             return Err(StoreError::InvalidTransition(
                 "the credential changed meanwhile; try again".into(),
             ));
         }
-        let entry = PendingEntry::new(
-            actor,
-            change.action(),
-            id,
-            serde_json::json!({
-                "from": rec.status.as_str(), "to": to.as_str(), "reason": reason,
-                "status_list": rec.status_list, "status_idx": rec.status_idx,
-            }),
-        );
-        append_audit(&mut *tx, agency_id, vec![entry], at).await?;
+        let entries = copies
+            .iter()
+            .map(|c| {
+                let mut detail = serde_json::json!({
+                    "from": rec.status.as_str(), "to": to.as_str(), "reason": reason,
+                    "status_list": c.status_list, "status_idx": c.status_idx,
+                });
+                if let Some(batch) = &c.batch_id {
+                    detail["batch"] = batch.as_str().into();
+                }
+                PendingEntry::new(actor, change.action(), c.id.as_str(), detail)
+            })
+            .collect();
+        append_audit(&mut *tx, agency_id, entries, at).await?;
         tx.commit().await?;
         rec.status = to;
         Ok(rec)
@@ -620,16 +668,19 @@ where
     async fn redeem_offer(
         &self,
         offer_id: &str,
-        c: &NewCredential,
+        credentials: &[NewCredential],
         at: i64,
     ) -> Result<(), StoreError> {
+        let first = credentials
+            .first()
+            .ok_or_else(|| StoreError::InvalidTransition("no credential to store".into()))?;
         let mut tx: Transaction<'_, DB> = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE offers SET state = $3, claims = '', credential_id = $2 \
              WHERE id = $1 AND state = $4",
         )
         .bind(offer_id)
-        .bind(c.record.id.as_str())
+        .bind(first.record.id.as_str())
         .bind(OfferState::Redeemed.code())
         .bind(OfferState::TokenIssued.code())
         .execute(&mut *tx)
@@ -639,8 +690,9 @@ where
                 "the offer was already redeemed".into(),
             ));
         }
-        insert_credential_rows(&mut *tx, std::slice::from_ref(c)).await?;
-        append_audit(&mut *tx, &c.record.agency_id, vec![issue_entry(c)], at).await?;
+        insert_credential_rows(&mut *tx, credentials).await?;
+        let entries = credentials.iter().map(issue_entry).collect();
+        append_audit(&mut *tx, &first.record.agency_id, entries, at).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -118,6 +118,8 @@ pub struct CredentialRow {
     issued_at: i64,
     expires_at: Option<i64>,
     offer_id: Option<String>,
+    batch_id: Option<String>,
+    key_attestation: Option<String>,
 }
 
 impl CredentialRow {
@@ -140,6 +142,12 @@ impl CredentialRow {
                 issued_at: self.issued_at,
                 expires_at: self.expires_at,
                 offer_id: self.offer_id,
+                batch_id: self.batch_id,
+                key_storage: self
+                    .key_attestation
+                    .map(|j| serde_json::from_str(&j))
+                    .transpose()
+                    .map_err(|_| corrupt("credentials.key_attestation"))?,
             },
         ))
     }
@@ -240,6 +248,8 @@ mod tests {
             issued_at: 1,
             expires_at: None,
             offer_id: None,
+            batch_id: None,
+            key_attestation: None,
         }
     }
 

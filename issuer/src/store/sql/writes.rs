@@ -114,13 +114,33 @@ where
     Ok(())
 }
 
-/// `INSERT INTO credentials … VALUES` for these rows, without the tail.
-fn credential_values(placeholders: Placeholders, chunk: &[NewCredential]) -> Statement<'_> {
+/// The attested key storage of each row (migration 0002), as stored: the
+/// JSON of the key attestation's storage level, or NULL.
+fn key_attestations(chunk: &[NewCredential]) -> Vec<Option<String>> {
+    chunk
+        .iter()
+        .map(|c| {
+            c.record
+                .key_storage
+                .as_ref()
+                .map(|k| serde_json::to_string(k).unwrap_or_default())
+        })
+        .collect()
+}
+
+/// `INSERT INTO credentials … VALUES` for these rows, without the tail;
+/// `key_attestations` is [`key_attestations`] of the same chunk.
+fn credential_values<'a>(
+    placeholders: Placeholders,
+    chunk: &'a [NewCredential],
+    key_attestations: &'a [Option<String>],
+) -> Statement<'a> {
     Statement::insert_values(
         "INSERT INTO credentials (id, agency_id, vct, licence_id, status_list, status_idx, \
-         status, holder_thumbprint, kid, issued_at, expires_at, offer_id)",
+         status, holder_thumbprint, kid, issued_at, expires_at, offer_id, batch_id, \
+         key_attestation)",
         placeholders,
-        chunk.iter().map(|c| {
+        chunk.iter().zip(key_attestations).map(|(c, ka)| {
             let r = &c.record;
             [
                 r.id.as_str().into(),
@@ -135,6 +155,8 @@ fn credential_values(placeholders: Placeholders, chunk: &[NewCredential]) -> Sta
                 r.issued_at.into(),
                 r.expires_at.into(),
                 r.offer_id.as_deref().into(),
+                r.batch_id.as_deref().into(),
+                ka.as_deref().into(),
             ]
         }),
     )
@@ -156,7 +178,8 @@ where
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
 {
     for chunk in items.chunks(INSERT_CHUNK) {
-        credential_values(DB::PLACEHOLDERS, chunk)
+        let key_attestations = key_attestations(chunk);
+        credential_values(DB::PLACEHOLDERS, chunk, &key_attestations)
             .query::<DB>()
             .execute(&mut *conn)
             .await
@@ -199,7 +222,8 @@ where
 {
     let mut stored = Vec::with_capacity(items.len());
     for chunk in items.chunks(INSERT_CHUNK) {
-        let mut insert = credential_values(DB::PLACEHOLDERS, chunk);
+        let key_attestations = key_attestations(chunk);
+        let mut insert = credential_values(DB::PLACEHOLDERS, chunk, &key_attestations);
         insert.push(" ON CONFLICT DO NOTHING");
         let done = insert.query::<DB>().execute(&mut *conn).await?;
         if usize::try_from(DB::rows_affected(&done)).ok() == Some(chunk.len()) {
@@ -267,20 +291,21 @@ where
 /// The `credential.issue` audit entry of a stored credential.
 pub(super) fn issue_entry(c: &NewCredential) -> PendingEntry {
     let r = &c.record;
-    PendingEntry::new(
-        c.actor.clone(),
-        "credential.issue",
-        r.id.clone(),
-        serde_json::json!({
-            "vct": r.vct,
-            "licence_id": r.licence_id,
-            "status_list": r.status_list,
-            "status_idx": r.status_idx,
-            "kid": r.kid,
-            "holder": r.holder_thumbprint,
-            "offer": r.offer_id,
-        }),
-    )
+    let mut detail = serde_json::json!({
+        "vct": r.vct,
+        "licence_id": r.licence_id,
+        "status_list": r.status_list,
+        "status_idx": r.status_idx,
+        "kid": r.kid,
+        "holder": r.holder_thumbprint,
+        "offer": r.offer_id,
+    });
+    // Only a copy of a batch says so: a single credential's entry keeps
+    // the form it always had.
+    if let Some(batch) = &r.batch_id {
+        detail["batch"] = batch.as_str().into();
+    }
+    PendingEntry::new(c.actor.clone(), "credential.issue", r.id.clone(), detail)
 }
 
 /// The `credential.issue` entries of a batch, grouped by agency (each
@@ -320,6 +345,8 @@ mod tests {
                 issued_at: 1,
                 expires_at: None,
                 offer_id: None,
+                batch_id: None,
+                key_storage: None,
             },
             actor: "test".into(),
         }

@@ -1,7 +1,8 @@
 //! The tenant's registration in the trust list (`specs/trust-list.md`
 //! §1.5): when the zone's list registers receiving agencies, a transaction
 //! is created only for a service item registered to the agency whose
-//! certificate the tenant signs with (its `x509_hash`), valid now, and only
+//! certificate the tenant signs with (its `x509_hash`), or whose DNS name
+//! an `x509_san_dns` tenant uses, valid now, and only
 //! asking for what that service item may ask (the same reading of the DCQL
 //! query as the citizen's wallet applies). Otherwise it is refused before
 //! anything is stored: `registration_invalid` or `claims_not_registered`.
@@ -9,11 +10,11 @@
 use tongban_protocol::oid4vp::DcqlQuery;
 use tongban_protocol::oid4vp::registration::asked;
 use tongban_verifier::relying_party::Registered;
-use tongban_verifier::{ErrorCode, Rejection};
 
 use super::tenants::TenantRuntime;
 use super::{Service, ServiceError};
 use crate::pki;
+use crate::store::ClientIdPrefix;
 
 impl Service {
     /// Checks a new transaction against the tenant's registration: `None`
@@ -34,19 +35,14 @@ impl Service {
         if !list.registers_verifiers() {
             return Ok(None);
         }
-        let client_id = pki::x509_hash_client_id(&rt.tenant.cert_der);
-        let hash = client_id.strip_prefix("x509_hash:").unwrap_or_default();
-        if !rt.client_id.starts_with("x509_hash:") {
-            return Err(ServiceError::NotRegistered(Rejection::new(
-                ErrorCode::RequesterUnknown,
-                format!(
-                    "tenant {} uses client id {}; wallets identify a registered agency by x509_hash only",
-                    rt.tenant.id, rt.client_id
-                ),
-            )));
-        }
+        // What wallets will see: the x509_hash of the tenant's certificate,
+        // or the DNS name of an x509_san_dns tenant.
+        let client_id = match rt.tenant.client_id_prefix {
+            ClientIdPrefix::X509Hash => pki::x509_hash_client_id(&rt.tenant.cert_der),
+            ClientIdPrefix::X509SanDns => rt.client_id.clone(),
+        };
         let registered = list
-            .registered_by_x509_hash(hash, service_item, self.now())
+            .registered_by_client_id(&client_id, service_item, self.now())
             .map_err(ServiceError::NotRegistered)?;
         registered
             .service_item

@@ -158,6 +158,22 @@ impl Service {
             self.config.allow_plain_direct_post,
             self.config.public_host(),
         )?;
+        // Every x509_san_dns tenant would show wallets the same client id
+        // (the service's host): wallets, and the trust list's
+        // registrations, could not tell two apart.
+        if spec.client_id_prefix == ClientIdPrefix::X509SanDns
+            && let Some(other) = self
+                .store
+                .tenants()
+                .await?
+                .into_iter()
+                .find(|t| t.client_id_prefix == ClientIdPrefix::X509SanDns)
+        {
+            return Err(ServiceError::Conflict(format!(
+                "tenant {} already uses x509_san_dns:{}; wallets could not tell two tenants with one client id apart (use x509_hash)",
+                other.id, other.dns
+            )));
+        }
         let ca = self.store.ca().await?.ok_or(ServiceError::CaMissing)?;
         let ca_key = self
             .master

@@ -1,6 +1,7 @@
 //! One module per command group: each opens the wallet, calls the library
 //! and hands the result to [`super::render`].
 
+pub mod attestation;
 pub mod credentials;
 pub mod history;
 pub mod online;

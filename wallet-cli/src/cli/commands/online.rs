@@ -4,8 +4,9 @@
 //! `invalid_transaction_data`), match the query (nothing matches → say so,
 //! and tell the agency `access_denied` only when the citizen agrees), let
 //! the citizen choose, show who asks for what, ask consent (declined →
-//! `access_denied`), then post the encrypted presentation and print where
-//! the agency sends the citizen next. Before any of it, the request is
+//! `access_denied`, and a history line records who asked for what), then
+//! post the encrypted presentation and print where the agency sends the
+//! citizen next. Before any of it, the request is
 //! judged against the trust list the wallet holds (who asks, for which
 //! registered service item, and whether it asks beyond it); the wallet file
 //! changes only by a line of history.
@@ -166,7 +167,17 @@ pub fn answer(dir: &Path, a: &PresentArgs, link: &str, json: bool) -> Result<(),
     let choices = choose(&matches, &a.credential).map_err(CliError::answer)?;
     show_claims(&choices);
     show_transactions(&transactions);
+    // A decline presents nothing; the history says who asked for what.
+    let declined = |w: &mut Wallet| -> Result<(), CliError> {
+        let mut e =
+            requester::history_entry("online", "declined", &client_id, Some(&judged), now());
+        asked(&mut e);
+        w.record(e);
+        w.save()?;
+        Ok(())
+    };
     if a.decline {
+        declined(&mut w)?;
         let e = AnswerError::Declined("declined with --decline; nothing was presented".into());
         return Err(tell(
             &fetched,
@@ -176,6 +187,7 @@ pub fn answer(dir: &Path, a: &PresentArgs, link: &str, json: bool) -> Result<(),
         ));
     }
     if !a.yes && !ask("Present these fields? 同意出示？") {
+        declined(&mut w)?;
         let e = AnswerError::Declined("the citizen did not consent; nothing was presented".into());
         return Err(tell(
             &fetched,
@@ -185,21 +197,22 @@ pub fn answer(dir: &Path, a: &PresentArgs, link: &str, json: bool) -> Result<(),
         ));
     }
 
-    let holder = w.holder()?;
-    let token = oid4vp::vp_token(
-        request,
-        &choices,
-        &transactions,
-        w.credentials(),
-        &holder,
-        now(),
-    )
-    .map_err(CliError::answer)?;
+    // A copy never presented before for each choice, when the licence
+    // came in a batch.
+    let mut copies = Vec::with_capacity(choices.len());
+    for choice in &choices {
+        let copy = w.take_copy(&choice.candidate.credential_id)?;
+        super::present::warn_if_reused(&copy);
+        copies.push(copy);
+    }
+    let token = oid4vp::vp_token(request, &choices, &transactions, &copies, now())
+        .map_err(CliError::answer)?;
     let form = oid4vp::response_form(request, token).map_err(CliError::answer)?;
     let redirect_uri = fetched.post(&form).map_err(CliError::answer)?;
     record(&mut w, "presented", &choices)?;
     report(
         &fetched,
+        &judged.requester,
         &choices,
         &transactions,
         redirect_uri.as_deref(),
@@ -360,6 +373,7 @@ fn show_claims(choices: &[Choice]) {
 
 fn report(
     f: &Fetched,
+    requester: &requester::Requester,
     choices: &[Choice],
     transactions: &[Transaction],
     redirect_uri: Option<&str>,
@@ -389,6 +403,7 @@ fn report(
                 "status": "presented",
                 "client_id": r.object.client_id,
                 "verifier": {"subject": r.subject, "dns_names": r.dns_names, "ca_subject": r.ca_subject},
+                "requester": render::requester_json(requester),
                 "purpose": r.object.tongban_purpose,
                 "presented": presented,
                 "authorized_applications": authorized,

@@ -95,7 +95,8 @@ pub fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliErro
         a.nonce = Some(req.nonce);
     }
     let aud = a.aud.clone().unwrap_or_default();
-    let held = HeldCredential::parse(&c.sd_jwt).map_err(|e| CliError::Refused(e.to_string()))?;
+    // A credential that does not parse is refused before anything is asked.
+    HeldCredential::parse(&c.sd_jwt).map_err(|e| CliError::Refused(e.to_string()))?;
     let paths = claim_paths(&a.disclose)?;
     let (nonce, generated) = match a.nonce {
         Some(n) => (n, false),
@@ -116,13 +117,30 @@ pub fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliErro
         e.allow_unregistered = a.allow_unregistered && !e.excess.is_empty();
         e
     };
-    // A decline discloses nothing and leaves the wallet as it was.
+    // A decline discloses nothing; a counter's request declined leaves a
+    // line of history (who asked for what), a presentation made without
+    // one leaves the wallet as it was.
     if !a.yes && !ask("Present these fields? 同意出示？") {
+        if judged.is_some() {
+            let mut e = entry("declined");
+            e.credentials.clear();
+            w.record(e);
+            w.save()?;
+        }
         return Err(CliError::Declined("nothing was presented".into()));
     }
-    let holder = w.holder()?;
-    let presented: Presented =
-        present::present(&held, &paths, &holder, aud.clone(), nonce.clone(), now())?;
+    // A copy never presented before, when the licence came in a batch.
+    let copy = w.take_copy(&c.id)?;
+    warn_if_reused(&copy);
+    let held = HeldCredential::parse(&copy.sd_jwt).map_err(|e| CliError::Refused(e.to_string()))?;
+    let presented: Presented = present::present(
+        &held,
+        &paths,
+        &copy.signer,
+        aud.clone(),
+        nonce.clone(),
+        now(),
+    )?;
     w.record(entry("presented"));
     w.save()?;
     // A QR image is written whatever the output; what goes to standard
@@ -133,4 +151,15 @@ pub fn present(dir: &Path, mut a: PresentArgs, json: bool) -> Result<(), CliErro
         return Ok(());
     }
     render::presentation(&a.qr, &presented)
+}
+
+/// Warns that a credential's every copy was presented before, so this
+/// presentation can be linked to an earlier one.
+pub(crate) fn warn_if_reused(copy: &tongban_wallet::store::CopyInUse) {
+    if let (true, Some((_, total))) = (copy.reused, copy.copy) {
+        eprintln!(
+            "WARNING 警告: all {total} copies of {} were presented before; presenting one again, which can be linked to its earlier presentation. Receive the licence again for fresh copies. 该证照的{total}份副本均已出示过，本次重复使用，可能被关联；请重新领取以获得新副本。",
+            copy.credential_id
+        );
+    }
 }

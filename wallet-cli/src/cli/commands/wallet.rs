@@ -6,12 +6,25 @@ use tongban_wallet::store::HolderKeyAlg;
 use serde_json::json;
 use tongban_wallet::store::{self, Wallet, WalletError};
 
+use crate::cli::args::JwsAlgName;
 use crate::cli::error::CliError;
 use crate::cli::prompt::passphrase;
 
 /// `init`: creates the wallet with a new holder key and prints the key.
-pub fn init(dir: &Path, key_alg: HolderKeyAlg, json: bool) -> Result<(), CliError> {
-    let w = Wallet::create_with(dir, passphrase(true)?, key_alg)?;
+pub fn init(
+    dir: &Path,
+    key_alg: HolderKeyAlg,
+    name: JwsAlgName,
+    json: bool,
+) -> Result<(), CliError> {
+    let fully_specified = name == JwsAlgName::Ed25519;
+    if fully_specified && key_alg != HolderKeyAlg::Ed25519 {
+        return Err(CliError::Usage(
+            "--jws-alg-name ed25519 names Ed25519 keys only; leave it out for an es256 or sm2 key"
+                .into(),
+        ));
+    }
+    let w = Wallet::create_named(dir, passphrase(true)?, key_alg, fully_specified)?;
     let jwk = w.holder_jwk()?;
     if json {
         println!("{}", json!({"wallet": dir, "holder_jwk": jwk}));
