@@ -63,6 +63,8 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     /// How often agency keys are re-read (rotation by another process), seconds.
     pub key_refresh_secs: Option<u64>,
+    /// How long a live admin token is trusted without reading it again, seconds.
+    pub admin_token_cache_secs: Option<u64>,
     /// Validity (`exp - iat`) of a credential issued without `expires_at`, days.
     pub credential_validity_days: Option<i64>,
     /// Digest algorithm of disclosures (`_sd_alg`): `sha-256` (default) or
@@ -299,6 +301,11 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Default 30.
     pub key_refresh_secs: u64,
+    /// Default 5; 0 reads the token from the database on every request.
+    /// A token revoked by another process (the CLI, another replica) stops
+    /// working here within this many seconds; one revoked through this
+    /// process, at once.
+    pub admin_token_cache_secs: u64,
     /// Default 1826 (five years): every Tongban credential carries `exp`.
     pub credential_validity_days: i64,
     /// `_sd_alg` of the credentials this service issues.
@@ -351,6 +358,7 @@ impl Config {
             offer_ttl_secs: number, access_token_ttl_secs: number, nonce_ttl_secs: number,
             tx_code_max_attempts: number, tx_code_length: number, proof_max_age_secs: number,
             batch_size: number, db_max_connections: number, index_block: number, log_format: string, key_refresh_secs: number,
+            admin_token_cache_secs: number,
             credential_validity_days: number, sd_alg: string, header_read_timeout_secs: number,
             body_idle_timeout_secs: number, request_timeout_secs: number, max_connections: number,
             max_connections_per_ip: number, shutdown_grace_secs: number, par_ttl_secs: number,
@@ -426,6 +434,14 @@ impl Config {
                 })?
             }
         };
+        let admin_token_cache_secs = f.admin_token_cache_secs.unwrap_or(5);
+        if admin_token_cache_secs > 60 {
+            return Err(ConfigError::Invalid {
+                key: "admin_token_cache_secs",
+                message: "must be 0..=60: a token revoked elsewhere keeps working here this long"
+                    .into(),
+            });
+        }
         let database_url = config::database_url(f.database_url)?;
         let attestation = crate::attestation_policy::AttestationRules::resolve(f.attestation)?;
         let trust_list_url = f.trust_list_url.map(trust_list_url).transpose()?;
@@ -453,6 +469,7 @@ impl Config {
             index_block: f.index_block.unwrap_or(256).clamp(1, 65_536),
             log_format,
             key_refresh_secs: f.key_refresh_secs.unwrap_or(30).max(1),
+            admin_token_cache_secs,
             credential_validity_days: f.credential_validity_days.unwrap_or(1826).clamp(1, 36_500),
             sd_alg,
             server,

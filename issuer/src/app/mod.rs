@@ -45,9 +45,11 @@ pub mod login;
 mod maintenance;
 mod offers;
 mod oid4vci;
+mod os_bytes;
 pub mod records;
 mod status_cache;
 mod status_lists;
+mod token_cache;
 pub use status_lists::StatusLists;
 
 pub use agencies::{AgencyOverview, AgencySpec, AgencyUpdate};
@@ -108,6 +110,7 @@ pub struct Service {
     allocators: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Range<i64>>>>>,
     committer: mpsc::Sender<Commit>,
     status_cache: status_cache::StatusCache,
+    token_cache: token_cache::TokenCache,
     /// The highest status list this process has seen each agency use.
     lists_seen: Mutex<HashMap<String, i64>>,
     nonces: oid4vci::nonce::Nonces,
@@ -222,6 +225,7 @@ impl Service {
         let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
         tokio::spawn(issuing::run_committer(store.clone(), clock.clone(), rx));
         let nonces = oid4vci::nonce::Nonces::new(master.derive("tongban c_nonce key v1"));
+        let token_cache = token_cache::TokenCache::new(config.admin_token_cache_secs);
         Ok(Arc::new(Service {
             config,
             store,
@@ -237,6 +241,7 @@ impl Service {
             allocators: Mutex::new(HashMap::new()),
             committer: tx,
             status_cache: status_cache::StatusCache::default(),
+            token_cache,
             lists_seen: Mutex::new(HashMap::new()),
             clock,
         }))

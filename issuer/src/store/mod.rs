@@ -537,12 +537,22 @@ pub trait Store: AuthorizationStore + Send + Sync + 'static {
     /// if the caller dies before using them.
     async fn reserve_status_indices(&self, agency_id: &str, n: i64) -> Result<i64, StoreError>;
 
-    /// Stores credentials with their audit entries, all in one transaction:
-    /// either every one is durable, or none is.
-    async fn insert_credentials(&self, items: &[NewCredential], at: i64) -> Result<(), StoreError>;
+    /// Stores credentials with their `credential.issue` audit entries in
+    /// one transaction. A credential whose licence id is already taken (by
+    /// an earlier credential, or an earlier item of `items`) is not stored
+    /// and has no audit entry; its place in the answer says why, and the
+    /// others are stored all the same — the unique constraint is the check,
+    /// with no read before the insert. On a database error nothing is
+    /// stored.
+    async fn insert_credentials(
+        &self,
+        items: &[NewCredential],
+        at: i64,
+    ) -> Result<Vec<Result<(), Conflict>>, StoreError>;
 
     /// Whether the agency has issued a credential with this licence id
-    /// (one lookup on the unique index).
+    /// (one lookup on the unique index): the check an offer makes when it
+    /// is created.
     async fn licence_id_exists(
         &self,
         agency_id: &str,

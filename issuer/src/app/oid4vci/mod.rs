@@ -256,8 +256,8 @@ impl Service {
                 .sign(
                     rt,
                     lt,
-                    &claims,
-                    holder,
+                    claims.clone(),
+                    holder.clone(),
                     offer.expires_credential_at,
                     offer.not_before_credential,
                     Some(&offer.id),

@@ -10,7 +10,8 @@ use super::rows::{
 };
 use super::statement::Statement;
 use super::writes::{
-    append_audit, insert_credential_rows, insert_signing_key, issue_entries_by_agency, issue_entry,
+    append_audit, insert_credential_rows, insert_free_credential_rows, insert_signing_key,
+    issue_entries_by_agency, issue_entry, refusal,
 };
 use super::{Dialect, SqlStore};
 use crate::audit::{AuditEntry, GENESIS, PendingEntry};
@@ -281,14 +282,31 @@ where
         Ok(next - n)
     }
 
-    async fn insert_credentials(&self, items: &[NewCredential], at: i64) -> Result<(), StoreError> {
+    async fn insert_credentials(
+        &self,
+        items: &[NewCredential],
+        at: i64,
+    ) -> Result<Vec<Result<(), Conflict>>, StoreError> {
         let mut tx: Transaction<'_, DB> = self.write.begin().await?;
-        insert_credential_rows(&mut *tx, items).await?;
-        for (agency, entries) in issue_entries_by_agency(items) {
+        let stored = insert_free_credential_rows(&mut *tx, items).await?;
+        let kept = items
+            .iter()
+            .zip(&stored)
+            .filter(|(_, s)| **s)
+            .map(|(c, _)| c);
+        for (agency, entries) in issue_entries_by_agency(kept) {
             append_audit(&mut *tx, agency, entries, at).await?;
         }
+        let mut out = Vec::with_capacity(items.len());
+        for (item, stored) in items.iter().zip(stored) {
+            out.push(if stored {
+                Ok(())
+            } else {
+                Err(refusal(&mut *tx, item).await?)
+            });
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(out)
     }
 
     async fn licence_id_exists(
@@ -320,7 +338,10 @@ where
         agency_id: &str,
         f: &CredentialFilter,
     ) -> Result<Vec<(i64, CredentialRecord)>, StoreError> {
-        let mut select = Statement::new("SELECT * FROM credentials WHERE agency_id = ");
+        let mut select = Statement::new(
+            "SELECT * FROM credentials WHERE agency_id = ",
+            DB::PLACEHOLDERS,
+        );
         select.push_bind(agency_id);
         if let Some(v) = &f.vct {
             select.push(" AND vct = ").push_bind(v.as_str());
