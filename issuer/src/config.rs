@@ -63,6 +63,8 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     /// How often agency keys are re-read (rotation by another process), seconds.
     pub key_refresh_secs: Option<u64>,
+    /// How long a live admin token is trusted without reading it again, seconds.
+    pub admin_token_cache_secs: Option<u64>,
     /// Validity (`exp - iat`) of a credential issued without `expires_at`, days.
     pub credential_validity_days: Option<i64>,
     /// Digest algorithm of disclosures (`_sd_alg`): `sha-256` (default) or
@@ -81,6 +83,25 @@ pub struct FileConfig {
     pub max_connections_per_ip: Option<usize>,
     /// How long a stopping service waits for requests in flight, seconds.
     pub shutdown_grace_secs: Option<u64>,
+    /// How long a pushed authorization request's `request_uri` lives, seconds.
+    pub par_ttl_secs: Option<i64>,
+    /// Largest pushed authorization request body, bytes.
+    pub max_par_bytes: Option<usize>,
+    /// Pushed authorization requests of one agency pending at once.
+    pub max_pending_authorizations: Option<i64>,
+    /// How long a citizen may take at the agency's login, seconds.
+    pub login_ttl_secs: Option<i64>,
+    /// How long an authorization code lives, seconds.
+    pub authorization_code_ttl_secs: Option<i64>,
+    /// How long a server-provided DPoP nonce is accepted, seconds.
+    pub dpop_nonce_ttl_secs: Option<i64>,
+    /// Whether token requests must carry a DPoP proof.
+    pub dpop_required: Option<bool>,
+    /// How long a record loaded by the admin API waits for its citizen, seconds.
+    pub record_ttl_secs: Option<i64>,
+    /// Each agency's citizen login (OpenID Connect), by agency id.
+    #[serde(default)]
+    pub login: std::collections::BTreeMap<String, LoginConfig>,
     /// Each agency's wallet and key attestation rules,
     /// `[attestation.<agency>]` ([`crate::attestation_policy`]).
     #[serde(default)]
@@ -89,6 +110,148 @@ pub struct FileConfig {
     /// it); advertised to wallets in the credential issuer metadata as
     /// `tongban_trust_list_uri`.
     pub trust_list_url: Option<String>,
+}
+
+/// One agency's citizen login: the OpenID Connect provider the issuer is a
+/// relying party of (`[login.<agency id>]` in the file).
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginConfig {
+    /// The provider's issuer URL (discovery at
+    /// `<issuer>/.well-known/openid-configuration`); https, or http on
+    /// the loopback interface.
+    pub issuer: String,
+    /// The client id the provider registered for this agency.
+    pub client_id: String,
+    /// The client secret, inline (prefer `client_secret_file`).
+    pub client_secret: Option<String>,
+    /// A file holding the client secret (trailing whitespace dropped).
+    pub client_secret_file: Option<PathBuf>,
+    /// Scopes asked for beside `openid`.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for LoginConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret_file", &self.client_secret_file)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One agency's login, resolved: the secret read.
+#[derive(Clone)]
+pub struct AgencyLogin {
+    /// The provider's issuer URL.
+    pub issuer: String,
+    /// The client id.
+    pub client_id: String,
+    /// The client secret, if the provider gave one.
+    pub client_secret: Option<String>,
+    /// Scopes beside `openid`.
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for AgencyLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgencyLogin")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The authorization code flow's settings.
+#[derive(Debug, Clone)]
+pub struct AuthorizationConfig {
+    /// Default 60.
+    pub par_ttl_secs: i64,
+    /// Default 8 KiB.
+    pub max_par_bytes: usize,
+    /// Default 10000.
+    pub max_pending_authorizations: i64,
+    /// Default 600.
+    pub login_ttl_secs: i64,
+    /// Default 60.
+    pub authorization_code_ttl_secs: i64,
+    /// Default 300.
+    pub dpop_nonce_ttl_secs: i64,
+    /// Default false.
+    pub dpop_required: bool,
+    /// Default 2592000 (30 days).
+    pub record_ttl_secs: i64,
+    /// Each agency's login, by agency id.
+    pub logins: std::collections::BTreeMap<String, AgencyLogin>,
+}
+
+/// Reads an agency's login section: a URL that is https (or http on
+/// loopback), a client id, the secret from the file if one is named.
+fn resolve_login(agency: &str, l: &LoginConfig) -> Result<AgencyLogin, ConfigError> {
+    let bad = |message: String| ConfigError::Invalid {
+        key: "login",
+        message: format!("[login.{agency}]: {message}"),
+    };
+    let loopback_http = l.issuer.strip_prefix("http://").is_some_and(|r| {
+        r.starts_with("127.0.0.1") || r.starts_with("[::1]") || r.starts_with("localhost")
+    });
+    if !(l.issuer.starts_with("https://") || loopback_http) {
+        return Err(bad(format!(
+            "issuer {:?} must be an https URL (http only on the loopback interface)",
+            l.issuer
+        )));
+    }
+    if l.client_id.is_empty() {
+        return Err(bad("client_id is empty".into()));
+    }
+    let client_secret = match (&l.client_secret, &l.client_secret_file) {
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "give client_secret or client_secret_file, not both".into()
+            ));
+        }
+        (Some(s), None) => Some(s.clone()),
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| {
+                    bad(format!(
+                        "cannot read client_secret_file {}: {e}",
+                        path.display()
+                    ))
+                })?
+                .trim_end()
+                .to_owned(),
+        ),
+        (None, None) => None,
+    };
+    Ok(AgencyLogin {
+        issuer: l.issuer.trim_end_matches('/').to_owned(),
+        client_id: l.client_id.clone(),
+        client_secret,
+        scopes: l.scopes.clone(),
+    })
+}
+
+fn authorization_config(f: &FileConfig) -> Result<AuthorizationConfig, ConfigError> {
+    let logins = f
+        .login
+        .iter()
+        .map(|(agency, l)| Ok((agency.clone(), resolve_login(agency, l)?)))
+        .collect::<Result<_, ConfigError>>()?;
+    Ok(AuthorizationConfig {
+        par_ttl_secs: f.par_ttl_secs.unwrap_or(60).clamp(5, 600),
+        max_par_bytes: f.max_par_bytes.unwrap_or(8 * 1024).clamp(1024, 64 * 1024),
+        max_pending_authorizations: f.max_pending_authorizations.unwrap_or(10_000).max(1),
+        login_ttl_secs: f.login_ttl_secs.unwrap_or(600).clamp(30, 3600),
+        authorization_code_ttl_secs: f.authorization_code_ttl_secs.unwrap_or(60).clamp(5, 600),
+        dpop_nonce_ttl_secs: f.dpop_nonce_ttl_secs.unwrap_or(300).clamp(10, 3600),
+        dpop_required: f.dpop_required.unwrap_or(false),
+        record_ttl_secs: f.record_ttl_secs.unwrap_or(30 * 86_400).max(60),
+        logins,
+    })
 }
 
 /// The effective configuration.
@@ -138,6 +301,11 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Default 30.
     pub key_refresh_secs: u64,
+    /// Default 5; 0 reads the token from the database on every request.
+    /// A token revoked by another process (the CLI, another replica) stops
+    /// working here within this many seconds; one revoked through this
+    /// process, at once.
+    pub admin_token_cache_secs: u64,
     /// Default 1826 (five years): every Tongban credential carries `exp`.
     pub credential_validity_days: i64,
     /// `_sd_alg` of the credentials this service issues.
@@ -145,6 +313,9 @@ pub struct Config {
     /// Timeouts, connection limits and the shutdown deadline of the HTTP
     /// server (defaults: [`ServerLimits::default`]).
     pub server: ServerLimits,
+    /// The authorization code flow: PAR, the citizen login per agency,
+    /// DPoP, records.
+    pub authorization: AuthorizationConfig,
     /// Each agency's wallet and key attestation rules (default: off).
     pub attestation: crate::attestation_policy::AttestationRules,
     /// The zone's trust list URL the metadata advertises (default none).
@@ -187,9 +358,13 @@ impl Config {
             offer_ttl_secs: number, access_token_ttl_secs: number, nonce_ttl_secs: number,
             tx_code_max_attempts: number, tx_code_length: number, proof_max_age_secs: number,
             batch_size: number, db_max_connections: number, index_block: number, log_format: string, key_refresh_secs: number,
+            admin_token_cache_secs: number,
             credential_validity_days: number, sd_alg: string, header_read_timeout_secs: number,
             body_idle_timeout_secs: number, request_timeout_secs: number, max_connections: number,
-            max_connections_per_ip: number, shutdown_grace_secs: number, trust_list_url: string,
+            max_connections_per_ip: number, shutdown_grace_secs: number, par_ttl_secs: number,
+            max_par_bytes: number, max_pending_authorizations: number, login_ttl_secs: number,
+            authorization_code_ttl_secs: number, dpop_nonce_ttl_secs: number,
+            dpop_required: bool, record_ttl_secs: number, trust_list_url: string,
         );
         over.apply(
             &mut f.listen,
@@ -202,6 +377,7 @@ impl Config {
 
     fn resolve(f: FileConfig) -> Result<Config, ConfigError> {
         let server = server_limits(&f)?;
+        let authorization = authorization_config(&f)?;
         let listen = config::listen_address(f.listen, "127.0.0.1:8080")?;
         let public_url = f
             .public_url
@@ -258,6 +434,14 @@ impl Config {
                 })?
             }
         };
+        let admin_token_cache_secs = f.admin_token_cache_secs.unwrap_or(5);
+        if admin_token_cache_secs > 60 {
+            return Err(ConfigError::Invalid {
+                key: "admin_token_cache_secs",
+                message: "must be 0..=60: a token revoked elsewhere keeps working here this long"
+                    .into(),
+            });
+        }
         let database_url = config::database_url(f.database_url)?;
         let attestation = crate::attestation_policy::AttestationRules::resolve(f.attestation)?;
         let trust_list_url = f.trust_list_url.map(trust_list_url).transpose()?;
@@ -285,9 +469,11 @@ impl Config {
             index_block: f.index_block.unwrap_or(256).clamp(1, 65_536),
             log_format,
             key_refresh_secs: f.key_refresh_secs.unwrap_or(30).max(1),
+            admin_token_cache_secs,
             credential_validity_days: f.credential_validity_days.unwrap_or(1826).clamp(1, 36_500),
             sd_alg,
             server,
+            authorization,
             attestation,
             trust_list_url,
         })

@@ -1,5 +1,5 @@
 //! Wallet attestation (attestation-based client authentication, draft -07)
-//! at the token endpoint and key attestations (OpenID4VCI 1.0 Appendix D)
+//! at the token and PAR endpoints and key attestations (OpenID4VCI 1.0 Appendix D)
 //! at the credential endpoint, under agency `demo`'s `required` policy
 //! with a test wallet provider's root trusted, and agency `other` left
 //! `off` (today's behaviour). One harness per backend runs every case in
@@ -94,6 +94,25 @@ async fn token(
             &all,
             body.into_bytes(),
         )
+        .await;
+    (s, serde_json::from_slice(&out).unwrap_or(Value::Null))
+}
+
+/// A pushed authorization request of agency `demo` (which has a citizen
+/// login in the harness) for a business licence, with `headers`, as
+/// `client_id`.
+async fn par(h: &Harness, headers: &[(&str, &str)], client_id: &str) -> (StatusCode, Value) {
+    let body = format!(
+        "response_type=code&client_id={}&redirect_uri={}&code_challenge={}\
+         &code_challenge_method=S256&scope=business-licence",
+        support_enc(client_id),
+        support_enc("http://127.0.0.1:4711/cb"),
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    );
+    let mut all = vec![("content-type", "application/x-www-form-urlencoded")];
+    all.extend_from_slice(headers);
+    let (s, _, out) = h
+        .raw(Method::POST, "/agencies/demo/par", &all, body.into_bytes())
         .await;
     (s, serde_json::from_slice(&out).unwrap_or(Value::Null))
 }
@@ -315,6 +334,46 @@ async fn run(h: &Harness, f: &Fixture) {
     ];
     refused(
         token(h, "demo", &code2, &refs, "").await,
+        unauthorized,
+        "invalid_client_attestation",
+        "wallet_attestation_pop_replayed",
+    );
+
+    // The PAR endpoint authenticates the wallet as the token endpoint does
+    // (HAIP 1.0: client authentication at PAR and token endpoints).
+    refused(
+        par(h, &[], TEST_CLIENT_ID).await,
+        unauthorized,
+        "invalid_client",
+        "wallet_attestation_missing",
+    );
+    let par_pop = good_pop("par-1");
+    let attested = [
+        ("OAuth-Client-Attestation", f.attestation.as_str()),
+        ("OAuth-Client-Attestation-PoP", par_pop.as_str()),
+    ];
+    refused(
+        par(h, &attested, "someone-else").await,
+        unauthorized,
+        "invalid_client_attestation",
+        "wallet_attestation_client_id_mismatch",
+    );
+    let par_pop = good_pop("par-2");
+    let attested = [
+        ("OAuth-Client-Attestation", f.attestation.as_str()),
+        ("OAuth-Client-Attestation-PoP", par_pop.as_str()),
+    ];
+    let (s, v) = par(h, &attested, TEST_CLIENT_ID).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(
+        v["request_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:ietf:params:oauth:request_uri:"),
+        "{v}"
+    );
+    refused(
+        par(h, &attested, TEST_CLIENT_ID).await,
         unauthorized,
         "invalid_client_attestation",
         "wallet_attestation_pop_replayed",

@@ -305,22 +305,36 @@ async fn licence_ids_are_unique_even_under_concurrency(h: &Harness) {
         (s, v["error"].as_str().unwrap()),
         (StatusCode::CONFLICT, "licence_id_taken")
     );
-    // Twenty requests race for one new licence id: exactly one wins.
+    // Twenty requests race for one new licence id: exactly one wins; twenty
+    // others with new licence ids, committed in the same groups, are not
+    // taken down by the refused ones, and only stored credentials are in
+    // the audit log.
+    let before = audit_chain_ok(h, "demo").await;
     let body = json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 6), "holder_jwk": jwk});
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
+    let tasks: Vec<_> = (0..40u32)
+        .map(|i| {
             let app = h.app.clone();
-            let (t, b) = (h.demo.clone(), body.clone());
-            tokio::spawn(async move { post_status(app, &t, &b).await })
+            let b = if i % 2 == 0 {
+                body.clone()
+            } else {
+                json!({"vct": "urn:tongban:business-licence:1", "claims": catalogue_claims("business-licence", 7000 + i), "holder_jwk": jwk})
+            };
+            let t = h.demo.clone();
+            tokio::spawn(async move { (i % 2, post_status(app, &t, &b).await) })
         })
         .collect();
     let mut codes = Vec::new();
     for t in tasks {
         codes.push(t.await.unwrap());
     }
-    assert_eq!(codes.iter().filter(|c| **c == 201).count(), 1, "{codes:?}");
-    assert_eq!(codes.iter().filter(|c| **c == 409).count(), 19, "{codes:?}");
-    audit_chain_ok(h, "demo").await;
+    let same: Vec<u16> = codes.iter().filter(|c| c.0 == 0).map(|c| c.1).collect();
+    assert_eq!(same.iter().filter(|c| **c == 201).count(), 1, "{codes:?}");
+    assert_eq!(same.iter().filter(|c| **c == 409).count(), 19, "{codes:?}");
+    assert!(
+        codes.iter().filter(|c| c.0 == 1).all(|c| c.1 == 201),
+        "{codes:?}"
+    );
+    assert_eq!(audit_chain_ok(h, "demo").await, before + 21);
 }
 
 async fn post_status(app: axum::Router, token: &str, body: &Value) -> u16 {
@@ -404,6 +418,42 @@ async fn two_replicas_share_one_database(h: &Harness) {
         3 + 60,
         "one unbroken chain across replicas"
     );
+}
+
+async fn whoami_status(app: axum::Router, token: &str) -> u16 {
+    use tower::ServiceExt as _;
+    let req = axum::http::Request::builder()
+        .uri("/admin/v1/agency")
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.oneshot(req).await.unwrap().status().as_u16()
+}
+
+/// specs/issuer-api.md §3.1: a live token is trusted for
+/// `admin_token_cache_secs`; a revocation through one process stops the
+/// token there at once, and on another replica within that lifetime.
+async fn a_revoked_token_stops_here_at_once_and_elsewhere_within_the_cache_lifetime(h: &Harness) {
+    let replica = h.replica().await;
+    let t = h.token("demo", "read").await;
+    assert_eq!(whoami_status(h.app.clone(), &t).await, 200);
+    assert_eq!(whoami_status(replica.clone(), &t).await, 200);
+    let id = h.svc.authenticate(&t).await.unwrap().0.id.clone();
+    h.svc.revoke_token("demo", &id, "test").await.unwrap();
+    assert_eq!(whoami_status(h.app.clone(), &t).await, 401, "this process");
+    let ttl = i64::try_from(h.svc.config().admin_token_cache_secs).unwrap();
+    assert!(ttl > 0);
+    h.clock.advance(ttl - 1);
+    assert_eq!(
+        whoami_status(replica.clone(), &t).await,
+        200,
+        "the replica read the token live less than the lifetime ago"
+    );
+    h.clock.advance(1);
+    assert_eq!(whoami_status(replica.clone(), &t).await, 401, "the replica");
+    // An unknown token is never cached: a new one works at once everywhere.
+    let fresh = h.token("demo", "read").await;
+    assert_eq!(whoami_status(replica, &fresh).await, 200);
 }
 
 async fn list_filters_and_pages(h: &Harness) {
@@ -645,7 +695,7 @@ async fn every_admin_route_needs_a_live_token_with_its_scope(h: &Harness) {
         (Method::GET, "/admin/v1/audit".into(), None, "audit"),
     ];
     let revoked = h.token("demo", "all").await;
-    let rid = h.svc.authenticate(&revoked).await.unwrap().0.id;
+    let rid = h.svc.authenticate(&revoked).await.unwrap().0.id.clone();
     h.svc.revoke_token("demo", &rid, "test").await.unwrap();
     for (m, path, body, scope) in &routes {
         for bad in [
@@ -1183,7 +1233,7 @@ async fn the_draft_15_proof_request_and_no_pin_offers_work(h: &Harness) {
     let (s, _, v) = h
         .form(
             "/agencies/demo/token",
-            &[("grant_type", "authorization_code"), ("code", "x")],
+            &[("grant_type", "password"), ("username", "x")],
         )
         .await;
     assert_eq!(
@@ -2234,6 +2284,7 @@ both_backends!(
     licence_ids_are_unique_even_under_concurrency,
     concurrent_issuance_never_reuses_a_status_index,
     two_replicas_share_one_database,
+    a_revoked_token_stops_here_at_once_and_elsewhere_within_the_cache_lifetime,
     list_filters_and_pages,
     status_changes_show_in_the_status_list,
     every_admin_route_needs_a_live_token_with_its_scope,

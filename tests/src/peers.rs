@@ -35,6 +35,7 @@ pub fn ensure_js() {
             "@openid4vc/oauth2",
             "@openid4vc/openid4vp",
             "jose",
+            "oidc-provider",
         ]
         .iter()
         .all(|p| nm.join(p).join("package.json").exists());

@@ -348,6 +348,10 @@ fn registered_agencies_online_through_the_service_and_the_wallet() {
         (Some(QINGPU), Some(ITEM))
     );
     assert_eq!(last["requester_verified"], true);
+    // The accepted presentation used one of c1's copies: the baseline for
+    // "only the history may change" is the wallet as it is now.
+    let held = wallet_ok(&li, &["list"]);
+    assert_eq!(held[0]["copies"]["unused"], 4, "{held}");
 
     // 2. The service refuses what the registration does not cover.
     let (status, e) = ask(&svc, &qingpu, &["company_name", "legal_representative"]);

@@ -10,9 +10,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
+use tongban_e2e::attested::import_attestation;
 use tongban_e2e::cargo_bin;
 use tongban_e2e::issuer::{IssuerProcess, StartOptions, http};
-use tongban_test_support::attestation::{WalletProvider, p256_key_with_jwk};
+use tongban_test_support::attestation::WalletProvider;
 use tongban_test_support::sample::catalogue_claims;
 
 const PASS: &str = "correct horse battery staple";
@@ -38,53 +39,12 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// A wallet in `dir` holding an attestation from `provider`, with a key
+/// A wallet in `dir/w` holding an attestation from `provider`, with a key
 /// attester it certified (storage `iso_18045_high`).
 fn attested_wallet(dir: &Path, provider: &WalletProvider, now: i64) {
     let out = wallet(&dir.join("w"), &["init"]);
     assert!(out.status.success(), "{}", text(&out));
-    let (_, instance) = p256_key_with_jwk().unwrap();
-    let mut public = instance.clone();
-    public.as_object_mut().unwrap().remove("d");
-    let (_, attester) = p256_key_with_jwk().unwrap();
-    let chain = provider
-        .certify_pem("CLI key storage", &attester, now)
-        .unwrap();
-    let files = [
-        (
-            "wa.jwt",
-            provider
-                .wallet_attestation(&public, now - 60, now + 3600)
-                .unwrap(),
-        ),
-        ("instance.jwk.json", instance.to_string()),
-        ("attester.jwk.json", attester.to_string()),
-        ("attester-chain.pem", chain),
-    ];
-    for (name, body) in &files {
-        std::fs::write(dir.join(name), body).unwrap();
-    }
-    let p = |n: &str| dir.join(n).to_str().unwrap().to_owned();
-    let out = wallet(
-        &dir.join("w"),
-        &[
-            "attestation",
-            "import",
-            "--wallet-attestation",
-            &p("wa.jwt"),
-            "--instance-key",
-            &p("instance.jwk.json"),
-            "--key-attester-key",
-            &p("attester.jwk.json"),
-            "--key-attester-chain",
-            &p("attester-chain.pem"),
-            "--key-storage",
-            "iso_18045_high",
-            "--user-authentication",
-            "iso_18045_moderate",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    import_attestation(&dir.join("w"), PASS, dir, provider, now);
 }
 
 #[test]

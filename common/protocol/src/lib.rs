@@ -22,7 +22,9 @@
 //!   response, and [`oid4vp::verify_vp_token`], the whole check of an
 //!   answer through `tongban-verifier`.
 //!
-//! The OAuth extensions (PAR, DPoP) will be modules beside these.
+//! - [`oauth`]: the OAuth 2.0 extensions of the authorization code flow
+//!   HAIP 1.0 requires — PKCE `S256`, pushed authorization requests
+//!   (RFC 9126) with `authorization_details`, and DPoP (RFC 9449).
 //!
 //! Parsing is as strict as the spec is: members the spec requires are
 //! required, and unknown members are tolerated (metadata and messages are
@@ -30,5 +32,6 @@
 //! is sensible, that metadata names the expected issuer — are the caller's.
 #![forbid(unsafe_code)]
 
+pub mod oauth;
 pub mod oid4vci;
 pub mod oid4vp;

@@ -14,14 +14,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use futures_util::stream::{self, Stream};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{ApiCode, ApiError};
 use super::{ApiJson, AppState, content_type_is, parse_json};
 use crate::app::{
     AgencyRuntime, CredentialFilter, CredentialRecord, CredentialStatus, IssueRequest, Issued,
-    Service, StatusChange, TokenRecord, png_base64,
+    IssuedCredential, RecordRequest, Service, StatusChange, TokenRecord, png_base64,
 };
 use crate::audit::AuditEntry;
 use crate::tokens::{Scope, TOKEN_PREFIX};
@@ -34,7 +34,7 @@ const BATCH_CONCURRENCY: usize = 64;
 #[derive(Debug)]
 pub struct Admin {
     /// The token record.
-    pub token: TokenRecord,
+    pub token: Arc<TokenRecord>,
     /// Its agency, keys opened.
     pub rt: Arc<AgencyRuntime>,
 }
@@ -107,16 +107,58 @@ fn record_json(r: &CredentialRecord) -> Value {
     })
 }
 
+/// The 201 body of an issued credential: the record's members in
+/// [`record_json`]'s order, `status_list` with its `uri`, and the
+/// credential. Serialised straight from the record, with no JSON tree in
+/// between (it is the answer to every issue).
+#[derive(Serialize)]
+struct IssuedBody<'a> {
+    id: &'a str,
+    vct: &'a str,
+    licence_id: Option<&'a str>,
+    status: &'static str,
+    status_list: IssuedPosition<'a>,
+    holder_thumbprint: Option<&'a str>,
+    kid: &'a str,
+    issued_at: i64,
+    expires_at: Option<i64>,
+    offer_id: Option<&'a str>,
+    credential: &'a str,
+}
+
+#[derive(Serialize)]
+struct IssuedPosition<'a> {
+    list: i64,
+    idx: i64,
+    uri: &'a str,
+}
+
+impl<'a> IssuedBody<'a> {
+    fn of(c: &'a IssuedCredential) -> Self {
+        let r = &c.record;
+        IssuedBody {
+            id: &r.id,
+            vct: &r.vct,
+            licence_id: r.licence_id.as_deref(),
+            status: r.status.as_str(),
+            status_list: IssuedPosition {
+                list: r.status_list,
+                idx: r.status_idx,
+                uri: &c.status_uri,
+            },
+            holder_thumbprint: r.holder_thumbprint.as_deref(),
+            kid: &r.kid,
+            issued_at: r.issued_at,
+            expires_at: r.expires_at,
+            offer_id: r.offer_id.as_deref(),
+            credential: &c.credential,
+        }
+    }
+}
+
 fn issued_json(i: &Issued) -> Value {
     match i {
-        Issued::Credential(c) => {
-            let mut v = record_json(&c.record);
-            if let Some(o) = v.as_object_mut() {
-                o.insert("status_list".into(), json!({"list": c.record.status_list, "idx": c.record.status_idx, "uri": c.status_uri}));
-                o.insert("credential".into(), Value::String(c.credential.clone()));
-            }
-            v
-        }
+        Issued::Credential(c) => serde_json::to_value(IssuedBody::of(c)).unwrap_or(Value::Null),
         Issued::Offer(o) => json!({
             "offer_id": o.offer_id,
             "offer_link": o.uri,
@@ -138,7 +180,33 @@ pub async fn issue(
     a.require(Scope::Issue)?;
     let ApiJson(req) = ApiJson::<IssueRequest>::from_request(req, &s).await?;
     let issued = s.issue(&a.rt, &a.token.id, req).await?;
-    Ok((StatusCode::CREATED, Json(issued_json(&issued))).into_response())
+    Ok(match &issued {
+        Issued::Credential(c) => (StatusCode::CREATED, Json(IssuedBody::of(c))).into_response(),
+        Issued::Offer(_) => (StatusCode::CREATED, Json(issued_json(&issued))).into_response(),
+    })
+}
+
+/// `POST /admin/v1/records`: load (or replace) a citizen's record, which
+/// a wallet then asks for with the authorization code flow after the
+/// citizen logs in at the agency's login.
+pub async fn put_record(
+    State(s): State<AppState>,
+    a: Admin,
+    req: Request,
+) -> Result<Response, ApiError> {
+    a.require(Scope::Issue)?;
+    let ApiJson(req) = ApiJson::<RecordRequest>::from_request(req, &s).await?;
+    let loaded = s.put_record(&a.rt, &a.token.id, req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "subject": loaded.subject,
+            "vct": loaded.vct,
+            "scope": loaded.scope,
+            "available_until": loaded.available_until,
+        })),
+    )
+        .into_response())
 }
 
 /// `POST /admin/v1/credentials/batch`: one issue request per line

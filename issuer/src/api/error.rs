@@ -89,6 +89,10 @@ tongban_service_kit::api_codes! {
     StatusListNotFound => ("status_list_not_found", 404,
         "The agency has no status list with this number.",
         "该机构没有此编号的状态列表。"),
+    /// The agency's citizen login cannot be reached or is misconfigured.
+    LoginUnavailable => ("login_unavailable", 502,
+        "The agency's citizen login (its identity provider) cannot be reached right now. Try again shortly; if it persists, the service operator should check the agency's login settings.",
+        "发证机构的统一身份认证暂时无法访问，请稍后重试；如持续出现，请服务管理员检查该机构的登录配置。"),
     /// The database is unreachable or failing.
     StorageUnavailable => ("storage_unavailable", 503,
         "The service cannot reach its database right now; nothing was changed. Try again shortly.",
@@ -169,6 +173,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::InvalidTransition(_) => ApiCode::InvalidTransition,
             ServiceError::StatusListNotFound(_) => ApiCode::StatusListNotFound,
             ServiceError::StorageUnavailable { .. } => ApiCode::StorageUnavailable,
+            ServiceError::LoginUnavailable(_) => ApiCode::LoginUnavailable,
             ServiceError::WrongMasterKey(_) | ServiceError::Internal(_) => ApiCode::Internal,
         };
         let detail = e.to_string();

@@ -1,5 +1,6 @@
 //! The HTTP API: public endpoints (metadata, keys, status lists, type
-//! metadata), OpenID4VCI 1.0 (token, nonce, credential), and the admin API
+//! metadata), OpenID4VCI 1.0 (pushed authorization request, authorization,
+//! login callback, token, nonce, credential), and the admin API
 //! under `/admin/v1` (bearer tokens, scoped per agency and action).
 //!
 //! [`router`] builds the whole service; tests drive it with
@@ -52,6 +53,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/agencies/{agency}/jwks.json"),
     ("GET", "/agencies/{agency}/status"),
     ("GET", "/agencies/{agency}/status/{list}"),
+    ("POST", "/agencies/{agency}/par"),
+    ("GET", "/agencies/{agency}/authorize"),
+    ("GET", "/agencies/{agency}/login/callback"),
     ("POST", "/agencies/{agency}/token"),
     ("POST", "/agencies/{agency}/nonce"),
     ("POST", "/agencies/{agency}/credential"),
@@ -63,6 +67,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/v1/credentials/{id}/revoke"),
     ("POST", "/admin/v1/credentials/{id}/suspend"),
     ("POST", "/admin/v1/credentials/{id}/reinstate"),
+    ("POST", "/admin/v1/records"),
     ("GET", "/admin/v1/audit"),
 ];
 
@@ -109,6 +114,12 @@ fn service_routes(state: &AppState) -> Router<AppState> {
     let batch = Router::new()
         .route("/admin/v1/credentials/batch", post(admin::issue_batch))
         .layer(DefaultBodyLimit::max(batch_limit));
+    // Strangers push authorization requests: a small body only.
+    let par = Router::new()
+        .route("/agencies/{agency}/par", post(oid4vci::par))
+        .layer(DefaultBodyLimit::max(
+            state.config().authorization.max_par_bytes,
+        ));
     Router::new()
         .route("/healthz", get(public::healthz))
         .route("/readyz", get(public::readyz))
@@ -132,6 +143,11 @@ fn service_routes(state: &AppState) -> Router<AppState> {
         .route("/agencies/{agency}/jwks.json", get(public::jwks))
         .route("/agencies/{agency}/status", get(public::status_lists))
         .route("/agencies/{agency}/status/{list}", get(public::status_list))
+        .route("/agencies/{agency}/authorize", get(oid4vci::authorize))
+        .route(
+            "/agencies/{agency}/login/callback",
+            get(oid4vci::login_callback),
+        )
         .route("/agencies/{agency}/token", post(oid4vci::token))
         .route("/agencies/{agency}/nonce", post(oid4vci::nonce))
         .route("/agencies/{agency}/credential", post(oid4vci::credential))
@@ -145,8 +161,10 @@ fn service_routes(state: &AppState) -> Router<AppState> {
             post(admin::reinstate),
         )
         .route("/admin/v1/audit", get(admin::audit))
+        .route("/admin/v1/records", post(admin::put_record))
         .layer(DefaultBodyLimit::max(body_limit))
         .merge(batch)
+        .merge(par)
 }
 
 async fn not_found() -> ApiError {

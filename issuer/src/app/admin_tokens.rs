@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::store::TokenRecord;
 use crate::tokens::{self, NewToken, Scopes, hash_secret};
 
+use super::token_cache::Lookup;
 use super::{AgencyRuntime, Service, ServiceError};
 
 impl Service {
@@ -43,22 +44,35 @@ impl Service {
         id: &str,
         actor: &str,
     ) -> Result<(), ServiceError> {
-        Ok(self
-            .store
+        self.store
             .revoke_token(agency_id, id, self.now(), actor)
-            .await?)
+            .await?;
+        // After the commit, before the answer: from now on this process
+        // refuses the token (other processes within their cache lifetime).
+        self.token_cache.forget(id);
+        Ok(())
     }
 
     /// The live token with this secret, and its agency with keys opened.
+    /// A token found live is trusted for `admin_token_cache_secs` without
+    /// reading it again ([`super::token_cache`]).
     pub async fn authenticate(
         &self,
         secret: &str,
-    ) -> Result<(TokenRecord, Arc<AgencyRuntime>), ServiceError> {
-        let token = self
-            .store
-            .token_by_hash(&hash_secret(secret))
-            .await?
-            .ok_or_else(|| ServiceError::Unauthorized("the token is unknown or revoked".into()))?;
+    ) -> Result<(Arc<TokenRecord>, Arc<AgencyRuntime>), ServiceError> {
+        let hash = hash_secret(secret);
+        let now = self.now();
+        let token = match self.token_cache.lookup(&hash, now) {
+            Lookup::Hit(token) => token,
+            Lookup::Miss { generation } => {
+                let token = Arc::new(self.store.token_by_hash(&hash).await?.ok_or_else(|| {
+                    ServiceError::Unauthorized("the token is unknown or revoked".into())
+                })?);
+                self.token_cache
+                    .offer(&hash, token.clone(), now, generation);
+                token
+            }
+        };
         let rt = self.agency(&token.agency_id).await?;
         Ok((token, rt))
     }

@@ -63,6 +63,10 @@ pub enum ServiceError {
     /// The master key does not open the keys already stored.
     #[error("{0}")]
     WrongMasterKey(String),
+    /// The agency's citizen login (its OpenID Connect provider) cannot be
+    /// used right now; the detail says why.
+    #[error("{0}")]
+    LoginUnavailable(String),
     /// The database is unreachable or failing (logged in full).
     #[error("{detail}")]
     StorageUnavailable {

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use rand_core::OsRng;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand_core::RngCore as _;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot};
@@ -13,11 +15,13 @@ use tongban_verifier::catalogue::schema::Mode;
 use tongban_verifier::{CredentialBuilder, PublicKey};
 
 use super::ServiceError;
-use crate::store::{CredentialRecord, CredentialStatus, NewCredential, Store};
-use crate::tokens::random_b64;
+use crate::store::{
+    Conflict, CredentialRecord, CredentialStatus, NewCredential, Store, StoreError,
+};
 use tongban_service_kit::SharedClock;
 
 use super::offers::{IssuedOffer, OfferOptions};
+use super::os_bytes::OsBytes;
 use super::{AgencyRuntime, Commit, MAX_GROUP, Service, internal};
 
 /// What an admin asks to issue.
@@ -121,15 +125,14 @@ impl Service {
         req: IssueRequest,
     ) -> Result<Issued, ServiceError> {
         let lt = self.check_request(rt, &req)?;
-        if let Some(l) = licence_id(&req.claims)
-            && self.licence_id_taken(&rt.agency.id, &l).await?
-        {
-            return Err(ServiceError::LicenceIdTaken(format!(
-                "licence_id {l:?} was already issued by {}",
-                rt.agency.id
-            )));
-        }
         if let Some(opts) = &req.offer {
+            // An offer stores no credential yet, so its licence id is
+            // checked by a read; a credential's, by the insert itself.
+            if let Some(l) = licence_id(&req.claims)
+                && self.licence_id_taken(&rt.agency.id, &l).await?
+            {
+                return Err(licence_id_taken(&l, &rt.agency.id));
+            }
             return self
                 .create_offer(rt, lt, actor, &req, opts)
                 .await
@@ -145,8 +148,8 @@ impl Service {
             .sign(
                 rt,
                 lt,
-                &req.claims,
-                &holder,
+                req.claims,
+                holder,
                 req.expires_at,
                 req.not_before,
                 None,
@@ -166,10 +169,17 @@ impl Service {
                 detail: "the service is shutting down".into(),
                 cause: None,
             })?;
-        wait.await.map_err(|_| ServiceError::StorageUnavailable {
+        match wait.await.map_err(|_| ServiceError::StorageUnavailable {
             detail: "the commit task stopped".into(),
             cause: None,
-        })??;
+        })? {
+            Ok(()) => {}
+            Err(StoreError::Conflict(Conflict::LicenceId)) => {
+                let l = record.licence_id.as_deref().unwrap_or_default();
+                return Err(licence_id_taken(l, &rt.agency.id));
+            }
+            Err(e) => return Err(e.into()),
+        }
         self.metrics.add(
             "tongban_credentials_issued_total",
             &[("agency", &rt.agency.id), ("vct", lt.slug)],
@@ -192,8 +202,8 @@ impl Service {
         &self,
         rt: &AgencyRuntime,
         lt: &LicenceType,
-        claims: &Map<String, Value>,
-        holder: &PublicKey,
+        claims: Map<String, Value>,
+        holder: PublicKey,
         exp: Option<i64>,
         nbf: Option<i64>,
         offer_id: Option<&str>,
@@ -208,27 +218,30 @@ impl Service {
         let status_uri = format!("{}/status/{list}", rt.agency.iss);
         let iat = self.now();
         let exp = exp.unwrap_or(iat + self.config.credential_validity_days * 86_400);
+        let licence_id = licence_id(&claims);
+        let holder_thumbprint = holder.thumbprint();
         let mut b = CredentialBuilder::new(rt.agency.iss.clone(), lt.vct.clone(), iat)
-            .claims(claims.clone())
-            .holder_key(holder.clone())
+            .claims(claims)
+            .holder_key(holder)
             .status(json!({"status_list": {"idx": idx, "uri": status_uri}}))
             .sd_alg(self.config.sd_alg)
             .expires_at(exp);
         if let Some(n) = nbf {
             b = b.not_before(n);
         }
-        let issued = b
-            .issue(&rt.keys.jws_signer(), &mut OsRng)
-            .map_err(internal)?;
+        let mut rng = OsBytes::new();
+        let issued = b.issue(&rt.keys.jws_signer(), &mut rng).map_err(internal)?;
+        let mut id = [0u8; 16];
+        rng.fill_bytes(&mut id);
         let record = CredentialRecord {
-            id: format!("cred_{}", random_b64(16)),
+            id: format!("cred_{}", URL_SAFE_NO_PAD.encode(id)),
             agency_id: rt.agency.id.clone(),
             vct: lt.vct.clone(),
-            licence_id: licence_id(claims),
+            licence_id,
             status_list: list,
             status_idx: idx,
             status: CredentialStatus::Valid,
-            holder_thumbprint: Some(holder.thumbprint()),
+            holder_thumbprint: Some(holder_thumbprint),
             kid: rt.keys.kid.clone(),
             issued_at: iat,
             expires_at: Some(exp),
@@ -261,6 +274,12 @@ impl Service {
     }
 }
 
+fn licence_id_taken(licence_id: &str, agency: &str) -> ServiceError {
+    ServiceError::LicenceIdTaken(format!(
+        "licence_id {licence_id:?} was already issued by {agency}"
+    ))
+}
+
 /// The `licence_id` claim, if the claims carry one.
 pub(crate) fn licence_id(claims: &Map<String, Value>) -> Option<String> {
     claims
@@ -285,9 +304,9 @@ pub(crate) async fn run_committer(
         let (items, replies): (Vec<NewCredential>, Vec<_>) =
             batch.into_iter().map(|c| (c.item, c.reply)).unzip();
         match store.insert_credentials(&items, clock.now()).await {
-            Ok(()) => {
-                for reply in replies {
-                    let _ = reply.send(Ok(()));
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome.map_err(StoreError::Conflict));
                 }
             }
             Err(e) if items.len() == 1 => {
@@ -296,12 +315,18 @@ pub(crate) async fn run_committer(
                 }
             }
             Err(_) => {
-                // One item spoiled the group (a duplicate licence id, say):
-                // commit each alone so only that one fails.
+                // The database failed the group: commit each alone, so a
+                // failure that belongs to one credential fails only it.
                 for (item, reply) in items.iter().zip(replies) {
                     let r = store
                         .insert_credentials(std::slice::from_ref(item), clock.now())
-                        .await;
+                        .await
+                        .and_then(|mut o| match o.pop() {
+                            Some(outcome) => outcome.map_err(StoreError::Conflict),
+                            None => {
+                                Err(StoreError::Corrupt("no outcome for the credential".into()))
+                            }
+                        });
                     let _ = reply.send(r);
                 }
             }

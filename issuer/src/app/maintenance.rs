@@ -3,12 +3,16 @@
 use super::{Backend, Service, ServiceError};
 
 impl Service {
-    /// Deletes expired nonces and forgets the claims of expired offers, as
-    /// of the service's clock; returns the rows touched.
+    /// Deletes expired nonces, forgets the claims of expired offers, the
+    /// finished authorization requests and expired records, and the DPoP
+    /// `jti`s past their window, as of the service's clock; returns the
+    /// rows (and entries) touched.
     pub async fn purge_expired(&self) -> Result<u64, ServiceError> {
         let now = self.now();
-        let forgotten = (self.nonces.purge(now) + self.spent_pops.purge(now)) as u64;
-        Ok(self.store.purge_expired(now).await? + forgotten)
+        let forgotten =
+            (self.nonces.purge(now) + self.dpop.purge(now) + self.spent_pops.purge(now)) as u64;
+        let authorizations = self.store.purge_authorizations(now).await?;
+        Ok(self.store.purge_expired(now).await? + authorizations + forgotten)
     }
 
     /// Which database this is, and whether it answers (the failure in full,

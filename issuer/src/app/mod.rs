@@ -41,11 +41,15 @@ pub mod backup;
 mod credentials;
 mod error;
 mod issuing;
+pub mod login;
 mod maintenance;
 mod offers;
 mod oid4vci;
+mod os_bytes;
+pub mod records;
 mod status_cache;
 mod status_lists;
+mod token_cache;
 pub use status_lists::StatusLists;
 
 pub use agencies::{AgencyOverview, AgencySpec, AgencyUpdate};
@@ -55,9 +59,11 @@ pub use error::ServiceError;
 pub use issuing::{IssueRequest, Issued, IssuedCredential};
 pub use offers::{IssuedOffer, OfferOptions, offer_uri, png_base64, random_digits};
 pub use oid4vci::{
-    AttestedClient, ChainError, ClientAttestationError, ClientAttestationHeaders, CodeExchange,
-    CredentialBody, CredentialReply, KeyAttestationError, Oid4vciError, form_client_id,
+    AccessToken, AttestedClient, ChainError, ClientAttestationError, ClientAttestationHeaders,
+    CodeExchange, CredentialBody, CredentialReply, DpopAt, KeyAttestationError, Oid4vciError,
+    Redirect, form_client_id,
 };
+pub use records::{ClaimsSource, RecordLoaded, RecordRequest, StoredRecords, SubjectClaims};
 
 pub use crate::store::{
     Agency, Backend, CredentialFilter, CredentialRecord, CredentialStatus, FreshList, KeyStorage,
@@ -104,12 +110,36 @@ pub struct Service {
     allocators: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Range<i64>>>>>,
     committer: mpsc::Sender<Commit>,
     status_cache: status_cache::StatusCache,
+    token_cache: token_cache::TokenCache,
     /// The highest status list this process has seen each agency use.
     lists_seen: Mutex<HashMap<String, i64>>,
     nonces: oid4vci::nonce::Nonces,
+    dpop: oid4vci::dpop::DpopGuard,
+    login: Arc<dyn login::CitizenLogin>,
+    claims: Arc<dyn ClaimsSource>,
     /// The wallet attestation proofs (`jti`) already used.
     spent_pops: oid4vci::spent::SpentSet,
     clock: SharedClock,
+}
+
+/// What a service can be given in place of its own parts (tests, or an
+/// agency answering from its own register).
+#[derive(Default)]
+pub struct Plugins {
+    /// How citizens log in; default: OpenID Connect per `[login.<agency>]`.
+    pub login: Option<Arc<dyn login::CitizenLogin>>,
+    /// Where claims by subject come from; default: the records loaded by
+    /// the admin API.
+    pub claims: Option<Arc<dyn ClaimsSource>>,
+}
+
+impl std::fmt::Debug for Plugins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugins")
+            .field("login", &self.login.is_some())
+            .field("claims", &self.claims.is_some())
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for Service {
@@ -169,15 +199,40 @@ impl Service {
         master: MasterKey,
         clock: SharedClock,
     ) -> Result<Arc<Self>, ServiceError> {
+        Self::with_plugins(config, database, master, clock, Plugins::default())
+    }
+
+    /// As [`Service::new`], with some of its parts given.
+    pub fn with_plugins(
+        config: Config,
+        database: Database,
+        master: MasterKey,
+        clock: SharedClock,
+        plugins: Plugins,
+    ) -> Result<Arc<Self>, ServiceError> {
         let store = database.0;
+        let login = plugins.login.unwrap_or_else(|| {
+            Arc::new(login::OidcLogin::new(
+                config.authorization.logins.clone(),
+                clock.clone(),
+            ))
+        });
+        let claims = plugins
+            .claims
+            .unwrap_or_else(|| Arc::new(StoredRecords(store.clone())));
+        let dpop = oid4vci::dpop::DpopGuard::new(master.derive("tongban dpop nonce key v1"));
         let catalogue = Catalogue::builtin().map_err(internal)?;
         let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
         tokio::spawn(issuing::run_committer(store.clone(), clock.clone(), rx));
         let nonces = oid4vci::nonce::Nonces::new(master.derive("tongban c_nonce key v1"));
+        let token_cache = token_cache::TokenCache::new(config.admin_token_cache_secs);
         Ok(Arc::new(Service {
             config,
             store,
             nonces,
+            dpop,
+            login,
+            claims,
             spent_pops: oid4vci::spent::SpentSet::new(oid4vci::client_attestation::MAX_SPENT_POPS),
             master,
             catalogue,
@@ -186,6 +241,7 @@ impl Service {
             allocators: Mutex::new(HashMap::new()),
             committer: tx,
             status_cache: status_cache::StatusCache::default(),
+            token_cache,
             lists_seen: Mutex::new(HashMap::new()),
             clock,
         }))

@@ -15,8 +15,14 @@ use serde::Serialize;
 use crate::audit::AuditEntry;
 use crate::tokens::Scopes;
 
+pub mod authorization;
 pub mod postgres;
 pub mod sql;
+
+pub use authorization::{
+    AuthorizationRecord, AuthorizationStage, AuthorizationStore, AuthorizedOffer, CodeClaim,
+    LoginBinding, SubjectRecord,
+};
 pub mod sqlite;
 
 /// What can go wrong in storage.
@@ -354,6 +360,50 @@ pub struct OfferRecord {
     pub actor: String,
     /// Created (Unix seconds).
     pub created_at: i64,
+    /// The grant it is redeemed through.
+    pub grant: OfferGrant,
+    /// The citizen's subject at the agency's login (authorization code
+    /// grants; for an issuer-initiated one, who alone may redeem it).
+    pub subject: Option<String>,
+    /// SHA-256 of its `issuer_state` (issuer-initiated authorization code).
+    pub issuer_state_hash: Option<String>,
+    /// The DPoP key (RFC 7638 thumbprint) its access token is bound to.
+    pub dpop_jkt: Option<String>,
+}
+
+/// The grant an offer is redeemed through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferGrant {
+    /// The pre-authorized code (and PIN) in the offer.
+    PreAuthorized,
+    /// The authorization code, from an issuer-initiated offer's
+    /// `issuer_state`.
+    IssuerInitiatedCode,
+    /// The authorization code, asked for by the wallet; the claims came
+    /// from the agency's record.
+    WalletInitiatedCode,
+}
+
+impl OfferGrant {
+    /// The stored code.
+    pub fn code(self) -> i64 {
+        match self {
+            OfferGrant::PreAuthorized => 0,
+            OfferGrant::IssuerInitiatedCode => 1,
+            OfferGrant::WalletInitiatedCode => 2,
+        }
+    }
+
+    /// From the stored code.
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            0 => Some(OfferGrant::PreAuthorized),
+            1 => Some(OfferGrant::IssuerInitiatedCode),
+            2 => Some(OfferGrant::WalletInitiatedCode),
+            _ => None,
+        }
+    }
 }
 
 /// Where an offer stands.
@@ -426,7 +476,7 @@ pub enum Backend {
 
 /// The storage the service runs on.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AuthorizationStore + Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 
@@ -501,12 +551,22 @@ pub trait Store: Send + Sync + 'static {
     /// if the caller dies before using them.
     async fn reserve_status_indices(&self, agency_id: &str, n: i64) -> Result<i64, StoreError>;
 
-    /// Stores credentials with their audit entries, all in one transaction:
-    /// either every one is durable, or none is.
-    async fn insert_credentials(&self, items: &[NewCredential], at: i64) -> Result<(), StoreError>;
+    /// Stores credentials with their `credential.issue` audit entries in
+    /// one transaction. A credential whose licence id is already taken (by
+    /// an earlier credential, or an earlier item of `items`) is not stored
+    /// and has no audit entry; its place in the answer says why, and the
+    /// others are stored all the same — the unique constraint is the check,
+    /// with no read before the insert. On a database error nothing is
+    /// stored.
+    async fn insert_credentials(
+        &self,
+        items: &[NewCredential],
+        at: i64,
+    ) -> Result<Vec<Result<(), Conflict>>, StoreError>;
 
     /// Whether the agency has issued a credential with this licence id
-    /// (one lookup on the unique index).
+    /// (one lookup on the unique index): the check an offer makes when it
+    /// is created.
     async fn licence_id_exists(
         &self,
         agency_id: &str,
@@ -563,6 +623,7 @@ pub trait Store: Send + Sync + 'static {
         max_attempts: i64,
         access_token_hash: &str,
         token_expires_at: i64,
+        dpop_jkt: Option<&str>,
         now: i64,
     ) -> Result<CodeRedemption, StoreError>;
 
@@ -576,7 +637,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores the credentials issued for an offer (one, or the copies of a
     /// batch), marks the offer redeemed (naming the first) and forgets its
-    /// claims, in one transaction. Fails with
+    /// claims (and, for a wallet-initiated authorization code offer, the
+    /// agency's record it came from), in one transaction. Fails with
     /// [`StoreError::InvalidTransition`] if the offer was redeemed meanwhile.
     async fn redeem_offer(
         &self,

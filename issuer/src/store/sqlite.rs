@@ -17,12 +17,14 @@ pub type SqliteStore = SqlStore<Sqlite>;
 impl SqlStore<Sqlite> {
     /// Opens (creating if needed) the database file and applies migrations.
     pub async fn open(file: &Path) -> Result<Self, StoreError> {
-        let SqlitePools { write, read } = db::open_sqlite(
-            file,
-            &SqliteSettings::default(),
-            &sqlx::migrate!("./migrations/sqlite"),
-        )
-        .await?;
+        // No ping before each query: a local file does not go stale, and
+        // the ping is one more hand-off to the connection's thread.
+        let settings = SqliteSettings {
+            ping_before_acquire: false,
+            ..SqliteSettings::default()
+        };
+        let SqlitePools { write, read } =
+            db::open_sqlite(file, &settings, &sqlx::migrate!("./migrations/sqlite")).await?;
         Ok(SqlStore { write, read })
     }
 }

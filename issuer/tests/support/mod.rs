@@ -11,7 +11,8 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use rand_core::{OsRng, RngCore};
 use serde_json::{Value, json};
-use tongban_issuer::app::{AgencySpec, Database, Service};
+use tongban_issuer::app::login::{CitizenLogin, LoginError, LoginStart, PendingLogin};
+use tongban_issuer::app::{AgencySpec, Database, Plugins, Service};
 use tongban_issuer::bootstrap;
 use tongban_issuer::config::{Config, Overrides};
 use tongban_issuer::keys::MasterKey;
@@ -21,6 +22,63 @@ use tongban_test_support::sample::catalogue_claims;
 use tower::ServiceExt as _;
 
 pub const PUBLIC_URL: &str = "https://issuer.test";
+/// The fake login of agency `demo` (see [`FakeLogin`]).
+pub const LOGIN_URL: &str = "https://login.test/authorize";
+
+/// A citizen login for agency `demo` only, without a provider: `begin`
+/// sends the browser to [`LOGIN_URL`]`?state=…`, and `finish` takes the
+/// code `sub:<subject>` as that subject's successful login (anything else
+/// is refused). The OpenID Connect relying party itself is tested against
+/// a real provider in `tests/tests/haip_auth.rs`.
+pub struct FakeLogin;
+
+#[async_trait::async_trait]
+impl CitizenLogin for FakeLogin {
+    fn serves(&self, agency_id: &str) -> bool {
+        agency_id == "demo"
+    }
+
+    async fn begin(&self, agency_id: &str, _redirect_uri: &str) -> Result<LoginStart, LoginError> {
+        if agency_id != "demo" {
+            return Err(LoginError::NotConfigured(agency_id.into()));
+        }
+        let mut r = [0u8; 16];
+        OsRng.fill_bytes(&mut r);
+        let state = hex::encode(r);
+        Ok(LoginStart {
+            url: format!("{LOGIN_URL}?state={state}"),
+            pending: PendingLogin {
+                state,
+                nonce: "n".into(),
+                verifier: "v".into(),
+            },
+        })
+    }
+
+    async fn finish(
+        &self,
+        _agency_id: &str,
+        _redirect_uri: &str,
+        code: &str,
+        pending: &PendingLogin,
+        _now: i64,
+    ) -> Result<String, LoginError> {
+        assert_eq!(
+            (pending.nonce.as_str(), pending.verifier.as_str()),
+            ("n", "v")
+        );
+        code.strip_prefix("sub:")
+            .map(str::to_owned)
+            .ok_or_else(|| LoginError::Refused("the fake login refuses this code".into()))
+    }
+}
+
+fn fake_login() -> Plugins {
+    Plugins {
+        login: Some(Arc::new(FakeLogin)),
+        claims: None,
+    }
+}
 pub const DEMO_ISS: &str = "https://issuer.test/agencies/demo";
 
 pub struct Harness {
@@ -60,6 +118,7 @@ fn config(dir: &std::path::Path, database_url: Option<String>) -> Config {
             "TONGBAN_ISSUER_MAX_BODY_BYTES" => Some("65536".into()),
             "TONGBAN_ISSUER_MAX_BATCH_BYTES" => Some("4194304".into()),
             "TONGBAN_ISSUER_DB_MAX_CONNECTIONS" => Some("8".into()),
+            "TONGBAN_ISSUER_MAX_PENDING_AUTHORIZATIONS" => Some("20".into()),
             _ => None,
         },
     )
@@ -131,8 +190,14 @@ impl Harness {
         OsRng.fill_bytes(&mut raw);
         let master_hex = hex::encode(raw);
         let clock = ManualClock::new(SystemClock.now());
-        let svc =
-            Service::new(c, db, MasterKey::parse(&master_hex).unwrap(), clock.clone()).unwrap();
+        let svc = Service::with_plugins(
+            c,
+            db,
+            MasterKey::parse(&master_hex).unwrap(),
+            clock.clone(),
+            fake_login(),
+        )
+        .unwrap();
         let (_, demo) = bootstrap::bootstrap_demo(&svc).await.unwrap().unwrap();
         let other = svc
             .create_agency(
@@ -170,11 +235,12 @@ impl Harness {
     pub async fn replica(&self) -> Router {
         let c = self.svc.config().clone();
         let db = Database::open(&c).await.unwrap();
-        let svc = Service::new(
+        let svc = Service::with_plugins(
             c,
             db,
             MasterKey::parse(&self.master_hex).unwrap(),
             self.clock.clone(),
+            fake_login(),
         )
         .unwrap();
         tongban_issuer::api::router(svc)

@@ -3,9 +3,9 @@
 //! Used by the `issue-load` binary (`scripts/load.sh`) and by the crash test
 //! (`tests/tests/issuer_crash.rs`).
 //!
-//! Each worker is one thread with its own keep-alive connection (a `ureq`
-//! agent), issuing one credential after another; every request's latency is
-//! recorded. A credential counts as acknowledged only when the service
+//! Each worker is a task with its own keep-alive connection, all on one
+//! client thread ([`crate::http1`]), issuing one credential after another;
+//! every request's latency is recorded. A credential counts as acknowledged only when the service
 //! answered 201 with its id and status index.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -16,8 +16,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use serde_json::{Value, json};
 use tongban_verifier::{Ed25519Signer, Signer as _};
+
+use crate::http1::Connection;
 
 /// The licence type the load issues.
 pub const LOAD_VCT: &str = "urn:tongban:business-licence:1";
@@ -243,112 +246,91 @@ fn body_template() -> Result<(String, String), String> {
     Ok((a.to_owned(), b.to_owned()))
 }
 
+/// What every worker shares.
+struct Work {
+    /// The request body before and after the licence serial.
+    before: String,
+    after: String,
+    /// Requests started so far, in all (the next serial).
+    counter: AtomicU64,
+    /// `serial_prefix` × 10⁹.
+    prefix: u64,
+    base: String,
+    token: String,
+    start: Instant,
+    deadline: Option<Instant>,
+    count: Option<u64>,
+    pause: Duration,
+    stop: Arc<AtomicBool>,
+}
+
+/// One worker's results.
+#[derive(Default)]
+struct WorkerOut {
+    acks: Vec<Ack>,
+    acked_at: Vec<u64>,
+    lat: Vec<u64>,
+    errors: BTreeMap<String, u64>,
+}
+
 /// Runs the load until the duration or count is reached, or `stop` is set
-/// (the crash test sets it after killing the service).
+/// (the crash test sets it after killing the service). Every worker is a
+/// task with its own keep-alive connection, all on one client thread
+/// ([`crate::http1`]), so the client costs the machine as little as it can.
 pub fn run_load(target: &Target, cfg: &LoadConfig, stop: &Arc<AtomicBool>) -> LoadResult {
+    let workers = cfg.workers.max(1);
+    let mut result = LoadResult {
+        workers,
+        ..Default::default()
+    };
     let (before, after) = match body_template() {
         Ok(t) => t,
         Err(e) => {
-            let mut r = LoadResult::default();
-            r.errors.insert(format!("setup: {e}"), 1);
-            return r;
+            result.errors.insert(format!("setup: {e}"), 1);
+            return result;
         }
     };
-    let template = Arc::new((before, after));
-    let counter = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    let deadline = cfg.duration.map(|d| start + d);
-    let url = format!("{}/admin/v1/credentials", target.base);
-    let auth = format!("Bearer {}", target.token);
-    let prefix = u64::from(cfg.serial_prefix.clamp(1, 9)) * 1_000_000_000;
-    let handles: Vec<_> = (0..cfg.workers.max(1))
-        .map(|_| {
-            let template = template.clone();
-            let counter = counter.clone();
-            let stop = stop.clone();
-            let url = url.clone();
-            let auth = auth.clone();
-            let count = cfg.count;
-            let pause = cfg.error_pause;
-            std::thread::spawn(move || {
-                let agent = ureq::AgentBuilder::new()
-                    .timeout(Duration::from_secs(30))
-                    .max_idle_connections_per_host(1)
-                    .build();
-                let mut acks = Vec::new();
-                let mut acked_at = Vec::new();
-                let mut lat = Vec::new();
-                let mut errors: BTreeMap<String, u64> = BTreeMap::new();
-                loop {
-                    if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d)
-                    {
-                        break;
-                    }
-                    let n = counter.fetch_add(1, Ordering::Relaxed);
-                    if count.is_some_and(|c| n >= c) {
-                        break;
-                    }
-                    let body = format!("{}{}{}", template.0, prefix + n, template.1);
-                    let t0 = Instant::now();
-                    let r = agent
-                        .post(&url)
-                        .set("Authorization", &auth)
-                        .set("Content-Type", "application/json")
-                        .send_string(&body);
-                    let outcome = match r {
-                        Ok(resp) => {
-                            let status = resp.status();
-                            let text = resp.into_string();
-                            let us = t0.elapsed().as_micros() as u64;
-                            match (status, text) {
-                                (201, Ok(text)) => {
-                                    lat.push(us);
-                                    match parse_ack(&text) {
-                                        Some(a) => {
-                                            acks.push(a);
-                                            acked_at.push(start.elapsed().as_millis() as u64);
-                                            None
-                                        }
-                                        None => Some("bad 201 body".to_owned()),
-                                    }
-                                }
-                                (201, Err(_)) => Some("transport (reading a 201)".to_owned()),
-                                (s, _) => {
-                                    lat.push(us);
-                                    Some(format!("http {s}"))
-                                }
-                            }
-                        }
-                        Err(ureq::Error::Status(s, resp)) => {
-                            let _ = resp.into_string();
-                            lat.push(t0.elapsed().as_micros() as u64);
-                            Some(format!("http {s}"))
-                        }
-                        Err(ureq::Error::Transport(_)) => Some("transport".to_owned()),
-                    };
-                    if let Some(kind) = outcome {
-                        let transport = kind.starts_with("transport");
-                        *errors.entry(kind).or_default() += 1;
-                        if transport {
-                            std::thread::sleep(pause);
-                        }
-                    }
-                }
-                (acks, acked_at, lat, errors)
-            })
-        })
-        .collect();
-    let mut result = LoadResult {
-        workers: cfg.workers.max(1),
-        ..Default::default()
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            result.errors.insert(format!("setup: {e}"), 1);
+            return result;
+        }
     };
-    for h in handles {
-        match h.join() {
-            Ok((acks, acked_at, lat, errors)) => {
-                result.acks.extend(acks);
-                result.acked_at_ms.extend(acked_at);
-                result.latencies_us.extend(lat);
-                for (k, n) in errors {
+    let start = Instant::now();
+    let work = Arc::new(Work {
+        before,
+        after,
+        counter: AtomicU64::new(0),
+        prefix: u64::from(cfg.serial_prefix.clamp(1, 9)) * 1_000_000_000,
+        base: target.base.clone(),
+        token: target.token.clone(),
+        start,
+        deadline: cfg.duration.map(|d| start + d),
+        count: cfg.count,
+        pause: cfg.error_pause,
+        stop: stop.clone(),
+    });
+    let outs = rt.block_on(async {
+        let tasks: Vec<_> = (0..workers)
+            .map(|_| tokio::spawn(worker(work.clone())))
+            .collect();
+        let mut outs = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            outs.push(t.await);
+        }
+        outs
+    });
+    for out in outs {
+        match out {
+            Ok(w) => {
+                result.acks.extend(w.acks);
+                result.acked_at_ms.extend(w.acked_at);
+                result.latencies_us.extend(w.lat);
+                for (k, n) in w.errors {
                     *result.errors.entry(k).or_default() += n;
                 }
             }
@@ -361,12 +343,74 @@ pub fn run_load(target: &Target, cfg: &LoadConfig, stop: &Arc<AtomicBool>) -> Lo
     result
 }
 
-fn parse_ack(text: &str) -> Option<Ack> {
-    let v: Value = serde_json::from_str(text).ok()?;
+/// One connection issuing one credential after another.
+async fn worker(w: Arc<Work>) -> WorkerOut {
+    let mut out = WorkerOut::default();
+    let mut conn = match Connection::new(&w.base, Some(&w.token), Duration::from_secs(30)) {
+        Ok(c) => c,
+        Err(e) => {
+            out.errors.insert(format!("setup: {e}"), 1);
+            return out;
+        }
+    };
+    loop {
+        if w.stop.load(Ordering::Relaxed) || w.deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        let n = w.counter.fetch_add(1, Ordering::Relaxed);
+        if w.count.is_some_and(|c| n >= c) {
+            break;
+        }
+        let body = Bytes::from(format!("{}{}{}", w.before, w.prefix + n, w.after));
+        let t0 = Instant::now();
+        let failure = match conn.post_json("/admin/v1/credentials", body).await {
+            Ok((status, text)) => {
+                out.lat.push(t0.elapsed().as_micros() as u64);
+                match (status, parse_ack(&text)) {
+                    (201, Some(a)) => {
+                        out.acks.push(a);
+                        out.acked_at.push(w.start.elapsed().as_millis() as u64);
+                        None
+                    }
+                    (201, None) => Some("bad 201 body".to_owned()),
+                    (s, _) => Some(format!("http {s}")),
+                }
+            }
+            Err(e) => Some(format!("transport ({})", e.kind())),
+        };
+        if let Some(kind) = failure {
+            let transport = kind.starts_with("transport");
+            *out.errors.entry(kind).or_default() += 1;
+            if transport {
+                // The service is down: do not turn into a busy loop.
+                tokio::time::sleep(w.pause).await;
+            }
+        }
+    }
+    out
+}
+
+/// The fields of a 201 the load keeps; the rest (the credential itself)
+/// is skipped without being copied.
+#[derive(serde::Deserialize)]
+struct AckBody<'a> {
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+    status_list: AckPosition,
+}
+
+#[derive(serde::Deserialize)]
+struct AckPosition {
+    list: i64,
+    idx: i64,
+}
+
+fn parse_ack(text: &[u8]) -> Option<Ack> {
+    let b: AckBody<'_> = serde_json::from_slice(text).ok()?;
     Some(Ack {
-        id: v["id"].as_str()?.to_owned(),
-        list: v["status_list"]["list"].as_i64()?,
-        idx: v["status_list"]["idx"].as_i64()?,
+        id: b.id.into_owned(),
+        list: b.status_list.list,
+        idx: b.status_list.idx,
     })
 }
 

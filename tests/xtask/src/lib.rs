@@ -7,7 +7,8 @@
 //! - `make-sample`: the README's sample in `specs/vectors/sample/`.
 //! - `qr-sizes`: the QR size table of `docs/performance.md`.
 //! - `dump-presentation`: a realistic presentation of one licence type.
-//! - `issue-load`: a load run against a running issuer ([`issuer_load`]).
+//! - `issue-load`: a load run against a running issuer ([`issuer_load`],
+//!   over the lean client of [`http1`]).
 //! - `verify-load`: a load run against a running verifier service
 //!   ([`verifier_load`]).
 //!
@@ -17,5 +18,6 @@
 #![forbid(unsafe_code)]
 
 pub mod corpus;
+pub mod http1;
 pub mod issuer_load;
 pub mod verifier_load;

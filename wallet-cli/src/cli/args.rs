@@ -72,6 +72,7 @@ pub enum Command {
     ///
     ///   tongban-wallet receive 'openid-credential-offer://?credential_offer=…'
     ///   tongban-wallet receive offer.png            (a photo or screenshot of the QR code)
+    ///   tongban-wallet receive --issuer https://licences.wujiang.example/agencies/wujiang-amr --type business-licence
     ///   tongban-wallet receive --file licence.sdjwt --issuer-key wujiang-amr.jwk.json
     ///   tongban-wallet receive --batch 3 'openid-credential-offer://?…'   (three copies, three keys)
     ///
@@ -270,14 +271,49 @@ pub enum VerifierCaCommand {
 pub struct ReceiveArgs {
     /// The credential offer: an openid-credential-offer:// URI, a file
     /// holding one, or a PNG/JPEG of its QR code. The wallet runs the
-    /// OpenID4VCI pre-authorized code flow with the issuer it names, and
+    /// OpenID4VCI pre-authorized code flow — or, for an offer with the
+    /// authorization code grant, opens the issuer's login in the browser and
+    /// waits for it on a loopback port — with the issuer it names, and
     /// checks the credential with the keys that issuer publishes.
     #[arg(
         value_name = "OFFER",
-        required_unless_present = "file",
-        conflicts_with = "file"
+        required_unless_present_any = ["file", "issuer"],
+        conflicts_with_all = ["file", "issuer"]
     )]
     pub offer: Option<String>,
+    /// Without an offer: ask this credential issuer (its identifier, a URL)
+    /// for a credential with the authorization code flow; the citizen logs
+    /// in at the issuer in the browser. Needs --type.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "configuration",
+        conflicts_with = "file"
+    )]
+    pub issuer: Option<String>,
+    /// With --issuer: the credential configuration to ask for (e.g.
+    /// business-licence).
+    #[arg(long = "type", value_name = "CONFIGURATION", requires = "issuer")]
+    pub configuration: Option<String>,
+    /// The program that opens the issuer's login page (authorization code
+    /// flow), given the URL; "none" only prints the URL. Default: the
+    /// system's (xdg-open, open, or start).
+    #[arg(
+        long,
+        env = "TONGBAN_WALLET_BROWSER",
+        value_name = "PROGRAM",
+        conflicts_with = "file"
+    )]
+    pub browser: Option<String>,
+    /// How long to wait for the browser to come back from the issuer's
+    /// login, seconds.
+    #[arg(
+        long = "login-timeout",
+        value_name = "SECONDS",
+        default_value_t = 300,
+        conflicts_with = "file"
+    )]
+    pub login_timeout: u64,
     /// The PIN (tx_code) the agency sent separately, for scripts; without
     /// it the wallet asks on the terminal, again after a wrong PIN while
     /// attempts are left.

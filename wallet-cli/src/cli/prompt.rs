@@ -52,15 +52,60 @@ pub fn ask(question: &str) -> bool {
 }
 
 /// The citizen at a terminal: progress on stderr, the PIN asked without
-/// echo (the issuer's description of it shown once).
+/// echo (the issuer's description of it shown once), the issuer's login
+/// opened with `browser` (the system's opener when `None`, nothing but the
+/// printed URL for `none`).
 #[derive(Default)]
 pub struct Terminal {
     described: bool,
+    /// The program that opens a login URL.
+    pub browser: Option<String>,
+}
+
+impl Terminal {
+    /// A terminal opening logins with `browser` (see [`Terminal`]).
+    pub fn with_browser(browser: Option<String>) -> Terminal {
+        Terminal {
+            described: false,
+            browser,
+        }
+    }
+}
+
+/// The system's way to open a URL.
+fn system_opener() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(target_os = "windows") {
+        "explorer"
+    } else {
+        "xdg-open"
+    }
 }
 
 impl Interaction for Terminal {
     fn progress(&mut self, message: &str) {
         eprintln!("{message}");
+    }
+
+    fn open_in_browser(&mut self, url: &str) {
+        // Always printed: the browser may be on another machine, or none.
+        eprintln!("请在浏览器中登录发证机构 / Log in at the issuer in your browser:\n  {url}");
+        let program = self.browser.as_deref().unwrap_or(system_opener());
+        if program == "none" {
+            return;
+        }
+        // Not waited for: the wallet waits for the browser's return instead.
+        if let Err(e) = std::process::Command::new(program)
+            .arg(url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+        {
+            eprintln!(
+                "(could not start {program}: {e}; open the URL above yourself 请手动打开上述网址)"
+            );
+        }
     }
 
     fn ask_tx_code(&mut self, tx_code: &TxCode) -> Option<String> {

@@ -80,6 +80,20 @@ pub enum ReceiveError {
     /// The holder key could not sign the proof.
     #[error("the holder key could not sign the key proof: {0}")]
     Signing(String),
+    /// The citizen's login at the issuer did not authorize the wallet
+    /// (`error` in the authorization response).
+    #[error("the issuer did not authorize this request: {0}")]
+    AuthorizationDenied(String),
+    /// The authorization response is not this request's (`state`, `iss`)
+    /// or has no code.
+    #[error("the authorization response cannot be used: {0}")]
+    AuthorizationResponseInvalid(String),
+    /// The browser did not come back from the login in time.
+    #[error("the login in the browser did not come back within {0} seconds; run receive again")]
+    LoginTimeout(u64),
+    /// The wallet cannot listen for the browser's return on this machine.
+    #[error("cannot wait for the browser on the loopback interface: {0}")]
+    Loopback(String),
     /// The received credential does not pass the checks.
     #[error("the credential does not verify: {reason} — {detail}")]
     Refused {
@@ -113,6 +127,10 @@ impl ReceiveError {
             ReceiveError::CompressedResponse(_) => "response_compressed",
             ReceiveError::Signing(_) => "signing_failed",
             ReceiveError::Refused { .. } => "credential_refused",
+            ReceiveError::AuthorizationDenied(_) => "authorization_denied",
+            ReceiveError::AuthorizationResponseInvalid(_) => "authorization_response_invalid",
+            ReceiveError::LoginTimeout(_) => "login_timeout",
+            ReceiveError::Loopback(_) => "loopback_unavailable",
         }
     }
 
@@ -127,6 +145,7 @@ impl ReceiveError {
                 | ReceiveError::TxCodeNotEntered
                 | ReceiveError::OfferLocked
                 | ReceiveError::OfferRejected(_)
+                | ReceiveError::AuthorizationDenied(_)
         )
     }
 

@@ -15,12 +15,14 @@ use tongban_verifier::{AnySigner, CredentialInfo, InMemoryKeys, KeyWithId, Publi
 
 use crate::store::{CredentialCopy, HolderKey, MAX_BATCH};
 
+use super::ReceiveError;
+use super::authorization::{self, Granted};
 use super::check::{Expected, check_credential};
+use super::dpop::Dpop;
 use super::http::{Client, Reply, oauth_error};
 use super::jwe::{ResponseKey, encrypt_request};
 use super::metadata::{RequestEncryption, configuration, parse_issuer_metadata, well_known_url};
 use super::offer::{Offer, OfferRef, TxCode, parse_offer_uri};
-use super::{ReceiveError, printable};
 use crate::attestation::StoredAttestation;
 
 /// How the wallet talks to the user while receiving.
@@ -30,7 +32,18 @@ pub trait Interaction {
     /// Asks for the PIN the offer requires; `None` when there is no one to
     /// ask (no terminal). An empty answer means the user gave up.
     fn ask_tx_code(&mut self, tx_code: &TxCode) -> Option<String>;
+    /// Sends the citizen to the issuer's login at `url` (the authorization
+    /// code flow): opens it in a browser, or shows it. The wallet then
+    /// waits for the browser to come back.
+    fn open_in_browser(&mut self, url: &str) {
+        self.progress(&format!(
+            "Log in at the issuer in your browser 请在浏览器中登录发证机构: {url}"
+        ));
+    }
 }
+
+/// The `client_id` the wallet uses with every authorization server.
+pub const CLIENT_ID: &str = "tongban-wallet";
 
 /// Choices for [`receive_offer`].
 #[derive(Debug, Clone)]
@@ -49,20 +62,28 @@ pub struct Options {
     pub now: i64,
     /// HTTP timeout.
     pub timeout: Duration,
+    /// The wallet's OAuth `client_id` (authorization code flow) when it has
+    /// no wallet attestation; with one, the attestation's `sub` is used
+    /// ([`Options::client_id`]).
+    pub client_id: String,
+    /// How long the citizen may take at the issuer's login.
+    pub login_timeout: Duration,
     /// How many copies to ask for (OpenID4VCI batch issuance, each bound
     /// to a fresh key of its own): `None` for the issuer's `batch_size`
     /// up to [`MAX_BATCH`], one when it offers no batches. One copy is
     /// bound to the wallet's holder key.
     pub batch: Option<usize>,
     /// The wallet attestation (and key attester) to show the issuer, when
-    /// the wallet has one: its headers go with the token request, and a
-    /// key attestation of the holder key in each key proof's header.
+    /// the wallet has one: its headers go with the pushed authorization
+    /// and token requests (a fresh proof of possession each), and a key
+    /// attestation of the holder key in each key proof's header.
     pub attestation: Option<StoredAttestation>,
 }
 
 impl Options {
-    /// Defaults: ask for the PIN, encrypt, https only, 20 s timeout, as
-    /// many copies as the issuer offers (up to [`MAX_BATCH`]).
+    /// Defaults: ask for the PIN, encrypt, https only, 20 s timeout, five
+    /// minutes at the login, client id [`CLIENT_ID`], as many copies as
+    /// the issuer offers (up to [`MAX_BATCH`]).
     pub fn new(now: i64) -> Options {
         Options {
             tx_code: None,
@@ -70,9 +91,20 @@ impl Options {
             allow_http: false,
             now,
             timeout: Duration::from_secs(20),
+            client_id: CLIENT_ID.to_owned(),
+            login_timeout: Duration::from_secs(300),
             batch: None,
             attestation: None,
         }
+    }
+
+    /// The `client_id` to send: the wallet attestation's `sub` when the
+    /// wallet has one (HAIP 1.0: the PAR request's `client_id` is that
+    /// `sub`), else [`Options::client_id`].
+    pub fn client_id(&self) -> &str {
+        self.attestation
+            .as_ref()
+            .map_or(self.client_id.as_str(), |a| a.client_id.as_str())
     }
 }
 
@@ -185,8 +217,19 @@ pub fn receive_offer(
     ui: &mut dyn Interaction,
     opts: &Options,
 ) -> Result<Received, ReceiveError> {
+    let offer = resolve_offer(&Client::new(opts), offer_text)?;
+    receive(offer, holder, ui, opts)
+}
+
+/// Runs the flow for a resolved `offer` (or a wallet-initiated request,
+/// [`Offer::wallet_initiated`]).
+pub fn receive(
+    offer: Offer,
+    holder: &dyn Signer,
+    ui: &mut dyn Interaction,
+    opts: &Options,
+) -> Result<Received, ReceiveError> {
     let client = Client::new(opts);
-    let offer = resolve_offer(&client, offer_text)?;
     let iss = offer.credential_issuer.clone();
     client.check_url(&iss)?;
     let [config_id] = offer.credential_configuration_ids.as_slice() else {
@@ -237,12 +280,12 @@ pub fn receive_offer(
             as_meta.issuer
         )));
     }
-    if !as_meta.supports_grant(PRE_AUTH_GRANT) {
+    if offer.pre_authorized_code.is_some() && !as_meta.supports_grant(PRE_AUTH_GRANT) {
         return Err(ReceiveError::OfferUnsupported(
             "the authorization server does not support the pre-authorized code grant".into(),
         ));
     }
-    let token_endpoint = as_meta.token_endpoint.ok_or_else(|| {
+    let token_endpoint = as_meta.token_endpoint.clone().ok_or_else(|| {
         ReceiveError::MetadataInvalid(
             "the authorization server metadata has no token_endpoint".into(),
         )
@@ -270,7 +313,8 @@ pub fn receive_offer(
     };
 
     // How many copies, and their keys: the wallet's holder key for one,
-    // a fresh key each for a batch (unlinkable presentations).
+    // a fresh key each for a batch (unlinkable presentations). Decided
+    // before anything is spent.
     let count = batch_count(opts.batch, meta.batch_size)?;
     let fresh: Vec<HolderKey> = if count > 1 {
         (0..count)
@@ -295,17 +339,59 @@ pub fn receive_offer(
         ));
     }
 
-    // Token, with the PIN.
-    let access_token = token(&client, &token_endpoint, &as_id, &offer, ui, opts)?;
+    // DPoP whenever the authorization server takes ES256 proofs.
+    let mut dpop = as_meta
+        .dpop_signing_alg_values_supported
+        .as_ref()
+        .is_some_and(|a| a.iter().any(|a| a == "ES256"))
+        .then(|| Dpop::new(opts.now));
+
+    // Token: with the PIN, or after the citizen's login; the wallet
+    // attestation, when the wallet has one, with every request to the
+    // authorization server.
+    let granted = match &offer.pre_authorized_code {
+        Some(code) => token(
+            &client,
+            &token_endpoint,
+            &as_id,
+            &offer,
+            code,
+            dpop.as_mut(),
+            ui,
+            opts,
+        )?,
+        None => {
+            let scope = config.scope.clone().ok_or_else(|| {
+                ReceiveError::MetadataInvalid(format!(
+                    "configuration {:?} has no scope to ask for it with (HAIP 1.0 §4.1)",
+                    config.id
+                ))
+            })?;
+            authorization::authorize(
+                &client,
+                &as_id,
+                &as_meta,
+                &token_endpoint,
+                &scope,
+                &offer,
+                dpop.as_mut(),
+                ui,
+                opts,
+            )?
+        }
+    };
+    let dpop = if granted.dpop_bound { dpop } else { None };
+    let access_token = granted.access_token;
 
     // Nonce, key proofs (one nonce for all, §8.2) and the credential
     // request; once more with a fresh nonce if the issuer says the nonce
     // is stale (§8.3.1.2).
     client.check_url(&meta.credential_endpoint)?;
     let mut retried = false;
+    let mut dpop = dpop;
     let (reply, response_key) = loop {
         let nonce = match &meta.nonce_endpoint {
-            Some(url) => Some(fetch_nonce(&client, url)?),
+            Some(url) => Some(fetch_nonce(&client, url, dpop.as_mut())?),
             None => None,
         };
         let proofs = signers
@@ -317,6 +403,7 @@ pub fn receive_offer(
             &client,
             &meta.credential_endpoint,
             &access_token,
+            dpop.as_mut(),
             encryption.as_ref(),
             request,
             ui,
@@ -407,18 +494,61 @@ fn bound_key(sd_jwt: &str, signers: &[&dyn Signer], taken: &[bool]) -> usize {
 
 /// Sends the credential request, encrypted to the issuer's key with a
 /// fresh response key when `encryption` is set, plain JSON otherwise.
+#[allow(clippy::too_many_arguments)]
 fn request_credential(
     client: &Client,
     endpoint: &str,
     access_token: &str,
+    mut dpop: Option<&mut Dpop>,
+    encryption: Option<&(RequestEncryption, String)>,
+    request: CredentialRequest,
+    ui: &mut dyn Interaction,
+) -> Result<(Reply, Option<ResponseKey>), ReceiveError> {
+    let mut retried = false;
+    loop {
+        let (reply, key) = send_credential_request(
+            client,
+            endpoint,
+            access_token,
+            dpop.as_deref(),
+            encryption,
+            request.clone(),
+            ui,
+        )?;
+        let asks = match dpop.as_deref_mut() {
+            Some(d) => !retried && d.asks_for_nonce(&reply),
+            None => false,
+        };
+        if !asks {
+            return Ok((reply, key));
+        }
+        ui.progress("The issuer asks for a fresh DPoP nonce; trying once more");
+        retried = true;
+    }
+}
+
+/// One credential request: `Authorization: DPoP` with a proof over the
+/// token when the token is DPoP-bound, else `Bearer`.
+fn send_credential_request(
+    client: &Client,
+    endpoint: &str,
+    access_token: &str,
+    dpop: Option<&Dpop>,
     encryption: Option<&(RequestEncryption, String)>,
     mut request: CredentialRequest,
     ui: &mut dyn Interaction,
 ) -> Result<(Reply, Option<ResponseKey>), ReceiveError> {
-    let post = client
-        .agent
-        .post(endpoint)
-        .set("Authorization", &format!("Bearer {access_token}"));
+    let post = match dpop {
+        Some(d) => client
+            .agent
+            .post(endpoint)
+            .set("Authorization", &format!("DPoP {access_token}"))
+            .set("DPoP", &d.proof(endpoint, Some(access_token))?),
+        None => client
+            .agent
+            .post(endpoint)
+            .set("Authorization", &format!("Bearer {access_token}")),
+    };
     match encryption {
         Some((to, enc)) => {
             ui.progress("Requesting the credential, encrypted 正在加密申领证照");
@@ -459,14 +589,17 @@ fn request_json(request: &CredentialRequest) -> Result<String, ReceiveError> {
 
 /// The token request, asking for the PIN (again) as the offer and the
 /// issuer's answers require.
+#[allow(clippy::too_many_arguments)]
 fn token(
     client: &Client,
     endpoint: &str,
     authorization_server: &str,
     offer: &Offer,
+    code: &str,
+    mut dpop: Option<&mut Dpop>,
     ui: &mut dyn Interaction,
     opts: &Options,
-) -> Result<String, ReceiveError> {
+) -> Result<Granted, ReceiveError> {
     client.check_url(endpoint)?;
     let scripted = opts.tx_code.is_some();
     if offer.tx_code.is_none() && scripted {
@@ -502,19 +635,15 @@ fn token(
             }
         };
         ui.progress("Redeeming the offer 正在兑换证照领取码");
-        let request = TokenRequest::pre_authorized(offer.pre_authorized_code.clone(), pin.clone());
-        let reply = Client::finish(endpoint, {
-            let mut post = client.agent.post(endpoint);
-            if let Some(a) = &opts.attestation {
-                for (name, value) in a
-                    .headers(authorization_server, opts.now)
-                    .map_err(|e| ReceiveError::Signing(e.to_string()))?
-                {
-                    post = post.set(name, &value);
-                }
-            }
-            post.send_form(&request.form_pairs())
-        })?;
+        let request = TokenRequest::pre_authorized(code.to_owned(), pin.clone());
+        let reply = authorization::post_form(
+            client,
+            endpoint,
+            &request.form_pairs(),
+            dpop.as_deref_mut(),
+            authorization_server,
+            opts,
+        )?;
         if reply.status == 200 {
             let v: Value = serde_json::from_str(&reply.body).map_err(|_| {
                 ReceiveError::ResponseInvalid("the token response is not JSON".into())
@@ -524,18 +653,7 @@ fn token(
                     "the token response has no usable access_token and token_type ({e})"
                 ))
             })?;
-            if !t.is_bearer() {
-                return Err(ReceiveError::ResponseInvalid(format!(
-                    "token_type {:?} is not Bearer (DPoP is not supported)",
-                    printable(&t.token_type)
-                )));
-            }
-            if t.access_token.is_empty() {
-                return Err(ReceiveError::ResponseInvalid(
-                    "the token response has no access_token".into(),
-                ));
-            }
-            return Ok(t.access_token);
+            return authorization::granted(t, dpop.is_some());
         }
         // OAuth has one error for all three (RFC 6749 §5.2 invalid_grant);
         // the description tells a wrong PIN (with the attempts left) and a
@@ -573,9 +691,16 @@ fn token(
     }
 }
 
-fn fetch_nonce(client: &Client, url: &str) -> Result<String, ReceiveError> {
+fn fetch_nonce(
+    client: &Client,
+    url: &str,
+    dpop: Option<&mut Dpop>,
+) -> Result<String, ReceiveError> {
     client.check_url(url)?;
     let reply = Client::finish(url, client.agent.post(url).call())?;
+    if let Some(d) = dpop {
+        d.observe(&reply);
+    }
     if reply.status != 200 {
         let (error, description) = oauth_error(&reply);
         return Err(ReceiveError::IssuerError {

@@ -14,6 +14,10 @@ pub(super) struct Reply {
     pub(super) status: u16,
     pub(super) content_type: String,
     pub(super) body: String,
+    /// The `DPoP-Nonce` header (RFC 9449 §8), if any.
+    pub(super) dpop_nonce: Option<String>,
+    /// The `WWW-Authenticate` header, if any.
+    pub(super) www_authenticate: Option<String>,
 }
 
 /// The wallet's HTTP client and its rule on plain http.
@@ -72,6 +76,11 @@ impl Client {
         };
         let status = resp.status();
         let content_type = resp.content_type().to_ascii_lowercase();
+        let dpop_nonce = resp
+            .header("DPoP-Nonce")
+            .map(printable)
+            .filter(|n| !n.is_empty());
+        let www_authenticate = resp.header("WWW-Authenticate").map(printable);
         let body = resp.into_string().map_err(|e| ReceiveError::Unreachable {
             url: url.into(),
             detail: format!("reading the answer: {e}"),
@@ -80,6 +89,8 @@ impl Client {
             status,
             content_type,
             body,
+            dpop_nonce,
+            www_authenticate,
         })
     }
 

@@ -58,6 +58,8 @@ pub(super) struct Configuration {
     pub(super) id: String,
     pub(super) vct: String,
     pub(super) name: Option<String>,
+    /// The OAuth scope the authorization code flow asks with.
+    pub(super) scope: Option<String>,
 }
 
 pub(super) fn display_name(display: Option<&[Display]>) -> Option<String> {
@@ -185,6 +187,7 @@ pub(super) fn configuration(
         id: id.to_owned(),
         vct,
         name: display_name(c.display()),
+        scope: c.scope.as_deref().map(printable),
     })
 }
 

@@ -1,19 +1,31 @@
-//! Receiving a credential: the OpenID4VCI 1.0 pre-authorized code flow
-//! (client side), and the checks every received credential passes before
-//! the wallet stores it.
+//! Receiving a credential: the OpenID4VCI 1.0 pre-authorized and
+//! authorization code flows (client side), with DPoP, and the checks every
+//! received credential passes before the wallet stores it.
 //!
 //! The flow, in the order [`receive_offer`] runs it:
 //!
 //! 1. **Offer** (§4.1): an `openid-credential-offer://` URI carrying the
 //!    offer by value (`credential_offer`) or by reference
-//!    (`credential_offer_uri`). Only the pre-authorized code grant is
-//!    supported, for one credential configuration.
+//!    (`credential_offer_uri`), for one credential configuration: the
+//!    pre-authorized code grant, or the authorization code grant (also
+//!    without an offer, [`Offer::wallet_initiated`]).
 //! 2. **Metadata**: the credential issuer's (§12.2.2, path insertion under
 //!    `/.well-known/openid-credential-issuer`) and its authorization
 //!    server's (RFC 8414 §3, `/.well-known/oauth-authorization-server`).
 //!    Each must name itself exactly as the offer (or the issuer metadata)
 //!    names it — §12.2.4 and RFC 8414 §3.3 — or the flow stops.
-//! 3. **Token** (§6): the pre-authorized code and, when the offer asks for
+//! 3. **Authorization** (authorization code grant, `authorization`): the
+//!    request pushed (RFC 9126) with PKCE `S256`, the configuration's
+//!    `scope` and the offer's `issuer_state`; the citizen logs in at the
+//!    issuer in the system browser (or opens the printed URL); the answer
+//!    comes back to a loopback port (RFC 8252 §7.3) and its `state` and
+//!    `iss` (RFC 9207) are checked; the code and PKCE verifier are
+//!    exchanged for the access token.
+//!    **DPoP** (`dpop`, RFC 9449): when the authorization server lists
+//!    ES256 in `dpop_signing_alg_values_supported`, every token request and
+//!    every use of the access token carries a proof by a fresh P-256 key,
+//!    with the server's latest `DPoP-Nonce` (retried once when asked).
+//!    **Token** (§6, pre-authorized code grant): the code and, when the offer asks for
 //!    one, the `tx_code` (a PIN the agency sends the citizen by another
 //!    channel). A PIN is checked against the offer's `input_mode` and
 //!    `length` before it is sent, so a typing slip never costs one of the
@@ -42,7 +54,9 @@
 //! descriptions, the PIN description) is stripped of control characters
 //! before anyone prints it.
 
+mod authorization;
 mod check;
+mod dpop;
 mod error;
 mod flow;
 mod http;
@@ -52,6 +66,6 @@ mod offer;
 
 pub use check::{Expected, check_credential};
 pub use error::{ReceiveError, printable};
-pub use flow::{Interaction, Options, Received, key_proof, receive_offer};
+pub use flow::{CLIENT_ID, Interaction, Options, Received, key_proof, receive, receive_offer};
 pub use metadata::well_known_url;
 pub use offer::{Offer, OfferRef, TxCode, parse_offer_uri};

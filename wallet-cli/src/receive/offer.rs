@@ -75,7 +75,9 @@ impl TxCode {
     }
 }
 
-/// A credential offer with the pre-authorized code grant (§4.1.1).
+/// A credential offer (§4.1.1) this wallet can take up: with the
+/// pre-authorized code grant, or with the authorization code grant (or no
+/// grant, which leaves the wallet to the authorization server's).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Offer {
     /// The credential issuer identifier.
@@ -83,10 +85,13 @@ pub struct Offer {
     /// The offered configuration ids (keys of the issuer's
     /// `credential_configurations_supported`).
     pub credential_configuration_ids: Vec<String>,
-    /// The pre-authorized code (a secret: never printed).
-    pub pre_authorized_code: String,
+    /// The pre-authorized code (a secret: never printed); `None` for the
+    /// authorization code flow.
+    pub pre_authorized_code: Option<String>,
     /// The PIN the offer requires, if any.
     pub tx_code: Option<TxCode>,
+    /// `issuer_state` of the authorization code grant, to send back.
+    pub issuer_state: Option<String>,
     /// The authorization server to use, when the grant names one.
     pub authorization_server: Option<String>,
 }
@@ -99,6 +104,7 @@ impl std::fmt::Debug for Offer {
                 "credential_configuration_ids",
                 &self.credential_configuration_ids,
             )
+            .field("pre_authorized", &self.pre_authorized_code.is_some())
             .field("tx_code", &self.tx_code)
             .field("authorization_server", &self.authorization_server)
             .finish_non_exhaustive()
@@ -113,7 +119,21 @@ impl Offer {
         Offer::from_protocol(offer)
     }
 
+    /// What a wallet-initiated request amounts to: the authorization code
+    /// flow for `configuration_id` of `credential_issuer`, no offer.
+    pub fn wallet_initiated(credential_issuer: &str, configuration_id: &str) -> Offer {
+        Offer {
+            credential_issuer: credential_issuer.to_owned(),
+            credential_configuration_ids: vec![configuration_id.to_owned()],
+            pre_authorized_code: None,
+            tx_code: None,
+            issuer_state: None,
+            authorization_server: None,
+        }
+    }
+
     /// Checks a parsed credential offer is one this wallet can take up.
+    /// With both grants the pre-authorized code is used (no login).
     pub fn from_protocol(offer: CredentialOffer) -> Result<Offer, ReceiveError> {
         let bad = |d: &str| ReceiveError::OfferInvalid(d.into());
         if offer.credential_issuer.is_empty() {
@@ -123,18 +143,25 @@ impl Offer {
             return Err(bad("credential_configuration_ids is empty"));
         }
         let Some(grant) = offer.pre_authorized_grant() else {
-            return Err(ReceiveError::OfferUnsupported(
-                if offer
-                    .grants
-                    .as_ref()
-                    .is_some_and(|g| g.authorization_code.is_some())
-                {
-                    "this offer uses the authorization code flow (signing in at the issuer), which this wallet does not support; ask the agency for an offer with a pre-authorized code".into()
-                } else {
-                    "this offer has no pre-authorized code grant, the only one this wallet supports"
-                        .into()
-                },
-            ));
+            let code_grant = offer
+                .grants
+                .as_ref()
+                .and_then(|g| g.authorization_code.as_ref());
+            let has_grants = offer.grants.is_some();
+            if has_grants && code_grant.is_none() {
+                return Err(ReceiveError::OfferUnsupported(
+                    "this offer has neither a pre-authorized code nor an authorization code grant"
+                        .into(),
+                ));
+            }
+            return Ok(Offer {
+                pre_authorized_code: None,
+                tx_code: None,
+                issuer_state: code_grant.and_then(|g| g.issuer_state.clone()),
+                authorization_server: code_grant.and_then(|g| g.authorization_server.clone()),
+                credential_issuer: offer.credential_issuer,
+                credential_configuration_ids: offer.credential_configuration_ids,
+            });
         };
         if grant.pre_authorized_code.is_empty() {
             return Err(bad("pre-authorized_code is missing"));
@@ -145,9 +172,10 @@ impl Offer {
             .map(TxCode::from_protocol)
             .transpose()?;
         Ok(Offer {
-            pre_authorized_code: grant.pre_authorized_code.clone(),
+            pre_authorized_code: Some(grant.pre_authorized_code.clone()),
             authorization_server: grant.authorization_server.clone(),
             tx_code,
+            issuer_state: None,
             credential_issuer: offer.credential_issuer,
             credential_configuration_ids: offer.credential_configuration_ids,
         })
@@ -232,7 +260,7 @@ mod tests {
             panic!("by value")
         };
         assert_eq!(o.credential_issuer, "https://issuer.example/agencies/wj");
-        assert_eq!(o.pre_authorized_code, "code-1");
+        assert_eq!(o.pre_authorized_code.as_deref(), Some("code-1"));
         let tx = o.tx_code.unwrap();
         assert!(tx.numeric);
         assert_eq!(tx.length, Some(6));
@@ -269,9 +297,21 @@ mod tests {
         let auth_code = json!({
             "credential_issuer": "https://i.example",
             "credential_configuration_ids": ["x"],
-            "grants": {"authorization_code": {}},
+            "grants": {"authorization_code": {"issuer_state": "is-1"}},
         });
-        assert_eq!(code(&offer_uri(&auth_code)), "offer_unsupported");
+        let OfferRef::Value(o) = parse_offer_uri(&offer_uri(&auth_code)).unwrap() else {
+            panic!("by value")
+        };
+        assert_eq!(
+            (o.pre_authorized_code, o.issuer_state.as_deref()),
+            (None, Some("is-1"))
+        );
+        let other_grant = json!({
+            "credential_issuer": "https://i.example",
+            "credential_configuration_ids": ["x"],
+            "grants": {"urn:example:other": {}},
+        });
+        assert_eq!(code(&offer_uri(&other_grant)), "offer_unsupported");
         assert_eq!(
             parse_offer_uri(
                 "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fi.example%2Fo%2F1"

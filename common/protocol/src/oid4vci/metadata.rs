@@ -206,7 +206,7 @@ pub struct ClaimDescription {
 }
 
 /// OAuth authorization server metadata (RFC 8414 §2), as far as the
-/// pre-authorized code flow uses it, served at
+/// pre-authorized and authorization code flows use it, served at
 /// `/.well-known/oauth-authorization-server<path>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizationServerMetadata {
@@ -235,6 +235,32 @@ pub struct AuthorizationServerMetadata {
     /// Client authentication methods at the token endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// The authorization endpoint (RFC 6749 §3.1), for the authorization
+    /// code grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    /// The pushed authorization request endpoint (RFC 9126 §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// Whether every authorization request must be pushed (RFC 9126 §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
+    /// PKCE methods (RFC 8414 §2): `S256` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// DPoP proof algorithms accepted (RFC 9449 §5.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
+    /// Whether the authorization response carries `iss` (RFC 9207 §3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_response_iss_parameter_supported: Option<bool>,
+    /// The scopes the server knows (RFC 8414 §2): one per credential
+    /// configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_supported: Option<Vec<String>>,
+    /// `authorization_details` types accepted (RFC 9396 §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details_types_supported: Option<Vec<String>>,
     /// Algorithms accepted for the wallet (client) attestation's signature
     /// (attestation-based client authentication, draft -07 §10.1: present
     /// whenever `attest_jwt_client_auth` is listed).

@@ -38,7 +38,7 @@ pub use proof::{
     ExpectedNonce, IatWindow, ProofError, ProofKey, ProofKeyForm, check_proof, sign_attested_proof,
     sign_proof,
 };
-pub use token::{NonceResponse, TokenRequest, TokenResponse};
+pub use token::{GrantedAuthorizationDetail, NonceResponse, TokenRequest, TokenResponse};
 
 /// The URI scheme of a credential offer (§4.1.3), without `://`.
 pub const OFFER_SCHEME: &str = "openid-credential-offer";

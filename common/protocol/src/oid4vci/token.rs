@@ -61,6 +61,22 @@ pub struct TokenResponse {
     /// Seconds the access token lives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+    /// The granted `authorization_details` (§6.2), each with its
+    /// `credential_identifiers`, when the wallet asked with them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<Vec<GrantedAuthorizationDetail>>,
+}
+
+/// One granted `authorization_details` entry of a token response (§6.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantedAuthorizationDetail {
+    /// `openid_credential`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The configuration granted.
+    pub credential_configuration_id: String,
+    /// The identifiers the credential request names the dataset by.
+    pub credential_identifiers: Vec<String>,
 }
 
 impl std::fmt::Debug for TokenResponse {

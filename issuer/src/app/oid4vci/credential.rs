@@ -11,8 +11,10 @@ use tongban_protocol::oid4vci::{
 use tongban_verifier::PublicKey;
 
 use super::super::{AgencyRuntime, KeyStorage, OfferRecord, Service, ServiceError, internal};
+use super::dpop::DpopAt;
 use super::encryption::{ResponseEncryption, decrypt_request};
 use super::{Oid4vciError, refused};
+use crate::store::OfferGrant;
 
 /// A credential request's body as it arrived.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +38,23 @@ pub enum CredentialReply {
 
 const INVALID_REQUEST: &str = "invalid_credential_request";
 
+/// An access token as a request presents it (its `Debug` hides it).
+#[derive(Clone, Copy)]
+pub struct AccessToken<'a> {
+    /// The token.
+    pub token: &'a str,
+    /// Presented with the `DPoP` scheme (else `Bearer`).
+    pub dpop: bool,
+}
+
+impl std::fmt::Debug for AccessToken<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("dpop", &self.dpop)
+            .finish_non_exhaustive()
+    }
+}
+
 fn proof_refused(e: &ProofError) -> Oid4vciError {
     refused(e.error_code(), e.to_string())
 }
@@ -45,23 +64,54 @@ fn selection_refused(e: ProofSelectError) -> Oid4vciError {
 }
 
 impl Service {
-    /// The offer a credential request's bearer access token (`None` when
-    /// the request has none) was issued for: unexpired, unused, of this
-    /// agency.
+    /// The offer a credential request's access token (`None` when the
+    /// request has none) was issued for: unexpired, unused, of this agency;
+    /// and, for a DPoP-bound token, presented with the `DPoP` scheme and a
+    /// proof by its key over this request (`ath`, `htu`, `htm`, a live
+    /// nonce, a fresh `jti`).
     pub async fn credential_offer(
         &self,
-        agency_id: &str,
-        access_token: Option<&str>,
+        rt: &AgencyRuntime,
+        token: Option<AccessToken<'_>>,
+        dpop_proof: Option<&str>,
     ) -> Result<OfferRecord, Oid4vciError> {
-        let access = access_token
-            .ok_or_else(|| Oid4vciError::InvalidToken("no Bearer access token".into()))?;
-        self.offer_for_access_token(agency_id, access)
+        let agency_id = rt.agency.id.as_str();
+        let token = token.ok_or_else(|| {
+            Oid4vciError::InvalidToken("no access token (Authorization: Bearer or DPoP)".into())
+        })?;
+        let offer = self
+            .offer_for_access_token(agency_id, token.token)
             .await?
             .ok_or_else(|| {
                 Oid4vciError::InvalidToken(
                     "the access token is unknown, expired or already used".into(),
                 )
-            })
+            })?;
+        match (&offer.dpop_jkt, token.dpop) {
+            (Some(bound), true) => {
+                let at = DpopAt::Resource {
+                    access_token: token.token,
+                };
+                let proven = self.check_dpop_proof(
+                    agency_id,
+                    &format!("{}/credential", rt.agency.iss),
+                    dpop_proof,
+                    at,
+                )?;
+                match proven {
+                    Some(k) if k == *bound => Ok(offer),
+                    Some(_) => Err(self.dpop_wrong_key(agency_id, at)),
+                    None => Err(self.dpop_missing(agency_id, at)),
+                }
+            }
+            (Some(_), false) => Err(Oid4vciError::InvalidToken(
+                "this access token is bound to a DPoP key: send it as Authorization: DPoP with a DPoP proof".into(),
+            )),
+            (None, true) => Err(Oid4vciError::InvalidToken(
+                "this access token is not DPoP-bound: send it as Authorization: Bearer".into(),
+            )),
+            (None, false) => Ok(offer),
+        }
     }
 
     /// A credential request (§8.2) for `offer` (from
@@ -87,18 +137,37 @@ impl Service {
         })?;
 
         // Which credential.
-        if raw.contains_key("credential_identifier") {
-            return Err(refused(
-                "unknown_credential_identifier",
-                "this issuer does not hand out credential identifiers; use credential_configuration_id",
-            ));
-        }
         let lt = self.catalogue.by_vct(&offer.vct).ok_or_else(|| {
             refused(
                 "credential_request_denied",
                 "the offered type left the catalogue",
             )
         })?;
+        // A credential identifier is handed out (in the token response's
+        // authorization_details) for authorization code grants only: the
+        // offer's id.
+        match raw.get("credential_identifier") {
+            None => {}
+            Some(_) if raw.contains_key("credential_configuration_id") => {
+                return Err(refused(
+                    INVALID_REQUEST,
+                    "send credential_identifier or credential_configuration_id, not both",
+                ));
+            }
+            Some(Value::String(id))
+                if offer.grant != OfferGrant::PreAuthorized && *id == offer.id =>
+            {
+                return self
+                    .finish_credential_request(rt, offer, raw, encrypted_request)
+                    .await;
+            }
+            Some(_) => {
+                return Err(refused(
+                    "unknown_credential_identifier",
+                    "this is not the credential identifier of the token response; use it, or credential_configuration_id",
+                ));
+            }
+        }
         match raw.get("credential_configuration_id") {
             Some(Value::String(id)) if id == lt.slug => {}
             Some(Value::String(id)) => {
@@ -124,6 +193,19 @@ impl Service {
             }
         }
 
+        self.finish_credential_request(rt, offer, raw, encrypted_request)
+            .await
+    }
+
+    /// The rest of a credential request once the credential is
+    /// identified: response encryption, the key proof, the credential.
+    async fn finish_credential_request(
+        &self,
+        rt: &AgencyRuntime,
+        offer: &OfferRecord,
+        raw: Map<String, Value>,
+        encrypted_request: bool,
+    ) -> Result<CredentialReply, Oid4vciError> {
         // Response encryption (§8.2, §10).
         let response_enc = match raw.get("credential_response_encryption") {
             None if rt.agency.encryption_required => {

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use tongban_verifier::Signer as _;
 
 use serde_json::Value;
+use tongban_protocol::oauth::dpop::DPOP_ALGS;
+use tongban_protocol::oauth::{AUTHORIZATION_CODE, OPENID_CREDENTIAL, PKCE_S256};
 use tongban_protocol::oid4vci::{
     ATTEST_JWT_CLIENT_AUTH, AuthorizationServerMetadata, BatchCredentialIssuance, ClaimDescription,
     CredentialConfiguration, CredentialIssuerMetadata, CredentialMetadata, Display, ENC_VALUES,
@@ -153,25 +155,39 @@ impl Service {
 
     /// The agency's authorization server metadata (RFC 8414): the agency is
     /// its own authorization server, and `issuer` equals the credential
-    /// issuer identifier exactly.
+    /// issuer identifier exactly. The authorization code grant is listed
+    /// (with its pushed request, authorization endpoint, PKCE `S256`, the
+    /// scopes and `iss` in the response) when the agency has a citizen
+    /// login; DPoP always.
     pub fn authorization_server_metadata(&self, rt: &AgencyRuntime) -> AuthorizationServerMetadata {
         let iss = &rt.agency.iss;
+        let code_flow = self.login.serves(&rt.agency.id);
+        let scopes: Vec<String> = rt
+            .agency
+            .vcts
+            .iter()
+            .filter_map(|vct| self.catalogue.by_vct(vct))
+            .map(|lt| lt.slug.to_owned())
+            .collect();
+        let grants = if code_flow {
+            strings([AUTHORIZATION_CODE, PRE_AUTH_GRANT])
+        } else {
+            strings([PRE_AUTH_GRANT])
+        };
         let wallet = self.config.attestation.of(&rt.agency.id).wallet_attestation;
         let attest = wallet != AttestationPolicy::Off;
         let attest_required = wallet == AttestationPolicy::Required;
         AuthorizationServerMetadata {
             issuer: iss.clone(),
             token_endpoint: Some(format!("{iss}/token")),
-            // RFC 8414 §2 makes it REQUIRED. The pre-authorized code flow
-            // uses no authorization endpoint, so no response type is ever
-            // used; `code` is the conventional value (and RFC 8414's
-            // example), and `grant_types_supported` says which grant works.
+            // RFC 8414 §2 makes it REQUIRED; `code` is the only one, used
+            // by the authorization code flow when the agency has a login.
             response_types_supported: Some(strings(["code"])),
-            grant_types_supported: Some(strings([PRE_AUTH_GRANT])),
+            grant_types_supported: Some(grants),
             // Wallet attestation (draft -07 §10.1): `attest_jwt_client_auth`
             // listed with the algorithms of both JWTs when the agency takes
             // it; `none` (and anonymous pre-authorized access) unless it
-            // requires it.
+            // requires it. The PAR endpoint authenticates the same way.
             pre_authorized_grant_anonymous_access_supported: Some(!attest_required),
             token_endpoint_auth_methods_supported: Some(match wallet {
                 AttestationPolicy::Off => strings(["none"]),
@@ -180,6 +196,14 @@ impl Service {
             }),
             client_attestation_signing_alg_values_supported: attest.then(|| strings(PROVIDER_ALGS)),
             client_attestation_pop_signing_alg_values_supported: attest.then(proof_algs),
+            authorization_endpoint: code_flow.then(|| format!("{iss}/authorize")),
+            pushed_authorization_request_endpoint: code_flow.then(|| format!("{iss}/par")),
+            require_pushed_authorization_requests: code_flow.then_some(true),
+            code_challenge_methods_supported: code_flow.then(|| strings([PKCE_S256])),
+            dpop_signing_alg_values_supported: Some(strings(DPOP_ALGS)),
+            authorization_response_iss_parameter_supported: code_flow.then_some(true),
+            scopes_supported: code_flow.then_some(scopes),
+            authorization_details_types_supported: code_flow.then(|| strings([OPENID_CREDENTIAL])),
         }
     }
 }

@@ -1,6 +1,7 @@
-//! OpenID4VCI 1.0, pre-authorized code flow, one credential issuer per
-//! agency (issuer identifier `<public_url>/agencies/<id>`): the protocol
-//! side of the issuer, below HTTP. The messages are
+//! OpenID4VCI 1.0, pre-authorized and authorization code flows, one
+//! credential issuer per agency (issuer identifier
+//! `<public_url>/agencies/<id>`): the protocol side of the issuer, below
+//! HTTP. The messages are
 //! [`tongban_protocol::oid4vci`]'s types, the same the wallet reads.
 //!
 //! - [`metadata`]: the credential issuer's metadata (§12.2, every
@@ -17,9 +18,15 @@
 //!   (`openid4vci-proof+jwt`, Appendix F.1) checked by
 //!   [`tongban_protocol::oid4vci::check_proof`] and its nonce consumed
 //!   here; the credential bound to the proof's key.
+//! - [`par`], [`authorize`]: the authorization code flow (HAIP 1.0 §4):
+//!   pushed authorization requests only (RFC 9126), PKCE `S256`, one
+//!   configuration by `scope` or `authorization_details`, `issuer_state`,
+//!   the citizen's login at the agency's provider, single-use codes.
+//! - [`dpop`]: DPoP (RFC 9449) for both grants: stateless server nonces,
+//!   single-use proofs, access tokens bound to the proof's key.
 //! - [`client_attestation`]: wallet attestation as client authentication
 //!   (OAuth attestation-based client authentication, draft -07) at the
-//!   token (and PAR) endpoint; [`key_attestation`]: key attestations
+//!   PAR and token endpoints; [`key_attestation`]: key attestations
 //!   (Appendix D) in a `jwt` proof's header or as the `attestation` proof
 //!   type; both checked by [`provider_chain`] against the wallet provider
 //!   roots the agency trusts, as the agency's policy says.
@@ -45,20 +52,25 @@ use nonce::NonceRefusal;
 
 use super::{AgencyRuntime, Service, internal};
 
+mod authorize;
 pub(crate) mod client_attestation;
 mod credential;
+pub(crate) mod dpop;
 mod encryption;
 mod key_attestation;
 mod metadata;
 pub(crate) mod nonce;
+mod par;
 pub(crate) mod provider_chain;
 pub(crate) mod spent;
 mod token;
 
+pub use authorize::Redirect;
 pub use client_attestation::{
     AttestedClient, ClientAttestationError, ClientAttestationHeaders, form_client_id,
 };
-pub use credential::{CredentialBody, CredentialReply};
+pub use credential::{AccessToken, CredentialBody, CredentialReply};
+pub use dpop::DpopAt;
 pub use key_attestation::KeyAttestationError;
 pub use provider_chain::ChainError;
 
@@ -74,6 +86,19 @@ pub enum Oid4vciError {
     /// No usable access token (`invalid_token`): the description.
     #[error("invalid_token: {0}")]
     InvalidToken(String),
+    /// A DPoP proof is missing, refused, or lacks the server's nonce
+    /// (RFC 9449 §7.1, §8, §9): the error, and a fresh nonce for the
+    /// `DPoP-Nonce` header.
+    #[error("{}: {}", .body.error, .body.error_description.as_deref().unwrap_or_default())]
+    Dpop {
+        /// The OAuth error body (`invalid_dpop_proof`, `use_dpop_nonce`).
+        body: ErrorResponse,
+        /// A fresh DPoP nonce.
+        nonce: String,
+        /// At the credential endpoint (401 with `WWW-Authenticate: DPoP`)
+        /// rather than the token or PAR endpoint (400).
+        resource: bool,
+    },
     /// Client authentication failed (`invalid_client`,
     /// `invalid_client_attestation`): the OAuth error body, answered with
     /// 401.
@@ -120,6 +145,7 @@ impl Service {
         agency_id: &str,
         code: &str,
         tx_code: Option<&str>,
+        dpop_jkt: Option<&str>,
     ) -> Result<CodeExchange, ServiceError> {
         let access = random_b64(32);
         let t = self.now();
@@ -133,6 +159,7 @@ impl Service {
                 self.config.tx_code_max_attempts,
                 &hash_secret(&access),
                 t + ttl,
+                dpop_jkt,
                 t,
             )
             .await?;
@@ -229,8 +256,8 @@ impl Service {
                 .sign(
                     rt,
                     lt,
-                    &claims,
-                    holder,
+                    claims.clone(),
+                    holder.clone(),
                     offer.expires_credential_at,
                     offer.not_before_credential,
                     Some(&offer.id),

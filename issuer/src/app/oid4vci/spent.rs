@@ -1,11 +1,13 @@
 //! A bounded in-memory set of values already used, each kept until the
 //! moment it could no longer be accepted anyway: the replay guard of the
-//! spent `c_nonce`s ([`super::nonce`]) and of the wallet attestation's
-//! proof of possession (`jti`).
+//! spent `c_nonce`s ([`super::nonce`]), of DPoP proofs ([`super::dpop`],
+//! by `jti` and key) and of the wallet attestation's proof of possession
+//! (`jti`).
 //!
-//! Only a request carrying a wallet attestation from a trusted provider and
-//! a proof signed by its instance key reaches the set, so strangers cannot
-//! grow it; it is bounded all the same, and when full of live entries it
+//! Only what passed its own checks reaches the set — a `c_nonce` this
+//! service minted, a verified DPoP proof carrying a live server nonce, a
+//! PoP signed by the instance key of a trusted provider's attestation — so
+//! strangers cannot grow it at will; it is bounded all the same, and when full of live entries it
 //! refuses (fails closed) rather than forgets. Each replica keeps its own
 //! set: the same proof could be accepted once per replica within its short
 //! window — a pre-authorized code or authorization code still redeems once,

@@ -23,7 +23,9 @@
 //!   `$N` to the N-th argument — so a number may repeat or come out of
 //!   order. Statements whose text depends on the input (multi-row
 //!   `INSERT`s, the credential listing's filters) are built by
-//!   `statement.rs` with the same `$N` placeholders.
+//!   `statement.rs`: with `$N` on PostgreSQL, with `?` in order on SQLite
+//!   (named parameters cost SQLite a walk of the list of names per value,
+//!   which a group's `INSERT` of hundreds of values felt).
 //! - Rows are read into one `FromRow` struct per table (`rows.rs`) and then
 //!   converted to the store's public types; states (credential status,
 //!   offer state) are bound from their enums, never written as numbers in
@@ -33,10 +35,13 @@ use sqlx::{Database, Pool, Postgres, Sqlite};
 
 use super::Backend;
 
+mod authorization;
 mod queries;
 mod rows;
 mod statement;
 mod writes;
+
+use statement::Placeholders;
 
 /// A store on the pools of one sqlx database: the writer and the readers
 /// (the same pool on PostgreSQL; one connection and a read-only pool on
@@ -63,6 +68,9 @@ pub trait Dialect: Database {
     /// Which backend this is.
     const BACKEND: Backend;
 
+    /// How statements built from the input write their placeholders.
+    const PLACEHOLDERS: Placeholders;
+
     /// Rows an `INSERT`, `UPDATE` or `DELETE` changed (sqlx has no trait
     /// for it; each driver's result type has the method).
     fn rows_affected(done: &Self::QueryResult) -> u64;
@@ -70,6 +78,7 @@ pub trait Dialect: Database {
 
 impl Dialect for Sqlite {
     const BACKEND: Backend = Backend::Sqlite;
+    const PLACEHOLDERS: Placeholders = Placeholders::InOrder;
 
     fn rows_affected(done: &Self::QueryResult) -> u64 {
         done.rows_affected()
@@ -78,6 +87,7 @@ impl Dialect for Sqlite {
 
 impl Dialect for Postgres {
     const BACKEND: Backend = Backend::Postgres;
+    const PLACEHOLDERS: Placeholders = Placeholders::Numbered;
 
     fn rows_affected(done: &Self::QueryResult) -> u64 {
         done.rows_affected()

@@ -4,17 +4,21 @@
 use async_trait::async_trait;
 use sqlx::{Encode, Executor, FromRow, IntoArguments, Transaction, Type};
 
-use super::rows::{AgencyRow, AuditRow, CredentialRow, KeyRow, OfferRow, TokenRow};
+use super::rows::{
+    AgencyRow, AuditRow, AuthorizationRow, CredentialRow, KeyRow, OfferRow, SubjectRecordRow,
+    TokenRow,
+};
 use super::statement::Statement;
 use super::writes::{
-    append_audit, insert_credential_rows, insert_signing_key, issue_entries_by_agency, issue_entry,
+    append_audit, insert_credential_rows, insert_free_credential_rows, insert_signing_key,
+    issue_entries_by_agency, issue_entry, refusal,
 };
 use super::{Dialect, SqlStore};
 use crate::audit::{AuditEntry, GENESIS, PendingEntry};
 use crate::store::{
     Agency, Backend, CodeRedemption, Conflict, CredentialFilter, CredentialRecord,
-    CredentialStatus, FreshList, NewCredential, OfferRecord, OfferState, StatusChange, Store,
-    StoreError, StoredKey, TokenRecord, conflict_or,
+    CredentialStatus, FreshList, NewCredential, OfferGrant, OfferRecord, OfferState, StatusChange,
+    Store, StoreError, StoredKey, TokenRecord, conflict_or,
 };
 
 #[async_trait]
@@ -39,6 +43,8 @@ where
     for<'r> CredentialRow: FromRow<'r, DB::Row>,
     for<'r> OfferRow: FromRow<'r, DB::Row>,
     for<'r> AuditRow: FromRow<'r, DB::Row>,
+    for<'r> AuthorizationRow: FromRow<'r, DB::Row>,
+    for<'r> SubjectRecordRow: FromRow<'r, DB::Row>,
 {
     fn backend(&self) -> Backend {
         DB::BACKEND
@@ -308,14 +314,31 @@ where
         Ok(next - n)
     }
 
-    async fn insert_credentials(&self, items: &[NewCredential], at: i64) -> Result<(), StoreError> {
+    async fn insert_credentials(
+        &self,
+        items: &[NewCredential],
+        at: i64,
+    ) -> Result<Vec<Result<(), Conflict>>, StoreError> {
         let mut tx: Transaction<'_, DB> = self.write.begin().await?;
-        insert_credential_rows(&mut *tx, items).await?;
-        for (agency, entries) in issue_entries_by_agency(items) {
+        let stored = insert_free_credential_rows(&mut *tx, items).await?;
+        let kept = items
+            .iter()
+            .zip(&stored)
+            .filter(|(_, s)| **s)
+            .map(|(c, _)| c);
+        for (agency, entries) in issue_entries_by_agency(kept) {
             append_audit(&mut *tx, agency, entries, at).await?;
         }
+        let mut out = Vec::with_capacity(items.len());
+        for (item, stored) in items.iter().zip(stored) {
+            out.push(if stored {
+                Ok(())
+            } else {
+                Err(refusal(&mut *tx, item).await?)
+            });
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(out)
     }
 
     async fn licence_id_exists(
@@ -347,7 +370,10 @@ where
         agency_id: &str,
         f: &CredentialFilter,
     ) -> Result<Vec<(i64, CredentialRecord)>, StoreError> {
-        let mut select = Statement::new("SELECT * FROM credentials WHERE agency_id = ");
+        let mut select = Statement::new(
+            "SELECT * FROM credentials WHERE agency_id = ",
+            DB::PLACEHOLDERS,
+        );
         select.push_bind(agency_id);
         if let Some(v) = &f.vct {
             select.push(" AND vct = ").push_bind(v.as_str());
@@ -513,8 +539,10 @@ where
         sqlx::query(
             "INSERT INTO offers (id, agency_id, vct, claims, credential_exp, credential_nbf, \
              code_hash, tx_code_hash, tx_code_length, tx_attempts, code_expires_at, state, \
-             access_token_hash, token_expires_at, credential_id, actor, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $12, $6, $7, $8, 0, $9, $13, NULL, NULL, NULL, $10, $11)",
+             access_token_hash, token_expires_at, credential_id, actor, created_at, \
+             grant_type, subject, issuer_state_hash) \
+             VALUES ($1, $2, $3, $4, $5, $12, $6, $7, $8, 0, $9, $13, NULL, NULL, NULL, $10, $11, \
+             $14, $15, $16)",
         )
         .bind(o.id.as_str())
         .bind(o.agency_id.as_str())
@@ -529,6 +557,9 @@ where
         .bind(o.created_at)
         .bind(o.not_before_credential)
         .bind(OfferState::Pending.code())
+        .bind(o.grant.code())
+        .bind(o.subject.as_deref())
+        .bind(o.issuer_state_hash.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_or(e, Conflict::Offer))?;
@@ -538,7 +569,7 @@ where
             o.id.clone(),
             serde_json::json!({
                 "vct": o.vct, "tx_code": o.tx_code_hash.is_some(),
-                "code_expires_at": o.code_expires_at,
+                "code_expires_at": o.code_expires_at, "grant": o.grant,
             }),
         );
         append_audit(&mut *tx, &o.agency_id, vec![entry], o.created_at).await?;
@@ -554,16 +585,20 @@ where
         max_attempts: i64,
         access_token_hash: &str,
         token_expires_at: i64,
+        dpop_jkt: Option<&str>,
         now: i64,
     ) -> Result<CodeRedemption, StoreError> {
         // A code nobody was given is answered from a reader: strangers
         // guessing codes never queue on the single SQLite writer.
-        let (known,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM offers WHERE agency_id = $1 AND code_hash = $2")
-                .bind(agency_id)
-                .bind(code_hash)
-                .fetch_one(&self.read)
-                .await?;
+        let (known,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM offers WHERE agency_id = $1 AND code_hash = $2 \
+                 AND grant_type = $3",
+        )
+        .bind(agency_id)
+        .bind(code_hash)
+        .bind(OfferGrant::PreAuthorized.code())
+        .fetch_one(&self.read)
+        .await?;
         if known == 0 {
             return Ok(CodeRedemption::InvalidCode);
         }
@@ -629,14 +664,15 @@ where
             }
         }
         let done = sqlx::query(
-            "UPDATE offers SET state = $4, access_token_hash = $2, token_expires_at = $3 \
-             WHERE id = $1 AND state = $5",
+            "UPDATE offers SET state = $4, access_token_hash = $2, token_expires_at = $3, \
+             dpop_jkt = $6 WHERE id = $1 AND state = $5",
         )
         .bind(offer.id.as_str())
         .bind(access_token_hash)
         .bind(token_expires_at)
         .bind(OfferState::TokenIssued.code())
         .bind(OfferState::Pending.code())
+        .bind(dpop_jkt)
         .execute(&mut *tx)
         .await?;
         if DB::rows_affected(&done) != 1 {
@@ -646,7 +682,7 @@ where
             format!("oid4vci:{}", offer.id),
             "offer.token",
             offer.id.clone(),
-            serde_json::json!({"token_expires_at": token_expires_at}),
+            serde_json::json!({"token_expires_at": token_expires_at, "dpop": dpop_jkt.is_some()}),
         );
         append_audit(&mut *tx, agency_id, vec![entry], now).await?;
         tx.commit().await?;
@@ -654,6 +690,7 @@ where
         granted.state = OfferState::TokenIssued;
         granted.access_token_hash = Some(access_token_hash.to_owned());
         granted.token_expires_at = Some(token_expires_at);
+        granted.dpop_jkt = dpop_jkt.map(str::to_owned);
         Ok(CodeRedemption::Granted(Box::new(granted)))
     }
 
@@ -701,6 +738,17 @@ where
                 "the offer was already redeemed".into(),
             ));
         }
+        // A wallet-initiated authorization code offer came from the
+        // agency's record of the citizen: issued, it is forgotten.
+        sqlx::query(
+            "DELETE FROM subject_records WHERE EXISTS (SELECT 1 FROM offers o \
+             WHERE o.id = $1 AND o.grant_type = $2 AND o.agency_id = subject_records.agency_id \
+             AND o.subject = subject_records.subject AND o.vct = subject_records.vct)",
+        )
+        .bind(offer_id)
+        .bind(OfferGrant::WalletInitiatedCode.code())
+        .execute(&mut *tx)
+        .await?;
         insert_credential_rows(&mut *tx, credentials).await?;
         let entries = credentials.iter().map(issue_entry).collect();
         append_audit(&mut *tx, &first.record.agency_id, entries, at).await?;

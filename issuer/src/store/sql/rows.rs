@@ -6,8 +6,8 @@
 
 use crate::audit::AuditEntry;
 use crate::store::{
-    Agency, CredentialRecord, CredentialStatus, OfferRecord, OfferState, StoreError, StoredKey,
-    TokenRecord,
+    Agency, AuthorizationRecord, AuthorizationStage, CredentialRecord, CredentialStatus,
+    OfferGrant, OfferRecord, OfferState, StoreError, StoredKey, SubjectRecord, TokenRecord,
 };
 use crate::tokens::Scopes;
 
@@ -176,6 +176,10 @@ pub struct OfferRow {
     credential_id: Option<String>,
     actor: String,
     created_at: i64,
+    grant_type: i64,
+    subject: Option<String>,
+    issuer_state_hash: Option<String>,
+    dpop_jkt: Option<String>,
 }
 
 impl OfferRow {
@@ -198,7 +202,89 @@ impl OfferRow {
             credential_id: self.credential_id,
             actor: self.actor,
             created_at: self.created_at,
+            grant: OfferGrant::from_code(self.grant_type)
+                .ok_or_else(|| corrupt("offers.grant_type"))?,
+            subject: self.subject,
+            issuer_state_hash: self.issuer_state_hash,
+            dpop_jkt: self.dpop_jkt,
         })
+    }
+}
+
+/// A row of `authorization_requests`.
+#[derive(sqlx::FromRow)]
+pub struct AuthorizationRow {
+    id: String,
+    agency_id: String,
+    request_uri_hash: String,
+    client_id: String,
+    redirect_uri: String,
+    code_challenge: String,
+    vct: String,
+    by_details: i64,
+    offer_id: Option<String>,
+    client_state: Option<String>,
+    dpop_jkt: Option<String>,
+    stage: i64,
+    expires_at: i64,
+    login_nonce: Option<String>,
+    login_verifier: Option<String>,
+    subject: Option<String>,
+    created_at: i64,
+}
+
+impl AuthorizationRow {
+    pub(super) fn into_record(self) -> Result<AuthorizationRecord, StoreError> {
+        Ok(AuthorizationRecord {
+            id: self.id,
+            agency_id: self.agency_id,
+            request_uri_hash: self.request_uri_hash,
+            client_id: self.client_id,
+            redirect_uri: self.redirect_uri,
+            code_challenge: self.code_challenge,
+            vct: self.vct,
+            by_details: self.by_details != 0,
+            offer_id: self.offer_id,
+            client_state: self.client_state,
+            dpop_jkt: self.dpop_jkt,
+            stage: AuthorizationStage::from_code(self.stage)
+                .ok_or_else(|| corrupt("authorization_requests.stage"))?,
+            expires_at: self.expires_at,
+            login_nonce: self.login_nonce,
+            login_verifier: self.login_verifier,
+            subject: self.subject,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// A row of `subject_records`.
+#[derive(sqlx::FromRow)]
+pub struct SubjectRecordRow {
+    agency_id: String,
+    subject: String,
+    vct: String,
+    claims: String,
+    credential_exp: Option<i64>,
+    credential_nbf: Option<i64>,
+    expires_at: i64,
+    actor: String,
+    created_at: i64,
+}
+
+impl SubjectRecordRow {
+    pub(super) fn into_record(self) -> SubjectRecord {
+        SubjectRecord {
+            agency_id: self.agency_id,
+            subject: self.subject,
+            vct: self.vct,
+            claims: self.claims,
+            credential_exp: self.credential_exp,
+            credential_nbf: self.credential_nbf,
+            expires_at: self.expires_at,
+            actor: self.actor,
+            created_at: self.created_at,
+        }
     }
 }
 
@@ -275,6 +361,10 @@ mod tests {
             credential_id: None,
             actor: "a".into(),
             created_at: 1,
+            grant_type: 0,
+            subject: None,
+            issuer_state_hash: None,
+            dpop_jkt: None,
         }
     }
 

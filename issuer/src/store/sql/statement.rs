@@ -48,28 +48,46 @@ impl From<Option<i64>> for Param<'_> {
     }
 }
 
-/// SQL text with `$N` placeholders and the values they stand for.
+/// How a statement's placeholders are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placeholders {
+    /// `$1`, `$2`, … (PostgreSQL's own; SQLite reads them as named
+    /// parameters).
+    Numbered,
+    /// `?`, bound in order (SQLite). A statement with hundreds of values
+    /// (a group's multi-row `INSERT`) pays for named parameters twice in
+    /// SQLite: looking each name up while the statement is prepared, and
+    /// again for each value bound (sqlx asks for every parameter's name,
+    /// and SQLite finds it by walking the list of names), so the cost
+    /// grows with the square of the number of values.
+    InOrder,
+}
+
+/// SQL text with placeholders and the values they stand for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Statement<'a> {
     sql: String,
     params: Vec<Param<'a>>,
+    placeholders: Placeholders,
 }
 
 impl<'a> Statement<'a> {
-    /// Starts with fixed text.
-    pub(super) fn new(sql: &str) -> Self {
+    /// Starts with fixed text; placeholders written as `placeholders` says.
+    pub(super) fn new(sql: &str, placeholders: Placeholders) -> Self {
         Statement {
             sql: sql.to_owned(),
             params: Vec::new(),
+            placeholders,
         }
     }
 
     /// `head VALUES ($1, …, $N), ($N+1, …), …`: one tuple per row.
     pub(super) fn insert_values<const N: usize>(
         head: &str,
+        placeholders: Placeholders,
         rows: impl IntoIterator<Item = [Param<'a>; N]>,
     ) -> Self {
-        let mut s = Statement::new(head);
+        let mut s = Statement::new(head, placeholders);
         s.push(" VALUES ");
         for (i, row) in rows.into_iter().enumerate() {
             if i > 0 {
@@ -96,8 +114,13 @@ impl<'a> Statement<'a> {
     /// Appends the next placeholder and remembers its value.
     pub(super) fn push_bind(&mut self, value: impl Into<Param<'a>>) -> &mut Self {
         self.params.push(value.into());
-        // Writing to a String cannot fail.
-        let _ = write!(self.sql, "${}", self.params.len());
+        match self.placeholders {
+            // Writing to a String cannot fail.
+            Placeholders::Numbered => {
+                let _ = write!(self.sql, "${}", self.params.len());
+            }
+            Placeholders::InOrder => self.sql.push('?'),
+        }
         self
     }
 
@@ -141,6 +164,7 @@ mod tests {
     fn insert_values_numbers_placeholders_across_rows() {
         let s = Statement::insert_values(
             "INSERT INTO t (a, b)",
+            Placeholders::Numbered,
             [
                 ["x".into(), 1.into()],
                 [Param::Text(None), Param::Int(None)],
@@ -160,8 +184,19 @@ mod tests {
 
     #[test]
     fn push_bind_continues_the_numbering() {
-        let mut s = Statement::new("SELECT * FROM t WHERE a = ");
+        let mut s = Statement::new("SELECT * FROM t WHERE a = ", Placeholders::Numbered);
         s.push_bind("x").push(" AND b < ").push_bind(2);
         assert_eq!(s.sql, "SELECT * FROM t WHERE a = $1 AND b < $2");
+    }
+
+    #[test]
+    fn in_order_placeholders_are_question_marks() {
+        let s = Statement::insert_values(
+            "INSERT INTO t (a, b)",
+            Placeholders::InOrder,
+            [["x".into(), 1.into()], ["y".into(), 2.into()]],
+        );
+        assert_eq!(s.sql, "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)");
+        assert_eq!(s.params.len(), 4);
     }
 }

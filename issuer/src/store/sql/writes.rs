@@ -2,11 +2,12 @@
 //! chain, inserting a signing key, and inserting credential rows. They run on the caller's
 //! connection, inside the caller's transaction.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 
-use super::statement::Statement;
+use super::Dialect;
+use super::statement::{Placeholders, Statement};
 
 use crate::audit::{AuditEntry, PendingEntry, SCHEME};
 use crate::store::{Conflict, NewCredential, StoreError, StoredKey, conflict_or};
@@ -52,7 +53,7 @@ pub(super) async fn append_audit<DB>(
     at: i64,
 ) -> Result<(), StoreError>
 where
-    DB: Database,
+    DB: Dialect,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
@@ -86,6 +87,7 @@ where
         Statement::insert_values(
             "INSERT INTO audit_log \
              (agency_id, seq, at, actor, action, subject, detail, prev_hash, hash)",
+            DB::PLACEHOLDERS,
             chunk.iter().map(|e| {
                 [
                     e.chain.as_str().into(),
@@ -112,6 +114,54 @@ where
     Ok(())
 }
 
+/// The attested key storage of each row (migration 0002), as stored: the
+/// JSON of the key attestation's storage level, or NULL.
+fn key_attestations(chunk: &[NewCredential]) -> Vec<Option<String>> {
+    chunk
+        .iter()
+        .map(|c| {
+            c.record
+                .key_storage
+                .as_ref()
+                .map(|k| serde_json::to_string(k).unwrap_or_default())
+        })
+        .collect()
+}
+
+/// `INSERT INTO credentials … VALUES` for these rows, without the tail;
+/// `key_attestations` is [`key_attestations`] of the same chunk.
+fn credential_values<'a>(
+    placeholders: Placeholders,
+    chunk: &'a [NewCredential],
+    key_attestations: &'a [Option<String>],
+) -> Statement<'a> {
+    Statement::insert_values(
+        "INSERT INTO credentials (id, agency_id, vct, licence_id, status_list, status_idx, \
+         status, holder_thumbprint, kid, issued_at, expires_at, offer_id, batch_id, \
+         key_attestation)",
+        placeholders,
+        chunk.iter().zip(key_attestations).map(|(c, ka)| {
+            let r = &c.record;
+            [
+                r.id.as_str().into(),
+                r.agency_id.as_str().into(),
+                r.vct.as_str().into(),
+                r.licence_id.as_deref().into(),
+                r.status_list.into(),
+                r.status_idx.into(),
+                r.status.code().into(),
+                r.holder_thumbprint.as_deref().into(),
+                r.kid.as_str().into(),
+                r.issued_at.into(),
+                r.expires_at.into(),
+                r.offer_id.as_deref().into(),
+                r.batch_id.as_deref().into(),
+                ka.as_deref().into(),
+            ]
+        }),
+    )
+}
+
 /// Inserts the credentials' rows (a multi-row `INSERT` per chunk). A taken
 /// licence id or status position is a [`Conflict`].
 pub(super) async fn insert_credential_rows<DB>(
@@ -119,7 +169,7 @@ pub(super) async fn insert_credential_rows<DB>(
     items: &[NewCredential],
 ) -> Result<(), StoreError>
 where
-    DB: Database,
+    DB: Dialect,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
@@ -128,40 +178,8 @@ where
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
 {
     for chunk in items.chunks(INSERT_CHUNK) {
-        let key_attestations: Vec<Option<String>> = chunk
-            .iter()
-            .map(|c| {
-                c.record
-                    .key_storage
-                    .as_ref()
-                    .map(|k| serde_json::to_string(k).unwrap_or_default())
-            })
-            .collect();
-        let insert = Statement::insert_values(
-            "INSERT INTO credentials (id, agency_id, vct, licence_id, status_list, status_idx, \
-             status, holder_thumbprint, kid, issued_at, expires_at, offer_id, batch_id, \
-             key_attestation)",
-            chunk.iter().zip(&key_attestations).map(|(c, ka)| {
-                let r = &c.record;
-                [
-                    r.id.as_str().into(),
-                    r.agency_id.as_str().into(),
-                    r.vct.as_str().into(),
-                    r.licence_id.as_deref().into(),
-                    r.status_list.into(),
-                    r.status_idx.into(),
-                    r.status.code().into(),
-                    r.holder_thumbprint.as_deref().into(),
-                    r.kid.as_str().into(),
-                    r.issued_at.into(),
-                    r.expires_at.into(),
-                    r.offer_id.as_deref().into(),
-                    r.batch_id.as_deref().into(),
-                    ka.as_deref().into(),
-                ]
-            }),
-        );
-        insert
+        let key_attestations = key_attestations(chunk);
+        credential_values(DB::PLACEHOLDERS, chunk, &key_attestations)
             .query::<DB>()
             .execute(&mut *conn)
             .await
@@ -180,6 +198,94 @@ where
             })?;
     }
     Ok(())
+}
+
+/// Inserts the rows whose unique values (id, licence id, status position)
+/// are free, skipping the others — the unique constraints are the check,
+/// so there is no read before — and says which were stored, in order. A
+/// row that repeats an earlier row's licence id in the same call is
+/// skipped too. Usually every row is stored, which the count of inserted
+/// rows shows; only when it falls short are the stored ids read back.
+pub(super) async fn insert_free_credential_rows<DB>(
+    conn: &mut DB::Connection,
+    items: &[NewCredential],
+) -> Result<Vec<bool>, StoreError>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+    for<'r> (String, i64, i64): sqlx::FromRow<'r, DB::Row>,
+{
+    let mut stored = Vec::with_capacity(items.len());
+    for chunk in items.chunks(INSERT_CHUNK) {
+        let key_attestations = key_attestations(chunk);
+        let mut insert = credential_values(DB::PLACEHOLDERS, chunk, &key_attestations);
+        insert.push(" ON CONFLICT DO NOTHING");
+        let done = insert.query::<DB>().execute(&mut *conn).await?;
+        if usize::try_from(DB::rows_affected(&done)).ok() == Some(chunk.len()) {
+            stored.extend(std::iter::repeat_n(true, chunk.len()));
+            continue;
+        }
+        // Our row, not an older one with the same random id: its status
+        // position (unique per agency) is the one this item was given.
+        let mut select = Statement::new(
+            "SELECT id, status_list, status_idx FROM credentials WHERE id IN (",
+            DB::PLACEHOLDERS,
+        );
+        for (i, c) in chunk.iter().enumerate() {
+            if i > 0 {
+                select.push(", ");
+            }
+            select.push_bind(c.record.id.as_str());
+        }
+        select.push(")");
+        let rows: Vec<(String, i64, i64)> = select
+            .query_as::<DB, (String, i64, i64)>()
+            .fetch_all(&mut *conn)
+            .await?;
+        let rows: HashSet<(&str, i64, i64)> = rows
+            .iter()
+            .map(|(id, list, idx)| (id.as_str(), *list, *idx))
+            .collect();
+        stored.extend(chunk.iter().map(|c| {
+            let r = &c.record;
+            rows.contains(&(r.id.as_str(), r.status_list, r.status_idx))
+        }));
+    }
+    Ok(stored)
+}
+
+/// Why a row [`insert_free_credential_rows`] skipped was refused: its
+/// licence id is taken, or else (a bug if it ever happens) its status
+/// position or id.
+pub(super) async fn refusal<DB>(
+    conn: &mut DB::Connection,
+    item: &NewCredential,
+) -> Result<Conflict, StoreError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+{
+    let Some(licence) = item.record.licence_id.as_deref() else {
+        return Ok(Conflict::StatusIndex);
+    };
+    let taken = sqlx::query("SELECT 1 FROM credentials WHERE agency_id = $1 AND licence_id = $2")
+        .bind(item.record.agency_id.as_str())
+        .bind(licence)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
+    Ok(if taken {
+        Conflict::LicenceId
+    } else {
+        Conflict::StatusIndex
+    })
 }
 
 /// The `credential.issue` audit entry of a stored credential.
@@ -204,9 +310,9 @@ pub(super) fn issue_entry(c: &NewCredential) -> PendingEntry {
 
 /// The `credential.issue` entries of a batch, grouped by agency (each
 /// agency's chain is appended once per transaction).
-pub(super) fn issue_entries_by_agency(
-    items: &[NewCredential],
-) -> BTreeMap<&str, Vec<PendingEntry>> {
+pub(super) fn issue_entries_by_agency<'a>(
+    items: impl IntoIterator<Item = &'a NewCredential>,
+) -> BTreeMap<&'a str, Vec<PendingEntry>> {
     let mut by_agency: BTreeMap<&str, Vec<PendingEntry>> = BTreeMap::new();
     for c in items {
         by_agency
@@ -215,4 +321,99 @@ pub(super) fn issue_entries_by_agency(
             .push(issue_entry(c));
     }
     by_agency
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{
+        Agency, Conflict, CredentialRecord, CredentialStatus, NewCredential, Store, StoredKey,
+    };
+
+    fn credential(id: &str, licence: &str, idx: i64) -> NewCredential {
+        NewCredential {
+            record: CredentialRecord {
+                id: id.into(),
+                agency_id: "a".into(),
+                vct: "urn:tongban:business-licence:1".into(),
+                licence_id: Some(licence.into()),
+                status_list: 0,
+                status_idx: idx,
+                status: CredentialStatus::Valid,
+                holder_thumbprint: None,
+                kid: "k".into(),
+                issued_at: 1,
+                expires_at: None,
+                offer_id: None,
+                batch_id: None,
+                key_storage: None,
+            },
+            actor: "test".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_taken_licence_id_refuses_only_its_credential_and_writes_no_audit_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.sqlite3"))
+            .await
+            .unwrap();
+        let agency = Agency {
+            id: "a".into(),
+            iss: "https://i.test/agencies/a".into(),
+            name_zh: "甲".into(),
+            name_en: "A".into(),
+            region: "320509".into(),
+            vcts: vec!["urn:tongban:business-licence:1".into()],
+            encryption_required: false,
+            status_list_size: 1024,
+            index_key: "00".into(),
+            created_at: 1,
+            enc_kid: "e".into(),
+            enc_public_jwk: "{}".into(),
+            enc_sealed: vec![0],
+        };
+        let key = StoredKey {
+            agency_id: "a".into(),
+            kid: "k".into(),
+            public_jwk: "{}".into(),
+            sealed: vec![0],
+            created_at: 1,
+            retired_at: None,
+            x5c: None,
+        };
+        store.create_agency(&agency, &key, "test").await.unwrap();
+        let (entries, _) = store.audit_head("a").await.unwrap();
+        // The second repeats the first's licence id in the same group.
+        let group = [
+            credential("c1", "L1", 1),
+            credential("c2", "L1", 2),
+            credential("c3", "L2", 3),
+        ];
+        let outcomes = store.insert_credentials(&group, 2).await.unwrap();
+        assert_eq!(outcomes, vec![Ok(()), Err(Conflict::LicenceId), Ok(())]);
+        // Against a stored one.
+        let outcomes = store
+            .insert_credentials(&[credential("c4", "L2", 4), credential("c5", "L3", 5)], 3)
+            .await
+            .unwrap();
+        assert_eq!(outcomes, vec![Err(Conflict::LicenceId), Ok(())]);
+        let stored: Vec<String> = store
+            .list_credentials(
+                "a",
+                &crate::store::CredentialFilter {
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, c)| c.id)
+            .collect();
+        assert_eq!(stored, ["c1", "c3", "c5"]);
+        let audit = store.audit_entries("a", entries, 100).await.unwrap();
+        let subjects: Vec<&str> = audit.iter().map(|e| e.subject.as_str()).collect();
+        assert_eq!(subjects, ["c1", "c3", "c5"]);
+    }
 }

@@ -23,9 +23,23 @@ use crate::cli::input::{read_keys, read_offer};
 use crate::cli::prompt::{Terminal, passphrase};
 use crate::cli::render::type_name;
 
+/// Where the credential comes from over OpenID4VCI.
+enum OfferInput {
+    /// An offer, as text.
+    Text(String),
+    /// No offer: the wallet asks the issuer (authorization code flow).
+    WalletInitiated(oid4vci::Offer),
+}
+
 /// Receives (or imports) a credential, checks it and stores it.
 pub fn receive(dir: &Path, a: ReceiveArgs, json: bool) -> Result<(), CliError> {
-    let offer = a.offer.as_deref().map(read_offer).transpose()?;
+    let offer = match (&a.offer, &a.issuer, &a.configuration) {
+        (Some(o), _, _) => Some(OfferInput::Text(read_offer(o)?)),
+        (None, Some(iss), Some(config)) => Some(OfferInput::WalletInitiated(
+            oid4vci::Offer::wallet_initiated(iss, config),
+        )),
+        _ => None,
+    };
     let mut w = Wallet::open(dir, passphrase(false)?)?;
     let holder = w.holder()?;
     let (sd_jwt, info, via, issuer_name, copies, trust_list_uri) = match (offer, &a.file) {
@@ -34,9 +48,14 @@ pub fn receive(dir: &Path, a: ReceiveArgs, json: bool) -> Result<(), CliError> {
             opts.tx_code = a.tx_code.clone();
             opts.encrypt = !a.no_encryption;
             opts.allow_http = a.allow_http;
+            opts.login_timeout = std::time::Duration::from_secs(a.login_timeout.max(1));
             opts.batch = a.batch.map(usize::from);
             opts.attestation = w.attestation().cloned();
-            let got = oid4vci::receive_offer(&offer, &holder, &mut Terminal::default(), &opts)?;
+            let mut ui = Terminal::with_browser(a.browser.clone());
+            let got = match offer {
+                OfferInput::Text(text) => oid4vci::receive_offer(&text, &holder, &mut ui, &opts)?,
+                OfferInput::WalletInitiated(o) => oid4vci::receive(o, &holder, &mut ui, &opts)?,
+            };
             let via = if got.encrypted {
                 "openid4vci (encrypted response)"
             } else {
