@@ -519,6 +519,51 @@ async fn run(h: &Harness, f: &Fixture) {
         "{v}"
     );
 
+    // The `attestation` proof type attesting several keys: one credential
+    // per attested key (a batch), each bound to its own key, in order.
+    let (code5, _) = offer_parts(&offer(h, &h.demo, "business-licence", 5, false).await);
+    let refs = [
+        ("OAuth-Client-Attestation", f.attestation.as_str()),
+        ("OAuth-Client-Attestation-PoP", &*good_pop("ok-batch")),
+    ];
+    let refs: Vec<(&str, &str)> = refs.iter().map(|(k, v)| (*k, *v)).collect();
+    let (s, t) = token(h, "demo", &code5, &refs, "").await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    let access5 = t["access_token"].as_str().unwrap();
+    let keys: Vec<Value> = (20u8..23)
+        .map(|i| {
+            P256Signer::from_bytes(&[i; 32], None)
+                .unwrap()
+                .public_key()
+                .to_jwk()
+        })
+        .collect();
+    let n = c_nonce(h, "demo").await;
+    let ka = f
+        .trusted
+        .key_attestation(&keys, Some(&n), now, None, &["iso_18045_high"])
+        .unwrap();
+    let batch = serde_json::to_value(CredentialRequest::with_attestation_proof(
+        "business-licence",
+        &ka,
+    ))
+    .unwrap();
+    let (s, v) = credential(h, "demo", access5, &batch).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let issued = v["credentials"].as_array().unwrap();
+    assert_eq!(issued.len(), keys.len(), "{v}");
+    for (c, key) in issued.iter().zip(&keys) {
+        let jws = c["credential"].as_str().unwrap().split('~').next().unwrap();
+        let payload = jws.split('.').nth(1).unwrap();
+        let payload: Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+                .unwrap(),
+        )
+        .unwrap();
+        let cnf = &payload["cnf"]["jwk"];
+        assert_eq!((&cnf["x"], &cnf["y"]), (&key["x"], &key["y"]), "{payload}");
+    }
+
     // The storage levels are on the credential rows, in the admin view.
     let (s, list) = h.get("/admin/v1/credentials", Some(&h.demo)).await;
     assert_eq!(s, StatusCode::OK, "{list}");
