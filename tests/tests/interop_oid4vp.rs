@@ -302,8 +302,18 @@ fn our_wallet_answers_the_npm_verifier_and_it_accepts() {
     assert_eq!(result["kb"]["aud"], first["client_id"]);
     assert_eq!(result["enc"], report["enc"]);
 
-    // Declining: the peer receives access_denied with its state.
-    let before = std::fs::read(w.join("wallet.age")).unwrap();
+    // Declining: the peer receives access_denied with its state, and the
+    // wallet changes only by a "declined" line in its history.
+    let listed = |args: &[&str]| -> Value {
+        let out = wallet(&w, args);
+        assert!(out.status.success(), "{}", show(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let held = listed(&["--json", "list"]);
+    let lines = listed(&["--json", "history"])["history"]
+        .as_array()
+        .unwrap()
+        .len();
     let (mut peer, first) = npm_verifier(tmp.path(), &jwks, "company_name");
     let out = wallet(
         &w,
@@ -320,5 +330,13 @@ fn our_wallet_answers_the_npm_verifier_and_it_accepts() {
     let result = peer.result();
     assert_eq!(result["wallet_error"], "access_denied", "{result}");
     assert_eq!(result["state_matches"], true);
-    assert_eq!(std::fs::read(w.join("wallet.age")).unwrap(), before);
+    assert_eq!(listed(&["--json", "list"]), held);
+    let history = listed(&["--json", "history"])["history"].clone();
+    let history = history.as_array().unwrap();
+    assert_eq!(history.len(), lines + 1);
+    assert_eq!(
+        history.last().unwrap()["outcome"],
+        "declined",
+        "{history:?}"
+    );
 }
