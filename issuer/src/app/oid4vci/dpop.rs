@@ -1,7 +1,8 @@
 //! DPoP (RFC 9449) on the issuer: server nonces, `jti` replay, and the
 //! check of a request's proof against the endpoint it reached.
 //!
-//! Nonces are stateless, in the style of the `c_nonce`s ([`super::nonce`]):
+//! Nonces are stateless, in the style of the `c_nonce`s ([`super::nonce`];
+//! both are [`super::mac_nonce::MacNonce`]s):
 //!
 //! ```text
 //! base64url( 0x02 ‖ expires_at (8 bytes, big-endian) ‖ random (8) ‖ tag (16) )
@@ -20,10 +21,6 @@
 //! once on each within its short window; the access token it protects is
 //! still redeemed once, in the database.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
-use rand_core::{OsRng, RngCore as _};
 use sha2::{Digest, Sha256};
 use tongban_protocol::oauth::dpop::{DpopError, DpopExpect, check_dpop};
 use tongban_protocol::oauth::{INVALID_DPOP_PROOF, USE_DPOP_NONCE};
@@ -31,12 +28,12 @@ use tongban_protocol::oid4vci::ErrorResponse;
 use zeroize::Zeroizing;
 
 use super::Oid4vciError;
+use super::mac_nonce::MacNonce;
 use super::spent::{SpendRefusal, SpentSet};
 use crate::app::Service;
 
 const VERSION: u8 = 2;
 const LABEL: &[u8] = b"tongban dpop nonce v1";
-const LEN: usize = 1 + 8 + 8 + 16;
 /// Seconds a proof's `iat` may be ahead of the service's clock.
 const MAX_AHEAD: i64 = 60;
 /// The most `jti`s remembered at once.
@@ -44,7 +41,7 @@ pub const MAX_SEEN: usize = 1 << 20;
 
 /// Mints DPoP nonces and remembers spent `jti`s.
 pub struct DpopGuard {
-    key: Zeroizing<[u8; 32]>,
+    nonces: MacNonce<8>,
     seen: SpentSet<[u8; 16]>,
 }
 
@@ -67,56 +64,21 @@ impl DpopGuard {
     /// A guard under `key` (derived from the master key).
     pub fn new(key: Zeroizing<[u8; 32]>) -> Self {
         DpopGuard {
-            key,
+            nonces: MacNonce::new(key, VERSION, LABEL),
             seen: SpentSet::new(MAX_SEEN),
         }
     }
 
-    fn mac(&self, agency: &str, expires_at: i64, random: &[u8; 8]) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.as_ref())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts a 32-byte key"));
-        mac.update(LABEL);
-        mac.update(agency.as_bytes());
-        mac.update(&[0]);
-        mac.update(&expires_at.to_be_bytes());
-        mac.update(random);
-        mac
-    }
-
     /// A nonce for `agency`'s endpoints, accepted until `expires_at`.
     pub fn nonce(&self, agency: &str, expires_at: i64) -> String {
-        let mut random = [0u8; 8];
-        OsRng.fill_bytes(&mut random);
-        let mut raw = Vec::with_capacity(LEN);
-        raw.push(VERSION);
-        raw.extend_from_slice(&expires_at.to_be_bytes());
-        raw.extend_from_slice(&random);
-        raw.extend_from_slice(
-            &self
-                .mac(agency, expires_at, &random)
-                .finalize()
-                .into_bytes()[..16],
-        );
-        URL_SAFE_NO_PAD.encode(raw)
+        self.nonces.mint(agency, expires_at)
     }
 
     /// Whether `nonce` is one of ours for `agency`, unexpired at `now`.
     pub fn nonce_is_live(&self, agency: &str, nonce: &str, now: i64) -> bool {
-        let Ok(raw) = URL_SAFE_NO_PAD.decode(nonce) else {
-            return false;
-        };
-        if raw.len() != LEN || raw[0] != VERSION {
-            return false;
-        }
-        let mut exp = [0u8; 8];
-        exp.copy_from_slice(&raw[1..9]);
-        let expires_at = i64::from_be_bytes(exp);
-        let mut random = [0u8; 8];
-        random.copy_from_slice(&raw[9..17]);
-        self.mac(agency, expires_at, &random)
-            .verify_truncated_left(&raw[17..])
-            .is_ok()
-            && expires_at >= now
+        self.nonces
+            .open(agency, nonce)
+            .is_some_and(|(expires_at, _)| expires_at >= now)
     }
 
     /// Records a proof's `jti` (with its key) until `keep_until`.
@@ -284,6 +246,8 @@ impl Service {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn guard() -> DpopGuard {
         DpopGuard::new(Zeroizing::new([3; 32]))

@@ -58,6 +58,7 @@ mod credential;
 pub(crate) mod dpop;
 mod encryption;
 mod key_attestation;
+mod mac_nonce;
 mod metadata;
 pub(crate) mod nonce;
 mod par;

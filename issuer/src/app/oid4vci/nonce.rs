@@ -11,6 +11,7 @@
 //! tag = HMAC-SHA-256(K, "tongban c_nonce v1" ‖ agency ‖ 0x00 ‖ expires_at ‖ random)[..16]
 //! ```
 //!
+//! (a [`super::mac_nonce::MacNonce`], the layout the DPoP nonces share)
 //! with `K` derived from the master key, so every replica mints and checks
 //! the same nonces and a restart forgets nothing that matters: a nonce
 //! carries its own expiry. Minting costs one HMAC and no I/O.
@@ -24,18 +25,13 @@
 //! strangers cannot grow it; it is bounded all the same ([`MAX_SPENT`]), and
 //! when full it refuses (fails closed) rather than forgets.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
-use rand_core::{OsRng, RngCore as _};
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use super::mac_nonce::MacNonce;
 use super::spent::{SpendRefusal, SpentSet};
 
 const VERSION: u8 = 1;
 const LABEL: &[u8] = b"tongban c_nonce v1";
-const LEN: usize = 1 + 8 + 16 + 16;
 
 /// The most spent nonces remembered at once.
 pub const MAX_SPENT: usize = 1 << 20;
@@ -55,7 +51,7 @@ pub enum NonceRefusal {
 
 /// Mints and checks the `c_nonce`s of one service.
 pub struct Nonces {
-    key: Zeroizing<[u8; 32]>,
+    minted: MacNonce<16>,
     spent: SpentSet<[u8; 16]>,
 }
 
@@ -69,59 +65,23 @@ impl Nonces {
     /// Nonces under `key` (derived from the master key).
     pub fn new(key: Zeroizing<[u8; 32]>) -> Self {
         Nonces {
-            key,
+            minted: MacNonce::new(key, VERSION, LABEL),
             spent: SpentSet::new(MAX_SPENT),
         }
     }
 
-    /// The MAC over a nonce's agency, expiry and random part.
-    fn mac(&self, agency: &str, expires_at: i64, random: &[u8; 16]) -> Hmac<Sha256> {
-        // HMAC takes a key of any length; 32 bytes cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.as_ref())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts a 32-byte key"));
-        mac.update(LABEL);
-        mac.update(agency.as_bytes());
-        mac.update(&[0]);
-        mac.update(&expires_at.to_be_bytes());
-        mac.update(random);
-        mac
-    }
-
     /// A new nonce for `agency`, valid until `expires_at`.
     pub fn mint(&self, agency: &str, expires_at: i64) -> String {
-        let mut random = [0u8; 16];
-        OsRng.fill_bytes(&mut random);
-        let mut raw = Vec::with_capacity(LEN);
-        raw.push(VERSION);
-        raw.extend_from_slice(&expires_at.to_be_bytes());
-        raw.extend_from_slice(&random);
-        raw.extend_from_slice(
-            &self
-                .mac(agency, expires_at, &random)
-                .finalize()
-                .into_bytes()[..16],
-        );
-        URL_SAFE_NO_PAD.encode(raw)
+        self.minted.mint(agency, expires_at)
     }
 
     /// Spends `nonce` of `agency` at `now`: accepted once, if this service
     /// minted it for that agency and it has not expired.
     pub fn spend(&self, agency: &str, nonce: &str, now: i64) -> Result<(), NonceRefusal> {
-        let raw = URL_SAFE_NO_PAD
-            .decode(nonce)
-            .map_err(|_| NonceRefusal::Unknown)?;
-        if raw.len() != LEN || raw[0] != VERSION {
-            return Err(NonceRefusal::Unknown);
-        }
-        let mut exp = [0u8; 8];
-        exp.copy_from_slice(&raw[1..9]);
-        let expires_at = i64::from_be_bytes(exp);
-        let mut random = [0u8; 16];
-        random.copy_from_slice(&raw[9..25]);
-        // Constant time, on the first 16 bytes of the MAC.
-        self.mac(agency, expires_at, &random)
-            .verify_truncated_left(&raw[25..])
-            .map_err(|_| NonceRefusal::Unknown)?;
+        let (expires_at, random) = self
+            .minted
+            .open(agency, nonce)
+            .ok_or(NonceRefusal::Unknown)?;
         if expires_at < now {
             return Err(NonceRefusal::Expired);
         }
@@ -148,6 +108,8 @@ impl Nonces {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn nonces() -> Nonces {
         Nonces::new(Zeroizing::new([7; 32]))
