@@ -31,6 +31,38 @@ pub fn b64_encode(bytes: impl AsRef<[u8]>) -> String {
     B64.encode(bytes)
 }
 
+/// Unpadded base64url of a 32-byte digest, kept inline: the 43 characters
+/// of a disclosure digest under SHA-256 or SM3, with no allocation.
+#[derive(Clone, Copy)]
+pub(crate) struct Digest32B64([u8; 43]);
+
+impl Digest32B64 {
+    /// The encoding of `digest`.
+    pub(crate) fn new(digest: &[u8; 32]) -> Digest32B64 {
+        let mut out = [0u8; 43];
+        // 32 bytes always encode to exactly 43 characters; should the
+        // encoder ever disagree, the text stays empty and matches no digest.
+        if B64.encode_slice(digest, &mut out) != Ok(43) {
+            out = [0u8; 43];
+        }
+        Digest32B64(out)
+    }
+
+    /// The text (base64url is ASCII, so this is never empty in practice).
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0)
+            .ok()
+            .filter(|s| !s.starts_with('\0'))
+            .unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for Digest32B64 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Decodes canonical unpadded base64url; anything else is `base64_invalid`.
 pub fn b64_decode(text: &str, what: &str) -> Result<Vec<u8>, Rejection> {
     b64_decode_named(text, &what)

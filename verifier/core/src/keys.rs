@@ -167,14 +167,33 @@ impl PublicKey {
     /// Parses a public JWK strictly (RFC 7517, RFC 8037).
     pub fn from_jwk(jwk: &Value) -> Result<PublicKey, JwkError> {
         let obj = jwk.as_object().ok_or(JwkError::NotAnObject)?;
-        if obj.contains_key("d") {
+        PublicKey::from_jwk_members(obj.contains_key("d"), |name| {
+            obj.get(name).and_then(Value::as_str)
+        })
+    }
+
+    /// [`PublicKey::from_jwk`] on a JWK read into the borrowed tree (the
+    /// `cnf.jwk` of a credential under verification): the same rules, no
+    /// owned copy.
+    pub(crate) fn from_jwk_tree(jwk: &crate::json_tree::Node<'_>) -> Result<PublicKey, JwkError> {
+        let crate::json_tree::Node::Object(obj) = jwk else {
+            return Err(JwkError::NotAnObject);
+        };
+        PublicKey::from_jwk_members(obj.contains_key("d"), |name| {
+            obj.get(name).and_then(crate::json_tree::Node::as_str)
+        })
+    }
+
+    /// The rules of [`PublicKey::from_jwk`] over a JWK's string members
+    /// (`None` when a member is absent or not a string).
+    fn from_jwk_members<'j>(
+        has_private_member: bool,
+        string_member: impl Fn(&str) -> Option<&'j str>,
+    ) -> Result<PublicKey, JwkError> {
+        if has_private_member {
             return Err(JwkError::PrivateMaterial);
         }
-        let member = |name: &'static str| {
-            obj.get(name)
-                .and_then(Value::as_str)
-                .ok_or(JwkError::Missing(name))
-        };
+        let member = |name: &'static str| string_member(name).ok_or(JwkError::Missing(name));
         let coord = |name: &'static str| -> Result<[u8; 32], JwkError> {
             let bytes =
                 b64_decode(member(name)?, name).map_err(|_| JwkError::BadCoordinate(name))?;

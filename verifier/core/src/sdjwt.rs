@@ -8,7 +8,7 @@ use std::collections::hash_map::Entry;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
-use crate::encoding::{b64_decode, b64_encode, to_compact_json};
+use crate::encoding::{Digest32B64, b64_decode, b64_encode, to_compact_json};
 use crate::error::{ErrorCode, Rejection};
 use crate::json_tree::{self, Node, Obj};
 
@@ -47,6 +47,17 @@ impl SdAlg {
             SdAlg::Sha256 => SD_ALG_SHA256,
             #[cfg(feature = "sm")]
             SdAlg::Sm3 => SD_ALG_SM3,
+        }
+    }
+
+    /// [`SdAlg::digest_b64`] kept inline (both algorithms give 32 bytes).
+    pub(crate) fn digest_inline(self, text: &str) -> Digest32B64 {
+        match self {
+            SdAlg::Sha256 => Digest32B64::new(&Sha256::digest(text.as_bytes()).into()),
+            #[cfg(feature = "sm")]
+            SdAlg::Sm3 => {
+                Digest32B64::new(&<sm3::Sm3 as sm3::Digest>::digest(text.as_bytes()).into())
+            }
         }
     }
 
@@ -299,7 +310,7 @@ pub(crate) struct DisclosureRef<'a> {
     /// The base64url text as presented.
     pub(crate) encoded: &'a str,
     /// Its digest under the credential's `_sd_alg`.
-    pub(crate) digest: Cow<'a, str>,
+    pub(crate) digest: DigestText<'a>,
     /// The claim name; `None` for an array element.
     pub(crate) name: Option<Cow<'a, str>>,
     /// The claim value.
@@ -317,7 +328,7 @@ impl<'a> DisclosureRef<'a> {
         let (_salt, name, value) = shape(json_tree::parse(bytes, &"a disclosure")?)?;
         Ok(DisclosureRef {
             encoded,
-            digest: Cow::Owned(alg.digest_b64(encoded)),
+            digest: DigestText::Computed(alg.digest_inline(encoded)),
             name,
             value,
         })
@@ -326,9 +337,29 @@ impl<'a> DisclosureRef<'a> {
     fn borrow(d: &'a Disclosure) -> DisclosureRef<'a> {
         DisclosureRef {
             encoded: &d.encoded,
-            digest: Cow::Borrowed(&d.digest),
+            digest: DigestText::Borrowed(&d.digest),
             name: d.name.as_deref().map(Cow::Borrowed),
             value: Node::borrow_value(&d.value),
+        }
+    }
+}
+
+/// A disclosure's digest text: computed on the verification path (inline,
+/// no allocation), or borrowed from a parsed [`Disclosure`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum DigestText<'a> {
+    /// Computed from the disclosure as presented.
+    Computed(Digest32B64),
+    /// A parsed disclosure's own.
+    Borrowed(&'a str),
+}
+
+impl DigestText<'_> {
+    /// The base64url text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            DigestText::Computed(d) => d.as_str(),
+            DigestText::Borrowed(s) => s,
         }
     }
 }
@@ -464,7 +495,7 @@ pub(crate) fn process_tree<'a>(
     };
     let mut digests = HashMap::with_capacity(disclosures.len() + top_sd);
     for (i, d) in disclosures.iter().enumerate() {
-        if digests.insert(d.digest.as_ref(), Some(i)).is_some() {
+        if digests.insert(d.digest.as_str(), Some(i)).is_some() {
             return Err(Rejection::new(
                 ErrorCode::DisclosureDuplicate,
                 format!("disclosure {} is presented twice", d.encoded),
@@ -487,7 +518,8 @@ pub(crate) fn process_tree<'a>(
                     ErrorCode::DisclosureUnreferenced,
                     format!(
                         "disclosure {} (digest {}) is not referenced",
-                        d.encoded, d.digest
+                        d.encoded,
+                        d.digest.as_str()
                     ),
                 ));
             }

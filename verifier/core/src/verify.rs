@@ -363,7 +363,7 @@ impl<'a> Run<'a> {
             &kb,
             &kb_payload,
             &reg,
-            sd_alg.digest_b64(parts.sd_hash_input),
+            sd_alg.digest_inline(parts.sd_hash_input),
             policy,
         )
         .and_then(|bound| Ok((bound, transaction_data_hashes(&kb_payload)?)));
@@ -812,7 +812,7 @@ fn holder_binding(
     kb: &CompactJws<'_>,
     p: &Obj<'_>,
     reg: &Registered<'_>,
-    expected_sd_hash: String,
+    expected_sd_hash: crate::encoding::Digest32B64,
     policy: &Policy,
 ) -> Result<(Algorithm, PublicKey), Rejection> {
     let cnf = reg.cnf.ok_or_else(|| {
@@ -827,7 +827,7 @@ fn holder_binding(
             "cnf has no jwk (the only confirmation method accepted)",
         )
     })?;
-    let holder_key = PublicKey::from_jwk(&jwk.to_value())
+    let holder_key = PublicKey::from_jwk_tree(jwk)
         .map_err(|e| Rejection::new(ErrorCode::CnfInvalid, format!("cnf.jwk: {e}")))?;
     let alg = kb.check_header(
         "the KB-JWT",
@@ -865,7 +865,8 @@ fn holder_binding(
     let Some(Node::Str(sd_hash)) = p.get("sd_hash") else {
         return Err(missing("sd_hash"));
     };
-    if *sd_hash != expected_sd_hash {
+    let expected = expected_sd_hash.as_str();
+    if expected.is_empty() || sd_hash.as_ref() != expected {
         return Err(Rejection::new(
             ErrorCode::KbSdHashMismatch,
             "sd_hash does not match the presented SD-JWT and disclosures",
