@@ -62,6 +62,7 @@ pub fn import_attestation(
             "iso_18045_moderate",
         ])
         .env("TONGBAN_WALLET_PASSPHRASE", passphrase)
+        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
         .output()
         .unwrap_or_else(|e| panic!("running tongban-wallet: {e}"));
     assert!(

@@ -49,6 +49,7 @@ fn run(bin: &str, args: &[&str]) -> Output {
     Command::new(cargo_bin(bin))
         .args(args)
         .env("TONGBAN_WALLET_PASSPHRASE", PASS)
+        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
         .env_remove("TONGBAN_TX_CODE")
         .env_remove("TONGBAN_WALLET")
         .output()

@@ -138,6 +138,7 @@ fn a_wallet_presentation_verifies_in_the_peer() {
             .arg(tmp.path().join("w"))
             .args(args)
             .env("TONGBAN_WALLET_PASSPHRASE", "interop passphrase")
+            .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
             .output()
             .unwrap();
         assert!(

@@ -250,6 +250,7 @@ fn wallet(w: &Path, args: &[&str]) -> Output {
         .arg(w)
         .args(args)
         .env("TONGBAN_WALLET_PASSPHRASE", PASS)
+        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
         .env_remove("TONGBAN_TX_CODE")
         .output()
         .unwrap()

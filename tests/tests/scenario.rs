@@ -35,6 +35,7 @@ fn run(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(cargo_bin(bin));
     c.args(args)
         .env("TONGBAN_WALLET_PASSPHRASE", PASS)
+        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
         .env_remove("TONGBAN_TX_CODE")
         .env_remove("TONGBAN_BUNDLE")
         .env_remove("TONGBAN_ANCHOR_KEY");

@@ -21,6 +21,7 @@ fn wallet(dir: &Path, pass: &str, args: &[&str]) -> Output {
         .arg(dir)
         .args(args)
         .env("TONGBAN_WALLET_PASSPHRASE", pass)
+        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
         .output()
         .unwrap()
 }

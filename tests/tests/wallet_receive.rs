@@ -34,6 +34,7 @@ fn wallet_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .arg(dir)
         .args(args)
         .env("TONGBAN_WALLET_PASSPHRASE", PASS)
+        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
         .env_remove("TONGBAN_TX_CODE");
     for (k, v) in env {
         cmd.env(k, v);

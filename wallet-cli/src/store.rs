@@ -666,8 +666,35 @@ impl Wallet {
 
 fn encrypt(contents: &Contents, passphrase: &SecretString) -> Result<Vec<u8>, WalletError> {
     let plain = serde_json::to_vec(contents).map_err(|e| WalletError::Corrupted(e.to_string()))?;
-    let recipient = age::scrypt::Recipient::new(passphrase.clone());
+    let mut recipient = age::scrypt::Recipient::new(passphrase.clone());
+    if let Some(log_n) = test_work_factor() {
+        recipient.set_work_factor(log_n);
+    }
     age::encrypt(&recipient, &plain).map_err(|e| WalletError::Corrupted(e.to_string()))
+}
+
+/// The variable through which the test suite lowers the scrypt work factor
+/// of the wallets it creates (`N = 2^log_n`, 1 to 16). It exists only in
+/// debug builds, which the tests run: a release build always lets `age`
+/// pick a work factor of about one second on the device, whatever the
+/// environment says (`docs/security.md`, "The wallet file").
+pub const TEST_KDF_VARIABLE: &str = "TONGBAN_WALLET_TEST_KDF_LOG_N";
+
+/// The test suite's work factor, in a debug build when the variable holds
+/// one from 1 to 16.
+#[cfg(debug_assertions)]
+fn test_work_factor() -> Option<u8> {
+    std::env::var(TEST_KDF_VARIABLE)
+        .ok()?
+        .parse::<u8>()
+        .ok()
+        .filter(|n| (1..=16).contains(n))
+}
+
+/// Release builds: never.
+#[cfg(not(debug_assertions))]
+fn test_work_factor() -> Option<u8> {
+    None
 }
 
 fn decrypt(bytes: &[u8], passphrase: &SecretString) -> Result<Contents, WalletError> {

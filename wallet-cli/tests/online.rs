@@ -36,6 +36,7 @@ fn wallet(dir: &Path, args: &[&str]) -> Output {
         .arg(dir)
         .args(args)
         .env("TONGBAN_WALLET_PASSPHRASE", PASS)
+        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
         .output()
         .unwrap()
 }
