@@ -1,12 +1,13 @@
 //! End-to-end support for Tongban's tests: the workspace's binaries built
 //! fresh, a running issuer service ([`issuer`]), a running receiving
 //! agency's service ([`verifier_service`]), the interoperability peers
-//! ([`peers`]), a wallet given an attestation ([`attested`]) and a
-//! loopback HTTP server. The fixtures themselves
+//! ([`peers`]), a wallet given an attestation ([`attested`]), the
+//! tools run from a test ([`cli`]) and a loopback HTTP server. The fixtures themselves
 //! (keys, the sample, realistic credentials) are `tongban-test-support`'s.
 #![forbid(unsafe_code)]
 
 pub mod attested;
+pub mod cli;
 pub mod issuer;
 pub mod peers;
 pub mod verifier_service;

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
-use tongban_e2e::cargo_bin;
+use tongban_e2e::cli::{self, p};
 use tongban_e2e::issuer::{AgencySetup, IssuerProcess, StartOptions, http};
 use tongban_test_support::sample::catalogue_claims;
 use tongban_test_support::workspace_root;
@@ -46,29 +46,11 @@ const COUNTER: &str = "https://counter.qingpu.example/7";
 const ANCHOR_ID: &str = "https://trust.yrd.example";
 
 fn run(bin: &str, args: &[&str]) -> Output {
-    Command::new(cargo_bin(bin))
-        .args(args)
-        .env("TONGBAN_WALLET_PASSPHRASE", PASS)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-        .env_remove("TONGBAN_TX_CODE")
-        .env_remove("TONGBAN_WALLET")
-        .output()
-        .unwrap()
+    cli::run(bin, PASS, args)
 }
 
 fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
+    cli::stdout_of(&cli::ok(out))
 }
 
 fn chromium() -> Option<PathBuf> {

@@ -23,12 +23,12 @@
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 use rand::rngs::OsRng;
 use serde_json::{Map, Value, json};
-use tongban_e2e::cargo_bin;
+use tongban_e2e::cli::{self, json_of, p};
 use tongban_e2e::issuer::{Response, http, http_request};
 use tongban_e2e::verifier_service::{BUSINESS_LICENCE, VerifierService, Zone};
 use tongban_test_support::percent::encode_component;
@@ -52,26 +52,11 @@ const JIADING: (&str, &str, &str, &str) = (
 // ------------------------------------------------------------ the wallet
 
 fn wallet(w: &Path, args: &[&str]) -> Output {
-    Command::new(cargo_bin("tongban-wallet"))
-        .arg("--wallet")
-        .arg(w)
-        .args(args)
-        .env("TONGBAN_WALLET_PASSPHRASE", PASS)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-        .env_remove("TONGBAN_TX_CODE")
-        .output()
-        .unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "not one JSON document (exit {:?}): {}\nstderr: {}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    cli::run(
+        "tongban-wallet",
+        PASS,
+        &[&["--wallet", p(w)], args].concat(),
+    )
 }
 
 /// `present LINK --json --verifier-ca CA` with `extra`; (exit status, JSON).

@@ -29,6 +29,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 use tongban_e2e::cargo_bin;
+use tongban_e2e::cli::{self, json_of, p};
 use tongban_e2e::issuer::http;
 use tongban_e2e::verifier_service::{BUSINESS_LICENCE, VerifierService, Zone};
 
@@ -38,26 +39,11 @@ const QINGPU: &str = "https://ywtb.qingpu.example";
 const SONGJIANG: &str = "https://ywtb.songjiang.example";
 
 fn wallet(w: &Path, args: &[&str]) -> Output {
-    Command::new(cargo_bin("tongban-wallet"))
-        .arg("--wallet")
-        .arg(w)
-        .args(args)
-        .env("TONGBAN_WALLET_PASSPHRASE", PASS)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-        .env_remove("TONGBAN_TX_CODE")
-        .output()
-        .unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "not one JSON document (exit {:?}): {}\nstderr: {}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    cli::run(
+        "tongban-wallet",
+        PASS,
+        &[&["--wallet", p(w)], args].concat(),
+    )
 }
 
 /// `--json ARGS`, which must succeed: its document.
@@ -82,10 +68,6 @@ fn history(w: &Path) -> Vec<Value> {
         .as_array()
         .cloned()
         .unwrap()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 /// The service item Qingpu registers, granting `claims` of the licence.

@@ -10,10 +10,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{Value, json};
-use tongban_e2e::cargo_bin;
+use tongban_e2e::cli::{self, json_of, ok, p};
 use tongban_test_support::sample::catalogue_samples;
 use tongban_verifier::*;
 
@@ -25,37 +25,7 @@ const QINGPU: &str = "https://amr.qingpu.example";
 const ITEM: &str = "310118-food-permit";
 
 fn run(bin: &str, args: &[&str]) -> Output {
-    Command::new(cargo_bin(bin))
-        .args(args)
-        .env("TONGBAN_WALLET_PASSPHRASE", PASS)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-        .env_remove("TONGBAN_TRUST_LIST_DRAFT")
-        .output()
-        .unwrap()
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not one JSON document ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
+    cli::run(bin, PASS, args)
 }
 
 /// The zone: an anchor, one issuer, the Qingpu agency with its counter key

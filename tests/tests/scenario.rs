@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use rand::rngs::OsRng;
 use serde_json::{Value, json};
+use tongban_e2e::cli::{self, json_of, ok, p};
 use tongban_e2e::issuer::{AgencySetup, IssuerProcess, http};
 use tongban_e2e::{cargo_bin, serve_http};
 use tongban_test_support::sample::catalogue_claims;
@@ -32,42 +33,9 @@ const DL: &str = "urn:tongban:driving-licence:1";
 const MC: &str = "urn:tongban:marriage-certificate:1";
 
 fn run(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(cargo_bin(bin));
-    c.args(args)
-        .env("TONGBAN_WALLET_PASSPHRASE", PASS)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-        .env_remove("TONGBAN_TX_CODE")
-        .env_remove("TONGBAN_BUNDLE")
-        .env_remove("TONGBAN_ANCHOR_KEY");
-    for (k, v) in env {
-        c.env(k, v);
-    }
+    let mut c = cli::command(bin, PASS);
+    c.args(args).envs(env.iter().copied());
     c.output().unwrap()
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "not JSON: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 /// Runs `tongban-verify verify` with no network: in a new, empty network

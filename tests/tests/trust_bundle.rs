@@ -6,11 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use tongban_e2e::{cargo_bin, serve_http as serve};
+use tongban_e2e::cli;
+use tongban_e2e::serve_http as serve;
 use tongban_test_support::keys::public_jwk;
 use tongban_test_support::present::{Audience, present};
 use tongban_test_support::zone::{self, Agency};
@@ -23,21 +24,11 @@ const NONCE: &str = "qp-0001";
 const BL: &str = zone::BUSINESS_LICENCE;
 
 fn run(bin: &str, args: &[&str]) -> Output {
-    Command::new(cargo_bin(bin))
-        .args(args)
-        .output()
-        .expect("run")
+    cli::run(bin, "", args)
 }
 
 fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    cli::stdout_of(&cli::ok(out.clone()))
 }
 
 struct Zone {

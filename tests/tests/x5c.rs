@@ -12,12 +12,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
+use tongban_e2e::cli::{self, json_of, ok, p};
 use tongban_e2e::issuer::{AgencySetup, IssuerProcess};
-use tongban_e2e::{cargo_bin, serve_http};
+use tongban_e2e::serve_http;
 use tongban_test_support::sample::catalogue_claims;
 
 const PASS: &str = "x5c passphrase";
@@ -25,41 +26,7 @@ const COUNTER: &str = "https://counter.qingpu.example";
 const BL: &str = "urn:tongban:business-licence:1";
 
 fn run(bin: &str, args: &[&str]) -> Output {
-    Command::new(cargo_bin(bin))
-        .args(args)
-        .env("TONGBAN_WALLET_PASSPHRASE", PASS)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-        .env_remove("TONGBAN_TX_CODE")
-        .env_remove("TONGBAN_BUNDLE")
-        .env_remove("TONGBAN_ANCHOR_KEY")
-        .env_remove("TONGBAN_TRUST_LIST_DRAFT")
-        .output()
-        .unwrap()
-}
-
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "not JSON: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
+    cli::run(bin, PASS, args)
 }
 
 /// Polls `ready` (every 50 ms, for at most 10 s): what a running service
