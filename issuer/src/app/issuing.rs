@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand_core::RngCore as _;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -20,6 +18,7 @@ use crate::store::{
 };
 use tongban_service_kit::SharedClock;
 
+use super::credential_id::credential_id;
 use super::offers::{IssuedOffer, OfferOptions};
 use super::os_bytes::OsBytes;
 use super::{AgencyRuntime, Commit, MAX_GROUP, Service, internal};
@@ -55,6 +54,18 @@ pub struct IssuedCredential {
     pub credential: String,
     /// The status list URI in the credential.
     pub status_uri: String,
+}
+
+/// A credential signed and not yet stored.
+pub(super) struct Signed {
+    /// Its record.
+    pub(super) record: CredentialRecord,
+    /// The SD-JWT VC.
+    pub(super) credential: String,
+    /// The status list URI in it.
+    pub(super) status_uri: String,
+    /// The agency's counter its status position came from.
+    pub(super) status_seq: i64,
 }
 
 /// What [`Service::issue`] produced.
@@ -144,7 +155,12 @@ impl Service {
             .ok_or_else(|| ServiceError::HolderMissing("no holder_jwk".into()))?;
         let holder = PublicKey::from_jwk(jwk)
             .map_err(|e| ServiceError::HolderKeyInvalid(format!("holder_jwk: {e}")))?;
-        let (record, credential, status_uri) = self
+        let Signed {
+            record,
+            credential,
+            status_uri,
+            status_seq,
+        } = self
             .sign(
                 rt,
                 lt,
@@ -160,6 +176,7 @@ impl Service {
             .send(Commit {
                 item: NewCredential {
                     record: record.clone(),
+                    status_seq,
                     actor: actor.to_owned(),
                 },
                 reply,
@@ -207,7 +224,7 @@ impl Service {
         exp: Option<i64>,
         nbf: Option<i64>,
         offer_id: Option<&str>,
-    ) -> Result<(CredentialRecord, String, String), ServiceError> {
+    ) -> Result<Signed, ServiceError> {
         let g = self.next_index(&rt.agency.id).await?;
         let (list, idx) = crate::status_index::position(
             rt.agency.index_key.as_bytes(),
@@ -231,10 +248,10 @@ impl Service {
         }
         let mut rng = OsBytes::new();
         let issued = b.issue(&rt.keys.jws_signer(), &mut rng).map_err(internal)?;
-        let mut id = [0u8; 16];
+        let mut id = [0u8; 10];
         rng.fill_bytes(&mut id);
         let record = CredentialRecord {
-            id: format!("cred_{}", URL_SAFE_NO_PAD.encode(id)),
+            id: credential_id(self.clock.now_ms(), id),
             agency_id: rt.agency.id.clone(),
             vct: lt.vct.clone(),
             licence_id,
@@ -249,7 +266,12 @@ impl Service {
             batch_id: None,
             key_storage: None,
         };
-        Ok((record, issued.sd_jwt, status_uri))
+        Ok(Signed {
+            record,
+            credential: issued.sd_jwt,
+            status_uri,
+            status_seq: g,
+        })
     }
 
     async fn next_index(&self, agency: &str) -> Result<i64, ServiceError> {

@@ -38,6 +38,7 @@ mod admin_tokens;
 mod agencies;
 mod audit;
 pub mod backup;
+mod credential_id;
 mod credentials;
 mod error;
 mod issuing;
