@@ -138,6 +138,8 @@ fn parse_postgres(sql: &str) -> Result<Schema, String> {
                     .insert(words[5].to_owned(), Kind::postgres(words[6]));
             }
             ["CREATE", "INDEX" | "UNIQUE", ..] => {}
+            // Dropping a constraint leaves the columns as they were.
+            ["ALTER", "TABLE", _, "DROP", "CONSTRAINT", _] => {}
             _ => {
                 return Err(format!(
                     "statement not understood by the migration comparer \
@@ -358,7 +360,8 @@ fn the_parser_reads_columns_not_constraints_and_follows_add_column() {
          CREATE TABLE t (\n  id TEXT PRIMARY KEY,\n  n BIGINT NOT NULL DEFAULT 0,\n  \
          UNIQUE (id, n),\n  PRIMARY KEY (id)\n);\n\
          CREATE INDEX t_n ON t (n);\n\
-         ALTER TABLE t ADD COLUMN b BYTEA;",
+         ALTER TABLE t ADD COLUMN b BYTEA;\n\
+         ALTER TABLE t DROP CONSTRAINT t_id_n_key;",
     )
     .unwrap();
     assert_eq!(

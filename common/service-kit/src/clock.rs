@@ -10,6 +10,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// The current time, in seconds since the Unix epoch.
     fn now(&self) -> i64;
+
+    /// The current time, in milliseconds since the Unix epoch. A clock
+    /// that only knows seconds (the default) says the second's start.
+    fn now_ms(&self) -> i64 {
+        self.now().saturating_mul(1000)
+    }
 }
 
 /// A clock shared by every part of a running service.
@@ -31,6 +37,12 @@ impl Clock for SystemClock {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    }
+
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
     }
 }
 
@@ -78,10 +90,13 @@ mod tests {
         c.set(5);
         let shared: SharedClock = c.clone();
         assert_eq!(shared.now(), 5);
+        assert_eq!(shared.now_ms(), 5_000);
     }
 
     #[test]
     fn the_system_clock_is_after_2025() {
         assert!(SystemClock.now() > 1_735_689_600);
+        let (s, ms) = (SystemClock.now(), SystemClock.now_ms());
+        assert!((ms / 1000 - s).abs() <= 1, "{s} s, {ms} ms");
     }
 }

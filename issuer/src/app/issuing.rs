@@ -4,22 +4,21 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand_core::RngCore as _;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tongban_verifier::catalogue::LicenceType;
 use tongban_verifier::catalogue::schema::Mode;
 use tongban_verifier::{CredentialBuilder, PublicKey};
 
 use super::ServiceError;
 use crate::store::{
-    Conflict, CredentialRecord, CredentialStatus, NewCredential, Store, StoreError,
+    Backend, Conflict, CredentialRecord, CredentialStatus, NewCredential, Store, StoreError,
 };
-use tongban_service_kit::SharedClock;
+use tongban_service_kit::{Clock, SharedClock};
 
+use super::credential_id::credential_id;
 use super::offers::{IssuedOffer, OfferOptions};
 use super::os_bytes::OsBytes;
 use super::{AgencyRuntime, Commit, MAX_GROUP, Service, internal};
@@ -55,6 +54,18 @@ pub struct IssuedCredential {
     pub credential: String,
     /// The status list URI in the credential.
     pub status_uri: String,
+}
+
+/// A credential signed and not yet stored.
+pub(super) struct Signed {
+    /// Its record.
+    pub(super) record: CredentialRecord,
+    /// The SD-JWT VC.
+    pub(super) credential: String,
+    /// The status list URI in it.
+    pub(super) status_uri: String,
+    /// The agency's counter its status position came from.
+    pub(super) status_seq: i64,
 }
 
 /// What [`Service::issue`] produced.
@@ -144,7 +155,12 @@ impl Service {
             .ok_or_else(|| ServiceError::HolderMissing("no holder_jwk".into()))?;
         let holder = PublicKey::from_jwk(jwk)
             .map_err(|e| ServiceError::HolderKeyInvalid(format!("holder_jwk: {e}")))?;
-        let (record, credential, status_uri) = self
+        let Signed {
+            record,
+            credential,
+            status_uri,
+            status_seq,
+        } = self
             .sign(
                 rt,
                 lt,
@@ -160,6 +176,7 @@ impl Service {
             .send(Commit {
                 item: NewCredential {
                     record: record.clone(),
+                    status_seq,
                     actor: actor.to_owned(),
                 },
                 reply,
@@ -207,7 +224,7 @@ impl Service {
         exp: Option<i64>,
         nbf: Option<i64>,
         offer_id: Option<&str>,
-    ) -> Result<(CredentialRecord, String, String), ServiceError> {
+    ) -> Result<Signed, ServiceError> {
         let g = self.next_index(&rt.agency.id).await?;
         let (list, idx) = crate::status_index::position(
             rt.agency.index_key.as_bytes(),
@@ -231,10 +248,10 @@ impl Service {
         }
         let mut rng = OsBytes::new();
         let issued = b.issue(&rt.keys.jws_signer(), &mut rng).map_err(internal)?;
-        let mut id = [0u8; 16];
+        let mut id = [0u8; 10];
         rng.fill_bytes(&mut id);
         let record = CredentialRecord {
-            id: format!("cred_{}", URL_SAFE_NO_PAD.encode(id)),
+            id: credential_id(self.clock.now_ms(), id),
             agency_id: rt.agency.id.clone(),
             vct: lt.vct.clone(),
             licence_id,
@@ -249,7 +266,12 @@ impl Service {
             batch_id: None,
             key_storage: None,
         };
-        Ok((record, issued.sd_jwt, status_uri))
+        Ok(Signed {
+            record,
+            credential: issued.sd_jwt,
+            status_uri,
+            status_seq: g,
+        })
     }
 
     async fn next_index(&self, agency: &str) -> Result<i64, ServiceError> {
@@ -288,48 +310,144 @@ pub(crate) fn licence_id(claims: &Map<String, Value>) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Groups committed at once: one on SQLite (one writer, so a second group
+/// would only queue for it), several on PostgreSQL, where each group
+/// commits on its own pooled connection and the next group's inserts run
+/// while the previous one waits for its fsync. A group takes its agency's
+/// row lock (the audit chain's head) only after its credential rows are in
+/// (`store::sql::queries`, `insert_credentials`), so that is the only part
+/// groups of one agency take in turn.
+pub(crate) fn committers(backend: Backend, pool_size: u32) -> usize {
+    match backend {
+        Backend::Sqlite => 1,
+        // Leave half the pool to everything else (status-index blocks,
+        // reads, the other writes).
+        Backend::Postgres => usize::try_from(pool_size / 2)
+            .unwrap_or(1)
+            .clamp(1, MAX_COMMITTERS),
+    }
+}
+
+/// Most PostgreSQL groups in flight at once.
+const MAX_COMMITTERS: usize = 4;
+
+/// A group that would commit beside another one in flight waits until it
+/// holds this many credentials (or the other is done): a PostgreSQL
+/// transaction costs the server about the same whether it holds 5
+/// credentials or 50, so small groups side by side cost more than they
+/// overlap.
+const MIN_PARALLEL_GROUP: usize = 32;
+
+/// The commit task: takes whatever credentials have queued (up to
+/// [`MAX_GROUP`]) as a group, once one of `committers` is free, and
+/// commits it; each caller is answered once the group holding its own
+/// credential is committed. On shutdown (every sender gone) it returns
+/// after the groups in flight are done.
 pub(crate) async fn run_committer(
     store: Arc<dyn Store>,
     clock: SharedClock,
     mut rx: mpsc::Receiver<Commit>,
+    committers: usize,
 ) {
-    while let Some(first) = rx.recv().await {
+    let committers = committers.max(1);
+    let free = Arc::new(Semaphore::new(committers));
+    let finished = Arc::new(Notify::new());
+    loop {
+        // Wait for a free committer before taking a group: meanwhile more
+        // credentials queue, and the group grows.
+        let Ok(permit) = free.clone().acquire_owned().await else {
+            break;
+        };
+        let Some(first) = rx.recv().await else {
+            break;
+        };
         let mut batch = vec![first];
-        while batch.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(c) => batch.push(c),
-                Err(_) => break,
+        let mut open = drain(&mut rx, &mut batch);
+        while open && batch.len() < MIN_PARALLEL_GROUP && free.available_permits() + 1 < committers
+        {
+            tokio::select! {
+                c = rx.recv() => match c {
+                    Some(c) => {
+                        batch.push(c);
+                        open = drain(&mut rx, &mut batch);
+                    }
+                    None => open = false,
+                },
+                () = finished.notified() => {}
             }
         }
-        let (items, replies): (Vec<NewCredential>, Vec<_>) =
-            batch.into_iter().map(|c| (c.item, c.reply)).unzip();
-        match store.insert_credentials(&items, clock.now()).await {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(outcome.map_err(StoreError::Conflict));
-                }
-            }
-            Err(e) if items.len() == 1 => {
-                if let Some(reply) = replies.into_iter().next() {
-                    let _ = reply.send(Err(e));
-                }
-            }
-            Err(_) => {
-                // The database failed the group: commit each alone, so a
-                // failure that belongs to one credential fails only it.
-                for (item, reply) in items.iter().zip(replies) {
-                    let r = store
-                        .insert_credentials(std::slice::from_ref(item), clock.now())
-                        .await
-                        .and_then(|mut o| match o.pop() {
-                            Some(outcome) => outcome.map_err(StoreError::Conflict),
-                            None => {
-                                Err(StoreError::Corrupt("no outcome for the credential".into()))
-                            }
-                        });
-                    let _ = reply.send(r);
-                }
+        if committers == 1 {
+            commit_group(store.as_ref(), clock.as_ref(), batch).await;
+            drop(permit);
+        } else {
+            let (store, clock, finished) = (store.clone(), clock.clone(), finished.clone());
+            tokio::spawn(async move {
+                commit_group(store.as_ref(), clock.as_ref(), batch).await;
+                drop(permit);
+                finished.notify_one();
+            });
+        }
+    }
+    // Every group in flight answers its callers before the task ends.
+    let _ = free
+        .acquire_many(u32::try_from(committers).unwrap_or(u32::MAX))
+        .await;
+}
+
+/// Moves what has queued into `batch`, up to [`MAX_GROUP`]; false once the
+/// channel is closed and empty.
+fn drain(rx: &mut mpsc::Receiver<Commit>, batch: &mut Vec<Commit>) -> bool {
+    while batch.len() < MAX_GROUP {
+        match rx.try_recv() {
+            Ok(c) => batch.push(c),
+            Err(mpsc::error::TryRecvError::Empty) => return true,
+            Err(mpsc::error::TryRecvError::Disconnected) => return false,
+        }
+    }
+    true
+}
+
+/// Commits one group in one transaction and answers each caller with its
+/// own outcome; if the database fails the group, each credential is
+/// committed alone, so a failure that belongs to one fails only it.
+async fn commit_group(store: &dyn Store, clock: &dyn Clock, batch: Vec<Commit>) {
+    let (items, replies): (Vec<NewCredential>, Vec<_>) =
+        batch.into_iter().map(|c| (c.item, c.reply)).unzip();
+    match store.insert_credentials(&items, clock.now()).await {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome.map_err(StoreError::Conflict));
             }
         }
+        Err(e) if items.len() == 1 => {
+            if let Some(reply) = replies.into_iter().next() {
+                let _ = reply.send(Err(e));
+            }
+        }
+        Err(_) => {
+            for (item, reply) in items.iter().zip(replies) {
+                let r = store
+                    .insert_credentials(std::slice::from_ref(item), clock.now())
+                    .await
+                    .and_then(|mut o| match o.pop() {
+                        Some(outcome) => outcome.map_err(StoreError::Conflict),
+                        None => Err(StoreError::Corrupt("no outcome for the credential".into())),
+                    });
+                let _ = reply.send(r);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_commits_one_group_at_a_time_postgres_several_within_half_the_pool() {
+        assert_eq!(committers(Backend::Sqlite, 16), 1);
+        assert_eq!(committers(Backend::Postgres, 16), MAX_COMMITTERS);
+        assert_eq!(committers(Backend::Postgres, 4), 2);
+        assert_eq!(committers(Backend::Postgres, 1), 1);
     }
 }

@@ -38,6 +38,7 @@ mod admin_tokens;
 mod agencies;
 mod audit;
 pub mod backup;
+mod credential_id;
 mod credentials;
 mod error;
 mod issuing;
@@ -223,7 +224,13 @@ impl Service {
         let dpop = oid4vci::dpop::DpopGuard::new(master.derive("tongban dpop nonce key v1"));
         let catalogue = Catalogue::builtin().map_err(internal)?;
         let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(issuing::run_committer(store.clone(), clock.clone(), rx));
+        let committers = issuing::committers(store.backend(), config.db_max_connections);
+        tokio::spawn(issuing::run_committer(
+            store.clone(),
+            clock.clone(),
+            rx,
+            committers,
+        ));
         let nonces = oid4vci::nonce::Nonces::new(master.derive("tongban c_nonce key v1"));
         let token_cache = token_cache::TokenCache::new(config.admin_token_cache_secs);
         Ok(Arc::new(Service {

@@ -74,7 +74,8 @@ pub enum Conflict {
     /// A credential's `licence_id` within its agency.
     #[error("a credential with this licence_id already exists")]
     LicenceId,
-    /// A credential's status-list position (a bug if it ever happens).
+    /// A credential's status-list position, or the counter it comes from,
+    /// or its id (a bug if it ever happens).
     #[error("a credential with this status index already exists")]
     StatusIndex,
     /// An offer (its id or code).
@@ -249,7 +250,8 @@ pub struct TokenRecord {
 /// kept once the credential is signed (the agency's own register holds them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CredentialRecord {
-    /// Credential id (random, 128 bits).
+    /// Credential id: `cred_` and the issuing millisecond followed by 80
+    /// random bits (`app/credential_id.rs`); older ids are 128 random bits.
     pub id: String,
     /// The issuing agency.
     pub agency_id: String,
@@ -300,6 +302,10 @@ pub struct KeyStorage {
 pub struct NewCredential {
     /// The row.
     pub record: CredentialRecord,
+    /// The agency's counter `g` its status position was computed from
+    /// ([`crate::status_index::position`]): unique per agency in the
+    /// database, which keeps the position unique (a bijection of `g`).
+    pub status_seq: i64,
     /// Who asked (token id, or `oid4vci:<offer id>`).
     pub actor: String,
 }

@@ -8,6 +8,7 @@ use tongban_service_kit::db;
 
 use super::StoreError;
 use super::sql::SqlStore;
+use super::sql::backfill::backfill_status_seq;
 
 /// The PostgreSQL store: the shared SQL ([`SqlStore`]) over PostgreSQL.
 pub type PostgresStore = SqlStore<Postgres>;
@@ -21,6 +22,7 @@ impl SqlStore<Postgres> {
             &sqlx::migrate!("./migrations/postgres"),
         )
         .await?;
+        backfill_status_seq(&pool).await?;
         Ok(SqlStore {
             write: pool.clone(),
             read: pool,

@@ -10,6 +10,7 @@ use tongban_service_kit::db::{self, SqlitePools, SqliteSettings};
 
 use super::StoreError;
 use super::sql::SqlStore;
+use super::sql::backfill::backfill_status_seq;
 
 /// The SQLite store: the shared SQL ([`SqlStore`]) over SQLite.
 pub type SqliteStore = SqlStore<Sqlite>;
@@ -25,6 +26,7 @@ impl SqlStore<Sqlite> {
         };
         let SqlitePools { write, read } =
             db::open_sqlite(file, &settings, &sqlx::migrate!("./migrations/sqlite")).await?;
+        backfill_status_seq(&write).await?;
         Ok(SqlStore { write, read })
     }
 }

@@ -253,7 +253,12 @@ impl Service {
         let mut credentials = Vec::with_capacity(holders.len());
         let mut batch_id: Option<String> = None;
         for (holder, key_storage) in holders {
-            let (mut record, credential, _) = self
+            let super::issuing::Signed {
+                mut record,
+                credential,
+                status_seq,
+                ..
+            } = self
                 .sign(
                     rt,
                     lt,
@@ -274,6 +279,7 @@ impl Service {
             record.key_storage = key_storage.clone();
             items.push(NewCredential {
                 record,
+                status_seq,
                 actor: format!("oid4vci:{}", offer.id),
             });
             credentials.push(credential);

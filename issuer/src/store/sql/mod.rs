@@ -36,6 +36,7 @@ use sqlx::{Database, Pool, Postgres, Sqlite};
 use super::Backend;
 
 mod authorization;
+pub(super) mod backfill;
 mod queries;
 mod rows;
 mod statement;

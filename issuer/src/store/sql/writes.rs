@@ -138,7 +138,7 @@ fn credential_values<'a>(
     Statement::insert_values(
         "INSERT INTO credentials (id, agency_id, vct, licence_id, status_list, status_idx, \
          status, holder_thumbprint, kid, issued_at, expires_at, offer_id, batch_id, \
-         key_attestation)",
+         key_attestation, status_seq)",
         placeholders,
         chunk.iter().zip(key_attestations).map(|(c, ka)| {
             let r = &c.record;
@@ -157,6 +157,7 @@ fn credential_values<'a>(
                 r.offer_id.as_deref().into(),
                 r.batch_id.as_deref().into(),
                 ka.as_deref().into(),
+                c.status_seq.into(),
             ]
         }),
     )
@@ -200,7 +201,7 @@ where
     Ok(())
 }
 
-/// Inserts the rows whose unique values (id, licence id, status position)
+/// Inserts the rows whose unique values (id, licence id, status counter)
 /// are free, skipping the others — the unique constraints are the check,
 /// so there is no read before — and says which were stored, in order. A
 /// row that repeats an earlier row's licence id in the same call is
@@ -230,8 +231,9 @@ where
             stored.extend(std::iter::repeat_n(true, chunk.len()));
             continue;
         }
-        // Our row, not an older one with the same random id: its status
-        // position (unique per agency) is the one this item was given.
+        // Our row, not an older one with the same id: its status position
+        // (unique per agency, as the counter behind it is) is the one this
+        // item was given.
         let mut select = Statement::new(
             "SELECT id, status_list, status_idx FROM credentials WHERE id IN (",
             DB::PLACEHOLDERS,
@@ -332,6 +334,7 @@ mod tests {
 
     fn credential(id: &str, licence: &str, idx: i64) -> NewCredential {
         NewCredential {
+            status_seq: idx,
             record: CredentialRecord {
                 id: id.into(),
                 agency_id: "a".into(),
