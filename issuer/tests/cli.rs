@@ -323,3 +323,23 @@ fn help_teaches_the_commands() {
         assert!(text.contains(flag), "{flag} missing from serve --help");
     }
 }
+
+/// A kid is often a JWK thumbprint, which is base64url and starts with `-`
+/// one time in 64: every `--kid`-like option takes such a value as it is
+/// (`--kid -x`, not only `--kid=-x`).
+#[test]
+fn a_kid_may_start_with_a_hyphen() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("anchor.key");
+    let out = json(
+        &Command::new(env!("CARGO_BIN_EXE_tongban-issuer"))
+            .args(["trust-list", "anchor-key", "--out"])
+            .arg(&key)
+            .args(["--kid", "-Xq3_thumbprint-like", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out["kid"], "-Xq3_thumbprint-like", "{out}");
+    let jwk: Value = serde_json::from_slice(&std::fs::read(&key).unwrap()).unwrap();
+    assert_eq!(jwk["kid"], "-Xq3_thumbprint-like");
+}

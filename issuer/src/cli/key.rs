@@ -40,8 +40,9 @@ pub(crate) enum KeyCommand {
         /// The agency.
         #[arg(long)]
         agency: String,
-        /// The key (default: the current one).
-        #[arg(long)]
+        /// The key (default: the current one). A kid may start with `-`
+        /// (a JWK thumbprint is base64url).
+        #[arg(long, allow_hyphen_values = true)]
         kid: Option<String>,
         /// The chain, PEM: the key's certificate first, then any
         /// intermediates, never the zone's anchor.

@@ -84,7 +84,7 @@ pub(crate) struct AnchorKeyArgs {
     #[arg(long, value_name = "FILE")]
     public_out: Option<PathBuf>,
     /// The key's id (`kid`); default: its JWK thumbprint.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     kid: Option<String>,
     /// The key's algorithm: ed25519 (EdDSA), es256 (ES256) or sm2
     /// (SM2SM3).
@@ -198,7 +198,12 @@ pub(crate) struct UpdateIssuerArgs {
     status_lists_from: Option<String>,
     /// Retire KID (rotation): credentials it signed before --at still
     /// verify, none signed from --at on.
-    #[arg(long = "retire-key", visible_alias = "retire", value_name = "KID")]
+    #[arg(
+        long = "retire-key",
+        visible_alias = "retire",
+        value_name = "KID",
+        allow_hyphen_values = true
+    )]
     retire: Vec<String>,
     /// KID was compromised (stolen, leaked): nothing it signed verifies any
     /// more, whatever date it carries; the agency reissues. --at records
@@ -206,7 +211,8 @@ pub(crate) struct UpdateIssuerArgs {
     #[arg(
         long = "compromised-key",
         visible_aliases = ["compromised", "revoke-key"],
-        value_name = "KID"
+        value_name = "KID",
+        allow_hyphen_values = true
     )]
     compromised: Vec<String>,
     /// The time for --retire-key/--compromised-key (RFC 3339 or Unix seconds); default now.

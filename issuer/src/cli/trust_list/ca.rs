@@ -79,8 +79,9 @@ pub(crate) struct CaCertifyArgs {
     /// The agency (issuer id).
     #[arg(long)]
     id: String,
-    /// The listed key to certify.
-    #[arg(long)]
+    /// The listed key to certify (a kid may start with `-`: a JWK
+    /// thumbprint is base64url).
+    #[arg(long, allow_hyphen_values = true)]
     kid: String,
     /// How long the certificate is valid, days.
     #[arg(long, default_value_t = LEAF_VALIDITY_DAYS)]

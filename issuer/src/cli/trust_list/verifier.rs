@@ -96,14 +96,15 @@ pub(crate) struct UpdateVerifierArgs {
     #[arg(long, value_name = "TIME")]
     not_before: Option<String>,
     /// Retire a key (kid) or certificate (x509_hash) from --at on (rotation).
-    #[arg(long = "retire", value_name = "KID|HASH")]
+    #[arg(long = "retire", value_name = "KID|HASH", allow_hyphen_values = true)]
     retire: Vec<String>,
     /// A key (kid) or certificate (x509_hash) was compromised: nothing it
     /// signs is accepted any more.
     #[arg(
         long = "compromised",
         visible_alias = "revoke",
-        value_name = "KID|HASH"
+        value_name = "KID|HASH",
+        allow_hyphen_values = true
     )]
     compromised: Vec<String>,
     /// The time for --retire/--compromised (default now).
