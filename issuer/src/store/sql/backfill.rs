@@ -33,10 +33,15 @@ where
     let mut done = 0u64;
     loop {
         let mut tx: Transaction<'_, DB> = pool.begin().await?;
+        // Ordered as the partial index `credentials_legacy_position` (whose
+        // rows are exactly those without a counter), so the database reads
+        // that index, which is empty once this has run, instead of scanning
+        // every credential at each start.
         let rows: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
             "SELECT c.row_id, c.status_list, c.status_idx, a.index_key, a.status_list_size \
              FROM credentials c JOIN agencies a ON a.id = c.agency_id \
-             WHERE c.status_seq IS NULL ORDER BY c.row_id LIMIT $1",
+             WHERE c.status_seq IS NULL \
+             ORDER BY c.agency_id, c.status_list, c.status_idx LIMIT $1",
         )
         .bind(CHUNK)
         .fetch_all(&mut *tx)
