@@ -4,11 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers fail loudly
 
 use std::path::Path;
-use std::process::Command;
 
 use tongban_test_support::attestation::{WalletProvider, p256_key_with_jwk};
-
-use crate::cargo_bin;
 
 /// Imports into the (initialised) wallet at `wallet`, opened with
 /// `passphrase`, an attestation from `provider` for a fresh instance key,
@@ -43,7 +40,7 @@ pub fn import_attestation(
     for (name, body) in &written {
         std::fs::write(files.join(name), body).unwrap_or_else(|e| panic!("writing {name}: {e}"));
     }
-    let out = Command::new(cargo_bin("tongban-wallet"))
+    let out = crate::cli::command("tongban-wallet", passphrase)
         .arg("--wallet")
         .arg(wallet)
         .args(["--json", "attestation", "import"])
@@ -61,8 +58,6 @@ pub fn import_attestation(
             "--user-authentication",
             "iso_18045_moderate",
         ])
-        .env("TONGBAN_WALLET_PASSPHRASE", passphrase)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
         .output()
         .unwrap_or_else(|e| panic!("running tongban-wallet: {e}"));
     assert!(

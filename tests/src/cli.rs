@@ -46,6 +46,16 @@ pub fn run(bin: &str, passphrase: &str, args: &[&str]) -> Output {
     }
 }
 
+/// Runs `tongban-wallet --wallet <dir> <args…>` ([`run`]).
+#[track_caller]
+pub fn wallet(dir: &Path, passphrase: &str, args: &[&str]) -> Output {
+    run(
+        "tongban-wallet",
+        passphrase,
+        &[&["--wallet", p(dir)], args].concat(),
+    )
+}
+
 /// `out`, after asserting that the run succeeded (the exit status, the
 /// standard output and the standard error are printed when it did not).
 #[track_caller]

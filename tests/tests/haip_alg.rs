@@ -12,6 +12,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 use tongban_e2e::cargo_bin;
+use tongban_e2e::cli;
 use tongban_e2e::issuer::{AgencySetup, IssuerProcess, http};
 use tongban_test_support::sample::catalogue_claims;
 use tongban_verifier::HeldCredential;
@@ -20,15 +21,7 @@ const PASS: &str = "correct horse battery staple";
 const AUD: &str = "https://counter.qingpu.example";
 
 fn wallet(dir: &Path, args: &[&str]) -> Output {
-    Command::new(cargo_bin("tongban-wallet"))
-        .arg("--wallet")
-        .arg(dir)
-        .args(args)
-        .env("TONGBAN_WALLET_PASSPHRASE", PASS)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-        .env_remove("TONGBAN_TX_CODE")
-        .output()
-        .unwrap()
+    cli::wallet(dir, PASS, args)
 }
 
 fn ok_json(out: &Output) -> Value {

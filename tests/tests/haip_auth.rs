@@ -25,7 +25,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::{Value, json};
 use tongban_e2e::attested::import_attestation;
-use tongban_e2e::cargo_bin;
+use tongban_e2e::cli::{self, json_of};
 use tongban_e2e::issuer::{IssuerProcess, StartOptions, free_port, http};
 use tongban_e2e::peers::{ensure_js, js_dir};
 use tongban_test_support::attestation::{TEST_CLIENT_ID, WalletProvider};
@@ -131,27 +131,7 @@ fn browser_program(tmp: &Path) -> PathBuf {
 }
 
 fn wallet(dir: &Path, args: &[&str]) -> Output {
-    Command::new(cargo_bin("tongban-wallet"))
-        .arg("--wallet")
-        .arg(dir)
-        .args(args)
-        .env("TONGBAN_WALLET_PASSPHRASE", PASS)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-        .env_remove("TONGBAN_TX_CODE")
-        .env_remove("TONGBAN_WALLET_BROWSER")
-        .output()
-        .unwrap()
-}
-
-fn json_out(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): exit {:?}\n{}\n{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    cli::wallet(dir, PASS, args)
 }
 
 /// `s` percent-encoded as a form value (`:` and `/` escaped).
@@ -230,7 +210,7 @@ fn our_wallet_receives_with_the_authorization_code_flow() {
             "60",
         ],
     );
-    let got = json_out(&out);
+    let got = json_of(&out);
     assert!(
         out.status.success(),
         "{got}\n{}",
@@ -286,11 +266,11 @@ fn our_wallet_receives_with_the_authorization_code_flow() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(json_out(&out)["error"]["code"], "authorization_denied");
+    assert_eq!(json_of(&out)["error"]["code"], "authorization_denied");
 
     // Both credentials are in the wallet, each a batch of copies whose
     // rows record the storage level the key attestations stated.
-    let list = json_out(&wallet(&w, &["--json", "list"]));
+    let list = json_of(&wallet(&w, &["--json", "list"]));
     assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
     let rows = http(
         "GET",

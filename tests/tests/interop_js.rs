@@ -12,8 +12,6 @@
 //! without them these tests fail loudly rather than pass silently.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
 
-use std::process::Command;
-
 use serde_json::Value;
 use tongban_test_support::sample::{SAMPLE_AUD, SAMPLE_NONCE, SAMPLE_PRESENTED_AT, sample_dir};
 use tongban_verifier::status::Bits;
@@ -133,14 +131,7 @@ fn our_status_list_decodes_in_the_peer() {
 fn a_wallet_presentation_verifies_in_the_peer() {
     let tmp = tempfile::tempdir().unwrap();
     let wallet = |args: &[&str]| {
-        let out = Command::new(tongban_e2e::cargo_bin("tongban-wallet"))
-            .arg("--wallet")
-            .arg(tmp.path().join("w"))
-            .args(args)
-            .env("TONGBAN_WALLET_PASSPHRASE", "interop passphrase")
-            .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-            .output()
-            .unwrap();
+        let out = tongban_e2e::cli::wallet(&tmp.path().join("w"), "interop passphrase", args);
         assert!(
             out.status.success(),
             "{}",

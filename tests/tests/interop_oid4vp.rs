@@ -47,7 +47,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
-use tongban_e2e::cargo_bin;
+use tongban_e2e::cli;
 use tongban_e2e::issuer::http;
 use tongban_e2e::peers::{ensure_js, js_dir, node, node_output};
 use tongban_e2e::verifier_service::{BUSINESS_LICENCE, Zone};
@@ -245,15 +245,7 @@ fn npm_verifier(dir: &Path, jwks: &Path, claims: &str) -> (NpmVerifier, Value) {
 }
 
 fn wallet(w: &Path, args: &[&str]) -> Output {
-    Command::new(cargo_bin("tongban-wallet"))
-        .arg("--wallet")
-        .arg(w)
-        .args(args)
-        .env("TONGBAN_WALLET_PASSPHRASE", PASS)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-        .env_remove("TONGBAN_TX_CODE")
-        .output()
-        .unwrap()
+    cli::wallet(w, PASS, args)
 }
 
 #[test]

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 
 use rand::rngs::OsRng;
 use serde_json::{Map, Value, json};
-use tongban_e2e::cli::{self, json_of, p};
+use tongban_e2e::cli::{self, json_of};
 use tongban_e2e::issuer::{Response, http, http_request};
 use tongban_e2e::verifier_service::{BUSINESS_LICENCE, VerifierService, Zone};
 use tongban_test_support::percent::encode_component;
@@ -52,11 +52,7 @@ const JIADING: (&str, &str, &str, &str) = (
 // ------------------------------------------------------------ the wallet
 
 fn wallet(w: &Path, args: &[&str]) -> Output {
-    cli::run(
-        "tongban-wallet",
-        PASS,
-        &[&["--wallet", p(w)], args].concat(),
-    )
+    cli::wallet(w, PASS, args)
 }
 
 /// `present LINK --json --verifier-ca CA` with `extra`; (exit status, JSON).

@@ -39,11 +39,7 @@ const QINGPU: &str = "https://ywtb.qingpu.example";
 const SONGJIANG: &str = "https://ywtb.songjiang.example";
 
 fn wallet(w: &Path, args: &[&str]) -> Output {
-    cli::run(
-        "tongban-wallet",
-        PASS,
-        &[&["--wallet", p(w)], args].concat(),
-    )
+    cli::wallet(w, PASS, args)
 }
 
 /// `--json ARGS`, which must succeed: its document.

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 use tongban_e2e::cargo_bin;
+use tongban_e2e::cli;
 use tongban_test_support::sample::catalogue_samples;
 use tongban_verifier::*;
 
@@ -16,14 +17,7 @@ const PASS: &str = "correct horse battery staple";
 const AUD: &str = "https://counter.qingpu.example";
 
 fn wallet(dir: &Path, pass: &str, args: &[&str]) -> Output {
-    Command::new(cargo_bin("tongban-wallet"))
-        .arg("--wallet")
-        .arg(dir)
-        .args(args)
-        .env("TONGBAN_WALLET_PASSPHRASE", pass)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-        .output()
-        .unwrap()
+    cli::wallet(dir, pass, args)
 }
 
 fn ok_json(out: &Output) -> Value {

@@ -7,11 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{Value, json};
 use tongban_e2e::attested::import_attestation;
-use tongban_e2e::cargo_bin;
+use tongban_e2e::cli;
 use tongban_e2e::issuer::{IssuerProcess, StartOptions, http};
 use tongban_test_support::attestation::WalletProvider;
 use tongban_test_support::sample::catalogue_claims;
@@ -19,16 +19,7 @@ use tongban_test_support::sample::catalogue_claims;
 const PASS: &str = "correct horse battery staple";
 
 fn wallet(dir: &Path, args: &[&str]) -> Output {
-    Command::new(cargo_bin("tongban-wallet"))
-        .arg("--wallet")
-        .arg(dir)
-        .arg("--json")
-        .args(args)
-        .env("TONGBAN_WALLET_PASSPHRASE", PASS)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-        .env_remove("TONGBAN_TX_CODE")
-        .output()
-        .unwrap()
+    cli::wallet(dir, PASS, &[&["--json"], args].concat())
 }
 
 fn text(out: &Output) -> String {

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use tongban_e2e::cargo_bin;
+use tongban_e2e::cli;
 use tongban_e2e::issuer::{IssuerProcess, Response, base64_standard_decode, http, http_request};
 use tongban_test_support::percent::encode_component;
 use tongban_test_support::sample::catalogue_samples;
@@ -29,16 +30,11 @@ const AUD: &str = "https://counter.qingpu.example";
 // ------------------------------------------------------------ helpers
 
 fn wallet_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(cargo_bin("tongban-wallet"));
+    let mut cmd = cli::command("tongban-wallet", PASS);
     cmd.arg("--wallet")
         .arg(dir)
         .args(args)
-        .env("TONGBAN_WALLET_PASSPHRASE", PASS)
-        .env("TONGBAN_WALLET_TEST_KDF_LOG_N", "10")
-        .env_remove("TONGBAN_TX_CODE");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+        .envs(env.iter().copied());
     cmd.output().unwrap()
 }
 
