@@ -3,8 +3,9 @@
 # verifier/core/benches (docs/performance.md, "Verification at the floor"):
 #
 #   1. criterion, one run: verify, its floors (two verify_strict, two
-#      cofactored single checks, the one batch equation), sd-jwt-rs, and
-#      verify_batch over 64 presentations;
+#      cofactored single checks, the one batch equation), sd-jwt-rs and its
+#      floor (ring's two Ed25519 checks), and verify_batch over 64
+#      presentations;
 #   2. instructions per iteration under callgrind (needs valgrind), which
 #      other work on the machine does not disturb: the run with N+1
 #      iterations minus the run with 1, divided by N;
@@ -17,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL=0
 what=${1:-all}
-filter='verify_presentation/(tongban$|two_verify|one_equation|sd_jwt_rs)|verify_batch'
+filter='verify_presentation/(tongban$|two_verify|two_ring_verify|one_equation|sd_jwt_rs)|verify_batch'
 
 if [ "$what" = all ] || [ "$what" = criterion ]; then
   echo "== criterion (warm-up 2 s, measurement 5 s; verify_batch 30 samples)"

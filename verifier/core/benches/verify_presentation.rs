@@ -1,6 +1,7 @@
 //! Verification cost of one Tongban presentation, compared with its floor
 //! (the two Ed25519 `verify_strict` checks it contains) and with the
-//! `sd-jwt-rs` crate verifying the same string; the same presentation on the
+//! `sd-jwt-rs` crate verifying the same string (and with ring's two Ed25519
+//! checks, sd-jwt-rs's own floor); the same presentation on the
 //! national suite (SM2SM3 issuer and holder keys, SM3 digests); one
 //! signature verification per algorithm (EdDSA, ES256, SM2SM3); plus the
 //! per-presentation cost of `verify_batch` over 64 presentations.
@@ -110,6 +111,21 @@ fn benches(c: &mut Criterion) {
                 Prepared::new(holder_vk, black_box(kb_input), black_box(&kb_sig)).unwrap(),
             ];
             ed25519_batch(&both)
+        });
+    });
+    // sd-jwt-rs's own floor: its two Ed25519 checks are ring's (through
+    // jsonwebtoken), keys parsed, signatures decoded.
+    let iss_ring =
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, iss_vk.to_bytes());
+    let kb_ring =
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, holder_vk.to_bytes());
+    assert!(iss_ring.verify(iss_input, &iss_sig).is_ok());
+    assert!(kb_ring.verify(kb_input, &kb_sig).is_ok());
+    group.bench_function("two_ring_verify", |b| {
+        b.iter(|| {
+            let a = iss_ring.verify(black_box(iss_input), black_box(&iss_sig));
+            let k = kb_ring.verify(black_box(kb_input), black_box(&kb_sig));
+            a.is_ok() & k.is_ok()
         });
     });
     group.bench_function("sd_jwt_rs", |b| {

@@ -180,9 +180,9 @@ const PIPPENGER_FROM_POINTS: usize = 190;
 /// The sum is the same group element however its terms are grouped, so
 /// the verdict does not depend on how it is computed; two groupings make it
 /// cheaper:
-/// - each `Rᵢ` enters as `zᵢ(−Rᵢ)`: the scalar stays `zᵢ` (1 or 128 bits)
+/// - each `Rᵢ` enters as `zᵢ(−Rᵢ)`: the scalar stays `zᵢ` (128 bits)
 ///   instead of `−zᵢ mod ℓ` (253 bits), which halves that point's
-///   additions (or leaves one, for `z₀ = 1`);
+///   additions; `R₀` (with `z₀ = 1`) is subtracted once from the sum;
 /// - signatures under the same key share one term, `(Σ zᵢkᵢ)(−A)`: a batch
 ///   of presentations from one issuer has one issuer-key point, not one per
 ///   presentation.
@@ -198,10 +198,14 @@ pub fn verify_batch(batch: &[Prepared]) -> bool {
     let mut r_scalars = Vec::with_capacity(batch.len());
     let mut r_points = Vec::with_capacity(batch.len());
     let mut keys = KeyTerms::with_capacity(batch.len());
-    for (p, z) in batch.iter().zip(&zs) {
+    for (i, (p, z)) in batch.iter().zip(&zs).enumerate() {
         b_coefficient += z * p.s;
-        r_scalars.push(*z);
-        r_points.push(-p.r);
+        // `z₀ = 1`: the first `R` is subtracted from the sum below, not
+        // given a table and a digit expansion in the multiplication.
+        if i > 0 {
+            r_scalars.push(*z);
+            r_points.push(-p.r);
+        }
         keys.add(&p.a_bytes, &p.a, z * p.k);
     }
     let (k_scalars, k_points) = keys.into_terms();
@@ -216,7 +220,7 @@ pub fn verify_batch(batch: &[Prepared]) -> bool {
     } else {
         basepoint_table().vartime_mixed_multiscalar_mul([&b_coefficient], scalars, points)
     };
-    sum.mul_by_cofactor().is_identity()
+    (sum - first.r).mul_by_cofactor().is_identity()
 }
 
 /// The key terms of a batch, `(Σ zᵢkᵢ)(−A)` per distinct key encoding, in

@@ -9,7 +9,20 @@ use serde_json::{Map, Value};
 
 use crate::encoding::{b64_decode_named, b64_encode, b64_json_object_named, to_compact_json};
 use crate::error::{ErrorCode, Rejection};
+use crate::json_tree::{self, Node, Obj};
 use crate::keys::{Algorithm, SignError, Signer};
+
+/// The three `.`-separated parts of a compact JWS.
+fn split_parts<'a>(text: &'a str, what: &str) -> Result<[&'a str; 3], Rejection> {
+    let mut parts = text.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(s), None) => Ok([h, p, s]),
+        _ => Err(Rejection::new(
+            ErrorCode::JwsMalformed,
+            format!("{what} does not have exactly three '.'-separated parts"),
+        )),
+    }
+}
 
 /// A parsed compact JWS whose signature is not yet verified.
 #[derive(Debug, Clone)]
@@ -27,15 +40,7 @@ pub struct CompactJws<'a> {
 impl<'a> CompactJws<'a> {
     /// Parses `header.payload.signature`; `what` names the part in errors.
     pub fn parse(text: &'a str, what: &str) -> Result<CompactJws<'a>, Rejection> {
-        let mut parts = text.split('.');
-        let (Some(h), Some(p), Some(s), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(Rejection::new(
-                ErrorCode::JwsMalformed,
-                format!("{what} does not have exactly three '.'-separated parts"),
-            ));
-        };
+        let [h, p, s] = split_parts(text, what)?;
         // The part names are formatted only when a part is refused.
         let header = b64_json_object_named(h, &format_args!("{what} header"))?;
         let payload = b64_json_object_named(p, &format_args!("{what} payload"))?;
@@ -46,39 +51,6 @@ impl<'a> CompactJws<'a> {
             payload,
             signature,
         })
-    }
-
-    /// [`CompactJws::parse`] for a caller that reads the payload itself,
-    /// with the same checks in the same order: the payload's base64url is
-    /// decoded into `buf` and handed to `read`, and [`CompactJws::payload`]
-    /// is left empty.
-    pub(crate) fn parse_reading_payload<'b, P>(
-        text: &'a str,
-        what: &str,
-        buf: &'b mut Vec<u8>,
-        read: impl FnOnce(&'b [u8], &dyn core::fmt::Display) -> Result<P, Rejection>,
-    ) -> Result<(CompactJws<'a>, P), Rejection> {
-        let mut parts = text.split('.');
-        let (Some(h), Some(p), Some(s), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(Rejection::new(
-                ErrorCode::JwsMalformed,
-                format!("{what} does not have exactly three '.'-separated parts"),
-            ));
-        };
-        let header = b64_json_object_named(h, &format_args!("{what} header"))?;
-        *buf = b64_decode_named(p, &format_args!("{what} payload"))?;
-        let buf: &'b [u8] = buf;
-        let payload = read(buf, &format_args!("{what} payload"))?;
-        let signature = b64_decode_named(s, &format_args!("{what} signature"))?;
-        let jws = CompactJws {
-            signing_input: &text[..h.len() + 1 + p.len()],
-            header,
-            payload: Map::new(),
-            signature,
-        };
-        Ok((jws, payload))
     }
 
     /// Applies the header policy and returns the algorithm and `kid`.
@@ -125,75 +97,160 @@ impl<'a> CompactJws<'a> {
         typ_invalid: ErrorCode,
         allow_x5c: bool,
     ) -> Result<Algorithm, Rejection> {
-        let h = &self.header;
-        let alg = match h.get("alg") {
-            Some(Value::String(a)) => Algorithm::from_jws(a).ok_or_else(|| {
-                Rejection::new(
-                    ErrorCode::AlgUnsupported,
-                    format!("{what} alg {a:?} is not accepted (EdDSA, Ed25519, ES256 are)"),
-                )
-            })?,
-            _ => {
-                return Err(Rejection::new(
-                    ErrorCode::AlgUnsupported,
-                    format!("{what} header has no string alg"),
-                ));
-            }
-        };
-        // One pass over the (small) header instead of five lookups; the
-        // lookups below still decide which member is reported.
-        let (mut key_params, mut crit) = (false, false);
-        for k in h.keys() {
-            match k.as_str() {
-                "x5c" if allow_x5c => {}
-                "jwk" | "jku" | "x5u" | "x5c" => key_params = true,
-                "crit" => crit = true,
-                _ => {}
-            }
-        }
-        for key_param in ["jwk", "jku", "x5u", "x5c"] {
-            if key_params && h.contains_key(key_param) && !(allow_x5c && key_param == "x5c") {
-                return Err(Rejection::new(
-                    ErrorCode::HeaderKeyInjection,
-                    format!(
-                        "{what} header carries {key_param:?}; keys come only from the trust source"
-                    ),
-                ));
-            }
-        }
-        if crit {
-            return Err(Rejection::new(
-                ErrorCode::CritUnsupported,
-                format!("{what} header lists crit extensions; none are understood"),
-            ));
-        }
-        if let Some(kid) = h.get("kid")
-            && !kid.is_string()
-        {
-            return Err(Rejection::new(
-                ErrorCode::JsonInvalid,
-                format!("{what} header kid is not a string"),
-            ));
-        }
-        let Some(expected_typ) = expected_typ else {
-            return Ok(alg);
-        };
-        match h.get("typ") {
-            None => Err(Rejection::new(
-                typ_missing,
-                format!("{what} header has no typ"),
-            )),
-            Some(Value::String(t)) if media_type_eq(t, expected_typ) => Ok(alg),
-            Some(t) => Err(Rejection::new(
-                typ_invalid,
-                format!("{what} typ is {t}, expected {expected_typ:?}"),
-            )),
-        }
+        header_policy(
+            &Obj::borrow_map(&self.header),
+            what,
+            expected_typ,
+            typ_missing,
+            typ_invalid,
+            allow_x5c,
+        )
     }
 
     /// The header `kid`, if any.
     pub fn kid(&self) -> Option<&str> {
         self.header.get("kid").and_then(Value::as_str)
+    }
+}
+
+/// A compact JWS as the verification path reads it: the header parsed into
+/// the borrowed tree of [`crate::json_tree`] (the same rules as
+/// [`CompactJws::parse`], no owned copy of its members), the payload handed
+/// to the caller's reader.
+#[derive(Debug)]
+pub(crate) struct TreeJws<'a, 'b> {
+    /// `base64url(header) "." base64url(payload)`: the bytes that were signed.
+    pub(crate) signing_input: &'a str,
+    /// The decoded protected header.
+    pub(crate) header: Obj<'b>,
+    /// The raw signature bytes.
+    pub(crate) signature: Vec<u8>,
+}
+
+impl<'a, 'b> TreeJws<'a, 'b> {
+    /// [`CompactJws::parse`] with the same checks in the same order: the
+    /// header's base64url is decoded into `header_buf` and read as a tree,
+    /// the payload's into `payload_buf` and handed to `read`.
+    pub(crate) fn parse<P>(
+        text: &'a str,
+        what: &str,
+        header_buf: &'b mut Vec<u8>,
+        payload_buf: &'b mut Vec<u8>,
+        read: impl FnOnce(&'b [u8], &dyn core::fmt::Display) -> Result<P, Rejection>,
+    ) -> Result<(TreeJws<'a, 'b>, P), Rejection> {
+        let [h, p, s] = split_parts(text, what)?;
+        *header_buf = b64_decode_named(h, &format_args!("{what} header"))?;
+        let header_bytes: &'b [u8] = header_buf;
+        let header = json_tree::parse_object(header_bytes, &format_args!("{what} header"))?;
+        *payload_buf = b64_decode_named(p, &format_args!("{what} payload"))?;
+        let payload_bytes: &'b [u8] = payload_buf;
+        let payload = read(payload_bytes, &format_args!("{what} payload"))?;
+        let signature = b64_decode_named(s, &format_args!("{what} signature"))?;
+        let jws = TreeJws {
+            signing_input: &text[..h.len() + 1 + p.len()],
+            header,
+            signature,
+        };
+        Ok((jws, payload))
+    }
+
+    /// [`CompactJws::check_header`] (or, with `allow_x5c`,
+    /// [`CompactJws::check_header_allowing_x5c`]) on this header.
+    pub(crate) fn check_header(
+        &self,
+        what: &str,
+        expected_typ: Option<&str>,
+        typ_missing: ErrorCode,
+        typ_invalid: ErrorCode,
+        allow_x5c: bool,
+    ) -> Result<Algorithm, Rejection> {
+        header_policy(
+            &self.header,
+            what,
+            expected_typ,
+            typ_missing,
+            typ_invalid,
+            allow_x5c,
+        )
+    }
+
+    /// The header `kid`, if it is a string.
+    pub(crate) fn kid(&self) -> Option<&str> {
+        self.header.get("kid").and_then(Node::as_str)
+    }
+}
+
+/// The header policy of the module's documentation, on a parsed header.
+fn header_policy(
+    h: &Obj<'_>,
+    what: &str,
+    expected_typ: Option<&str>,
+    typ_missing: ErrorCode,
+    typ_invalid: ErrorCode,
+    allow_x5c: bool,
+) -> Result<Algorithm, Rejection> {
+    let alg = match h.get("alg") {
+        Some(Node::Str(a)) => Algorithm::from_jws(a).ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::AlgUnsupported,
+                format!("{what} alg {a:?} is not accepted (EdDSA, Ed25519, ES256 are)"),
+            )
+        })?,
+        _ => {
+            return Err(Rejection::new(
+                ErrorCode::AlgUnsupported,
+                format!("{what} header has no string alg"),
+            ));
+        }
+    };
+    // One pass over the (small) header instead of five lookups; the
+    // lookups below still decide which member is reported.
+    let (mut key_params, mut crit) = (false, false);
+    for (k, _) in h.iter() {
+        match k.as_ref() {
+            "x5c" if allow_x5c => {}
+            "jwk" | "jku" | "x5u" | "x5c" => key_params = true,
+            "crit" => crit = true,
+            _ => {}
+        }
+    }
+    for key_param in ["jwk", "jku", "x5u", "x5c"] {
+        if key_params && h.contains_key(key_param) && !(allow_x5c && key_param == "x5c") {
+            return Err(Rejection::new(
+                ErrorCode::HeaderKeyInjection,
+                format!(
+                    "{what} header carries {key_param:?}; keys come only from the trust source"
+                ),
+            ));
+        }
+    }
+    if crit {
+        return Err(Rejection::new(
+            ErrorCode::CritUnsupported,
+            format!("{what} header lists crit extensions; none are understood"),
+        ));
+    }
+    if let Some(kid) = h.get("kid")
+        && !matches!(kid, Node::Str(_))
+    {
+        return Err(Rejection::new(
+            ErrorCode::JsonInvalid,
+            format!("{what} header kid is not a string"),
+        ));
+    }
+    let Some(expected_typ) = expected_typ else {
+        return Ok(alg);
+    };
+    match h.get("typ") {
+        None => Err(Rejection::new(
+            typ_missing,
+            format!("{what} header has no typ"),
+        )),
+        Some(Node::Str(t)) if media_type_eq(t, expected_typ) => Ok(alg),
+        Some(t) => Err(Rejection::new(
+            typ_invalid,
+            format!("{what} typ is {}, expected {expected_typ:?}", t.to_value()),
+        )),
     }
 }
 
@@ -295,6 +352,89 @@ mod tests {
             check(r#"{"alg":"EdDSA","typ":"dc+sd-jwt","kid":7}"#),
             Err(ErrorCode::JsonInvalid)
         );
+    }
+
+    /// The verification path's tree-header reading gives the owned
+    /// parse's verdict, code and sentence on every header.
+    #[test]
+    fn the_tree_header_agrees_with_the_owned_one() {
+        let long = format!(
+            r#"{{"alg":"EdDSA","typ":"dc+sd-jwt","x":"{}"}}"#,
+            "y".repeat(300)
+        );
+        let headers = [
+            r#"{"alg":"EdDSA","typ":"dc+sd-jwt","kid":"k"}"#,
+            r#"{"alg":"Ed25519","typ":"application/DC+SD-JWT"}"#,
+            r#"{"alg":"none","typ":"dc+sd-jwt"}"#,
+            r#"{"typ":"dc+sd-jwt"}"#,
+            r#"{"alg":7,"typ":"dc+sd-jwt"}"#,
+            r#"{"alg":"EdDSA","typ":"dc+sd-jwt","jwk":{}}"#,
+            r#"{"alg":"EdDSA","typ":"dc+sd-jwt","x5c":["AA"]}"#,
+            r#"{"alg":"EdDSA","typ":"dc+sd-jwt","x5u":"u","x5c":[]}"#,
+            r#"{"alg":"EdDSA","typ":"dc+sd-jwt","crit":["b64"]}"#,
+            r#"{"alg":"EdDSA","typ":"dc+sd-jwt","kid":7}"#,
+            r#"{"alg":"EdDSA"}"#,
+            r#"{"alg":"EdDSA","typ":"vc+sd-jwt"}"#,
+            r#"{"alg":"EdDSA","typ":["dc+sd-jwt"]}"#,
+            r#"{"alg":"EdDSA","typ":"dc+sd-jwt","typ":"dc+sd-jwt"}"#,
+            r#"{"alg":"EdDSA","typ":"dc\u002bsd-jwt"}"#,
+            r#"["alg"]"#,
+            r#"{"alg":"EdDSA""#,
+            &long,
+        ];
+        for header in headers {
+            let text = jws_with_header(header);
+            for (allow_x5c, typ) in [
+                (false, Some("dc+sd-jwt")),
+                (true, Some("dc+sd-jwt")),
+                (false, None),
+            ] {
+                let owned = CompactJws::parse(&text, "t").and_then(|j| {
+                    if allow_x5c {
+                        j.check_header_allowing_x5c(
+                            "t",
+                            typ,
+                            ErrorCode::TypMissing,
+                            ErrorCode::TypInvalid,
+                        )
+                    } else {
+                        j.check_header("t", typ, ErrorCode::TypMissing, ErrorCode::TypInvalid)
+                    }
+                });
+                let (mut h, mut p) = (Vec::new(), Vec::new());
+                let tree = TreeJws::parse(&text, "t", &mut h, &mut p, json_tree::parse_object)
+                    .and_then(|(j, _)| {
+                        j.check_header(
+                            "t",
+                            typ,
+                            ErrorCode::TypMissing,
+                            ErrorCode::TypInvalid,
+                            allow_x5c,
+                        )
+                    });
+                assert_eq!(
+                    owned, tree,
+                    "{header} (x5c allowed: {allow_x5c}, typ {typ:?})"
+                );
+            }
+        }
+        // Bad base64 in any part, and the signing input and kid.
+        for text in ["!.e30.AA", "e30.!.AA", "e30.e30.!"] {
+            let (mut h, mut p) = (Vec::new(), Vec::new());
+            assert_eq!(
+                CompactJws::parse(text, "t").map(|_| ()),
+                TreeJws::parse(text, "t", &mut h, &mut p, json_tree::parse_object).map(|_| ()),
+                "{text}"
+            );
+        }
+        let text = jws_with_header(r#"{"alg":"EdDSA","kid":"k1"}"#);
+        let (mut h, mut p) = (Vec::new(), Vec::new());
+        let (tree, _) =
+            TreeJws::parse(&text, "t", &mut h, &mut p, json_tree::parse_object).unwrap();
+        let owned = CompactJws::parse(&text, "t").unwrap();
+        assert_eq!(tree.signing_input, owned.signing_input);
+        assert_eq!(tree.signature, owned.signature);
+        assert_eq!(tree.kid(), Some("k1"));
     }
 
     #[test]

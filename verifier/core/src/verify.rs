@@ -17,7 +17,7 @@ use crate::ed25519;
 use crate::encoding::{b64_decode, parse_json};
 use crate::error::{ErrorCode, Rejection};
 use crate::json_tree::{self, Node, Obj};
-use crate::jws::CompactJws;
+use crate::jws::TreeJws;
 use crate::keys::{Algorithm, PublicKey};
 use crate::policy::{HolderBinding, Policy, Profile, StalePolicy};
 use crate::report::{Check, CheckResult, CredentialInfo, Outcome, Report, Verdict};
@@ -182,18 +182,26 @@ struct Disclosed {
 /// The decoded bytes the parsed presentation borrows its strings from.
 #[derive(Default)]
 struct Buffers {
-    payload: Vec<u8>,
-    kb_payload: Vec<u8>,
+    jws: JwsBuffers,
     disclosures: Vec<Vec<u8>>,
 }
 
-/// The parsed parts of a presentation: each JWS with its header decoded
-/// (its `payload` member left empty) beside its payload read as a tree.
+/// The decoded headers and payloads of the two JWS.
+#[derive(Default)]
+struct JwsBuffers {
+    header: Vec<u8>,
+    payload: Vec<u8>,
+    kb_header: Vec<u8>,
+    kb_payload: Vec<u8>,
+}
+
+/// The parsed parts of a presentation: each JWS with its header read as a
+/// tree, beside its payload read as a tree.
 struct Parsed<'a, 'b> {
     parts: SdJwtParts<'a>,
-    jws: CompactJws<'a>,
+    jws: TreeJws<'a, 'b>,
     payload: Obj<'b>,
-    kb: Option<(CompactJws<'a>, Obj<'b>)>,
+    kb: Option<(TreeJws<'a, 'b>, Obj<'b>)>,
 }
 
 /// The registered claims, type-checked.
@@ -214,7 +222,13 @@ impl<'a> Run<'a> {
         policy: &Policy,
         resolver: &dyn KeyResolver,
     ) -> Run<'a> {
-        let mut run = Run::default();
+        // Every check records one stage; a presentation has at most two
+        // signatures (the issuer's, the KB-JWT's).
+        let mut run = Run {
+            stages: Vec::with_capacity(Check::ALL.len()),
+            pending: Vec::with_capacity(2),
+            ..Run::default()
+        };
         run.run(input, policy, resolver);
         run
     }
@@ -241,7 +255,7 @@ impl<'a> Run<'a> {
         let mut bufs = Buffers::default();
         let parsed = self.stage(
             Check::Structure,
-            input.and_then(|i| structure(i, policy, &mut bufs.payload, &mut bufs.kb_payload)),
+            input.and_then(|i| structure(i, policy, &mut bufs.jws)),
         )?;
         let Parsed {
             parts,
@@ -257,16 +271,19 @@ impl<'a> Run<'a> {
         };
         let alg = self.stage(
             Check::HeaderPolicy,
-            jws.check_header_allowing_x5c(
+            jws.check_header(
                 "the credential",
                 expected_typ,
                 ErrorCode::TypMissing,
                 ErrorCode::TypInvalid,
+                true,
             ),
         )?;
 
         let reg = self.stage(Check::Claims, registered(&payload, &policy.profile))?;
 
+        // An owned copy of `x5c` only when there is one (HAIP's X.509 path).
+        let x5c = jws.header.get("x5c").map(Node::to_value);
         let query = KeyQuery {
             iss: reg.iss,
             kid: jws.kid(),
@@ -274,7 +291,7 @@ impl<'a> Run<'a> {
             vct: reg.vct,
             iat: reg.iat,
             now: policy.now,
-            x5c: jws.x5c(),
+            x5c: x5c.as_ref(),
         };
         let keys = self.stage(Check::Trust, resolver.resolve(&query))?;
         self.stages.push((Check::Signature, StageOutcome::Passed));
@@ -458,14 +475,13 @@ impl<'a> Run<'a> {
     }
 
     /// Copies what the credential says about itself into the report.
-    fn describe(&mut self, jws: &CompactJws<'_>, p: &Obj<'_>, key_binding: bool) {
-        let string = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    fn describe(&mut self, jws: &TreeJws<'_, '_>, p: &Obj<'_>, key_binding: bool) {
         let node_string = |v: Option<&Node<'_>>| v.and_then(Node::as_str).map(str::to_owned);
         self.credential = CredentialInfo {
             iss: node_string(p.get("iss")),
             vct: node_string(p.get("vct")),
-            alg: string(jws.header.get("alg")),
-            kid: string(jws.header.get("kid")),
+            alg: node_string(jws.header.get("alg")),
+            kid: node_string(jws.header.get("kid")),
             iat: p.get("iat").and_then(Node::as_i64),
             nbf: p.get("nbf").and_then(Node::as_i64),
             exp: p.get("exp").and_then(Node::as_i64),
@@ -542,8 +558,7 @@ impl<'a> Run<'a> {
 fn structure<'a, 'b>(
     input: &'a [u8],
     policy: &Policy,
-    payload_buf: &'b mut Vec<u8>,
-    kb_payload_buf: &'b mut Vec<u8>,
+    bufs: &'b mut JwsBuffers,
 ) -> Result<Parsed<'a, 'b>, Rejection> {
     if input.len() > policy.limits.max_input_bytes {
         return Err(Rejection::new(
@@ -562,19 +577,21 @@ fn structure<'a, 'b>(
         )
     })?;
     let parts = SdJwtParts::split(text, policy.limits.max_disclosures)?;
-    let (jws, payload) = CompactJws::parse_reading_payload(
+    let (jws, payload) = TreeJws::parse(
         parts.issuer_jwt,
         "the credential",
-        payload_buf,
+        &mut bufs.header,
+        &mut bufs.payload,
         json_tree::parse_object,
     )?;
     let kb = parts
         .kb_jwt
         .map(|k| {
-            CompactJws::parse_reading_payload(
+            TreeJws::parse(
                 k,
                 "the KB-JWT",
-                kb_payload_buf,
+                &mut bufs.kb_header,
+                &mut bufs.kb_payload,
                 json_tree::parse_object,
             )
         })
@@ -809,7 +826,7 @@ fn validity(reg: &Registered<'_>, policy: &Policy) -> Result<(), Rejection> {
 }
 
 fn holder_binding(
-    kb: &CompactJws<'_>,
+    kb: &TreeJws<'_, '_>,
     p: &Obj<'_>,
     reg: &Registered<'_>,
     expected_sd_hash: crate::encoding::Digest32B64,
@@ -834,6 +851,7 @@ fn holder_binding(
         Some(TYP_KB_JWT),
         ErrorCode::KbTypInvalid,
         ErrorCode::KbTypInvalid,
+        false,
     )?;
     if !alg.fits(&holder_key) {
         return Err(Rejection::new(
