@@ -107,9 +107,21 @@ run_one() {
     sleep 0.1
   done
   curl -fsS -o /dev/null "$url/readyz"
-  TONGBAN_ADMIN_TOKEN="$(grep -o 'tbat_[A-Za-z0-9_-]*' "$dir/serve.log" | head -n 1)"
+  # The service that answered must be the one just started: another one
+  # left on the port answers /readyz while this one fails to bind and exits.
+  kill -0 "$pid" 2>/dev/null || {
+    cat "$dir/serve.log" >&2
+    echo "the service exited after start; is another process listening on port $port? (PORT=... picks another)" >&2
+    exit 1
+  }
+  # A failed grep must not end the script silently (set -e): say why.
+  TONGBAN_ADMIN_TOKEN="$(grep -o 'tbat_[A-Za-z0-9_-]*' "$dir/serve.log" | head -n 1 || true)"
   export TONGBAN_ADMIN_TOKEN
-  [[ -n "$TONGBAN_ADMIN_TOKEN" ]] || { echo "no admin token in the service's log" >&2; exit 1; }
+  [[ -n "$TONGBAN_ADMIN_TOKEN" ]] || {
+    cat "$dir/serve.log" >&2
+    echo "no admin token in the service's log (a fresh data directory prints one at first start)" >&2
+    exit 1
+  }
 
   local service_cpu_before busy0 total0 busy1 total1 wall cu cs service_cpu
   service_cpu_before="$(cpu_secs "$pid")"
