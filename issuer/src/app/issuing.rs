@@ -175,7 +175,7 @@ impl Service {
         self.committer
             .send(Commit {
                 item: NewCredential {
-                    record: record.clone(),
+                    record,
                     status_seq,
                     actor: actor.to_owned(),
                 },
@@ -186,10 +186,12 @@ impl Service {
                 detail: "the service is shutting down".into(),
                 cause: None,
             })?;
-        match wait.await.map_err(|_| ServiceError::StorageUnavailable {
-            detail: "the commit task stopped".into(),
-            cause: None,
-        })? {
+        let (NewCredential { record, .. }, outcome) =
+            wait.await.map_err(|_| ServiceError::StorageUnavailable {
+                detail: "the commit task stopped".into(),
+                cause: None,
+            })?;
+        match outcome {
             Ok(()) => {}
             Err(StoreError::Conflict(Conflict::LicenceId)) => {
                 let l = record.licence_id.as_deref().unwrap_or_default();
@@ -280,9 +282,13 @@ impl Service {
                 .allocators
                 .lock()
                 .map_err(|_| internal("allocator lock poisoned"))?;
-            m.entry(agency.to_owned())
-                .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(0..0)))
-                .clone()
+            match m.get(agency) {
+                Some(slot) => slot.clone(),
+                None => m
+                    .entry(agency.to_owned())
+                    .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(0..0)))
+                    .clone(),
+            }
         };
         let mut range = slot.lock().await;
         if range.is_empty() {
@@ -415,25 +421,27 @@ async fn commit_group(store: &dyn Store, clock: &dyn Clock, batch: Vec<Commit>) 
         batch.into_iter().map(|c| (c.item, c.reply)).unzip();
     match store.insert_credentials(&items, clock.now()).await {
         Ok(outcomes) => {
-            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                let _ = reply.send(outcome.map_err(StoreError::Conflict));
+            for ((item, reply), outcome) in items.into_iter().zip(replies).zip(outcomes) {
+                let _ = reply.send((item, outcome.map_err(StoreError::Conflict)));
             }
         }
         Err(e) if items.len() == 1 => {
-            if let Some(reply) = replies.into_iter().next() {
-                let _ = reply.send(Err(e));
+            if let (Some(item), Some(reply)) =
+                (items.into_iter().next(), replies.into_iter().next())
+            {
+                let _ = reply.send((item, Err(e)));
             }
         }
         Err(_) => {
-            for (item, reply) in items.iter().zip(replies) {
+            for (item, reply) in items.into_iter().zip(replies) {
                 let r = store
-                    .insert_credentials(std::slice::from_ref(item), clock.now())
+                    .insert_credentials(std::slice::from_ref(&item), clock.now())
                     .await
                     .and_then(|mut o| match o.pop() {
                         Some(outcome) => outcome.map_err(StoreError::Conflict),
                         None => Err(StoreError::Corrupt("no outcome for the credential".into())),
                     });
-                let _ = reply.send(r);
+                let _ = reply.send((item, r));
             }
         }
     }

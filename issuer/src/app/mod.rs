@@ -95,10 +95,18 @@ impl std::fmt::Debug for AgencyRuntime {
     }
 }
 
+/// A credential handed to the commit task, and where its outcome goes.
 pub(crate) struct Commit {
     pub(crate) item: NewCredential,
-    pub(crate) reply: oneshot::Sender<Result<(), StoreError>>,
+    /// Answered once the group holding the credential is committed (or
+    /// refused), with the credential handed back, so it travels to the
+    /// commit task and back instead of being copied for it.
+    pub(crate) reply: oneshot::Sender<Committed>,
 }
+
+/// What the commit task answers: the credential it was given, and whether
+/// it is stored.
+pub(crate) type Committed = (NewCredential, Result<(), StoreError>);
 
 /// The service.
 pub struct Service {
