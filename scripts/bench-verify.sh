@@ -10,10 +10,14 @@
 #      other work on the machine does not disturb: the run with N+1
 #      iterations minus the run with 1, divided by N;
 #   3. the Python and Node peers (tests/interop/py, tests/interop/js, as
-#      pinned there) on the same presentation string.
+#      pinned there) on the same presentation string;
+#   4. the goals' ratios measured side by side (examples/verify_ratios.rs):
+#      every measurement timed for 40 ms in each of 60 rounds, in rotated
+#      order, each round giving its own ratios (quartiles printed), which a
+#      machine whose speed drifts disturbs far less than a sequential run.
 #
-#   scripts/bench-verify.sh            # all three
-#   scripts/bench-verify.sh criterion  # or: callgrind, peers
+#   scripts/bench-verify.sh            # all four
+#   scripts/bench-verify.sh criterion  # or: callgrind, peers, ratios
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL=0
@@ -42,6 +46,12 @@ if [ "$what" = all ] || [ "$what" = callgrind ]; then
   }
   for m in tongban two_verify_strict two_verify_cofactored one_equation sd_jwt_rs; do count "$m" 100; done
   count batch64 5
+fi
+
+if [ "$what" = all ] || [ "$what" = ratios ]; then
+  cargo build --release -q -p tongban-verifier --example verify_ratios
+  echo "== the goals' ratios, measured side by side"
+  target/release/examples/verify_ratios 60
 fi
 
 if [ "$what" = all ] || [ "$what" = peers ]; then
