@@ -27,13 +27,13 @@ use fixture::{
 use serde_json::json;
 use tongban_verifier::ed25519::{Prepared, verify_batch as ed25519_batch};
 use tongban_verifier::{
-    Algorithm, Check, Ed25519Signer, InMemoryKeys, KeyWithId, Outcome, P256Signer, PublicKey,
-    SdAlg, Signer, Sm2Signer, verify, verify_batch,
+    Algorithm, Check, Ed25519Signer, InMemoryKeys, KeyWithId, Outcome, P256Signer, SdAlg, Signer,
+    Sm2Signer, verify, verify_batch,
 };
 
 fn benches(c: &mut Criterion) {
     let f = Fixture::new();
-    let (issuer, holder, keys, policy, pres) = (&f.issuer, &f.holder, &f.keys, &f.policy, &f.pres);
+    let (issuer, keys, policy, pres) = (&f.issuer, &f.keys, &f.policy, &f.pres);
     // Once, before timing anything: every contender must accept.
     let report = verify(pres, policy, keys);
     assert!(
@@ -56,18 +56,21 @@ fn benches(c: &mut Criterion) {
         json!("上海某某科技有限公司")
     );
 
-    let [(iss_input, iss_sig), (kb_input, kb_sig)] = f.signatures();
-    let (iss_key, holder_key): (PublicKey, PublicKey) = (issuer.public_key(), holder.public_key());
-    assert!(iss_key.verify(Algorithm::EdDsa, iss_input, &iss_sig));
-    assert!(holder_key.verify(Algorithm::EdDsa, kb_input, &kb_sig));
-    let (PublicKey::Ed25519(iss_vk), PublicKey::Ed25519(holder_vk)) = (&iss_key, &holder_key)
-    else {
-        panic!("Ed25519 keys expected")
-    };
-    let iss_dalek = ed25519_dalek::Signature::from_slice(&iss_sig).unwrap();
-    let kb_dalek = ed25519_dalek::Signature::from_slice(&kb_sig).unwrap();
-    assert!(iss_vk.verify_strict(iss_input, &iss_dalek).is_ok());
-    assert!(holder_vk.verify_strict(kb_input, &kb_dalek).is_ok());
+    let fl = f.floors();
+    assert!(
+        fl.iss_key
+            .verify(Algorithm::EdDsa, fl.iss_input, &fl.iss_sig)
+    );
+    assert!(
+        fl.holder_key
+            .verify(Algorithm::EdDsa, fl.kb_input, &fl.kb_sig)
+    );
+    assert!(fl.iss_vk.verify_strict(fl.iss_input, &fl.iss_dalek).is_ok());
+    assert!(
+        fl.holder_vk
+            .verify_strict(fl.kb_input, &fl.kb_dalek)
+            .is_ok()
+    );
 
     let x = issuer_x(issuer);
     let verified = match sd_jwt_rs_verify(pres.clone(), x.clone()) {
@@ -88,8 +91,12 @@ fn benches(c: &mut Criterion) {
     // (keys parsed, signatures decoded).
     group.bench_function("two_verify_strict", |b| {
         b.iter(|| {
-            let a = iss_vk.verify_strict(black_box(iss_input), black_box(&iss_dalek));
-            let k = holder_vk.verify_strict(black_box(kb_input), black_box(&kb_dalek));
+            let a = fl
+                .iss_vk
+                .verify_strict(black_box(fl.iss_input), black_box(&fl.iss_dalek));
+            let k = fl
+                .holder_vk
+                .verify_strict(black_box(fl.kb_input), black_box(&fl.kb_dalek));
             a.is_ok() & k.is_ok()
         });
     });
@@ -97,8 +104,16 @@ fn benches(c: &mut Criterion) {
     // of `tongban_verifier::ed25519`), twice.
     group.bench_function("two_verify_cofactored", |b| {
         b.iter(|| {
-            let a = iss_key.verify(Algorithm::EdDsa, black_box(iss_input), black_box(&iss_sig));
-            let k = holder_key.verify(Algorithm::EdDsa, black_box(kb_input), black_box(&kb_sig));
+            let a = fl.iss_key.verify(
+                Algorithm::EdDsa,
+                black_box(fl.iss_input),
+                black_box(&fl.iss_sig),
+            );
+            let k = fl.holder_key.verify(
+                Algorithm::EdDsa,
+                black_box(fl.kb_input),
+                black_box(&fl.kb_sig),
+            );
             a & k
         });
     });
@@ -107,8 +122,9 @@ fn benches(c: &mut Criterion) {
     group.bench_function("one_equation", |b| {
         b.iter(|| {
             let both = [
-                Prepared::new(iss_vk, black_box(iss_input), black_box(&iss_sig)).unwrap(),
-                Prepared::new(holder_vk, black_box(kb_input), black_box(&kb_sig)).unwrap(),
+                Prepared::new(&fl.iss_vk, black_box(fl.iss_input), black_box(&fl.iss_sig)).unwrap(),
+                Prepared::new(&fl.holder_vk, black_box(fl.kb_input), black_box(&fl.kb_sig))
+                    .unwrap(),
             ];
             ed25519_batch(&both)
         });
@@ -116,15 +132,15 @@ fn benches(c: &mut Criterion) {
     // sd-jwt-rs's own floor: its two Ed25519 checks are ring's (through
     // jsonwebtoken), keys parsed, signatures decoded.
     let iss_ring =
-        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, iss_vk.to_bytes());
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, fl.iss_vk.to_bytes());
     let kb_ring =
-        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, holder_vk.to_bytes());
-    assert!(iss_ring.verify(iss_input, &iss_sig).is_ok());
-    assert!(kb_ring.verify(kb_input, &kb_sig).is_ok());
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, fl.holder_vk.to_bytes());
+    assert!(iss_ring.verify(fl.iss_input, &fl.iss_sig).is_ok());
+    assert!(kb_ring.verify(fl.kb_input, &fl.kb_sig).is_ok());
     group.bench_function("two_ring_verify", |b| {
         b.iter(|| {
-            let a = iss_ring.verify(black_box(iss_input), black_box(&iss_sig));
-            let k = kb_ring.verify(black_box(kb_input), black_box(&kb_sig));
+            let a = iss_ring.verify(black_box(fl.iss_input), black_box(&fl.iss_sig));
+            let k = kb_ring.verify(black_box(fl.kb_input), black_box(&fl.kb_sig));
             a.is_ok() & k.is_ok()
         });
     });
@@ -171,11 +187,11 @@ fn benches(c: &mut Criterion) {
         ("es256", &p256 as &dyn Signer, Algorithm::Es256),
         ("sm2sm3", &sm_issuer as &dyn Signer, Algorithm::Sm2Sm3),
     ] {
-        let sig = signer.sign(iss_input).unwrap();
+        let sig = signer.sign(fl.iss_input).unwrap();
         let key = signer.public_key();
-        assert!(key.verify(alg, iss_input, &sig), "{name}");
+        assert!(key.verify(alg, fl.iss_input, &sig), "{name}");
         group.bench_function(name, |b| {
-            b.iter(|| key.verify(alg, black_box(iss_input), black_box(&sig)));
+            b.iter(|| key.verify(alg, black_box(fl.iss_input), black_box(&sig)));
         });
     }
     group.finish();

@@ -29,7 +29,7 @@ use std::hint::black_box;
 
 use fixture::{BATCH, Fixture, issuer_x, presentation, sd_jwt_rs_verify};
 use tongban_verifier::ed25519::{Prepared, verify_batch as ed25519_batch};
-use tongban_verifier::{Algorithm, Ed25519Signer, PublicKey, Signer, verify, verify_batch};
+use tongban_verifier::{Algorithm, Ed25519Signer, Signer, verify, verify_batch};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -44,14 +44,7 @@ fn main() {
         std::fs::write(dir.join("issuer.jwk.json"), jwk.to_string()).unwrap();
         return;
     }
-    let [(iss_input, iss_sig), (kb_input, kb_sig)] = f.signatures();
-    let (iss_key, holder_key) = (f.issuer.public_key(), f.holder.public_key());
-    let (PublicKey::Ed25519(iss_vk), PublicKey::Ed25519(holder_vk)) = (&iss_key, &holder_key)
-    else {
-        panic!("Ed25519 keys expected")
-    };
-    let iss_dalek = ed25519_dalek::Signature::from_slice(&iss_sig).unwrap();
-    let kb_dalek = ed25519_dalek::Signature::from_slice(&kb_sig).unwrap();
+    let fl = f.floors();
     let n: usize = args.get(2).map_or(1, |a| a.parse().unwrap());
     let x = issuer_x(&f.issuer);
     let many: Vec<String> = (0..BATCH)
@@ -67,21 +60,23 @@ fn main() {
         ok &= match which {
             "tongban" => verify(black_box(&f.pres), &f.policy, &f.keys).is_accepted(),
             "two_verify_strict" => {
-                iss_vk
-                    .verify_strict(black_box(iss_input), &iss_dalek)
+                fl.iss_vk
+                    .verify_strict(black_box(fl.iss_input), &fl.iss_dalek)
                     .is_ok()
-                    & holder_vk
-                        .verify_strict(black_box(kb_input), &kb_dalek)
+                    & fl.holder_vk
+                        .verify_strict(black_box(fl.kb_input), &fl.kb_dalek)
                         .is_ok()
             }
             "two_verify_cofactored" => {
-                iss_key.verify(Algorithm::EdDsa, black_box(iss_input), &iss_sig)
-                    & holder_key.verify(Algorithm::EdDsa, black_box(kb_input), &kb_sig)
+                fl.iss_key
+                    .verify(Algorithm::EdDsa, black_box(fl.iss_input), &fl.iss_sig)
+                    & fl.holder_key
+                        .verify(Algorithm::EdDsa, black_box(fl.kb_input), &fl.kb_sig)
             }
             "one_equation" => {
                 let both = [
-                    Prepared::new(iss_vk, black_box(iss_input), &iss_sig).unwrap(),
-                    Prepared::new(holder_vk, black_box(kb_input), &kb_sig).unwrap(),
+                    Prepared::new(&fl.iss_vk, black_box(fl.iss_input), &fl.iss_sig).unwrap(),
+                    Prepared::new(&fl.holder_vk, black_box(fl.kb_input), &fl.kb_sig).unwrap(),
                 ];
                 ed25519_batch(&both)
             }

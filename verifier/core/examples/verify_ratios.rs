@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use fixture::{BATCH, Fixture, issuer_x, presentation, sd_jwt_rs_verify};
 use tongban_verifier::ed25519::{Prepared, verify_batch as ed25519_batch};
-use tongban_verifier::{Ed25519Signer, PublicKey, Signer, verify, verify_batch};
+use tongban_verifier::{Ed25519Signer, verify, verify_batch};
 
 /// How long each measurement runs in each round.
 const SLICE: Duration = Duration::from_millis(40);
@@ -53,18 +53,11 @@ fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
 fn main() {
     let rounds: usize = std::env::args().nth(1).map_or(60, |a| a.parse().unwrap());
     let f = Fixture::new();
-    let [(iss_input, iss_sig), (kb_input, kb_sig)] = f.signatures();
-    let (iss_key, holder_key) = (f.issuer.public_key(), f.holder.public_key());
-    let (PublicKey::Ed25519(iss_vk), PublicKey::Ed25519(holder_vk)) = (&iss_key, &holder_key)
-    else {
-        panic!("Ed25519 keys expected")
-    };
-    let iss_dalek = ed25519_dalek::Signature::from_slice(&iss_sig).unwrap();
-    let kb_dalek = ed25519_dalek::Signature::from_slice(&kb_sig).unwrap();
+    let fl = f.floors();
     let iss_ring =
-        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, iss_vk.to_bytes());
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, fl.iss_vk.to_bytes());
     let kb_ring =
-        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, holder_vk.to_bytes());
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, fl.holder_vk.to_bytes());
     let x = issuer_x(&f.issuer);
     let many: Vec<String> = (0..BATCH)
         .map(|i| {
@@ -85,8 +78,12 @@ fn main() {
         (
             "two_verify_strict",
             Box::new(|| {
-                let a = iss_vk.verify_strict(black_box(iss_input), &iss_dalek);
-                let k = holder_vk.verify_strict(black_box(kb_input), &kb_dalek);
+                let a = fl
+                    .iss_vk
+                    .verify_strict(black_box(fl.iss_input), &fl.iss_dalek);
+                let k = fl
+                    .holder_vk
+                    .verify_strict(black_box(fl.kb_input), &fl.kb_dalek);
                 assert!(a.is_ok() & k.is_ok());
                 1
             }),
@@ -95,8 +92,8 @@ fn main() {
             "one_equation",
             Box::new(|| {
                 let both = [
-                    Prepared::new(iss_vk, black_box(iss_input), &iss_sig).unwrap(),
-                    Prepared::new(holder_vk, black_box(kb_input), &kb_sig).unwrap(),
+                    Prepared::new(&fl.iss_vk, black_box(fl.iss_input), &fl.iss_sig).unwrap(),
+                    Prepared::new(&fl.holder_vk, black_box(fl.kb_input), &fl.kb_sig).unwrap(),
                 ];
                 assert!(ed25519_batch(&both));
                 1
@@ -105,8 +102,8 @@ fn main() {
         (
             "two_ring_verify",
             Box::new(|| {
-                let a = iss_ring.verify(black_box(iss_input), &iss_sig);
-                let k = kb_ring.verify(black_box(kb_input), &kb_sig);
+                let a = iss_ring.verify(black_box(fl.iss_input), &fl.iss_sig);
+                let k = kb_ring.verify(black_box(fl.kb_input), &fl.kb_sig);
                 assert!(a.is_ok() & k.is_ok());
                 1
             }),

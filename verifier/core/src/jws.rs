@@ -66,7 +66,14 @@ impl<'a> CompactJws<'a> {
         typ_missing: ErrorCode,
         typ_invalid: ErrorCode,
     ) -> Result<Algorithm, Rejection> {
-        self.header_policy(what, expected_typ, typ_missing, typ_invalid, false)
+        let rules = HeaderRules {
+            what,
+            expected_typ,
+            typ_missing,
+            typ_invalid,
+            allow_x5c: false,
+        };
+        header_policy(&Obj::borrow_map(&self.header), &rules)
     }
 
     /// [`CompactJws::check_header`] for the JWS whose signer is found by
@@ -81,30 +88,19 @@ impl<'a> CompactJws<'a> {
         typ_missing: ErrorCode,
         typ_invalid: ErrorCode,
     ) -> Result<Algorithm, Rejection> {
-        self.header_policy(what, expected_typ, typ_missing, typ_invalid, true)
+        let rules = HeaderRules {
+            what,
+            expected_typ,
+            typ_missing,
+            typ_invalid,
+            allow_x5c: true,
+        };
+        header_policy(&Obj::borrow_map(&self.header), &rules)
     }
 
     /// The `x5c` header member, if any.
     pub fn x5c(&self) -> Option<&Value> {
         self.header.get("x5c")
-    }
-
-    fn header_policy(
-        &self,
-        what: &str,
-        expected_typ: Option<&str>,
-        typ_missing: ErrorCode,
-        typ_invalid: ErrorCode,
-        allow_x5c: bool,
-    ) -> Result<Algorithm, Rejection> {
-        header_policy(
-            &Obj::borrow_map(&self.header),
-            what,
-            expected_typ,
-            typ_missing,
-            typ_invalid,
-            allow_x5c,
-        )
     }
 
     /// The header `kid`, if any.
@@ -156,22 +152,8 @@ impl<'a, 'b> TreeJws<'a, 'b> {
 
     /// [`CompactJws::check_header`] (or, with `allow_x5c`,
     /// [`CompactJws::check_header_allowing_x5c`]) on this header.
-    pub(crate) fn check_header(
-        &self,
-        what: &str,
-        expected_typ: Option<&str>,
-        typ_missing: ErrorCode,
-        typ_invalid: ErrorCode,
-        allow_x5c: bool,
-    ) -> Result<Algorithm, Rejection> {
-        header_policy(
-            &self.header,
-            what,
-            expected_typ,
-            typ_missing,
-            typ_invalid,
-            allow_x5c,
-        )
+    pub(crate) fn check_header(&self, rules: &HeaderRules<'_>) -> Result<Algorithm, Rejection> {
+        header_policy(&self.header, rules)
     }
 
     /// The header `kid`, if it is a string.
@@ -180,15 +162,30 @@ impl<'a, 'b> TreeJws<'a, 'b> {
     }
 }
 
+/// What the header policy expects of one kind of JWS.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeaderRules<'r> {
+    /// The JWS's name in errors ("the credential", "the KB-JWT").
+    pub(crate) what: &'r str,
+    /// The media type `typ` must be; `None` leaves `typ` unchecked.
+    pub(crate) expected_typ: Option<&'r str>,
+    /// The code when `typ` is missing.
+    pub(crate) typ_missing: ErrorCode,
+    /// The code when `typ` is another type.
+    pub(crate) typ_invalid: ErrorCode,
+    /// Whether an `x5c` member is allowed (HAIP's X.509 path).
+    pub(crate) allow_x5c: bool,
+}
+
 /// The header policy of the module's documentation, on a parsed header.
-fn header_policy(
-    h: &Obj<'_>,
-    what: &str,
-    expected_typ: Option<&str>,
-    typ_missing: ErrorCode,
-    typ_invalid: ErrorCode,
-    allow_x5c: bool,
-) -> Result<Algorithm, Rejection> {
+fn header_policy(h: &Obj<'_>, rules: &HeaderRules<'_>) -> Result<Algorithm, Rejection> {
+    let HeaderRules {
+        what,
+        expected_typ,
+        typ_missing,
+        typ_invalid,
+        allow_x5c,
+    } = *rules;
     let alg = match h.get("alg") {
         Some(Node::Str(a)) => Algorithm::from_jws(a).ok_or_else(|| {
             Rejection::new(
@@ -402,16 +399,15 @@ mod tests {
                     }
                 });
                 let (mut h, mut p) = (Vec::new(), Vec::new());
+                let rules = HeaderRules {
+                    what: "t",
+                    expected_typ: typ,
+                    typ_missing: ErrorCode::TypMissing,
+                    typ_invalid: ErrorCode::TypInvalid,
+                    allow_x5c,
+                };
                 let tree = TreeJws::parse(&text, "t", &mut h, &mut p, json_tree::parse_object)
-                    .and_then(|(j, _)| {
-                        j.check_header(
-                            "t",
-                            typ,
-                            ErrorCode::TypMissing,
-                            ErrorCode::TypInvalid,
-                            allow_x5c,
-                        )
-                    });
+                    .and_then(|(j, _)| j.check_header(&rules));
                 assert_eq!(
                     owned, tree,
                     "{header} (x5c allowed: {allow_x5c}, typ {typ:?})"

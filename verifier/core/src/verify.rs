@@ -17,7 +17,7 @@ use crate::ed25519;
 use crate::encoding::{b64_decode, parse_json};
 use crate::error::{ErrorCode, Rejection};
 use crate::json_tree::{self, Node, Obj};
-use crate::jws::TreeJws;
+use crate::jws::{HeaderRules, TreeJws};
 use crate::keys::{Algorithm, PublicKey};
 use crate::policy::{HolderBinding, Policy, Profile, StalePolicy};
 use crate::report::{Check, CheckResult, CredentialInfo, Outcome, Report, Verdict};
@@ -271,13 +271,13 @@ impl<'a> Run<'a> {
         };
         let alg = self.stage(
             Check::HeaderPolicy,
-            jws.check_header(
-                "the credential",
+            jws.check_header(&HeaderRules {
+                what: "the credential",
                 expected_typ,
-                ErrorCode::TypMissing,
-                ErrorCode::TypInvalid,
-                true,
-            ),
+                typ_missing: ErrorCode::TypMissing,
+                typ_invalid: ErrorCode::TypInvalid,
+                allow_x5c: true,
+            }),
         )?;
 
         let reg = self.stage(Check::Claims, registered(&payload, &policy.profile))?;
@@ -846,13 +846,13 @@ fn holder_binding(
     })?;
     let holder_key = PublicKey::from_jwk_tree(jwk)
         .map_err(|e| Rejection::new(ErrorCode::CnfInvalid, format!("cnf.jwk: {e}")))?;
-    let alg = kb.check_header(
-        "the KB-JWT",
-        Some(TYP_KB_JWT),
-        ErrorCode::KbTypInvalid,
-        ErrorCode::KbTypInvalid,
-        false,
-    )?;
+    let alg = kb.check_header(&HeaderRules {
+        what: "the KB-JWT",
+        expected_typ: Some(TYP_KB_JWT),
+        typ_missing: ErrorCode::KbTypInvalid,
+        typ_invalid: ErrorCode::KbTypInvalid,
+        allow_x5c: false,
+    })?;
     if !alg.fits(&holder_key) {
         return Err(Rejection::new(
             ErrorCode::KbSignatureInvalid,
