@@ -24,6 +24,10 @@
 #                 database tongban_load_<time> is made for each run and
 #                 dropped afterwards. Locally: pg_ctlcluster 15 main start
 #   KEEP=1        keep the data directories (and the PostgreSQL databases)
+#   ISSUER_BIN    serve with this tongban-issuer binary instead of building
+#                 this tree's (to measure two builds against each other:
+#                 copy one build's binary aside, build the other, and
+#                 alternate runs of the two)
 #
 # The load client shares the machine with the service: the CPU columns say
 # how much of it each had. "PostgreSQL" is every process named postgres
@@ -48,9 +52,16 @@ case "$backends" in
 esac
 
 echo "== building release binaries"
-cargo build --release --quiet -p tongban-issuer -p tongban-xtask --bin tongban-issuer --bin issue-load
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-issuer="$target_dir/release/tongban-issuer"
+if [[ -n "${ISSUER_BIN:-}" ]]; then
+  [[ -x "$ISSUER_BIN" ]] || { echo "ISSUER_BIN=$ISSUER_BIN is not an executable file" >&2; exit 2; }
+  cargo build --release --quiet -p tongban-xtask --bin issue-load
+  issuer="$ISSUER_BIN"
+  echo "serving with $issuer (ISSUER_BIN), not this tree's build"
+else
+  cargo build --release --quiet -p tongban-issuer -p tongban-xtask --bin tongban-issuer --bin issue-load
+  issuer="$target_dir/release/tongban-issuer"
+fi
 load="$target_dir/release/issue-load"
 hz="$(getconf CLK_TCK)"
 
@@ -189,7 +200,7 @@ done
 echo
 echo "== summary"
 echo "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
+echo "commit:   $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')${ISSUER_BIN:+; service: $ISSUER_BIN}"
 echo "machine:  $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
 echo "load avg: $(cut -d' ' -f1-3 /proc/loadavg) (at the end)"
 echo "settings: ${secs}s per run; SQLite WAL + synchronous=FULL; PostgreSQL $(psql -At "$pg_admin" -c 'SHOW server_version' 2>/dev/null || echo '(not reached)'), fsync=$(psql -At "$pg_admin" -c 'SHOW fsync' 2>/dev/null || echo '?'), synchronous_commit=$(psql -At "$pg_admin" -c 'SHOW synchronous_commit' 2>/dev/null || echo '?')"

@@ -105,18 +105,23 @@ impl From<StoreError> for ServiceError {
                 ServiceError::InvalidRequest(format!("already exists: {what}"))
             }
             StoreError::InvalidTransition(what) => ServiceError::InvalidTransition(what),
-            StoreError::Database(e) => {
-                tracing::error!(error = %e, "database error");
-                ServiceError::StorageUnavailable {
-                    detail: "database error (see the service log)".into(),
-                    cause: Some(e.to_string()),
-                }
-            }
+            StoreError::Database(e) => database_error(&e),
+            StoreError::Sqlite(e) => database_error(&e),
             other => {
                 tracing::error!(error = %other, "storage error");
                 ServiceError::Internal("storage error (see the service log)".into())
             }
         }
+    }
+}
+
+/// A database that refused or failed: the cause goes to the log and to the
+/// operator's side of the error, not to the client.
+fn database_error(e: &dyn std::fmt::Display) -> ServiceError {
+    tracing::error!(error = %e, "database error");
+    ServiceError::StorageUnavailable {
+        detail: "database error (see the service log)".into(),
+        cause: Some(e.to_string()),
     }
 }
 

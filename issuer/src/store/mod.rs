@@ -41,6 +41,10 @@ pub enum StoreError {
     /// The database refused or failed.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// SQLite refused or failed on the group writer's connection
+    /// (`sql/sqlite_writer.rs`).
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// The migrations could not be applied.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

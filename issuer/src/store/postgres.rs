@@ -26,6 +26,7 @@ impl SqlStore<Postgres> {
         Ok(SqlStore {
             write: pool.clone(),
             read: pool,
+            groups: None,
         })
     }
 }

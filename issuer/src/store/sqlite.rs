@@ -1,9 +1,13 @@
 //! The embedded SQLite backend (the default): one file in the data
 //! directory, WAL journal, `synchronous = FULL` so a commit is on disk when
-//! it returns. Writes go through a single connection (SQLite has one writer
-//! anyway; this avoids busy retries), reads through a small pool.
+//! it returns. Issued credentials are committed in groups by a thread with
+//! a connection of its own (`sql/sqlite_writer.rs`); the store's
+//! other writes go through one sqlx connection, and both begin their
+//! transactions with `BEGIN IMMEDIATE` so each waits for the other within
+//! the busy timeout. Reads go through a small read-only pool.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use sqlx::Sqlite;
 use tongban_service_kit::db::{self, SqlitePools, SqliteSettings};
@@ -11,6 +15,7 @@ use tongban_service_kit::db::{self, SqlitePools, SqliteSettings};
 use super::StoreError;
 use super::sql::SqlStore;
 use super::sql::backfill::backfill_status_seq;
+use super::sql::sqlite_writer::GroupWriter;
 
 /// The SQLite store: the shared SQL ([`SqlStore`]) over SQLite.
 pub type SqliteStore = SqlStore<Sqlite>;
@@ -27,6 +32,11 @@ impl SqlStore<Sqlite> {
         let SqlitePools { write, read } =
             db::open_sqlite(file, &settings, &sqlx::migrate!("./migrations/sqlite")).await?;
         backfill_status_seq(&write).await?;
-        Ok(SqlStore { write, read })
+        let groups = GroupWriter::start(file, settings.busy_timeout)?;
+        Ok(SqlStore {
+            write,
+            read,
+            groups: Some(Arc::new(groups)),
+        })
     }
 }

@@ -4,7 +4,7 @@
 //! with several replicas on one PostgreSQL.
 
 use async_trait::async_trait;
-use sqlx::{Encode, Executor, FromRow, IntoArguments, Transaction, Type};
+use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
 
 use super::rows::{AuthorizationRow, OfferRow, SubjectRecordRow};
 use super::writes::append_audit;
@@ -53,6 +53,7 @@ where
     }
 
     async fn push_authorization(&self, r: &AuthorizationRecord) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO authorization_requests (id, agency_id, request_uri_hash, client_id, \
              redirect_uri, code_challenge, vct, by_details, offer_id, client_state, dpop_jkt, \
@@ -86,6 +87,7 @@ where
         login: &LoginBinding,
         now: i64,
     ) -> Result<Option<AuthorizationRecord>, StoreError> {
+        let _turn = self.write_turn().await;
         let row: Option<AuthorizationRow> = sqlx::query_as(
             "UPDATE authorization_requests SET stage = $4, login_state_hash = $5, \
              login_nonce = $6, login_verifier = $7, expires_at = $8 \
@@ -113,6 +115,7 @@ where
         login_state_hash: &str,
         now: i64,
     ) -> Result<Option<AuthorizationRecord>, StoreError> {
+        let _turn = self.write_turn().await;
         let row: Option<AuthorizationRow> = sqlx::query_as(
             "UPDATE authorization_requests SET stage = $3 \
              WHERE agency_id = $1 AND login_state_hash = $2 AND stage = $4 \
@@ -135,6 +138,7 @@ where
         subject: &str,
         expires_at: i64,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query(
             "UPDATE authorization_requests SET stage = $2, code_hash = $3, subject = $4, \
              expires_at = $5, login_verifier = NULL WHERE id = $1 AND stage = $6",
@@ -156,6 +160,7 @@ where
     }
 
     async fn refuse_authorization(&self, id: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "UPDATE authorization_requests SET stage = $2, login_verifier = NULL WHERE id = $1",
         )
@@ -172,6 +177,7 @@ where
         code_hash: &str,
         now: i64,
     ) -> Result<CodeClaim, StoreError> {
+        let _turn = self.write_turn().await;
         let row: Option<AuthorizationRow> = sqlx::query_as(
             "UPDATE authorization_requests SET stage = $3 \
              WHERE agency_id = $1 AND code_hash = $2 AND stage = $4 AND expires_at >= $5 \
@@ -212,7 +218,7 @@ where
         dpop_jkt: Option<&str>,
         now: i64,
     ) -> Result<Option<OfferRecord>, StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let offer_id = match offer {
             AuthorizedOffer::Existing(id) => {
                 let done = sqlx::query(
@@ -300,7 +306,7 @@ where
         let Some(offer_id) = auth.offer_id.as_deref() else {
             return Ok(0);
         };
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE offers SET state = $3, claims = '' WHERE id = $1 AND agency_id = $2 \
              AND state = $4 AND grant_type <> $5",
@@ -361,7 +367,7 @@ where
     }
 
     async fn put_subject_record(&self, r: &SubjectRecord) -> Result<(), StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "DELETE FROM subject_records WHERE agency_id = $1 AND subject = $2 AND vct = $3",
         )
@@ -418,6 +424,7 @@ where
     }
 
     async fn purge_authorizations(&self, now: i64) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
         let requests = sqlx::query("DELETE FROM authorization_requests WHERE expires_at < $1")
             .bind(now - KEEP_SECS)
             .execute(&self.write)

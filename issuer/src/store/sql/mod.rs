@@ -31,14 +31,19 @@
 //!   offer state) are bound from their enums, never written as numbers in
 //!   the SQL text.
 
-use sqlx::{Database, Pool, Postgres, Sqlite};
+use std::sync::Arc;
+
+use sqlx::{Database, Pool, Postgres, Sqlite, Transaction};
 
 use super::Backend;
 
 mod authorization;
 pub(super) mod backfill;
+#[cfg(test)]
+mod fixtures;
 mod queries;
 mod rows;
+pub(super) mod sqlite_writer;
 mod statement;
 mod writes;
 
@@ -52,6 +57,10 @@ use statement::Placeholders;
 pub struct SqlStore<DB: Database> {
     pub(in crate::store) write: Pool<DB>,
     pub(in crate::store) read: Pool<DB>,
+    /// SQLite's group commit, on a thread and connection of its own
+    /// ([`sqlite_writer`]); `None` on PostgreSQL, whose groups commit on
+    /// pooled connections.
+    pub(in crate::store) groups: Option<Arc<sqlite_writer::GroupWriter>>,
 }
 
 impl<DB: Database> Clone for SqlStore<DB> {
@@ -59,7 +68,63 @@ impl<DB: Database> Clone for SqlStore<DB> {
         SqlStore {
             write: self.write.clone(),
             read: self.read.clone(),
+            groups: self.groups.clone(),
         }
+    }
+}
+
+impl<DB: Dialect> SqlStore<DB> {
+    /// Begins a write transaction on the writer pool, as
+    /// [`Dialect::BEGIN_WRITE`] says, in the store's write turn.
+    pub(in crate::store) async fn begin_write(&self) -> Result<WriteTx<DB>, sqlx::Error> {
+        let turn = self.write_turn().await;
+        let tx = match DB::BEGIN_WRITE {
+            Some(statement) => self.write.begin_with(statement).await?,
+            None => self.write.begin().await?,
+        };
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// The turn to write on SQLite, where the group writer
+    /// ([`sqlite_writer`]) is a second connection writing the file: whoever
+    /// writes holds it, and it is handed on in the order asked for. SQLite's
+    /// own wait for its lock (the busy timeout) retries after ever longer
+    /// sleeps, so a write that kept finding the group writer busy could wait
+    /// for seconds, and the status-index block an issuing request waits for
+    /// with it. `None` on PostgreSQL, whose rows lock themselves.
+    pub(in crate::store) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.groups {
+            Some(groups) => Some(groups.turn().await),
+            None => None,
+        }
+    }
+}
+
+/// A write transaction and the write turn it holds until it ends. Reads
+/// and writes through it as through the connection.
+pub(in crate::store) struct WriteTx<DB: Database> {
+    tx: Transaction<'static, DB>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<DB: Database> WriteTx<DB> {
+    /// Commits, then hands the turn on.
+    pub(in crate::store) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl<DB: Database> std::ops::Deref for WriteTx<DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: Database> std::ops::DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
     }
 }
 
@@ -72,6 +137,13 @@ pub trait Dialect: Database {
     /// How statements built from the input write their placeholders.
     const PLACEHOLDERS: Placeholders;
 
+    /// The statement that begins a write transaction, if not sqlx's own.
+    /// SQLite: `BEGIN IMMEDIATE`, which takes the write lock at once (or
+    /// waits for it, up to the busy timeout): the file has a second writer
+    /// ([`sqlite_writer`]), and a deferred transaction that read before
+    /// another connection committed could not write afterwards.
+    const BEGIN_WRITE: Option<&'static str>;
+
     /// Rows an `INSERT`, `UPDATE` or `DELETE` changed (sqlx has no trait
     /// for it; each driver's result type has the method).
     fn rows_affected(done: &Self::QueryResult) -> u64;
@@ -80,6 +152,7 @@ pub trait Dialect: Database {
 impl Dialect for Sqlite {
     const BACKEND: Backend = Backend::Sqlite;
     const PLACEHOLDERS: Placeholders = Placeholders::InOrder;
+    const BEGIN_WRITE: Option<&'static str> = Some("BEGIN IMMEDIATE");
 
     fn rows_affected(done: &Self::QueryResult) -> u64 {
         done.rows_affected()
@@ -89,6 +162,7 @@ impl Dialect for Sqlite {
 impl Dialect for Postgres {
     const BACKEND: Backend = Backend::Postgres;
     const PLACEHOLDERS: Placeholders = Placeholders::Numbered;
+    const BEGIN_WRITE: Option<&'static str> = None;
 
     fn rows_affected(done: &Self::QueryResult) -> u64 {
         done.rows_affected()

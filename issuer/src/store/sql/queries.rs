@@ -2,7 +2,7 @@
 //! order.
 
 use async_trait::async_trait;
-use sqlx::{Encode, Executor, FromRow, IntoArguments, Transaction, Type};
+use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
 
 use super::rows::{
     AgencyRow, AuditRow, AuthorizationRow, CredentialRow, KeyRow, OfferRow, SubjectRecordRow,
@@ -61,7 +61,7 @@ where
         key: &StoredKey,
         actor: &str,
     ) -> Result<(), StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO agencies (id, iss, name_zh, name_en, region, vcts, encryption_required, \
              created_at, audit_head, enc_kid, enc_public_jwk, enc_sealed, status_list_size, \
@@ -110,7 +110,7 @@ where
     }
 
     async fn update_agency(&self, a: &Agency, actor: &str, at: i64) -> Result<(), StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE agencies \
              SET name_zh = $2, name_en = $3, region = $4, vcts = $5, encryption_required = $6 \
@@ -169,7 +169,7 @@ where
     }
 
     async fn rotate_key(&self, key: &StoredKey, actor: &str) -> Result<(), StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE signing_keys SET retired_at = $2 WHERE agency_id = $1 AND retired_at IS NULL",
         )
@@ -199,7 +199,7 @@ where
         actor: &str,
         at: i64,
     ) -> Result<(), StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done =
             sqlx::query("UPDATE signing_keys SET x5c = $3 WHERE agency_id = $1 AND kid = $2")
                 .bind(agency_id)
@@ -229,7 +229,7 @@ where
         hash: &str,
         actor: &str,
     ) -> Result<(), StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO admin_tokens (id, agency_id, hash, scopes, label, created_at, revoked_at) \
              VALUES ($1, $2, $3, $4, $5, $6, NULL)",
@@ -280,7 +280,7 @@ where
         at: i64,
         actor: &str,
     ) -> Result<(), StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE admin_tokens SET revoked_at = $3 \
              WHERE agency_id = $1 AND id = $2 AND revoked_at IS NULL",
@@ -302,6 +302,7 @@ where
     }
 
     async fn reserve_status_indices(&self, agency_id: &str, n: i64) -> Result<i64, StoreError> {
+        let _turn = self.write_turn().await;
         let (next,): (i64,) = sqlx::query_as(
             "UPDATE agencies SET next_status_idx = next_status_idx + $2 WHERE id = $1 \
              RETURNING next_status_idx",
@@ -319,7 +320,10 @@ where
         items: &[NewCredential],
         at: i64,
     ) -> Result<Vec<Result<(), Conflict>>, StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        if let Some(groups) = &self.groups {
+            return groups.insert(items, at).await;
+        }
+        let mut tx = self.begin_write().await?;
         let stored = insert_free_credential_rows(&mut *tx, items).await?;
         let kept = items
             .iter()
@@ -418,7 +422,7 @@ where
         actor: &str,
         at: i64,
     ) -> Result<CredentialRecord, StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: CredentialRow =
             sqlx::query_as("SELECT * FROM credentials WHERE agency_id = $1 AND id = $2")
                 .bind(agency_id)
@@ -535,7 +539,7 @@ where
     }
 
     async fn create_offer(&self, o: &OfferRecord) -> Result<(), StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO offers (id, agency_id, vct, claims, credential_exp, credential_nbf, \
              code_hash, tx_code_hash, tx_code_length, tx_attempts, code_expires_at, state, \
@@ -602,7 +606,7 @@ where
         if known == 0 {
             return Ok(CodeRedemption::InvalidCode);
         }
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<OfferRow> =
             sqlx::query_as("SELECT * FROM offers WHERE agency_id = $1 AND code_hash = $2")
                 .bind(agency_id)
@@ -722,7 +726,7 @@ where
         let first = credentials
             .first()
             .ok_or_else(|| StoreError::InvalidTransition("no credential to store".into()))?;
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE offers SET state = $3, claims = '', credential_id = $2 \
              WHERE id = $1 AND state = $4",
@@ -757,6 +761,7 @@ where
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
         let nonces = sqlx::query("DELETE FROM nonces WHERE expires_at < $1")
             .bind(now)
             .execute(&self.write)
@@ -817,7 +822,7 @@ where
         actor: &str,
         at: i64,
     ) -> Result<Vec<FreshList>, StoreError> {
-        let mut tx: Transaction<'_, DB> = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let counters: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT id, next_status_idx, status_list_size FROM agencies ORDER BY id",
         )

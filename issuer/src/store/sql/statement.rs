@@ -48,6 +48,20 @@ impl From<Option<i64>> for Param<'_> {
     }
 }
 
+/// Binding on a plain SQLite connection (the group writer's,
+/// `sqlite_writer.rs`), where statements are built with
+/// [`Placeholders::InOrder`].
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+        Ok(match *self {
+            Param::Text(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Param::Int(Some(v)) => ToSqlOutput::Owned(Value::Integer(v)),
+            Param::Text(None) | Param::Int(None) => ToSqlOutput::Owned(Value::Null),
+        })
+    }
+}
+
 /// How a statement's placeholders are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Placeholders {
@@ -122,6 +136,16 @@ impl<'a> Statement<'a> {
             Placeholders::InOrder => self.sql.push('?'),
         }
         self
+    }
+
+    /// The SQL text.
+    pub(super) fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// The values, in the order of their placeholders.
+    pub(super) fn params(&self) -> &[Param<'a>] {
+        &self.params
     }
 
     /// The statement with its values bound, for `execute`.

@@ -13,7 +13,7 @@ use crate::audit::{AuditEntry, PendingEntry, SCHEME};
 use crate::store::{Conflict, NewCredential, StoreError, StoredKey, conflict_or};
 
 /// Rows to insert per multi-row `INSERT` (well under both parameter limits).
-const INSERT_CHUNK: usize = 400;
+pub(super) const INSERT_CHUNK: usize = 400;
 
 /// Inserts a new (current) signing key inside the caller's transaction; an
 /// agency's first key and every rotated one.
@@ -76,35 +76,12 @@ where
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| StoreError::NotFound(format!("agency {agency}")))?;
-    let mut chained: Vec<AuditEntry> = Vec::with_capacity(entries.len());
-    for (i, e) in entries.into_iter().enumerate() {
-        let seq = last - n + 1 + i64::try_from(i).unwrap_or(0);
-        let e = e.link(SCHEME, agency, seq, at, &prev);
-        prev.clone_from(&e.hash);
-        chained.push(e);
-    }
+    let chained = link_entries(agency, entries, last, &mut prev, at);
     for chunk in chained.chunks(INSERT_CHUNK) {
-        Statement::insert_values(
-            "INSERT INTO audit_log \
-             (agency_id, seq, at, actor, action, subject, detail, prev_hash, hash)",
-            DB::PLACEHOLDERS,
-            chunk.iter().map(|e| {
-                [
-                    e.chain.as_str().into(),
-                    e.seq.into(),
-                    e.at.into(),
-                    e.actor.as_str().into(),
-                    e.action.as_str().into(),
-                    e.subject.as_str().into(),
-                    e.detail.as_str().into(),
-                    e.prev_hash.as_str().into(),
-                    e.hash.as_str().into(),
-                ]
-            }),
-        )
-        .query::<DB>()
-        .execute(&mut *conn)
-        .await?;
+        audit_values(DB::PLACEHOLDERS, chunk)
+            .query::<DB>()
+            .execute(&mut *conn)
+            .await?;
     }
     sqlx::query("UPDATE agencies SET audit_head = $2 WHERE id = $1")
         .bind(agency)
@@ -114,9 +91,52 @@ where
     Ok(())
 }
 
+/// Links `entries` to an agency's chain whose counter was just moved on by
+/// their number to `last` and whose head was `prev`; `prev` ends as the
+/// new head.
+pub(super) fn link_entries(
+    agency: &str,
+    entries: Vec<PendingEntry>,
+    last: i64,
+    prev: &mut String,
+    at: i64,
+) -> Vec<AuditEntry> {
+    let n = i64::try_from(entries.len()).unwrap_or(i64::MAX);
+    let mut chained: Vec<AuditEntry> = Vec::with_capacity(entries.len());
+    for (i, e) in entries.into_iter().enumerate() {
+        let seq = last - n + 1 + i64::try_from(i).unwrap_or(0);
+        let e = e.link(SCHEME, agency, seq, at, prev);
+        prev.clone_from(&e.hash);
+        chained.push(e);
+    }
+    chained
+}
+
+/// `INSERT INTO audit_log … VALUES` for these linked entries.
+pub(super) fn audit_values(placeholders: Placeholders, chunk: &[AuditEntry]) -> Statement<'_> {
+    Statement::insert_values(
+        "INSERT INTO audit_log \
+         (agency_id, seq, at, actor, action, subject, detail, prev_hash, hash)",
+        placeholders,
+        chunk.iter().map(|e| {
+            [
+                e.chain.as_str().into(),
+                e.seq.into(),
+                e.at.into(),
+                e.actor.as_str().into(),
+                e.action.as_str().into(),
+                e.subject.as_str().into(),
+                e.detail.as_str().into(),
+                e.prev_hash.as_str().into(),
+                e.hash.as_str().into(),
+            ]
+        }),
+    )
+}
+
 /// The attested key storage of each row (migration 0002), as stored: the
 /// JSON of the key attestation's storage level, or NULL.
-fn key_attestations(chunk: &[NewCredential]) -> Vec<Option<String>> {
+pub(super) fn key_attestations(chunk: &[NewCredential]) -> Vec<Option<String>> {
     chunk
         .iter()
         .map(|c| {
@@ -130,7 +150,7 @@ fn key_attestations(chunk: &[NewCredential]) -> Vec<Option<String>> {
 
 /// `INSERT INTO credentials … VALUES` for these rows, without the tail;
 /// `key_attestations` is [`key_attestations`] of the same chunk.
-fn credential_values<'a>(
+pub(super) fn credential_values<'a>(
     placeholders: Placeholders,
     chunk: &'a [NewCredential],
     key_attestations: &'a [Option<String>],
@@ -231,34 +251,52 @@ where
             stored.extend(std::iter::repeat_n(true, chunk.len()));
             continue;
         }
-        // Our row, not an older one with the same id: its status position
-        // (unique per agency, as the counter behind it is) is the one this
-        // item was given.
-        let mut select = Statement::new(
-            "SELECT id, status_list, status_idx FROM credentials WHERE id IN (",
-            DB::PLACEHOLDERS,
-        );
-        for (i, c) in chunk.iter().enumerate() {
-            if i > 0 {
-                select.push(", ");
-            }
-            select.push_bind(c.record.id.as_str());
-        }
-        select.push(")");
-        let rows: Vec<(String, i64, i64)> = select
+        let rows: Vec<(String, i64, i64)> = stored_rows_select(DB::PLACEHOLDERS, chunk)
             .query_as::<DB, (String, i64, i64)>()
             .fetch_all(&mut *conn)
             .await?;
-        let rows: HashSet<(&str, i64, i64)> = rows
-            .iter()
-            .map(|(id, list, idx)| (id.as_str(), *list, *idx))
-            .collect();
-        stored.extend(chunk.iter().map(|c| {
-            let r = &c.record;
-            rows.contains(&(r.id.as_str(), r.status_list, r.status_idx))
-        }));
+        stored.extend(which_stored(chunk, &rows));
     }
     Ok(stored)
+}
+
+/// `SELECT id, status_list, status_idx` of the rows with the chunk's ids:
+/// what [`insert_free_credential_rows`] reads back when fewer rows went in
+/// than were sent.
+pub(super) fn stored_rows_select(
+    placeholders: Placeholders,
+    chunk: &[NewCredential],
+) -> Statement<'_> {
+    let mut select = Statement::new(
+        "SELECT id, status_list, status_idx FROM credentials WHERE id IN (",
+        placeholders,
+    );
+    for (i, c) in chunk.iter().enumerate() {
+        if i > 0 {
+            select.push(", ");
+        }
+        select.push_bind(c.record.id.as_str());
+    }
+    select.push(")");
+    select
+}
+
+/// Which of the chunk's items are stored, given the rows
+/// [`stored_rows_select`] read: our row, not an older one with the same
+/// id, since its status position (unique per agency, as the counter
+/// behind it is) is the one this item was given.
+pub(super) fn which_stored<'a>(
+    chunk: &'a [NewCredential],
+    rows: &'a [(String, i64, i64)],
+) -> impl Iterator<Item = bool> + 'a {
+    let rows: HashSet<(&str, i64, i64)> = rows
+        .iter()
+        .map(|(id, list, idx)| (id.as_str(), *list, *idx))
+        .collect();
+    chunk.iter().map(move |c| {
+        let r = &c.record;
+        rows.contains(&(r.id.as_str(), r.status_list, r.status_idx))
+    })
 }
 
 /// Why a row [`insert_free_credential_rows`] skipped was refused: its
@@ -327,65 +365,13 @@ pub(super) fn issue_entries_by_agency<'a>(
 
 #[cfg(test)]
 mod tests {
-    use crate::store::sqlite::SqliteStore;
-    use crate::store::{
-        Agency, Conflict, CredentialRecord, CredentialStatus, NewCredential, Store, StoredKey,
-    };
-
-    fn credential(id: &str, licence: &str, idx: i64) -> NewCredential {
-        NewCredential {
-            status_seq: idx,
-            record: CredentialRecord {
-                id: id.into(),
-                agency_id: "a".into(),
-                vct: "urn:tongban:business-licence:1".into(),
-                licence_id: Some(licence.into()),
-                status_list: 0,
-                status_idx: idx,
-                status: CredentialStatus::Valid,
-                holder_thumbprint: None,
-                kid: "k".into(),
-                issued_at: 1,
-                expires_at: None,
-                offer_id: None,
-                batch_id: None,
-                key_storage: None,
-            },
-            actor: "test".into(),
-        }
-    }
+    use super::super::fixtures::{credential, store_with_agency};
+    use crate::store::{Conflict, Store};
 
     #[tokio::test]
     async fn a_taken_licence_id_refuses_only_its_credential_and_writes_no_audit_entry() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.sqlite3"))
-            .await
-            .unwrap();
-        let agency = Agency {
-            id: "a".into(),
-            iss: "https://i.test/agencies/a".into(),
-            name_zh: "甲".into(),
-            name_en: "A".into(),
-            region: "320509".into(),
-            vcts: vec!["urn:tongban:business-licence:1".into()],
-            encryption_required: false,
-            status_list_size: 1024,
-            index_key: "00".into(),
-            created_at: 1,
-            enc_kid: "e".into(),
-            enc_public_jwk: "{}".into(),
-            enc_sealed: vec![0],
-        };
-        let key = StoredKey {
-            agency_id: "a".into(),
-            kid: "k".into(),
-            public_jwk: "{}".into(),
-            sealed: vec![0],
-            created_at: 1,
-            retired_at: None,
-            x5c: None,
-        };
-        store.create_agency(&agency, &key, "test").await.unwrap();
+        let store = store_with_agency(dir.path()).await;
         let (entries, _) = store.audit_head("a").await.unwrap();
         // The second repeats the first's licence id in the same group.
         let group = [
