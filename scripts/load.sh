@@ -68,7 +68,9 @@ hz="$(getconf CLK_TCK)"
 # CPU seconds (user + system) a process has used, from /proc.
 cpu_secs() { awk -v hz="$hz" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 # CPU seconds of every process named postgres (the server's backends), from /proc.
-pg_cpu() { cat /proc/[0-9]*/stat 2>/dev/null | awk -v hz="$hz" '$2 == "(postgres)" { s += $14 + $15 } END { printf "%.2f", s / hz }'; }
+# A process that exits between the glob and the read makes cat fail; that must
+# not end the script (pipefail and set -e did, silently, about one run in ten).
+pg_cpu() { { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v hz="$hz" '$2 == "(postgres)" { s += $14 + $15 } END { printf "%.2f", s / hz }'; }
 # Busy and total CPU seconds of the whole machine, from /proc/stat.
 machine_cpu() { awk -v hz="$hz" '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; printf "%.2f %.2f\n", (t - $5 - $6) / hz, t / hz }' /proc/stat; }
 
