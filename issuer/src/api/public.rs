@@ -16,7 +16,8 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: the database answers (on SQLite, the thread committing
+/// issued credentials runs as well).
 pub async fn readyz(State(s): State<AppState>) -> Response {
     let (backend, ping) = s.readiness().await;
     let backend = match backend {

@@ -490,7 +490,8 @@ pub trait Store: AuthorizationStore + Send + Sync + 'static {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 
-    /// A cheap query proving the database answers.
+    /// A cheap query proving the database answers (and, on SQLite, that
+    /// the thread committing issued credentials runs).
     async fn ping(&self) -> Result<(), StoreError>;
 
     // ---- agencies and keys --------------------------------------------

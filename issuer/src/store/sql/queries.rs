@@ -51,6 +51,9 @@ where
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        if let Some(groups) = &self.groups {
+            groups.check_running()?;
+        }
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
     }

@@ -113,6 +113,17 @@ impl GroupWriter {
         answer.await.map_err(|_| stopped())?
     }
 
+    /// Whether the writer's thread still takes groups (it ends only when
+    /// the store is dropped, or if it panicked): part of the store's
+    /// readiness.
+    pub(crate) fn check_running(&self) -> Result<(), StoreError> {
+        if self.jobs.is_closed() {
+            Err(stopped())
+        } else {
+            Ok(())
+        }
+    }
+
     /// Waits for the store's write turn, in the order asked for.
     pub(crate) async fn turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
         self.turn.clone().lock_owned().await
@@ -404,6 +415,36 @@ mod tests {
         drop(turn);
         assert_eq!(group.await.unwrap().unwrap(), vec![Ok(())]);
         reserve.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_writer_whose_thread_is_gone_makes_the_store_unready() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_agency(dir.path()).await;
+        store.ping().await.unwrap();
+        let (jobs, rx) = tokio::sync::mpsc::channel(1);
+        drop(rx);
+        let gone = super::GroupWriter {
+            jobs,
+            turn: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+        };
+        let unready = super::super::SqlStore {
+            write: store.write.clone(),
+            read: store.read.clone(),
+            groups: Some(std::sync::Arc::new(gone)),
+        };
+        assert!(matches!(
+            unready.ping().await,
+            Err(StoreError::Database(sqlx::Error::WorkerCrashed))
+        ));
+        let e = unready
+            .insert_credentials(&[credential("c1", "L1", 1)], 2)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, StoreError::Database(sqlx::Error::WorkerCrashed)),
+            "{e}"
+        );
     }
 
     #[tokio::test]
