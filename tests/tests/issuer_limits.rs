@@ -48,7 +48,7 @@ fn healthz(p: &IssuerProcess) -> bool {
 #[test]
 fn slow_clients_cannot_hold_the_issuer() {
     let issuer = start(&[
-        ("TONGBAN_ISSUER_HEADER_READ_TIMEOUT_SECS", "2"),
+        ("TONGBAN_ISSUER_HEADER_READ_TIMEOUT_SECS", "4"),
         ("TONGBAN_ISSUER_MAX_CONNECTIONS_PER_IP", "6"),
     ]);
     assert!(healthz(&issuer));
@@ -61,13 +61,23 @@ fn slow_clients_cannot_hold_the_issuer() {
             s
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
     // A seventh is closed at once, unanswered: no file descriptor is held.
-    let mut seventh = TcpStream::connect(addr(&issuer)).unwrap();
-    let _ = seventh.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-    let (answer, took) = read_to_close(&mut seventh, Duration::from_secs(5));
-    assert!(answer.is_empty(), "refused, not served: {answer}");
-    assert!(took < Duration::from_secs(2), "closed after {took:?}");
+    // On a loaded machine the service may not have accepted all six yet
+    // (one run in CI served a seventh 300 ms after them), so a seventh is
+    // tried again, well within the header timeout that frees the six.
+    let mut answers = Vec::new();
+    let refused = (0..10).any(|_| {
+        std::thread::sleep(Duration::from_millis(250));
+        let mut seventh = TcpStream::connect(addr(&issuer)).unwrap();
+        let _ = seventh.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let (answer, took) = read_to_close(&mut seventh, Duration::from_secs(1));
+        answers.push((answer.lines().next().unwrap_or("").to_owned(), took));
+        answer.is_empty() && took < Duration::from_secs(1)
+    });
+    assert!(
+        refused,
+        "a seventh connection was never refused at once: {answers:?}"
+    );
     // The half headers are cut off after the header timeout …
     for s in &mut held {
         let (answer, took) = read_to_close(s, Duration::from_secs(8));
