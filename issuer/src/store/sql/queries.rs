@@ -11,7 +11,7 @@ use super::rows::{
 use super::statement::Statement;
 use super::writes::{
     append_audit, insert_credential_rows, insert_free_credential_rows, insert_signing_key,
-    issue_entries_by_agency, issue_entry, refusal,
+    issue_entries_by_agency, issue_entry, refusal, stored_items,
 };
 use super::{Dialect, SqlStore};
 use crate::audit::{AuditEntry, GENESIS, PendingEntry};
@@ -328,12 +328,7 @@ where
         }
         let mut tx = self.begin_write().await?;
         let stored = insert_free_credential_rows(&mut *tx, items).await?;
-        let kept = items
-            .iter()
-            .zip(&stored)
-            .filter(|(_, s)| **s)
-            .map(|(c, _)| c);
-        for (agency, entries) in issue_entries_by_agency(kept) {
+        for (agency, entries) in issue_entries_by_agency(stored_items(items, &stored)) {
             append_audit(&mut *tx, agency, entries, at).await?;
         }
         let mut out = Vec::with_capacity(items.len());

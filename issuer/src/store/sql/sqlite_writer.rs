@@ -43,7 +43,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::statement::Placeholders;
 use super::writes::{
     INSERT_CHUNK, audit_values, credential_values, issue_entries_by_agency, key_attestations,
-    link_entries, stored_rows_select, which_stored,
+    link_entries, stored_items, stored_rows_select, which_stored,
 };
 use crate::audit::PendingEntry;
 use crate::store::{Conflict, NewCredential, StoreError};
@@ -203,12 +203,7 @@ impl Writer {
 fn commit_group(conn: &mut Connection, items: &[NewCredential], at: i64) -> Outcome {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let stored = insert_free_credential_rows(&tx, items)?;
-    let kept = items
-        .iter()
-        .zip(&stored)
-        .filter(|(_, s)| **s)
-        .map(|(c, _)| c);
-    for (agency, entries) in issue_entries_by_agency(kept) {
+    for (agency, entries) in issue_entries_by_agency(stored_items(items, &stored)) {
         append_audit(&tx, agency, entries, at)?;
     }
     let mut out = Vec::with_capacity(items.len());

@@ -260,6 +260,18 @@ where
     Ok(stored)
 }
 
+/// The items that [`insert_free_credential_rows`] says were stored.
+pub(super) fn stored_items<'a>(
+    items: &'a [NewCredential],
+    stored: &'a [bool],
+) -> impl Iterator<Item = &'a NewCredential> + 'a {
+    items
+        .iter()
+        .zip(stored)
+        .filter(|(_, s)| **s)
+        .map(|(c, _)| c)
+}
+
 /// `SELECT id, status_list, status_idx` of the rows with the chunk's ids:
 /// what [`insert_free_credential_rows`] reads back when fewer rows went in
 /// than were sent.
