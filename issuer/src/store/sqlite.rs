@@ -2,9 +2,11 @@
 //! directory, WAL journal, `synchronous = FULL` so a commit is on disk when
 //! it returns. Issued credentials are committed in groups by a thread with
 //! a connection of its own (`sql/sqlite_writer.rs`); the store's
-//! other writes go through one sqlx connection, and both begin their
-//! transactions with `BEGIN IMMEDIATE` so each waits for the other within
-//! the busy timeout. Reads go through a small read-only pool.
+//! other writes go through one sqlx connection. The two take turns in the
+//! order they ask (`SqlStore::write_turn`), and both begin their
+//! transactions with `BEGIN IMMEDIATE`, so a writer in another process is
+//! waited for within the busy timeout. Reads go through a small read-only
+//! pool.
 
 use std::path::Path;
 use std::sync::Arc;

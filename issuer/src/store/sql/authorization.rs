@@ -53,7 +53,7 @@ where
     }
 
     async fn push_authorization(&self, r: &AuthorizationRecord) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_conn().await?;
         sqlx::query(
             "INSERT INTO authorization_requests (id, agency_id, request_uri_hash, client_id, \
              redirect_uri, code_challenge, vct, by_details, offer_id, client_state, dpop_jkt, \
@@ -74,7 +74,7 @@ where
         .bind(AuthorizationStage::Pushed.code())
         .bind(r.expires_at)
         .bind(r.created_at)
-        .execute(&self.write)
+        .execute(&mut *conn)
         .await?;
         Ok(())
     }
@@ -87,7 +87,7 @@ where
         login: &LoginBinding,
         now: i64,
     ) -> Result<Option<AuthorizationRecord>, StoreError> {
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_conn().await?;
         let row: Option<AuthorizationRow> = sqlx::query_as(
             "UPDATE authorization_requests SET stage = $4, login_state_hash = $5, \
              login_nonce = $6, login_verifier = $7, expires_at = $8 \
@@ -104,7 +104,7 @@ where
         .bind(login.expires_at)
         .bind(AuthorizationStage::Pushed.code())
         .bind(now)
-        .fetch_optional(&self.write)
+        .fetch_optional(&mut *conn)
         .await?;
         row.map(AuthorizationRow::into_record).transpose()
     }
@@ -115,7 +115,7 @@ where
         login_state_hash: &str,
         now: i64,
     ) -> Result<Option<AuthorizationRecord>, StoreError> {
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_conn().await?;
         let row: Option<AuthorizationRow> = sqlx::query_as(
             "UPDATE authorization_requests SET stage = $3 \
              WHERE agency_id = $1 AND login_state_hash = $2 AND stage = $4 \
@@ -126,7 +126,7 @@ where
         .bind(AuthorizationStage::FinishingLogin.code())
         .bind(AuthorizationStage::AtLogin.code())
         .bind(now)
-        .fetch_optional(&self.write)
+        .fetch_optional(&mut *conn)
         .await?;
         row.map(AuthorizationRow::into_record).transpose()
     }
@@ -138,7 +138,7 @@ where
         subject: &str,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_conn().await?;
         let done = sqlx::query(
             "UPDATE authorization_requests SET stage = $2, code_hash = $3, subject = $4, \
              expires_at = $5, login_verifier = NULL WHERE id = $1 AND stage = $6",
@@ -149,7 +149,7 @@ where
         .bind(subject)
         .bind(expires_at)
         .bind(AuthorizationStage::FinishingLogin.code())
-        .execute(&self.write)
+        .execute(&mut *conn)
         .await?;
         if DB::rows_affected(&done) != 1 {
             return Err(StoreError::InvalidTransition(
@@ -160,13 +160,13 @@ where
     }
 
     async fn refuse_authorization(&self, id: &str) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_conn().await?;
         sqlx::query(
             "UPDATE authorization_requests SET stage = $2, login_verifier = NULL WHERE id = $1",
         )
         .bind(id)
         .bind(AuthorizationStage::Refused.code())
-        .execute(&self.write)
+        .execute(&mut *conn)
         .await?;
         Ok(())
     }
@@ -177,7 +177,7 @@ where
         code_hash: &str,
         now: i64,
     ) -> Result<CodeClaim, StoreError> {
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_conn().await?;
         let row: Option<AuthorizationRow> = sqlx::query_as(
             "UPDATE authorization_requests SET stage = $3 \
              WHERE agency_id = $1 AND code_hash = $2 AND stage = $4 AND expires_at >= $5 \
@@ -188,7 +188,7 @@ where
         .bind(AuthorizationStage::Redeemed.code())
         .bind(AuthorizationStage::CodeIssued.code())
         .bind(now)
-        .fetch_optional(&self.write)
+        .fetch_optional(&mut *conn)
         .await?;
         if let Some(row) = row {
             return Ok(CodeClaim::Claimed(Box::new(row.into_record()?)));
@@ -424,14 +424,14 @@ where
     }
 
     async fn purge_authorizations(&self, now: i64) -> Result<u64, StoreError> {
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_conn().await?;
         let requests = sqlx::query("DELETE FROM authorization_requests WHERE expires_at < $1")
             .bind(now - KEEP_SECS)
-            .execute(&self.write)
+            .execute(&mut *conn)
             .await?;
         let records = sqlx::query("DELETE FROM subject_records WHERE expires_at < $1")
             .bind(now)
-            .execute(&self.write)
+            .execute(&mut *conn)
             .await?;
         Ok(DB::rows_affected(&requests) + DB::rows_affected(&records))
     }

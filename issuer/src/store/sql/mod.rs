@@ -33,6 +33,7 @@
 
 use std::sync::Arc;
 
+use sqlx::pool::PoolConnection;
 use sqlx::{Database, Pool, Postgres, Sqlite, Transaction};
 
 use super::Backend;
@@ -82,7 +83,20 @@ impl<DB: Dialect> SqlStore<DB> {
             Some(statement) => self.write.begin_with(statement).await?,
             None => self.write.begin().await?,
         };
-        Ok(WriteTx { tx, _turn: turn })
+        Ok(InTurn {
+            inner: tx,
+            _turn: turn,
+        })
+    }
+
+    /// The writer pool's connection, in the store's write turn, for writes
+    /// of one statement each (outside a transaction).
+    pub(in crate::store) async fn write_conn(&self) -> Result<WriteConn<DB>, sqlx::Error> {
+        let turn = self.write_turn().await;
+        Ok(InTurn {
+            inner: self.write.acquire().await?,
+            _turn: turn,
+        })
     }
 
     /// The turn to write on SQLite, where the group writer
@@ -91,7 +105,9 @@ impl<DB: Dialect> SqlStore<DB> {
     /// own wait for its lock (the busy timeout) retries after ever longer
     /// sleeps, so a write that kept finding the group writer busy could wait
     /// for seconds, and the status-index block an issuing request waits for
-    /// with it. `None` on PostgreSQL, whose rows lock themselves.
+    /// with it. `None` on PostgreSQL, whose rows lock themselves. Every
+    /// write of the store takes it through [`Self::begin_write`] or
+    /// [`Self::write_conn`].
     pub(in crate::store) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match &self.groups {
             Some(groups) => Some(groups.turn().await),
@@ -100,31 +116,38 @@ impl<DB: Dialect> SqlStore<DB> {
     }
 }
 
-/// A write transaction and the write turn it holds until it ends. Reads
-/// and writes through it as through the connection.
-pub(in crate::store) struct WriteTx<DB: Database> {
-    tx: Transaction<'static, DB>,
+/// A connection (or transaction) of the writer pool and the write turn it
+/// holds until it is dropped. Reads and writes through it as through the
+/// connection.
+pub(in crate::store) struct InTurn<T> {
+    inner: T,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
-impl<DB: Database> WriteTx<DB> {
+/// A write transaction in the write turn ([`SqlStore::begin_write`]).
+pub(in crate::store) type WriteTx<DB> = InTurn<Transaction<'static, DB>>;
+
+/// The writer's connection in the write turn ([`SqlStore::write_conn`]).
+pub(in crate::store) type WriteConn<DB> = InTurn<PoolConnection<DB>>;
+
+impl<DB: Database> InTurn<Transaction<'static, DB>> {
     /// Commits, then hands the turn on.
     pub(in crate::store) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        self.inner.commit().await
     }
 }
 
-impl<DB: Database> std::ops::Deref for WriteTx<DB> {
-    type Target = DB::Connection;
+impl<T: std::ops::Deref> std::ops::Deref for InTurn<T> {
+    type Target = T::Target;
 
-    fn deref(&self) -> &DB::Connection {
-        &self.tx
+    fn deref(&self) -> &T::Target {
+        &self.inner
     }
 }
 
-impl<DB: Database> std::ops::DerefMut for WriteTx<DB> {
-    fn deref_mut(&mut self) -> &mut DB::Connection {
-        &mut self.tx
+impl<T: std::ops::DerefMut> std::ops::DerefMut for InTurn<T> {
+    fn deref_mut(&mut self) -> &mut T::Target {
+        &mut self.inner
     }
 }
 

@@ -10,8 +10,8 @@ use super::rows::{
 };
 use super::statement::Statement;
 use super::writes::{
-    append_audit, insert_credential_rows, insert_free_credential_rows, insert_signing_key,
-    issue_entries_by_agency, issue_entry, refusal, stored_items,
+    LICENCE_ID_TAKEN, append_audit, insert_credential_rows, insert_free_credential_rows,
+    insert_signing_key, issue_entries_by_agency, issue_entry, refusal, stored_items,
 };
 use super::{Dialect, SqlStore};
 use crate::audit::{AuditEntry, GENESIS, PendingEntry};
@@ -305,14 +305,14 @@ where
     }
 
     async fn reserve_status_indices(&self, agency_id: &str, n: i64) -> Result<i64, StoreError> {
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_conn().await?;
         let (next,): (i64,) = sqlx::query_as(
             "UPDATE agencies SET next_status_idx = next_status_idx + $2 WHERE id = $1 \
              RETURNING next_status_idx",
         )
         .bind(agency_id)
         .bind(n)
-        .fetch_optional(&self.write)
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("agency {agency_id}")))?;
         Ok(next - n)
@@ -348,7 +348,7 @@ where
         agency_id: &str,
         licence_id: &str,
     ) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM credentials WHERE agency_id = $1 AND licence_id = $2")
+        let row = sqlx::query(LICENCE_ID_TAKEN)
             .bind(agency_id)
             .bind(licence_id)
             .fetch_optional(&self.read)
@@ -759,10 +759,10 @@ where
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        let _turn = self.write_turn().await;
+        let mut conn = self.write_conn().await?;
         let nonces = sqlx::query("DELETE FROM nonces WHERE expires_at < $1")
             .bind(now)
-            .execute(&self.write)
+            .execute(&mut *conn)
             .await?;
         let offers = sqlx::query(
             "UPDATE offers SET state = $2, claims = '' \
@@ -772,7 +772,7 @@ where
         .bind(OfferState::Expired.code())
         .bind(OfferState::Pending.code())
         .bind(OfferState::TokenIssued.code())
-        .execute(&self.write)
+        .execute(&mut *conn)
         .await?;
         Ok(DB::rows_affected(&nonces) + DB::rows_affected(&offers))
     }

@@ -16,8 +16,9 @@
 //! What it keeps: one transaction per group, opened with `BEGIN IMMEDIATE`
 //! so the write lock is held from before the audit chain's head is read
 //! until `COMMIT`; `synchronous = FULL`, so a group is on disk when its
-//! callers are answered; the statements of the shared SQL, built by the
-//! same functions (`writes.rs`); a licence id already taken refusing only
+//! callers are answered; the statements of the shared SQL, the same texts
+//! and built by the same functions (`writes.rs`; its `$N` placeholders are
+//! bound here by name); a licence id already taken refusing only
 //! its own credential.
 //!
 //! Two connections now write the file: this one and the store's sqlx
@@ -37,13 +38,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, named_params};
 use tokio::sync::{mpsc, oneshot};
 
 use super::statement::Placeholders;
 use super::writes::{
-    INSERT_CHUNK, audit_values, credential_values, issue_entries_by_agency, key_attestations,
-    link_entries, stored_items, stored_rows_select, which_stored,
+    INSERT_CHUNK, LICENCE_ID_TAKEN, RESERVE_AUDIT_SEQ, SET_AUDIT_HEAD, audit_values,
+    credential_values, issue_entries_by_agency, key_attestations, link_entries, stored_items,
+    stored_rows_select, which_stored,
 };
 use crate::audit::PendingEntry;
 use crate::store::{Conflict, NewCredential, StoreError};
@@ -260,11 +262,10 @@ fn append_audit(
     }
     let n = i64::try_from(entries.len()).unwrap_or(i64::MAX);
     let (last, mut prev): (i64, String) = conn
-        .prepare_cached(
-            "UPDATE agencies SET audit_seq = audit_seq + ?2 WHERE id = ?1 \
-             RETURNING audit_seq, audit_head",
-        )?
-        .query_row(params![agency, n], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached(RESERVE_AUDIT_SEQ)?
+        .query_row(named_params! {"$1": agency, "$2": n}, |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("agency {agency}")))?;
     let chained = link_entries(agency, entries, last, &mut prev, at);
@@ -273,8 +274,8 @@ fn append_audit(
         conn.prepare_cached(insert.sql())?
             .execute(rusqlite::params_from_iter(insert.params()))?;
     }
-    conn.prepare_cached("UPDATE agencies SET audit_head = ?2 WHERE id = ?1")?
-        .execute(params![agency, prev])?;
+    conn.prepare_cached(SET_AUDIT_HEAD)?
+        .execute(named_params! {"$1": agency, "$2": prev})?;
     Ok(())
 }
 
@@ -284,8 +285,8 @@ fn refusal(conn: &Connection, item: &NewCredential) -> Result<Conflict, StoreErr
         return Ok(Conflict::StatusIndex);
     };
     let taken = conn
-        .prepare_cached("SELECT 1 FROM credentials WHERE agency_id = ?1 AND licence_id = ?2")?
-        .exists(params![item.record.agency_id, licence])?;
+        .prepare_cached(LICENCE_ID_TAKEN)?
+        .exists(named_params! {"$1": item.record.agency_id, "$2": licence})?;
     Ok(if taken {
         Conflict::LicenceId
     } else {

@@ -15,6 +15,19 @@ use crate::store::{Conflict, NewCredential, StoreError, StoredKey, conflict_or};
 /// Rows to insert per multi-row `INSERT` (well under both parameter limits).
 pub(super) const INSERT_CHUNK: usize = 400;
 
+/// Moves an agency's audit counter on by `$2` entries for agency `$1`,
+/// answering the new counter and the chain's head before them.
+pub(super) const RESERVE_AUDIT_SEQ: &str = "UPDATE agencies SET audit_seq = audit_seq + $2 \
+     WHERE id = $1 RETURNING audit_seq, audit_head";
+
+/// Sets agency `$1`'s audit chain head to `$2`.
+pub(super) const SET_AUDIT_HEAD: &str = "UPDATE agencies SET audit_head = $2 WHERE id = $1";
+
+/// A row if agency `$1` has issued a credential with licence id `$2` (one
+/// lookup on the unique index).
+pub(super) const LICENCE_ID_TAKEN: &str =
+    "SELECT 1 FROM credentials WHERE agency_id = $1 AND licence_id = $2";
+
 /// Inserts a new (current) signing key inside the caller's transaction; an
 /// agency's first key and every rotated one.
 pub(super) async fn insert_signing_key<DB>(
@@ -67,15 +80,12 @@ where
         return Ok(());
     }
     let n = i64::try_from(entries.len()).unwrap_or(i64::MAX);
-    let (last, mut prev): (i64, String) = sqlx::query_as(
-        "UPDATE agencies SET audit_seq = audit_seq + $2 WHERE id = $1 \
-         RETURNING audit_seq, audit_head",
-    )
-    .bind(agency)
-    .bind(n)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| StoreError::NotFound(format!("agency {agency}")))?;
+    let (last, mut prev): (i64, String) = sqlx::query_as(RESERVE_AUDIT_SEQ)
+        .bind(agency)
+        .bind(n)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("agency {agency}")))?;
     let chained = link_entries(agency, entries, last, &mut prev, at);
     for chunk in chained.chunks(INSERT_CHUNK) {
         audit_values(DB::PLACEHOLDERS, chunk)
@@ -83,7 +93,7 @@ where
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query("UPDATE agencies SET audit_head = $2 WHERE id = $1")
+    sqlx::query(SET_AUDIT_HEAD)
         .bind(agency)
         .bind(prev)
         .execute(&mut *conn)
@@ -327,7 +337,7 @@ where
     let Some(licence) = item.record.licence_id.as_deref() else {
         return Ok(Conflict::StatusIndex);
     };
-    let taken = sqlx::query("SELECT 1 FROM credentials WHERE agency_id = $1 AND licence_id = $2")
+    let taken = sqlx::query(LICENCE_ID_TAKEN)
         .bind(item.record.agency_id.as_str())
         .bind(licence)
         .fetch_optional(&mut *conn)
