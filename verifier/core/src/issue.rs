@@ -126,7 +126,12 @@ impl CredentialBuilder {
 
     /// Adds personal claims.
     pub fn claims(mut self, claims: Map<String, Value>) -> Self {
-        self.claims.extend(claims);
+        if self.claims.is_empty() {
+            // The usual case: the map itself, not each member moved over.
+            self.claims = claims;
+        } else {
+            self.claims.extend(claims);
+        }
         self
     }
 

@@ -249,15 +249,13 @@ impl Disclosure {
 
     /// Makes a new disclosure whose digest is under `alg`.
     pub fn create_with(salt: String, name: Option<String>, value: Value, alg: SdAlg) -> Disclosure {
-        let array = match &name {
-            Some(n) => Value::Array(vec![
-                Value::String(salt.clone()),
-                Value::String(n.clone()),
-                value.clone(),
-            ]),
-            None => Value::Array(vec![Value::String(salt.clone()), value.clone()]),
+        // A tuple is written as a JSON array: the same text as a
+        // `Value::Array` of the three, without copying them into one.
+        let json = match &name {
+            Some(n) => to_compact_json(&(&salt, n, &value)),
+            None => to_compact_json(&(&salt, &value)),
         };
-        let encoded = b64_encode(to_compact_json(&array));
+        let encoded = b64_encode(json);
         Disclosure {
             digest: alg.digest_b64(&encoded),
             encoded,
@@ -750,6 +748,31 @@ mod tests {
         assert_eq!(d.digest, "jsu9yVulwQQlhFlM_3JlzMaSFzglhQG0DpfayQwLUK4");
         assert_eq!(d.name.as_deref(), Some("given_name"));
         assert_eq!(d.value, json!("John"));
+    }
+
+    #[test]
+    fn a_created_disclosure_is_its_compact_json_array() {
+        let decoded = |d: &Disclosure| {
+            String::from_utf8(crate::encoding::b64_decode(&d.encoded, "d").unwrap()).unwrap()
+        };
+        let named = disc(
+            "c2FsdA",
+            Some("地址"),
+            json!({"city": "苏州", "n": [1, "a\"b", null]}),
+        );
+        assert_eq!(
+            decoded(&named),
+            r#"["c2FsdA","地址",{"city":"苏州","n":[1,"a\"b",null]}]"#
+        );
+        assert_eq!(named.digest, sha256_b64(&named.encoded));
+        let element = disc("s", None, json!("x"));
+        assert_eq!(decoded(&element), r#"["s","x"]"#);
+        // What it makes, it parses back to the same parts.
+        let back = Disclosure::parse(&named.encoded).unwrap();
+        assert_eq!(
+            (back.salt, back.name, back.value),
+            (named.salt, named.name, named.value)
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 // (scripts/build-counter-page.sh writes it), so a new build replaces the
 // old files. The trust list and status lists are never cached here: they
 // are kept, verified, in IndexedDB.
-const CACHE = 'tongban-counter-1dadefa702c25712';
+const CACHE = 'tongban-counter-67d78a7643763803';
 const FILES = ['./', 'index.html', 'counter.css', 'counter.js', 'verifier.js', 'verifier_bg.wasm'];
 
 self.addEventListener('install', (ev) => {
