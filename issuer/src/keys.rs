@@ -8,7 +8,7 @@
 
 use rand_core::OsRng;
 use tongban_verifier::{
-    Algorithm, AnySigner, Ed25519Signer, P256Signer, PublicKey, Signer as _, Sm2Signer, X5cSigner,
+    Algorithm, Ed25519Signer, P256Signer, PublicKey, Signer as _, Sm2Signer, X5cSigner,
 };
 use zeroize::Zeroizing;
 
@@ -204,15 +204,18 @@ pub fn new_signing_key(
 pub enum AgencySigner {
     /// Ed25519 (`EdDSA`, or `Ed25519` by [`JwsAlgName`]).
     Ed25519(NativeEd25519Signer),
-    /// ES256 or SM2SM3.
-    Other(AnySigner),
+    /// ES256.
+    Es256(P256Signer),
+    /// SM2SM3.
+    Sm2(Sm2Signer),
 }
 
 impl AgencySigner {
     fn inner(&self) -> &dyn tongban_verifier::Signer {
         match self {
             AgencySigner::Ed25519(s) => s,
-            AgencySigner::Other(s) => s,
+            AgencySigner::Es256(s) => s,
+            AgencySigner::Sm2(s) => s,
         }
     }
 }
@@ -290,12 +293,12 @@ impl KeyRing {
                 NativeEd25519Signer::from_seed(&seed, kid, choice.name == JwsAlgName::Ed25519)
                     .map_err(|_| key_type())?,
             ),
-            KeyAlg::Es256 => AgencySigner::Other(AnySigner::P256(
-                P256Signer::from_bytes(&seed, kid).map_err(|_| key_type())?,
-            )),
-            KeyAlg::Sm2 => AgencySigner::Other(AnySigner::Sm2(
-                Sm2Signer::from_bytes(&seed, kid).map_err(|_| key_type())?,
-            )),
+            KeyAlg::Es256 => {
+                AgencySigner::Es256(P256Signer::from_bytes(&seed, kid).map_err(|_| key_type())?)
+            }
+            KeyAlg::Sm2 => {
+                AgencySigner::Sm2(Sm2Signer::from_bytes(&seed, kid).map_err(|_| key_type())?)
+            }
         };
         // The sealed secret must be the published key's (fail closed).
         let public = signer.public_key().to_jwk();
