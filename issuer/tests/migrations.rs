@@ -107,6 +107,7 @@ fn parse_postgres(sql: &str) -> Result<Schema, String> {
         .map(|l| l.split("--").next().unwrap_or(""))
         .collect::<Vec<_>>()
         .join("\n");
+    let text = without_dollar_quotes(&text)?;
     for statement in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
         let words: Vec<&str> = statement.split_whitespace().collect();
         let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
@@ -138,6 +139,9 @@ fn parse_postgres(sql: &str) -> Result<Schema, String> {
                     .insert(words[5].to_owned(), Kind::postgres(words[6]));
             }
             ["CREATE", "INDEX" | "UNIQUE", ..] => {}
+            // A function's body (dollar-quoted, removed above) runs when it
+            // is called; creating it changes no table.
+            ["CREATE", "FUNCTION", ..] => {}
             // Dropping a constraint leaves the columns as they were.
             ["ALTER", "TABLE", _, "DROP", "CONSTRAINT", _] => {}
             _ => {
@@ -149,6 +153,21 @@ fn parse_postgres(sql: &str) -> Result<Schema, String> {
         }
     }
     Ok(schema)
+}
+
+/// The text without its dollar-quoted strings (`$$ … $$`, a function's
+/// body), whose semicolons do not end statements.
+fn without_dollar_quotes(text: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut parts = text.split("$$");
+    out.push_str(parts.next().unwrap_or(""));
+    loop {
+        match (parts.next(), parts.next()) {
+            (Some(_quoted), Some(after)) => out.push_str(after),
+            (Some(_), None) => return Err("an unterminated $$ string".into()),
+            (None, _) => return Ok(out),
+        }
+    }
 }
 
 /// Splits a column list on the commas outside parentheses.
@@ -371,6 +390,18 @@ fn the_parser_reads_columns_not_constraints_and_follows_add_column() {
             &[("id", Kind::Text), ("n", Kind::Integer), ("b", Kind::Bytes)]
         )])
     );
+}
+
+#[test]
+fn the_parser_skips_a_function_body_and_its_semicolons() {
+    let schema = parse_postgres(
+        "CREATE FUNCTION f(a TEXT[]) RETURNS VOID LANGUAGE plpgsql AS $$\n\
+         BEGIN\n    ALTER TABLE t DROP COLUMN n;\nEND\n$$;\n\
+         ALTER TABLE t ADD COLUMN m BIGINT;",
+    )
+    .unwrap();
+    assert_eq!(schema, self::schema(&[("t", &[("m", Kind::Integer)])]));
+    assert!(parse_postgres("CREATE FUNCTION f() AS $$ BEGIN END;").is_err());
 }
 
 #[test]

@@ -318,11 +318,10 @@ pub(crate) fn licence_id(claims: &Map<String, Value>) -> Option<String> {
 
 /// Groups committed at once: one on SQLite (one writer, so a second group
 /// would only queue for it), several on PostgreSQL, where each group
-/// commits on its own pooled connection and the next group's inserts run
-/// while the previous one waits for its fsync. A group takes its agency's
-/// row lock (the audit chain's head) only after its credential rows are in
-/// (`store::sql::queries`, `insert_credentials`), so that is the only part
-/// groups of one agency take in turn.
+/// commits on its own pooled connection. There groups of one agency commit
+/// one after the other (each is linked to the audit chain head the one
+/// before left, `store/sql/postgres_groups.rs`), and groups of different
+/// agencies side by side.
 pub(crate) fn committers(backend: Backend, pool_size: u32) -> usize {
     match backend {
         Backend::Sqlite => 1,

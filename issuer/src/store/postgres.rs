@@ -3,12 +3,15 @@
 //! `UPDATE … RETURNING` on the agency row, audit chains from the same row's
 //! lock, offers and nonces from conditional updates and deletes.
 
+use std::sync::Arc;
+
 use sqlx::Postgres;
 use tongban_service_kit::db;
 
 use super::StoreError;
 use super::sql::SqlStore;
 use super::sql::backfill::backfill_status_seq;
+use super::sql::postgres_groups::ChainGroups;
 
 /// The PostgreSQL store: the shared SQL ([`SqlStore`]) over PostgreSQL.
 pub type PostgresStore = SqlStore<Postgres>;
@@ -24,9 +27,9 @@ impl SqlStore<Postgres> {
         .await?;
         backfill_status_seq(&pool).await?;
         Ok(SqlStore {
+            groups: Arc::new(ChainGroups::new(pool.clone())),
             write: pool.clone(),
             read: pool,
-            groups: None,
         })
     }
 }

@@ -38,7 +38,7 @@ impl SqlStore<Sqlite> {
         Ok(SqlStore {
             write,
             read,
-            groups: Some(Arc::new(groups)),
+            groups: Arc::new(groups),
         })
     }
 }

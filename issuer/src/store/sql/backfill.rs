@@ -81,9 +81,9 @@ mod tests {
 
     use std::str::FromStr as _;
 
-    use rand_core::{OsRng, RngCore as _};
     use sqlx::migrate::Migrator;
 
+    use super::super::fixtures::PgDatabase;
     use crate::audit::GENESIS;
     use crate::status_index::position;
     use crate::store::postgres::PostgresStore;
@@ -237,26 +237,10 @@ mod tests {
 
     #[tokio::test]
     async fn postgres_rows_from_before_0006_get_their_counter_and_keep_working() {
-        let Ok(url) = std::env::var("TONGBAN_TEST_DATABASE_URL") else {
-            eprintln!(
-                "\n*** PostgreSQL backfill NOT TESTED: TONGBAN_TEST_DATABASE_URL is not set ***\n"
-            );
+        let Some(db) = PgDatabase::create("tongban_b", "backfill").await else {
             return;
         };
-        let admin = sqlx::PgPool::connect(&url).await.unwrap();
-        let mut r = [0u8; 6];
-        OsRng.fill_bytes(&mut r);
-        let name = format!("tongban_b_{}", hex::encode(r));
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let (base, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
-        let (prefix, _) = base.rsplit_once('/').unwrap();
-        let db_url = format!(
-            "{prefix}/{name}{}{query}",
-            if query.is_empty() { "" } else { "?" }
-        );
+        let db_url = db.url.clone();
         {
             let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
             before_0006(sqlx::migrate!("./migrations/postgres"))
@@ -279,9 +263,6 @@ mod tests {
         check(&store).await;
         assert_eq!(super::backfill_status_seq(&store.write).await.unwrap(), 0);
         store.write.close().await;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&admin)
-            .await
-            .unwrap();
+        db.drop_now().await;
     }
 }

@@ -35,13 +35,15 @@ use std::sync::Arc;
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Pool, Postgres, Sqlite, Transaction};
+use tokio::sync::OwnedMutexGuard;
 
-use super::Backend;
+use super::{Backend, Conflict, NewCredential, StoreError};
 
 mod authorization;
 pub(super) mod backfill;
 #[cfg(test)]
 mod fixtures;
+pub(super) mod postgres_groups;
 mod queries;
 mod rows;
 pub(super) mod sqlite_writer;
@@ -55,16 +57,14 @@ use statement::Placeholders;
 /// SQLite). See [`super::sqlite::SqliteStore`] and
 /// [`super::postgres::PostgresStore`].
 #[derive(Debug)]
-pub struct SqlStore<DB: Database> {
+pub struct SqlStore<DB: Dialect> {
     pub(in crate::store) write: Pool<DB>,
     pub(in crate::store) read: Pool<DB>,
-    /// SQLite's group commit, on a thread and connection of its own
-    /// ([`sqlite_writer`]); `None` on PostgreSQL, whose groups commit on
-    /// pooled connections.
-    pub(in crate::store) groups: Option<Arc<sqlite_writer::GroupWriter>>,
+    /// Issuing's group commit ([`Dialect::Groups`]).
+    pub(in crate::store) groups: Arc<DB::Groups>,
 }
 
-impl<DB: Database> Clone for SqlStore<DB> {
+impl<DB: Dialect> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
         SqlStore {
             write: self.write.clone(),
@@ -108,11 +108,8 @@ impl<DB: Dialect> SqlStore<DB> {
     /// with it. `None` on PostgreSQL, whose rows lock themselves. Every
     /// write of the store takes it through [`Self::begin_write`] or
     /// [`Self::write_conn`].
-    pub(in crate::store) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        match &self.groups {
-            Some(groups) => Some(groups.turn().await),
-            None => None,
-        }
+    pub(in crate::store) async fn write_turn(&self) -> Option<OwnedMutexGuard<()>> {
+        self.groups.turn().await
     }
 }
 
@@ -121,7 +118,7 @@ impl<DB: Dialect> SqlStore<DB> {
 /// connection.
 pub(in crate::store) struct InTurn<T> {
     inner: T,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    _turn: Option<OwnedMutexGuard<()>>,
 }
 
 /// A write transaction in the write turn ([`SqlStore::begin_write`]).
@@ -167,15 +164,42 @@ pub trait Dialect: Database {
     /// another connection committed could not write afterwards.
     const BEGIN_WRITE: Option<&'static str>;
 
+    /// How this backend commits issuing's groups of credentials.
+    type Groups: GroupCommit;
+
     /// Rows an `INSERT`, `UPDATE` or `DELETE` changed (sqlx has no trait
     /// for it; each driver's result type has the method).
     fn rows_affected(done: &Self::QueryResult) -> u64;
+}
+
+/// A group's outcome, one per credential (stored, or refused for a taken
+/// unique value), or the error that failed the whole group (nothing of it
+/// stored).
+pub type GroupOutcome = Result<Vec<Result<(), Conflict>>, StoreError>;
+
+/// How a backend commits issuing's groups of credentials
+/// ([`crate::store::Store::insert_credentials`]): SQLite on a thread and
+/// connection of its own ([`sqlite_writer`]), PostgreSQL in one call per
+/// group against the audit chain heads it knows ([`postgres_groups`]).
+pub trait GroupCommit: std::fmt::Debug + Send + Sync + 'static {
+    /// Stores the credentials with their audit entries, all or none, except
+    /// that a credential whose unique values are taken is refused alone.
+    fn insert(&self, items: &[NewCredential], at: i64)
+    -> impl Future<Output = GroupOutcome> + Send;
+
+    /// Whether groups are still taken (part of the store's readiness).
+    fn check_running(&self) -> Result<(), StoreError>;
+
+    /// The store's write turn ([`SqlStore::write_turn`]), where the backend
+    /// has one.
+    fn turn(&self) -> impl Future<Output = Option<OwnedMutexGuard<()>>> + Send;
 }
 
 impl Dialect for Sqlite {
     const BACKEND: Backend = Backend::Sqlite;
     const PLACEHOLDERS: Placeholders = Placeholders::InOrder;
     const BEGIN_WRITE: Option<&'static str> = Some("BEGIN IMMEDIATE");
+    type Groups = sqlite_writer::GroupWriter;
 
     fn rows_affected(done: &Self::QueryResult) -> u64 {
         done.rows_affected()
@@ -186,6 +210,7 @@ impl Dialect for Postgres {
     const BACKEND: Backend = Backend::Postgres;
     const PLACEHOLDERS: Placeholders = Placeholders::Numbered;
     const BEGIN_WRITE: Option<&'static str> = None;
+    type Groups = postgres_groups::ChainGroups;
 
     fn rows_affected(done: &Self::QueryResult) -> u64 {
         done.rows_affected()

@@ -10,10 +10,9 @@ use super::rows::{
 };
 use super::statement::Statement;
 use super::writes::{
-    LICENCE_ID_TAKEN, append_audit, insert_credential_rows, insert_free_credential_rows,
-    insert_signing_key, issue_entries_by_agency, issue_entry, refusal, stored_items,
+    LICENCE_ID_TAKEN, append_audit, insert_credential_rows, insert_signing_key, issue_entry,
 };
-use super::{Dialect, SqlStore};
+use super::{Dialect, GroupCommit as _, SqlStore};
 use crate::audit::{AuditEntry, GENESIS, PendingEntry};
 use crate::store::{
     Agency, Backend, CodeRedemption, Conflict, CredentialFilter, CredentialRecord,
@@ -51,9 +50,7 @@ where
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        if let Some(groups) = &self.groups {
-            groups.check_running()?;
-        }
+        self.groups.check_running()?;
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
     }
@@ -323,24 +320,7 @@ where
         items: &[NewCredential],
         at: i64,
     ) -> Result<Vec<Result<(), Conflict>>, StoreError> {
-        if let Some(groups) = &self.groups {
-            return groups.insert(items, at).await;
-        }
-        let mut tx = self.begin_write().await?;
-        let stored = insert_free_credential_rows(&mut *tx, items).await?;
-        for (agency, entries) in issue_entries_by_agency(stored_items(items, &stored)) {
-            append_audit(&mut *tx, agency, entries, at).await?;
-        }
-        let mut out = Vec::with_capacity(items.len());
-        for (item, stored) in items.iter().zip(stored) {
-            out.push(if stored {
-                Ok(())
-            } else {
-                Err(refusal(&mut *tx, item).await?)
-            });
-        }
-        tx.commit().await?;
-        Ok(out)
+        self.groups.insert(items, at).await
     }
 
     async fn licence_id_exists(

@@ -47,6 +47,7 @@ use super::writes::{
     credential_values, issue_entries_by_agency, key_attestations, link_entries, stored_items,
     stored_rows_select, which_stored,
 };
+use super::{GroupCommit, GroupOutcome};
 use crate::audit::PendingEntry;
 use crate::store::{Conflict, NewCredential, StoreError};
 
@@ -59,9 +60,8 @@ const QUEUE: usize = 4;
 /// depends on its size, and groups come in a few dozen sizes under load.
 const STATEMENT_CACHE: usize = 128;
 
-/// Each group's outcome, one per credential, or the error that failed the
-/// whole group (nothing of it stored).
-type Outcome = Result<Vec<Result<(), Conflict>>, StoreError>;
+/// Each group's outcome ([`GroupOutcome`]).
+type Outcome = GroupOutcome;
 
 /// A group handed to the writer.
 struct Job {
@@ -73,7 +73,7 @@ struct Job {
 /// The handle of the writer thread; the thread ends when every handle is
 /// gone, after the group it is committing.
 #[derive(Debug)]
-pub(crate) struct GroupWriter {
+pub struct GroupWriter {
     jobs: mpsc::Sender<Job>,
     /// The store's write turn ([`super::SqlStore::write_turn`]): a group
     /// is committed in it, as every other write is.
@@ -101,10 +101,17 @@ impl GroupWriter {
         })
     }
 
+    /// Waits for the store's write turn, in the order asked for.
+    async fn take_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.turn.clone().lock_owned().await
+    }
+}
+
+impl GroupCommit for GroupWriter {
     /// Stores the credentials with their audit entries in one transaction
     /// on the writer's thread ([`crate::store::Store::insert_credentials`]).
-    pub(crate) async fn insert(&self, items: &[NewCredential], at: i64) -> Outcome {
-        let _turn = self.turn().await;
+    async fn insert(&self, items: &[NewCredential], at: i64) -> Outcome {
+        let _turn = self.take_turn().await;
         let (reply, answer) = oneshot::channel();
         let job = Job {
             items: items.to_vec(),
@@ -118,7 +125,7 @@ impl GroupWriter {
     /// Whether the writer's thread still takes groups (it ends only when
     /// the store is dropped, or if it panicked): part of the store's
     /// readiness.
-    pub(crate) fn check_running(&self) -> Result<(), StoreError> {
+    fn check_running(&self) -> Result<(), StoreError> {
         if self.jobs.is_closed() {
             Err(stopped())
         } else {
@@ -126,9 +133,9 @@ impl GroupWriter {
         }
     }
 
-    /// Waits for the store's write turn, in the order asked for.
-    pub(crate) async fn turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
-        self.turn.clone().lock_owned().await
+    /// Every write of the store waits for its turn.
+    async fn turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        Some(self.take_turn().await)
     }
 }
 
@@ -427,7 +434,7 @@ mod tests {
         let unready = super::super::SqlStore {
             write: store.write.clone(),
             read: store.read.clone(),
-            groups: Some(std::sync::Arc::new(gone)),
+            groups: std::sync::Arc::new(gone),
         };
         assert!(matches!(
             unready.ping().await,

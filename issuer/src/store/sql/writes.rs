@@ -270,6 +270,42 @@ where
     Ok(stored)
 }
 
+/// A group of credentials inside the caller's transaction, the ordinary
+/// way: the rows whose unique values are free, the audit entries of those
+/// stored (each agency's chain reserved under its row's lock, in agency
+/// order), then why each other one was refused.
+pub(super) async fn insert_credentials_in<DB>(
+    conn: &mut DB::Connection,
+    items: &[NewCredential],
+    at: i64,
+) -> Result<Vec<Result<(), Conflict>>, StoreError>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+    for<'r> (i64, String): sqlx::FromRow<'r, DB::Row>,
+    for<'r> (String, i64, i64): sqlx::FromRow<'r, DB::Row>,
+{
+    let stored = insert_free_credential_rows(&mut *conn, items).await?;
+    for (agency, entries) in issue_entries_by_agency(stored_items(items, &stored)) {
+        append_audit(&mut *conn, agency, entries, at).await?;
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (item, stored) in items.iter().zip(stored) {
+        out.push(if stored {
+            Ok(())
+        } else {
+            Err(refusal(&mut *conn, item).await?)
+        });
+    }
+    Ok(out)
+}
+
 /// The items that [`insert_free_credential_rows`] says were stored.
 pub(super) fn stored_items<'a>(
     items: &'a [NewCredential],
