@@ -20,6 +20,8 @@
 --   23505       a unique value is taken (a licence id): the service
 --               commits the group the ordinary way, which refuses only
 --               that credential.
+--   22023       the arrays do not line up, or a credential has no entry
+--               (a bug in the service).
 --   others      as they come.
 CREATE FUNCTION tongban_issue_group(
     c_id TEXT[], c_agency_id TEXT[], c_vct TEXT[], c_licence_id TEXT[],
@@ -34,6 +36,28 @@ CREATE FUNCTION tongban_issue_group(
     a_hash TEXT[]
 ) RETURNS VOID LANGUAGE plpgsql AS $$
 BEGIN
+    IF cardinality(c_agency_id) <> cardinality(c_id)
+        OR cardinality(h_seq_before) <> cardinality(h_agency_id)
+        OR cardinality(h_head_before) <> cardinality(h_agency_id)
+        OR cardinality(h_seq_after) <> cardinality(h_agency_id)
+        OR cardinality(h_head_after) <> cardinality(h_agency_id)
+        OR cardinality(a_agency_id) <> cardinality(c_id)
+        OR cardinality(a_seq) <> cardinality(a_agency_id)
+        OR cardinality(a_hash) <> cardinality(a_agency_id) THEN
+        RAISE EXCEPTION 'tongban_issue_group: arrays of different lengths'
+            USING ERRCODE = '22023';
+    END IF;
+    -- A head already moved on fails before any row is written (two
+    -- replicas issuing for one agency would otherwise insert and roll back
+    -- a whole group each time one of them misses).
+    FOR i IN 1 .. coalesce(array_length(h_agency_id, 1), 0) LOOP
+        PERFORM 1 FROM agencies WHERE id = h_agency_id[i]
+            AND audit_seq = h_seq_before[i] AND audit_head = h_head_before[i];
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'the audit chain of agency % is not at entry %',
+                h_agency_id[i], h_seq_before[i] USING ERRCODE = 'TB001';
+        END IF;
+    END LOOP;
     INSERT INTO credentials (id, agency_id, vct, licence_id, status_list, status_idx,
         status, holder_thumbprint, kid, issued_at, expires_at, offer_id, batch_id,
         key_attestation, status_seq)

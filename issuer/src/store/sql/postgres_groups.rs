@@ -26,8 +26,10 @@
 //! were linked to, under the row's lock, and the audit log's primary key
 //! refuses a repeated position). When the head is not the one expected
 //! (another replica, or this one's revocations and token changes, moved
-//! the chain on) the call changes nothing; the head is read again and the
-//! call repeated once, then the group goes the ordinary way. A taken
+//! the chain on) the call changes nothing (the function checks the heads
+//! before it writes a row); the head is read again and the call repeated
+//! once, then the group goes the ordinary way. A deadlock or serialization
+//! failure the server reports is treated the same. A taken
 //! unique value (a licence id issued before) fails the call too, and the
 //! group goes the ordinary way, which refuses only that credential.
 //!
@@ -64,6 +66,10 @@ const CHAIN_MOVED: &str = "TB001";
 
 /// PostgreSQL's `unique_violation`.
 const UNIQUE_VIOLATION: &str = "23505";
+
+/// PostgreSQL's `deadlock_detected` and `serialization_failure`: the call
+/// changed nothing and may be repeated.
+const TRY_AGAIN: [&str; 2] = ["40P01", "40001"];
 
 /// Calls per group before it goes the ordinary way: one with the head this
 /// process knows, one with the head read again.
@@ -139,10 +145,15 @@ impl ChainGroups {
             .collect();
         for (agency, head) in held.iter_mut() {
             if head.is_none() {
-                **head = Some(
-                    read.remove(*agency)
-                        .ok_or_else(|| StoreError::NotFound(format!("agency {agency}")))?,
-                );
+                let Some(h) = read.remove(*agency) else {
+                    // No slot is kept for an agency that does not exist.
+                    self.slots
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .remove(*agency);
+                    return Err(StoreError::NotFound(format!("agency {agency}")));
+                };
+                **head = Some(h);
             }
         }
         Ok(())
@@ -217,7 +228,8 @@ impl GroupCommit for ChainGroups {
 /// Why a call failed, for what to do next.
 #[derive(Debug, PartialEq, Eq)]
 enum Failure {
-    /// An agency's head was not the one expected: read it and call again.
+    /// An agency's head was not the one expected (or the server broke a
+    /// deadlock by failing the call): read the heads and call again.
     ChainMoved,
     /// A unique value was taken: the ordinary way says which.
     Taken,
@@ -232,6 +244,7 @@ fn failure(e: &sqlx::Error) -> Failure {
     };
     match code.as_deref() {
         Some(CHAIN_MOVED) => Failure::ChainMoved,
+        Some(c) if TRY_AGAIN.contains(&c) => Failure::ChainMoved,
         Some(UNIQUE_VIOLATION) => Failure::Taken,
         _ => Failure::Other,
     }
@@ -539,6 +552,42 @@ mod tests {
         let items = [group("a", 0, 2), group("nobody", 0, 1)].concat();
         let e = store.insert_credentials(&items, 10).await.unwrap_err();
         assert!(matches!(e, StoreError::NotFound(_)), "{e}");
+        assert!(!store.groups.slots.lock().unwrap().contains_key("nobody"));
+        let stored = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM credentials")
+            .fetch_one(&store.read)
+            .await
+            .unwrap();
+        assert_eq!(stored, 0);
+        store.write.close().await;
+        db.drop_now().await;
+    }
+
+    #[tokio::test]
+    async fn a_head_moved_before_the_call_writes_no_row_and_arrays_must_line_up() {
+        let Some(db) = PgDatabase::create("tongban_g", "group commit").await else {
+            return;
+        };
+        let store = open(&db, &["a"]).await;
+        let (seq, hash) = store.audit_head("a").await.unwrap();
+        let items = group("a", 0, 2);
+        let stale = BTreeMap::from([(
+            "a",
+            Head {
+                seq: seq - 1,
+                hash: hash.clone(),
+            },
+        )]);
+        let e = Call::link(&items, &stale, 10)
+            .unwrap()
+            .run(&store.write)
+            .await
+            .unwrap_err();
+        assert_eq!(failure(&e), Failure::ChainMoved, "{e}");
+        let mut call =
+            Call::link(&items, &BTreeMap::from([("a", Head { seq, hash })]), 10).unwrap();
+        call.entries.pop();
+        let e = call.run(&store.write).await.unwrap_err();
+        assert!(e.to_string().contains("arrays of different lengths"), "{e}");
         let stored = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM credentials")
             .fetch_one(&store.read)
             .await
