@@ -414,20 +414,35 @@ mod tests {
             .collect()
     }
 
-    async fn open(db: &PgDatabase, agencies: &[&str]) -> PostgresStore {
+    /// A fresh database with these agencies, and a store on it.
+    async fn fresh(agencies: &[&str]) -> Option<(PgDatabase, PostgresStore)> {
+        let db = PgDatabase::create("tongban_g", "group commit").await?;
         let store = PostgresStore::open(&db.url, 8).await.unwrap();
         for a in agencies {
             add_agency(&store, a).await;
         }
-        store
+        Some((db, store))
+    }
+
+    /// Credential rows stored.
+    async fn stored(store: &PostgresStore) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM credentials")
+            .fetch_one(&store.read)
+            .await
+            .unwrap()
+    }
+
+    /// Closes the store and drops its database.
+    async fn done(db: PgDatabase, store: PostgresStore) {
+        store.write.close().await;
+        db.drop_now().await;
     }
 
     #[tokio::test]
     async fn groups_commit_in_one_call_and_recover_when_the_chain_moved() {
-        let Some(db) = PgDatabase::create("tongban_g", "group commit").await else {
+        let Some((db, store)) = fresh(&["a"]).await else {
             return;
         };
-        let store = open(&db, &["a"]).await;
         let created = chain_length(&store, "a").await;
         let out = store
             .insert_credentials(&group("a", 0, 5), 10)
@@ -466,22 +481,16 @@ mod tests {
             assert_eq!(out, vec![Ok(()); 4]);
         }
         assert_eq!(chain_length(&store, "a").await, created + 9 + 16);
-        let stored = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM credentials")
-            .fetch_one(&store.read)
-            .await
-            .unwrap();
-        assert_eq!(stored, 24);
-        store.write.close().await;
+        assert_eq!(stored(&store).await, 24);
         other.write.close().await;
-        db.drop_now().await;
+        done(db, store).await;
     }
 
     #[tokio::test]
     async fn a_taken_licence_id_refuses_only_its_credential() {
-        let Some(db) = PgDatabase::create("tongban_g", "group commit").await else {
+        let Some((db, store)) = fresh(&["a"]).await else {
             return;
         };
-        let store = open(&db, &["a"]).await;
         let created = chain_length(&store, "a").await;
         store
             .insert_credentials(&group("a", 0, 2), 10)
@@ -501,16 +510,14 @@ mod tests {
             .unwrap();
         assert_eq!(out, vec![Ok(()); 2]);
         assert_eq!(chain_length(&store, "a").await, created + 6);
-        store.write.close().await;
-        db.drop_now().await;
+        done(db, store).await;
     }
 
     #[tokio::test]
     async fn concurrent_groups_of_two_agencies_keep_both_chains_whole() {
-        let Some(db) = PgDatabase::create("tongban_g", "group commit").await else {
+        let Some((db, store)) = fresh(&["a", "b"]).await else {
             return;
         };
-        let store = open(&db, &["a", "b"]).await;
         let (ca, cb) = (
             chain_length(&store, "a").await,
             chain_length(&store, "b").await,
@@ -539,35 +546,27 @@ mod tests {
         // a: 4 groups of 5 and 4 of 3; b: 4 of 5 and 4 of 2.
         assert_eq!(chain_length(&store, "a").await, ca + 32);
         assert_eq!(chain_length(&store, "b").await, cb + 28);
-        store.write.close().await;
-        db.drop_now().await;
+        done(db, store).await;
     }
 
     #[tokio::test]
     async fn an_unknown_agency_fails_the_group_and_stores_nothing() {
-        let Some(db) = PgDatabase::create("tongban_g", "group commit").await else {
+        let Some((db, store)) = fresh(&["a"]).await else {
             return;
         };
-        let store = open(&db, &["a"]).await;
         let items = [group("a", 0, 2), group("nobody", 0, 1)].concat();
         let e = store.insert_credentials(&items, 10).await.unwrap_err();
         assert!(matches!(e, StoreError::NotFound(_)), "{e}");
         assert!(!store.groups.slots.lock().unwrap().contains_key("nobody"));
-        let stored = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM credentials")
-            .fetch_one(&store.read)
-            .await
-            .unwrap();
-        assert_eq!(stored, 0);
-        store.write.close().await;
-        db.drop_now().await;
+        assert_eq!(stored(&store).await, 0);
+        done(db, store).await;
     }
 
     #[tokio::test]
     async fn a_head_moved_before_the_call_writes_no_row_and_arrays_must_line_up() {
-        let Some(db) = PgDatabase::create("tongban_g", "group commit").await else {
+        let Some((db, store)) = fresh(&["a"]).await else {
             return;
         };
-        let store = open(&db, &["a"]).await;
         let (seq, hash) = store.audit_head("a").await.unwrap();
         let items = group("a", 0, 2);
         let stale = BTreeMap::from([(
@@ -588,13 +587,8 @@ mod tests {
         call.entries.pop();
         let e = call.run(&store.write).await.unwrap_err();
         assert!(e.to_string().contains("arrays of different lengths"), "{e}");
-        let stored = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM credentials")
-            .fetch_one(&store.read)
-            .await
-            .unwrap();
-        assert_eq!(stored, 0);
-        store.write.close().await;
-        db.drop_now().await;
+        assert_eq!(stored(&store).await, 0);
+        done(db, store).await;
     }
 
     #[test]
