@@ -414,7 +414,10 @@ fn drain(rx: &mut mpsc::Receiver<Commit>, batch: &mut Vec<Commit>) -> bool {
 
 /// Commits one group in one transaction and answers each caller with its
 /// own outcome; if the database fails the group, each credential is
-/// committed alone, so a failure that belongs to one fails only it.
+/// committed alone, so a failure that belongs to one fails only it. A
+/// credential the failed group did store (its commit went through but the
+/// answer was lost on the way back) is answered as stored, not stored and
+/// audited a second time.
 async fn commit_group(store: &dyn Store, clock: &dyn Clock, batch: Vec<Commit>) {
     let (items, replies): (Vec<NewCredential>, Vec<_>) =
         batch.into_iter().map(|c| (c.item, c.reply)).unzip();
@@ -425,30 +428,75 @@ async fn commit_group(store: &dyn Store, clock: &dyn Clock, batch: Vec<Commit>) 
             }
         }
         Err(e) if items.len() == 1 => {
+            // Tried alone already: stored after all, or the error.
             if let (Some(item), Some(reply)) =
                 (items.into_iter().next(), replies.into_iter().next())
             {
-                let _ = reply.send((item, Err(e)));
+                let r = if already_stored(store, &item).await {
+                    Ok(())
+                } else {
+                    Err(e)
+                };
+                let _ = reply.send((item, r));
             }
         }
         Err(_) => {
             for (item, reply) in items.into_iter().zip(replies) {
-                let r = store
-                    .insert_credentials(std::slice::from_ref(&item), clock.now())
-                    .await
-                    .and_then(|mut o| match o.pop() {
-                        Some(outcome) => outcome.map_err(StoreError::Conflict),
-                        None => Err(StoreError::Corrupt("no outcome for the credential".into())),
-                    });
+                let r = if already_stored(store, &item).await {
+                    Ok(())
+                } else {
+                    store
+                        .insert_credentials(std::slice::from_ref(&item), clock.now())
+                        .await
+                        .and_then(|mut o| match o.pop() {
+                            Some(outcome) => outcome.map_err(StoreError::Conflict),
+                            None => {
+                                Err(StoreError::Corrupt("no outcome for the credential".into()))
+                            }
+                        })
+                };
                 let _ = reply.send((item, r));
             }
         }
     }
 }
 
+/// Whether this very credential is stored: its id (made for this request
+/// alone, `credential_id`) at the status position it was given. False when
+/// it cannot be read.
+async fn already_stored(store: &dyn Store, item: &NewCredential) -> bool {
+    let r = &item.record;
+    match store.credential(&r.agency_id, &r.id).await {
+        Ok(stored) => stored.status_list == r.status_list && stored.status_idx == r.status_idx,
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_credential_a_lost_answer_stored_is_known_by_its_id_and_position() {
+        use crate::store::sql::fixtures::{credential, store_with_agency};
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_agency(dir.path()).await;
+        let item = credential("c1", "L1", 1);
+        assert!(!already_stored(&store, &item).await);
+        store
+            .insert_credentials(std::slice::from_ref(&item), 2)
+            .await
+            .unwrap();
+        assert!(already_stored(&store, &item).await);
+        // The same id at another position is not this credential.
+        let mut elsewhere = item.clone();
+        elsewhere.record.status_idx = 2;
+        assert!(!already_stored(&store, &elsewhere).await);
+        // Nor is another agency's.
+        let mut other = item;
+        other.record.agency_id = "b".into();
+        assert!(!already_stored(&store, &other).await);
+    }
 
     #[test]
     fn sqlite_commits_one_group_at_a_time_postgres_several_within_half_the_pool() {

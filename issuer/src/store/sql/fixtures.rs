@@ -10,7 +10,7 @@ use crate::store::sqlite::SqliteStore;
 use crate::store::{Agency, CredentialRecord, CredentialStatus, NewCredential, Store, StoredKey};
 
 /// A fresh SQLite store in `dir` with agency `a` and its signing key `k`.
-pub(super) async fn store_with_agency(dir: &Path) -> SqliteStore {
+pub(crate) async fn store_with_agency(dir: &Path) -> SqliteStore {
     let store = SqliteStore::open(&dir.join("t.sqlite3")).await.unwrap();
     add_agency(&store, "a").await;
     store
@@ -47,7 +47,7 @@ pub(super) async fn add_agency(store: &dyn Store, id: &str) {
 
 /// A credential of agency `a` with this id, licence id and status index
 /// (and status counter).
-pub(super) fn credential(id: &str, licence: &str, idx: i64) -> NewCredential {
+pub(crate) fn credential(id: &str, licence: &str, idx: i64) -> NewCredential {
     credential_of("a", id, licence, idx)
 }
 

@@ -42,7 +42,7 @@ use super::{Backend, Conflict, NewCredential, StoreError};
 mod authorization;
 pub(super) mod backfill;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub(super) mod postgres_groups;
 mod queries;
 mod rows;
