@@ -237,6 +237,7 @@ enum Failure {
     Other,
 }
 
+/// What a failed call's error means, by its SQLSTATE.
 fn failure(e: &sqlx::Error) -> Failure {
     let code = match e {
         sqlx::Error::Database(db) => db.code(),
