@@ -18,6 +18,7 @@ use tongban_issuer::config::{Config, Overrides};
 use tongban_issuer::keys::MasterKey;
 use tongban_issuer::tokens::Scopes;
 use tongban_service_kit::{Clock as _, ManualClock, SystemClock};
+use tongban_test_support::postgres::FreshDatabase;
 use tongban_test_support::sample::catalogue_claims;
 use tower::ServiceExt as _;
 
@@ -94,7 +95,7 @@ pub struct Harness {
     /// The master key, hex (to open a second replica).
     pub master_hex: String,
     _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
+    pg: Option<FreshDatabase>,
 }
 
 pub enum Backend {
@@ -141,36 +142,12 @@ impl Harness {
 
     /// As [`Harness::postgres`], with the configuration `edit` adjusts.
     pub async fn postgres_with(edit: impl FnOnce(&mut Config)) -> Option<Harness> {
-        let Ok(url) = std::env::var("TONGBAN_TEST_DATABASE_URL") else {
-            eprintln!(
-                "\n*** PostgreSQL backend NOT TESTED: TONGBAN_TEST_DATABASE_URL is not set. \
-                 .ci/run starts PostgreSQL 15 and sets it; locally: \
-                 pg_ctlcluster 15 main start and export TONGBAN_TEST_DATABASE_URL=postgres://user:pass@127.0.0.1/postgres ***\n"
-            );
-            return None;
-        };
-        let admin = sqlx::PgPool::connect(&url).await.unwrap_or_else(|e| {
-            panic!("TONGBAN_TEST_DATABASE_URL is set but PostgreSQL is not reachable: {e}")
-        });
-        let mut r = [0u8; 6];
-        OsRng.fill_bytes(&mut r);
-        let name = format!("tongban_t_{}", hex::encode(r));
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
-        let (base, query) = match url.split_once('?') {
-            Some((b, q)) => (b.to_owned(), format!("?{q}")),
-            None => (url.clone(), String::new()),
-        };
-        let (prefix, _) = base.rsplit_once('/').unwrap();
-        let db_url = format!("{prefix}/{name}{query}");
+        let pg = FreshDatabase::create("tongban_t", "backend").await?;
         let dir = tempfile::tempdir().unwrap();
-        let mut c = config(dir.path(), Some(db_url.clone()));
+        let mut c = config(dir.path(), Some(pg.url().to_owned()));
         edit(&mut c);
         let db = Database::open(&c).await.unwrap();
-        Some(Self::with(db, c, dir, Some((url, name))).await)
+        Some(Self::with(db, c, dir, Some(pg)).await)
     }
 
     pub async fn open(b: Backend) -> Option<Harness> {
@@ -184,7 +161,7 @@ impl Harness {
         db: Database,
         c: Config,
         dir: tempfile::TempDir,
-        pg: Option<(String, String)>,
+        pg: Option<FreshDatabase>,
     ) -> Harness {
         let mut raw = [0u8; 32];
         OsRng.fill_bytes(&mut raw);
@@ -251,12 +228,8 @@ impl Harness {
         let Harness { svc, app, pg, .. } = self;
         drop(app);
         drop(svc);
-        if let Some((url, name)) = pg
-            && let Ok(admin) = sqlx::PgPool::connect(&url).await
-        {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&admin)
-                .await;
+        if let Some(pg) = pg {
+            pg.drop_now().await;
         }
     }
 

@@ -26,6 +26,8 @@
 //!   exactly its routes and error codes.
 //! - [`clock`]: the fixed "now" of the tests and the service kit's
 //!   [`clock::ManualClock`].
+//! - `postgres` (feature `postgres`): a PostgreSQL database of its own for
+//!   one test, on the server `TONGBAN_TEST_DATABASE_URL` names.
 //!
 //! Nothing here is for production: the keys are public by construction.
 #![forbid(unsafe_code)]
@@ -39,6 +41,8 @@ pub mod oid4vci;
 pub mod openapi;
 pub mod percent;
 pub mod pki;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod present;
 pub mod sample;
 pub mod sdjwt;

@@ -83,7 +83,6 @@ mod tests {
 
     use sqlx::migrate::Migrator;
 
-    use super::super::fixtures::PgDatabase;
     use crate::audit::GENESIS;
     use crate::status_index::position;
     use crate::store::postgres::PostgresStore;
@@ -91,6 +90,7 @@ mod tests {
     use crate::store::{
         Conflict, CredentialRecord, CredentialStatus, NewCredential, StatusChange, Store,
     };
+    use tongban_test_support::postgres::FreshDatabase;
 
     const KEY: &str = "6b6579";
     const SIZE: i64 = 16;
@@ -237,10 +237,10 @@ mod tests {
 
     #[tokio::test]
     async fn postgres_rows_from_before_0006_get_their_counter_and_keep_working() {
-        let Some(db) = PgDatabase::create("tongban_b", "backfill").await else {
+        let Some(db) = FreshDatabase::create("tongban_b", "backfill").await else {
             return;
         };
-        let db_url = db.url.clone();
+        let db_url = db.url().to_owned();
         {
             let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
             before_0006(sqlx::migrate!("./migrations/postgres"))

@@ -1,10 +1,7 @@
 //! What the SQL stores' unit tests share: a SQLite store with one agency
-//! (`a`, key `k`), credentials to insert for it, and a fresh PostgreSQL
-//! database when `TONGBAN_TEST_DATABASE_URL` is set.
+//! (`a`, key `k`) and credentials to insert for it.
 
 use std::path::Path;
-
-use rand_core::{OsRng, RngCore as _};
 
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Agency, CredentialRecord, CredentialStatus, NewCredential, Store, StoredKey};
@@ -72,53 +69,5 @@ pub(super) fn credential_of(agency: &str, id: &str, licence: &str, idx: i64) -> 
             key_storage: None,
         },
         actor: "test".into(),
-    }
-}
-
-/// A PostgreSQL database made for one test on the server of
-/// `TONGBAN_TEST_DATABASE_URL`, dropped by [`PgDatabase::drop_now`].
-pub(super) struct PgDatabase {
-    admin: sqlx::PgPool,
-    name: String,
-    /// The database's URL.
-    pub(super) url: String,
-}
-
-impl PgDatabase {
-    /// A fresh database named `<prefix>_<random>`, or `None` (and a notice
-    /// on stderr) when `TONGBAN_TEST_DATABASE_URL` is not set.
-    pub(super) async fn create(prefix: &str, what: &str) -> Option<PgDatabase> {
-        let Ok(url) = std::env::var("TONGBAN_TEST_DATABASE_URL") else {
-            eprintln!(
-                "\n*** PostgreSQL {what} NOT TESTED: TONGBAN_TEST_DATABASE_URL is not set ***\n"
-            );
-            return None;
-        };
-        let admin = sqlx::PgPool::connect(&url).await.unwrap();
-        let mut r = [0u8; 6];
-        OsRng.fill_bytes(&mut r);
-        let name = format!("{prefix}_{}", hex::encode(r));
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let (base, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
-        let (host, _) = base.rsplit_once('/').unwrap();
-        let url = format!(
-            "{host}/{name}{}{query}",
-            if query.is_empty() { "" } else { "?" }
-        );
-        Some(PgDatabase { admin, name, url })
-    }
-
-    /// Drops the database, whoever is still connected.
-    pub(super) async fn drop_now(self) {
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .execute(&self.admin)
-        .await
-        .unwrap();
     }
 }

@@ -383,7 +383,9 @@ mod tests {
     //! a credential whose licence id is taken, and leave every chain
     //! whole.
 
-    use super::super::fixtures::{PgDatabase, add_agency, credential_of};
+    use tongban_test_support::postgres::FreshDatabase;
+
+    use super::super::fixtures::{add_agency, credential_of};
     use super::*;
     use crate::audit::SCHEME;
     use crate::store::postgres::PostgresStore;
@@ -416,9 +418,9 @@ mod tests {
     }
 
     /// A fresh database with these agencies, and a store on it.
-    async fn fresh(agencies: &[&str]) -> Option<(PgDatabase, PostgresStore)> {
-        let db = PgDatabase::create("tongban_g", "group commit").await?;
-        let store = PostgresStore::open(&db.url, 8).await.unwrap();
+    async fn fresh(agencies: &[&str]) -> Option<(FreshDatabase, PostgresStore)> {
+        let db = FreshDatabase::create("tongban_g", "group commit").await?;
+        let store = PostgresStore::open(db.url(), 8).await.unwrap();
         for a in agencies {
             add_agency(&store, a).await;
         }
@@ -434,7 +436,7 @@ mod tests {
     }
 
     /// Closes the store and drops its database.
-    async fn done(db: PgDatabase, store: PostgresStore) {
+    async fn done(db: FreshDatabase, store: PostgresStore) {
         store.write.close().await;
         db.drop_now().await;
     }
@@ -472,7 +474,7 @@ mod tests {
         assert_eq!(known_head(&store, "a").await, Some(Head { seq, hash }));
 
         // Another replica on the same database, groups alternating.
-        let other = PostgresStore::open(&db.url, 4).await.unwrap();
+        let other = PostgresStore::open(db.url(), 4).await.unwrap();
         for (i, s) in [&store, &other, &store, &other].into_iter().enumerate() {
             let from = 8 + 4 * i64::try_from(i).unwrap();
             let out = s

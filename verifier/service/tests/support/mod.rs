@@ -13,10 +13,11 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use http_body_util::BodyExt as _;
-use rand_core::{OsRng, RngCore};
+use rand_core::OsRng;
 use serde_json::{Map, Value, json};
 use tongban_service_kit::ManualClock;
 use tongban_test_support::clock::{DAY, NOW};
+use tongban_test_support::postgres::FreshDatabase;
 use tongban_test_support::present::{Audience, present};
 use tongban_test_support::sample::catalogue_claims;
 use tongban_test_support::zone::{self, trusted_key};
@@ -46,7 +47,7 @@ pub struct Harness {
     /// Token of tenant `jiashan` (x509_san_dns).
     pub jiashan: String,
     _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
+    pg: Option<FreshDatabase>,
 }
 
 pub enum Backend {
@@ -278,33 +279,11 @@ impl Harness {
 
     /// `None` (and a loud message) when no PostgreSQL is configured.
     pub async fn postgres() -> Option<Harness> {
-        let Ok(url) = std::env::var("TONGBAN_TEST_DATABASE_URL") else {
-            eprintln!(
-                "\n*** PostgreSQL backend NOT TESTED: TONGBAN_TEST_DATABASE_URL is not set. \
-                 .ci/run starts PostgreSQL and sets it ***\n"
-            );
-            return None;
-        };
-        let admin = sqlx::PgPool::connect(&url).await.unwrap_or_else(|e| {
-            panic!("TONGBAN_TEST_DATABASE_URL is set but PostgreSQL is not reachable: {e}")
-        });
-        let mut r = [0u8; 6];
-        OsRng.fill_bytes(&mut r);
-        let name = format!("tongban_vs_{}", hex::encode(r));
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
-        let (base, query) = match url.split_once('?') {
-            Some((b, q)) => (b.to_owned(), format!("?{q}")),
-            None => (url.clone(), String::new()),
-        };
-        let (prefix, _) = base.rsplit_once('/').unwrap();
+        let pg = FreshDatabase::create("tongban_vs", "backend").await?;
         let dir = tempfile::tempdir().unwrap();
-        let c = config(dir.path(), Some(format!("{prefix}/{name}{query}")), &[]);
+        let c = config(dir.path(), Some(pg.url().to_owned()), &[]);
         let db = Database::open(&c).await.unwrap();
-        Some(Self::with(db, c, dir, Some((url, name))).await)
+        Some(Self::with(db, c, dir, Some(pg)).await)
     }
 
     pub async fn open(b: Backend) -> Option<Harness> {
@@ -318,7 +297,7 @@ impl Harness {
         db: Database,
         c: Config,
         dir: tempfile::TempDir,
-        pg: Option<(String, String)>,
+        pg: Option<FreshDatabase>,
     ) -> Harness {
         let clock = ManualClock::new(NOW);
         let svc = Service::new(c, db, MasterKey::generate(), clock.clone()).unwrap();
@@ -390,12 +369,8 @@ impl Harness {
         let Harness { svc, app, pg, .. } = self;
         drop(app);
         drop(svc);
-        if let Some((url, name)) = pg
-            && let Ok(admin) = sqlx::PgPool::connect(&url).await
-        {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&admin)
-                .await;
+        if let Some(pg) = pg {
+            pg.drop_now().await;
         }
     }
 
