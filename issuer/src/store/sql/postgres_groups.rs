@@ -122,21 +122,34 @@ impl ChainGroups {
         }
     }
 
-    /// Reads the heads of the held agencies whose head is not known.
-    async fn read_missing(
+    /// The held agencies' heads: the ones this process knows, and the
+    /// others read from the database (and kept in their slots).
+    async fn heads<'a>(
         &self,
-        held: &mut [(&str, OwnedMutexGuard<Option<Head>>)],
-    ) -> Result<(), StoreError> {
+        held: &mut [(&'a str, OwnedMutexGuard<Option<Head>>)],
+    ) -> Result<BTreeMap<&'a str, Head>, StoreError> {
         let missing: Vec<&str> = held
             .iter()
             .filter(|(_, h)| h.is_none())
             .map(|(a, _)| *a)
             .collect();
-        if missing.is_empty() {
-            return Ok(());
+        if !missing.is_empty() {
+            self.read_into(held, &missing).await?;
         }
+        Ok(held
+            .iter()
+            .filter_map(|(a, h)| h.as_ref().map(|h| (*a, h.clone())))
+            .collect())
+    }
+
+    /// Reads the `missing` heads into their held slots.
+    async fn read_into(
+        &self,
+        held: &mut [(&str, OwnedMutexGuard<Option<Head>>)],
+        missing: &[&str],
+    ) -> Result<(), StoreError> {
         let rows: Vec<(String, i64, String)> = sqlx::query_as(READ_HEADS)
-            .bind(&missing)
+            .bind(missing)
             .fetch_all(&self.pool)
             .await?;
         let mut read: HashMap<String, Head> = rows
@@ -181,16 +194,7 @@ impl GroupCommit for ChainGroups {
             held.push((agency, self.slot(agency).lock_owned().await));
         }
         for _ in 0..CALLS {
-            self.read_missing(&mut held).await?;
-            let mut heads = BTreeMap::new();
-            for (agency, head) in &held {
-                let head = head.as_ref().ok_or_else(|| {
-                    StoreError::Corrupt(format!(
-                        "the audit chain head of agency {agency} is unknown"
-                    ))
-                })?;
-                heads.insert(*agency, head.clone());
-            }
+            let heads = self.heads(&mut held).await?;
             let call = Call::link(items, &heads, at)?;
             let result = call.run(&self.pool).await;
             match result {
